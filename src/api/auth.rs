@@ -1,0 +1,77 @@
+//! Bearer tokens and scopes. Every handler states the scope it needs:
+//! `auth.user("read:accounts")?`.
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+
+use super::error::ApiError;
+use crate::app::AppState;
+use crate::db::models::LocalUser;
+use crate::services::oauth::{self, Caller};
+
+/// The caller, if the request carried a token. A token that is present but
+/// invalid, expired or revoked is rejected here with 401.
+pub struct Auth(pub Option<Caller>);
+
+/// The token from `Authorization: Bearer ...` or, as Doorkeeper allows, `?access_token=`.
+pub fn bearer_token(parts: &Parts) -> Option<String> {
+    if let Some(h) = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        let (scheme, token) = h.split_once(' ')?;
+        return scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned()).filter(|t| !t.is_empty());
+    }
+    let q = parts.uri.query()?;
+    form_urlencoded::parse(q.as_bytes())
+        .find(|(k, _)| k == "access_token")
+        .map(|(_, v)| v.into_owned())
+        .filter(|t| !t.is_empty())
+}
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match bearer_token(parts) {
+            None => Ok(Auth(None)),
+            Some(t) => Ok(Auth(Some(oauth::authenticate(&state.ctx, &t).await?))),
+        }
+    }
+}
+
+fn scope_error() -> ApiError {
+    ApiError::new(StatusCode::FORBIDDEN, "This action is outside the authorized scopes")
+}
+
+impl Auth {
+    /// A token of any kind (app or user) holding one of `scopes`.
+    pub fn token(&self, scopes: &[&str]) -> Result<&Caller, ApiError> {
+        let caller = self.0.as_ref().ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "The access token is invalid"))?;
+        if !caller.scopes.allows_any(scopes) {
+            return Err(scope_error());
+        }
+        Ok(caller)
+    }
+
+    /// A user token holding `scope`.
+    pub fn user(&self, scope: &str) -> Result<(&Caller, &LocalUser), ApiError> {
+        self.user_any(&[scope])
+    }
+
+    pub fn user_any(&self, scopes: &[&str]) -> Result<(&Caller, &LocalUser), ApiError> {
+        let caller = self.token(scopes)?;
+        let account = caller
+            .account
+            .as_ref()
+            .ok_or_else(|| ApiError::unprocessable("This method requires an authenticated user"))?;
+        Ok((caller, account))
+    }
+
+    /// A local admin's user token holding `scope`.
+    pub fn admin(&self, scope: &str) -> Result<(&Caller, &LocalUser), ApiError> {
+        let (c, a) = self.user(scope)?;
+        if !a.user.is_admin {
+            return Err(ApiError::new(StatusCode::FORBIDDEN, "This action is not allowed"));
+        }
+        Ok((c, a))
+    }
+}

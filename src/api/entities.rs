@@ -1,0 +1,322 @@
+//! Mastodon's JSON entities, built from our rows. Every key a strict client
+//! decodes is present (null rather than omitted); dates look like
+//! `2024-05-01T12:34:56.789Z`; IDs are strings.
+use chrono::NaiveDateTime;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::db::models::{Account, LocalUser, OAuthApp, User};
+use crate::services::accounts::{field_value_html, profile_fields};
+use crate::services::instance::InstanceFacts;
+use crate::services::oauth::{IssuedToken, redirect_uris};
+use crate::services::{Ctx, media};
+
+pub const MASTODON_API_VERSION: &str = "4.2.0";
+
+pub fn version_string() -> String {
+    format!("{MASTODON_API_VERSION} (compatible; tsunagu {})", env!("CARGO_PKG_VERSION"))
+}
+
+pub fn datetime(t: &NaiveDateTime) -> String {
+    t.and_utc().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// Mastodon reports account creation at midnight of the day (less precise on purpose).
+fn day(t: &NaiveDateTime) -> String {
+    format!("{}T00:00:00.000Z", t.format("%Y-%m-%d"))
+}
+
+#[derive(Serialize)]
+pub struct Field {
+    pub name: String,
+    pub value: String,
+    pub verified_at: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct AccountEntity {
+    pub id: String,
+    pub username: String,
+    pub acct: String,
+    pub url: String,
+    pub uri: String,
+    pub display_name: String,
+    pub note: String,
+    pub avatar: String,
+    pub avatar_static: String,
+    pub header: String,
+    pub header_static: String,
+    pub locked: bool,
+    pub fields: Vec<Field>,
+    pub emojis: Vec<Value>,
+    pub bot: bool,
+    pub group: bool,
+    pub discoverable: Option<bool>,
+    pub indexable: bool,
+    pub hide_collections: Option<bool>,
+    pub noindex: Option<bool>,
+    pub suspended: bool,
+    pub limited: bool,
+    pub memorial: bool,
+    pub moved: Option<Value>,
+    pub roles: Vec<Value>,
+    pub created_at: String,
+    pub last_status_at: Option<String>,
+    pub statuses_count: i64,
+    pub followers_count: i64,
+    pub following_count: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<Value>,
+}
+
+pub fn account(ctx: &Ctx, a: &Account) -> AccountEntity {
+    let base = ctx.base_url();
+    let (acct, url, uri) = if a.local {
+        (a.username.clone(), format!("{base}/@{}", a.username), format!("{base}/users/{}", a.username))
+    } else {
+        let domain = a.domain.clone().unwrap_or_default();
+        let uri = a.ap_id.clone().unwrap_or_default();
+        (format!("{}@{domain}", a.username), a.profile_url.clone().unwrap_or_else(|| uri.clone()), uri)
+    };
+    let image = |file: &Option<String>, remote: &Option<String>, missing: &str| match (file, remote) {
+        (Some(f), _) => media::url(ctx, f),
+        (None, Some(r)) => r.clone(),
+        (None, None) => format!("{base}/static/{missing}"),
+    };
+    let avatar = image(&a.avatar_file, &a.avatar_remote_url, "avatar-missing.png");
+    let header = image(&a.header_file, &a.header_remote_url, "header-missing.png");
+    AccountEntity {
+        id: a.id.to_string(),
+        username: a.username.clone(),
+        acct,
+        url,
+        uri,
+        display_name: a.display_name.clone(),
+        note: a.note.clone(),
+        avatar_static: avatar.clone(),
+        avatar,
+        header_static: header.clone(),
+        header,
+        locked: a.locked,
+        fields: profile_fields(a)
+            .into_iter()
+            .map(|f| Field { value: field_value_html(&f.value), name: f.name, verified_at: f.verified_at })
+            .collect(),
+        emojis: vec![],
+        bot: a.bot || a.actor_type == "Service" || a.actor_type == "Application",
+        group: a.actor_type == "Group",
+        discoverable: Some(a.discoverable),
+        indexable: a.indexable,
+        hide_collections: Some(a.hide_collections),
+        noindex: Some(!a.indexable),
+        suspended: a.suspended,
+        limited: false,
+        memorial: false,
+        moved: None,
+        roles: vec![],
+        created_at: day(&a.created_at),
+        last_status_at: None,
+        statuses_count: 0,
+        followers_count: 0,
+        following_count: 0,
+        source: None,
+        role: None,
+    }
+}
+
+/// The signed-in person's own account, with `source` and `role`.
+pub fn credential_account(ctx: &Ctx, me: &LocalUser) -> AccountEntity {
+    let (a, u) = (&me.account, &me.user);
+    let mut e = account(ctx, a);
+    let fields: Vec<Value> = profile_fields(a)
+        .into_iter()
+        .map(|f| json!({ "name": f.name, "value": f.value, "verified_at": f.verified_at }))
+        .collect();
+    e.source = Some(json!({
+        "privacy": u.default_privacy,
+        "sensitive": u.default_sensitive,
+        "language": u.default_language,
+        "note": a.note_source,
+        "fields": fields,
+        "follow_requests_count": 0,
+        "hide_collections": a.hide_collections,
+        "discoverable": a.discoverable,
+        "indexable": a.indexable,
+        "attribution_domains": [],
+    }));
+    e.role = Some(role(u));
+    e
+}
+
+/// Mastodon's role entity: admins are "Owner", everyone else the default role.
+pub fn role(u: &User) -> Value {
+    if u.is_admin {
+        json!({ "id": "3", "name": "Owner", "permissions": "1", "color": "", "highlighted": true })
+    } else {
+        json!({ "id": "-99", "name": "", "permissions": "65536", "color": "", "highlighted": false })
+    }
+}
+
+/// `POST /api/v1/apps` returns the secret once; verify_credentials never does.
+pub fn application(app: &OAuthApp, client_secret: Option<&str>) -> Value {
+    let uris = redirect_uris(app);
+    let scopes: Vec<&str> = app.scopes.split(' ').collect();
+    let mut v = json!({
+        "id": app.id.to_string(),
+        "name": app.name,
+        "website": app.website,
+        "scopes": scopes,
+        "redirect_uri": uris.join("\n"),
+        "redirect_uris": uris,
+        "vapid_key": "",
+    });
+    if let Some(secret) = client_secret {
+        v["client_id"] = json!(app.client_id);
+        v["client_secret"] = json!(secret);
+        v["client_secret_expires_at"] = json!(0);
+    }
+    v
+}
+
+pub fn token(t: &IssuedToken) -> Value {
+    let mut v = json!({
+        "access_token": t.access_token,
+        "token_type": "Bearer",
+        "scope": t.scopes.to_string(),
+        "created_at": t.created_at,
+    });
+    if let Some(r) = &t.refresh_token {
+        v["refresh_token"] = json!(r);
+    }
+    if let Some(e) = t.expires_in {
+        v["expires_in"] = json!(e);
+    }
+    v
+}
+
+fn media_configuration(ctx: &Ctx) -> Value {
+    json!({
+        "supported_mime_types": ["image/jpeg", "image/png", "image/gif", "image/webp"],
+        "description_limit": 1500,
+        "image_size_limit": ctx.config.media.max_image_bytes,
+        "image_matrix_limit": 16_777_216,
+        "video_size_limit": 0,
+        "video_frame_rate_limit": 0,
+        "video_matrix_limit": 0,
+    })
+}
+
+fn statuses_configuration() -> Value {
+    json!({ "max_characters": 500, "max_media_attachments": 4, "characters_reserved_per_url": 23 })
+}
+
+fn polls_configuration() -> Value {
+    json!({ "max_options": 4, "max_characters_per_option": 50, "min_expiration": 300, "max_expiration": 2_629_746 })
+}
+
+fn rules(ctx: &Ctx) -> Vec<Value> {
+    ctx.config
+        .instance
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| json!({ "id": (i + 1).to_string(), "text": r, "hint": "" }))
+        .collect()
+}
+
+pub fn instance_rules(ctx: &Ctx) -> Value {
+    Value::Array(rules(ctx))
+}
+
+fn registrations_open(ctx: &Ctx) -> bool {
+    use crate::config::RegistrationMode::*;
+    matches!(ctx.config.registrations.mode, Open | Approval)
+}
+
+pub fn instance_v1(ctx: &Ctx, facts: &InstanceFacts) -> Value {
+    let cfg = &ctx.config;
+    let base = ctx.base_url();
+    let ws = base.replacen("http", "ws", 1);
+    json!({
+        "uri": cfg.server.domain,
+        "title": cfg.instance.title,
+        "short_description": cfg.instance.description,
+        "description": cfg.instance.description,
+        "email": cfg.instance.contact_email,
+        "version": version_string(),
+        "urls": { "streaming_api": ws },
+        "stats": {
+            "user_count": facts.user_count,
+            "status_count": facts.status_count,
+            "domain_count": facts.domain_count,
+        },
+        "thumbnail": format!("{base}/static/thumbnail.png"),
+        "languages": cfg.instance.languages,
+        "registrations": registrations_open(ctx),
+        "approval_required": cfg.registrations.mode == crate::config::RegistrationMode::Approval,
+        "invites_enabled": true,
+        "configuration": {
+            "accounts": { "max_featured_tags": 10 },
+            "statuses": statuses_configuration(),
+            "media_attachments": media_configuration(ctx),
+            "polls": polls_configuration(),
+        },
+        "contact_account": facts.contact.as_ref().map(|a| account(ctx, a)),
+        "rules": rules(ctx),
+    })
+}
+
+pub fn instance_v2(ctx: &Ctx, facts: &InstanceFacts) -> Value {
+    let cfg = &ctx.config;
+    let base = ctx.base_url();
+    let ws = base.replacen("http", "ws", 1);
+    let mode = cfg.registrations.mode;
+    json!({
+        "domain": cfg.server.domain,
+        "title": cfg.instance.title,
+        "version": version_string(),
+        "source_url": Some(&cfg.instance.source_url).filter(|s| !s.is_empty()),
+        "description": cfg.instance.description,
+        "usage": { "users": { "active_month": facts.user_count } },
+        "thumbnail": { "url": format!("{base}/static/thumbnail.png"), "blurhash": null, "versions": {} },
+        "icon": [],
+        "languages": cfg.instance.languages,
+        "configuration": {
+            "urls": { "streaming": ws, "status": null, "about": format!("{base}/about"), "privacy_policy": null, "terms_of_service": null },
+            "vapid": { "public_key": "" },
+            "accounts": { "max_featured_tags": 10, "max_pinned_statuses": 5 },
+            "statuses": statuses_configuration(),
+            "media_attachments": media_configuration(ctx),
+            "polls": polls_configuration(),
+            "translation": { "enabled": false },
+            "limited_federation": false,
+        },
+        "registrations": {
+            "enabled": registrations_open(ctx),
+            "approval_required": mode == crate::config::RegistrationMode::Approval,
+            "message": null,
+            "url": null,
+            "reason_required": false,
+            "min_age": null,
+        },
+        "api_versions": { "mastodon": 2 },
+        "contact": {
+            "email": cfg.instance.contact_email,
+            "account": facts.contact.as_ref().map(|a| account(ctx, a)),
+        },
+        "rules": rules(ctx),
+    })
+}
+
+pub fn preferences(u: &User) -> Value {
+    json!({
+        "posting:default:visibility": u.default_privacy,
+        "posting:default:sensitive": u.default_sensitive,
+        "posting:default:language": u.default_language,
+        "reading:expand:media": "default",
+        "reading:expand:spoilers": false,
+        "reading:autoplay:gifs": false,
+    })
+}

@@ -1,0 +1,74 @@
+//! Errors as Mastodon clients expect them: `{"error": "..."}` with the right
+//! status (plus `details` for validation, `error_description` for OAuth).
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use crate::services::ServiceError;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub body: Value,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, msg: impl Into<String>) -> Self {
+        ApiError { status, body: json!({ "error": msg.into() }) }
+    }
+    pub fn bad_request(msg: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, msg)
+    }
+    pub fn unprocessable(msg: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, msg)
+    }
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "Record not found")
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::NotFound(m) => ApiError::new(StatusCode::NOT_FOUND, m),
+            ServiceError::BadRequest(m) => ApiError::bad_request(m),
+            ServiceError::Validation(ref errs) => {
+                let mut details: Map<String, Value> = Map::new();
+                for f in errs {
+                    let entry = details.entry(f.field).or_insert_with(|| Value::Array(vec![]));
+                    if let Value::Array(list) = entry {
+                        list.push(json!({ "error": f.code, "description": f.description }));
+                    }
+                }
+                ApiError {
+                    status: StatusCode::UNPROCESSABLE_ENTITY,
+                    body: json!({ "error": e.to_string(), "details": details }),
+                }
+            }
+            ServiceError::Unauthorized(m) => ApiError::new(StatusCode::UNAUTHORIZED, m),
+            ServiceError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, m),
+            ServiceError::RateLimited => ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Too many requests"),
+            ServiceError::OAuth { code, description } => {
+                let status = match code {
+                    "invalid_client" => StatusCode::UNAUTHORIZED,
+                    "unauthorized_client" => StatusCode::FORBIDDEN,
+                    _ => StatusCode::BAD_REQUEST,
+                };
+                ApiError { status, body: json!({ "error": code, "error_description": description }) }
+            }
+            ServiceError::Internal(err) => {
+                tracing::error!(error = ?err, "internal error");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(self.body)).into_response()
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

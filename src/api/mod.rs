@@ -1,0 +1,72 @@
+//! The Mastodon-compatible client API: thin handlers that extract
+//! parameters, call one service function and map the result to JSON.
+pub mod accounts;
+pub mod apps;
+pub mod auth;
+pub mod entities;
+pub mod error;
+pub mod instance;
+pub mod oauth;
+pub mod params;
+pub mod ratelimit;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Method, header};
+use axum::middleware;
+use axum::routing::{get, patch, post};
+use tower_http::cors::{Any, CorsLayer};
+
+use crate::app::AppState;
+
+/// CORS for browser clients (Elk, Phanpy...): any origin, no cookies, and the
+/// pagination and rate-limit headers readable from scripts.
+pub fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::OPTIONS])
+        .allow_headers(Any)
+        .expose_headers([
+            header::LINK,
+            HeaderName::from_static("x-ratelimit-limit"),
+            HeaderName::from_static("x-ratelimit-remaining"),
+            HeaderName::from_static("x-ratelimit-reset"),
+        ])
+        .max_age(Duration::from_secs(86_400))
+}
+
+/// `/api/*`, with per-token rate limits and CORS.
+pub fn router(state: &AppState) -> Router<AppState> {
+    let upload_limit = state.ctx.config.media.max_image_bytes * 2 + 64 * 1024;
+    Router::new()
+        .route("/api/v1/instance", get(instance::v1))
+        .route("/api/v2/instance", get(instance::v2))
+        .route("/api/v1/instance/rules", get(instance::rules))
+        .route("/api/v1/custom_emojis", get(instance::custom_emojis))
+        .route("/api/v1/apps", post(apps::create))
+        .route("/api/v1/apps/verify_credentials", get(apps::verify_credentials))
+        .route("/api/v1/accounts", post(accounts::register))
+        .route("/api/v1/accounts/verify_credentials", get(accounts::verify_credentials))
+        .route(
+            "/api/v1/accounts/update_credentials",
+            patch(accounts::update_credentials).layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route("/api/v1/accounts/lookup", get(accounts::lookup))
+        .route("/api/v1/accounts/{id}", get(accounts::show))
+        .route("/api/v1/preferences", get(accounts::preferences))
+        .route("/api/v1/admin/accounts", get(accounts::admin_list))
+        .route("/api/v1/admin/accounts/{id}/approve", post(accounts::admin_approve))
+        .layer(middleware::from_fn_with_state(state.clone(), ratelimit::api_limit))
+        .layer(cors())
+}
+
+/// OAuth endpoints called by apps (not the HTML consent page) and discovery documents.
+pub fn oauth_router() -> Router<AppState> {
+    Router::new()
+        .route("/oauth/token", post(oauth::token))
+        .route("/oauth/revoke", post(oauth::revoke))
+        .route("/.well-known/oauth-authorization-server", get(instance::oauth_metadata))
+        .layer(cors())
+}

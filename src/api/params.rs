@@ -1,0 +1,307 @@
+//! Request parameters the way Mastodon (a Rails app) accepts them: the query
+//! string merged with a JSON, urlencoded or multipart body; Rails-style
+//! brackets (`fields_attributes[0][name]`, `media_ids[]`); booleans as
+//! "1"/"0"/"true"; numbers as strings. Handlers get one typed struct.
+use axum::extract::{FromRequest, Multipart, Request};
+use axum::http::header::CONTENT_TYPE;
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use super::error::ApiError;
+
+/// A file from a multipart body. Its declared name and type are kept only
+/// for logs: services decide what the bytes are.
+#[derive(Debug)]
+pub struct Upload {
+    pub field: String,
+    pub bytes: Vec<u8>,
+}
+
+pub struct Params<T> {
+    pub value: T,
+    pub uploads: Vec<Upload>,
+}
+
+impl<T> Params<T> {
+    pub fn take_upload(&mut self, field: &str) -> Option<Vec<u8>> {
+        let i = self.uploads.iter().position(|u| u.field == field)?;
+        Some(self.uploads.swap_remove(i).bytes)
+    }
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Params<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let mut root = Map::new();
+        if let Some(q) = req.uri().query() {
+            for (k, v) in form_urlencoded::parse(q.as_bytes()) {
+                insert_pair(&mut root, &k, Value::String(v.into_owned()));
+            }
+        }
+        let ctype = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let mut uploads = Vec::new();
+        if ctype.starts_with("multipart/form-data") {
+            let mut mp = Multipart::from_request(req, state)
+                .await
+                .map_err(|e| ApiError::bad_request(format!("Malformed multipart body: {e}")))?;
+            while let Some(field) = mp
+                .next_field()
+                .await
+                .map_err(|e| multipart_error(e.status(), e.body_text()))?
+            {
+                let name = field.name().unwrap_or_default().to_owned();
+                if field.file_name().is_some() {
+                    let bytes = field.bytes().await.map_err(|e| multipart_error(e.status(), e.body_text()))?;
+                    uploads.push(Upload { field: name, bytes: bytes.to_vec() });
+                } else {
+                    let text = field.text().await.map_err(|e| multipart_error(e.status(), e.body_text()))?;
+                    insert_pair(&mut root, &name, Value::String(text));
+                }
+            }
+        } else {
+            let body = Bytes::from_request(req, state)
+                .await
+                .map_err(|e| ApiError::new(e.status(), e.body_text()))?;
+            let looks_json = ctype.contains("json") || (ctype.is_empty() && body.trim_ascii_start().starts_with(b"{"));
+            if body.trim_ascii().is_empty() {
+                // No body: the query string is everything.
+            } else if looks_json {
+                match serde_json::from_slice::<Value>(&body) {
+                    Ok(Value::Object(obj)) => root.extend(obj),
+                    Ok(_) => return Err(ApiError::bad_request("The request body must be a JSON object")),
+                    Err(e) => return Err(ApiError::bad_request(format!("Malformed JSON in the request body: {e}"))),
+                }
+            } else if ctype.is_empty() || ctype.starts_with("application/x-www-form-urlencoded") {
+                for (k, v) in form_urlencoded::parse(&body) {
+                    insert_pair(&mut root, &k, Value::String(v.into_owned()));
+                }
+            } else {
+                return Err(ApiError::new(
+                    axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    format!("Unsupported content type {ctype:?}: send JSON, a form or multipart data"),
+                ));
+            }
+        }
+        let value = serde_path_to_error::deserialize(Value::Object(root)).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if path == "." {
+                ApiError::unprocessable(format!("Invalid parameters: {inner}"))
+            } else {
+                ApiError::unprocessable(format!("Invalid parameter {path}: {inner}"))
+            }
+        })?;
+        Ok(Params { value, uploads })
+    }
+}
+
+fn multipart_error(status: axum::http::StatusCode, text: String) -> ApiError {
+    ApiError::new(status, format!("Malformed multipart body: {text}"))
+}
+
+/// Splits `a[b][0][]` into `["a", "b", "0", ""]`.
+fn key_path(key: &str) -> Vec<&str> {
+    let (base, mut rest) = match key.find('[') {
+        Some(i) if key.ends_with(']') => (&key[..i], &key[i..]),
+        _ => return vec![key],
+    };
+    let mut out = vec![base];
+    while let Some(stripped) = rest.strip_prefix('[') {
+        match stripped.find(']') {
+            Some(end) => {
+                out.push(&stripped[..end]);
+                rest = &stripped[end + 1..];
+            }
+            None => return vec![key],
+        }
+    }
+    out
+}
+
+/// Inserts one decoded pair into the nested parameter map, Rails-style.
+pub fn insert_pair(root: &mut Map<String, Value>, key: &str, value: Value) {
+    let path = key_path(key);
+    insert_path(root, &path, value);
+}
+
+fn insert_path(map: &mut Map<String, Value>, path: &[&str], value: Value) {
+    let Some((first, rest)) = path.split_first() else { return };
+    if rest.is_empty() {
+        map.insert((*first).to_owned(), value);
+        return;
+    }
+    if rest[0].is_empty() {
+        // `a[]=x` appends; `a[][k]=v` fills the last object until a key repeats.
+        let entry = map.entry((*first).to_owned()).or_insert_with(|| Value::Array(vec![]));
+        if !entry.is_array() {
+            *entry = Value::Array(vec![]);
+        }
+        let Value::Array(list) = entry else { return };
+        if rest.len() == 1 {
+            list.push(value);
+            return;
+        }
+        let needs_new = match list.last() {
+            Some(Value::Object(o)) => o.contains_key(rest[1]),
+            _ => true,
+        };
+        if needs_new {
+            list.push(Value::Object(Map::new()));
+        }
+        if let Some(Value::Object(o)) = list.last_mut() {
+            insert_path(o, &rest[1..], value);
+        }
+        return;
+    }
+    let entry = map.entry((*first).to_owned()).or_insert_with(|| Value::Object(Map::new()));
+    if !entry.is_object() {
+        *entry = Value::Object(Map::new());
+    }
+    if let Value::Object(o) = entry {
+        insert_path(o, rest, value);
+    }
+}
+
+/// Lenient field deserialisers for `#[serde(deserialize_with = ...)]`.
+pub mod de {
+    use serde::de::{DeserializeOwned, Error};
+    use serde::{Deserialize, Deserializer};
+    use serde_json::Value;
+
+    fn to_bool<E: Error>(v: &Value) -> Result<Option<bool>, E> {
+        match v {
+            Value::Null => Ok(None),
+            Value::Bool(b) => Ok(Some(*b)),
+            Value::Number(n) => Ok(Some(n.as_f64().unwrap_or(0.0) != 0.0)),
+            Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+                "" => Ok(None),
+                "1" | "true" | "t" | "on" | "yes" => Ok(Some(true)),
+                "0" | "false" | "f" | "off" | "no" => Ok(Some(false)),
+                other => Err(E::custom(format!("{other:?} is not a boolean"))),
+            },
+            _ => Err(E::custom("expected a boolean")),
+        }
+    }
+
+    pub fn bool_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+        to_bool(&Value::deserialize(d)?)
+    }
+
+    pub fn bool_or_false<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+        Ok(to_bool(&Value::deserialize(d)?)?.unwrap_or(false))
+    }
+
+    /// Strings, numbers (ids sent as JSON numbers) or null.
+    pub fn string_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Null => Ok(None),
+            Value::String(s) => Ok(Some(s)),
+            Value::Number(n) => Ok(Some(n.to_string())),
+            Value::Bool(b) => Ok(Some(b.to_string())),
+            _ => Err(D::Error::custom("expected a string")),
+        }
+    }
+
+    /// A list given as an array, as an index-keyed object (`a[0]=..&a[1]=..`)
+    /// or as a single value.
+    pub fn seq_opt<'de, D, T>(d: D) -> Result<Option<Vec<T>>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: DeserializeOwned,
+    {
+        let items = match Value::deserialize(d)? {
+            Value::Null => return Ok(None),
+            Value::Array(a) => a,
+            Value::Object(o) => {
+                let mut entries: Vec<(String, Value)> = o.into_iter().collect();
+                entries.sort_by_key(|(k, _)| (k.len(), k.clone()));
+                entries.into_iter().map(|(_, v)| v).collect()
+            }
+            single => vec![single],
+        };
+        items
+            .into_iter()
+            .map(|v| serde_json::from_value(v).map_err(D::Error::custom))
+            .collect::<Result<Vec<T>, _>>()
+            .map(Some)
+    }
+
+    /// Redirect URIs: an array, or one string with several separated by whitespace.
+    pub fn uri_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+        Ok(match Value::deserialize(d)? {
+            Value::Null => vec![],
+            Value::String(s) => s.split_whitespace().map(str::to_owned).collect(),
+            Value::Array(a) => a
+                .into_iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .flat_map(|s| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+                .collect(),
+            _ => return Err(D::Error::custom("expected a string or a list of strings")),
+        })
+    }
+
+    /// Scopes: a space-separated string or an array of strings.
+    pub fn scope_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        Ok(match Value::deserialize(d)? {
+            Value::Null => None,
+            Value::String(s) => Some(s),
+            Value::Array(a) => Some(a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" ")),
+            _ => return Err(D::Error::custom("expected a string or a list of strings")),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(pairs: &[(&str, &str)]) -> Value {
+        let mut m = Map::new();
+        for (k, v) in pairs {
+            insert_pair(&mut m, k, Value::String((*v).into()));
+        }
+        Value::Object(m)
+    }
+
+    #[test]
+    fn rails_brackets() {
+        assert_eq!(
+            parse(&[
+                ("fields_attributes[0][name]", "a"),
+                ("fields_attributes[0][value]", "b"),
+                ("fields_attributes[1][name]", "c"),
+                ("media_ids[]", "1"),
+                ("media_ids[]", "2"),
+                ("source[privacy]", "unlisted"),
+                ("plain", "x"),
+                ("poll[options][]", "yes"),
+                ("poll[options][]", "no"),
+                ("broken[", "y"),
+            ]),
+            json!({
+                "fields_attributes": {"0": {"name": "a", "value": "b"}, "1": {"name": "c"}},
+                "media_ids": ["1", "2"],
+                "source": {"privacy": "unlisted"},
+                "plain": "x",
+                "poll": {"options": ["yes", "no"]},
+                "broken[": "y",
+            })
+        );
+    }
+
+    #[test]
+    fn array_of_objects() {
+        assert_eq!(
+            parse(&[("f[][name]", "a"), ("f[][value]", "b"), ("f[][name]", "c")]),
+            json!({"f": [{"name": "a", "value": "b"}, {"name": "c"}]})
+        );
+    }
+}

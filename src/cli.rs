@@ -1,0 +1,191 @@
+//! The `tsunagu` command line.
+use std::io::Read;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, LogFormat};
+use crate::services::{Ctx, ServiceError, accounts};
+
+#[derive(Parser)]
+#[command(name = "tsunagu", version, about = "tsunagu (つなぐ): a federated ActivityPub server for corporate alumni communities")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server. Without a config file: SQLite at data/tsunagu.db, http://localhost:8080.
+    Serve {
+        /// A TOML file (see config.example.toml); TSUNAGU_SECTION__KEY variables override it.
+        #[arg(long, short, env = "TSUNAGU_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Create or update the database schema and exit (serve also does this at start).
+    Migrate {
+        #[arg(long, short, env = "TSUNAGU_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Administration from the shell.
+    Admin {
+        #[arg(long, short, env = "TSUNAGU_CONFIG", global = true)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a local account, approved and confirmed. Prints a generated
+    /// password once unless --password-stdin is given.
+    CreateUser {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: String,
+        /// Make the account an administrator.
+        #[arg(long)]
+        admin: bool,
+        /// Read the password from standard input (first line).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Approve an account waiting for approval (registrations.mode = "approval").
+    Approve {
+        #[arg(long)]
+        username: String,
+    },
+    /// List accounts waiting for approval.
+    Pending,
+    /// Create an invitation code for registrations.mode = "invite".
+    CreateInvite {
+        /// How many accounts may use it (default: unlimited).
+        #[arg(long)]
+        max_uses: Option<i32>,
+        /// Hours until it expires (default: never).
+        #[arg(long)]
+        expires_in_hours: Option<i64>,
+    },
+}
+
+/// Runs the command; the exit code is 0 on success, 1 on a reported error, 2 on a configuration error.
+pub fn run() -> i32 {
+    let cli = Cli::parse();
+    let config_path = match &cli.command {
+        Command::Serve { config } | Command::Migrate { config } | Command::Admin { config, .. } => config.clone(),
+    };
+    let config = match Config::load(config_path.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("tsunagu: {e}");
+            return 2;
+        }
+    };
+    init_logging(&config);
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("tsunagu: cannot start the runtime: {e}");
+            return 1;
+        }
+    };
+    match rt.block_on(dispatch(cli.command, config)) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("tsunagu: {e:#}");
+            1
+        }
+    }
+}
+
+fn init_logging(config: &Config) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match config.log.format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Pretty => builder.try_init(),
+    };
+}
+
+fn explain(e: ServiceError) -> anyhow::Error {
+    match e {
+        ServiceError::Internal(inner) => inner,
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { .. } => crate::app::serve(config).await,
+        Command::Migrate { .. } => {
+            let (ctx, applied) = Ctx::new(config).await?;
+            if applied.is_empty() {
+                println!("The {} database is up to date.", ctx.db.backend().name());
+            } else {
+                println!("Applied {} migration(s) to the {} database: {}", applied.len(), ctx.db.backend().name(), applied.join(", "));
+            }
+            Ok(())
+        }
+        Command::Admin { command, .. } => {
+            let (ctx, _) = Ctx::new(config).await?;
+            admin(&ctx, command).await
+        }
+    }
+}
+
+async fn admin(ctx: &Ctx, command: AdminCommand) -> anyhow::Result<()> {
+    match command {
+        AdminCommand::CreateUser { username, email, admin, password_stdin } => {
+            let (password, generated) = if password_stdin {
+                let mut s = String::new();
+                std::io::stdin().read_to_string(&mut s)?;
+                let line = s.lines().next().unwrap_or_default().to_owned();
+                if line.is_empty() {
+                    anyhow::bail!("--password-stdin: standard input held no password");
+                }
+                (line, false)
+            } else {
+                (crate::crypto::generate_password(), true)
+            };
+            let account = accounts::create_from_shell(ctx, &username, &email, &password, admin).await.map_err(explain)?;
+            let role = if account.user.is_admin { "administrator" } else { "account" };
+            println!("Created {role} @{} (id {}).", account.account.username, account.account.id);
+            if generated {
+                println!("Password (shown only once): {password}");
+            }
+            Ok(())
+        }
+        AdminCommand::Approve { username } => {
+            let account = accounts::find_local_by_username(ctx, &username).await.map_err(explain)?;
+            let account = accounts::approve(ctx, account.account.id).await.map_err(explain)?;
+            println!("Approved @{}.", account.account.username);
+            Ok(())
+        }
+        AdminCommand::Pending => {
+            let list = accounts::list_pending(ctx).await.map_err(explain)?;
+            if list.is_empty() {
+                println!("No accounts are waiting for approval.");
+            }
+            for me in list {
+                println!("@{}\t{}\t{}", me.account.username, me.user.email, me.user.registration_reason.unwrap_or_default());
+            }
+            Ok(())
+        }
+        AdminCommand::CreateInvite { max_uses, expires_in_hours } => {
+            if max_uses.is_some_and(|m| m < 1) {
+                anyhow::bail!("--max-uses must be at least 1");
+            }
+            if expires_in_hours.is_some_and(|h| h < 1) {
+                anyhow::bail!("--expires-in-hours must be at least 1");
+            }
+            let invite = accounts::create_invite(ctx, None, max_uses, expires_in_hours.map(chrono::Duration::hours))
+                .await
+                .map_err(explain)?;
+            println!("Invitation code: {}", invite.code);
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,274 @@
+//! The only module that knows two database backends exist.
+//!
+//! PostgreSQL runs natively async (tokio-postgres); SQLite runs its sync
+//! connection on tokio's blocking pool through diesel-async's
+//! `SyncConnectionWrapper`. Query functions are written once with
+//! [`with_conn!`], which expands the body once per backend.
+
+pub mod accounts;
+pub mod invites;
+pub mod models;
+pub mod oauth;
+pub mod schema;
+
+use std::ops::{Deref, DerefMut};
+use std::path::Path;
+
+use diesel::SqliteConnection;
+use diesel::connection::SimpleConnection;
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+pub use diesel::result::Error as DbError;
+pub type DbResult<T> = Result<T, DbError>;
+
+pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Postgres => "postgres",
+            Backend::Sqlite => "sqlite",
+        }
+    }
+}
+
+/// Cheap to clone; lives in the application state.
+#[derive(Clone)]
+pub enum DbPool {
+    Postgres(Pool<AsyncPgConnection>),
+    Sqlite(Pool<SqliteConn>),
+}
+
+/// A pooled connection or one borrowed from an enclosing transaction, so
+/// query functions taking `&mut DbConn<'_>` compose inside transactions.
+pub enum DbConn<'a> {
+    Postgres(Handle<'a, Object<AsyncPgConnection>>),
+    Sqlite(Handle<'a, Object<SqliteConn>>),
+}
+
+pub enum Handle<'a, P: DerefMut> {
+    Pooled(Box<P>),
+    Borrowed(&'a mut P::Target),
+}
+
+impl<P: DerefMut> Deref for Handle<'_, P> {
+    type Target = P::Target;
+    fn deref(&self) -> &P::Target {
+        match self {
+            Handle::Pooled(o) => o,
+            Handle::Borrowed(c) => c,
+        }
+    }
+}
+impl<P: DerefMut> DerefMut for Handle<'_, P> {
+    fn deref_mut(&mut self) -> &mut P::Target {
+        match self {
+            Handle::Pooled(o) => o,
+            Handle::Borrowed(c) => c,
+        }
+    }
+}
+impl<'a> From<&'a mut AsyncPgConnection> for DbConn<'a> {
+    fn from(c: &'a mut AsyncPgConnection) -> Self {
+        DbConn::Postgres(Handle::Borrowed(c))
+    }
+}
+impl<'a> From<&'a mut SqliteConn> for DbConn<'a> {
+    fn from(c: &'a mut SqliteConn) -> Self {
+        DbConn::Sqlite(Handle::Borrowed(c))
+    }
+}
+
+/// Lets `transaction` require that the closure's future is `Send`.
+pub trait AsyncFunc<T, R>: AsyncFnOnce(T) -> R + FnOnce(T) -> <Self as AsyncFunc<T, R>>::Fut {
+    type Fut: Future<Output = R>;
+}
+impl<F, T, Fut, R> AsyncFunc<T, R> for F
+where
+    F: AsyncFnOnce(T) -> R + FnOnce(T) -> Fut,
+    Fut: Future<Output = R>,
+{
+    type Fut = Fut;
+}
+
+/// Write a query body once; it is expanded and type-checked once per backend.
+#[macro_export]
+macro_rules! with_conn {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Postgres(h) => {
+                let $c: &mut ::diesel_async::AsyncPgConnection = &mut *h;
+                $body
+            }
+            $crate::db::DbConn::Sqlite(h) => {
+                let $c: &mut $crate::db::SqliteConn = &mut *h;
+                $body
+            }
+        }
+    };
+}
+
+impl DbConn<'_> {
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbConn::Postgres(_) => Backend::Postgres,
+            DbConn::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// A transaction on either backend; on SQLite it is `BEGIN IMMEDIATE`, because
+    /// a deferred read-then-write transaction fails with "database is locked"
+    /// under concurrency, busy_timeout notwithstanding.
+    pub async fn transaction<R, E, F>(&mut self, f: F) -> Result<R, E>
+    where
+        for<'r, 's> F: AsyncFnOnce(&'r mut DbConn<'s>) -> Result<R, E>
+            + AsyncFunc<&'r mut DbConn<'s>, Result<R, E>, Fut: Send>
+            + Send,
+        E: From<DbError> + Send,
+        R: Send,
+    {
+        match self {
+            DbConn::Postgres(h) => {
+                let c: &mut AsyncPgConnection = h;
+                c.transaction(async move |tx| f(&mut DbConn::from(tx)).await).await
+            }
+            DbConn::Sqlite(h) => {
+                let c: &mut SqliteConn = h;
+                c.immediate_transaction(async move |tx| f(&mut DbConn::from(tx)).await)
+                    .await
+            }
+        }
+    }
+
+    /// Cheap liveness probe for `/health`.
+    pub async fn ping(&mut self) -> DbResult<()> {
+        with_conn!(self, |c| diesel::sql_query("SELECT 1").execute(c).await.map(|_| ()))
+    }
+}
+
+/// Which backend a database URL names, or a message saying what is accepted.
+pub fn backend_of(url: &str) -> Result<Backend, String> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Backend::Postgres)
+    } else if url.starts_with("sqlite:") {
+        if sqlite_path(url).is_empty() {
+            return Err("the sqlite URL names no file (use sqlite://data/tsunagu.db or sqlite:///abs/path.db)".into());
+        }
+        Ok(Backend::Sqlite)
+    } else {
+        Err("must start with sqlite:// or postgres://".into())
+    }
+}
+
+/// Per-connection pragmas; WAL and busy_timeout matter for concurrent writers.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;";
+
+/// `sqlite://data/x.db` is relative, `sqlite:///abs/x.db` absolute.
+fn sqlite_path(url: &str) -> String {
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url)
+        .to_owned()
+}
+
+fn migration_error(e: impl std::fmt::Display) -> anyhow::Error {
+    anyhow::anyhow!("database migration failed: {e}")
+}
+
+impl DbPool {
+    /// Build the pool for the backend the URL names and run that backend's
+    /// embedded migrations first. Returns the pool and the names of the
+    /// migrations it applied.
+    pub async fn connect(url: &str, max_size: usize) -> anyhow::Result<(Self, Vec<String>)> {
+        let backend = backend_of(url).map_err(|e| anyhow::anyhow!("database.url: {e}"))?;
+        match backend {
+            Backend::Postgres => {
+                let mgr = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+                let pool = Pool::builder(mgr).max_size(max_size).build()?;
+                let conn = pool.get().await.map_err(|e| {
+                    anyhow::anyhow!("cannot connect to PostgreSQL at database.url: {e}")
+                })?;
+                let mut harness = diesel_async::AsyncMigrationHarness::new(conn);
+                let applied = harness
+                    .run_pending_migrations(PG_MIGRATIONS)
+                    .map_err(migration_error)?
+                    .into_iter()
+                    .map(|v| v.to_string())
+                    .collect();
+                Ok((DbPool::Postgres(pool), applied))
+            }
+            Backend::Sqlite => {
+                let path = sqlite_path(url);
+                if let Some(dir) = Path::new(&path).parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        anyhow::anyhow!("cannot create the directory {} for database.url: {e}", dir.display())
+                    })?;
+                }
+                let p = path.clone();
+                let applied = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
+                    use diesel::Connection;
+                    let mut c = SqliteConnection::establish(&p)?;
+                    c.batch_execute(SQLITE_PRAGMAS)?;
+                    Ok(c.run_pending_migrations(SQLITE_MIGRATIONS)
+                        .map_err(migration_error)?
+                        .into_iter()
+                        .map(|v| v.to_string())
+                        .collect())
+                })
+                .await??;
+
+                let mut cfg = ManagerConfig::<SqliteConn>::default();
+                cfg.custom_setup = Box::new(|url| {
+                    let url = url.to_owned();
+                    Box::pin(async move {
+                        use diesel_async::SimpleAsyncConnection;
+                        let mut c = SqliteConn::establish(&url).await?;
+                        c.batch_execute(SQLITE_PRAGMAS)
+                            .await
+                            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                        Ok(c)
+                    })
+                });
+                let mgr = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(path, cfg);
+                let pool = Pool::builder(mgr).max_size(max_size).build()?;
+                Ok((DbPool::Sqlite(pool), applied))
+            }
+        }
+    }
+
+    pub async fn get(&self) -> anyhow::Result<DbConn<'static>> {
+        Ok(match self {
+            DbPool::Postgres(p) => DbConn::Postgres(Handle::Pooled(Box::new(p.get().await?))),
+            DbPool::Sqlite(p) => DbConn::Sqlite(Handle::Pooled(Box::new(p.get().await?))),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbPool::Postgres(_) => Backend::Postgres,
+            DbPool::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+/// True when the error is a unique-constraint violation (same kind on both backends).
+pub fn is_unique_violation(e: &DbError) -> bool {
+    matches!(
+        e,
+        DbError::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}

@@ -1,0 +1,175 @@
+//! Rows as stored. `check_for_backend` with both backends makes each derive
+//! verify the column types against PostgreSQL and SQLite.
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{accounts, invites, oauth_apps, oauth_codes, oauth_tokens, users};
+
+/// An actor: a local or remote person, later also an org (`Group`).
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
+#[diesel(table_name = accounts)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct Account {
+    pub id: i64,
+    pub username: String,
+    pub domain: Option<String>,
+    pub acct_key: String,
+    pub actor_type: String,
+    pub display_name: String,
+    pub note: String,
+    pub note_source: String,
+    pub fields: String,
+    pub locked: bool,
+    pub bot: bool,
+    pub discoverable: bool,
+    pub indexable: bool,
+    pub hide_collections: bool,
+    pub suspended: bool,
+    pub avatar_file: Option<String>,
+    pub header_file: Option<String>,
+    pub avatar_remote_url: Option<String>,
+    pub header_remote_url: Option<String>,
+    pub local: bool,
+    pub ap_id: Option<String>,
+    pub inbox_url: Option<String>,
+    pub shared_inbox_url: Option<String>,
+    pub outbox_url: Option<String>,
+    pub followers_url: Option<String>,
+    pub profile_url: Option<String>,
+    pub public_key_pem: String,
+    pub private_key_pem: Option<String>,
+    pub fetched_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// The sign-in data and settings of a local person.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
+#[diesel(table_name = users, primary_key(account_id))]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct User {
+    pub account_id: i64,
+    pub email: String,
+    pub email_key: String,
+    pub password_hash: String,
+    pub is_admin: bool,
+    pub approved: bool,
+    pub disabled: bool,
+    pub registration_reason: Option<String>,
+    pub email_confirmed_at: Option<NaiveDateTime>,
+    pub confirmation_token_hash: Option<String>,
+    pub locale: Option<String>,
+    pub default_privacy: String,
+    pub default_sensitive: bool,
+    pub default_language: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A local person: the actor and the sign-in data.
+#[derive(Debug, Clone)]
+pub struct LocalUser {
+    pub account: Account,
+    pub user: User,
+}
+
+/// Profile fields a person edits through `update_credentials`.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = accounts)]
+pub struct ProfileChanges {
+    pub display_name: Option<String>,
+    pub note: Option<String>,
+    pub note_source: Option<String>,
+    pub fields: Option<String>,
+    pub locked: Option<bool>,
+    pub bot: Option<bool>,
+    pub discoverable: Option<bool>,
+    pub indexable: Option<bool>,
+    pub hide_collections: Option<bool>,
+    pub avatar_file: Option<Option<String>>,
+    pub header_file: Option<Option<String>>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+/// Posting defaults a person edits through `update_credentials` (`source[...]`).
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = users)]
+pub struct SettingsChanges {
+    pub default_privacy: Option<String>,
+    pub default_sensitive: Option<bool>,
+    pub default_language: Option<Option<String>>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = oauth_apps)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct OAuthApp {
+    pub id: i64,
+    pub name: String,
+    pub website: Option<String>,
+    pub redirect_uris: String,
+    pub scopes: String,
+    pub client_id: String,
+    pub client_secret_hash: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = oauth_apps)]
+pub struct NewOAuthApp<'a> {
+    pub id: i64,
+    pub name: &'a str,
+    pub website: Option<&'a str>,
+    pub redirect_uris: &'a str,
+    pub scopes: &'a str,
+    pub client_id: &'a str,
+    pub client_secret_hash: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
+#[diesel(table_name = oauth_tokens)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct OAuthToken {
+    pub id: i64,
+    pub token_hash: String,
+    pub refresh_token_hash: Option<String>,
+    pub app_id: i64,
+    pub account_id: Option<i64>,
+    pub scopes: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+    pub last_used_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
+#[diesel(table_name = oauth_codes)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct OAuthCode {
+    pub id: i64,
+    pub code_hash: String,
+    pub app_id: i64,
+    pub account_id: i64,
+    pub scopes: String,
+    pub redirect_uri: String,
+    pub code_challenge: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
+#[diesel(table_name = invites)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct Invite {
+    pub id: i64,
+    pub code: String,
+    pub created_by: Option<i64>,
+    pub max_uses: Option<i32>,
+    pub uses: i32,
+    pub grants_admin: bool,
+    pub expires_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}

@@ -1,0 +1,103 @@
+//! Business logic. Services take plain data and return plain data or a
+//! [`ServiceError`]; they know nothing of HTTP, so the CLI, the client API and
+//! the web pages share them.
+pub mod accounts;
+pub mod instance;
+pub mod mail;
+pub mod media;
+pub mod oauth;
+pub mod scopes;
+pub mod text;
+
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::db::{DbConn, DbError, DbPool};
+
+/// What every service call needs: the database, the configuration, the mailer.
+#[derive(Clone)]
+pub struct Ctx {
+    pub db: DbPool,
+    pub config: Arc<Config>,
+    pub mailer: mail::Mailer,
+}
+
+impl Ctx {
+    pub async fn new(config: Config) -> anyhow::Result<(Ctx, Vec<String>)> {
+        let (db, applied) = DbPool::connect(&config.database.url, config.database.max_connections).await?;
+        let mailer = mail::Mailer::from_config(&config)?;
+        Ok((Ctx { db, config: Arc::new(config), mailer }, applied))
+    }
+
+    pub async fn conn(&self) -> Result<DbConn<'static>, ServiceError> {
+        self.db.get().await.map_err(ServiceError::Internal)
+    }
+
+    pub fn base_url(&self) -> String {
+        self.config.base_url()
+    }
+}
+
+/// One validation problem on one field, in Mastodon's `details` vocabulary
+/// (`ERR_TAKEN`, `ERR_INVALID`, `ERR_BLANK`, `ERR_TOO_LONG`, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub code: &'static str,
+    pub description: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    BadRequest(String),
+    /// 422: the request was understood but its content is not acceptable.
+    #[error("Validation failed: {}", describe(.0))]
+    Validation(Vec<FieldError>),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("Too many requests")]
+    RateLimited,
+    /// RFC 6749 error codes (`invalid_grant`, ...) with a description.
+    #[error("{description}")]
+    OAuth { code: &'static str, description: String },
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+fn describe(errs: &[FieldError]) -> String {
+    errs.iter()
+        .map(|e| {
+            let mut f = e.field.replace('_', " ");
+            if let Some(first) = f.get_mut(0..1) {
+                first.make_ascii_uppercase();
+            }
+            format!("{f} {}", e.description)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl ServiceError {
+    pub fn invalid(field: &'static str, code: &'static str, description: impl Into<String>) -> Self {
+        ServiceError::Validation(vec![FieldError { field, code, description: description.into() }])
+    }
+    pub fn oauth(code: &'static str, description: impl Into<String>) -> Self {
+        ServiceError::OAuth { code, description: description.into() }
+    }
+}
+
+impl From<DbError> for ServiceError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::NotFound => ServiceError::NotFound("Record not found".into()),
+            other => ServiceError::Internal(other.into()),
+        }
+    }
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;

@@ -1,0 +1,465 @@
+//! Server-rendered HTML: the OAuth sign-in and consent page, the
+//! out-of-band code page, the first-run setup page, e-mail confirmation and
+//! the start page. Forms carry a CSRF token matched against a cookie.
+pub mod i18n;
+
+use std::sync::Arc;
+
+use axum::Form;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::header::{ACCEPT_LANGUAGE, CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use minijinja::value::Kwargs;
+use minijinja::{Environment, State as TplState, Value as TplValue, context};
+use serde::Deserialize;
+
+use crate::api::ratelimit::client_ip;
+use crate::app::AppState;
+use crate::crypto;
+use crate::services::oauth::{self, AuthorizeRequest, ValidAuthorization};
+use crate::services::{ServiceError, accounts};
+use i18n::I18n;
+
+const CSRF_COOKIE: &str = "tsunagu_csrf";
+
+pub struct Web {
+    env: Environment<'static>,
+    pub i18n: Arc<I18n>,
+}
+
+impl Web {
+    pub fn new() -> anyhow::Result<Web> {
+        let i18n = Arc::new(I18n::new()?);
+        let mut env = Environment::new();
+        for (name, src) in [
+            ("layout.html", include_str!("templates/layout.html")),
+            ("authorize.html", include_str!("templates/authorize.html")),
+            ("oob.html", include_str!("templates/oob.html")),
+            ("message.html", include_str!("templates/message.html")),
+            ("setup.html", include_str!("templates/setup.html")),
+            ("home.html", include_str!("templates/home.html")),
+        ] {
+            env.add_template(name, src)?;
+        }
+        let tr = i18n.clone();
+        // `t("id", name=value)` in templates, in the page's language.
+        env.add_function("t", move |state: &TplState, id: &str, kwargs: Kwargs| -> Result<String, minijinja::Error> {
+            let lang = state.lookup("lang").map(|v| v.to_string()).unwrap_or_else(|| i18n::DEFAULT.into());
+            let mut args = Vec::new();
+            for key in kwargs.args() {
+                let v: TplValue = kwargs.get(key)?;
+                args.push((key, v.to_string()));
+            }
+            Ok(tr.t(&lang, id, &args))
+        });
+        Ok(Web { env, i18n })
+    }
+
+    fn render(&self, s: &AppState, status: StatusCode, name: &str, lang: &str, page: TplValue) -> Response {
+        let langs: Vec<(&str, String)> =
+            i18n::LOCALES.iter().map(|(c, _)| (*c, self.i18n.t(c, "lang-name", &[]))).collect();
+        let ctx = context! {
+            lang => lang,
+            languages => langs,
+            instance_title => s.ctx.config.instance.title.clone(),
+            ..page
+        };
+        match self.env.get_template(name).and_then(|t| t.render(ctx)) {
+            Ok(html) => (status, security_headers(), Html(html)).into_response(),
+            Err(e) => {
+                tracing::error!(error = %e, template = name, "template failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
+            }
+        }
+    }
+
+    fn message(&self, s: &AppState, status: StatusCode, lang: &str, heading: String, message: String) -> Response {
+        let is_error = status.is_client_error() || status.is_server_error();
+        self.render(s, status, "message.html", lang, context! { heading, message, is_error })
+    }
+}
+
+/// Pages must not be framed (the consent button!) nor load foreign resources.
+fn security_headers() -> [(axum::http::HeaderName, HeaderValue); 4] {
+    [
+        (axum::http::header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+        (
+            axum::http::header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'"),
+        ),
+        (axum::http::header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+        (CACHE_CONTROL, HeaderValue::from_static("no-store")),
+    ]
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/oauth/authorize", get(authorize_form).post(authorize_submit))
+        .route("/setup", get(setup_form).post(setup_submit))
+        .route("/auth/confirm", get(confirm_email))
+        .route("/static/{file}", get(static_file))
+}
+
+fn lang_of(headers: &HeaderMap, explicit: Option<&str>, account_locale: Option<&str>) -> &'static str {
+    let accept = headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    i18n::negotiate(explicit, accept, account_locale)
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// The CSRF token for a form: the cookie's, or a new one set with the page.
+fn csrf_token(s: &AppState, headers: &HeaderMap) -> (String, Option<HeaderValue>) {
+    if let Some(t) = cookie(headers, CSRF_COOKIE).filter(|t| t.len() >= 32) {
+        return (t, None);
+    }
+    let t = crypto::random_token();
+    let secure = if s.ctx.config.scheme() == "https" { "; Secure" } else { "" };
+    let header = HeaderValue::from_str(&format!("{CSRF_COOKIE}={t}; Path=/; HttpOnly; SameSite=Lax{secure}")).ok();
+    (t, header)
+}
+
+fn csrf_ok(headers: &HeaderMap, submitted: &str) -> bool {
+    cookie(headers, CSRF_COOKIE).is_some_and(|c| !submitted.is_empty() && crypto::secrets_equal(&c, submitted))
+}
+
+fn with_cookie(mut resp: Response, cookie: Option<HeaderValue>) -> Response {
+    if let Some(c) = cookie {
+        resp.headers_mut().append(SET_COOKIE, c);
+    }
+    resp
+}
+
+#[derive(Deserialize, Default)]
+pub struct LangQuery {
+    lang: Option<String>,
+}
+
+async fn home(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<LangQuery>) -> Response {
+    let lang = lang_of(&headers, q.lang.as_deref(), None);
+    s.web.render(
+        &s,
+        StatusCode::OK,
+        "home.html",
+        lang,
+        context! {
+            description => s.ctx.config.instance.description.clone(),
+            domain => s.ctx.config.server.domain.clone(),
+            version => env!("CARGO_PKG_VERSION"),
+        },
+    )
+}
+
+#[derive(Deserialize, Default)]
+pub struct AuthorizeParams {
+    #[serde(default)]
+    client_id: String,
+    redirect_uri: Option<String>,
+    response_type: Option<String>,
+    scope: Option<String>,
+    state: Option<String>,
+    code_challenge: Option<String>,
+    code_challenge_method: Option<String>,
+    lang: Option<String>,
+    // Only on the POST.
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    authenticity_token: String,
+    #[serde(default)]
+    decision: String,
+}
+
+impl AuthorizeParams {
+    fn request(&self) -> AuthorizeRequest {
+        AuthorizeRequest {
+            client_id: self.client_id.clone(),
+            redirect_uri: self.redirect_uri.clone(),
+            response_type: self.response_type.clone(),
+            scope: self.scope.clone(),
+            state: self.state.clone(),
+            code_challenge: self.code_challenge.clone(),
+            code_challenge_method: self.code_challenge_method.clone(),
+        }
+    }
+}
+
+fn scope_descriptions(s: &AppState, lang: &str, v: &ValidAuthorization) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for scope in v.scopes.iter() {
+        let id = match scope.split(':').next().unwrap_or(scope) {
+            "read" => "scope-read",
+            "write" => "scope-write",
+            "follow" => "scope-follow",
+            "push" => "scope-push",
+            "profile" => "scope-profile",
+            "admin" => "scope-admin",
+            _ => "scope-other",
+        };
+        let mut text = s.web.i18n.t(lang, id, &[("scope", scope.to_owned())]);
+        if scope.contains(':') && id != "scope-other" {
+            text = format!("{text} ({scope})");
+        }
+        if !out.contains(&text) {
+            out.push(text);
+        }
+    }
+    out
+}
+
+fn authorize_page(s: &AppState, status: StatusCode, lang: &str, v: &ValidAuthorization, csrf: &str, username: &str, error: Option<String>) -> Response {
+    // The language links must keep the authorisation request.
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    q.append_pair("client_id", &v.app.client_id)
+        .append_pair("redirect_uri", &v.redirect_uri)
+        .append_pair("response_type", "code")
+        .append_pair("scope", &v.scopes.to_string());
+    if let Some(st) = &v.state {
+        q.append_pair("state", st);
+    }
+    if let Some(c) = &v.code_challenge {
+        q.append_pair("code_challenge", c).append_pair("code_challenge_method", "S256");
+    }
+    let lang_query = format!("{}&", q.finish());
+    s.web.render(
+        s,
+        status,
+        "authorize.html",
+        lang,
+        context! {
+            app_name => v.app.name.clone(),
+            app_website => v.app.website.clone(),
+            domain => s.ctx.config.server.domain.clone(),
+            scope_descriptions => scope_descriptions(s, lang, v),
+            client_id => v.app.client_id.clone(),
+            redirect_uri => v.redirect_uri.clone(),
+            scope => v.scopes.to_string(),
+            state => v.state.clone(),
+            code_challenge => v.code_challenge.clone(),
+            csrf => csrf,
+            username => username,
+            error => error,
+            lang_query => lang_query,
+        },
+    )
+}
+
+fn oauth_error_page(s: &AppState, lang: &str, e: ServiceError) -> Response {
+    let heading = s.web.i18n.t(lang, "page-error", &[]);
+    match e {
+        ServiceError::Internal(err) => {
+            tracing::error!(error = ?err, "authorize failed");
+            s.web.message(s, StatusCode::INTERNAL_SERVER_ERROR, lang, heading, "Internal server error".into())
+        }
+        other => s.web.message(s, StatusCode::BAD_REQUEST, lang, heading, other.to_string()),
+    }
+}
+
+async fn authorize_form(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<AuthorizeParams>) -> Response {
+    let lang = lang_of(&headers, q.lang.as_deref(), None);
+    let v = match oauth::check_authorize(&s.ctx, &q.request()).await {
+        Ok(v) => v,
+        Err(e) => return oauth_error_page(&s, lang, e),
+    };
+    let (csrf, set) = csrf_token(&s, &headers);
+    with_cookie(authorize_page(&s, StatusCode::OK, lang, &v, &csrf, "", None), set)
+}
+
+fn redirect(url: &str) -> Response {
+    match HeaderValue::from_str(url) {
+        Ok(loc) => (StatusCode::FOUND, [(LOCATION, loc)]).into_response(),
+        Err(_) => (StatusCode::BAD_REQUEST, "invalid redirect URI").into_response(),
+    }
+}
+
+async fn authorize_submit(
+    State(s): State<AppState>,
+    peer: crate::api::ratelimit::PeerAddr,
+    headers: HeaderMap,
+    Form(f): Form<AuthorizeParams>,
+) -> Response {
+    let lang = lang_of(&headers, f.lang.as_deref(), None);
+    let v = match oauth::check_authorize(&s.ctx, &f.request()).await {
+        Ok(v) => v,
+        Err(e) => return oauth_error_page(&s, lang, e),
+    };
+    let (csrf, set) = csrf_token(&s, &headers);
+    if !csrf_ok(&headers, &f.authenticity_token) {
+        let msg = s.web.i18n.t(lang, "error-csrf", &[]);
+        return with_cookie(authorize_page(&s, StatusCode::FORBIDDEN, lang, &v, &csrf, &f.username, Some(msg)), set);
+    }
+    if f.decision == "deny" {
+        return match oauth::redirect_target(&v, &[("error", "access_denied")]) {
+            Some(url) => redirect(&url),
+            None => {
+                let heading = s.web.i18n.t(lang, "page-error", &[]);
+                s.web.message(&s, StatusCode::OK, lang, heading, s.web.i18n.t(lang, "authorize-denied", &[]))
+            }
+        };
+    }
+    let ip = client_ip(&headers, peer.0, s.ctx.config.server.trust_forwarded_for);
+    if !s.limits.login.check(&ip).allowed {
+        let msg = s.web.i18n.t(lang, "error-rate-limited", &[]);
+        return authorize_page(&s, StatusCode::TOO_MANY_REQUESTS, lang, &v, &csrf, &f.username, Some(msg));
+    }
+    let account = match accounts::authenticate(&s.ctx, &f.username, &f.password).await {
+        Ok(a) => a,
+        Err(ServiceError::Unauthorized(_)) => {
+            let msg = s.web.i18n.t(lang, "error-credentials", &[]);
+            return authorize_page(&s, StatusCode::UNAUTHORIZED, lang, &v, &csrf, &f.username, Some(msg));
+        }
+        Err(ServiceError::Forbidden(why)) => {
+            return authorize_page(&s, StatusCode::FORBIDDEN, lang, &v, &csrf, &f.username, Some(why));
+        }
+        Err(e) => return oauth_error_page(&s, lang, e),
+    };
+    let code = match oauth::grant_code(&s.ctx, &v, &account).await {
+        Ok(c) => c,
+        Err(e) => return oauth_error_page(&s, lang, e),
+    };
+    match oauth::redirect_target(&v, &[("code", &code)]) {
+        Some(url) => redirect(&url),
+        None => {
+            let lang = lang_of(&headers, f.lang.as_deref(), account.user.locale.as_deref());
+            s.web.render(&s, StatusCode::OK, "oob.html", lang, context! { app_name => v.app.name.clone(), code => code })
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct SetupParams {
+    #[serde(default)]
+    code: String,
+    lang: Option<String>,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    authenticity_token: String,
+}
+
+fn setup_page(s: &AppState, status: StatusCode, lang: &str, p: &SetupParams, csrf: &str, errors: Vec<String>) -> Response {
+    s.web.render(
+        s,
+        status,
+        "setup.html",
+        lang,
+        context! {
+            domain => s.ctx.config.server.domain.clone(),
+            code => p.code.clone(),
+            csrf => csrf,
+            username => p.username.clone(),
+            email => p.email.clone(),
+            min_password => s.ctx.config.registrations.min_password_length,
+            errors => errors,
+        },
+    )
+}
+
+fn setup_invalid(s: &AppState, lang: &str) -> Response {
+    let heading = s.web.i18n.t(lang, "setup-title", &[]);
+    s.web.message(s, StatusCode::FORBIDDEN, lang, heading, s.web.i18n.t(lang, "setup-invalid", &[]))
+}
+
+async fn setup_form(State(s): State<AppState>, headers: HeaderMap, Query(p): Query<SetupParams>) -> Response {
+    let lang = lang_of(&headers, p.lang.as_deref(), None);
+    match accounts::setup_code_valid(&s.ctx, &p.code).await {
+        Ok(true) => {
+            let (csrf, set) = csrf_token(&s, &headers);
+            with_cookie(setup_page(&s, StatusCode::OK, lang, &p, &csrf, vec![]), set)
+        }
+        Ok(false) => setup_invalid(&s, lang),
+        Err(e) => oauth_error_page(&s, lang, e),
+    }
+}
+
+async fn setup_submit(State(s): State<AppState>, headers: HeaderMap, Form(p): Form<SetupParams>) -> Response {
+    let lang = lang_of(&headers, p.lang.as_deref(), None);
+    let (csrf, set) = csrf_token(&s, &headers);
+    if !csrf_ok(&headers, &p.authenticity_token) {
+        let msg = s.web.i18n.t(lang, "error-csrf", &[]);
+        return with_cookie(setup_page(&s, StatusCode::FORBIDDEN, lang, &p, &csrf, vec![msg]), set);
+    }
+    match accounts::complete_setup(&s.ctx, &p.code, &p.username, &p.email, &p.password).await {
+        Ok(a) => {
+            let heading = s.web.i18n.t(lang, "setup-done-title", &[]);
+            let msg = s.web.i18n.t(
+                lang,
+                "setup-done",
+                &[("username", a.account.username.clone()), ("domain", s.ctx.config.server.domain.clone())],
+            );
+            s.web.message(&s, StatusCode::OK, lang, heading, msg)
+        }
+        Err(ServiceError::Validation(errs)) => {
+            let list = errs.iter().map(|e| format!("{}: {}", e.field, e.description)).collect();
+            setup_page(&s, StatusCode::UNPROCESSABLE_ENTITY, lang, &p, &csrf, list)
+        }
+        Err(ServiceError::Forbidden(_)) => setup_invalid(&s, lang),
+        Err(e) => oauth_error_page(&s, lang, e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmQuery {
+    #[serde(default)]
+    token: String,
+    lang: Option<String>,
+}
+
+async fn confirm_email(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<ConfirmQuery>) -> Response {
+    match accounts::confirm_email(&s.ctx, &q.token).await {
+        Ok(a) => {
+            let lang = lang_of(&headers, q.lang.as_deref(), a.user.locale.as_deref());
+            let heading = s.web.i18n.t(lang, "confirm-title", &[]);
+            s.web.message(&s, StatusCode::OK, lang, heading, s.web.i18n.t(lang, "confirm-done", &[("username", a.account.username)]))
+        }
+        Err(ServiceError::NotFound(_)) => {
+            let lang = lang_of(&headers, q.lang.as_deref(), None);
+            let heading = s.web.i18n.t(lang, "page-error", &[]);
+            s.web.message(&s, StatusCode::NOT_FOUND, lang, heading, s.web.i18n.t(lang, "confirm-invalid", &[]))
+        }
+        Err(e) => oauth_error_page(&s, lang_of(&headers, None, None), e),
+    }
+}
+
+async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
+    let bytes: &'static [u8] = match file.as_str() {
+        "avatar-missing.png" => include_bytes!("static/avatar-missing.png"),
+        "header-missing.png" => include_bytes!("static/header-missing.png"),
+        "thumbnail.png" => include_bytes!("static/thumbnail.png"),
+        _ => return (StatusCode::NOT_FOUND, "not found").into_response(),
+    };
+    (
+        [(CONTENT_TYPE, HeaderValue::from_static("image/png")), (CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"))],
+        bytes,
+    )
+        .into_response()
+}
+
+/// 404 for everything unrouted: JSON under the API prefixes, HTML elsewhere.
+pub async fn not_found(State(s): State<AppState>, headers: HeaderMap, uri: axum::http::Uri) -> Response {
+    let p = uri.path();
+    if p.starts_with("/api/") || p.starts_with("/oauth/") || p.starts_with("/.well-known/") {
+        return crate::api::error::ApiError::not_found().into_response();
+    }
+    let lang = lang_of(&headers, None, None);
+    let heading = s.web.i18n.t(lang, "page-error", &[]);
+    s.web.message(&s, StatusCode::NOT_FOUND, lang, heading, s.web.i18n.t(lang, "not-found", &[]))
+}
