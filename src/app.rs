@@ -75,13 +75,15 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         println!("\nNo administrator exists yet. Create one here (one-time link):\n\n    {link}\n\nor run: tsunagu admin create-user --username NAME --email EMAIL --admin\n");
         tracing::info!(%link, "first-run setup link");
     }
-    let app = service(state);
-    let make = axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app);
-    axum::serve(listener, make)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    run(listener, state, shutdown_signal()).await?;
     tracing::info!("shut down cleanly");
     Ok(())
+}
+
+/// Serves on a bound listener until `shutdown` completes (tests pass their own).
+pub async fn run(listener: tokio::net::TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    let make = axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(service(state));
+    axum::serve(listener, make).with_graceful_shutdown(shutdown).await
 }
 
 async fn shutdown_signal() {

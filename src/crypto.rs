@@ -109,9 +109,9 @@ mod tests {
         // RFC 7636 appendix B.
         assert!(pkce_s256_matches(
             "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
-            "E9-PwrBWnRGWfH04rQTxFPe6Y0QKEC8XHuhEH5OyfbQ"
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         ));
-        assert!(!pkce_s256_matches("wrong", "E9-PwrBWnRGWfH04rQTxFPe6Y0QKEC8XHuhEH5OyfbQ"));
+        assert!(!pkce_s256_matches("wrong", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"));
     }
 
     #[tokio::test]

@@ -1,0 +1,11 @@
+//! Integration tests of the client API and the OAuth pages, each on SQLite
+//! and on PostgreSQL, through the real router.
+#[path = "../common/mod.rs"]
+mod common;
+
+mod accounts;
+mod apps;
+mod instance;
+mod oauth;
+mod registration;
+mod setup;
