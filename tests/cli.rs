@@ -1,0 +1,199 @@
+//! The `tsunagu` binary as an operator uses it: help, migrate, admin
+//! commands, configuration errors, and a first start with no config at all.
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Backend, TestDb};
+use tsunagu::config::Config;
+use tsunagu::services::{Ctx, accounts};
+
+fn tsunagu(db: &TestDb, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tsunagu"))
+        .args(args)
+        .env("TSUNAGU_DATABASE__URL", &db.url)
+        .env("TSUNAGU_LOG__LEVEL", "warn")
+        .current_dir(db.dir.path())
+        .output()
+        .expect("run tsunagu")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+async fn ctx_for(db: &TestDb) -> Ctx {
+    let mut c = Config::default();
+    c.database.url = db.url.clone();
+    Ctx::new(c).await.expect("connect").0
+}
+
+#[test]
+fn help_explains_each_command() {
+    let o = Command::new(env!("CARGO_BIN_EXE_tsunagu")).arg("--help").output().unwrap();
+    assert!(o.status.success());
+    let text = stdout(&o);
+    for cmd in ["serve", "migrate", "admin"] {
+        assert!(text.contains(cmd), "--help lacks {cmd}: {text}");
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_tsunagu")).args(["admin", "--help"]).output().unwrap();
+    let text = stdout(&o);
+    for cmd in ["create-user", "approve", "pending", "create-invite"] {
+        assert!(text.contains(cmd), "admin --help lacks {cmd}: {text}");
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_tsunagu")).args(["admin", "create-user", "--help"]).output().unwrap();
+    assert!(stdout(&o).contains("--password-stdin"));
+}
+
+#[test]
+fn configuration_errors_name_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tsunagu.toml");
+    std::fs::write(&file, "[server]\nlisten = \"localhost\"\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_tsunagu")).args(["migrate", "--config", file.to_str().unwrap()]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("server.listen"), "{}", stderr(&o));
+
+    std::fs::write(&file, "[registrations]\nmode = \"sometimes\"\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_tsunagu")).args(["serve", "-c", file.to_str().unwrap()]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("registrations.mode"), "{}", stderr(&o));
+
+    let o = Command::new(env!("CARGO_BIN_EXE_tsunagu")).args(["serve", "-c", "/no/such/file.toml"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("does not exist"), "{}", stderr(&o));
+
+    let o = Command::new(env!("CARGO_BIN_EXE_tsunagu")).arg("migrate").env("TSUNAGU_DATABASE__URL", "mysql://x").current_dir(dir.path()).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("database.url"), "{}", stderr(&o));
+}
+
+dual!(migrate_and_admin_commands);
+
+async fn migrate_and_admin_commands(b: Backend) {
+    let db = TestDb::new(b).await;
+    let o = tsunagu(&db, &["migrate"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("Applied 1 migration(s)"), "{}", stdout(&o));
+    let o = tsunagu(&db, &["migrate"]);
+    assert!(stdout(&o).contains("is up to date"), "{}", stdout(&o));
+
+    // A generated password, printed once.
+    let o = tsunagu(&db, &["admin", "create-user", "--username", "office", "--email", "office@acme.example", "--admin"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("Created administrator @office"), "{out}");
+    let password = out.lines().find_map(|l| l.strip_prefix("Password (shown only once): ")).expect("password line").trim().to_owned();
+    let ctx = ctx_for(&db).await;
+    let me = accounts::authenticate(&ctx, "office", &password).await.expect("generated password works");
+    assert!(me.user.is_admin);
+
+    // --password-stdin.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tsunagu"))
+        .args(["admin", "create-user", "--username", "taro", "--email", "taro@example.com", "--password-stdin"])
+        .env("TSUNAGU_DATABASE__URL", &db.url)
+        .current_dir(db.dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"a long enough password\n").unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stdout(&o).contains("Password"), "no password is printed");
+    let me = accounts::authenticate(&ctx, "taro@example.com", "a long enough password").await.expect("stdin password works");
+    assert!(!me.user.is_admin);
+
+    // Mistakes are explained, and nothing is created.
+    let o = tsunagu(&db, &["admin", "create-user", "--username", "TARO", "--email", "other@example.com"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("Username has already been taken"), "{}", stderr(&o));
+    let o = tsunagu(&db, &["admin", "create-user", "--username", "bad name", "--email", "x@example.com"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("Username must contain only letters"), "{}", stderr(&o));
+    let o = tsunagu(&db, &["admin", "approve", "--username", "ghost"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("no local account named"), "{}", stderr(&o));
+
+    let o = tsunagu(&db, &["admin", "pending"]);
+    assert!(stdout(&o).contains("No accounts are waiting"), "{}", stdout(&o));
+    let o = tsunagu(&db, &["admin", "create-invite", "--max-uses", "3"]);
+    assert!(o.status.success());
+    assert!(stdout(&o).starts_with("Invitation code: "));
+    let o = tsunagu(&db, &["admin", "create-invite", "--max-uses", "0"]);
+    assert_eq!(o.status.code(), Some(1));
+    db.drop_db().await;
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// The README's run command on a clean checkout: no config, SQLite under data/.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_start_without_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    // Only the port moves (8080 may be taken on the test machine); everything else is default.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tsunagu"))
+        .arg("serve")
+        .env("TSUNAGU_SERVER__LISTEN", format!("127.0.0.1:{port}"))
+        .env_remove("TSUNAGU_DATABASE__URL")
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let client = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/api/v1/instance");
+    let body = loop {
+        if let Ok(r) = client.get(&url).send().await
+            && r.status().is_success()
+        {
+            break r.json::<serde_json::Value>().await.unwrap();
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "no answer on {url}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(body["uri"], "localhost:8080");
+    assert!(body["version"].as_str().unwrap().starts_with("4.2.0"));
+
+    let db = dir.path().join("data/tsunagu.db");
+    assert!(db.is_file(), "data/tsunagu.db was not created");
+    {
+        use diesel::prelude::*;
+        let mut c = diesel::SqliteConnection::establish(db.to_str().unwrap()).unwrap();
+        #[derive(QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let tables: N = diesel::sql_query("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN ('accounts', 'users', 'oauth_apps', 'oauth_tokens')")
+            .get_result(&mut c)
+            .unwrap();
+        assert_eq!(tables.n, 4, "the database is migrated");
+    }
+
+    // Graceful shutdown on SIGTERM, and the first-run link was printed.
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit status {status}");
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
+    assert!(out.contains("http://localhost:8080/setup?code="), "{out}");
+}

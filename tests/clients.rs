@@ -1,0 +1,97 @@
+//! Acceptance tests with real Mastodon clients from PyPI (Mastodon.py, toot)
+//! against a tsunagu served on a loopback port, on both databases. The
+//! Python environment is created on first use (tests/run.sh also prepares it).
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Mutex;
+
+use common::{Backend, TestDb, test_config, workspace};
+use tsunagu::app::{self, AppState};
+use tsunagu::config::{Config, RegistrationMode};
+use tsunagu::services::accounts;
+
+static VENV: Mutex<Option<PathBuf>> = Mutex::new(None);
+
+/// A virtualenv with the pinned client libraries (tests/clients/requirements.txt).
+fn venv() -> PathBuf {
+    let mut guard = VENV.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(p) = guard.as_ref() {
+        return p.clone();
+    }
+    let dir = std::env::var_os("TSUNAGU_TEST_VENV").map(PathBuf::from).unwrap_or_else(|| workspace().join("target/test-venv"));
+    let python = dir.join("bin/python");
+    let requirements = workspace().join("tests/clients/requirements.txt");
+    let stamp = dir.join(".requirements");
+    let wanted = std::fs::read_to_string(&requirements).expect("requirements");
+    if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
+        let ok = Command::new("python3").args(["-m", "venv"]).arg(&dir).status().map(|s| s.success()).unwrap_or(false);
+        assert!(ok, "python3 -m venv failed: the client acceptance tests need Python 3 with venv (apt-get install python3-venv)");
+        let ok = Command::new(&python)
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+            .arg(&requirements)
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        assert!(ok, "pip could not install {}", requirements.display());
+        std::fs::write(&stamp, wanted).expect("stamp");
+    }
+    *guard = Some(dir.clone());
+    dir
+}
+
+/// Serves the application on 127.0.0.1:<free port>; returns the base URL and a stopper.
+async fn serve(db: &TestDb, tweak: impl FnOnce(&mut Config)) -> (String, tokio::sync::oneshot::Sender<()>, AppState) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut cfg = test_config(db);
+    cfg.server.domain = format!("127.0.0.1:{}", addr.port());
+    tweak(&mut cfg);
+    let state = AppState::new(cfg).await.unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let s = state.clone();
+    tokio::spawn(async move {
+        app::run(listener, s, async {
+            let _ = rx.await;
+        })
+        .await
+        .unwrap();
+    });
+    (format!("http://{addr}"), tx, state)
+}
+
+async fn python(script: &str, args: &[&str], env: &[(&str, &std::path::Path)]) {
+    let venv = tokio::task::spawn_blocking(venv).await.unwrap();
+    let mut cmd = tokio::process::Command::new(venv.join("bin/python"));
+    cmd.arg(workspace().join("tests/clients").join(script)).args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().await.expect("run python");
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{script} failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stdout.contains("acceptance: OK"), "{script} did not finish: {stdout}");
+}
+
+dual!(mastodon_py_registers_and_logs_in, toot_logs_in);
+
+async fn mastodon_py_registers_and_logs_in(b: Backend) {
+    let db = TestDb::new(b).await;
+    let (base, stop, _) = serve(&db, |c| c.registrations.mode = RegistrationMode::Open).await;
+    python("mastodon_py_login.py", &[&base], &[]).await;
+    let _ = stop.send(());
+    db.drop_db().await;
+}
+
+async fn toot_logs_in(b: Backend) {
+    let db = TestDb::new(b).await;
+    let (base, stop, state) = serve(&db, |_| {}).await;
+    accounts::create_from_shell(&state.ctx, "tomo", "tomo@example.com", "correct horse battery staple", false).await.unwrap();
+    let home = db.dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let toot = tokio::task::spawn_blocking(venv).await.unwrap().join("bin/toot");
+    python("toot_login.py", &[&base, toot.to_str().unwrap()], &[("XDG_CONFIG_HOME", &home), ("HOME", &home)]).await;
+    let _ = stop.send(());
+    db.drop_db().await;
+}
