@@ -35,7 +35,11 @@ impl AppState {
         if !applied.is_empty() {
             tracing::info!(migrations = ?applied, "database migrated");
         }
-        Ok(AppState { ctx, web: Arc::new(Web::new()?), limits })
+        Ok(AppState {
+            ctx,
+            web: Arc::new(Web::new()?),
+            limits,
+        })
     }
 }
 
@@ -49,8 +53,13 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(api::instance::health))
         .nest_service("/media", media)
         .fallback(web::not_found)
-        .layer(DefaultBodyLimit::max(state.ctx.config.limits.max_body_bytes))
-        .layer(SetResponseHeaderLayer::overriding(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(DefaultBodyLimit::max(
+            state.ctx.config.limits.max_body_bytes,
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -72,7 +81,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(%listen, base_url = %state.ctx.base_url(), database = state.ctx.db.backend().name(), "tsunagu is listening");
     if let Some(link) = accounts::setup_link(&state.ctx).await? {
         // Printed plainly as well as logged: the operator needs to click it.
-        println!("\nNo administrator exists yet. Create one here (one-time link):\n\n    {link}\n\nor run: tsunagu admin create-user --username NAME --email EMAIL --admin\n");
+        println!(
+            "\nNo administrator exists yet. Create one here (one-time link):\n\n    {link}\n\nor run: tsunagu admin create-user --username NAME --email EMAIL --admin\n"
+        );
         tracing::info!(%link, "first-run setup link");
     }
     run(listener, state, shutdown_signal()).await?;
@@ -81,9 +92,17 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 /// Serves on a bound listener until `shutdown` completes (tests pass their own).
-pub async fn run(listener: tokio::net::TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    let make = axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(service(state));
-    axum::serve(listener, make).with_graceful_shutdown(shutdown).await
+pub async fn run(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let make = axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(
+        service(state),
+    );
+    axum::serve(listener, make)
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 async fn shutdown_signal() {

@@ -8,7 +8,11 @@ use crate::config::{Config, LogFormat};
 use crate::services::{Ctx, ServiceError, accounts};
 
 #[derive(Parser)]
-#[command(name = "tsunagu", version, about = "tsunagu (つなぐ): a federated ActivityPub server for corporate alumni communities")]
+#[command(
+    name = "tsunagu",
+    version,
+    about = "tsunagu (つなぐ): a federated ActivityPub server for corporate alumni communities"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -74,7 +78,9 @@ enum AdminCommand {
 pub fn run() -> i32 {
     let cli = Cli::parse();
     let config_path = match &cli.command {
-        Command::Serve { config } | Command::Migrate { config } | Command::Admin { config, .. } => config.clone(),
+        Command::Serve { config } | Command::Migrate { config } | Command::Admin { config, .. } => {
+            config.clone()
+        }
     };
     let config = match Config::load(config_path.as_deref()) {
         Ok(c) => c,
@@ -84,7 +90,10 @@ pub fn run() -> i32 {
         }
     };
     init_logging(&config);
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("tsunagu: cannot start the runtime: {e}");
@@ -102,8 +111,11 @@ pub fn run() -> i32 {
 
 fn init_logging(config: &Config) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.level));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match config.log.format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Pretty => builder.try_init(),
@@ -125,7 +137,12 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
             if applied.is_empty() {
                 println!("The {} database is up to date.", ctx.db.backend().name());
             } else {
-                println!("Applied {} migration(s) to the {} database: {}", applied.len(), ctx.db.backend().name(), applied.join(", "));
+                println!(
+                    "Applied {} migration(s) to the {} database: {}",
+                    applied.len(),
+                    ctx.db.backend().name(),
+                    applied.join(", ")
+                );
             }
             Ok(())
         }
@@ -138,7 +155,12 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
 
 async fn admin(ctx: &Ctx, command: AdminCommand) -> anyhow::Result<()> {
     match command {
-        AdminCommand::CreateUser { username, email, admin, password_stdin } => {
+        AdminCommand::CreateUser {
+            username,
+            email,
+            admin,
+            password_stdin,
+        } => {
             let (password, generated) = if password_stdin {
                 let mut s = String::new();
                 std::io::stdin().read_to_string(&mut s)?;
@@ -150,17 +172,30 @@ async fn admin(ctx: &Ctx, command: AdminCommand) -> anyhow::Result<()> {
             } else {
                 (crate::crypto::generate_password(), true)
             };
-            let account = accounts::create_from_shell(ctx, &username, &email, &password, admin).await.map_err(explain)?;
-            let role = if account.user.is_admin { "administrator" } else { "account" };
-            println!("Created {role} @{} (id {}).", account.account.username, account.account.id);
+            let account = accounts::create_from_shell(ctx, &username, &email, &password, admin)
+                .await
+                .map_err(explain)?;
+            let role = if account.user.is_admin {
+                "administrator"
+            } else {
+                "account"
+            };
+            println!(
+                "Created {role} @{} (id {}).",
+                account.account.username, account.account.id
+            );
             if generated {
                 println!("Password (shown only once): {password}");
             }
             Ok(())
         }
         AdminCommand::Approve { username } => {
-            let account = accounts::find_local_by_username(ctx, &username).await.map_err(explain)?;
-            let account = accounts::approve(ctx, account.account.id).await.map_err(explain)?;
+            let account = accounts::find_local_by_username(ctx, &username)
+                .await
+                .map_err(explain)?;
+            let account = accounts::approve(ctx, account.account.id)
+                .await
+                .map_err(explain)?;
             println!("Approved @{}.", account.account.username);
             Ok(())
         }
@@ -170,20 +205,33 @@ async fn admin(ctx: &Ctx, command: AdminCommand) -> anyhow::Result<()> {
                 println!("No accounts are waiting for approval.");
             }
             for me in list {
-                println!("@{}\t{}\t{}", me.account.username, me.user.email, me.user.registration_reason.unwrap_or_default());
+                println!(
+                    "@{}\t{}\t{}",
+                    me.account.username,
+                    me.user.email,
+                    me.user.registration_reason.unwrap_or_default()
+                );
             }
             Ok(())
         }
-        AdminCommand::CreateInvite { max_uses, expires_in_hours } => {
+        AdminCommand::CreateInvite {
+            max_uses,
+            expires_in_hours,
+        } => {
             if max_uses.is_some_and(|m| m < 1) {
                 anyhow::bail!("--max-uses must be at least 1");
             }
             if expires_in_hours.is_some_and(|h| h < 1) {
                 anyhow::bail!("--expires-in-hours must be at least 1");
             }
-            let invite = accounts::create_invite(ctx, None, max_uses, expires_in_hours.map(chrono::Duration::hours))
-                .await
-                .map_err(explain)?;
+            let invite = accounts::create_invite(
+                ctx,
+                None,
+                max_uses,
+                expires_in_hours.map(chrono::Duration::hours),
+            )
+            .await
+            .map_err(explain)?;
             println!("Invitation code: {}", invite.code);
             Ok(())
         }

@@ -27,7 +27,16 @@ pub struct Config {
 /// The sections a `TSUNAGU_` variable may address; other `TSUNAGU_*` variables
 /// (e.g. `TSUNAGU_TEST_POSTGRES_URL`) are not configuration.
 const SECTIONS: &[&str] = &[
-    "server", "database", "registrations", "federation", "instance", "oauth", "media", "mail", "limits", "log",
+    "server",
+    "database",
+    "registrations",
+    "federation",
+    "instance",
+    "oauth",
+    "media",
+    "mail",
+    "limits",
+    "log",
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -65,7 +74,10 @@ pub struct DatabaseConfig {
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        Self { url: "sqlite://data/tsunagu.db".into(), max_connections: 8 }
+        Self {
+            url: "sqlite://data/tsunagu.db".into(),
+            max_connections: 8,
+        }
     }
 }
 
@@ -99,7 +111,10 @@ pub struct RegistrationsConfig {
 
 impl Default for RegistrationsConfig {
     fn default() -> Self {
-        Self { mode: RegistrationMode::Approval, min_password_length: 8 }
+        Self {
+            mode: RegistrationMode::Approval,
+            min_password_length: 8,
+        }
     }
 }
 
@@ -164,7 +179,10 @@ pub struct MediaConfig {
 
 impl Default for MediaConfig {
     fn default() -> Self {
-        Self { path: "data/media".into(), max_image_bytes: 16 * 1024 * 1024 }
+        Self {
+            path: "data/media".into(),
+            max_image_bytes: 16 * 1024 * 1024,
+        }
     }
 }
 
@@ -241,7 +259,10 @@ pub struct LogConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        Self { format: LogFormat::Pretty, level: "info".into() }
+        Self {
+            format: LogFormat::Pretty,
+            level: "info".into(),
+        }
     }
 }
 
@@ -256,7 +277,10 @@ impl Config {
         let mut fig = Figment::from(Serialized::defaults(Config::default()));
         if let Some(p) = path {
             if !p.is_file() {
-                return Err(ConfigError(format!("config file {} does not exist", p.display())));
+                return Err(ConfigError(format!(
+                    "config file {} does not exist",
+                    p.display()
+                )));
             }
             fig = fig.merge(Toml::file_exact(p));
         }
@@ -265,7 +289,9 @@ impl Config {
 
     /// Defaults and a TOML string (tests), then validation.
     pub fn from_toml(toml: &str) -> Result<Config, ConfigError> {
-        Self::from_figment(Figment::from(Serialized::defaults(Config::default())).merge(Toml::string(toml)))
+        Self::from_figment(
+            Figment::from(Serialized::defaults(Config::default())).merge(Toml::string(toml)),
+        )
     }
 
     fn env() -> Env {
@@ -279,7 +305,10 @@ impl Config {
     fn from_figment(fig: Figment) -> Result<Config, ConfigError> {
         let cfg: Config = fig.extract().map_err(|e| {
             // figment names the key ("for key `default.server.listen`"); drop its profile prefix.
-            let msgs: Vec<String> = e.into_iter().map(|e| e.to_string().replace("default.", "")).collect();
+            let msgs: Vec<String> = e
+                .into_iter()
+                .map(|e| e.to_string().replace("default.", ""))
+                .collect();
             ConfigError(msgs.join("; "))
         })?;
         cfg.validate()?;
@@ -289,13 +318,22 @@ impl Config {
     fn validate(&self) -> Result<(), ConfigError> {
         let bad = |key: &str, msg: String| Err(ConfigError(format!("{key}: {msg}")));
         if self.server.listen.parse::<SocketAddr>().is_err() {
-            return bad("server.listen", format!("{:?} is not a socket address like 127.0.0.1:8080", self.server.listen));
+            return bad(
+                "server.listen",
+                format!(
+                    "{:?} is not a socket address like 127.0.0.1:8080",
+                    self.server.listen
+                ),
+            );
         }
         if let Err(e) = validate_authority(&self.server.domain) {
             return bad("server.domain", e);
         }
         if !matches!(self.server.scheme.as_str(), "" | "http" | "https") {
-            return bad("server.scheme", format!("{:?} must be \"http\" or \"https\"", self.server.scheme));
+            return bad(
+                "server.scheme",
+                format!("{:?} must be \"http\" or \"https\"", self.server.scheme),
+            );
         }
         if let Err(e) = crate::db::backend_of(&self.database.url) {
             return bad("database.url", format!("{:?} {e}", self.database.url));
@@ -306,31 +344,60 @@ impl Config {
         for (host, addr) in &self.federation.resolve {
             let key = format!("federation.resolve.\"{host}\"");
             if self.federation.mode != FederationMode::Development {
-                return bad(&key, "host overrides need federation.mode = \"development\"".into());
+                return bad(
+                    &key,
+                    "host overrides need federation.mode = \"development\"".into(),
+                );
             }
             match addr.parse::<SocketAddr>() {
                 Ok(a) if a.ip().is_loopback() => {}
                 Ok(_) => return bad(&key, format!("{addr} is not a loopback address")),
-                Err(_) => return bad(&key, format!("{addr:?} is not a socket address like 127.0.0.1:8102")),
+                Err(_) => {
+                    return bad(
+                        &key,
+                        format!("{addr:?} is not a socket address like 127.0.0.1:8102"),
+                    );
+                }
             }
         }
         if self.registrations.min_password_length < 8 {
-            return bad("registrations.min_password_length", "must be at least 8".into());
+            return bad(
+                "registrations.min_password_length",
+                "must be at least 8".into(),
+            );
         }
         if self.mail.transport == MailTransport::Smtp && self.mail.smtp_url.is_empty() {
-            return bad("mail.smtp_url", "is required when mail.transport = \"smtp\"".into());
+            return bad(
+                "mail.smtp_url",
+                "is required when mail.transport = \"smtp\"".into(),
+            );
         }
         if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
-            return bad("mail.from", format!("{:?} is not an address like \"Alumni <noreply@example.com>\"", self.mail.from));
+            return bad(
+                "mail.from",
+                format!(
+                    "{:?} is not an address like \"Alumni <noreply@example.com>\"",
+                    self.mail.from
+                ),
+            );
         }
-        if self.limits.login_attempts_per_5min == 0 || self.limits.registrations_per_30min == 0 || self.limits.api_requests_per_5min == 0 {
+        if self.limits.login_attempts_per_5min == 0
+            || self.limits.registrations_per_30min == 0
+            || self.limits.api_requests_per_5min == 0
+        {
             return bad("limits", "rate limits must be at least 1".into());
         }
         if self.limits.max_body_bytes < 1024 {
             return bad("limits.max_body_bytes", "must be at least 1024".into());
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
-            return bad("log.level", format!("{:?} is not a tracing filter such as \"info\"", self.log.level));
+            return bad(
+                "log.level",
+                format!(
+                    "{:?} is not a tracing filter such as \"info\"",
+                    self.log.level
+                ),
+            );
         }
         Ok(())
     }
@@ -339,9 +406,20 @@ impl Config {
         if !self.server.scheme.is_empty() {
             return &self.server.scheme;
         }
-        let host = self.server.domain.rsplit_once(':').map_or(self.server.domain.as_str(), |(h, _)| h);
-        let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
-        if loopback || self.federation.mode == FederationMode::Development { "http" } else { "https" }
+        let host = self
+            .server
+            .domain
+            .rsplit_once(':')
+            .map_or(self.server.domain.as_str(), |(h, _)| h);
+        let loopback = host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if loopback || self.federation.mode == FederationMode::Development {
+            "http"
+        } else {
+            "https"
+        }
     }
 
     /// `https://alumni.example` — the base of every public URL.
@@ -360,9 +438,12 @@ fn validate_authority(domain: &str) -> Result<(), String> {
         return Err("must not be empty".into());
     }
     if domain.contains("://") || domain.contains('/') {
-        return Err(format!("{domain:?} must be a bare host (and port), without scheme or path"));
+        return Err(format!(
+            "{domain:?} must be a bare host (and port), without scheme or path"
+        ));
     }
-    let parsed = url::Url::parse(&format!("http://{domain}/")).map_err(|e| format!("{domain:?} is not a host name: {e}"))?;
+    let parsed = url::Url::parse(&format!("http://{domain}/"))
+        .map_err(|e| format!("{domain:?} is not a host name: {e}"))?;
     if parsed.host_str().is_none() || parsed.username() != "" {
         return Err(format!("{domain:?} is not a host name"));
     }
@@ -399,16 +480,25 @@ mod tests {
             ("[server]\nlisten = \"nonsense\"", "server.listen"),
             ("[server]\ndomain = \"https://x.example/\"", "server.domain"),
             ("[database]\nurl = \"mysql://x\"", "database.url"),
-            ("[registrations]\nmode = \"sometimes\"", "registrations.mode"),
+            (
+                "[registrations]\nmode = \"sometimes\"",
+                "registrations.mode",
+            ),
             ("[federation]\nmode = \"chaos\"", "federation.mode"),
             ("[server]\nlisten = 5", "server.listen"),
             ("[server]\nlsten = \"x\"", "lsten"),
-            ("[federation.resolve]\n\"beta.test\" = \"127.0.0.1:8102\"", "federation.resolve"),
+            (
+                "[federation.resolve]\n\"beta.test\" = \"127.0.0.1:8102\"",
+                "federation.resolve",
+            ),
             ("[mail]\ntransport = \"smtp\"", "mail.smtp_url"),
         ];
         for (toml, key) in cases {
             let err = Config::from_toml(toml).unwrap_err().to_string();
-            assert!(err.contains(key), "{toml:?} gave {err:?}, which does not name {key}");
+            assert!(
+                err.contains(key),
+                "{toml:?} gave {err:?}, which does not name {key}"
+            );
         }
     }
 
@@ -418,7 +508,10 @@ mod tests {
             "[federation]\nmode = \"development\"\n[federation.resolve]\n\"beta.test\" = \"127.0.0.1:8102\"",
         )
         .unwrap();
-        assert_eq!(c.federation.resolve.get("beta.test").map(String::as_str), Some("127.0.0.1:8102"));
+        assert_eq!(
+            c.federation.resolve.get("beta.test").map(String::as_str),
+            Some("127.0.0.1:8102")
+        );
         assert_eq!(c.scheme(), "http");
     }
 }

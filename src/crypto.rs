@@ -1,8 +1,8 @@
 //! Secrets and keys: random tokens, their stored hashes, password hashing
 //! (argon2id), and RSA-2048 actor keys. CPU-heavy work runs on the blocking
 //! pool so it never stalls the async runtime.
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
@@ -53,7 +53,11 @@ pub async fn verify_password(password: String, hash: Option<String>) -> bool {
             }
         };
         let ok = PasswordHash::new(stored)
-            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
             .unwrap_or(false);
         ok && hash.is_some()
     })
@@ -66,7 +70,10 @@ fn dummy_hash() -> String {
     DUMMY
         .get_or_init(|| {
             let salt = SaltString::generate(&mut rand::rngs::OsRng);
-            Argon2::default().hash_password(b"not a password", &salt).map(|h| h.to_string()).unwrap_or_default()
+            Argon2::default()
+                .hash_password(b"not a password", &salt)
+                .map(|h| h.to_string())
+                .unwrap_or_default()
         })
         .clone()
 }
@@ -83,7 +90,10 @@ pub async fn generate_keypair() -> anyhow::Result<KeyPair> {
         let key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048)?;
         let private_pem = key.to_pkcs8_pem(LineEnding::LF)?.to_string();
         let public_pem = key.to_public_key().to_public_key_pem(LineEnding::LF)?;
-        Ok(KeyPair { private_pem, public_pem })
+        Ok(KeyPair {
+            private_pem,
+            public_pem,
+        })
     })
     .await?
 }
@@ -111,7 +121,10 @@ mod tests {
             "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         ));
-        assert!(!pkce_s256_matches("wrong", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"));
+        assert!(!pkce_s256_matches(
+            "wrong",
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        ));
     }
 
     #[tokio::test]

@@ -50,7 +50,8 @@ trait TruncMillis {
 impl TruncMillis for NaiveDateTime {
     fn with_nanosecond_trunc(self) -> Self {
         use chrono::Timelike;
-        self.with_nanosecond(self.nanosecond() / 1_000_000 * 1_000_000).unwrap_or(self)
+        self.with_nanosecond(self.nanosecond() / 1_000_000 * 1_000_000)
+            .unwrap_or(self)
     }
 }
 

@@ -35,18 +35,27 @@ async fn ctx_for(db: &TestDb) -> Ctx {
 
 #[test]
 fn help_explains_each_command() {
-    let o = Command::new(env!("CARGO_BIN_EXE_tsunagu")).arg("--help").output().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_tsunagu"))
+        .arg("--help")
+        .output()
+        .unwrap();
     assert!(o.status.success());
     let text = stdout(&o);
     for cmd in ["serve", "migrate", "admin"] {
         assert!(text.contains(cmd), "--help lacks {cmd}: {text}");
     }
-    let o = Command::new(env!("CARGO_BIN_EXE_tsunagu")).args(["admin", "--help"]).output().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_tsunagu"))
+        .args(["admin", "--help"])
+        .output()
+        .unwrap();
     let text = stdout(&o);
     for cmd in ["create-user", "approve", "pending", "create-invite"] {
         assert!(text.contains(cmd), "admin --help lacks {cmd}: {text}");
     }
-    let o = Command::new(env!("CARGO_BIN_EXE_tsunagu")).args(["admin", "create-user", "--help"]).output().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_tsunagu"))
+        .args(["admin", "create-user", "--help"])
+        .output()
+        .unwrap();
     assert!(stdout(&o).contains("--password-stdin"));
 }
 
@@ -55,20 +64,34 @@ fn configuration_errors_name_the_key() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("tsunagu.toml");
     std::fs::write(&file, "[server]\nlisten = \"localhost\"\n").unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_tsunagu")).args(["migrate", "--config", file.to_str().unwrap()]).output().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_tsunagu"))
+        .args(["migrate", "--config", file.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("server.listen"), "{}", stderr(&o));
 
     std::fs::write(&file, "[registrations]\nmode = \"sometimes\"\n").unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_tsunagu")).args(["serve", "-c", file.to_str().unwrap()]).output().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_tsunagu"))
+        .args(["serve", "-c", file.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("registrations.mode"), "{}", stderr(&o));
 
-    let o = Command::new(env!("CARGO_BIN_EXE_tsunagu")).args(["serve", "-c", "/no/such/file.toml"]).output().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_tsunagu"))
+        .args(["serve", "-c", "/no/such/file.toml"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("does not exist"), "{}", stderr(&o));
 
-    let o = Command::new(env!("CARGO_BIN_EXE_tsunagu")).arg("migrate").env("TSUNAGU_DATABASE__URL", "mysql://x").current_dir(dir.path()).output().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_tsunagu"))
+        .arg("migrate")
+        .env("TSUNAGU_DATABASE__URL", "mysql://x")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("database.url"), "{}", stderr(&o));
 }
@@ -79,23 +102,53 @@ async fn migrate_and_admin_commands(b: Backend) {
     let db = TestDb::new(b).await;
     let o = tsunagu(&db, &["migrate"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).contains("Applied 1 migration(s)"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("Applied 1 migration(s)"),
+        "{}",
+        stdout(&o)
+    );
     let o = tsunagu(&db, &["migrate"]);
     assert!(stdout(&o).contains("is up to date"), "{}", stdout(&o));
 
     // A generated password, printed once.
-    let o = tsunagu(&db, &["admin", "create-user", "--username", "office", "--email", "office@acme.example", "--admin"]);
+    let o = tsunagu(
+        &db,
+        &[
+            "admin",
+            "create-user",
+            "--username",
+            "office",
+            "--email",
+            "office@acme.example",
+            "--admin",
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     assert!(out.contains("Created administrator @office"), "{out}");
-    let password = out.lines().find_map(|l| l.strip_prefix("Password (shown only once): ")).expect("password line").trim().to_owned();
+    let password = out
+        .lines()
+        .find_map(|l| l.strip_prefix("Password (shown only once): "))
+        .expect("password line")
+        .trim()
+        .to_owned();
     let ctx = ctx_for(&db).await;
-    let me = accounts::authenticate(&ctx, "office", &password).await.expect("generated password works");
+    let me = accounts::authenticate(&ctx, "office", &password)
+        .await
+        .expect("generated password works");
     assert!(me.user.is_admin);
 
     // --password-stdin.
     let mut child = Command::new(env!("CARGO_BIN_EXE_tsunagu"))
-        .args(["admin", "create-user", "--username", "taro", "--email", "taro@example.com", "--password-stdin"])
+        .args([
+            "admin",
+            "create-user",
+            "--username",
+            "taro",
+            "--email",
+            "taro@example.com",
+            "--password-stdin",
+        ])
         .env("TSUNAGU_DATABASE__URL", &db.url)
         .current_dir(db.dir.path())
         .stdin(Stdio::piped())
@@ -103,26 +156,69 @@ async fn migrate_and_admin_commands(b: Backend) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(b"a long enough password\n").unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long enough password\n")
+        .unwrap();
     let o = child.wait_with_output().unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(!stdout(&o).contains("Password"), "no password is printed");
-    let me = accounts::authenticate(&ctx, "taro@example.com", "a long enough password").await.expect("stdin password works");
+    let me = accounts::authenticate(&ctx, "taro@example.com", "a long enough password")
+        .await
+        .expect("stdin password works");
     assert!(!me.user.is_admin);
 
     // Mistakes are explained, and nothing is created.
-    let o = tsunagu(&db, &["admin", "create-user", "--username", "TARO", "--email", "other@example.com"]);
+    let o = tsunagu(
+        &db,
+        &[
+            "admin",
+            "create-user",
+            "--username",
+            "TARO",
+            "--email",
+            "other@example.com",
+        ],
+    );
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("Username has already been taken"), "{}", stderr(&o));
-    let o = tsunagu(&db, &["admin", "create-user", "--username", "bad name", "--email", "x@example.com"]);
+    assert!(
+        stderr(&o).contains("Username has already been taken"),
+        "{}",
+        stderr(&o)
+    );
+    let o = tsunagu(
+        &db,
+        &[
+            "admin",
+            "create-user",
+            "--username",
+            "bad name",
+            "--email",
+            "x@example.com",
+        ],
+    );
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("Username must contain only letters"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("Username must contain only letters"),
+        "{}",
+        stderr(&o)
+    );
     let o = tsunagu(&db, &["admin", "approve", "--username", "ghost"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("no local account named"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no local account named"),
+        "{}",
+        stderr(&o)
+    );
 
     let o = tsunagu(&db, &["admin", "pending"]);
-    assert!(stdout(&o).contains("No accounts are waiting"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("No accounts are waiting"),
+        "{}",
+        stdout(&o)
+    );
     let o = tsunagu(&db, &["admin", "create-invite", "--max-uses", "3"]);
     assert!(o.status.success());
     assert!(stdout(&o).starts_with("Invitation code: "));
@@ -132,7 +228,11 @@ async fn migrate_and_admin_commands(b: Backend) {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// The README's run command on a clean checkout: no config, SQLite under data/.
@@ -159,7 +259,10 @@ async fn first_start_without_config() {
         {
             break r.json::<serde_json::Value>().await.unwrap();
         }
-        assert!(started.elapsed() < Duration::from_secs(20), "no answer on {url}");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no answer on {url}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert_eq!(body["uri"], "localhost:8080");
@@ -183,7 +286,13 @@ async fn first_start_without_config() {
 
     // Graceful shutdown on SIGTERM, and the first-run link was printed.
     let pid = child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
     let deadline = Instant::now() + Duration::from_secs(10);
     let status = loop {
         if let Some(s) = child.try_wait().unwrap() {

@@ -20,16 +20,33 @@ fn venv() -> PathBuf {
     if let Some(p) = guard.as_ref() {
         return p.clone();
     }
-    let dir = std::env::var_os("TSUNAGU_TEST_VENV").map(PathBuf::from).unwrap_or_else(|| workspace().join("target/test-venv"));
+    let dir = std::env::var_os("TSUNAGU_TEST_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target/test-venv"));
     let python = dir.join("bin/python");
     let requirements = workspace().join("tests/clients/requirements.txt");
     let stamp = dir.join(".requirements");
     let wanted = std::fs::read_to_string(&requirements).expect("requirements");
     if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
-        let ok = Command::new("python3").args(["-m", "venv"]).arg(&dir).status().map(|s| s.success()).unwrap_or(false);
-        assert!(ok, "python3 -m venv failed: the client acceptance tests need Python 3 with venv (apt-get install python3-venv)");
+        let ok = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&dir)
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        assert!(
+            ok,
+            "python3 -m venv failed: the client acceptance tests need Python 3 with venv (apt-get install python3-venv)"
+        );
         let ok = Command::new(&python)
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+            ])
             .arg(&requirements)
             .status()
             .map(|s| s.success())
@@ -42,7 +59,10 @@ fn venv() -> PathBuf {
 }
 
 /// Serves the application on 127.0.0.1:<free port>; returns the base URL and a stopper.
-async fn serve(db: &TestDb, tweak: impl FnOnce(&mut Config)) -> (String, tokio::sync::oneshot::Sender<()>, AppState) {
+async fn serve(
+    db: &TestDb,
+    tweak: impl FnOnce(&mut Config),
+) -> (String, tokio::sync::oneshot::Sender<()>, AppState) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let mut cfg = test_config(db);
@@ -64,14 +84,24 @@ async fn serve(db: &TestDb, tweak: impl FnOnce(&mut Config)) -> (String, tokio::
 async fn python(script: &str, args: &[&str], env: &[(&str, &std::path::Path)]) {
     let venv = tokio::task::spawn_blocking(venv).await.unwrap();
     let mut cmd = tokio::process::Command::new(venv.join("bin/python"));
-    cmd.arg(workspace().join("tests/clients").join(script)).args(args);
+    cmd.arg(workspace().join("tests/clients").join(script))
+        .args(args);
     for (k, v) in env {
         cmd.env(k, v);
     }
     let out = cmd.output().await.expect("run python");
-    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "{script} failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
-    assert!(stdout.contains("acceptance: OK"), "{script} did not finish: {stdout}");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        out.status.success(),
+        "{script} failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(
+        stdout.contains("acceptance: OK"),
+        "{script} did not finish: {stdout}"
+    );
 }
 
 dual!(mastodon_py_registers_and_logs_in, toot_logs_in);
@@ -87,11 +117,27 @@ async fn mastodon_py_registers_and_logs_in(b: Backend) {
 async fn toot_logs_in(b: Backend) {
     let db = TestDb::new(b).await;
     let (base, stop, state) = serve(&db, |_| {}).await;
-    accounts::create_from_shell(&state.ctx, "tomo", "tomo@example.com", "correct horse battery staple", false).await.unwrap();
+    accounts::create_from_shell(
+        &state.ctx,
+        "tomo",
+        "tomo@example.com",
+        "correct horse battery staple",
+        false,
+    )
+    .await
+    .unwrap();
     let home = db.dir.path().join("home");
     std::fs::create_dir_all(&home).unwrap();
-    let toot = tokio::task::spawn_blocking(venv).await.unwrap().join("bin/toot");
-    python("toot_login.py", &[&base, toot.to_str().unwrap()], &[("XDG_CONFIG_HOME", &home), ("HOME", &home)]).await;
+    let toot = tokio::task::spawn_blocking(venv)
+        .await
+        .unwrap()
+        .join("bin/toot");
+    python(
+        "toot_login.py",
+        &[&base, toot.to_str().unwrap()],
+        &[("XDG_CONFIG_HOME", &home), ("HOME", &home)],
+    )
+    .await;
     let _ = stop.send(());
     db.drop_db().await;
 }

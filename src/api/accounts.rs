@@ -55,11 +55,20 @@ pub async fn register(
         invite_code: p.invite_code,
     };
     let created = accounts::register(&s.ctx, reg).await?;
-    let issued = oauth::issue_for_registration(&s.ctx, caller.app.id, &created, oauth::app_scopes(&caller.app)).await?;
+    let issued = oauth::issue_for_registration(
+        &s.ctx,
+        caller.app.id,
+        &created,
+        oauth::app_scopes(&caller.app),
+    )
+    .await?;
     Ok(Json(entities::token(&issued)))
 }
 
-pub async fn verify_credentials(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<AccountEntity>> {
+pub async fn verify_credentials(
+    State(s): State<AppState>,
+    auth: Auth,
+) -> ApiResult<Json<AccountEntity>> {
     let (_, me) = auth.user_any(&["read:accounts", "profile"])?;
     Ok(Json(entities::credential_account(&s.ctx, me)))
 }
@@ -123,7 +132,9 @@ pub async fn update_credentials(
         indexable: p.indexable,
         hide_collections: p.hide_collections,
         fields: p.fields_attributes.map(|fs| {
-            fs.into_iter().map(|f| (f.name.unwrap_or_default(), f.value.unwrap_or_default())).collect()
+            fs.into_iter()
+                .map(|f| (f.name.unwrap_or_default(), f.value.unwrap_or_default()))
+                .collect()
         }),
         privacy: source.privacy,
         sensitive: source.sensitive,
@@ -139,7 +150,11 @@ fn parse_id(id: &str) -> ApiResult<i64> {
     id.parse().map_err(|_| ApiError::not_found())
 }
 
-pub async fn show(State(s): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<AccountEntity>> {
+pub async fn show(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<AccountEntity>> {
     // Public, but a token that is present must be valid (checked by the extractor).
     let _ = auth;
     let account = accounts::get(&s.ctx, parse_id(&id)?).await?;
@@ -151,8 +166,15 @@ pub struct LookupQuery {
     acct: Option<String>,
 }
 
-pub async fn lookup(State(s): State<AppState>, _auth: Auth, Query(q): Query<LookupQuery>) -> ApiResult<Json<AccountEntity>> {
-    let acct = q.acct.filter(|a| !a.trim().is_empty()).ok_or_else(|| ApiError::bad_request("Missing parameter: acct"))?;
+pub async fn lookup(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Query(q): Query<LookupQuery>,
+) -> ApiResult<Json<AccountEntity>> {
+    let acct = q
+        .acct
+        .filter(|a| !a.trim().is_empty())
+        .ok_or_else(|| ApiError::bad_request("Missing parameter: acct"))?;
     let account = accounts::lookup(&s.ctx, &acct).await?;
     Ok(Json(entities::account(&s.ctx, &account)))
 }
@@ -163,7 +185,11 @@ pub async fn preferences(auth: Auth) -> ApiResult<Json<Value>> {
 }
 
 /// `POST /api/v1/admin/accounts/:id/approve`.
-pub async fn admin_approve(State(s): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn admin_approve(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     auth.admin("admin:write:accounts")?;
     let account = accounts::approve(&s.ctx, parse_id(&id)?).await?;
     Ok(Json(admin_account(&s, &account)))
@@ -176,14 +202,26 @@ pub struct AdminListQuery {
     status: Option<String>,
 }
 
-pub async fn admin_list(State(s): State<AppState>, auth: Auth, Query(q): Query<AdminListQuery>) -> ApiResult<Json<Value>> {
+pub async fn admin_list(
+    State(s): State<AppState>,
+    auth: Auth,
+    Query(q): Query<AdminListQuery>,
+) -> ApiResult<Json<Value>> {
     auth.admin("admin:read:accounts")?;
-    let pending_only = q.pending.as_deref().is_some_and(|v| v == "true" || v == "1") || q.status.as_deref() == Some("pending");
+    let pending_only = q
+        .pending
+        .as_deref()
+        .is_some_and(|v| v == "true" || v == "1")
+        || q.status.as_deref() == Some("pending");
     if !pending_only {
-        return Err(ApiError::bad_request("Only the pending filter is supported so far: use ?status=pending"));
+        return Err(ApiError::bad_request(
+            "Only the pending filter is supported so far: use ?status=pending",
+        ));
     }
     let list = accounts::list_pending(&s.ctx).await?;
-    Ok(Json(Value::Array(list.iter().map(|me| admin_account(&s, me)).collect())))
+    Ok(Json(Value::Array(
+        list.iter().map(|me| admin_account(&s, me)).collect(),
+    )))
 }
 
 fn admin_account(s: &AppState, me: &crate::db::models::LocalUser) -> Value {

@@ -23,7 +23,10 @@ pub struct CreateApp {
     website: Option<String>,
 }
 
-pub async fn create(State(s): State<AppState>, Params { value: p, .. }: Params<CreateApp>) -> ApiResult<Json<Value>> {
+pub async fn create(
+    State(s): State<AppState>,
+    Params { value: p, .. }: Params<CreateApp>,
+) -> ApiResult<Json<Value>> {
     let new = NewApp {
         name: p.client_name.unwrap_or_default(),
         redirect_uris: p.redirect_uris,
@@ -31,11 +34,22 @@ pub async fn create(State(s): State<AppState>, Params { value: p, .. }: Params<C
         website: p.website,
     };
     let created = oauth::create_app(&s.ctx, new).await?;
-    Ok(Json(entities::application(&created.app, Some(&created.client_secret))))
+    Ok(Json(entities::application(
+        &created.app,
+        Some(&created.client_secret),
+    )))
 }
 
 pub async fn verify_credentials(auth: Auth) -> ApiResult<Json<Value>> {
     // Any valid token of the app will do, as on Mastodon.
-    let caller = auth.token(&["read", "write", "follow", "push", "profile", "admin:read", "admin:write"])?;
+    let caller = auth.token(&[
+        "read",
+        "write",
+        "follow",
+        "push",
+        "profile",
+        "admin:read",
+        "admin:write",
+    ])?;
     Ok(Json(entities::application(&caller.app, None)))
 }

@@ -16,9 +16,16 @@ pub struct Auth(pub Option<Caller>);
 
 /// The token from `Authorization: Bearer ...` or, as Doorkeeper allows, `?access_token=`.
 pub fn bearer_token(parts: &Parts) -> Option<String> {
-    if let Some(h) = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+    if let Some(h) = parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
         let (scheme, token) = h.split_once(' ')?;
-        return scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned()).filter(|t| !t.is_empty());
+        return scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| token.trim().to_owned())
+            .filter(|t| !t.is_empty());
     }
     let q = parts.uri.query()?;
     form_urlencoded::parse(q.as_bytes())
@@ -39,13 +46,18 @@ impl FromRequestParts<AppState> for Auth {
 }
 
 fn scope_error() -> ApiError {
-    ApiError::new(StatusCode::FORBIDDEN, "This action is outside the authorized scopes")
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "This action is outside the authorized scopes",
+    )
 }
 
 impl Auth {
     /// A token of any kind (app or user) holding one of `scopes`.
     pub fn token(&self, scopes: &[&str]) -> Result<&Caller, ApiError> {
-        let caller = self.0.as_ref().ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "The access token is invalid"))?;
+        let caller = self.0.as_ref().ok_or_else(|| {
+            ApiError::new(StatusCode::UNAUTHORIZED, "The access token is invalid")
+        })?;
         if !caller.scopes.allows_any(scopes) {
             return Err(scope_error());
         }
@@ -70,7 +82,10 @@ impl Auth {
     pub fn admin(&self, scope: &str) -> Result<(&Caller, &LocalUser), ApiError> {
         let (c, a) = self.user(scope)?;
         if !a.user.is_admin {
-            return Err(ApiError::new(StatusCode::FORBIDDEN, "This action is not allowed"));
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "This action is not allowed",
+            ));
         }
         Ok((c, a))
     }

@@ -14,7 +14,10 @@ use crate::services::{Ctx, media};
 pub const MASTODON_API_VERSION: &str = "4.2.0";
 
 pub fn version_string() -> String {
-    format!("{MASTODON_API_VERSION} (compatible; tsunagu {})", env!("CARGO_PKG_VERSION"))
+    format!(
+        "{MASTODON_API_VERSION} (compatible; tsunagu {})",
+        env!("CARGO_PKG_VERSION")
+    )
 }
 
 pub fn datetime(t: &NaiveDateTime) -> String {
@@ -74,13 +77,22 @@ pub struct AccountEntity {
 pub fn account(ctx: &Ctx, a: &Account) -> AccountEntity {
     let base = ctx.base_url();
     let (acct, url, uri) = if a.local {
-        (a.username.clone(), format!("{base}/@{}", a.username), format!("{base}/users/{}", a.username))
+        (
+            a.username.clone(),
+            format!("{base}/@{}", a.username),
+            format!("{base}/users/{}", a.username),
+        )
     } else {
         let domain = a.domain.clone().unwrap_or_default();
         let uri = a.ap_id.clone().unwrap_or_default();
-        (format!("{}@{domain}", a.username), a.profile_url.clone().unwrap_or_else(|| uri.clone()), uri)
+        (
+            format!("{}@{domain}", a.username),
+            a.profile_url.clone().unwrap_or_else(|| uri.clone()),
+            uri,
+        )
     };
-    let image = |file: &Option<String>, remote: &Option<String>, missing: &str| match (file, remote) {
+    let image = |file: &Option<String>, remote: &Option<String>, missing: &str| match (file, remote)
+    {
         (Some(f), _) => media::url(ctx, f),
         (None, Some(r)) => r.clone(),
         (None, None) => format!("{base}/static/{missing}"),
@@ -102,7 +114,11 @@ pub fn account(ctx: &Ctx, a: &Account) -> AccountEntity {
         locked: a.locked,
         fields: profile_fields(a)
             .into_iter()
-            .map(|f| Field { value: field_value_html(&f.value), name: f.name, verified_at: f.verified_at })
+            .map(|f| Field {
+                value: field_value_html(&f.value),
+                name: f.name,
+                verified_at: f.verified_at,
+            })
             .collect(),
         emojis: vec![],
         bot: a.bot || a.actor_type == "Service" || a.actor_type == "Application",

@@ -15,7 +15,10 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, msg: impl Into<String>) -> Self {
-        ApiError { status, body: json!({ "error": msg.into() }) }
+        ApiError {
+            status,
+            body: json!({ "error": msg.into() }),
+        }
     }
     pub fn bad_request(msg: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, msg)
@@ -36,7 +39,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::Validation(ref errs) => {
                 let mut details: Map<String, Value> = Map::new();
                 for f in errs {
-                    let entry = details.entry(f.field).or_insert_with(|| Value::Array(vec![]));
+                    let entry = details
+                        .entry(f.field)
+                        .or_insert_with(|| Value::Array(vec![]));
                     if let Value::Array(list) = entry {
                         list.push(json!({ "error": f.code, "description": f.description }));
                     }
@@ -48,14 +53,19 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::Unauthorized(m) => ApiError::new(StatusCode::UNAUTHORIZED, m),
             ServiceError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, m),
-            ServiceError::RateLimited => ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Too many requests"),
+            ServiceError::RateLimited => {
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Too many requests")
+            }
             ServiceError::OAuth { code, description } => {
                 let status = match code {
                     "invalid_client" => StatusCode::UNAUTHORIZED,
                     "unauthorized_client" => StatusCode::FORBIDDEN,
                     _ => StatusCode::BAD_REQUEST,
                 };
-                ApiError { status, body: json!({ "error": code, "error_description": description }) }
+                ApiError {
+                    status,
+                    body: json!({ "error": code, "error_description": description }),
+                }
             }
             ServiceError::Internal(err) => {
                 tracing::error!(error = ?err, "internal error");

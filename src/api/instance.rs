@@ -59,10 +59,16 @@ pub async fn oauth_metadata(State(s): State<AppState>) -> Json<Value> {
 
 pub async fn health(State(s): State<AppState>) -> (axum::http::StatusCode, Json<Value>) {
     match instance::health(&s.ctx).await {
-        Ok(()) => (axum::http::StatusCode::OK, Json(json!({ "status": "ok", "database": s.ctx.db.backend().name() }))),
+        Ok(()) => (
+            axum::http::StatusCode::OK,
+            Json(json!({ "status": "ok", "database": s.ctx.db.backend().name() })),
+        ),
         Err(e) => {
             tracing::error!(error = %e, "health check: database unreachable");
-            (axum::http::StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "error", "database": "unreachable" })))
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "error", "database": "unreachable" })),
+            )
         }
     }
 }

@@ -26,7 +26,14 @@ use crate::app::AppState;
 pub fn cors() -> CorsLayer {
     CorsLayer::new()
         .allow_origin(Any)
-        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::OPTIONS])
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
         .allow_headers(Any)
         .expose_headers([
             header::LINK,
@@ -46,9 +53,15 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/api/v1/instance/rules", get(instance::rules))
         .route("/api/v1/custom_emojis", get(instance::custom_emojis))
         .route("/api/v1/apps", post(apps::create))
-        .route("/api/v1/apps/verify_credentials", get(apps::verify_credentials))
+        .route(
+            "/api/v1/apps/verify_credentials",
+            get(apps::verify_credentials),
+        )
         .route("/api/v1/accounts", post(accounts::register))
-        .route("/api/v1/accounts/verify_credentials", get(accounts::verify_credentials))
+        .route(
+            "/api/v1/accounts/verify_credentials",
+            get(accounts::verify_credentials),
+        )
         .route(
             "/api/v1/accounts/update_credentials",
             patch(accounts::update_credentials).layer(DefaultBodyLimit::max(upload_limit)),
@@ -57,8 +70,14 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/api/v1/accounts/{id}", get(accounts::show))
         .route("/api/v1/preferences", get(accounts::preferences))
         .route("/api/v1/admin/accounts", get(accounts::admin_list))
-        .route("/api/v1/admin/accounts/{id}/approve", post(accounts::admin_approve))
-        .layer(middleware::from_fn_with_state(state.clone(), ratelimit::api_limit))
+        .route(
+            "/api/v1/admin/accounts/{id}/approve",
+            post(accounts::admin_approve),
+        )
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            ratelimit::api_limit,
+        ))
         .layer(cors())
 }
 
@@ -67,6 +86,9 @@ pub fn oauth_router() -> Router<AppState> {
     Router::new()
         .route("/oauth/token", post(oauth::token))
         .route("/oauth/revoke", post(oauth::revoke))
-        .route("/.well-known/oauth-authorization-server", get(instance::oauth_metadata))
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(instance::oauth_metadata),
+        )
         .layer(cors())
 }

@@ -48,10 +48,16 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }
-    let raw = base64::engine::general_purpose::STANDARD.decode(b64.trim()).ok()?;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .ok()?;
     let s = String::from_utf8(raw).ok()?;
     let (id, secret) = s.split_once(':')?;
-    let dec = |x: &str| form_urlencoded::parse(format!("a={x}").as_bytes()).next().map(|(_, v)| v.into_owned());
+    let dec = |x: &str| {
+        form_urlencoded::parse(format!("a={x}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+    };
     Some((dec(id)?, dec(secret)?))
 }
 
@@ -99,7 +105,10 @@ pub async fn revoke(
         None => (p.client_id, p.client_secret),
     };
     let token = p.token.filter(|t| !t.is_empty()).ok_or_else(|| {
-        ApiError::from(ServiceError::oauth("invalid_request", "The request is missing the token parameter."))
+        ApiError::from(ServiceError::oauth(
+            "invalid_request",
+            "The request is missing the token parameter.",
+        ))
     })?;
     let client_id = client_id.unwrap_or_default();
     oauth::revoke(&s.ctx, &client_id, client_secret.as_deref(), &token).await?;

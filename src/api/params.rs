@@ -58,10 +58,19 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Params<T> {
             {
                 let name = field.name().unwrap_or_default().to_owned();
                 if field.file_name().is_some() {
-                    let bytes = field.bytes().await.map_err(|e| multipart_error(e.status(), e.body_text()))?;
-                    uploads.push(Upload { field: name, bytes: bytes.to_vec() });
+                    let bytes = field
+                        .bytes()
+                        .await
+                        .map_err(|e| multipart_error(e.status(), e.body_text()))?;
+                    uploads.push(Upload {
+                        field: name,
+                        bytes: bytes.to_vec(),
+                    });
                 } else {
-                    let text = field.text().await.map_err(|e| multipart_error(e.status(), e.body_text()))?;
+                    let text = field
+                        .text()
+                        .await
+                        .map_err(|e| multipart_error(e.status(), e.body_text()))?;
                     insert_pair(&mut root, &name, Value::String(text));
                 }
             }
@@ -69,14 +78,23 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Params<T> {
             let body = Bytes::from_request(req, state)
                 .await
                 .map_err(|e| ApiError::new(e.status(), e.body_text()))?;
-            let looks_json = ctype.contains("json") || (ctype.is_empty() && body.trim_ascii_start().starts_with(b"{"));
+            let looks_json = ctype.contains("json")
+                || (ctype.is_empty() && body.trim_ascii_start().starts_with(b"{"));
             if body.trim_ascii().is_empty() {
                 // No body: the query string is everything.
             } else if looks_json {
                 match serde_json::from_slice::<Value>(&body) {
                     Ok(Value::Object(obj)) => root.extend(obj),
-                    Ok(_) => return Err(ApiError::bad_request("The request body must be a JSON object")),
-                    Err(e) => return Err(ApiError::bad_request(format!("Malformed JSON in the request body: {e}"))),
+                    Ok(_) => {
+                        return Err(ApiError::bad_request(
+                            "The request body must be a JSON object",
+                        ));
+                    }
+                    Err(e) => {
+                        return Err(ApiError::bad_request(format!(
+                            "Malformed JSON in the request body: {e}"
+                        )));
+                    }
                 }
             } else if ctype.is_empty() || ctype.starts_with("application/x-www-form-urlencoded") {
                 for (k, v) in form_urlencoded::parse(&body) {
@@ -85,7 +103,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Params<T> {
             } else {
                 return Err(ApiError::new(
                     axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    format!("Unsupported content type {ctype:?}: send JSON, a form or multipart data"),
+                    format!(
+                        "Unsupported content type {ctype:?}: send JSON, a form or multipart data"
+                    ),
                 ));
             }
         }
@@ -132,14 +152,18 @@ pub fn insert_pair(root: &mut Map<String, Value>, key: &str, value: Value) {
 }
 
 fn insert_path(map: &mut Map<String, Value>, path: &[&str], value: Value) {
-    let Some((first, rest)) = path.split_first() else { return };
+    let Some((first, rest)) = path.split_first() else {
+        return;
+    };
     if rest.is_empty() {
         map.insert((*first).to_owned(), value);
         return;
     }
     if rest[0].is_empty() {
         // `a[]=x` appends; `a[][k]=v` fills the last object until a key repeats.
-        let entry = map.entry((*first).to_owned()).or_insert_with(|| Value::Array(vec![]));
+        let entry = map
+            .entry((*first).to_owned())
+            .or_insert_with(|| Value::Array(vec![]));
         if !entry.is_array() {
             *entry = Value::Array(vec![]);
         }
@@ -160,7 +184,9 @@ fn insert_path(map: &mut Map<String, Value>, path: &[&str], value: Value) {
         }
         return;
     }
-    let entry = map.entry((*first).to_owned()).or_insert_with(|| Value::Object(Map::new()));
+    let entry = map
+        .entry((*first).to_owned())
+        .or_insert_with(|| Value::Object(Map::new()));
     if !entry.is_object() {
         *entry = Value::Object(Map::new());
     }
@@ -252,7 +278,12 @@ pub mod de {
         Ok(match Value::deserialize(d)? {
             Value::Null => None,
             Value::String(s) => Some(s),
-            Value::Array(a) => Some(a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" ")),
+            Value::Array(a) => Some(
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
             _ => return Err(D::Error::custom("expected a string or a list of strings")),
         })
     }

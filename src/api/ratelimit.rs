@@ -21,7 +21,12 @@ use crate::config::LimitsConfig;
 use crate::crypto;
 
 pub struct Limiter {
-    inner: RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>,
+    inner: RateLimiter<
+        String,
+        DefaultKeyedStateStore<String>,
+        DefaultClock,
+        StateInformationMiddleware,
+    >,
     limit: u32,
     period: Duration,
 }
@@ -37,8 +42,14 @@ pub struct Verdict {
 impl Limiter {
     fn new(limit: u32, period: Duration) -> Limiter {
         let n = NonZeroU32::new(limit.max(1)).unwrap_or(NonZeroU32::MIN);
-        let quota = Quota::with_period(period / n.get()).unwrap_or_else(|| Quota::per_second(n)).allow_burst(n);
-        Limiter { inner: RateLimiter::keyed(quota).with_middleware::<StateInformationMiddleware>(), limit: n.get(), period }
+        let quota = Quota::with_period(period / n.get())
+            .unwrap_or_else(|| Quota::per_second(n))
+            .allow_burst(n);
+        Limiter {
+            inner: RateLimiter::keyed(quota).with_middleware::<StateInformationMiddleware>(),
+            limit: n.get(),
+            period,
+        }
     }
 
     pub fn check(&self, key: &str) -> Verdict {
@@ -46,13 +57,20 @@ impl Limiter {
         match self.inner.check_key(&key.to_owned()) {
             Ok(snapshot) => {
                 let remaining = snapshot.remaining_burst_capacity();
-                Verdict { allowed: true, limit: self.limit, remaining, reset_after: per_cell * (self.limit - remaining) }
+                Verdict {
+                    allowed: true,
+                    limit: self.limit,
+                    remaining,
+                    reset_after: per_cell * (self.limit - remaining),
+                }
             }
             Err(not_until) => Verdict {
                 allowed: false,
                 limit: self.limit,
                 remaining: 0,
-                reset_after: not_until.wait_time_from(DefaultClock::default().now()).max(per_cell),
+                reset_after: not_until
+                    .wait_time_from(DefaultClock::default().now())
+                    .max(per_cell),
             },
         }
     }
@@ -104,11 +122,14 @@ pub fn client_ip(headers: &HeaderMap, peer: Option<SocketAddr>, trust_forwarded:
     {
         return ip.to_string();
     }
-    peer.map(|p| p.ip().to_string()).unwrap_or_else(|| "unknown".into())
+    peer.map(|p| p.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
 }
 
 pub fn peer_of(req: &Request) -> Option<SocketAddr> {
-    req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0)
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0)
 }
 
 /// The TCP peer, when the server was started with connect info (tests driving
@@ -118,8 +139,16 @@ pub struct PeerAddr(pub Option<SocketAddr>);
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PeerAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(PeerAddr(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0)))
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(PeerAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0),
+        ))
     }
 }
 
@@ -128,7 +157,10 @@ pub fn set_headers(headers: &mut HeaderMap, v: &Verdict) {
     let pairs = [
         ("x-ratelimit-limit", v.limit.to_string()),
         ("x-ratelimit-remaining", v.remaining.to_string()),
-        ("x-ratelimit-reset", reset.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()),
+        (
+            "x-ratelimit-reset",
+            reset.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        ),
     ];
     for (k, val) in pairs {
         if let Ok(hv) = HeaderValue::from_str(&val) {
@@ -139,15 +171,30 @@ pub fn set_headers(headers: &mut HeaderMap, v: &Verdict) {
 
 /// Middleware for the client API: keyed by token (hashed) or else by address.
 pub async fn api_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let key = match req.headers().get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+    let key = match req
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
         Some(h) => format!("t:{}", crypto::token_hash(h)),
-        None => format!("ip:{}", client_ip(req.headers(), peer_of(&req), state.ctx.config.server.trust_forwarded_for)),
+        None => format!(
+            "ip:{}",
+            client_ip(
+                req.headers(),
+                peer_of(&req),
+                state.ctx.config.server.trust_forwarded_for
+            )
+        ),
     };
     let verdict = state.limits.api.check(&key);
     let mut resp = if verdict.allowed {
         next.run(req).await
     } else {
-        ApiError::new(axum::http::StatusCode::TOO_MANY_REQUESTS, "Too many requests").into_response()
+        ApiError::new(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            "Too many requests",
+        )
+        .into_response()
     };
     set_headers(resp.headers_mut(), &verdict);
     resp

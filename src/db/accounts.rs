@@ -13,7 +13,11 @@ fn local_user((account, user): (Account, User)) -> LocalUser {
 }
 
 /// Inserts a local person's actor and sign-in rows (call inside a transaction).
-pub async fn insert_local(conn: &mut DbConn<'_>, account: &Account, user: &User) -> DbResult<LocalUser> {
+pub async fn insert_local(
+    conn: &mut DbConn<'_>,
+    account: &Account,
+    user: &User,
+) -> DbResult<LocalUser> {
     with_conn!(conn, |c| {
         let account = diesel::insert_into(accounts::table)
             .values(account)
@@ -56,11 +60,18 @@ pub async fn find_local_user(conn: &mut DbConn<'_>, id: i64) -> DbResult<Option<
 }
 
 /// A local person by lower-cased username or e-mail (sign-in accepts either).
-pub async fn find_local_by_login(conn: &mut DbConn<'_>, login_key: &str) -> DbResult<Option<LocalUser>> {
+pub async fn find_local_by_login(
+    conn: &mut DbConn<'_>,
+    login_key: &str,
+) -> DbResult<Option<LocalUser>> {
     with_conn!(conn, |c| {
         accounts::table
             .inner_join(users::table)
-            .filter(accounts::acct_key.eq(login_key).or(users::email_key.eq(login_key)))
+            .filter(
+                accounts::acct_key
+                    .eq(login_key)
+                    .or(users::email_key.eq(login_key)),
+            )
             .select((Account::as_select(), User::as_select()))
             .first(c)
             .await
@@ -69,7 +80,10 @@ pub async fn find_local_by_login(conn: &mut DbConn<'_>, login_key: &str) -> DbRe
     })
 }
 
-pub async fn find_by_acct_key(conn: &mut DbConn<'_>, key: &str) -> DbResult<Option<(Account, Option<User>)>> {
+pub async fn find_by_acct_key(
+    conn: &mut DbConn<'_>,
+    key: &str,
+) -> DbResult<Option<(Account, Option<User>)>> {
     with_conn!(conn, |c| {
         accounts::table
             .left_join(users::table)
@@ -83,21 +97,29 @@ pub async fn find_by_acct_key(conn: &mut DbConn<'_>, key: &str) -> DbResult<Opti
 
 pub async fn acct_key_taken(conn: &mut DbConn<'_>, key: &str) -> DbResult<bool> {
     with_conn!(conn, |c| {
-        diesel::select(diesel::dsl::exists(accounts::table.filter(accounts::acct_key.eq(key))))
-            .get_result(c)
-            .await
+        diesel::select(diesel::dsl::exists(
+            accounts::table.filter(accounts::acct_key.eq(key)),
+        ))
+        .get_result(c)
+        .await
     })
 }
 
 pub async fn email_taken(conn: &mut DbConn<'_>, email_key: &str) -> DbResult<bool> {
     with_conn!(conn, |c| {
-        diesel::select(diesel::dsl::exists(users::table.filter(users::email_key.eq(email_key))))
-            .get_result(c)
-            .await
+        diesel::select(diesel::dsl::exists(
+            users::table.filter(users::email_key.eq(email_key)),
+        ))
+        .get_result(c)
+        .await
     })
 }
 
-pub async fn update_profile(conn: &mut DbConn<'_>, id: i64, changes: &ProfileChanges) -> DbResult<Account> {
+pub async fn update_profile(
+    conn: &mut DbConn<'_>,
+    id: i64,
+    changes: &ProfileChanges,
+) -> DbResult<Account> {
     with_conn!(conn, |c| {
         diesel::update(accounts::table.find(id))
             .set(changes)
@@ -107,7 +129,11 @@ pub async fn update_profile(conn: &mut DbConn<'_>, id: i64, changes: &ProfileCha
     })
 }
 
-pub async fn update_settings(conn: &mut DbConn<'_>, id: i64, changes: &SettingsChanges) -> DbResult<User> {
+pub async fn update_settings(
+    conn: &mut DbConn<'_>,
+    id: i64,
+    changes: &SettingsChanges,
+) -> DbResult<User> {
     with_conn!(conn, |c| {
         diesel::update(users::table.find(id))
             .set(changes)
@@ -137,7 +163,11 @@ pub async fn approve(conn: &mut DbConn<'_>, id: i64, now: NaiveDateTime) -> DbRe
 }
 
 /// Confirms the e-mail whose confirmation token hashes to `token_hash`; the token is single-use.
-pub async fn confirm_email(conn: &mut DbConn<'_>, token_hash: &str, now: NaiveDateTime) -> DbResult<Option<i64>> {
+pub async fn confirm_email(
+    conn: &mut DbConn<'_>,
+    token_hash: &str,
+    now: NaiveDateTime,
+) -> DbResult<Option<i64>> {
     with_conn!(conn, |c| {
         diesel::update(users::table.filter(users::confirmation_token_hash.eq(token_hash)))
             .set((
@@ -154,7 +184,11 @@ pub async fn confirm_email(conn: &mut DbConn<'_>, token_hash: &str, now: NaiveDa
 
 pub async fn count_local_admins(conn: &mut DbConn<'_>) -> DbResult<i64> {
     with_conn!(conn, |c| {
-        users::table.filter(users::is_admin.eq(true)).count().get_result(c).await
+        users::table
+            .filter(users::is_admin.eq(true))
+            .count()
+            .get_result(c)
+            .await
     })
 }
 

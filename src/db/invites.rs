@@ -30,13 +30,25 @@ pub async fn find_by_code(conn: &mut DbConn<'_>, code: &str) -> DbResult<Option<
 }
 
 /// Takes one use of a valid invite, atomically: never more uses than `max_uses`.
-pub async fn take_use(conn: &mut DbConn<'_>, code: &str, now: NaiveDateTime) -> DbResult<Option<Invite>> {
+pub async fn take_use(
+    conn: &mut DbConn<'_>,
+    code: &str,
+    now: NaiveDateTime,
+) -> DbResult<Option<Invite>> {
     with_conn!(conn, |c| {
         diesel::update(
             invites::table
                 .filter(invites::code.eq(code))
-                .filter(invites::max_uses.is_null().or(invites::uses.lt(invites::max_uses.assume_not_null())))
-                .filter(invites::expires_at.is_null().or(invites::expires_at.gt(now))),
+                .filter(
+                    invites::max_uses
+                        .is_null()
+                        .or(invites::uses.lt(invites::max_uses.assume_not_null())),
+                )
+                .filter(
+                    invites::expires_at
+                        .is_null()
+                        .or(invites::expires_at.gt(now)),
+                ),
         )
         .set(invites::uses.eq(invites::uses + 1))
         .returning(Invite::as_returning())
@@ -47,12 +59,19 @@ pub async fn take_use(conn: &mut DbConn<'_>, code: &str, now: NaiveDateTime) -> 
 }
 
 /// Unused first-run (admin) invites that are still valid.
-pub async fn find_open_admin_invite(conn: &mut DbConn<'_>, now: NaiveDateTime) -> DbResult<Option<Invite>> {
+pub async fn find_open_admin_invite(
+    conn: &mut DbConn<'_>,
+    now: NaiveDateTime,
+) -> DbResult<Option<Invite>> {
     with_conn!(conn, |c| {
         invites::table
             .filter(invites::grants_admin.eq(true))
             .filter(invites::uses.eq(0))
-            .filter(invites::expires_at.is_null().or(invites::expires_at.gt(now)))
+            .filter(
+                invites::expires_at
+                    .is_null()
+                    .or(invites::expires_at.gt(now)),
+            )
             .select(Invite::as_select())
             .first(c)
             .await

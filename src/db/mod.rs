@@ -93,7 +93,9 @@ impl<'a> From<&'a mut SqliteConn> for DbConn<'a> {
 }
 
 /// Lets `transaction` require that the closure's future is `Send`.
-pub trait AsyncFunc<T, R>: AsyncFnOnce(T) -> R + FnOnce(T) -> <Self as AsyncFunc<T, R>>::Fut {
+pub trait AsyncFunc<T, R>:
+    AsyncFnOnce(T) -> R + FnOnce(T) -> <Self as AsyncFunc<T, R>>::Fut
+{
     type Fut: Future<Output = R>;
 }
 impl<F, T, Fut, R> AsyncFunc<T, R> for F
@@ -143,7 +145,8 @@ impl DbConn<'_> {
         match self {
             DbConn::Postgres(h) => {
                 let c: &mut AsyncPgConnection = h;
-                c.transaction(async move |tx| f(&mut DbConn::from(tx)).await).await
+                c.transaction(async move |tx| f(&mut DbConn::from(tx)).await)
+                    .await
             }
             DbConn::Sqlite(h) => {
                 let c: &mut SqliteConn = h;
@@ -155,7 +158,10 @@ impl DbConn<'_> {
 
     /// Cheap liveness probe for `/health`.
     pub async fn ping(&mut self) -> DbResult<()> {
-        with_conn!(self, |c| diesel::sql_query("SELECT 1").execute(c).await.map(|_| ()))
+        with_conn!(self, |c| diesel::sql_query("SELECT 1")
+            .execute(c)
+            .await
+            .map(|_| ()))
     }
 }
 
@@ -213,23 +219,30 @@ impl DbPool {
             }
             Backend::Sqlite => {
                 let path = sqlite_path(url);
-                if let Some(dir) = Path::new(&path).parent().filter(|d| !d.as_os_str().is_empty()) {
+                if let Some(dir) = Path::new(&path)
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                {
                     std::fs::create_dir_all(dir).map_err(|e| {
-                        anyhow::anyhow!("cannot create the directory {} for database.url: {e}", dir.display())
+                        anyhow::anyhow!(
+                            "cannot create the directory {} for database.url: {e}",
+                            dir.display()
+                        )
                     })?;
                 }
                 let p = path.clone();
-                let applied = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
-                    use diesel::Connection;
-                    let mut c = SqliteConnection::establish(&p)?;
-                    c.batch_execute(SQLITE_PRAGMAS)?;
-                    Ok(c.run_pending_migrations(SQLITE_MIGRATIONS)
-                        .map_err(migration_error)?
-                        .into_iter()
-                        .map(|v| v.to_string())
-                        .collect())
-                })
-                .await??;
+                let applied =
+                    tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
+                        use diesel::Connection;
+                        let mut c = SqliteConnection::establish(&p)?;
+                        c.batch_execute(SQLITE_PRAGMAS)?;
+                        Ok(c.run_pending_migrations(SQLITE_MIGRATIONS)
+                            .map_err(migration_error)?
+                            .into_iter()
+                            .map(|v| v.to_string())
+                            .collect())
+                    })
+                    .await??;
 
                 let mut cfg = ManagerConfig::<SqliteConn>::default();
                 cfg.custom_setup = Box::new(|url| {

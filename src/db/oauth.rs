@@ -19,7 +19,10 @@ pub async fn insert_app(conn: &mut DbConn<'_>, new: &NewOAuthApp<'_>) -> DbResul
     })
 }
 
-pub async fn find_app_by_client_id(conn: &mut DbConn<'_>, client_id: &str) -> DbResult<Option<OAuthApp>> {
+pub async fn find_app_by_client_id(
+    conn: &mut DbConn<'_>,
+    client_id: &str,
+) -> DbResult<Option<OAuthApp>> {
     with_conn!(conn, |c| {
         oauth_apps::table
             .filter(oauth_apps::client_id.eq(client_id))
@@ -62,7 +65,10 @@ pub async fn find_token(conn: &mut DbConn<'_>, token_hash: &str) -> DbResult<Opt
     })
 }
 
-pub async fn find_token_by_refresh(conn: &mut DbConn<'_>, refresh_hash: &str) -> DbResult<Option<OAuthToken>> {
+pub async fn find_token_by_refresh(
+    conn: &mut DbConn<'_>,
+    refresh_hash: &str,
+) -> DbResult<Option<OAuthToken>> {
     with_conn!(conn, |c| {
         oauth_tokens::table
             .filter(oauth_tokens::refresh_token_hash.eq(refresh_hash))
@@ -75,7 +81,12 @@ pub async fn find_token_by_refresh(conn: &mut DbConn<'_>, refresh_hash: &str) ->
 
 /// Revokes the token of `app_id` whose access or refresh token hashes to `hash`.
 /// Returns how many tokens were revoked (0 or 1).
-pub async fn revoke_token(conn: &mut DbConn<'_>, app_id: i64, hash: &str, now: NaiveDateTime) -> DbResult<usize> {
+pub async fn revoke_token(
+    conn: &mut DbConn<'_>,
+    app_id: i64,
+    hash: &str,
+    now: NaiveDateTime,
+) -> DbResult<usize> {
     with_conn!(conn, |c| {
         diesel::update(
             oauth_tokens::table
@@ -93,12 +104,20 @@ pub async fn revoke_token(conn: &mut DbConn<'_>, app_id: i64, hash: &str, now: N
     })
 }
 
-pub async fn revoke_token_id(conn: &mut DbConn<'_>, id: i64, now: NaiveDateTime) -> DbResult<usize> {
+pub async fn revoke_token_id(
+    conn: &mut DbConn<'_>,
+    id: i64,
+    now: NaiveDateTime,
+) -> DbResult<usize> {
     with_conn!(conn, |c| {
-        diesel::update(oauth_tokens::table.find(id).filter(oauth_tokens::revoked_at.is_null()))
-            .set(oauth_tokens::revoked_at.eq(now))
-            .execute(c)
-            .await
+        diesel::update(
+            oauth_tokens::table
+                .find(id)
+                .filter(oauth_tokens::revoked_at.is_null()),
+        )
+        .set(oauth_tokens::revoked_at.eq(now))
+        .execute(c)
+        .await
     })
 }
 
@@ -114,7 +133,11 @@ pub async fn insert_code(conn: &mut DbConn<'_>, code: &OAuthCode) -> DbResult<()
 
 /// Marks the code used and returns it, atomically: a code is redeemed at most once
 /// even when two token requests race.
-pub async fn redeem_code(conn: &mut DbConn<'_>, code_hash: &str, now: NaiveDateTime) -> DbResult<Option<OAuthCode>> {
+pub async fn redeem_code(
+    conn: &mut DbConn<'_>,
+    code_hash: &str,
+    now: NaiveDateTime,
+) -> DbResult<Option<OAuthCode>> {
     with_conn!(conn, |c| {
         diesel::update(
             oauth_codes::table

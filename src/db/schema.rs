@@ -119,4 +119,11 @@ diesel::joinable!(oauth_tokens -> oauth_apps (app_id));
 diesel::joinable!(oauth_tokens -> accounts (account_id));
 diesel::joinable!(oauth_codes -> oauth_apps (app_id));
 diesel::joinable!(oauth_codes -> accounts (account_id));
-diesel::allow_tables_to_appear_in_same_query!(accounts, users, oauth_apps, oauth_tokens, oauth_codes, invites);
+diesel::allow_tables_to_appear_in_same_query!(
+    accounts,
+    users,
+    oauth_apps,
+    oauth_tokens,
+    oauth_codes,
+    invites
+);

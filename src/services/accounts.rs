@@ -18,9 +18,34 @@ const MAX_PASSWORD: usize = 72 * 4;
 
 /// Names that would shadow instance paths or mislead people; the shell may still use them.
 const RESERVED: &[&str] = &[
-    "admin", "administrator", "root", "support", "help", "security", "abuse", "postmaster", "webmaster",
-    "hostmaster", "noreply", "no_reply", "instance", "actor", "inbox", "outbox", "api", "oauth", "media",
-    "setup", "settings", "about", "health", "tsunagu", "office", "staff", "moderator", "system",
+    "admin",
+    "administrator",
+    "root",
+    "support",
+    "help",
+    "security",
+    "abuse",
+    "postmaster",
+    "webmaster",
+    "hostmaster",
+    "noreply",
+    "no_reply",
+    "instance",
+    "actor",
+    "inbox",
+    "outbox",
+    "api",
+    "oauth",
+    "media",
+    "setup",
+    "settings",
+    "about",
+    "health",
+    "tsunagu",
+    "office",
+    "staff",
+    "moderator",
+    "system",
 ];
 
 /// A new local account, before validation.
@@ -51,7 +76,13 @@ pub struct Registration {
 }
 
 fn validate_username(name: &str, allow_reserved: bool) -> Option<FieldError> {
-    let err = |code, d: &str| Some(FieldError { field: "username", code, description: d.into() });
+    let err = |code, d: &str| {
+        Some(FieldError {
+            field: "username",
+            code,
+            description: d.into(),
+        })
+    };
     if name.is_empty() {
         return err("ERR_BLANK", "can't be blank");
     }
@@ -59,7 +90,10 @@ fn validate_username(name: &str, allow_reserved: bool) -> Option<FieldError> {
         return err("ERR_TOO_LONG", "is too long (maximum is 30 characters)");
     }
     if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return err("ERR_INVALID", "must contain only letters, numbers and underscores");
+        return err(
+            "ERR_INVALID",
+            "must contain only letters, numbers and underscores",
+        );
     }
     if !allow_reserved && RESERVED.contains(&name.to_ascii_lowercase().as_str()) {
         return err("ERR_RESERVED", "is reserved");
@@ -69,10 +103,18 @@ fn validate_username(name: &str, allow_reserved: bool) -> Option<FieldError> {
 
 fn validate_email(email: &str) -> Option<FieldError> {
     if email.is_empty() {
-        return Some(FieldError { field: "email", code: "ERR_BLANK", description: "can't be blank".into() });
+        return Some(FieldError {
+            field: "email",
+            code: "ERR_BLANK",
+            description: "can't be blank".into(),
+        });
     }
     if email.parse::<lettre::Address>().is_err() {
-        return Some(FieldError { field: "email", code: "ERR_INVALID", description: "is invalid".into() });
+        return Some(FieldError {
+            field: "email",
+            code: "ERR_INVALID",
+            description: "is invalid".into(),
+        });
     }
     None
 }
@@ -80,7 +122,11 @@ fn validate_email(email: &str) -> Option<FieldError> {
 fn validate_password(pw: &str, min: usize) -> Option<FieldError> {
     let n = pw.chars().count();
     if n == 0 {
-        return Some(FieldError { field: "password", code: "ERR_BLANK", description: "can't be blank".into() });
+        return Some(FieldError {
+            field: "password",
+            code: "ERR_BLANK",
+            description: "can't be blank".into(),
+        });
     }
     if n < min {
         return Some(FieldError {
@@ -90,16 +136,22 @@ fn validate_password(pw: &str, min: usize) -> Option<FieldError> {
         });
     }
     if pw.len() > MAX_PASSWORD {
-        return Some(FieldError { field: "password", code: "ERR_TOO_LONG", description: "is too long".into() });
+        return Some(FieldError {
+            field: "password",
+            code: "ERR_TOO_LONG",
+            description: "is too long".into(),
+        });
     }
     None
 }
 
 fn validate_locale(locale: &Option<String>) -> Option<FieldError> {
     match locale {
-        Some(l) if !is_language_code(l) => {
-            Some(FieldError { field: "locale", code: "ERR_INVALID", description: "is not a language code".into() })
-        }
+        Some(l) if !is_language_code(l) => Some(FieldError {
+            field: "locale",
+            code: "ERR_INVALID",
+            description: "is not a language code".into(),
+        }),
         _ => None,
     }
 }
@@ -109,13 +161,19 @@ pub fn is_language_code(s: &str) -> bool {
     let mut parts = s.splitn(2, ['-', '_']);
     let lang = parts.next().unwrap_or_default();
     let lang_ok = (2..=3).contains(&lang.len()) && lang.chars().all(|c| c.is_ascii_lowercase());
-    let region_ok = parts.next().is_none_or(|r| (2..=4).contains(&r.len()) && r.chars().all(|c| c.is_ascii_alphanumeric()));
+    let region_ok = parts
+        .next()
+        .is_none_or(|r| (2..=4).contains(&r.len()) && r.chars().all(|c| c.is_ascii_alphanumeric()));
     lang_ok && region_ok
 }
 
 /// Creates a local account, optionally consuming an invite in the same transaction.
 /// Returns the account and, when e-mail confirmation is pending, the plain token.
-async fn create(ctx: &Ctx, new: NewAccount, invite_code: Option<&str>) -> ServiceResult<(LocalUser, Option<String>)> {
+async fn create(
+    ctx: &Ctx,
+    new: NewAccount,
+    invite_code: Option<&str>,
+) -> ServiceResult<(LocalUser, Option<String>)> {
     let mut errors: Vec<FieldError> = [
         validate_username(&new.username, new.allow_reserved),
         validate_email(&new.email),
@@ -128,10 +186,14 @@ async fn create(ctx: &Ctx, new: NewAccount, invite_code: Option<&str>) -> Servic
     let acct_key = new.username.to_lowercase();
     let email_key = new.email.trim().to_lowercase();
     let mut conn = ctx.conn().await?;
-    if errors.iter().all(|e| e.field != "username") && db::accounts::acct_key_taken(&mut conn, &acct_key).await? {
+    if errors.iter().all(|e| e.field != "username")
+        && db::accounts::acct_key_taken(&mut conn, &acct_key).await?
+    {
         errors.push(taken("username"));
     }
-    if errors.iter().all(|e| e.field != "email") && db::accounts::email_taken(&mut conn, &email_key).await? {
+    if errors.iter().all(|e| e.field != "email")
+        && db::accounts::email_taken(&mut conn, &email_key).await?
+    {
         errors.push(taken("email"));
     }
     if !errors.is_empty() {
@@ -139,7 +201,10 @@ async fn create(ctx: &Ctx, new: NewAccount, invite_code: Option<&str>) -> Servic
     }
 
     // The two slow steps run side by side on the blocking pool.
-    let (hash, keys) = tokio::join!(crypto::hash_password(new.password.clone()), crypto::generate_keypair());
+    let (hash, keys) = tokio::join!(
+        crypto::hash_password(new.password.clone()),
+        crypto::generate_keypair()
+    );
     let (hash, keys) = (hash?, keys?);
     let now = ids::now();
     let confirmation = (!new.email_confirmed).then(crypto::random_token);
@@ -200,7 +265,11 @@ async fn create(ctx: &Ctx, new: NewAccount, invite_code: Option<&str>) -> Servic
             if let Some(code) = invite_code
                 && db::invites::take_use(tx, code, now).await?.is_none()
             {
-                return Err(ServiceError::invalid("invite_code", "ERR_INVALID", "is invalid or has expired"));
+                return Err(ServiceError::invalid(
+                    "invite_code",
+                    "ERR_INVALID",
+                    "is invalid or has expired",
+                ));
             }
             Ok(db::accounts::insert_local(tx, &account, &user).await?)
         })
@@ -209,7 +278,8 @@ async fn create(ctx: &Ctx, new: NewAccount, invite_code: Option<&str>) -> Servic
         Ok(created) => Ok((created, confirmation)),
         // Lost a race with another sign-up for the same name or address.
         Err(ServiceError::Internal(e))
-            if e.downcast_ref::<db::DbError>().is_some_and(is_unique_violation) =>
+            if e.downcast_ref::<db::DbError>()
+                .is_some_and(is_unique_violation) =>
         {
             Err(ServiceError::Validation(vec![taken("username")]))
         }
@@ -218,11 +288,21 @@ async fn create(ctx: &Ctx, new: NewAccount, invite_code: Option<&str>) -> Servic
 }
 
 fn taken(field: &'static str) -> FieldError {
-    FieldError { field, code: "ERR_TAKEN", description: "has already been taken".into() }
+    FieldError {
+        field,
+        code: "ERR_TAKEN",
+        description: "has already been taken".into(),
+    }
 }
 
 /// `tsunagu admin create-user`: approved and confirmed at once.
-pub async fn create_from_shell(ctx: &Ctx, username: &str, email: &str, password: &str, admin: bool) -> ServiceResult<LocalUser> {
+pub async fn create_from_shell(
+    ctx: &Ctx,
+    username: &str,
+    email: &str,
+    password: &str,
+    admin: bool,
+) -> ServiceResult<LocalUser> {
     let new = NewAccount {
         username: username.into(),
         email: email.into(),
@@ -245,19 +325,31 @@ pub async fn register(ctx: &Ctx, reg: Registration) -> ServiceResult<LocalUser> 
         None => None,
     };
     if invite.as_ref().is_some_and(|i| i.grants_admin) {
-        return Err(ServiceError::invalid("invite_code", "ERR_INVALID", "is for the first-run setup page"));
+        return Err(ServiceError::invalid(
+            "invite_code",
+            "ERR_INVALID",
+            "is for the first-run setup page",
+        ));
     }
     match (mode, &invite) {
         (RegistrationMode::Closed, None) => {
-            return Err(ServiceError::Forbidden("Registrations are closed on this server".into()));
+            return Err(ServiceError::Forbidden(
+                "Registrations are closed on this server".into(),
+            ));
         }
         (RegistrationMode::Invite, None) => {
-            return Err(ServiceError::Forbidden("An invitation is required to sign up on this server".into()));
+            return Err(ServiceError::Forbidden(
+                "An invitation is required to sign up on this server".into(),
+            ));
         }
         _ => {}
     }
     if !reg.agreement {
-        return Err(ServiceError::invalid("agreement", "ERR_ACCEPTED", "must be accepted"));
+        return Err(ServiceError::invalid(
+            "agreement",
+            "ERR_ACCEPTED",
+            "must be accepted",
+        ));
     }
     let mail = ctx.config.mail_enabled();
     let new = NewAccount {
@@ -271,10 +363,15 @@ pub async fn register(ctx: &Ctx, reg: Registration) -> ServiceResult<LocalUser> 
         email_confirmed: !mail,
         allow_reserved: false,
     };
-    let (created, confirmation) = create(ctx, new, invite.as_ref().map(|i| i.code.as_str())).await?;
+    let (created, confirmation) =
+        create(ctx, new, invite.as_ref().map(|i| i.code.as_str())).await?;
     if let Some(token) = confirmation {
         let link = format!("{}/auth/confirm?token={token}", ctx.base_url());
-        if let Err(e) = ctx.mailer.send_confirmation(&ctx.config, &created, &link).await {
+        if let Err(e) = ctx
+            .mailer
+            .send_confirmation(&ctx.config, &created, &link)
+            .await
+        {
             // The account stays; the person can ask for the mail again once the transport works.
             tracing::error!(account = created.account.id, error = %e, "could not send the confirmation e-mail");
         }
@@ -287,8 +384,16 @@ async fn valid_invite(ctx: &Ctx, code: &str) -> ServiceResult<Invite> {
     let invite = db::invites::find_by_code(&mut conn, code).await?;
     let now = ids::now();
     match invite {
-        Some(i) if i.expires_at.is_none_or(|e| e > now) && i.max_uses.is_none_or(|m| i.uses < m) => Ok(i),
-        _ => Err(ServiceError::invalid("invite_code", "ERR_INVALID", "is invalid or has expired")),
+        Some(i)
+            if i.expires_at.is_none_or(|e| e > now) && i.max_uses.is_none_or(|m| i.uses < m) =>
+        {
+            Ok(i)
+        }
+        _ => Err(ServiceError::invalid(
+            "invite_code",
+            "ERR_INVALID",
+            "is invalid or has expired",
+        )),
     }
 }
 
@@ -321,7 +426,9 @@ pub async fn authenticate(ctx: &Ctx, login: &str, password: &str) -> ServiceResu
             }
             Ok(a)
         }
-        _ => Err(ServiceError::Unauthorized("Invalid username/e-mail or password".into())),
+        _ => Err(ServiceError::Unauthorized(
+            "Invalid username/e-mail or password".into(),
+        )),
     }
 }
 
@@ -401,7 +508,11 @@ pub fn field_value_html(value: &str) -> String {
     text::linkify_line(value)
 }
 
-pub async fn update_profile(ctx: &Ctx, me: &LocalUser, up: ProfileUpdate) -> ServiceResult<LocalUser> {
+pub async fn update_profile(
+    ctx: &Ctx,
+    me: &LocalUser,
+    up: ProfileUpdate,
+) -> ServiceResult<LocalUser> {
     let account = &me.account;
     let mut errors = Vec::new();
     let too_long = |field: &'static str, max: usize| FieldError {
@@ -409,10 +520,18 @@ pub async fn update_profile(ctx: &Ctx, me: &LocalUser, up: ProfileUpdate) -> Ser
         code: "ERR_TOO_LONG",
         description: format!("is too long (maximum is {max} characters)"),
     };
-    if up.display_name.as_ref().is_some_and(|d| d.chars().count() > MAX_DISPLAY_NAME) {
+    if up
+        .display_name
+        .as_ref()
+        .is_some_and(|d| d.chars().count() > MAX_DISPLAY_NAME)
+    {
         errors.push(too_long("display_name", MAX_DISPLAY_NAME));
     }
-    if up.note.as_ref().is_some_and(|n| n.chars().count() > MAX_NOTE) {
+    if up
+        .note
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > MAX_NOTE)
+    {
         errors.push(too_long("note", MAX_NOTE));
     }
     let fields = up.fields.map(|fs| {
@@ -430,7 +549,10 @@ pub async fn update_profile(ctx: &Ctx, me: &LocalUser, up: ProfileUpdate) -> Ser
                 description: format!("is too long (maximum is {MAX_FIELDS} entries)"),
             });
         }
-        if fs.iter().any(|(n, v)| n.chars().count() > MAX_FIELD_TEXT || v.chars().count() > MAX_FIELD_TEXT) {
+        if fs
+            .iter()
+            .any(|(n, v)| n.chars().count() > MAX_FIELD_TEXT || v.chars().count() > MAX_FIELD_TEXT)
+        {
             errors.push(too_long("fields", MAX_FIELD_TEXT));
         }
     }
@@ -446,7 +568,11 @@ pub async fn update_profile(ctx: &Ctx, me: &LocalUser, up: ProfileUpdate) -> Ser
     if let Some(l) = up.language.as_ref().filter(|l| !l.is_empty())
         && !is_language_code(l)
     {
-        errors.push(FieldError { field: "source_language", code: "ERR_INVALID", description: "is not a language code".into() });
+        errors.push(FieldError {
+            field: "source_language",
+            code: "ERR_INVALID",
+            description: "is not a language code".into(),
+        });
     }
     if !errors.is_empty() {
         return Err(ServiceError::Validation(errors));
@@ -454,16 +580,28 @@ pub async fn update_profile(ctx: &Ctx, me: &LocalUser, up: ProfileUpdate) -> Ser
 
     // Images are decoded and re-encoded (which also drops EXIF) before anything is written.
     let avatar = match up.avatar {
-        Some(u) => Some(media::store_profile_image(ctx, account.id, media::ProfileImage::Avatar, u.bytes).await?),
+        Some(u) => Some(
+            media::store_profile_image(ctx, account.id, media::ProfileImage::Avatar, u.bytes)
+                .await?,
+        ),
         None => None,
     };
     let header = match up.header {
-        Some(u) => Some(media::store_profile_image(ctx, account.id, media::ProfileImage::Header, u.bytes).await?),
+        Some(u) => Some(
+            media::store_profile_image(ctx, account.id, media::ProfileImage::Header, u.bytes)
+                .await?,
+        ),
         None => None,
     };
     let fields_json = fields.map(|fs| {
-        let stored: Vec<ProfileField> =
-            fs.into_iter().map(|(name, value)| ProfileField { name, value, verified_at: None }).collect();
+        let stored: Vec<ProfileField> = fs
+            .into_iter()
+            .map(|(name, value)| ProfileField {
+                name,
+                value,
+                verified_at: None,
+            })
+            .collect();
         serde_json::to_string(&stored).unwrap_or_else(|_| "[]".into())
     });
     let now = ids::now();
@@ -497,7 +635,10 @@ pub async fn update_profile(ctx: &Ctx, me: &LocalUser, up: ProfileUpdate) -> Ser
         })
         .await?;
     // The old files are unreferenced now.
-    for (old, new) in [(&account.avatar_file, &avatar), (&account.header_file, &header)] {
+    for (old, new) in [
+        (&account.avatar_file, &avatar),
+        (&account.header_file, &header),
+    ] {
         if let (Some(old), Some(new)) = (old, new)
             && old != new
         {
@@ -517,9 +658,16 @@ pub async fn approve(ctx: &Ctx, id: i64) -> ServiceResult<LocalUser> {
 
 pub async fn find_local_by_username(ctx: &Ctx, username: &str) -> ServiceResult<LocalUser> {
     let mut conn = ctx.conn().await?;
-    match db::accounts::find_by_acct_key(&mut conn, &username.trim_start_matches('@').to_lowercase()).await? {
+    match db::accounts::find_by_acct_key(
+        &mut conn,
+        &username.trim_start_matches('@').to_lowercase(),
+    )
+    .await?
+    {
         Some((account, Some(user))) => Ok(LocalUser { account, user }),
-        _ => Err(ServiceError::NotFound(format!("no local account named {username:?}"))),
+        _ => Err(ServiceError::NotFound(format!(
+            "no local account named {username:?}"
+        ))),
     }
 }
 
@@ -532,7 +680,9 @@ pub async fn confirm_email(ctx: &Ctx, token: &str) -> ServiceResult<LocalUser> {
     let mut conn = ctx.conn().await?;
     let id = db::accounts::confirm_email(&mut conn, &crypto::token_hash(token), ids::now())
         .await?
-        .ok_or_else(|| ServiceError::NotFound("This confirmation link is invalid or was already used".into()))?;
+        .ok_or_else(|| {
+            ServiceError::NotFound("This confirmation link is invalid or was already used".into())
+        })?;
     reload(&mut conn, id).await
 }
 
@@ -543,7 +693,12 @@ pub async fn set_locale(ctx: &Ctx, id: i64, locale: Option<&str>) -> ServiceResu
 
 /// An invitation link to sign up (`/auth/sign_up?invite=...` for people, usable as
 /// `invite_code` in the API).
-pub async fn create_invite(ctx: &Ctx, created_by: Option<i64>, max_uses: Option<i32>, expires_in: Option<Duration>) -> ServiceResult<Invite> {
+pub async fn create_invite(
+    ctx: &Ctx,
+    created_by: Option<i64>,
+    max_uses: Option<i32>,
+    expires_in: Option<Duration>,
+) -> ServiceResult<Invite> {
     let now = ids::now();
     let invite = Invite {
         id: ids::next_id(),
@@ -585,7 +740,11 @@ pub async fn setup_link(ctx: &Ctx) -> ServiceResult<Option<String>> {
             i
         }
     };
-    Ok(Some(format!("{}/setup?code={}", ctx.base_url(), invite.code)))
+    Ok(Some(format!(
+        "{}/setup?code={}",
+        ctx.base_url(),
+        invite.code
+    )))
 }
 
 /// Is this a usable first-run code? (The page checks before showing its form.)
@@ -599,9 +758,17 @@ pub async fn setup_code_valid(ctx: &Ctx, code: &str) -> ServiceResult<bool> {
 }
 
 /// Creates the first admin through the one-time setup link.
-pub async fn complete_setup(ctx: &Ctx, code: &str, username: &str, email: &str, password: &str) -> ServiceResult<LocalUser> {
+pub async fn complete_setup(
+    ctx: &Ctx,
+    code: &str,
+    username: &str,
+    email: &str,
+    password: &str,
+) -> ServiceResult<LocalUser> {
     if !setup_code_valid(ctx, code).await? {
-        return Err(ServiceError::Forbidden("This setup link is invalid or was already used".into()));
+        return Err(ServiceError::Forbidden(
+            "This setup link is invalid or was already used".into(),
+        ));
     }
     let new = NewAccount {
         username: username.into(),
@@ -618,7 +785,9 @@ pub async fn complete_setup(ctx: &Ctx, code: &str, username: &str, email: &str, 
 
 /// A fresh copy of a local person.
 pub async fn reload(conn: &mut DbConn<'_>, id: i64) -> ServiceResult<LocalUser> {
-    db::accounts::find_local_user(conn, id).await?.ok_or_else(|| ServiceError::NotFound("Record not found".into()))
+    db::accounts::find_local_user(conn, id)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound("Record not found".into()))
 }
 
 #[cfg(test)]
@@ -630,8 +799,14 @@ mod tests {
         assert!(validate_username("taro_yamada", false).is_none());
         assert_eq!(validate_username("", false).unwrap().code, "ERR_BLANK");
         assert_eq!(validate_username("a-b", false).unwrap().code, "ERR_INVALID");
-        assert_eq!(validate_username(&"a".repeat(31), false).unwrap().code, "ERR_TOO_LONG");
-        assert_eq!(validate_username("Admin", false).unwrap().code, "ERR_RESERVED");
+        assert_eq!(
+            validate_username(&"a".repeat(31), false).unwrap().code,
+            "ERR_TOO_LONG"
+        );
+        assert_eq!(
+            validate_username("Admin", false).unwrap().code,
+            "ERR_RESERVED"
+        );
         assert!(validate_username("admin", true).is_none());
     }
 

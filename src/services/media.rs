@@ -36,7 +36,12 @@ const MAX_SIDE: u32 = 8192;
 
 /// Decodes, crops to the target shape, re-encodes and stores the image.
 /// Returns the file's path relative to the media directory.
-pub async fn store_profile_image(ctx: &Ctx, account_id: i64, kind: ProfileImage, bytes: Vec<u8>) -> ServiceResult<String> {
+pub async fn store_profile_image(
+    ctx: &Ctx,
+    account_id: i64,
+    kind: ProfileImage,
+    bytes: Vec<u8>,
+) -> ServiceResult<String> {
     let max = ctx.config.media.max_image_bytes;
     if bytes.len() > max {
         return Err(ServiceError::invalid(
@@ -46,27 +51,43 @@ pub async fn store_profile_image(ctx: &Ctx, account_id: i64, kind: ProfileImage,
         ));
     }
     let (w, h) = kind.size();
-    let encoded = tokio::task::spawn_blocking(move || -> Result<(Vec<u8>, &'static str), String> {
-        let img = decode(&bytes)?;
-        let img = if img.width() > w || img.height() > h { img.resize_to_fill(w, h, image::imageops::FilterType::Lanczos3) } else { img };
-        // Photos stay JPEG; everything else (transparency) becomes PNG.
-        let (fmt, ext) = match image::guess_format(&bytes) {
-            Ok(ImageFormat::Jpeg) => (ImageFormat::Jpeg, "jpg"),
-            _ => (ImageFormat::Png, "png"),
-        };
-        let img = if fmt == ImageFormat::Jpeg { DynamicImage::ImageRgb8(img.to_rgb8()) } else { img };
-        let mut out = Cursor::new(Vec::new());
-        img.write_to(&mut out, fmt).map_err(|e| format!("could not encode the image: {e}"))?;
-        Ok((out.into_inner(), ext))
-    })
-    .await
-    .map_err(|e| ServiceError::Internal(e.into()))?
-    .map_err(|msg| ServiceError::invalid(kind.field(), "ERR_INVALID", msg))?;
+    let encoded =
+        tokio::task::spawn_blocking(move || -> Result<(Vec<u8>, &'static str), String> {
+            let img = decode(&bytes)?;
+            let img = if img.width() > w || img.height() > h {
+                img.resize_to_fill(w, h, image::imageops::FilterType::Lanczos3)
+            } else {
+                img
+            };
+            // Photos stay JPEG; everything else (transparency) becomes PNG.
+            let (fmt, ext) = match image::guess_format(&bytes) {
+                Ok(ImageFormat::Jpeg) => (ImageFormat::Jpeg, "jpg"),
+                _ => (ImageFormat::Png, "png"),
+            };
+            let img = if fmt == ImageFormat::Jpeg {
+                DynamicImage::ImageRgb8(img.to_rgb8())
+            } else {
+                img
+            };
+            let mut out = Cursor::new(Vec::new());
+            img.write_to(&mut out, fmt)
+                .map_err(|e| format!("could not encode the image: {e}"))?;
+            Ok((out.into_inner(), ext))
+        })
+        .await
+        .map_err(|e| ServiceError::Internal(e.into()))?
+        .map_err(|msg| ServiceError::invalid(kind.field(), "ERR_INVALID", msg))?;
 
     let (data, ext) = encoded;
-    let rel = format!("accounts/{}/{account_id}-{}.{ext}", kind.field(), &crypto::random_token()[..10]);
+    let rel = format!(
+        "accounts/{}/{account_id}-{}.{ext}",
+        kind.field(),
+        &crypto::random_token()[..10]
+    );
     let path = ctx.config.media.path.join(&rel);
-    write_atomically(&path, &data).await.map_err(ServiceError::Internal)?;
+    write_atomically(&path, &data)
+        .await
+        .map_err(ServiceError::Internal)?;
     Ok(rel)
 }
 
@@ -74,7 +95,12 @@ fn decode(bytes: &[u8]) -> Result<DynamicImage, String> {
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| format!("could not read the file: {e}"))?;
-    if reader.format().is_none_or(|f| !matches!(f, ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::Gif | ImageFormat::WebP)) {
+    if reader.format().is_none_or(|f| {
+        !matches!(
+            f,
+            ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::Gif | ImageFormat::WebP
+        )
+    }) {
         return Err("is not a supported image (PNG, JPEG, GIF or WebP)".into());
     }
     let mut limits = Limits::default();
@@ -82,7 +108,9 @@ fn decode(bytes: &[u8]) -> Result<DynamicImage, String> {
     limits.max_image_height = Some(MAX_SIDE);
     limits.max_alloc = Some(512 * 1024 * 1024);
     reader.limits(limits);
-    reader.decode().map_err(|e| format!("is not a valid image: {e}"))
+    reader
+        .decode()
+        .map_err(|e| format!("is not a valid image: {e}"))
 }
 
 async fn write_atomically(path: &Path, data: &[u8]) -> anyhow::Result<()> {
@@ -98,7 +126,9 @@ async fn write_atomically(path: &Path, data: &[u8]) -> anyhow::Result<()> {
 /// Resolves a stored relative path inside the media directory, refusing escapes.
 pub fn resolve(ctx: &Ctx, rel: &str) -> Option<PathBuf> {
     let p = Path::new(rel);
-    p.components().all(|c| matches!(c, Component::Normal(_))).then(|| ctx.config.media.path.join(p))
+    p.components()
+        .all(|c| matches!(c, Component::Normal(_)))
+        .then(|| ctx.config.media.path.join(p))
 }
 
 pub async fn remove(ctx: &Ctx, rel: &str) {

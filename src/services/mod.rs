@@ -24,9 +24,17 @@ pub struct Ctx {
 
 impl Ctx {
     pub async fn new(config: Config) -> anyhow::Result<(Ctx, Vec<String>)> {
-        let (db, applied) = DbPool::connect(&config.database.url, config.database.max_connections).await?;
+        let (db, applied) =
+            DbPool::connect(&config.database.url, config.database.max_connections).await?;
         let mailer = mail::Mailer::from_config(&config)?;
-        Ok((Ctx { db, config: Arc::new(config), mailer }, applied))
+        Ok((
+            Ctx {
+                db,
+                config: Arc::new(config),
+                mailer,
+            },
+            applied,
+        ))
     }
 
     pub async fn conn(&self) -> Result<DbConn<'static>, ServiceError> {
@@ -64,7 +72,10 @@ pub enum ServiceError {
     RateLimited,
     /// RFC 6749 error codes (`invalid_grant`, ...) with a description.
     #[error("{description}")]
-    OAuth { code: &'static str, description: String },
+    OAuth {
+        code: &'static str,
+        description: String,
+    },
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -83,11 +94,22 @@ fn describe(errs: &[FieldError]) -> String {
 }
 
 impl ServiceError {
-    pub fn invalid(field: &'static str, code: &'static str, description: impl Into<String>) -> Self {
-        ServiceError::Validation(vec![FieldError { field, code, description: description.into() }])
+    pub fn invalid(
+        field: &'static str,
+        code: &'static str,
+        description: impl Into<String>,
+    ) -> Self {
+        ServiceError::Validation(vec![FieldError {
+            field,
+            code,
+            description: description.into(),
+        }])
     }
     pub fn oauth(code: &'static str, description: impl Into<String>) -> Self {
-        ServiceError::OAuth { code, description: description.into() }
+        ServiceError::OAuth {
+            code,
+            description: description.into(),
+        }
     }
 }
 

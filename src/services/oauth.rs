@@ -39,7 +39,9 @@ fn validate_redirect_uri(uri: &str) -> Result<(), String> {
     }
     let u = url::Url::parse(uri).map_err(|_| format!("{uri:?} is not an absolute URI"))?;
     match u.scheme() {
-        "javascript" | "data" | "vbscript" | "file" | "blob" | "about" => Err(format!("{uri:?} uses a forbidden scheme")),
+        "javascript" | "data" | "vbscript" | "file" | "blob" | "about" => {
+            Err(format!("{uri:?} uses a forbidden scheme"))
+        }
         "http" | "https" if u.host_str().is_none() => Err(format!("{uri:?} has no host")),
         _ if u.fragment().is_some() => Err(format!("{uri:?} must not contain a fragment")),
         _ => Ok(()),
@@ -49,30 +51,69 @@ fn validate_redirect_uri(uri: &str) -> Result<(), String> {
 pub async fn create_app(ctx: &Ctx, new: NewApp) -> ServiceResult<CreatedApp> {
     let name = new.name.trim();
     if name.is_empty() {
-        return Err(ServiceError::invalid("client_name", "ERR_BLANK", "can't be blank"));
+        return Err(ServiceError::invalid(
+            "client_name",
+            "ERR_BLANK",
+            "can't be blank",
+        ));
     }
     if name.chars().count() > MAX_APP_NAME {
-        return Err(ServiceError::invalid("client_name", "ERR_TOO_LONG", "is too long (maximum is 60 characters)"));
+        return Err(ServiceError::invalid(
+            "client_name",
+            "ERR_TOO_LONG",
+            "is too long (maximum is 60 characters)",
+        ));
     }
-    let uris: Vec<String> = new.redirect_uris.iter().map(|u| u.trim().to_owned()).filter(|u| !u.is_empty()).collect();
+    let uris: Vec<String> = new
+        .redirect_uris
+        .iter()
+        .map(|u| u.trim().to_owned())
+        .filter(|u| !u.is_empty())
+        .collect();
     if uris.is_empty() {
-        return Err(ServiceError::invalid("redirect_uris", "ERR_BLANK", "can't be blank"));
+        return Err(ServiceError::invalid(
+            "redirect_uris",
+            "ERR_BLANK",
+            "can't be blank",
+        ));
     }
     if uris.len() > MAX_REDIRECT_URIS {
-        return Err(ServiceError::invalid("redirect_uris", "ERR_TOO_LONG", "has too many entries (maximum is 10)"));
+        return Err(ServiceError::invalid(
+            "redirect_uris",
+            "ERR_TOO_LONG",
+            "has too many entries (maximum is 10)",
+        ));
     }
     for u in &uris {
-        validate_redirect_uri(u).map_err(|m| ServiceError::invalid("redirect_uris", "ERR_INVALID", m))?;
+        validate_redirect_uri(u)
+            .map_err(|m| ServiceError::invalid("redirect_uris", "ERR_INVALID", m))?;
     }
-    let scopes = match new.scopes.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => Scopes::parse(s).map_err(|m| ServiceError::invalid("scopes", "ERR_INVALID", m))?,
+    let scopes = match new
+        .scopes
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        Some(s) => {
+            Scopes::parse(s).map_err(|m| ServiceError::invalid("scopes", "ERR_INVALID", m))?
+        }
         None => Scopes::default_read(),
     };
-    let website = new.website.as_deref().map(str::trim).filter(|w| !w.is_empty());
+    let website = new
+        .website
+        .as_deref()
+        .map(str::trim)
+        .filter(|w| !w.is_empty());
     if let Some(w) = website
-        && url::Url::parse(w).map(|u| !matches!(u.scheme(), "http" | "https")).unwrap_or(true)
+        && url::Url::parse(w)
+            .map(|u| !matches!(u.scheme(), "http" | "https"))
+            .unwrap_or(true)
     {
-        return Err(ServiceError::invalid("website", "ERR_INVALID", "must be an http(s) URL"));
+        return Err(ServiceError::invalid(
+            "website",
+            "ERR_INVALID",
+            "must be an http(s) URL",
+        ));
     }
     let client_id = crypto::random_token();
     let client_secret = crypto::random_token();
@@ -121,31 +162,78 @@ pub struct ValidAuthorization {
     pub code_challenge: Option<String>,
 }
 
-pub async fn check_authorize(ctx: &Ctx, req: &AuthorizeRequest) -> ServiceResult<ValidAuthorization> {
+pub async fn check_authorize(
+    ctx: &Ctx,
+    req: &AuthorizeRequest,
+) -> ServiceResult<ValidAuthorization> {
     let mut conn = ctx.conn().await?;
     let app = db::oauth::find_app_by_client_id(&mut conn, &req.client_id)
         .await?
-        .ok_or_else(|| ServiceError::oauth("invalid_client", "Client authentication failed due to unknown client."))?;
+        .ok_or_else(|| {
+            ServiceError::oauth(
+                "invalid_client",
+                "Client authentication failed due to unknown client.",
+            )
+        })?;
     let registered = redirect_uris(&app);
     let redirect_uri = match req.redirect_uri.as_deref().filter(|r| !r.is_empty()) {
         Some(r) if registered.iter().any(|u| u == r) => r.to_owned(),
-        Some(_) => return Err(ServiceError::oauth("invalid_redirect_uri", "The redirect uri included is not valid.")),
+        Some(_) => {
+            return Err(ServiceError::oauth(
+                "invalid_redirect_uri",
+                "The redirect uri included is not valid.",
+            ));
+        }
         None if registered.len() == 1 => registered[0].clone(),
-        None => return Err(ServiceError::oauth("invalid_request", "The request is missing the redirect_uri parameter.")),
+        None => {
+            return Err(ServiceError::oauth(
+                "invalid_request",
+                "The request is missing the redirect_uri parameter.",
+            ));
+        }
     };
     match req.response_type.as_deref() {
         Some("code") => {}
-        None | Some("") => return Err(ServiceError::oauth("invalid_request", "The request is missing the response_type parameter.")),
-        Some(_) => return Err(ServiceError::oauth("unsupported_response_type", "The authorization server does not support this response type.")),
+        None | Some("") => {
+            return Err(ServiceError::oauth(
+                "invalid_request",
+                "The request is missing the response_type parameter.",
+            ));
+        }
+        Some(_) => {
+            return Err(ServiceError::oauth(
+                "unsupported_response_type",
+                "The authorization server does not support this response type.",
+            ));
+        }
     }
     let scopes = requested_scopes(req.scope.as_deref(), &app)?;
-    let code_challenge = match (req.code_challenge.as_deref().filter(|c| !c.is_empty()), req.code_challenge_method.as_deref()) {
+    let code_challenge = match (
+        req.code_challenge.as_deref().filter(|c| !c.is_empty()),
+        req.code_challenge_method.as_deref(),
+    ) {
         (None, _) => None,
         (Some(c), Some("S256")) if (43..=128).contains(&c.len()) => Some(c.to_owned()),
-        (Some(_), Some("S256")) => return Err(ServiceError::oauth("invalid_request", "The code_challenge is malformed.")),
-        (Some(_), _) => return Err(ServiceError::oauth("invalid_request", "Only the S256 code_challenge_method is supported.")),
+        (Some(_), Some("S256")) => {
+            return Err(ServiceError::oauth(
+                "invalid_request",
+                "The code_challenge is malformed.",
+            ));
+        }
+        (Some(_), _) => {
+            return Err(ServiceError::oauth(
+                "invalid_request",
+                "Only the S256 code_challenge_method is supported.",
+            ));
+        }
     };
-    Ok(ValidAuthorization { app, redirect_uri, scopes, state: req.state.clone(), code_challenge })
+    Ok(ValidAuthorization {
+        app,
+        redirect_uri,
+        scopes,
+        state: req.state.clone(),
+        code_challenge,
+    })
 }
 
 /// Requested scopes must lie within the app's registration; none means the app's own.
@@ -154,9 +242,17 @@ fn requested_scopes(scope: Option<&str>, app: &OAuthApp) -> ServiceResult<Scopes
     match scope.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(app_scopes),
         Some(s) => {
-            let req = Scopes::parse(s).map_err(|m| ServiceError::oauth("invalid_scope", format!("The requested scope is invalid: {m}.")))?;
+            let req = Scopes::parse(s).map_err(|m| {
+                ServiceError::oauth(
+                    "invalid_scope",
+                    format!("The requested scope is invalid: {m}."),
+                )
+            })?;
             if !req.within(&app_scopes) {
-                return Err(ServiceError::oauth("invalid_scope", "The requested scope is invalid, unknown, or malformed."));
+                return Err(ServiceError::oauth(
+                    "invalid_scope",
+                    "The requested scope is invalid, unknown, or malformed.",
+                ));
             }
             Ok(req)
         }
@@ -164,7 +260,11 @@ fn requested_scopes(scope: Option<&str>, app: &OAuthApp) -> ServiceResult<Scopes
 }
 
 /// Issues a one-time code after the person signed in and consented.
-pub async fn grant_code(ctx: &Ctx, v: &ValidAuthorization, me: &LocalUser) -> ServiceResult<String> {
+pub async fn grant_code(
+    ctx: &Ctx,
+    v: &ValidAuthorization,
+    me: &LocalUser,
+) -> ServiceResult<String> {
     let code = crypto::random_token();
     let now = ids::now();
     let row = OAuthCode {
@@ -228,12 +328,29 @@ pub struct IssuedToken {
     pub expires_in: Option<i64>,
 }
 
-async fn client(conn: &mut DbConn<'_>, req: &TokenRequest, secret_required: bool) -> ServiceResult<OAuthApp> {
-    let invalid = || ServiceError::oauth("invalid_client", "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.");
-    let id = req.client_id.as_deref().filter(|s| !s.is_empty()).ok_or_else(invalid)?;
-    let app = db::oauth::find_app_by_client_id(conn, id).await?.ok_or_else(invalid)?;
+async fn client(
+    conn: &mut DbConn<'_>,
+    req: &TokenRequest,
+    secret_required: bool,
+) -> ServiceResult<OAuthApp> {
+    let invalid = || {
+        ServiceError::oauth(
+            "invalid_client",
+            "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.",
+        )
+    };
+    let id = req
+        .client_id
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(invalid)?;
+    let app = db::oauth::find_app_by_client_id(conn, id)
+        .await?
+        .ok_or_else(invalid)?;
     match req.client_secret.as_deref().filter(|s| !s.is_empty()) {
-        Some(s) if crypto::secrets_equal(&crypto::token_hash(s), &app.client_secret_hash) => Ok(app),
+        Some(s) if crypto::secrets_equal(&crypto::token_hash(s), &app.client_secret_hash) => {
+            Ok(app)
+        }
         None if !secret_required => Ok(app),
         _ => Err(invalid()),
     }
@@ -244,12 +361,27 @@ pub async fn token(ctx: &Ctx, req: TokenRequest) -> ServiceResult<IssuedToken> {
     let now = ids::now();
     match req.grant_type.as_str() {
         "authorization_code" => {
-            let code = req.code.as_deref().filter(|c| !c.is_empty())
-                .ok_or_else(|| ServiceError::oauth("invalid_request", "The request is missing the code parameter."))?;
+            let code = req
+                .code
+                .as_deref()
+                .filter(|c| !c.is_empty())
+                .ok_or_else(|| {
+                    ServiceError::oauth(
+                        "invalid_request",
+                        "The request is missing the code parameter.",
+                    )
+                })?;
             // A public client (no secret) must prove possession with PKCE.
             let app = client(&mut conn, &req, req.code_verifier.is_none()).await?;
-            let invalid_grant = || ServiceError::oauth("invalid_grant", "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.");
-            let code = db::oauth::redeem_code(&mut conn, &crypto::token_hash(code), now).await?.ok_or_else(invalid_grant)?;
+            let invalid_grant = || {
+                ServiceError::oauth(
+                    "invalid_grant",
+                    "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.",
+                )
+            };
+            let code = db::oauth::redeem_code(&mut conn, &crypto::token_hash(code), now)
+                .await?
+                .ok_or_else(invalid_grant)?;
             if code.app_id != app.id || code.expires_at <= now {
                 return Err(invalid_grant());
             }
@@ -259,7 +391,8 @@ pub async fn token(ctx: &Ctx, req: TokenRequest) -> ServiceResult<IssuedToken> {
                 return Err(invalid_grant());
             }
             match (&code.code_challenge, req.code_verifier.as_deref()) {
-                (Some(challenge), Some(verifier)) if crypto::pkce_s256_matches(verifier, challenge) => {}
+                (Some(challenge), Some(verifier))
+                    if crypto::pkce_s256_matches(verifier, challenge) => {}
                 (None, None) => {}
                 _ => return Err(invalid_grant()),
             }
@@ -272,7 +405,12 @@ pub async fn token(ctx: &Ctx, req: TokenRequest) -> ServiceResult<IssuedToken> {
         }
         "client_credentials" => {
             let app = client(&mut conn, &req, true).await?;
-            let scopes = match req.scope.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            let scopes = match req
+                .scope
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+            {
                 None => Scopes::default_read(),
                 some => requested_scopes(some, &app)?,
             };
@@ -280,19 +418,39 @@ pub async fn token(ctx: &Ctx, req: TokenRequest) -> ServiceResult<IssuedToken> {
         }
         "refresh_token" => {
             let app = client(&mut conn, &req, true).await?;
-            let invalid_grant = || ServiceError::oauth("invalid_grant", "The refresh token is invalid, expired or revoked.");
-            let presented = req.refresh_token.as_deref().filter(|t| !t.is_empty()).ok_or_else(invalid_grant)?;
-            let old = db::oauth::find_token_by_refresh(&mut conn, &crypto::token_hash(presented)).await?.ok_or_else(invalid_grant)?;
+            let invalid_grant = || {
+                ServiceError::oauth(
+                    "invalid_grant",
+                    "The refresh token is invalid, expired or revoked.",
+                )
+            };
+            let presented = req
+                .refresh_token
+                .as_deref()
+                .filter(|t| !t.is_empty())
+                .ok_or_else(invalid_grant)?;
+            let old = db::oauth::find_token_by_refresh(&mut conn, &crypto::token_hash(presented))
+                .await?
+                .ok_or_else(invalid_grant)?;
             if old.app_id != app.id || old.revoked_at.is_some() {
                 return Err(invalid_grant());
             }
             let old_scopes = Scopes::parse(&old.scopes).unwrap_or_else(|_| Scopes::default_read());
-            let scopes = match req.scope.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            let scopes = match req
+                .scope
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+            {
                 None => old_scopes,
                 Some(s) => {
-                    let narrowed = Scopes::parse(s).map_err(|m| ServiceError::oauth("invalid_scope", m))?;
+                    let narrowed =
+                        Scopes::parse(s).map_err(|m| ServiceError::oauth("invalid_scope", m))?;
                     if !narrowed.within(&old_scopes) {
-                        return Err(ServiceError::oauth("invalid_scope", "The requested scope exceeds the original grant."));
+                        return Err(ServiceError::oauth(
+                            "invalid_scope",
+                            "The requested scope exceeds the original grant.",
+                        ));
                     }
                     narrowed
                 }
@@ -309,32 +467,60 @@ pub async fn token(ctx: &Ctx, req: TokenRequest) -> ServiceResult<IssuedToken> {
         }
         "password" => {
             if !ctx.config.oauth.password_grant {
-                return Err(ServiceError::oauth("unsupported_grant_type", "The password grant is disabled on this server."));
+                return Err(ServiceError::oauth(
+                    "unsupported_grant_type",
+                    "The password grant is disabled on this server.",
+                ));
             }
             let app = client(&mut conn, &req, true).await?;
-            let scopes = match req.scope.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            let scopes = match req
+                .scope
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+            {
                 None => Scopes::default_read(),
                 some => requested_scopes(some, &app)?,
             };
             drop(conn);
             let login = req.username.unwrap_or_default();
-            let me = match accounts::authenticate(ctx, &login, &req.password.unwrap_or_default()).await {
+            let me = match accounts::authenticate(ctx, &login, &req.password.unwrap_or_default())
+                .await
+            {
                 Ok(a) => a,
-                Err(ServiceError::Forbidden(why)) => return Err(ServiceError::oauth("invalid_grant", why)),
+                Err(ServiceError::Forbidden(why)) => {
+                    return Err(ServiceError::oauth("invalid_grant", why));
+                }
                 Err(ServiceError::Unauthorized(_)) => {
-                    return Err(ServiceError::oauth("invalid_grant", "The user credentials were incorrect."));
+                    return Err(ServiceError::oauth(
+                        "invalid_grant",
+                        "The user credentials were incorrect.",
+                    ));
                 }
                 Err(e) => return Err(e),
             };
             let mut conn = ctx.conn().await?;
             issue(ctx, &mut conn, app.id, Some(me.account.id), scopes, true).await
         }
-        "" => Err(ServiceError::oauth("invalid_request", "The request is missing the grant_type parameter.")),
-        _ => Err(ServiceError::oauth("unsupported_grant_type", "The authorization grant type is not supported by the authorization server.")),
+        "" => Err(ServiceError::oauth(
+            "invalid_request",
+            "The request is missing the grant_type parameter.",
+        )),
+        _ => Err(ServiceError::oauth(
+            "unsupported_grant_type",
+            "The authorization grant type is not supported by the authorization server.",
+        )),
     }
 }
 
-async fn issue(ctx: &Ctx, conn: &mut DbConn<'_>, app_id: i64, account_id: Option<i64>, scopes: Scopes, with_refresh: bool) -> ServiceResult<IssuedToken> {
+async fn issue(
+    ctx: &Ctx,
+    conn: &mut DbConn<'_>,
+    app_id: i64,
+    account_id: Option<i64>,
+    scopes: Scopes,
+    with_refresh: bool,
+) -> ServiceResult<IssuedToken> {
     let access = crypto::random_token();
     let refresh = (with_refresh && account_id.is_some()).then(crypto::random_token);
     let now = ids::now();
@@ -362,7 +548,12 @@ async fn issue(ctx: &Ctx, conn: &mut DbConn<'_>, app_id: i64, account_id: Option
 }
 
 /// A user token for a just-registered account (what `POST /api/v1/accounts` returns).
-pub async fn issue_for_registration(ctx: &Ctx, app_id: i64, me: &LocalUser, scopes: Scopes) -> ServiceResult<IssuedToken> {
+pub async fn issue_for_registration(
+    ctx: &Ctx,
+    app_id: i64,
+    me: &LocalUser,
+    scopes: Scopes,
+) -> ServiceResult<IssuedToken> {
     let mut conn = ctx.conn().await?;
     issue(ctx, &mut conn, app_id, Some(me.account.id), scopes, true).await
 }
@@ -381,38 +572,64 @@ pub async fn authenticate(ctx: &Ctx, bearer: &str) -> ServiceResult<Caller> {
     let mut conn = ctx.conn().await?;
     let found = db::oauth::find_token(&mut conn, &crypto::token_hash(bearer)).await?;
     let Some((token, app, account, user)) = found else {
-        return Err(ServiceError::Unauthorized("The access token is invalid".into()));
+        return Err(ServiceError::Unauthorized(
+            "The access token is invalid".into(),
+        ));
     };
     if token.revoked_at.is_some() {
-        return Err(ServiceError::Unauthorized("The access token was revoked".into()));
+        return Err(ServiceError::Unauthorized(
+            "The access token was revoked".into(),
+        ));
     }
     if token.expires_at.is_some_and(|e| e <= ids::now()) {
-        return Err(ServiceError::Unauthorized("The access token expired".into()));
+        return Err(ServiceError::Unauthorized(
+            "The access token expired".into(),
+        ));
     }
     let account = match (account, user) {
         (Some(account), Some(user)) => Some(LocalUser { account, user }),
         (None, _) => None,
         // A token of an account that is no longer local cannot be used.
-        (Some(_), None) => return Err(ServiceError::Unauthorized("The access token is invalid".into())),
+        (Some(_), None) => {
+            return Err(ServiceError::Unauthorized(
+                "The access token is invalid".into(),
+            ));
+        }
     };
-    if let Some(why) = account.as_ref().and_then(|me| accounts::login_refusal(ctx, me)) {
+    if let Some(why) = account
+        .as_ref()
+        .and_then(|me| accounts::login_refusal(ctx, me))
+    {
         return Err(ServiceError::Forbidden(why.into()));
     }
     let scopes = Scopes::parse(&token.scopes).unwrap_or_else(|_| Scopes::default_read());
-    Ok(Caller { token, app, account, scopes })
+    Ok(Caller {
+        token,
+        app,
+        account,
+        scopes,
+    })
 }
 
 /// RFC 7009: revoking an unknown token succeeds; a wrong client does not.
-pub async fn revoke(ctx: &Ctx, client_id: &str, client_secret: Option<&str>, token: &str) -> ServiceResult<()> {
+pub async fn revoke(
+    ctx: &Ctx,
+    client_id: &str,
+    client_secret: Option<&str>,
+    token: &str,
+) -> ServiceResult<()> {
     let mut conn = ctx.conn().await?;
     let req = TokenRequest {
         client_id: Some(client_id.to_owned()),
         client_secret: client_secret.map(str::to_owned),
         ..Default::default()
     };
-    let app = client(&mut conn, &req, true)
-        .await
-        .map_err(|_| ServiceError::oauth("unauthorized_client", "You are not authorized to revoke this token"))?;
+    let app = client(&mut conn, &req, true).await.map_err(|_| {
+        ServiceError::oauth(
+            "unauthorized_client",
+            "You are not authorized to revoke this token",
+        )
+    })?;
     db::oauth::revoke_token(&mut conn, app.id, &crypto::token_hash(token), ids::now()).await?;
     Ok(())
 }
@@ -423,10 +640,22 @@ mod tests {
 
     #[test]
     fn redirect_uris() {
-        for ok in [OOB, "https://app.example/cb", "tusky://oauth", "com.example.app:/oauth", "http://localhost:4000/cb"] {
+        for ok in [
+            OOB,
+            "https://app.example/cb",
+            "tusky://oauth",
+            "com.example.app:/oauth",
+            "http://localhost:4000/cb",
+        ] {
             assert!(validate_redirect_uri(ok).is_ok(), "{ok}");
         }
-        for bad in ["javascript:alert(1)", "data:text/html,x", "/relative", "https://x.example/#frag", "not a uri"] {
+        for bad in [
+            "javascript:alert(1)",
+            "data:text/html,x",
+            "/relative",
+            "https://x.example/#frag",
+            "not a uri",
+        ] {
             assert!(validate_redirect_uri(bad).is_err(), "{bad}");
         }
     }

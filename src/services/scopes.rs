@@ -3,23 +3,65 @@
 //! `read:accounts`. A broader scope grants every narrower one beneath it.
 use std::fmt;
 
-const TOP: &[&str] = &["read", "write", "follow", "push", "profile", "admin:read", "admin:write"];
+const TOP: &[&str] = &[
+    "read",
+    "write",
+    "follow",
+    "push",
+    "profile",
+    "admin:read",
+    "admin:write",
+];
 
 const GRANULAR: &[&str] = &[
-    "read:accounts", "read:blocks", "read:bookmarks", "read:favourites", "read:filters", "read:follows",
-    "read:lists", "read:mutes", "read:notifications", "read:search", "read:statuses",
-    "write:accounts", "write:blocks", "write:bookmarks", "write:conversations", "write:favourites",
-    "write:filters", "write:follows", "write:lists", "write:media", "write:mutes", "write:notifications",
-    "write:reports", "write:statuses",
-    "admin:read:accounts", "admin:read:reports", "admin:read:domain_allows", "admin:read:domain_blocks",
-    "admin:read:ip_blocks", "admin:read:email_domain_blocks", "admin:read:canonical_email_blocks",
-    "admin:write:accounts", "admin:write:reports", "admin:write:domain_allows", "admin:write:domain_blocks",
-    "admin:write:ip_blocks", "admin:write:email_domain_blocks", "admin:write:canonical_email_blocks",
+    "read:accounts",
+    "read:blocks",
+    "read:bookmarks",
+    "read:favourites",
+    "read:filters",
+    "read:follows",
+    "read:lists",
+    "read:mutes",
+    "read:notifications",
+    "read:search",
+    "read:statuses",
+    "write:accounts",
+    "write:blocks",
+    "write:bookmarks",
+    "write:conversations",
+    "write:favourites",
+    "write:filters",
+    "write:follows",
+    "write:lists",
+    "write:media",
+    "write:mutes",
+    "write:notifications",
+    "write:reports",
+    "write:statuses",
+    "admin:read:accounts",
+    "admin:read:reports",
+    "admin:read:domain_allows",
+    "admin:read:domain_blocks",
+    "admin:read:ip_blocks",
+    "admin:read:email_domain_blocks",
+    "admin:read:canonical_email_blocks",
+    "admin:write:accounts",
+    "admin:write:reports",
+    "admin:write:domain_allows",
+    "admin:write:domain_blocks",
+    "admin:write:ip_blocks",
+    "admin:write:email_domain_blocks",
+    "admin:write:canonical_email_blocks",
 ];
 
 /// The legacy `follow` scope covers these.
 const FOLLOW_COVERS: &[&str] = &[
-    "read:blocks", "write:blocks", "read:follows", "write:follows", "read:mutes", "write:mutes",
+    "read:blocks",
+    "write:blocks",
+    "read:follows",
+    "write:follows",
+    "read:mutes",
+    "write:mutes",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,7 +71,11 @@ impl Scopes {
     /// Parses a space- (or `+`-) separated list; unknown scopes are an error naming them.
     pub fn parse(s: &str) -> Result<Scopes, String> {
         let mut out: Vec<String> = Vec::new();
-        for part in s.split([' ', '+', ',']).map(str::trim).filter(|p| !p.is_empty()) {
+        for part in s
+            .split([' ', '+', ','])
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
             if !TOP.contains(&part) && !GRANULAR.contains(&part) {
                 return Err(format!("unknown scope {part:?}"));
             }
@@ -77,7 +123,9 @@ fn grants(have: &str, required: &str) -> bool {
         return true;
     }
     // `read` grants `read:x`, `admin:read` grants `admin:read:x`.
-    required.strip_prefix(have).is_some_and(|rest| rest.starts_with(':'))
+    required
+        .strip_prefix(have)
+        .is_some_and(|rest| rest.starts_with(':'))
 }
 
 impl fmt::Display for Scopes {
@@ -98,15 +146,26 @@ mod tests {
         assert!(!s.allows("write:accounts"));
         assert!(s.allows("write:follows"));
         assert!(!s.allows("admin:read"));
-        assert!(!Scopes::parse("admin:read").unwrap().allows("admin:write:accounts"));
-        assert!(Scopes::parse("admin:read").unwrap().allows("admin:read:accounts"));
+        assert!(
+            !Scopes::parse("admin:read")
+                .unwrap()
+                .allows("admin:write:accounts")
+        );
+        assert!(
+            Scopes::parse("admin:read")
+                .unwrap()
+                .allows("admin:read:accounts")
+        );
         assert!(!Scopes::parse("read").unwrap().allows("readx"));
     }
 
     #[test]
     fn unknown_scopes_are_rejected() {
         assert!(Scopes::parse("read fly").unwrap_err().contains("fly"));
-        assert_eq!(Scopes::parse("read+write").unwrap().to_string(), "read write");
+        assert_eq!(
+            Scopes::parse("read+write").unwrap().to_string(),
+            "read write"
+        );
     }
 
     #[test]

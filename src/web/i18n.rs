@@ -3,7 +3,10 @@
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource};
 
-pub const LOCALES: &[(&str, &str)] = &[("en", include_str!("locales/en.ftl")), ("ja", include_str!("locales/ja.ftl"))];
+pub const LOCALES: &[(&str, &str)] = &[
+    ("en", include_str!("locales/en.ftl")),
+    ("ja", include_str!("locales/ja.ftl")),
+];
 pub const DEFAULT: &str = "en";
 
 pub struct I18n {
@@ -19,14 +22,20 @@ impl I18n {
             let mut b = FluentBundle::new_concurrent(vec![code.parse()?]);
             // No Unicode isolation marks: the text goes into HTML and plain mail.
             b.set_use_isolating(false);
-            b.add_resource(res).map_err(|errs| anyhow::anyhow!("locale {code}: {errs:?}"))?;
+            b.add_resource(res)
+                .map_err(|errs| anyhow::anyhow!("locale {code}: {errs:?}"))?;
             bundles.push((*code, b));
         }
         Ok(I18n { bundles })
     }
 
     fn bundle(&self, lang: &str) -> &FluentBundle<FluentResource> {
-        self.bundles.iter().find(|(c, _)| *c == lang).or_else(|| self.bundles.first()).map(|(_, b)| b).expect("at least one locale")
+        self.bundles
+            .iter()
+            .find(|(c, _)| *c == lang)
+            .or_else(|| self.bundles.first())
+            .map(|(_, b)| b)
+            .expect("at least one locale")
     }
 
     /// The message `id` in `lang` (English if missing), with named arguments.
@@ -38,7 +47,9 @@ impl I18n {
         for b in [self.bundle(lang), self.bundle(DEFAULT)] {
             if let Some(pattern) = b.get_message(id).and_then(|m| m.value()) {
                 let mut errs = vec![];
-                return b.format_pattern(pattern, Some(&fargs), &mut errs).into_owned();
+                return b
+                    .format_pattern(pattern, Some(&fargs), &mut errs)
+                    .into_owned();
             }
         }
         id.to_owned()
@@ -51,7 +62,11 @@ fn supported(tag: &str) -> Option<&'static str> {
 }
 
 /// Picks the UI language.
-pub fn negotiate(explicit: Option<&str>, accept_language: Option<&str>, account: Option<&str>) -> &'static str {
+pub fn negotiate(
+    explicit: Option<&str>,
+    accept_language: Option<&str>,
+    account: Option<&str>,
+) -> &'static str {
     if let Some(l) = explicit.and_then(supported) {
         return l;
     }
@@ -69,7 +84,11 @@ pub fn negotiate(explicit: Option<&str>, accept_language: Option<&str>, account:
             })
             .collect();
         prefs.sort_by(|a, b| b.0.total_cmp(&a.0));
-        if let Some(l) = prefs.iter().filter(|(q, _)| *q > 0.0).find_map(|(_, t)| supported(t)) {
+        if let Some(l) = prefs
+            .iter()
+            .filter(|(q, _)| *q > 0.0)
+            .find_map(|(_, t)| supported(t))
+        {
             return l;
         }
     }
@@ -81,7 +100,11 @@ mod tests {
     use super::*;
 
     fn ids(src: &str) -> Vec<&str> {
-        let mut v: Vec<&str> = src.lines().filter_map(|l| l.split_once(" = ").map(|(k, _)| k)).filter(|k| !k.starts_with(' ')).collect();
+        let mut v: Vec<&str> = src
+            .lines()
+            .filter_map(|l| l.split_once(" = ").map(|(k, _)| k))
+            .filter(|k| !k.starts_with(' '))
+            .collect();
         v.sort();
         v
     }
@@ -97,7 +120,10 @@ mod tests {
     #[test]
     fn negotiation_order() {
         assert_eq!(negotiate(None, Some("ja-JP,ja;q=0.9,en;q=0.8"), None), "ja");
-        assert_eq!(negotiate(None, Some("fr-FR, en;q=0.5, ja;q=0.7"), None), "ja");
+        assert_eq!(
+            negotiate(None, Some("fr-FR, en;q=0.5, ja;q=0.7"), None),
+            "ja"
+        );
         assert_eq!(negotiate(Some("en"), Some("ja"), None), "en");
         assert_eq!(negotiate(None, Some("fr"), Some("ja")), "ja");
         assert_eq!(negotiate(None, None, None), "en");
@@ -106,7 +132,13 @@ mod tests {
     #[test]
     fn formats_arguments() {
         let i = I18n::new().unwrap();
-        assert_eq!(i.t("ja", "authorize-title", &[("app", "Tusky".into())]), "Tusky を承認");
-        assert_eq!(i.t("en", "authorize-title", &[("app", "Tusky".into())]), "Authorize Tusky");
+        assert_eq!(
+            i.t("ja", "authorize-title", &[("app", "Tusky".into())]),
+            "Tusky を承認"
+        );
+        assert_eq!(
+            i.t("en", "authorize-title", &[("app", "Tusky".into())]),
+            "Authorize Tusky"
+        );
     }
 }

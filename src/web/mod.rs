@@ -8,7 +8,9 @@ use std::sync::Arc;
 use axum::Form;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::header::{ACCEPT_LANGUAGE, CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use axum::http::header::{
+    ACCEPT_LANGUAGE, CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE,
+};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -46,21 +48,36 @@ impl Web {
         }
         let tr = i18n.clone();
         // `t("id", name=value)` in templates, in the page's language.
-        env.add_function("t", move |state: &TplState, id: &str, kwargs: Kwargs| -> Result<String, minijinja::Error> {
-            let lang = state.lookup("lang").map(|v| v.to_string()).unwrap_or_else(|| i18n::DEFAULT.into());
-            let mut args = Vec::new();
-            for key in kwargs.args() {
-                let v: TplValue = kwargs.get(key)?;
-                args.push((key, v.to_string()));
-            }
-            Ok(tr.t(&lang, id, &args))
-        });
+        env.add_function(
+            "t",
+            move |state: &TplState, id: &str, kwargs: Kwargs| -> Result<String, minijinja::Error> {
+                let lang = state
+                    .lookup("lang")
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| i18n::DEFAULT.into());
+                let mut args = Vec::new();
+                for key in kwargs.args() {
+                    let v: TplValue = kwargs.get(key)?;
+                    args.push((key, v.to_string()));
+                }
+                Ok(tr.t(&lang, id, &args))
+            },
+        );
         Ok(Web { env, i18n })
     }
 
-    fn render(&self, s: &AppState, status: StatusCode, name: &str, lang: &str, page: TplValue) -> Response {
-        let langs: Vec<(&str, String)> =
-            i18n::LOCALES.iter().map(|(c, _)| (*c, self.i18n.t(c, "lang-name", &[]))).collect();
+    fn render(
+        &self,
+        s: &AppState,
+        status: StatusCode,
+        name: &str,
+        lang: &str,
+        page: TplValue,
+    ) -> Response {
+        let langs: Vec<(&str, String)> = i18n::LOCALES
+            .iter()
+            .map(|(c, _)| (*c, self.i18n.t(c, "lang-name", &[])))
+            .collect();
         let ctx = context! {
             lang => lang,
             languages => langs,
@@ -76,21 +93,42 @@ impl Web {
         }
     }
 
-    fn message(&self, s: &AppState, status: StatusCode, lang: &str, heading: String, message: String) -> Response {
+    fn message(
+        &self,
+        s: &AppState,
+        status: StatusCode,
+        lang: &str,
+        heading: String,
+        message: String,
+    ) -> Response {
         let is_error = status.is_client_error() || status.is_server_error();
-        self.render(s, status, "message.html", lang, context! { heading, message, is_error })
+        self.render(
+            s,
+            status,
+            "message.html",
+            lang,
+            context! { heading, message, is_error },
+        )
     }
 }
 
 /// Pages must not be framed (the consent button!) nor load foreign resources.
 fn security_headers() -> [(axum::http::HeaderName, HeaderValue); 4] {
     [
-        (axum::http::header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+        (
+            axum::http::header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ),
         (
             axum::http::header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'"),
+            HeaderValue::from_static(
+                "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
+            ),
         ),
-        (axum::http::header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+        (
+            axum::http::header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ),
         (CACHE_CONTROL, HeaderValue::from_static("no-store")),
     ]
 }
@@ -98,13 +136,20 @@ fn security_headers() -> [(axum::http::HeaderName, HeaderValue); 4] {
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
-        .route("/oauth/authorize", get(authorize_form).post(authorize_submit))
+        .route(
+            "/oauth/authorize",
+            get(authorize_form).post(authorize_submit),
+        )
         .route("/setup", get(setup_form).post(setup_submit))
         .route("/auth/confirm", get(confirm_email))
         .route("/static/{file}", get(static_file))
 }
 
-fn lang_of(headers: &HeaderMap, explicit: Option<&str>, account_locale: Option<&str>) -> &'static str {
+fn lang_of(
+    headers: &HeaderMap,
+    explicit: Option<&str>,
+    account_locale: Option<&str>,
+) -> &'static str {
     let accept = headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
     i18n::negotiate(explicit, accept, account_locale)
 }
@@ -126,13 +171,21 @@ fn csrf_token(s: &AppState, headers: &HeaderMap) -> (String, Option<HeaderValue>
         return (t, None);
     }
     let t = crypto::random_token();
-    let secure = if s.ctx.config.scheme() == "https" { "; Secure" } else { "" };
-    let header = HeaderValue::from_str(&format!("{CSRF_COOKIE}={t}; Path=/; HttpOnly; SameSite=Lax{secure}")).ok();
+    let secure = if s.ctx.config.scheme() == "https" {
+        "; Secure"
+    } else {
+        ""
+    };
+    let header = HeaderValue::from_str(&format!(
+        "{CSRF_COOKIE}={t}; Path=/; HttpOnly; SameSite=Lax{secure}"
+    ))
+    .ok();
     (t, header)
 }
 
 fn csrf_ok(headers: &HeaderMap, submitted: &str) -> bool {
-    cookie(headers, CSRF_COOKIE).is_some_and(|c| !submitted.is_empty() && crypto::secrets_equal(&c, submitted))
+    cookie(headers, CSRF_COOKIE)
+        .is_some_and(|c| !submitted.is_empty() && crypto::secrets_equal(&c, submitted))
 }
 
 fn with_cookie(mut resp: Response, cookie: Option<HeaderValue>) -> Response {
@@ -147,7 +200,11 @@ pub struct LangQuery {
     lang: Option<String>,
 }
 
-async fn home(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<LangQuery>) -> Response {
+async fn home(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<LangQuery>,
+) -> Response {
     let lang = lang_of(&headers, q.lang.as_deref(), None);
     s.web.render(
         &s,
@@ -221,7 +278,15 @@ fn scope_descriptions(s: &AppState, lang: &str, v: &ValidAuthorization) -> Vec<S
     out
 }
 
-fn authorize_page(s: &AppState, status: StatusCode, lang: &str, v: &ValidAuthorization, csrf: &str, username: &str, error: Option<String>) -> Response {
+fn authorize_page(
+    s: &AppState,
+    status: StatusCode,
+    lang: &str,
+    v: &ValidAuthorization,
+    csrf: &str,
+    username: &str,
+    error: Option<String>,
+) -> Response {
     // The language links must keep the authorisation request.
     let mut q = form_urlencoded::Serializer::new(String::new());
     q.append_pair("client_id", &v.app.client_id)
@@ -232,7 +297,8 @@ fn authorize_page(s: &AppState, status: StatusCode, lang: &str, v: &ValidAuthori
         q.append_pair("state", st);
     }
     if let Some(c) = &v.code_challenge {
-        q.append_pair("code_challenge", c).append_pair("code_challenge_method", "S256");
+        q.append_pair("code_challenge", c)
+            .append_pair("code_challenge_method", "S256");
     }
     let lang_query = format!("{}&", q.finish());
     s.web.render(
@@ -263,20 +329,35 @@ fn oauth_error_page(s: &AppState, lang: &str, e: ServiceError) -> Response {
     match e {
         ServiceError::Internal(err) => {
             tracing::error!(error = ?err, "authorize failed");
-            s.web.message(s, StatusCode::INTERNAL_SERVER_ERROR, lang, heading, "Internal server error".into())
+            s.web.message(
+                s,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                lang,
+                heading,
+                "Internal server error".into(),
+            )
         }
-        other => s.web.message(s, StatusCode::BAD_REQUEST, lang, heading, other.to_string()),
+        other => s
+            .web
+            .message(s, StatusCode::BAD_REQUEST, lang, heading, other.to_string()),
     }
 }
 
-async fn authorize_form(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<AuthorizeParams>) -> Response {
+async fn authorize_form(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<AuthorizeParams>,
+) -> Response {
     let lang = lang_of(&headers, q.lang.as_deref(), None);
     let v = match oauth::check_authorize(&s.ctx, &q.request()).await {
         Ok(v) => v,
         Err(e) => return oauth_error_page(&s, lang, e),
     };
     let (csrf, set) = csrf_token(&s, &headers);
-    with_cookie(authorize_page(&s, StatusCode::OK, lang, &v, &csrf, "", None), set)
+    with_cookie(
+        authorize_page(&s, StatusCode::OK, lang, &v, &csrf, "", None),
+        set,
+    )
 }
 
 fn redirect(url: &str) -> Response {
@@ -300,30 +381,71 @@ async fn authorize_submit(
     let (csrf, set) = csrf_token(&s, &headers);
     if !csrf_ok(&headers, &f.authenticity_token) {
         let msg = s.web.i18n.t(lang, "error-csrf", &[]);
-        return with_cookie(authorize_page(&s, StatusCode::FORBIDDEN, lang, &v, &csrf, &f.username, Some(msg)), set);
+        return with_cookie(
+            authorize_page(
+                &s,
+                StatusCode::FORBIDDEN,
+                lang,
+                &v,
+                &csrf,
+                &f.username,
+                Some(msg),
+            ),
+            set,
+        );
     }
     if f.decision == "deny" {
         return match oauth::redirect_target(&v, &[("error", "access_denied")]) {
             Some(url) => redirect(&url),
             None => {
                 let heading = s.web.i18n.t(lang, "page-error", &[]);
-                s.web.message(&s, StatusCode::OK, lang, heading, s.web.i18n.t(lang, "authorize-denied", &[]))
+                s.web.message(
+                    &s,
+                    StatusCode::OK,
+                    lang,
+                    heading,
+                    s.web.i18n.t(lang, "authorize-denied", &[]),
+                )
             }
         };
     }
     let ip = client_ip(&headers, peer.0, s.ctx.config.server.trust_forwarded_for);
     if !s.limits.login.check(&ip).allowed {
         let msg = s.web.i18n.t(lang, "error-rate-limited", &[]);
-        return authorize_page(&s, StatusCode::TOO_MANY_REQUESTS, lang, &v, &csrf, &f.username, Some(msg));
+        return authorize_page(
+            &s,
+            StatusCode::TOO_MANY_REQUESTS,
+            lang,
+            &v,
+            &csrf,
+            &f.username,
+            Some(msg),
+        );
     }
     let account = match accounts::authenticate(&s.ctx, &f.username, &f.password).await {
         Ok(a) => a,
         Err(ServiceError::Unauthorized(_)) => {
             let msg = s.web.i18n.t(lang, "error-credentials", &[]);
-            return authorize_page(&s, StatusCode::UNAUTHORIZED, lang, &v, &csrf, &f.username, Some(msg));
+            return authorize_page(
+                &s,
+                StatusCode::UNAUTHORIZED,
+                lang,
+                &v,
+                &csrf,
+                &f.username,
+                Some(msg),
+            );
         }
         Err(ServiceError::Forbidden(why)) => {
-            return authorize_page(&s, StatusCode::FORBIDDEN, lang, &v, &csrf, &f.username, Some(why));
+            return authorize_page(
+                &s,
+                StatusCode::FORBIDDEN,
+                lang,
+                &v,
+                &csrf,
+                &f.username,
+                Some(why),
+            );
         }
         Err(e) => return oauth_error_page(&s, lang, e),
     };
@@ -335,7 +457,13 @@ async fn authorize_submit(
         Some(url) => redirect(&url),
         None => {
             let lang = lang_of(&headers, f.lang.as_deref(), account.user.locale.as_deref());
-            s.web.render(&s, StatusCode::OK, "oob.html", lang, context! { app_name => v.app.name.clone(), code => code })
+            s.web.render(
+                &s,
+                StatusCode::OK,
+                "oob.html",
+                lang,
+                context! { app_name => v.app.name.clone(), code => code },
+            )
         }
     }
 }
@@ -355,7 +483,14 @@ pub struct SetupParams {
     authenticity_token: String,
 }
 
-fn setup_page(s: &AppState, status: StatusCode, lang: &str, p: &SetupParams, csrf: &str, errors: Vec<String>) -> Response {
+fn setup_page(
+    s: &AppState,
+    status: StatusCode,
+    lang: &str,
+    p: &SetupParams,
+    csrf: &str,
+    errors: Vec<String>,
+) -> Response {
     s.web.render(
         s,
         status,
@@ -375,10 +510,20 @@ fn setup_page(s: &AppState, status: StatusCode, lang: &str, p: &SetupParams, csr
 
 fn setup_invalid(s: &AppState, lang: &str) -> Response {
     let heading = s.web.i18n.t(lang, "setup-title", &[]);
-    s.web.message(s, StatusCode::FORBIDDEN, lang, heading, s.web.i18n.t(lang, "setup-invalid", &[]))
+    s.web.message(
+        s,
+        StatusCode::FORBIDDEN,
+        lang,
+        heading,
+        s.web.i18n.t(lang, "setup-invalid", &[]),
+    )
 }
 
-async fn setup_form(State(s): State<AppState>, headers: HeaderMap, Query(p): Query<SetupParams>) -> Response {
+async fn setup_form(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Query(p): Query<SetupParams>,
+) -> Response {
     let lang = lang_of(&headers, p.lang.as_deref(), None);
     match accounts::setup_code_valid(&s.ctx, &p.code).await {
         Ok(true) => {
@@ -390,12 +535,19 @@ async fn setup_form(State(s): State<AppState>, headers: HeaderMap, Query(p): Que
     }
 }
 
-async fn setup_submit(State(s): State<AppState>, headers: HeaderMap, Form(p): Form<SetupParams>) -> Response {
+async fn setup_submit(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Form(p): Form<SetupParams>,
+) -> Response {
     let lang = lang_of(&headers, p.lang.as_deref(), None);
     let (csrf, set) = csrf_token(&s, &headers);
     if !csrf_ok(&headers, &p.authenticity_token) {
         let msg = s.web.i18n.t(lang, "error-csrf", &[]);
-        return with_cookie(setup_page(&s, StatusCode::FORBIDDEN, lang, &p, &csrf, vec![msg]), set);
+        return with_cookie(
+            setup_page(&s, StatusCode::FORBIDDEN, lang, &p, &csrf, vec![msg]),
+            set,
+        );
     }
     match accounts::complete_setup(&s.ctx, &p.code, &p.username, &p.email, &p.password).await {
         Ok(a) => {
@@ -403,12 +555,18 @@ async fn setup_submit(State(s): State<AppState>, headers: HeaderMap, Form(p): Fo
             let msg = s.web.i18n.t(
                 lang,
                 "setup-done",
-                &[("username", a.account.username.clone()), ("domain", s.ctx.config.server.domain.clone())],
+                &[
+                    ("username", a.account.username.clone()),
+                    ("domain", s.ctx.config.server.domain.clone()),
+                ],
             );
             s.web.message(&s, StatusCode::OK, lang, heading, msg)
         }
         Err(ServiceError::Validation(errs)) => {
-            let list = errs.iter().map(|e| format!("{}: {}", e.field, e.description)).collect();
+            let list = errs
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.description))
+                .collect();
             setup_page(&s, StatusCode::UNPROCESSABLE_ENTITY, lang, &p, &csrf, list)
         }
         Err(ServiceError::Forbidden(_)) => setup_invalid(&s, lang),
@@ -423,17 +581,35 @@ pub struct ConfirmQuery {
     lang: Option<String>,
 }
 
-async fn confirm_email(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<ConfirmQuery>) -> Response {
+async fn confirm_email(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ConfirmQuery>,
+) -> Response {
     match accounts::confirm_email(&s.ctx, &q.token).await {
         Ok(a) => {
             let lang = lang_of(&headers, q.lang.as_deref(), a.user.locale.as_deref());
             let heading = s.web.i18n.t(lang, "confirm-title", &[]);
-            s.web.message(&s, StatusCode::OK, lang, heading, s.web.i18n.t(lang, "confirm-done", &[("username", a.account.username)]))
+            s.web.message(
+                &s,
+                StatusCode::OK,
+                lang,
+                heading,
+                s.web
+                    .i18n
+                    .t(lang, "confirm-done", &[("username", a.account.username)]),
+            )
         }
         Err(ServiceError::NotFound(_)) => {
             let lang = lang_of(&headers, q.lang.as_deref(), None);
             let heading = s.web.i18n.t(lang, "page-error", &[]);
-            s.web.message(&s, StatusCode::NOT_FOUND, lang, heading, s.web.i18n.t(lang, "confirm-invalid", &[]))
+            s.web.message(
+                &s,
+                StatusCode::NOT_FOUND,
+                lang,
+                heading,
+                s.web.i18n.t(lang, "confirm-invalid", &[]),
+            )
         }
         Err(e) => oauth_error_page(&s, lang_of(&headers, None, None), e),
     }
@@ -447,19 +623,35 @@ async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> 
         _ => return (StatusCode::NOT_FOUND, "not found").into_response(),
     };
     (
-        [(CONTENT_TYPE, HeaderValue::from_static("image/png")), (CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"))],
+        [
+            (CONTENT_TYPE, HeaderValue::from_static("image/png")),
+            (
+                CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=86400"),
+            ),
+        ],
         bytes,
     )
         .into_response()
 }
 
 /// 404 for everything unrouted: JSON under the API prefixes, HTML elsewhere.
-pub async fn not_found(State(s): State<AppState>, headers: HeaderMap, uri: axum::http::Uri) -> Response {
+pub async fn not_found(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Response {
     let p = uri.path();
     if p.starts_with("/api/") || p.starts_with("/oauth/") || p.starts_with("/.well-known/") {
         return crate::api::error::ApiError::not_found().into_response();
     }
     let lang = lang_of(&headers, None, None);
     let heading = s.web.i18n.t(lang, "page-error", &[]);
-    s.web.message(&s, StatusCode::NOT_FOUND, lang, heading, s.web.i18n.t(lang, "not-found", &[]))
+    s.web.message(
+        &s,
+        StatusCode::NOT_FOUND,
+        lang,
+        heading,
+        s.web.i18n.t(lang, "not-found", &[]),
+    )
 }

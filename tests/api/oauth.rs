@@ -22,7 +22,9 @@ dual!(
 );
 
 fn query(pairs: &[(&str, &str)]) -> String {
-    form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
 }
 
 async fn get_form(app: &TestApp, q: &str, lang: Option<&str>) -> (Resp, String) {
@@ -36,10 +38,27 @@ async fn get_form(app: &TestApp, q: &str, lang: Option<&str>) -> (Resp, String) 
 }
 
 /// Posts the sign-in form back with the hidden fields the page rendered.
-async fn submit(app: &TestApp, page: &Resp, cookie: &str, username: &str, password: &str, decision: &str) -> Resp {
+async fn submit(
+    app: &TestApp,
+    page: &Resp,
+    cookie: &str,
+    username: &str,
+    password: &str,
+    decision: &str,
+) -> Resp {
     let html = page.text();
     let mut pairs: Vec<(String, String)> = Vec::new();
-    for name in ["authenticity_token", "client_id", "redirect_uri", "response_type", "scope", "state", "code_challenge", "code_challenge_method", "lang"] {
+    for name in [
+        "authenticity_token",
+        "client_id",
+        "redirect_uri",
+        "response_type",
+        "scope",
+        "state",
+        "code_challenge",
+        "code_challenge_method",
+        "lang",
+    ] {
         if let Some(v) = form_value(&html, name) {
             pairs.push((name.into(), v));
         }
@@ -47,7 +66,9 @@ async fn submit(app: &TestApp, page: &Resp, cookie: &str, username: &str, passwo
     pairs.push(("username".into(), username.into()));
     pairs.push(("password".into(), password.into()));
     pairs.push(("decision".into(), decision.into()));
-    let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
     let req = Request::builder()
         .method(Method::POST)
         .uri("/oauth/authorize")
@@ -60,8 +81,13 @@ async fn submit(app: &TestApp, page: &Resp, cookie: &str, username: &str, passwo
 
 fn oob_code(r: &Resp) -> String {
     let html = r.text();
-    let start = html.find("id=\"authorization-code\">").expect("code on the page") + "id=\"authorization-code\">".len();
-    html[start..start + html[start..].find('<').unwrap()].trim().to_owned()
+    let start = html
+        .find("id=\"authorization-code\">")
+        .expect("code on the page")
+        + "id=\"authorization-code\">".len();
+    html[start..start + html[start..].find('<').unwrap()]
+        .trim()
+        .to_owned()
 }
 
 async fn exchange(app: &TestApp, pairs: &[(&str, &str)]) -> Resp {
@@ -72,7 +98,17 @@ async fn oob_code_flow(b: Backend) {
     let app = TestApp::start(b).await;
     app.user("taro", "read").await;
     let (cid, secret) = app.app("read write follow", OOB).await;
-    let (page, cookie) = get_form(&app, &query(&[("client_id", &cid), ("redirect_uri", OOB), ("response_type", "code"), ("scope", "read write")]), None).await;
+    let (page, cookie) = get_form(
+        &app,
+        &query(&[
+            ("client_id", &cid),
+            ("redirect_uri", OOB),
+            ("response_type", "code"),
+            ("scope", "read write"),
+        ]),
+        None,
+    )
+    .await;
     assert_eq!(page.status, StatusCode::OK);
     let html = page.text();
     assert!(html.contains("name=\"username\"") && html.contains("name=\"password\""));
@@ -86,29 +122,68 @@ async fn oob_code_flow(b: Backend) {
     assert!(bad.text().contains("e-mail or password."), "{}", bad.text());
 
     // The e-mail address works as the username too.
-    let ok = submit(&app, &page, &cookie, "TARO@example.com", PASSWORD, "authorize").await;
+    let ok = submit(
+        &app,
+        &page,
+        &cookie,
+        "TARO@example.com",
+        PASSWORD,
+        "authorize",
+    )
+    .await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
     let code = oob_code(&ok);
-    let t = exchange(&app, &[("grant_type", "authorization_code"), ("code", &code), ("client_id", &cid), ("client_secret", &secret), ("redirect_uri", OOB)]).await;
+    let t = exchange(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", &cid),
+            ("client_secret", &secret),
+            ("redirect_uri", OOB),
+        ],
+    )
+    .await;
     assert_eq!(t.status, StatusCode::OK, "{}", t.text());
     let tv = t.json();
     assert_eq!(tv["token_type"], "Bearer");
     assert_eq!(tv["scope"], "read write");
     assert!(tv["created_at"].is_i64());
     let token = tv["access_token"].as_str().unwrap();
-    let me = app.get("/api/v1/accounts/verify_credentials", Some(token)).await;
+    let me = app
+        .get("/api/v1/accounts/verify_credentials", Some(token))
+        .await;
     assert_eq!(me.status, StatusCode::OK);
     assert_eq!(me.json()["username"], "taro");
 
     // A code works once.
-    let again = exchange(&app, &[("grant_type", "authorization_code"), ("code", &code), ("client_id", &cid), ("client_secret", &secret), ("redirect_uri", OOB)]).await;
+    let again = exchange(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", &cid),
+            ("client_secret", &secret),
+            ("redirect_uri", OOB),
+        ],
+    )
+    .await;
     assert_eq!(again.status, StatusCode::BAD_REQUEST);
     assert_eq!(again.json()["error"], "invalid_grant");
 
     // Wrong secret: invalid_client, 401.
     let ok = submit(&app, &page, &cookie, "taro", PASSWORD, "authorize").await;
     let code = oob_code(&ok);
-    let t = exchange(&app, &[("grant_type", "authorization_code"), ("code", &code), ("client_id", &cid), ("client_secret", "nope")]).await;
+    let t = exchange(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", &cid),
+            ("client_secret", "nope"),
+        ],
+    )
+    .await;
     assert_eq!(t.status, StatusCode::UNAUTHORIZED);
     assert_eq!(t.json()["error"], "invalid_client");
     // HTTP Basic client authentication (client_secret_basic) works.
@@ -128,8 +203,15 @@ async fn oob_code_flow(b: Backend) {
 async fn custom_scheme_state_and_deny(b: Backend) {
     let app = TestApp::start(b).await;
     app.user("hanako", "read").await;
-    let (cid, secret) = app.app("read", "tusky://oauth https://app.example/cb").await;
-    let q = query(&[("client_id", &cid), ("redirect_uri", "tusky://oauth"), ("response_type", "code"), ("state", "xyz 1")]);
+    let (cid, secret) = app
+        .app("read", "tusky://oauth https://app.example/cb")
+        .await;
+    let q = query(&[
+        ("client_id", &cid),
+        ("redirect_uri", "tusky://oauth"),
+        ("response_type", "code"),
+        ("state", "xyz 1"),
+    ]);
     let (page, cookie) = get_form(&app, &q, None).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text());
     let r = submit(&app, &page, &cookie, "hanako", PASSWORD, "authorize").await;
@@ -138,17 +220,46 @@ async fn custom_scheme_state_and_deny(b: Backend) {
     assert_eq!(loc.scheme(), "tusky");
     let params: std::collections::HashMap<_, _> = loc.query_pairs().into_owned().collect();
     assert_eq!(params["state"], "xyz 1");
-    let t = exchange(&app, &[("grant_type", "authorization_code"), ("code", &params["code"]), ("client_id", &cid), ("client_secret", &secret), ("redirect_uri", "tusky://oauth")]).await;
+    let t = exchange(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &params["code"]),
+            ("client_id", &cid),
+            ("client_secret", &secret),
+            ("redirect_uri", "tusky://oauth"),
+        ],
+    )
+    .await;
     assert_eq!(t.status, StatusCode::OK, "{}", t.text());
 
     // A redirect_uri other than the one the code was issued for is refused.
-    let q2 = query(&[("client_id", &cid), ("redirect_uri", "https://app.example/cb"), ("response_type", "code")]);
+    let q2 = query(&[
+        ("client_id", &cid),
+        ("redirect_uri", "https://app.example/cb"),
+        ("response_type", "code"),
+    ]);
     let (page, cookie) = get_form(&app, &q2, None).await;
     let r = submit(&app, &page, &cookie, "hanako", PASSWORD, "authorize").await;
     let loc = url::Url::parse(r.header("location").unwrap()).unwrap();
     assert_eq!(loc.host_str(), Some("app.example"));
-    let code: String = loc.query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
-    let t = exchange(&app, &[("grant_type", "authorization_code"), ("code", &code), ("client_id", &cid), ("client_secret", &secret), ("redirect_uri", "tusky://oauth")]).await;
+    let code: String = loc
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    let t = exchange(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", &cid),
+            ("client_secret", &secret),
+            ("redirect_uri", "tusky://oauth"),
+        ],
+    )
+    .await;
     assert_eq!(t.json()["error"], "invalid_grant");
 
     // Deny sends the person back with access_denied.
@@ -156,13 +267,17 @@ async fn custom_scheme_state_and_deny(b: Backend) {
     let r = submit(&app, &page, &cookie, "", "", "deny").await;
     assert_eq!(r.status, StatusCode::FOUND);
     let loc = r.header("location").unwrap();
-    assert!(loc.starts_with("tusky://oauth?error=access_denied"), "{loc}");
+    assert!(
+        loc.starts_with("tusky://oauth?error=access_denied"),
+        "{loc}"
+    );
     assert!(loc.contains("state=xyz"), "{loc}");
     app.finish().await;
 }
 
 fn challenge(verifier: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()))
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(verifier.as_bytes()))
 }
 
 async fn pkce_s256(b: Backend) {
@@ -181,22 +296,62 @@ async fn pkce_s256(b: Backend) {
         let (page, cookie) = get_form(app, &q, None).await;
         let r = submit(app, &page, &cookie, "jiro", PASSWORD, "authorize").await;
         let loc = url::Url::parse(r.header("location").unwrap()).unwrap();
-        loc.query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned()
+        loc.query_pairs()
+            .find(|(k, _)| k == "code")
+            .unwrap()
+            .1
+            .into_owned()
     };
     // Wrong verifier.
     let code = code_for(&app).await;
-    let t = exchange(&app, &[("grant_type", "authorization_code"), ("code", &code), ("client_id", &cid), ("client_secret", &secret), ("code_verifier", "wrong-wrong-wrong-wrong-wrong-wrong-wrong-wrong")]).await;
+    let t = exchange(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", &cid),
+            ("client_secret", &secret),
+            (
+                "code_verifier",
+                "wrong-wrong-wrong-wrong-wrong-wrong-wrong-wrong",
+            ),
+        ],
+    )
+    .await;
     assert_eq!(t.json()["error"], "invalid_grant");
     // Missing verifier for a code bound to a challenge.
     let code = code_for(&app).await;
-    let t = exchange(&app, &[("grant_type", "authorization_code"), ("code", &code), ("client_id", &cid), ("client_secret", &secret)]).await;
+    let t = exchange(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", &cid),
+            ("client_secret", &secret),
+        ],
+    )
+    .await;
     assert_eq!(t.json()["error"], "invalid_grant");
     // A public client (no secret) with the right verifier.
     let code = code_for(&app).await;
-    let t = exchange(&app, &[("grant_type", "authorization_code"), ("code", &code), ("client_id", &cid), ("code_verifier", &verifier)]).await;
+    let t = exchange(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", &cid),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
     assert_eq!(t.status, StatusCode::OK, "{}", t.text());
     // Only S256 is accepted.
-    let plain = query(&[("client_id", &cid), ("response_type", "code"), ("code_challenge", &verifier), ("code_challenge_method", "plain")]);
+    let plain = query(&[
+        ("client_id", &cid),
+        ("response_type", "code"),
+        ("code_challenge", &verifier),
+        ("code_challenge_method", "plain"),
+    ]);
     let (page, _) = get_form(&app, &plain, None).await;
     assert_eq!(page.status, StatusCode::BAD_REQUEST);
     assert!(page.text().contains("S256"));
@@ -205,13 +360,43 @@ async fn pkce_s256(b: Backend) {
 
 async fn authorize_rejects_bad_requests(b: Backend) {
     let app = TestApp::start(b).await;
-    let (cid, _) = app.app("read", "https://app.example/cb https://app.example/other").await;
+    let (cid, _) = app
+        .app("read", "https://app.example/cb https://app.example/other")
+        .await;
     let cases = [
-        (query(&[("client_id", "unknown"), ("response_type", "code")]), "unknown client"),
-        (query(&[("client_id", &cid), ("response_type", "code"), ("redirect_uri", "https://evil.example/")]), "redirect uri included is not valid"),
-        (query(&[("client_id", &cid), ("response_type", "code")]), "missing the redirect_uri"),
-        (query(&[("client_id", &cid), ("response_type", "token"), ("redirect_uri", "https://app.example/cb")]), "does not support this response type"),
-        (query(&[("client_id", &cid), ("response_type", "code"), ("redirect_uri", "https://app.example/cb"), ("scope", "read write")]), "scope is invalid"),
+        (
+            query(&[("client_id", "unknown"), ("response_type", "code")]),
+            "unknown client",
+        ),
+        (
+            query(&[
+                ("client_id", &cid),
+                ("response_type", "code"),
+                ("redirect_uri", "https://evil.example/"),
+            ]),
+            "redirect uri included is not valid",
+        ),
+        (
+            query(&[("client_id", &cid), ("response_type", "code")]),
+            "missing the redirect_uri",
+        ),
+        (
+            query(&[
+                ("client_id", &cid),
+                ("response_type", "token"),
+                ("redirect_uri", "https://app.example/cb"),
+            ]),
+            "does not support this response type",
+        ),
+        (
+            query(&[
+                ("client_id", &cid),
+                ("response_type", "code"),
+                ("redirect_uri", "https://app.example/cb"),
+                ("scope", "read write"),
+            ]),
+            "scope is invalid",
+        ),
     ];
     for (q, expect) in cases {
         let (page, _) = get_form(&app, &q, None).await;
@@ -225,7 +410,12 @@ async fn consent_page_is_bilingual_and_guarded(b: Backend) {
     let app = TestApp::start(b).await;
     app.user("yuki", "read").await;
     let (cid, _) = app.app("read write", OOB).await;
-    let q = query(&[("client_id", &cid), ("redirect_uri", OOB), ("response_type", "code"), ("scope", "read")]);
+    let q = query(&[
+        ("client_id", &cid),
+        ("redirect_uri", OOB),
+        ("response_type", "code"),
+        ("scope", "read"),
+    ]);
     let (ja, _) = get_form(&app, &q, Some("ja-JP,ja;q=0.9,en;q=0.5")).await;
     assert!(ja.text().contains("ログインして承認"), "{}", ja.text());
     assert!(ja.text().contains("lang=\"ja\""));
@@ -238,7 +428,15 @@ async fn consent_page_is_bilingual_and_guarded(b: Backend) {
     let r = submit(&app, &en, "", "yuki", PASSWORD, "authorize").await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(!r.text().contains("authorization-code"));
-    let r = submit(&app, &en, &format!("{cookie}x"), "yuki", PASSWORD, "authorize").await;
+    let r = submit(
+        &app,
+        &en,
+        &format!("{cookie}x"),
+        "yuki",
+        PASSWORD,
+        "authorize",
+    )
+    .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     app.finish().await;
 }
@@ -248,14 +446,41 @@ async fn other_grants(b: Backend) {
     app.user("ken", "read").await;
     let (cid, secret) = app.app("read write", OOB).await;
     // client_credentials: an app token, read by default.
-    let t = exchange(&app, &[("grant_type", "client_credentials"), ("client_id", &cid), ("client_secret", &secret)]).await;
+    let t = exchange(
+        &app,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", &cid),
+            ("client_secret", &secret),
+        ],
+    )
+    .await;
     assert_eq!(t.status, StatusCode::OK);
     assert_eq!(t.json()["scope"], "read");
     assert!(t.json().get("refresh_token").is_none());
-    let t = exchange(&app, &[("grant_type", "client_credentials"), ("client_id", &cid), ("client_secret", &secret), ("scope", "admin:write")]).await;
+    let t = exchange(
+        &app,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", &cid),
+            ("client_secret", &secret),
+            ("scope", "admin:write"),
+        ],
+    )
+    .await;
     assert_eq!(t.json()["error"], "invalid_scope");
     // Password grant is off by default.
-    let t = exchange(&app, &[("grant_type", "password"), ("client_id", &cid), ("client_secret", &secret), ("username", "ken"), ("password", PASSWORD)]).await;
+    let t = exchange(
+        &app,
+        &[
+            ("grant_type", "password"),
+            ("client_id", &cid),
+            ("client_secret", &secret),
+            ("username", "ken"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
     assert_eq!(t.status, StatusCode::BAD_REQUEST);
     assert_eq!(t.json()["error"], "unsupported_grant_type");
     let t = exchange(&app, &[("grant_type", "implicit"), ("client_id", &cid)]).await;
@@ -267,14 +492,43 @@ async fn other_grants(b: Backend) {
     let app = TestApp::start_with(b, |c| c.oauth.password_grant = true).await;
     app.user("ken", "read").await;
     let (cid, secret) = app.app("read write", OOB).await;
-    let t = exchange(&app, &[("grant_type", "password"), ("client_id", &cid), ("client_secret", &secret), ("username", "ken@example.com"), ("password", PASSWORD), ("scope", "read write")]).await;
+    let t = exchange(
+        &app,
+        &[
+            ("grant_type", "password"),
+            ("client_id", &cid),
+            ("client_secret", &secret),
+            ("username", "ken@example.com"),
+            ("password", PASSWORD),
+            ("scope", "read write"),
+        ],
+    )
+    .await;
     assert_eq!(t.status, StatusCode::OK, "{}", t.text());
     assert_eq!(t.json()["scope"], "read write");
-    let t = exchange(&app, &[("grant_type", "password"), ("client_id", &cid), ("client_secret", &secret), ("username", "ken"), ("password", "nope")]).await;
+    let t = exchange(
+        &app,
+        &[
+            ("grant_type", "password"),
+            ("client_id", &cid),
+            ("client_secret", &secret),
+            ("username", "ken"),
+            ("password", "nope"),
+        ],
+    )
+    .await;
     assert_eq!(t.status, StatusCode::BAD_REQUEST);
     assert_eq!(t.json()["error"], "invalid_grant");
-    let meta = app.get("/.well-known/oauth-authorization-server", None).await.json();
-    assert!(meta["grant_types_supported"].as_array().unwrap().contains(&"password".into()));
+    let meta = app
+        .get("/.well-known/oauth-authorization-server", None)
+        .await
+        .json();
+    assert!(
+        meta["grant_types_supported"]
+            .as_array()
+            .unwrap()
+            .contains(&"password".into())
+    );
     app.finish().await;
 }
 
@@ -282,35 +536,128 @@ async fn refresh_and_revoke(b: Backend) {
     let app = TestApp::start_with(b, |c| c.oauth.password_grant = true).await;
     app.user("emi", "read").await;
     let (cid, secret) = app.app("read write", OOB).await;
-    let t = exchange(&app, &[("grant_type", "password"), ("client_id", &cid), ("client_secret", &secret), ("username", "emi"), ("password", PASSWORD), ("scope", "read write")]).await.json();
-    let (access, refresh) = (t["access_token"].as_str().unwrap().to_owned(), t["refresh_token"].as_str().unwrap().to_owned());
+    let t = exchange(
+        &app,
+        &[
+            ("grant_type", "password"),
+            ("client_id", &cid),
+            ("client_secret", &secret),
+            ("username", "emi"),
+            ("password", PASSWORD),
+            ("scope", "read write"),
+        ],
+    )
+    .await
+    .json();
+    let (access, refresh) = (
+        t["access_token"].as_str().unwrap().to_owned(),
+        t["refresh_token"].as_str().unwrap().to_owned(),
+    );
 
     // Narrowing is allowed, widening is not.
-    let wide = exchange(&app, &[("grant_type", "refresh_token"), ("refresh_token", &refresh), ("client_id", &cid), ("client_secret", &secret), ("scope", "read write follow")]).await;
+    let wide = exchange(
+        &app,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh),
+            ("client_id", &cid),
+            ("client_secret", &secret),
+            ("scope", "read write follow"),
+        ],
+    )
+    .await;
     assert_eq!(wide.json()["error"], "invalid_scope");
-    let n = exchange(&app, &[("grant_type", "refresh_token"), ("refresh_token", &refresh), ("client_id", &cid), ("client_secret", &secret), ("scope", "read")]).await;
+    let n = exchange(
+        &app,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh),
+            ("client_id", &cid),
+            ("client_secret", &secret),
+            ("scope", "read"),
+        ],
+    )
+    .await;
     assert_eq!(n.status, StatusCode::OK, "{}", n.text());
     let n = n.json();
     assert_eq!(n["scope"], "read");
     let new_access = n["access_token"].as_str().unwrap();
     // Rotation: the old pair no longer works.
-    app.get("/api/v1/accounts/verify_credentials", Some(&access)).await.assert_error(StatusCode::UNAUTHORIZED, "The access token was revoked");
-    let reuse = exchange(&app, &[("grant_type", "refresh_token"), ("refresh_token", &refresh), ("client_id", &cid), ("client_secret", &secret)]).await;
+    app.get("/api/v1/accounts/verify_credentials", Some(&access))
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "The access token was revoked");
+    let reuse = exchange(
+        &app,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh),
+            ("client_id", &cid),
+            ("client_secret", &secret),
+        ],
+    )
+    .await;
     assert_eq!(reuse.json()["error"], "invalid_grant");
-    assert_eq!(app.get("/api/v1/accounts/verify_credentials", Some(new_access)).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/api/v1/accounts/verify_credentials", Some(new_access))
+            .await
+            .status,
+        StatusCode::OK
+    );
 
     // Revocation needs the right client; unknown tokens are fine (RFC 7009).
-    let r = app.form(Method::POST, "/oauth/revoke", None, &[("client_id", &cid), ("client_secret", "wrong"), ("token", new_access)]).await;
+    let r = app
+        .form(
+            Method::POST,
+            "/oauth/revoke",
+            None,
+            &[
+                ("client_id", &cid),
+                ("client_secret", "wrong"),
+                ("token", new_access),
+            ],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(r.json()["error"], "unauthorized_client");
-    let r = app.form(Method::POST, "/oauth/revoke", None, &[("client_id", &cid), ("client_secret", &secret), ("token", "unknown")]).await;
+    let r = app
+        .form(
+            Method::POST,
+            "/oauth/revoke",
+            None,
+            &[
+                ("client_id", &cid),
+                ("client_secret", &secret),
+                ("token", "unknown"),
+            ],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.text(), "{}");
     assert_eq!(r.header("content-type"), Some("application/json"));
-    let r = app.form(Method::POST, "/oauth/revoke", None, &[("client_id", &cid), ("client_secret", &secret), ("token", new_access)]).await;
+    let r = app
+        .form(
+            Method::POST,
+            "/oauth/revoke",
+            None,
+            &[
+                ("client_id", &cid),
+                ("client_secret", &secret),
+                ("token", new_access),
+            ],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK);
-    app.get("/api/v1/accounts/verify_credentials", Some(new_access)).await.assert_error(StatusCode::UNAUTHORIZED, "The access token was revoked");
-    let r = app.form(Method::POST, "/oauth/revoke", None, &[("client_id", &cid), ("client_secret", &secret)]).await;
+    app.get("/api/v1/accounts/verify_credentials", Some(new_access))
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "The access token was revoked");
+    let r = app
+        .form(
+            Method::POST,
+            "/oauth/revoke",
+            None,
+            &[("client_id", &cid), ("client_secret", &secret)],
+        )
+        .await;
     assert_eq!(r.json()["error"], "invalid_request");
     app.finish().await;
 }
@@ -323,15 +670,45 @@ async fn expired_tokens(b: Backend) {
     .await;
     app.user("aki", "read").await;
     let (cid, secret) = app.app("read", OOB).await;
-    let t = exchange(&app, &[("grant_type", "password"), ("client_id", &cid), ("client_secret", &secret), ("username", "aki"), ("password", PASSWORD)]).await.json();
+    let t = exchange(
+        &app,
+        &[
+            ("grant_type", "password"),
+            ("client_id", &cid),
+            ("client_secret", &secret),
+            ("username", "aki"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await
+    .json();
     assert_eq!(t["expires_in"], 1);
     let access = t["access_token"].as_str().unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    app.get("/api/v1/accounts/verify_credentials", Some(access)).await.assert_error(StatusCode::UNAUTHORIZED, "The access token expired");
+    app.get("/api/v1/accounts/verify_credentials", Some(access))
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "The access token expired");
     // The refresh token still gets a new one.
-    let n = exchange(&app, &[("grant_type", "refresh_token"), ("refresh_token", t["refresh_token"].as_str().unwrap()), ("client_id", &cid), ("client_secret", &secret)]).await;
+    let n = exchange(
+        &app,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", t["refresh_token"].as_str().unwrap()),
+            ("client_id", &cid),
+            ("client_secret", &secret),
+        ],
+    )
+    .await;
     assert_eq!(n.status, StatusCode::OK);
-    assert_eq!(app.get("/api/v1/accounts/verify_credentials", n.json()["access_token"].as_str()).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get(
+            "/api/v1/accounts/verify_credentials",
+            n.json()["access_token"].as_str()
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
     app.finish().await;
 }
 
@@ -343,7 +720,11 @@ async fn login_rate_limit(b: Backend) {
     .await;
     app.user("mio", "read").await;
     let (cid, secret) = app.app("read", OOB).await;
-    let q = query(&[("client_id", &cid), ("redirect_uri", OOB), ("response_type", "code")]);
+    let q = query(&[
+        ("client_id", &cid),
+        ("redirect_uri", OOB),
+        ("response_type", "code"),
+    ]);
     let (page, cookie) = get_form(&app, &q, None).await;
     for _ in 0..3 {
         let r = submit(&app, &page, &cookie, "mio", "guess", "authorize").await;
@@ -353,7 +734,17 @@ async fn login_rate_limit(b: Backend) {
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(r.text().contains("Too many sign-in attempts"));
     // The password grant shares the budget.
-    let t = exchange(&app, &[("grant_type", "password"), ("client_id", &cid), ("client_secret", &secret), ("username", "mio"), ("password", PASSWORD)]).await;
+    let t = exchange(
+        &app,
+        &[
+            ("grant_type", "password"),
+            ("client_id", &cid),
+            ("client_secret", &secret),
+            ("username", "mio"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
     t.assert_error(StatusCode::TOO_MANY_REQUESTS, "Too many requests");
     app.finish().await;
 }

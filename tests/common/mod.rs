@@ -44,7 +44,8 @@ static SEQ: AtomicU32 = AtomicU32::new(0);
 /// The PostgreSQL server tests create their databases on. Never skipped: a
 /// missing server fails the test with instructions.
 pub fn pg_admin_url() -> String {
-    std::env::var("TSUNAGU_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("TSUNAGU_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 pub struct TestDb {
@@ -57,19 +58,34 @@ impl TestDb {
     pub async fn new(backend: Backend) -> TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
         match backend {
-            Backend::Sqlite => TestDb { url: format!("sqlite://{}", dir.path().join("tsunagu.db").display()), pg: None, dir },
+            Backend::Sqlite => TestDb {
+                url: format!("sqlite://{}", dir.path().join("tsunagu.db").display()),
+                pg: None,
+                dir,
+            },
             Backend::Postgres => {
                 let admin = pg_admin_url();
-                let name = format!("tsunagu_test_{}_{}_{}", std::process::id(), SEQ.fetch_add(1, Ordering::SeqCst), rand_suffix());
+                let name = format!(
+                    "tsunagu_test_{}_{}_{}",
+                    std::process::id(),
+                    SEQ.fetch_add(1, Ordering::SeqCst),
+                    rand_suffix()
+                );
                 let mut c = AsyncPgConnection::establish(&admin).await.unwrap_or_else(|e| {
                     panic!(
                         "PostgreSQL tests need a server at {admin} ({e}). Set TSUNAGU_TEST_POSTGRES_URL, \
                          or run tests/run.sh, which starts a throwaway cluster."
                     )
                 });
-                c.batch_execute(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+                c.batch_execute(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create test database");
                 let (base, _) = admin.rsplit_once('/').expect("admin url has a database");
-                TestDb { url: format!("{base}/{name}"), pg: Some((admin, name)), dir }
+                TestDb {
+                    url: format!("{base}/{name}"),
+                    pg: Some((admin, name)),
+                    dir,
+                }
             }
         }
     }
@@ -78,13 +94,18 @@ impl TestDb {
         if let Some((admin, name)) = &self.pg
             && let Ok(mut c) = AsyncPgConnection::establish(admin).await
         {
-            let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+            let _ = c
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await;
         }
     }
 }
 
 fn rand_suffix() -> u32 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0)
 }
 
 /// The configuration tests start from: open registrations, a test domain,
@@ -115,7 +136,8 @@ pub struct Resp {
 
 impl Resp {
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
     }
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
@@ -128,7 +150,11 @@ impl Resp {
     pub fn assert_error(&self, status: StatusCode, error: &str) {
         assert_eq!(self.status, status, "body: {}", self.text());
         assert_eq!(self.json()["error"], error, "body: {}", self.text());
-        assert!(self.header("content-type").unwrap_or_default().starts_with("application/json"));
+        assert!(
+            self.header("content-type")
+                .unwrap_or_default()
+                .starts_with("application/json")
+        );
     }
 }
 
@@ -150,11 +176,18 @@ impl TestApp {
     }
 
     pub async fn send(&self, req: Request<Body>) -> Resp {
-        let resp = app::service(self.state.clone()).oneshot(req).await.expect("infallible");
+        let resp = app::service(self.state.clone())
+            .oneshot(req)
+            .await
+            .expect("infallible");
         let status = resp.status();
         let headers = resp.headers().clone();
         let body = resp.into_body().collect().await.expect("body").to_bytes();
-        Resp { status, headers, body }
+        Resp {
+            status,
+            headers,
+            body,
+        }
     }
 
     fn builder(method: Method, uri: &str, token: Option<&str>) -> axum::http::request::Builder {
@@ -166,7 +199,12 @@ impl TestApp {
     }
 
     pub async fn get(&self, uri: &str, token: Option<&str>) -> Resp {
-        self.send(Self::builder(Method::GET, uri, token).body(Body::empty()).unwrap()).await
+        self.send(
+            Self::builder(Method::GET, uri, token)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
     }
 
     pub async fn json(&self, method: Method, uri: &str, token: Option<&str>, body: &Value) -> Resp {
@@ -177,8 +215,16 @@ impl TestApp {
         self.send(req).await
     }
 
-    pub async fn form(&self, method: Method, uri: &str, token: Option<&str>, pairs: &[(&str, &str)]) -> Resp {
-        let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+    pub async fn form(
+        &self,
+        method: Method,
+        uri: &str,
+        token: Option<&str>,
+        pairs: &[(&str, &str)],
+    ) -> Resp {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
         let req = Self::builder(method, uri, token)
             .header("content-type", "application/x-www-form-urlencoded")
             .body(Body::from(body))
@@ -186,8 +232,18 @@ impl TestApp {
         self.send(req).await
     }
 
-    pub async fn raw(&self, method: Method, uri: &str, token: Option<&str>, content_type: &str, body: impl Into<Body>) -> Resp {
-        let req = Self::builder(method, uri, token).header("content-type", content_type).body(body.into()).unwrap();
+    pub async fn raw(
+        &self,
+        method: Method,
+        uri: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: impl Into<Body>,
+    ) -> Resp {
+        let req = Self::builder(method, uri, token)
+            .header("content-type", content_type)
+            .body(body.into())
+            .unwrap();
         self.send(req).await
     }
 
@@ -196,11 +252,22 @@ impl TestApp {
         self.user_with(username, scopes, false).await
     }
 
-    pub async fn user_with(&self, username: &str, scopes: &str, admin: bool) -> (LocalUser, String) {
+    pub async fn user_with(
+        &self,
+        username: &str,
+        scopes: &str,
+        admin: bool,
+    ) -> (LocalUser, String) {
         let ctx = &self.state.ctx;
-        let me = accounts::create_from_shell(ctx, username, &format!("{username}@example.com"), "correct horse battery", admin)
-            .await
-            .expect("create user");
+        let me = accounts::create_from_shell(
+            ctx,
+            username,
+            &format!("{username}@example.com"),
+            "correct horse battery",
+            admin,
+        )
+        .await
+        .expect("create user");
         let token = self.token_for(&me, scopes).await;
         (me, token)
     }
@@ -227,11 +294,23 @@ impl TestApp {
     /// Registers an app over HTTP; returns (client_id, client_secret).
     pub async fn app(&self, scopes: &str, redirect_uris: &str) -> (String, String) {
         let r = self
-            .form(Method::POST, "/api/v1/apps", None, &[("client_name", "Test client"), ("redirect_uris", redirect_uris), ("scopes", scopes)])
+            .form(
+                Method::POST,
+                "/api/v1/apps",
+                None,
+                &[
+                    ("client_name", "Test client"),
+                    ("redirect_uris", redirect_uris),
+                    ("scopes", scopes),
+                ],
+            )
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text());
         let v = r.json();
-        (v["client_id"].as_str().unwrap().to_owned(), v["client_secret"].as_str().unwrap().to_owned())
+        (
+            v["client_id"].as_str().unwrap().to_owned(),
+            v["client_secret"].as_str().unwrap().to_owned(),
+        )
     }
 
     /// An app token (client_credentials) with `scope`.
@@ -241,7 +320,12 @@ impl TestApp {
                 Method::POST,
                 "/oauth/token",
                 None,
-                &[("grant_type", "client_credentials"), ("client_id", client_id), ("client_secret", secret), ("scope", scope)],
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", client_id),
+                    ("client_secret", secret),
+                    ("scope", scope),
+                ],
             )
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text());
@@ -258,7 +342,13 @@ pub fn form_value(html: &str, name: &str) -> Option<String> {
 }
 
 pub fn html_unescape(s: &str) -> String {
-    s.replace("&amp;", "&").replace("&quot;", "\"").replace("&#x27;", "'").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&#x2f;", "/")
+    s.replace("&amp;", "&")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&#x2f;", "/")
 }
 
 /// The `tsunagu_csrf` cookie set by a page.
