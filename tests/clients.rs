@@ -104,7 +104,11 @@ async fn python(script: &str, args: &[&str], env: &[(&str, &std::path::Path)]) {
     );
 }
 
-dual!(mastodon_py_registers_and_logs_in, toot_logs_in);
+dual!(
+    mastodon_py_registers_and_logs_in,
+    toot_logs_in,
+    browser_setup_and_consent
+);
 
 async fn mastodon_py_registers_and_logs_in(b: Backend) {
     let db = TestDb::new(b).await;
@@ -138,6 +142,25 @@ async fn toot_logs_in(b: Backend) {
         &[("XDG_CONFIG_HOME", &home), ("HOME", &home)],
     )
     .await;
+    let _ = stop.send(());
+    db.drop_db().await;
+}
+
+async fn browser_setup_and_consent(b: Backend) {
+    let db = TestDb::new(b).await;
+    let (base, stop, state) = serve(&db, |_| {}).await;
+    let link = accounts::setup_link(&state.ctx)
+        .await
+        .unwrap()
+        .expect("no admin yet");
+    let shots = db.dir.path().join("screenshots");
+    python(
+        "browser_pages.py",
+        &[&base, &link, shots.to_str().unwrap()],
+        &[],
+    )
+    .await;
+    assert!(shots.join("code.png").is_file());
     let _ = stop.send(());
     db.drop_db().await;
 }

@@ -10,6 +10,26 @@ cd "$(dirname "$0")/.."
 
 pg_answers() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
+# What the tests need from Debian's packages, installed when missing (as root),
+# otherwise named so the person running this can install it.
+missing=()
+python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+[ -x /usr/bin/chromium ] || [ -n "${CHROMIUM:-}" ] || missing+=(chromium)
+[ -x /usr/bin/chromedriver ] || [ -n "${CHROMEDRIVER:-}" ] || missing+=(chromium-driver)
+if [ -z "${TSUNAGU_TEST_POSTGRES_URL:-}" ] && ! pg_answers 127.0.0.1 5432 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  missing+=(postgresql)
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "tests/run.sh: installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "tests/run.sh: the tests need these packages: ${missing[*]} (Debian: sudo apt-get install ${missing[*]})" >&2
+    exit 1
+  fi
+fi
+
 cleanup() { :; }
 trap 'cleanup' EXIT
 

@@ -267,6 +267,39 @@ async fn bad_bodies(b: Backend) {
         .raw(Method::POST, "/api/v1/apps", None, "application/json", big)
         .await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.text());
+    // A multipart body that ends early, and a form whose value has the wrong type.
+    let r = app
+        .raw(
+            Method::POST,
+            "/api/v1/apps",
+            None,
+            "multipart/form-data; boundary=B",
+            "--B\r\nContent-Disposition: form-data; name=\"client_name\"\r\n\r\nunfinished",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    assert!(
+        r.json()["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("Malformed multipart body"),
+        "{}",
+        r.text()
+    );
+    let (_, token) = app.user("formtest", "read write").await;
+    let r = app
+        .form(
+            Method::PATCH,
+            "/api/v1/accounts/update_credentials",
+            Some(&token),
+            &[("bot", "perhaps")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        r.json()["error"],
+        "Invalid parameter bot: \"perhaps\" is not a boolean"
+    );
     // A parameter of the wrong shape names the parameter.
     let r = app.json(Method::POST, "/api/v1/apps", None, &serde_json::json!({"client_name": {"a": 1}, "redirect_uris": "urn:ietf:wg:oauth:2.0:oob"})).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
