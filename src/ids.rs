@@ -32,11 +32,6 @@ pub fn next_id() -> i64 {
     next_id_at(Utc::now())
 }
 
-/// The smallest ID for a moment: lets clients page by time (`min_id` from a date).
-pub fn id_floor(at: NaiveDateTime) -> i64 {
-    at.and_utc().timestamp_millis() << 16
-}
-
 /// Now, truncated to milliseconds: what both databases store and clients see.
 pub fn now() -> NaiveDateTime {
     let n = Utc::now().naive_utc();
@@ -75,7 +70,6 @@ mod tests {
     fn ids_carry_their_time() {
         let t = Utc::now();
         let id = next_id_at(t);
-        assert!(id >= id_floor(t.naive_utc()) - (1 << 16));
         assert_eq!(id >> 16, t.timestamp_millis().max(id >> 16));
     }
 }

@@ -10,6 +10,7 @@ use super::error::ApiResult;
 use super::params::{Params, de};
 use crate::app::AppState;
 use crate::services::oauth::{self, NewApp};
+use crate::services::scopes;
 
 #[derive(Deserialize)]
 pub struct CreateApp {
@@ -42,14 +43,6 @@ pub async fn create(
 
 pub async fn verify_credentials(auth: Auth) -> ApiResult<Json<Value>> {
     // Any valid token of the app will do, as on Mastodon.
-    let caller = auth.token(&[
-        "read",
-        "write",
-        "follow",
-        "push",
-        "profile",
-        "admin:read",
-        "admin:write",
-    ])?;
+    let caller = auth.token(scopes::TOP)?;
     Ok(Json(entities::application(&caller.app, None)))
 }

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use super::entities;
 use super::error::ApiResult;
 use crate::app::AppState;
-use crate::services::instance;
+use crate::services::{instance, scopes};
 
 pub async fn v1(State(s): State<AppState>) -> ApiResult<Json<Value>> {
     let facts = instance::facts(&s.ctx).await?;
@@ -40,15 +40,7 @@ pub async fn oauth_metadata(State(s): State<AppState>) -> Json<Value> {
         "token_endpoint": format!("{base}/oauth/token"),
         "revocation_endpoint": format!("{base}/oauth/revoke"),
         "app_registration_endpoint": format!("{base}/api/v1/apps"),
-        "scopes_supported": [
-            "read", "write", "follow", "push", "profile", "admin:read", "admin:write",
-            "read:accounts", "read:blocks", "read:bookmarks", "read:favourites", "read:filters",
-            "read:follows", "read:lists", "read:mutes", "read:notifications", "read:search", "read:statuses",
-            "write:accounts", "write:blocks", "write:bookmarks", "write:conversations", "write:favourites",
-            "write:filters", "write:follows", "write:lists", "write:media", "write:mutes",
-            "write:notifications", "write:reports", "write:statuses",
-            "admin:read:accounts", "admin:write:accounts",
-        ],
+        "scopes_supported": scopes::TOP.iter().chain(scopes::GRANULAR).collect::<Vec<_>>(),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "fragment", "form_post"],
         "code_challenge_methods_supported": ["S256"],

@@ -41,7 +41,18 @@ pub struct TokenParams {
     token: Option<String>,
 }
 
-/// Client credentials from `Authorization: Basic` (client_secret_basic), if sent.
+/// The client's id and secret: HTTP Basic (client_secret_basic) wins over the body.
+fn client_credentials(
+    headers: &HeaderMap,
+    p: &mut TokenParams,
+) -> (Option<String>, Option<String>) {
+    match basic_credentials(headers) {
+        Some((id, secret)) => (Some(id), Some(secret)),
+        None => (p.client_id.take(), p.client_secret.take()),
+    }
+}
+
+/// Client credentials from `Authorization: Basic`, if sent.
 fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     let h = headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, b64) = h.split_once(' ')?;
@@ -65,12 +76,9 @@ pub async fn token(
     State(s): State<AppState>,
     peer: crate::api::ratelimit::PeerAddr,
     headers: HeaderMap,
-    Params { value: p, .. }: Params<TokenParams>,
+    Params { value: mut p, .. }: Params<TokenParams>,
 ) -> ApiResult<Json<Value>> {
-    let (client_id, client_secret) = match basic_credentials(&headers) {
-        Some((id, secret)) => (Some(id), Some(secret)),
-        None => (p.client_id, p.client_secret),
-    };
+    let (client_id, client_secret) = client_credentials(&headers, &mut p);
     let grant_type = p.grant_type.unwrap_or_default();
     if grant_type == "password" {
         // Guessing passwords through the token endpoint costs the same budget as the sign-in page.
@@ -98,12 +106,9 @@ pub async fn token(
 pub async fn revoke(
     State(s): State<AppState>,
     headers: HeaderMap,
-    Params { value: p, .. }: Params<TokenParams>,
+    Params { value: mut p, .. }: Params<TokenParams>,
 ) -> ApiResult<Json<Value>> {
-    let (client_id, client_secret) = match basic_credentials(&headers) {
-        Some((id, secret)) => (Some(id), Some(secret)),
-        None => (p.client_id, p.client_secret),
-    };
+    let (client_id, client_secret) = client_credentials(&headers, &mut p);
     let token = p.token.filter(|t| !t.is_empty()).ok_or_else(|| {
         ApiError::from(ServiceError::oauth(
             "invalid_request",

@@ -143,16 +143,6 @@ pub async fn update_settings(
     })
 }
 
-pub async fn set_locale(conn: &mut DbConn<'_>, id: i64, locale: Option<&str>) -> DbResult<()> {
-    with_conn!(conn, |c| {
-        diesel::update(users::table.find(id))
-            .set(users::locale.eq(locale))
-            .execute(c)
-            .await
-            .map(|_| ())
-    })
-}
-
 pub async fn approve(conn: &mut DbConn<'_>, id: i64, now: NaiveDateTime) -> DbResult<usize> {
     with_conn!(conn, |c| {
         diesel::update(users::table.find(id))

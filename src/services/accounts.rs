@@ -434,7 +434,7 @@ pub async fn authenticate(ctx: &Ctx, login: &str, password: &str) -> ServiceResu
 
 /// Visible to others: not suspended and, for local people, able to sign in
 /// (approved, enabled, confirmed where confirmation applies).
-pub fn is_visible(ctx: &Ctx, found: (Account, Option<User>)) -> Option<Account> {
+pub fn visible(ctx: &Ctx, found: (Account, Option<User>)) -> Option<Account> {
     match found {
         (a, _) if a.suspended => None,
         (account, Some(user)) => {
@@ -449,7 +449,7 @@ pub async fn get(ctx: &Ctx, id: i64) -> ServiceResult<Account> {
     let mut conn = ctx.conn().await?;
     db::accounts::find(&mut conn, id)
         .await?
-        .and_then(|f| is_visible(ctx, f))
+        .and_then(|f| visible(ctx, f))
         .ok_or_else(|| ServiceError::NotFound("Record not found".into()))
 }
 
@@ -463,7 +463,7 @@ pub async fn lookup(ctx: &Ctx, acct: &str) -> ServiceResult<Account> {
     let mut conn = ctx.conn().await?;
     db::accounts::find_by_acct_key(&mut conn, &key)
         .await?
-        .and_then(|f| is_visible(ctx, f))
+        .and_then(|f| visible(ctx, f))
         .ok_or_else(|| ServiceError::NotFound("Record not found".into()))
 }
 
@@ -684,11 +684,6 @@ pub async fn confirm_email(ctx: &Ctx, token: &str) -> ServiceResult<LocalUser> {
             ServiceError::NotFound("This confirmation link is invalid or was already used".into())
         })?;
     reload(&mut conn, id).await
-}
-
-pub async fn set_locale(ctx: &Ctx, id: i64, locale: Option<&str>) -> ServiceResult<()> {
-    let mut conn = ctx.conn().await?;
-    Ok(db::accounts::set_locale(&mut conn, id, locale).await?)
 }
 
 /// An invitation link to sign up (`/auth/sign_up?invite=...` for people, usable as

@@ -3,7 +3,7 @@
 //! `read:accounts`. A broader scope grants every narrower one beneath it.
 use std::fmt;
 
-const TOP: &[&str] = &[
+pub const TOP: &[&str] = &[
     "read",
     "write",
     "follow",
@@ -13,7 +13,7 @@ const TOP: &[&str] = &[
     "admin:write",
 ];
 
-const GRANULAR: &[&str] = &[
+pub const GRANULAR: &[&str] = &[
     "read:accounts",
     "read:blocks",
     "read:bookmarks",
