@@ -13,7 +13,7 @@ use super::params::{Params, de};
 use super::ratelimit::client_ip;
 use crate::app::AppState;
 use crate::services::accounts::{self, ProfileUpdate, Registration, Upload};
-use crate::services::{ServiceError, oauth};
+use crate::services::{ServiceError, oauth, views};
 
 #[derive(Deserialize)]
 pub struct RegisterParams {
@@ -70,7 +70,8 @@ pub async fn verify_credentials(
     auth: Auth,
 ) -> ApiResult<Json<AccountEntity>> {
     let (_, me) = auth.user_any(&["read:accounts", "profile"])?;
-    Ok(Json(entities::credential_account(&s.ctx, me)))
+    let view = views::credentials(&s.ctx, me.clone()).await?;
+    Ok(Json(entities::credential_account(&s.ctx, &view)))
 }
 
 #[derive(Deserialize)]
@@ -156,8 +157,8 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> ApiResult<Json<AccountEntity>> {
     // Public, but a token that is present must be valid (the extractor checks).
-    let account = accounts::get(&s.ctx, parse_id(&id)?).await?;
-    Ok(Json(entities::account(&s.ctx, &account)))
+    let view = accounts::show(&s.ctx, parse_id(&id)?).await?;
+    Ok(Json(entities::account(&s.ctx, &view)))
 }
 
 #[derive(Deserialize)]
@@ -174,8 +175,8 @@ pub async fn lookup(
         .acct
         .filter(|a| !a.trim().is_empty())
         .ok_or_else(|| ApiError::bad_request("Missing parameter: acct"))?;
-    let account = accounts::lookup(&s.ctx, &acct).await?;
-    Ok(Json(entities::account(&s.ctx, &account)))
+    let view = accounts::lookup(&s.ctx, &acct).await?;
+    Ok(Json(entities::account(&s.ctx, &view)))
 }
 
 pub async fn preferences(auth: Auth) -> ApiResult<Json<Value>> {
@@ -190,8 +191,8 @@ pub async fn admin_approve(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     auth.admin("admin:write:accounts")?;
-    let account = accounts::approve(&s.ctx, parse_id(&id)?).await?;
-    Ok(Json(admin_account(&s, &account)))
+    let view = accounts::approve_for_admin(&s.ctx, parse_id(&id)?).await?;
+    Ok(Json(admin_account(&s, &view)))
 }
 
 /// `GET /api/v1/admin/accounts?status=pending` (v1 filter subset: pending or all local).
@@ -217,14 +218,14 @@ pub async fn admin_list(
             "Only the pending filter is supported so far: use ?status=pending",
         ));
     }
-    let list = accounts::list_pending(&s.ctx).await?;
+    let list = accounts::pending_for_admin(&s.ctx).await?;
     Ok(Json(Value::Array(
         list.iter().map(|me| admin_account(&s, me)).collect(),
     )))
 }
 
-fn admin_account(s: &AppState, me: &crate::db::models::LocalUser) -> Value {
-    let (a, u) = (&me.account, &me.user);
+fn admin_account(s: &AppState, v: &accounts::AdminView) -> Value {
+    let (a, u) = (&v.me.account, &v.me.user);
     serde_json::json!({
         "id": a.id.to_string(),
         "username": a.username,
@@ -241,6 +242,6 @@ fn admin_account(s: &AppState, me: &crate::db::models::LocalUser) -> Value {
         "suspended": a.suspended,
         "locale": u.locale,
         "invite_request": u.registration_reason,
-        "account": entities::account(&s.ctx, a),
+        "account": entities::account(&s.ctx, &v.view),
     })
 }

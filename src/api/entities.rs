@@ -5,10 +5,11 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::db::models::{Account, LocalUser, OAuthApp, User};
+use crate::db::models::{OAuthApp, User};
 use crate::services::accounts::{field_value_html, profile_fields};
 use crate::services::instance::InstanceFacts;
 use crate::services::oauth::{IssuedToken, redirect_uris};
+use crate::services::views::{AccountView, CredentialView};
 use crate::services::{Ctx, media};
 
 pub const MASTODON_API_VERSION: &str = "4.2.0";
@@ -74,7 +75,8 @@ pub struct AccountEntity {
     pub role: Option<Value>,
 }
 
-pub fn account(ctx: &Ctx, a: &Account) -> AccountEntity {
+pub fn account(ctx: &Ctx, view: &AccountView) -> AccountEntity {
+    let a = &view.account;
     let base = ctx.base_url();
     let (acct, url, uri) = if a.local {
         (
@@ -133,19 +135,28 @@ pub fn account(ctx: &Ctx, a: &Account) -> AccountEntity {
         moved: None,
         roles: vec![],
         created_at: day(&a.created_at),
-        last_status_at: None,
-        statuses_count: 0,
-        followers_count: 0,
-        following_count: 0,
+        last_status_at: view
+            .stats
+            .last_status_at
+            .map(|t| t.format("%Y-%m-%d").to_string()),
+        statuses_count: view.stats.statuses,
+        followers_count: view.stats.followers,
+        following_count: view.stats.following,
         source: None,
         role: None,
     }
 }
 
 /// The signed-in person's own account, with `source` and `role`.
-pub fn credential_account(ctx: &Ctx, me: &LocalUser) -> AccountEntity {
-    let (a, u) = (&me.account, &me.user);
-    let mut e = account(ctx, a);
+pub fn credential_account(ctx: &Ctx, view: &CredentialView) -> AccountEntity {
+    let (a, u) = (&view.me.account, &view.me.user);
+    let mut e = account(
+        ctx,
+        &AccountView {
+            account: a.clone(),
+            stats: view.stats.clone(),
+        },
+    );
     let fields: Vec<Value> = profile_fields(a)
         .into_iter()
         .map(|f| json!({ "name": f.name, "value": f.value, "verified_at": f.verified_at }))
@@ -156,7 +167,7 @@ pub fn credential_account(ctx: &Ctx, me: &LocalUser) -> AccountEntity {
         "language": u.default_language,
         "note": a.note_source,
         "fields": fields,
-        "follow_requests_count": 0,
+        "follow_requests_count": view.follow_requests,
         "hide_collections": a.hide_collections,
         "discoverable": a.discoverable,
         "indexable": a.indexable,

@@ -233,3 +233,31 @@ pub async fn count_active_local(conn: &mut DbConn<'_>) -> DbResult<i64> {
             .await
     })
 }
+
+pub async fn find_many(conn: &mut DbConn<'_>, ids: &[i64]) -> DbResult<Vec<Account>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    with_conn!(conn, |c| {
+        accounts::table
+            .filter(accounts::id.eq_any(ids))
+            .select(Account::as_select())
+            .load(c)
+            .await
+    })
+}
+
+/// Accounts by `acct_key` (lower-case `user` or `user@host`), e.g. for mentions.
+pub async fn find_by_acct_keys(conn: &mut DbConn<'_>, keys: &[String]) -> DbResult<Vec<Account>> {
+    if keys.is_empty() {
+        return Ok(vec![]);
+    }
+    with_conn!(conn, |c| {
+        accounts::table
+            .filter(accounts::acct_key.eq_any(keys))
+            .filter(accounts::suspended.eq(false))
+            .select(Account::as_select())
+            .load(c)
+            .await
+    })
+}

@@ -8,8 +8,12 @@
 pub mod accounts;
 pub mod invites;
 pub mod models;
+pub mod notifications;
 pub mod oauth;
 pub mod schema;
+pub mod social;
+pub mod statuses;
+pub mod timelines;
 
 use std::ops::{Deref, DerefMut};
 use std::path::Path;

@@ -3,7 +3,10 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{accounts, invites, oauth_apps, oauth_codes, oauth_tokens, users};
+use super::schema::{
+    accounts, bookmarks, favourites, follows, invites, notifications, oauth_apps, oauth_codes,
+    oauth_tokens, status_edits, status_pins, statuses, users,
+};
 
 /// An actor: a local or remote person, later also an org (`Group`).
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
@@ -171,5 +174,98 @@ pub struct Invite {
     pub uses: i32,
     pub grants_admin: bool,
     pub expires_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
+#[diesel(table_name = statuses)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct Status {
+    pub id: i64,
+    pub account_id: i64,
+    pub uri: Option<String>,
+    pub url: Option<String>,
+    pub text: String,
+    pub content: String,
+    pub spoiler_text: String,
+    pub visibility: String,
+    pub sensitive: bool,
+    pub language: Option<String>,
+    pub in_reply_to_id: Option<i64>,
+    pub in_reply_to_account_id: Option<i64>,
+    pub reblog_of_id: Option<i64>,
+    pub application_id: Option<i64>,
+    pub local: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub edited_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
+#[diesel(table_name = status_edits)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct StatusEdit {
+    pub id: i64,
+    pub status_id: i64,
+    pub text: String,
+    pub content: String,
+    pub spoiler_text: String,
+    pub sensitive: bool,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
+#[diesel(table_name = follows)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct Follow {
+    pub id: i64,
+    pub account_id: i64,
+    pub target_account_id: i64,
+    pub show_reblogs: bool,
+    pub notify: bool,
+    pub pending: bool,
+    pub created_at: NaiveDateTime,
+}
+
+/// A person's mark on a status: a favourite, bookmark or pin (same shape, own tables).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = favourites)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct Favourite {
+    pub id: i64,
+    pub account_id: i64,
+    pub status_id: i64,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = bookmarks)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct Bookmark {
+    pub id: i64,
+    pub account_id: i64,
+    pub status_id: i64,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = status_pins)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct StatusPin {
+    pub id: i64,
+    pub account_id: i64,
+    pub status_id: i64,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
+#[diesel(table_name = notifications)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct Notification {
+    pub id: i64,
+    pub account_id: i64,
+    pub from_account_id: i64,
+    pub kind: String,
+    pub status_id: Option<i64>,
     pub created_at: NaiveDateTime,
 }

@@ -114,16 +114,146 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    statuses (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        uri -> Nullable<Text>,
+        url -> Nullable<Text>,
+        text -> Text,
+        content -> Text,
+        spoiler_text -> Text,
+        visibility -> Text,
+        sensitive -> Bool,
+        language -> Nullable<Text>,
+        in_reply_to_id -> Nullable<BigInt>,
+        in_reply_to_account_id -> Nullable<BigInt>,
+        reblog_of_id -> Nullable<BigInt>,
+        application_id -> Nullable<BigInt>,
+        local -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        edited_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    status_edits (id) {
+        id -> BigInt,
+        status_id -> BigInt,
+        text -> Text,
+        content -> Text,
+        spoiler_text -> Text,
+        sensitive -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mentions (status_id, account_id) {
+        status_id -> BigInt,
+        account_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    tags (id) {
+        id -> BigInt,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    status_tags (status_id, tag_id) {
+        status_id -> BigInt,
+        tag_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    follows (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        target_account_id -> BigInt,
+        show_reblogs -> Bool,
+        notify -> Bool,
+        pending -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    favourites (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        status_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    bookmarks (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        status_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    status_pins (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        status_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        from_account_id -> BigInt,
+        kind -> Text,
+        status_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (account_id, key) {
+        account_id -> BigInt,
+        key -> Text,
+        status_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> accounts (account_id));
 diesel::joinable!(oauth_tokens -> oauth_apps (app_id));
 diesel::joinable!(oauth_tokens -> accounts (account_id));
 diesel::joinable!(oauth_codes -> oauth_apps (app_id));
 diesel::joinable!(oauth_codes -> accounts (account_id));
+diesel::joinable!(status_tags -> tags (tag_id));
+diesel::joinable!(status_tags -> statuses (status_id));
+diesel::joinable!(mentions -> statuses (status_id));
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
     users,
     oauth_apps,
     oauth_tokens,
     oauth_codes,
-    invites
+    invites,
+    statuses,
+    status_edits,
+    mentions,
+    tags,
+    status_tags,
+    follows,
+    favourites,
+    bookmarks,
+    status_pins,
+    notifications,
+    idempotency_keys,
 );

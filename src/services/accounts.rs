@@ -2,6 +2,7 @@
 //! approval, e-mail confirmation and profile updates.
 use chrono::Duration;
 
+use super::views::{self, AccountView, CredentialView};
 use super::{Ctx, FieldError, ServiceError, ServiceResult, media, text};
 use crate::config::RegistrationMode;
 use crate::crypto;
@@ -453,18 +454,25 @@ pub async fn get(ctx: &Ctx, id: i64) -> ServiceResult<Account> {
         .ok_or_else(|| ServiceError::NotFound("Record not found".into()))
 }
 
+/// A visible account with its counters.
+pub async fn show(ctx: &Ctx, id: i64) -> ServiceResult<AccountView> {
+    views::account(ctx, get(ctx, id).await?).await
+}
+
 /// `user`, `@user`, `user@our.domain`; remote `user@host` once known locally.
-pub async fn lookup(ctx: &Ctx, acct: &str) -> ServiceResult<Account> {
+pub async fn lookup(ctx: &Ctx, acct: &str) -> ServiceResult<AccountView> {
     let acct = acct.trim().trim_start_matches('@').to_lowercase();
     let key = match acct.split_once('@') {
         Some((user, host)) if host == ctx.config.server.domain => user.to_owned(),
         _ => acct,
     };
     let mut conn = ctx.conn().await?;
-    db::accounts::find_by_acct_key(&mut conn, &key)
+    let account = db::accounts::find_by_acct_key(&mut conn, &key)
         .await?
         .and_then(|f| visible(ctx, f))
-        .ok_or_else(|| ServiceError::NotFound("Record not found".into()))
+        .ok_or_else(|| ServiceError::NotFound("Record not found".into()))?;
+    drop(conn);
+    views::account(ctx, account).await
 }
 
 /// One uploaded image, as received; its declared type and name are not trusted.
@@ -512,7 +520,7 @@ pub async fn update_profile(
     ctx: &Ctx,
     me: &LocalUser,
     up: ProfileUpdate,
-) -> ServiceResult<LocalUser> {
+) -> ServiceResult<CredentialView> {
     let account = &me.account;
     let mut errors = Vec::new();
     let too_long = |field: &'static str, max: usize| FieldError {
@@ -645,7 +653,8 @@ pub async fn update_profile(
             media::remove(ctx, old).await;
         }
     }
-    Ok(updated)
+    drop(conn);
+    views::credentials(ctx, updated).await
 }
 
 pub async fn approve(ctx: &Ctx, id: i64) -> ServiceResult<LocalUser> {
@@ -674,6 +683,30 @@ pub async fn find_local_by_username(ctx: &Ctx, username: &str) -> ServiceResult<
 pub async fn list_pending(ctx: &Ctx) -> ServiceResult<Vec<LocalUser>> {
     let mut conn = ctx.conn().await?;
     Ok(db::accounts::list_pending(&mut conn).await?)
+}
+
+/// A local person as the admin API shows them: sign-in data and the public view.
+pub struct AdminView {
+    pub me: LocalUser,
+    pub view: AccountView,
+}
+
+pub async fn admin_views(ctx: &Ctx, list: Vec<LocalUser>) -> ServiceResult<Vec<AdminView>> {
+    let views = views::accounts(ctx, list.iter().map(|m| m.account.clone()).collect()).await?;
+    Ok(list
+        .into_iter()
+        .zip(views)
+        .map(|(me, view)| AdminView { me, view })
+        .collect())
+}
+
+pub async fn pending_for_admin(ctx: &Ctx) -> ServiceResult<Vec<AdminView>> {
+    admin_views(ctx, list_pending(ctx).await?).await
+}
+
+pub async fn approve_for_admin(ctx: &Ctx, id: i64) -> ServiceResult<AdminView> {
+    let me = approve(ctx, id).await?;
+    Ok(admin_views(ctx, vec![me]).await?.remove(0))
 }
 
 pub async fn confirm_email(ctx: &Ctx, token: &str) -> ServiceResult<LocalUser> {

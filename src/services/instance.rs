@@ -1,23 +1,31 @@
 //! Facts about this instance that `/api/v1/instance` and `/api/v2/instance` report.
+use super::views::{self, AccountView};
 use super::{Ctx, ServiceResult};
 use crate::db;
-use crate::db::models::Account;
 
 pub struct InstanceFacts {
     pub user_count: i64,
     pub status_count: i64,
     pub domain_count: i64,
-    pub contact: Option<Account>,
+    pub contact: Option<AccountView>,
 }
 
 pub async fn facts(ctx: &Ctx) -> ServiceResult<InstanceFacts> {
     let mut conn = ctx.conn().await?;
-    Ok(InstanceFacts {
+    let contact = db::accounts::first_admin(&mut conn).await?;
+    let facts = InstanceFacts {
         user_count: db::accounts::count_active_local(&mut conn).await?,
-        // Statuses arrive with the client-API issue.
-        status_count: 0,
+        status_count: db::statuses::count_local(&mut conn).await?,
         domain_count: db::accounts::count_domains(&mut conn).await?,
-        contact: db::accounts::first_admin(&mut conn).await?,
+        contact: None,
+    };
+    drop(conn);
+    Ok(InstanceFacts {
+        contact: match contact {
+            Some(a) => Some(views::account(ctx, a).await?),
+            None => None,
+        },
+        ..facts
     })
 }
 

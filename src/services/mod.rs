@@ -5,9 +5,14 @@ pub mod accounts;
 pub mod instance;
 pub mod mail;
 pub mod media;
+pub mod notifications;
 pub mod oauth;
 pub mod scopes;
+pub mod social;
+pub mod statuses;
 pub mod text;
+pub mod timelines;
+pub mod views;
 
 use std::sync::Arc;
 

@@ -43,9 +43,200 @@ pub fn plain_to_html(text: &str) -> String {
     paras.join("")
 }
 
+/// What a status text refers to: mentioned accounts (`user` or `user@host`,
+/// lower-case, as typed) and hashtags (lower-case), each once, in order.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct References {
+    pub mentions: Vec<String>,
+    pub tags: Vec<String>,
+}
+
+fn is_word(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// A mention or hashtag starting at byte `i` of `s` (which holds `@` or `#`):
+/// returns its name and the byte length consumed, or None.
+fn token_at(s: &str, i: usize, prev: Option<char>) -> Option<(String, usize)> {
+    let sigil = s[i..].chars().next()?;
+    if prev.is_some_and(|p| is_word(p) || p == '@' || p == '#' || p == '/' || p == '&') {
+        return None;
+    }
+    let rest = &s[i + 1..];
+    match sigil {
+        '@' => {
+            let user_len = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            if user_len == 0 {
+                return None;
+            }
+            let mut len = user_len;
+            if let Some(after) = rest[user_len..].strip_prefix('@') {
+                let host_len = after
+                    .find(|c: char| {
+                        !(c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == ':')
+                    })
+                    .unwrap_or(after.len());
+                let host = after[..host_len].trim_end_matches(['.', ':', '-']);
+                if host.contains('.') || host.contains(':') || host == "localhost" {
+                    len = user_len + 1 + host.len();
+                }
+            }
+            Some((rest[..len].to_lowercase(), 1 + len))
+        }
+        '#' => {
+            let len = rest.find(|c: char| !is_word(c)).unwrap_or(rest.len());
+            let name = &rest[..len];
+            if len == 0 || name.chars().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            Some((name.to_lowercase(), 1 + len))
+        }
+        _ => None,
+    }
+}
+
+/// Finds mentions and hashtags outside URLs.
+pub fn references(text: &str) -> References {
+    let mut refs = References::default();
+    let mut finder = LinkFinder::new();
+    finder.kinds(&[LinkKind::Url]);
+    for span in finder.spans(text) {
+        if span.kind().is_some() {
+            continue;
+        }
+        let part = span.as_str();
+        let mut prev = None;
+        let mut skip_to = 0;
+        for (i, c) in part.char_indices() {
+            if i >= skip_to
+                && (c == '@' || c == '#')
+                && let Some((name, len)) = token_at(part, i, prev)
+            {
+                let list = if c == '@' {
+                    &mut refs.mentions
+                } else {
+                    &mut refs.tags
+                };
+                if !list.contains(&name) {
+                    list.push(name);
+                }
+                skip_to = i + len;
+            }
+            prev = Some(c);
+        }
+    }
+    refs
+}
+
+/// Renders a status: paragraphs, links, and mentions/hashtags as Mastodon marks
+/// them up. `mention_url` resolves a mention (lower-case) to (profile URL, username);
+/// unresolved mentions stay plain text.
+pub fn render_status(
+    text: &str,
+    mention_url: &dyn Fn(&str) -> Option<(String, String)>,
+    base_url: &str,
+) -> String {
+    let render_plain = |part: &str| -> String {
+        let mut out = String::new();
+        let mut prev = None;
+        let mut i = 0;
+        while i < part.len() {
+            let c = part[i..].chars().next().unwrap_or(' ');
+            if (c == '@' || c == '#')
+                && let Some((name, len)) = token_at(part, i, prev)
+            {
+                if c == '#' {
+                    let shown = &part[i + 1..i + len];
+                    out.push_str(&format!(
+                        "<a href=\"{base_url}/tags/{}\" class=\"mention hashtag\" rel=\"tag\">#<span>{}</span></a>",
+                        html_escape::encode_double_quoted_attribute(&name),
+                        escape(shown)
+                    ));
+                    prev = part[..i + len].chars().last();
+                    i += len;
+                    continue;
+                }
+                if let Some((url, username)) = mention_url(&name) {
+                    out.push_str(&format!(
+                        "<span class=\"h-card\" translate=\"no\"><a href=\"{}\" class=\"u-url mention\">@<span>{}</span></a></span>",
+                        html_escape::encode_double_quoted_attribute(&url),
+                        escape(&username)
+                    ));
+                    prev = part[..i + len].chars().last();
+                    i += len;
+                    continue;
+                }
+            }
+            out.push_str(&escape(&c.to_string()));
+            prev = Some(c);
+            i += c.len_utf8();
+        }
+        out
+    };
+    let text = text.replace("\r\n", "\n");
+    let mut finder = LinkFinder::new();
+    finder.kinds(&[LinkKind::Url]);
+    let render_line = |line: &str| -> String {
+        finder
+            .spans(line)
+            .map(|span| match span.kind() {
+                Some(_)
+                    if span.as_str().starts_with("http://")
+                        || span.as_str().starts_with("https://") =>
+                {
+                    linkify_line(span.as_str())
+                }
+                _ => render_plain(span.as_str()),
+            })
+            .collect()
+    };
+    text.split("\n\n")
+        .map(|p| p.trim_matches('\n'))
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| {
+            format!(
+                "<p>{}</p>",
+                p.split('\n')
+                    .map(render_line)
+                    .collect::<Vec<_>>()
+                    .join("<br>")
+            )
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_mentions_and_tags() {
+        let r = references(
+            "Hi @Taro and @bob@Beta.example. #Alumni #2024 #同窓会 mail@x.example https://x.example/#frag @taro",
+        );
+        assert_eq!(r.mentions, vec!["taro", "bob@beta.example"]);
+        assert_eq!(r.tags, vec!["alumni", "同窓会"]);
+    }
+
+    #[test]
+    fn renders_status_markup() {
+        let resolve = |n: &str| {
+            (n == "taro").then(|| ("https://a.test/@taro".to_string(), "taro".to_string()))
+        };
+        let html = render_status(
+            "@taro see #Osaka <3\n\nhttps://x.example/a @ghost",
+            &resolve,
+            "https://a.test",
+        );
+        assert_eq!(
+            html,
+            "<p><span class=\"h-card\" translate=\"no\"><a href=\"https://a.test/@taro\" class=\"u-url mention\">@<span>taro</span></a></span> \
+             see <a href=\"https://a.test/tags/osaka\" class=\"mention hashtag\" rel=\"tag\">#<span>Osaka</span></a> &lt;3</p>\
+             <p><a href=\"https://x.example/a\" target=\"_blank\" rel=\"nofollow noopener noreferrer\">x.example/a</a> @ghost</p>"
+        );
+    }
 
     #[test]
     fn escapes_and_links() {

@@ -1,0 +1,11 @@
+DROP TABLE idempotency_keys;
+DROP TABLE notifications;
+DROP TABLE status_pins;
+DROP TABLE bookmarks;
+DROP TABLE favourites;
+DROP TABLE follows;
+DROP TABLE status_tags;
+DROP TABLE tags;
+DROP TABLE mentions;
+DROP TABLE status_edits;
+DROP TABLE statuses;

@@ -1,0 +1,98 @@
+//! Notifications: one row per event for one recipient.
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+use super::models::Notification;
+use super::schema::notifications;
+use super::statuses::Page;
+use super::{DbConn, DbResult};
+use crate::with_conn;
+
+pub async fn insert(conn: &mut DbConn<'_>, n: &Notification) -> DbResult<()> {
+    with_conn!(conn, |c| diesel::insert_into(notifications::table)
+        .values(n)
+        .execute(c)
+        .await
+        .map(|_| ()))
+}
+
+/// A page of `account_id`'s notifications whose kind is in `include` (all when
+/// empty) and not in `exclude`.
+pub async fn list(
+    conn: &mut DbConn<'_>,
+    account_id: i64,
+    include: &[String],
+    exclude: &[String],
+    page: Page,
+) -> DbResult<Vec<Notification>> {
+    with_conn!(conn, |c| {
+        let mut q = notifications::table
+            .filter(notifications::account_id.eq(account_id))
+            .select(Notification::as_select())
+            .into_boxed();
+        if !include.is_empty() {
+            q = q.filter(notifications::kind.eq_any(include));
+        }
+        if !exclude.is_empty() {
+            q = q.filter(notifications::kind.ne_all(exclude));
+        }
+        crate::paginate!(q, notifications::id, page).load(c).await
+    })
+}
+
+pub async fn find(
+    conn: &mut DbConn<'_>,
+    account_id: i64,
+    id: i64,
+) -> DbResult<Option<Notification>> {
+    with_conn!(conn, |c| {
+        notifications::table
+            .filter(notifications::account_id.eq(account_id))
+            .filter(notifications::id.eq(id))
+            .select(Notification::as_select())
+            .first(c)
+            .await
+            .optional()
+    })
+}
+
+pub async fn dismiss(conn: &mut DbConn<'_>, account_id: i64, id: i64) -> DbResult<usize> {
+    with_conn!(conn, |c| {
+        diesel::delete(
+            notifications::table
+                .filter(notifications::account_id.eq(account_id))
+                .filter(notifications::id.eq(id)),
+        )
+        .execute(c)
+        .await
+    })
+}
+
+pub async fn clear(conn: &mut DbConn<'_>, account_id: i64) -> DbResult<usize> {
+    with_conn!(conn, |c| {
+        diesel::delete(notifications::table.filter(notifications::account_id.eq(account_id)))
+            .execute(c)
+            .await
+    })
+}
+
+/// Removes notifications tied to an undone action (unfavourite, unreblog, unfollow).
+pub async fn retract(
+    conn: &mut DbConn<'_>,
+    recipient: i64,
+    from: i64,
+    kind: &str,
+    status_id: Option<i64>,
+) -> DbResult<usize> {
+    with_conn!(conn, |c| {
+        let mut q = diesel::delete(notifications::table)
+            .filter(notifications::account_id.eq(recipient))
+            .filter(notifications::from_account_id.eq(from))
+            .filter(notifications::kind.eq(kind))
+            .into_boxed();
+        if let Some(s) = status_id {
+            q = q.filter(notifications::status_id.eq(s));
+        }
+        q.execute(c).await
+    })
+}

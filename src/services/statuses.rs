@@ -1,0 +1,641 @@
+//! Posting and everything people do with statuses: edit, delete, threads,
+//! favourites, reblogs, bookmarks and pins. Each change and the notifications
+//! it causes are written in one transaction.
+use std::collections::HashMap;
+
+use super::views::{self, StatusView};
+use super::{Ctx, ServiceError, ServiceResult, text};
+use crate::db::models::{
+    Account, Bookmark, Favourite, LocalUser, Notification, Status, StatusEdit, StatusPin,
+};
+use crate::db::{self, DbConn};
+use crate::ids;
+
+pub const MAX_CHARS: usize = 500;
+pub const MAX_PINS: usize = 5;
+const MAX_ANCESTORS: usize = 40;
+const MAX_DESCENDANTS: usize = 400;
+
+#[derive(Debug, Clone, Default)]
+pub struct NewStatus {
+    pub text: String,
+    pub spoiler_text: Option<String>,
+    pub visibility: Option<String>,
+    pub language: Option<String>,
+    pub in_reply_to_id: Option<i64>,
+    pub sensitive: Option<bool>,
+    pub idempotency_key: Option<String>,
+    pub application_id: Option<i64>,
+}
+
+pub fn not_found() -> ServiceError {
+    ServiceError::NotFound("Record not found".into())
+}
+
+fn validate_text(text: &str, spoiler: &str) -> ServiceResult<()> {
+    if text.trim().is_empty() {
+        return Err(ServiceError::invalid("text", "ERR_BLANK", "can't be blank"));
+    }
+    if text.chars().count() + spoiler.chars().count() > MAX_CHARS {
+        return Err(ServiceError::invalid(
+            "text",
+            "ERR_TOO_LONG",
+            format!("character limit of {MAX_CHARS} exceeded"),
+        ));
+    }
+    Ok(())
+}
+
+/// Resolves the text's mentions to known accounts and renders it.
+async fn render(
+    ctx: &Ctx,
+    conn: &mut DbConn<'_>,
+    text: &str,
+) -> ServiceResult<(String, Vec<Account>, Vec<String>)> {
+    let refs = text::references(text);
+    let domain = ctx.config.server.domain.to_lowercase();
+    let keys: Vec<String> = refs
+        .mentions
+        .iter()
+        .map(|m| match m.split_once('@') {
+            Some((user, host)) if host == domain => user.to_owned(),
+            _ => m.clone(),
+        })
+        .collect();
+    let found = db::accounts::find_by_acct_keys(conn, &keys).await?;
+    let by_key: HashMap<&str, &Account> = found.iter().map(|a| (a.acct_key.as_str(), a)).collect();
+    let base = ctx.base_url();
+    let resolve = |typed: &str| -> Option<(String, String)> {
+        let key = match typed.split_once('@') {
+            Some((user, host)) if host == domain => user.to_owned(),
+            _ => typed.to_owned(),
+        };
+        by_key
+            .get(key.as_str())
+            .map(|a| (profile_url(&base, a), a.username.clone()))
+    };
+    let html = text::render_status(text, &resolve, &base);
+    Ok((html, found, refs.tags))
+}
+
+pub fn profile_url(base: &str, a: &Account) -> String {
+    if a.local {
+        format!("{base}/@{}", a.username)
+    } else {
+        a.profile_url
+            .clone()
+            .or_else(|| a.ap_id.clone())
+            .unwrap_or_default()
+    }
+}
+
+fn notification(recipient: i64, from: i64, kind: &str, status_id: Option<i64>) -> Notification {
+    Notification {
+        id: ids::next_id(),
+        account_id: recipient,
+        from_account_id: from,
+        kind: kind.into(),
+        status_id,
+        created_at: ids::now(),
+    }
+}
+
+pub async fn create(ctx: &Ctx, me: &LocalUser, new: NewStatus) -> ServiceResult<StatusView> {
+    let author = &me.account;
+    let mut conn = ctx.conn().await?;
+    if let Some(key) = new.idempotency_key.as_deref().filter(|k| !k.is_empty())
+        && let Some(id) = db::statuses::idempotent_status(&mut conn, author.id, key).await?
+        && let Some(s) = db::statuses::find(&mut conn, id).await?
+    {
+        drop(conn);
+        return views::status(ctx, Some(author.id), s).await;
+    }
+    let spoiler = new.spoiler_text.clone().unwrap_or_default();
+    validate_text(&new.text, &spoiler)?;
+    let visibility = new
+        .visibility
+        .clone()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| me.user.default_privacy.clone());
+    if !matches!(
+        visibility.as_str(),
+        "public" | "unlisted" | "private" | "direct"
+    ) {
+        return Err(ServiceError::invalid(
+            "visibility",
+            "ERR_INCLUSION",
+            "must be public, unlisted, private or direct",
+        ));
+    }
+    let language = new
+        .language
+        .clone()
+        .filter(|l| !l.is_empty())
+        .or_else(|| me.user.default_language.clone());
+    if let Some(l) = &language
+        && !super::accounts::is_language_code(l)
+    {
+        return Err(ServiceError::invalid(
+            "language",
+            "ERR_INVALID",
+            "is not a language code",
+        ));
+    }
+    let parent = match new.in_reply_to_id {
+        Some(pid) => Some(
+            db::statuses::find_visible(&mut conn, pid, Some(author.id))
+                .await?
+                .ok_or_else(not_found)?,
+        ),
+        None => None,
+    };
+    if parent.as_ref().is_some_and(|p| p.reblog_of_id.is_some()) {
+        return Err(ServiceError::invalid(
+            "in_reply_to_id",
+            "ERR_INVALID",
+            "cannot reply to a reblog",
+        ));
+    }
+    let (content, mentioned, tags) = render(ctx, &mut conn, &new.text).await?;
+    let now = ids::now();
+    let status = Status {
+        id: ids::next_id(),
+        account_id: author.id,
+        uri: None,
+        url: None,
+        text: new.text.clone(),
+        content,
+        spoiler_text: spoiler,
+        visibility: visibility.clone(),
+        sensitive: new.sensitive.unwrap_or(me.user.default_sensitive)
+            || new.spoiler_text.as_deref().is_some_and(|s| !s.is_empty()),
+        language,
+        in_reply_to_id: parent.as_ref().map(|p| p.id),
+        in_reply_to_account_id: parent.as_ref().map(|p| p.account_id),
+        reblog_of_id: None,
+        application_id: new.application_id,
+        local: true,
+        created_at: now,
+        updated_at: now,
+        edited_at: None,
+    };
+    let mention_ids: Vec<i64> = mentioned.iter().map(|a| a.id).collect();
+    let local_mentioned: Vec<i64> = mentioned
+        .iter()
+        .filter(|a| a.local && a.id != author.id)
+        .map(|a| a.id)
+        .collect();
+    let key = new.idempotency_key.clone().filter(|k| !k.is_empty());
+    let author_id = author.id;
+    let created = conn
+        .transaction(async |tx| {
+            let s = db::statuses::insert(tx, &status).await?;
+            db::statuses::set_mentions(tx, s.id, &mention_ids).await?;
+            db::statuses::set_tags(tx, s.id, &tags, now).await?;
+            for recipient in &local_mentioned {
+                db::notifications::insert(
+                    tx,
+                    &notification(*recipient, author_id, "mention", Some(s.id)),
+                )
+                .await?;
+            }
+            if visibility != "direct" {
+                for follower in db::social::notify_followers(tx, author_id).await? {
+                    if !local_mentioned.contains(&follower) {
+                        db::notifications::insert(
+                            tx,
+                            &notification(follower, author_id, "status", Some(s.id)),
+                        )
+                        .await?;
+                    }
+                }
+            }
+            if let Some(k) = &key {
+                db::statuses::remember_idempotency(tx, author_id, k, s.id, now).await?;
+            }
+            Ok::<_, ServiceError>(s)
+        })
+        .await?;
+    drop(conn);
+    views::status(ctx, Some(author.id), created).await
+}
+
+/// A status the viewer may see.
+pub async fn get(ctx: &Ctx, viewer: Option<i64>, id: i64) -> ServiceResult<StatusView> {
+    let mut conn = ctx.conn().await?;
+    let s = db::statuses::find_visible(&mut conn, id, viewer)
+        .await?
+        .ok_or_else(not_found)?;
+    drop(conn);
+    views::status(ctx, viewer, s).await
+}
+
+async fn own(conn: &mut DbConn<'_>, me: &LocalUser, id: i64) -> ServiceResult<Status> {
+    match db::statuses::find(conn, id).await? {
+        Some(s) if s.account_id == me.account.id && s.reblog_of_id.is_none() => Ok(s),
+        _ => Err(not_found()),
+    }
+}
+
+/// Deletes one's own status; the returned view keeps the source text (delete and redraft).
+pub async fn delete(ctx: &Ctx, me: &LocalUser, id: i64) -> ServiceResult<StatusView> {
+    let mut conn = ctx.conn().await?;
+    let s = own(&mut conn, me, id).await?;
+    drop(conn);
+    let view = views::status(ctx, Some(me.account.id), s).await?;
+    let mut conn = ctx.conn().await?;
+    db::statuses::delete(&mut conn, id).await?;
+    Ok(view)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct StatusUpdate {
+    pub text: String,
+    pub spoiler_text: Option<String>,
+    pub sensitive: Option<bool>,
+    pub language: Option<String>,
+}
+
+pub async fn edit(
+    ctx: &Ctx,
+    me: &LocalUser,
+    id: i64,
+    up: StatusUpdate,
+) -> ServiceResult<StatusView> {
+    let mut conn = ctx.conn().await?;
+    let mut s = own(&mut conn, me, id).await?;
+    let spoiler = up
+        .spoiler_text
+        .clone()
+        .unwrap_or_else(|| s.spoiler_text.clone());
+    validate_text(&up.text, &spoiler)?;
+    if let Some(l) = up.language.as_ref().filter(|l| !l.is_empty())
+        && !super::accounts::is_language_code(l)
+    {
+        return Err(ServiceError::invalid(
+            "language",
+            "ERR_INVALID",
+            "is not a language code",
+        ));
+    }
+    let (content, mentioned, tags) = render(ctx, &mut conn, &up.text).await?;
+    let now = ids::now();
+    let original = s.clone();
+    s.text = up.text;
+    s.content = content;
+    s.spoiler_text = spoiler;
+    s.sensitive = up.sensitive.unwrap_or(s.sensitive);
+    if let Some(l) = up.language.filter(|l| !l.is_empty()) {
+        s.language = Some(l);
+    }
+    s.updated_at = now;
+    s.edited_at = Some(now);
+    let mention_ids: Vec<i64> = mentioned.iter().map(|a| a.id).collect();
+    let version = |st: &Status, at| StatusEdit {
+        id: ids::next_id(),
+        status_id: st.id,
+        text: st.text.clone(),
+        content: st.content.clone(),
+        spoiler_text: st.spoiler_text.clone(),
+        sensitive: st.sensitive,
+        created_at: at,
+    };
+    let author_id = me.account.id;
+    let updated = conn
+        .transaction(async |tx| {
+            if db::statuses::edits(tx, original.id).await?.is_empty() {
+                db::statuses::insert_edit(tx, &version(&original, original.created_at)).await?;
+            }
+            let updated = db::statuses::update_content(tx, &s).await?;
+            db::statuses::insert_edit(tx, &version(&updated, now)).await?;
+            db::statuses::set_mentions(tx, updated.id, &mention_ids).await?;
+            db::statuses::set_tags(tx, updated.id, &tags, now).await?;
+            // People who boosted it should know it changed.
+            for booster in db::statuses::local_rebloggers(tx, updated.id).await? {
+                if booster != author_id {
+                    db::notifications::insert(
+                        tx,
+                        &notification(booster, author_id, "update", Some(updated.id)),
+                    )
+                    .await?;
+                }
+            }
+            Ok::<_, ServiceError>(updated)
+        })
+        .await?;
+    drop(conn);
+    views::status(ctx, Some(me.account.id), updated).await
+}
+
+/// Every version, oldest first (just the current one if never edited).
+pub async fn history(
+    ctx: &Ctx,
+    viewer: Option<i64>,
+    id: i64,
+) -> ServiceResult<(StatusView, Vec<StatusEdit>)> {
+    let view = get(ctx, viewer, id).await?;
+    let mut conn = ctx.conn().await?;
+    let edits = db::statuses::edits(&mut conn, id).await?;
+    Ok((view, edits))
+}
+
+pub async fn source(ctx: &Ctx, me: &LocalUser, id: i64) -> ServiceResult<Status> {
+    let mut conn = ctx.conn().await?;
+    own(&mut conn, me, id).await
+}
+
+/// Ancestors (oldest first) and descendants (thread order) the viewer may see,
+/// both bounded so a hostile thread cannot make this unbounded work.
+pub async fn context(
+    ctx: &Ctx,
+    viewer: Option<i64>,
+    id: i64,
+) -> ServiceResult<(Vec<StatusView>, Vec<StatusView>)> {
+    let mut conn = ctx.conn().await?;
+    let start = db::statuses::find_visible(&mut conn, id, viewer)
+        .await?
+        .ok_or_else(not_found)?;
+    let mut ancestors = Vec::new();
+    let mut next = start.in_reply_to_id;
+    while let Some(pid) = next {
+        if ancestors.len() >= MAX_ANCESTORS {
+            break;
+        }
+        match db::statuses::find_visible(&mut conn, pid, viewer).await? {
+            Some(p) => {
+                next = p.in_reply_to_id;
+                ancestors.push(p);
+            }
+            None => break,
+        }
+    }
+    ancestors.reverse();
+    // Breadth-first by level, then arranged depth-first so replies follow their parent.
+    let mut children: HashMap<i64, Vec<Status>> = HashMap::new();
+    let mut frontier = vec![start.id];
+    let mut total = 0;
+    while !frontier.is_empty() && total < MAX_DESCENDANTS {
+        let level = db::statuses::replies_to(&mut conn, &frontier).await?;
+        frontier = level.iter().map(|s| s.id).collect();
+        total += level.len();
+        for s in level {
+            if let Some(p) = s.in_reply_to_id {
+                children.entry(p).or_default().push(s);
+            }
+        }
+    }
+    let mut ordered = Vec::new();
+    let mut stack: Vec<Status> = children
+        .remove(&start.id)
+        .unwrap_or_default()
+        .into_iter()
+        .rev()
+        .collect();
+    while let Some(s) = stack.pop() {
+        if let Some(kids) = children.remove(&s.id) {
+            stack.extend(kids.into_iter().rev());
+        }
+        ordered.push(s);
+    }
+    let visible_ids: std::collections::HashSet<i64> = {
+        let ids: Vec<i64> = ordered.iter().map(|s| s.id).collect();
+        db::statuses::filter_visible(&mut conn, &ids, viewer)
+            .await?
+            .into_iter()
+            .collect()
+    };
+    ordered.retain(|s| visible_ids.contains(&s.id));
+    drop(conn);
+    Ok((
+        views::statuses(ctx, viewer, ancestors).await?,
+        views::statuses(ctx, viewer, ordered).await?,
+    ))
+}
+
+/// The status to act on: visible to the actor, and the original when given a reblog.
+async fn target(conn: &mut DbConn<'_>, me: &LocalUser, id: i64) -> ServiceResult<Status> {
+    let s = db::statuses::find_visible(conn, id, Some(me.account.id))
+        .await?
+        .ok_or_else(not_found)?;
+    match s.reblog_of_id {
+        Some(orig) => db::statuses::find_visible(conn, orig, Some(me.account.id))
+            .await?
+            .ok_or_else(not_found),
+        None => Ok(s),
+    }
+}
+
+pub async fn favourite(ctx: &Ctx, me: &LocalUser, id: i64, on: bool) -> ServiceResult<StatusView> {
+    let mut conn = ctx.conn().await?;
+    let s = target(&mut conn, me, id).await?;
+    let (actor, author, sid) = (me.account.id, s.account_id, s.id);
+    conn.transaction(async |tx| {
+        if on {
+            let fav = Favourite {
+                id: ids::next_id(),
+                account_id: actor,
+                status_id: sid,
+                created_at: ids::now(),
+            };
+            if db::social::favourite::add(tx, &fav).await?
+                && author != actor
+                && is_local(tx, author).await?
+            {
+                db::notifications::insert(tx, &notification(author, actor, "favourite", Some(sid)))
+                    .await?;
+            }
+        } else if db::social::favourite::remove(tx, actor, sid).await? > 0 {
+            db::notifications::retract(tx, author, actor, "favourite", Some(sid)).await?;
+        }
+        Ok::<_, ServiceError>(())
+    })
+    .await?;
+    drop(conn);
+    views::status(ctx, Some(actor), s).await
+}
+
+async fn is_local(conn: &mut DbConn<'_>, account_id: i64) -> ServiceResult<bool> {
+    Ok(db::accounts::find(conn, account_id)
+        .await?
+        .is_some_and(|(a, _)| a.local))
+}
+
+pub async fn bookmark(ctx: &Ctx, me: &LocalUser, id: i64, on: bool) -> ServiceResult<StatusView> {
+    let mut conn = ctx.conn().await?;
+    let s = target(&mut conn, me, id).await?;
+    if on {
+        let b = Bookmark {
+            id: ids::next_id(),
+            account_id: me.account.id,
+            status_id: s.id,
+            created_at: ids::now(),
+        };
+        db::social::bookmark::add(&mut conn, &b).await?;
+    } else {
+        db::social::bookmark::remove(&mut conn, me.account.id, s.id).await?;
+    }
+    drop(conn);
+    views::status(ctx, Some(me.account.id), s).await
+}
+
+pub async fn pin(ctx: &Ctx, me: &LocalUser, id: i64, on: bool) -> ServiceResult<StatusView> {
+    let mut conn = ctx.conn().await?;
+    let s = own(&mut conn, me, id).await?;
+    if on {
+        if s.visibility == "direct" {
+            return Err(ServiceError::invalid(
+                "status",
+                "ERR_INVALID",
+                "direct posts cannot be pinned",
+            ));
+        }
+        let pinned = db::timelines::account(
+            &mut conn,
+            Some(me.account.id),
+            me.account.id,
+            &db::timelines::AccountFilter {
+                pinned: true,
+                ..Default::default()
+            },
+            db::statuses::Page {
+                limit: MAX_PINS as i64 + 1,
+                ..Default::default()
+            },
+        )
+        .await?;
+        if pinned.len() >= MAX_PINS && !pinned.iter().any(|p| p.id == s.id) {
+            return Err(ServiceError::invalid(
+                "status",
+                "ERR_LIMIT_REACHED",
+                "You have already pinned the maximum number of posts",
+            ));
+        }
+        let p = StatusPin {
+            id: ids::next_id(),
+            account_id: me.account.id,
+            status_id: s.id,
+            created_at: ids::now(),
+        };
+        db::social::pin::add(&mut conn, &p).await?;
+    } else {
+        db::social::pin::remove(&mut conn, me.account.id, s.id).await?;
+    }
+    drop(conn);
+    views::status(ctx, Some(me.account.id), s).await
+}
+
+/// Reblogs (boosts) a status; returns the reblog, which wraps the original.
+pub async fn reblog(
+    ctx: &Ctx,
+    me: &LocalUser,
+    id: i64,
+    visibility: Option<String>,
+) -> ServiceResult<StatusView> {
+    let mut conn = ctx.conn().await?;
+    let s = target(&mut conn, me, id).await?;
+    let actor = me.account.id;
+    let own_private = s.visibility == "private" && s.account_id == actor;
+    if !(s.visibility == "public" || s.visibility == "unlisted" || own_private) {
+        return Err(ServiceError::Forbidden("This action is not allowed".into()));
+    }
+    if let Some(existing) = db::statuses::reblog_by(&mut conn, actor, s.id).await? {
+        drop(conn);
+        return views::status(ctx, Some(actor), existing).await;
+    }
+    let visibility = match visibility.as_deref().filter(|v| !v.is_empty()) {
+        None => {
+            if own_private {
+                "private".to_owned()
+            } else {
+                "public".to_owned()
+            }
+        }
+        Some(v @ ("public" | "unlisted" | "private")) => v.to_owned(),
+        Some(_) => {
+            return Err(ServiceError::invalid(
+                "visibility",
+                "ERR_INCLUSION",
+                "must be public, unlisted or private",
+            ));
+        }
+    };
+    let now = ids::now();
+    let row = Status {
+        id: ids::next_id(),
+        account_id: actor,
+        uri: None,
+        url: None,
+        text: String::new(),
+        content: String::new(),
+        spoiler_text: String::new(),
+        visibility,
+        sensitive: false,
+        language: None,
+        in_reply_to_id: None,
+        in_reply_to_account_id: None,
+        reblog_of_id: Some(s.id),
+        application_id: None,
+        local: true,
+        created_at: now,
+        updated_at: now,
+        edited_at: None,
+    };
+    let author = s.account_id;
+    let created = conn
+        .transaction(async |tx| {
+            let r = db::statuses::insert(tx, &row).await?;
+            if author != actor && is_local(tx, author).await? {
+                db::notifications::insert(tx, &notification(author, actor, "reblog", Some(s.id)))
+                    .await?;
+            }
+            Ok::<_, ServiceError>(r)
+        })
+        .await?;
+    drop(conn);
+    views::status(ctx, Some(actor), created).await
+}
+
+/// Undoes a reblog; returns the original.
+pub async fn unreblog(ctx: &Ctx, me: &LocalUser, id: i64) -> ServiceResult<StatusView> {
+    let mut conn = ctx.conn().await?;
+    let s = target(&mut conn, me, id).await?;
+    let actor = me.account.id;
+    if let Some(r) = db::statuses::reblog_by(&mut conn, actor, s.id).await? {
+        let (rid, author, sid) = (r.id, s.account_id, s.id);
+        conn.transaction(async |tx| {
+            db::statuses::delete(tx, rid).await?;
+            db::notifications::retract(tx, author, actor, "reblog", Some(sid)).await?;
+            Ok::<_, ServiceError>(())
+        })
+        .await?;
+    }
+    drop(conn);
+    views::status(ctx, Some(actor), s).await
+}
+
+/// Who favourited or reblogged a status the viewer may see: (paging id, account).
+pub async fn favourited_by(
+    ctx: &Ctx,
+    viewer: Option<i64>,
+    id: i64,
+    page: db::statuses::Page,
+) -> ServiceResult<Vec<(i64, Account)>> {
+    let mut conn = ctx.conn().await?;
+    db::statuses::find_visible(&mut conn, id, viewer)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(db::social::favourite::by_status(&mut conn, id, page).await?)
+}
+
+pub async fn reblogged_by(
+    ctx: &Ctx,
+    viewer: Option<i64>,
+    id: i64,
+    page: db::statuses::Page,
+) -> ServiceResult<Vec<(i64, Account)>> {
+    let mut conn = ctx.conn().await?;
+    db::statuses::find_visible(&mut conn, id, viewer)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(db::statuses::rebloggers(&mut conn, id, page).await?)
+}

@@ -1,0 +1,110 @@
+//! Timelines as the viewer sees them.
+use super::views::{self, StatusView};
+use super::{Ctx, ServiceResult, accounts};
+use crate::db::statuses::Page;
+use crate::db::timelines::AccountFilter;
+use crate::db::{self};
+
+pub async fn home(ctx: &Ctx, viewer: i64, page: Page) -> ServiceResult<Vec<StatusView>> {
+    let mut conn = ctx.conn().await?;
+    let rows = db::timelines::home(&mut conn, viewer, page).await?;
+    drop(conn);
+    views::statuses(ctx, Some(viewer), in_order(rows, page)).await
+}
+
+pub async fn public(
+    ctx: &Ctx,
+    viewer: Option<i64>,
+    local: Option<bool>,
+    page: Page,
+) -> ServiceResult<Vec<StatusView>> {
+    let mut conn = ctx.conn().await?;
+    let rows = db::timelines::public(&mut conn, local, page).await?;
+    drop(conn);
+    views::statuses(ctx, viewer, in_order(rows, page)).await
+}
+
+pub struct TagQuery {
+    pub any: Vec<String>,
+    pub all: Vec<String>,
+    pub none: Vec<String>,
+    pub local: Option<bool>,
+}
+
+pub async fn tag(
+    ctx: &Ctx,
+    viewer: Option<i64>,
+    q: TagQuery,
+    page: Page,
+) -> ServiceResult<Vec<StatusView>> {
+    let lower = |v: Vec<String>| {
+        v.into_iter()
+            .map(|t| t.trim_start_matches('#').to_lowercase())
+            .collect::<Vec<_>>()
+    };
+    let mut conn = ctx.conn().await?;
+    let rows = db::timelines::tagged(
+        &mut conn,
+        &lower(q.any),
+        &lower(q.all),
+        &lower(q.none),
+        q.local,
+        page,
+    )
+    .await?;
+    drop(conn);
+    views::statuses(ctx, viewer, in_order(rows, page)).await
+}
+
+pub async fn account(
+    ctx: &Ctx,
+    viewer: Option<i64>,
+    account_id: i64,
+    filter: AccountFilter,
+    page: Page,
+) -> ServiceResult<Vec<StatusView>> {
+    accounts::get(ctx, account_id).await?;
+    let mut conn = ctx.conn().await?;
+    let rows = db::timelines::account(&mut conn, viewer, account_id, &filter, page).await?;
+    drop(conn);
+    views::statuses(ctx, viewer, in_order(rows, page)).await
+}
+
+/// Favourites or bookmarks (`bookmarks`), paged by the mark's id: (mark id, view).
+pub async fn marked(
+    ctx: &Ctx,
+    viewer: i64,
+    bookmarks: bool,
+    page: Page,
+) -> ServiceResult<Vec<(i64, StatusView)>> {
+    let mut conn = ctx.conn().await?;
+    let rows = if bookmarks {
+        db::timelines::bookmarks(&mut conn, viewer, page).await?
+    } else {
+        db::timelines::favourites(&mut conn, viewer, page).await?
+    };
+    drop(conn);
+    let rows = in_order(rows, page);
+    let keys: Vec<(i64, i64)> = rows.iter().map(|(k, s)| (*k, s.id)).collect();
+    let views = views::statuses(
+        ctx,
+        Some(viewer),
+        rows.into_iter().map(|(_, s)| s).collect(),
+    )
+    .await?;
+    // A view may be missing (its account vanished): pair by status id.
+    let mut by_id: std::collections::HashMap<i64, StatusView> =
+        views.into_iter().map(|v| (v.status.id, v)).collect();
+    Ok(keys
+        .into_iter()
+        .filter_map(|(k, id)| by_id.remove(&id).map(|v| (k, v)))
+        .collect())
+}
+
+/// `min_id` pages come out oldest first; clients want newest first.
+pub fn in_order<T>(mut rows: Vec<T>, page: Page) -> Vec<T> {
+    if page.min_id.is_some() {
+        rows.reverse();
+    }
+    rows
+}

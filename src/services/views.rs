@@ -1,0 +1,214 @@
+//! Everything an entity needs besides its row, loaded for whole pages at once
+//! (a handful of grouped queries per page, never one per item).
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDateTime;
+
+use super::{Ctx, ServiceResult};
+use crate::db::models::{Account, LocalUser, Status};
+use crate::db::{self, DbConn};
+
+#[derive(Debug, Clone, Default)]
+pub struct AccountStats {
+    pub statuses: i64,
+    pub followers: i64,
+    pub following: i64,
+    pub last_status_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AccountView {
+    pub account: Account,
+    pub stats: AccountStats,
+}
+
+/// The signed-in person with their counters (verify/update credentials).
+#[derive(Debug, Clone)]
+pub struct CredentialView {
+    pub me: LocalUser,
+    pub stats: AccountStats,
+    pub follow_requests: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct StatusView {
+    pub status: Status,
+    pub account: AccountView,
+    pub reblog: Option<Box<StatusView>>,
+    pub mentions: Vec<Account>,
+    pub tags: Vec<String>,
+    pub replies_count: i64,
+    pub reblogs_count: i64,
+    pub favourites_count: i64,
+    /// The viewer's relation to the status (false for anonymous viewers).
+    pub favourited: bool,
+    pub reblogged: bool,
+    pub bookmarked: bool,
+    pub pinned: bool,
+}
+
+pub async fn account_stats(
+    conn: &mut DbConn<'_>,
+    ids: &[i64],
+) -> ServiceResult<HashMap<i64, AccountStats>> {
+    let mut out: HashMap<i64, AccountStats> =
+        ids.iter().map(|i| (*i, AccountStats::default())).collect();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    for (id, n, last) in db::statuses::account_counts(conn, ids).await? {
+        if let Some(s) = out.get_mut(&id) {
+            s.statuses = n;
+            s.last_status_at = last;
+        }
+    }
+    let (followers, following) = db::social::follow_counts(conn, ids).await?;
+    for (id, n) in followers {
+        if let Some(s) = out.get_mut(&id) {
+            s.followers = n;
+        }
+    }
+    for (id, n) in following {
+        if let Some(s) = out.get_mut(&id) {
+            s.following = n;
+        }
+    }
+    Ok(out)
+}
+
+pub async fn accounts(ctx: &Ctx, list: Vec<Account>) -> ServiceResult<Vec<AccountView>> {
+    let mut conn = ctx.conn().await?;
+    let ids: Vec<i64> = list.iter().map(|a| a.id).collect();
+    let mut stats = account_stats(&mut conn, &ids).await?;
+    Ok(list
+        .into_iter()
+        .map(|a| AccountView {
+            stats: stats.remove(&a.id).unwrap_or_default(),
+            account: a,
+        })
+        .collect())
+}
+
+pub async fn account(ctx: &Ctx, a: Account) -> ServiceResult<AccountView> {
+    Ok(accounts(ctx, vec![a]).await?.remove(0))
+}
+
+pub async fn credentials(ctx: &Ctx, me: LocalUser) -> ServiceResult<CredentialView> {
+    let mut conn = ctx.conn().await?;
+    let stats = account_stats(&mut conn, &[me.account.id])
+        .await?
+        .remove(&me.account.id)
+        .unwrap_or_default();
+    let follow_requests = db::social::pending_requests_count(&mut conn, me.account.id).await?;
+    Ok(CredentialView {
+        me,
+        stats,
+        follow_requests,
+    })
+}
+
+/// Views of `list` (in order) as `viewer` sees them, reblogs with their originals.
+pub async fn statuses(
+    ctx: &Ctx,
+    viewer: Option<i64>,
+    list: Vec<Status>,
+) -> ServiceResult<Vec<StatusView>> {
+    let mut conn = ctx.conn().await?;
+    // Originals of reblogs, loaded alongside.
+    let reblog_ids: Vec<i64> = list.iter().filter_map(|s| s.reblog_of_id).collect();
+    let originals: HashMap<i64, Status> = db::statuses::find_many(&mut conn, &reblog_ids)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
+    let all: Vec<&Status> = list.iter().chain(originals.values()).collect();
+    let ids: Vec<i64> = all.iter().map(|s| s.id).collect();
+
+    let mut mention_pairs = db::statuses::mentions_of(&mut conn, &ids).await?;
+    let mut account_ids: HashSet<i64> = all.iter().map(|s| s.account_id).collect();
+    account_ids.extend(mention_pairs.iter().map(|(_, a)| *a));
+    let account_ids: Vec<i64> = account_ids.into_iter().collect();
+    let accounts: HashMap<i64, Account> = db::accounts::find_many(&mut conn, &account_ids)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
+    let stats = account_stats(&mut conn, &account_ids).await?;
+
+    let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
+    for (sid, name) in db::statuses::tags_of(&mut conn, &ids).await? {
+        tags.entry(sid).or_default().push(name);
+    }
+    let to_map = |v: Vec<(Option<i64>, i64)>| {
+        v.into_iter()
+            .filter_map(|(k, n)| k.map(|k| (k, n)))
+            .collect::<HashMap<_, _>>()
+    };
+    let replies = to_map(db::statuses::replies_counts(&mut conn, &ids).await?);
+    let reblogs = to_map(db::statuses::reblogs_counts(&mut conn, &ids).await?);
+    let favourites: HashMap<i64, i64> = db::social::favourite::counts(&mut conn, &ids)
+        .await?
+        .into_iter()
+        .collect();
+    let (mut faved, mut boosted, mut marked, mut pinned) = (
+        HashSet::new(),
+        HashSet::new(),
+        HashSet::new(),
+        HashSet::new(),
+    );
+    if let Some(v) = viewer {
+        faved.extend(db::social::favourite::marked(&mut conn, v, &ids).await?);
+        marked.extend(db::social::bookmark::marked(&mut conn, v, &ids).await?);
+        pinned.extend(db::social::pin::marked(&mut conn, v, &ids).await?);
+        boosted.extend(db::statuses::reblogged_by(&mut conn, v, &ids).await?);
+    }
+    mention_pairs.sort();
+
+    let build = |s: Status, reblog: Option<Box<StatusView>>| -> Option<StatusView> {
+        let account = accounts.get(&s.account_id)?.clone();
+        let id = s.id;
+        Some(StatusView {
+            account: AccountView {
+                stats: stats.get(&account.id).cloned().unwrap_or_default(),
+                account,
+            },
+            reblog,
+            mentions: mention_pairs
+                .iter()
+                .filter(|(sid, _)| *sid == id)
+                .filter_map(|(_, a)| accounts.get(a).cloned())
+                .collect(),
+            tags: tags.get(&id).cloned().unwrap_or_default(),
+            replies_count: replies.get(&id).copied().unwrap_or(0),
+            reblogs_count: reblogs.get(&id).copied().unwrap_or(0),
+            favourites_count: favourites.get(&id).copied().unwrap_or(0),
+            favourited: faved.contains(&id),
+            reblogged: boosted.contains(&id),
+            bookmarked: marked.contains(&id),
+            pinned: pinned.contains(&id),
+            status: s,
+        })
+    };
+    let mut out = Vec::with_capacity(list.len());
+    for s in list {
+        let reblog = match s.reblog_of_id.and_then(|r| originals.get(&r)) {
+            Some(orig) => match build(orig.clone(), None) {
+                Some(v) => Some(Box::new(v)),
+                None => continue,
+            },
+            None if s.reblog_of_id.is_some() => continue,
+            None => None,
+        };
+        if let Some(v) = build(s, reblog) {
+            out.push(v);
+        }
+    }
+    Ok(out)
+}
+
+pub async fn status(ctx: &Ctx, viewer: Option<i64>, s: Status) -> ServiceResult<StatusView> {
+    statuses(ctx, viewer, vec![s])
+        .await?
+        .pop()
+        .ok_or_else(|| super::ServiceError::NotFound("Record not found".into()))
+}
