@@ -347,3 +347,125 @@ pub fn preferences(u: &User) -> Value {
         "reading:autoplay:gifs": false,
     })
 }
+
+use crate::services::notifications::NotificationView;
+use crate::services::social::Relationship;
+use crate::services::views::StatusView;
+
+fn mention(ctx: &Ctx, a: &crate::db::models::Account) -> Value {
+    let base = ctx.base_url();
+    let acct = match &a.domain {
+        Some(d) if !a.local => format!("{}@{d}", a.username),
+        _ => a.username.clone(),
+    };
+    json!({
+        "id": a.id.to_string(),
+        "username": a.username,
+        "url": crate::services::statuses::profile_url(&base, a),
+        "acct": acct,
+    })
+}
+
+pub fn status(ctx: &Ctx, v: &StatusView) -> Value {
+    let s = &v.status;
+    let base = ctx.base_url();
+    let author = &v.account.account;
+    let (uri, url) = if s.local {
+        (
+            format!("{base}/users/{}/statuses/{}", author.username, s.id),
+            format!("{base}/@{}/{}", author.username, s.id),
+        )
+    } else {
+        let uri = s.uri.clone().unwrap_or_default();
+        (uri.clone(), s.url.clone().unwrap_or(uri))
+    };
+    let tags: Vec<Value> = v
+        .tags
+        .iter()
+        .map(|t| json!({ "name": t, "url": format!("{base}/tags/{t}") }))
+        .collect();
+    json!({
+        "id": s.id.to_string(),
+        "uri": uri,
+        "url": if s.reblog_of_id.is_some() { Value::Null } else { Value::String(url) },
+        "created_at": datetime(&s.created_at),
+        "edited_at": s.edited_at.as_ref().map(datetime),
+        "account": account(ctx, &v.account),
+        "content": s.content,
+        "text": null,
+        "visibility": s.visibility,
+        "sensitive": s.sensitive,
+        "spoiler_text": s.spoiler_text,
+        "media_attachments": [],
+        "application": null,
+        "mentions": v.mentions.iter().map(|a| mention(ctx, a)).collect::<Vec<_>>(),
+        "tags": tags,
+        "emojis": [],
+        "reblogs_count": v.reblogs_count,
+        "favourites_count": v.favourites_count,
+        "replies_count": v.replies_count,
+        "in_reply_to_id": s.in_reply_to_id.map(|i| i.to_string()),
+        "in_reply_to_account_id": s.in_reply_to_account_id.map(|i| i.to_string()),
+        "reblog": v.reblog.as_ref().map(|r| status(ctx, r)),
+        "poll": null,
+        "card": null,
+        "language": s.language,
+        "favourited": v.favourited,
+        "reblogged": v.reblogged,
+        "muted": false,
+        "bookmarked": v.bookmarked,
+        "pinned": v.pinned,
+        "filtered": [],
+    })
+}
+
+/// The deleted status for delete-and-redraft: the source text included.
+pub fn status_with_source(ctx: &Ctx, v: &StatusView) -> Value {
+    let mut out = status(ctx, v);
+    out["text"] = json!(v.status.text);
+    out
+}
+
+pub fn status_edit(ctx: &Ctx, v: &StatusView, e: &crate::db::models::StatusEdit) -> Value {
+    json!({
+        "content": e.content,
+        "spoiler_text": e.spoiler_text,
+        "sensitive": e.sensitive,
+        "created_at": datetime(&e.created_at),
+        "account": account(ctx, &v.account),
+        "poll": null,
+        "media_attachments": [],
+        "emojis": [],
+    })
+}
+
+pub fn notification(ctx: &Ctx, n: &NotificationView) -> Value {
+    json!({
+        "id": n.notification.id.to_string(),
+        "type": n.notification.kind,
+        "created_at": datetime(&n.notification.created_at),
+        "group_key": format!("ungrouped-{}", n.notification.id),
+        "account": account(ctx, &n.account),
+        "status": n.status.as_ref().map(|s| status(ctx, s)),
+    })
+}
+
+pub fn relationship(r: &Relationship) -> Value {
+    json!({
+        "id": r.id.to_string(),
+        "following": r.following,
+        "showing_reblogs": r.showing_reblogs,
+        "notifying": r.notifying,
+        "languages": null,
+        "followed_by": r.followed_by,
+        "blocking": false,
+        "blocked_by": false,
+        "muting": false,
+        "muting_notifications": false,
+        "requested": r.requested,
+        "requested_by": r.requested_by,
+        "domain_blocking": false,
+        "endorsed": false,
+        "note": "",
+    })
+}

@@ -6,9 +6,14 @@ pub mod auth;
 pub mod entities;
 pub mod error;
 pub mod instance;
+pub mod notifications;
 pub mod oauth;
+pub mod pagination;
 pub mod params;
 pub mod ratelimit;
+pub mod social;
+pub mod statuses;
+pub mod timelines;
 
 use std::time::Duration;
 
@@ -67,7 +72,56 @@ pub fn router(state: &AppState) -> Router<AppState> {
             patch(accounts::update_credentials).layer(DefaultBodyLimit::max(upload_limit)),
         )
         .route("/api/v1/accounts/lookup", get(accounts::lookup))
+        .route("/api/v1/accounts/relationships", get(social::relationships))
         .route("/api/v1/accounts/{id}", get(accounts::show))
+        .route(
+            "/api/v1/accounts/{id}/statuses",
+            get(timelines::account_statuses),
+        )
+        .route("/api/v1/accounts/{id}/followers", get(social::followers))
+        .route("/api/v1/accounts/{id}/following", get(social::following))
+        .route("/api/v1/accounts/{id}/follow", post(social::follow))
+        .route("/api/v1/accounts/{id}/unfollow", post(social::unfollow))
+        .route(
+            "/api/v1/accounts/{id}/remove_from_followers",
+            post(social::remove_from_followers),
+        )
+        .route("/api/v1/follow_requests", get(social::follow_requests))
+        .route(
+            "/api/v1/follow_requests/{id}/{answer}",
+            post(social::answer_request),
+        )
+        .route("/api/v1/statuses", post(statuses::create))
+        .route(
+            "/api/v1/statuses/{id}",
+            get(statuses::show)
+                .delete(statuses::delete)
+                .put(statuses::edit),
+        )
+        .route("/api/v1/statuses/{id}/history", get(statuses::history))
+        .route("/api/v1/statuses/{id}/source", get(statuses::source))
+        .route("/api/v1/statuses/{id}/context", get(statuses::context))
+        .route(
+            "/api/v1/statuses/{id}/favourited_by",
+            get(statuses::favourited_by),
+        )
+        .route(
+            "/api/v1/statuses/{id}/reblogged_by",
+            get(statuses::reblogged_by),
+        )
+        .route("/api/v1/statuses/{id}/{action}", post(statuses::action))
+        .route("/api/v1/timelines/home", get(timelines::home))
+        .route("/api/v1/timelines/public", get(timelines::public))
+        .route("/api/v1/timelines/tag/{tag}", get(timelines::tag))
+        .route("/api/v1/favourites", get(timelines::favourites))
+        .route("/api/v1/bookmarks", get(timelines::bookmarks))
+        .route("/api/v1/notifications", get(notifications::list))
+        .route("/api/v1/notifications/clear", post(notifications::clear))
+        .route("/api/v1/notifications/{id}", get(notifications::show))
+        .route(
+            "/api/v1/notifications/{id}/dismiss",
+            post(notifications::dismiss),
+        )
         .route("/api/v1/preferences", get(accounts::preferences))
         .route("/api/v1/admin/accounts", get(accounts::admin_list))
         .route(

@@ -180,7 +180,7 @@ pub async fn set_mentions(
         // Row by row: SQLite has no multi-row insert in diesel; these lists are short.
         for row in &rows {
             diesel::insert_into(mentions::table)
-                .values(row.clone())
+                .values(*row)
                 .execute(c)
                 .await?;
         }
@@ -225,7 +225,7 @@ pub async fn set_tags(
         }
         for t in &new_tags {
             diesel::insert_into(tags::table)
-                .values(t.clone())
+                .values(*t)
                 .on_conflict(tags::name)
                 .do_nothing()
                 .execute(c)

@@ -9,3 +9,6 @@ mod instance;
 mod oauth;
 mod registration;
 mod setup;
+mod social;
+mod statuses;
+mod timelines;

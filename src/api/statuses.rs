@@ -1,0 +1,242 @@
+//! `/api/v1/statuses/*`.
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::auth::Auth;
+use super::entities;
+use super::error::{ApiError, ApiResult};
+use super::pagination::{Pager, paged};
+use super::params::{Params, de};
+use crate::app::AppState;
+use crate::services::statuses::{self, NewStatus, StatusUpdate};
+
+pub fn parse_id(id: &str) -> ApiResult<i64> {
+    id.parse().map_err(|_| ApiError::not_found())
+}
+
+#[derive(Deserialize)]
+pub struct StatusParams {
+    #[serde(default, deserialize_with = "de::string_opt")]
+    status: Option<String>,
+    #[serde(default, deserialize_with = "de::string_opt")]
+    spoiler_text: Option<String>,
+    #[serde(default, deserialize_with = "de::string_opt")]
+    visibility: Option<String>,
+    #[serde(default, deserialize_with = "de::string_opt")]
+    language: Option<String>,
+    #[serde(default, deserialize_with = "de::string_opt")]
+    in_reply_to_id: Option<String>,
+    #[serde(default, deserialize_with = "de::bool_opt")]
+    sensitive: Option<bool>,
+    #[serde(default, deserialize_with = "de::seq_opt")]
+    media_ids: Option<Vec<String>>,
+}
+
+fn reply_id(p: &StatusParams) -> ApiResult<Option<i64>> {
+    match p.in_reply_to_id.as_deref().filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => v.parse().map(Some).map_err(|_| ApiError::not_found()),
+    }
+}
+
+fn no_media(p: &StatusParams) -> ApiResult<()> {
+    if p.media_ids.as_ref().is_some_and(|m| !m.is_empty()) {
+        return Err(ApiError::unprocessable(
+            "Media attachments are not supported yet",
+        ));
+    }
+    Ok(())
+}
+
+pub async fn create(
+    State(s): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    Params { value: p, .. }: Params<StatusParams>,
+) -> ApiResult<Json<Value>> {
+    let (caller, me) = auth.user("write:statuses")?;
+    no_media(&p)?;
+    let new = NewStatus {
+        in_reply_to_id: reply_id(&p)?,
+        text: p.status.unwrap_or_default(),
+        spoiler_text: p.spoiler_text,
+        visibility: p.visibility,
+        language: p.language,
+        sensitive: p.sensitive,
+        idempotency_key: headers
+            .get("idempotency-key")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        application_id: Some(caller.app.id),
+    };
+    let view = statuses::create(&s.ctx, me, new).await?;
+    Ok(Json(entities::status(&s.ctx, &view)))
+}
+
+fn viewer(auth: &Auth) -> ApiResult<Option<i64>> {
+    match &auth.0 {
+        None => Ok(None),
+        Some(_) => Ok(auth.user("read:statuses")?.1.account.id.into()),
+    }
+}
+
+pub async fn show(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let view = statuses::get(&s.ctx, viewer(&auth)?, parse_id(&id)?).await?;
+    Ok(Json(entities::status(&s.ctx, &view)))
+}
+
+pub async fn delete(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let (_, me) = auth.user("write:statuses")?;
+    let view = statuses::delete(&s.ctx, me, parse_id(&id)?).await?;
+    Ok(Json(entities::status_with_source(&s.ctx, &view)))
+}
+
+pub async fn edit(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Params { value: p, .. }: Params<StatusParams>,
+) -> ApiResult<Json<Value>> {
+    let (_, me) = auth.user("write:statuses")?;
+    no_media(&p)?;
+    let up = StatusUpdate {
+        text: p.status.unwrap_or_default(),
+        spoiler_text: p.spoiler_text,
+        sensitive: p.sensitive,
+        language: p.language,
+    };
+    let view = statuses::edit(&s.ctx, me, parse_id(&id)?, up).await?;
+    Ok(Json(entities::status(&s.ctx, &view)))
+}
+
+pub async fn history(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let (view, edits) = statuses::history(&s.ctx, viewer(&auth)?, parse_id(&id)?).await?;
+    let list: Vec<Value> = if edits.is_empty() {
+        let current = crate::db::models::StatusEdit {
+            id: view.status.id,
+            status_id: view.status.id,
+            text: view.status.text.clone(),
+            content: view.status.content.clone(),
+            spoiler_text: view.status.spoiler_text.clone(),
+            sensitive: view.status.sensitive,
+            created_at: view.status.created_at,
+        };
+        vec![entities::status_edit(&s.ctx, &view, &current)]
+    } else {
+        edits
+            .iter()
+            .map(|e| entities::status_edit(&s.ctx, &view, e))
+            .collect()
+    };
+    Ok(Json(Value::Array(list)))
+}
+
+pub async fn source(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let (_, me) = auth.user("read:statuses")?;
+    let st = statuses::source(&s.ctx, me, parse_id(&id)?).await?;
+    Ok(Json(
+        serde_json::json!({ "id": st.id.to_string(), "text": st.text, "spoiler_text": st.spoiler_text }),
+    ))
+}
+
+pub async fn context(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let (ancestors, descendants) =
+        statuses::context(&s.ctx, viewer(&auth)?, parse_id(&id)?).await?;
+    Ok(Json(serde_json::json!({
+        "ancestors": ancestors.iter().map(|v| entities::status(&s.ctx, v)).collect::<Vec<_>>(),
+        "descendants": descendants.iter().map(|v| entities::status(&s.ctx, v)).collect::<Vec<_>>(),
+    })))
+}
+
+/// favourite, unfavourite, bookmark, unbookmark, pin, unpin, reblog, unreblog.
+pub async fn action(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((id, action)): Path<(String, String)>,
+    Params { value: p, .. }: Params<ReblogParams>,
+) -> ApiResult<Json<Value>> {
+    let scope = match action.as_str() {
+        "favourite" | "unfavourite" => "write:favourites",
+        "bookmark" | "unbookmark" => "write:bookmarks",
+        "pin" | "unpin" | "reblog" | "unreblog" => "write:statuses",
+        _ => return Err(ApiError::not_found()),
+    };
+    let (_, me) = auth.user(scope)?;
+    let id = parse_id(&id)?;
+    let view = match action.as_str() {
+        "favourite" => statuses::favourite(&s.ctx, me, id, true).await?,
+        "unfavourite" => statuses::favourite(&s.ctx, me, id, false).await?,
+        "bookmark" => statuses::bookmark(&s.ctx, me, id, true).await?,
+        "unbookmark" => statuses::bookmark(&s.ctx, me, id, false).await?,
+        "pin" => statuses::pin(&s.ctx, me, id, true).await?,
+        "unpin" => statuses::pin(&s.ctx, me, id, false).await?,
+        "reblog" => statuses::reblog(&s.ctx, me, id, p.visibility).await?,
+        _ => statuses::unreblog(&s.ctx, me, id).await?,
+    };
+    Ok(Json(entities::status(&s.ctx, &view)))
+}
+
+#[derive(Deserialize)]
+pub struct ReblogParams {
+    #[serde(default, deserialize_with = "de::string_opt")]
+    visibility: Option<String>,
+}
+
+pub async fn favourited_by(
+    State(s): State<AppState>,
+    auth: Auth,
+    Pager(paging): Pager,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let rows = statuses::favourited_by(&s.ctx, viewer(&auth)?, parse_id(&id)?, paging.page).await?;
+    accounts_page(&s, &paging, rows).await
+}
+
+pub async fn reblogged_by(
+    State(s): State<AppState>,
+    auth: Auth,
+    Pager(paging): Pager,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let rows = statuses::reblogged_by(&s.ctx, viewer(&auth)?, parse_id(&id)?, paging.page).await?;
+    accounts_page(&s, &paging, rows).await
+}
+
+async fn accounts_page(
+    s: &AppState,
+    paging: &super::pagination::Paging,
+    rows: Vec<(i64, crate::db::models::Account)>,
+) -> ApiResult<Response> {
+    let rows = crate::services::timelines::in_order(rows, paging.page);
+    let rows = crate::services::social::with_views(&s.ctx, rows).await?;
+    let keys: Vec<i64> = rows.iter().map(|(k, _)| *k).collect();
+    let list: Vec<_> = rows
+        .iter()
+        .map(|(_, v)| entities::account(&s.ctx, v))
+        .collect();
+    Ok(paged(paging, &keys, list))
+}
