@@ -107,7 +107,8 @@ async fn python(script: &str, args: &[&str], env: &[(&str, &std::path::Path)]) {
 dual!(
     mastodon_py_registers_and_logs_in,
     toot_logs_in,
-    browser_setup_and_consent
+    browser_setup_and_consent,
+    mastodon_py_posts_and_reads,
 );
 
 async fn mastodon_py_registers_and_logs_in(b: Backend) {
@@ -163,4 +164,43 @@ async fn browser_setup_and_consent(b: Backend) {
     assert!(shots.join("code.png").is_file());
     let _ = stop.send(());
     db.drop_db().await;
+}
+
+async fn mastodon_py_posts_and_reads(b: Backend) {
+    let db = TestDb::new(b).await;
+    let (base, stop, state) = serve(&db, |_| {}).await;
+    let token = async |name: &str| {
+        let me = accounts::create_from_shell(
+            &state.ctx,
+            name,
+            &format!("{name}@example.com"),
+            "correct horse battery",
+            false,
+        )
+        .await
+        .unwrap();
+        let app = tsunagu::services::oauth::create_app(
+            &state.ctx,
+            tsunagu::services::oauth::NewApp {
+                name: "acceptance".into(),
+                redirect_uris: vec![tsunagu::services::oauth::OOB.into()],
+                scopes: Some("read write follow".into()),
+                website: None,
+            },
+        )
+        .await
+        .unwrap();
+        tsunagu::services::oauth::issue_for_registration(&state.ctx, app.app.id, &me, app_scopes())
+            .await
+            .unwrap()
+            .access_token
+    };
+    let (alice, bob) = (token("alice").await, token("bob").await);
+    python("mastodon_py_posting.py", &[&base, &alice, &bob], &[]).await;
+    let _ = stop.send(());
+    db.drop_db().await;
+}
+
+fn app_scopes() -> tsunagu::services::scopes::Scopes {
+    tsunagu::services::scopes::Scopes::parse("read write follow").unwrap()
 }

@@ -68,6 +68,18 @@ def main():
     auth = run("auth")
     assert auth.returncode == 0, auth.stderr
     assert "tomo" in auth.stdout, auth.stdout
+    # Post, then read it back on the home timeline and as a single status.
+    posted = run("post", "近況: 大阪に戻りました #alumni", "--visibility", "public", "--language", "ja")
+    assert posted.returncode == 0, posted.stderr
+    assert "Toot posted" in posted.stdout, posted.stdout
+    status_id = posted.stdout.strip().rstrip("/").split("/")[-1]
+    timeline = run("timelines", "home", "--no-pager", "--no-clear", "--limit", "10")
+    assert timeline.returncode == 0, timeline.stderr
+    assert "大阪に戻りました" in timeline.stdout, timeline.stdout
+    one = run("status", status_id)
+    assert one.returncode == 0 and "#alumni" in one.stdout, one.stdout + one.stderr
+    tagged = run("timelines", "tag", "alumni", "--no-pager", "--no-clear")
+    assert "大阪" in tagged.stdout, tagged.stdout + tagged.stderr
     print("toot acceptance: OK")
 
 

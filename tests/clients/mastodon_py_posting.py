@@ -1,0 +1,70 @@
+"""Acceptance: Mastodon.py posts, edits, reacts, reads timelines and notifications.
+
+Usage: python mastodon_py_posting.py BASE_URL ALICE_TOKEN BOB_TOKEN
+"""
+import sys
+
+from mastodon import Mastodon
+
+BASE, ALICE, BOB = sys.argv[1], sys.argv[2], sys.argv[3]
+
+
+def main():
+    alice = Mastodon(access_token=ALICE, api_base_url=BASE)
+    bob = Mastodon(access_token=BOB, api_base_url=BASE)
+    me = alice.account_verify_credentials()
+    bob_me = bob.account_verify_credentials()
+
+    rel = bob.account_follow(me["id"])
+    assert rel["following"], rel
+
+    # A post with a content warning, in Japanese, with a hashtag.
+    st = alice.status_post("同窓会のお知らせ #alumni", spoiler_text="meetup", language="ja", visibility="public")
+    assert st["spoiler_text"] == "meetup" and st["sensitive"], st
+    assert st["tags"][0]["name"] == "alumni", st["tags"]
+    edited = alice.status_update(st["id"], "同窓会のお知らせ（更新） #alumni", spoiler_text="meetup")
+    assert edited["edited_at"] is not None
+    history = alice.status_history(st["id"])
+    assert len(history) == 2, history
+    assert alice.status_source(st["id"])["text"].startswith("同窓会のお知らせ（更新）")
+
+    # Reactions.
+    assert bob.status_favourite(st["id"])["favourited"]
+    boost = bob.status_reblog(st["id"])
+    assert boost["reblog"]["id"] == st["id"]
+    assert bob.status_bookmark(st["id"])["bookmarked"]
+    assert [s["id"] for s in bob.bookmarks()] == [st["id"]]
+    assert [s["id"] for s in bob.favourites()] == [st["id"]]
+    assert alice.status_favourited_by(st["id"])[0]["id"] == bob_me["id"]
+    reply = bob.status_post("@alice おめでとう", in_reply_to_id=st["id"])
+    ctx = alice.status_context(st["id"])
+    assert [s["id"] for s in ctx["descendants"]] == [reply["id"]], ctx
+
+    # Home and hashtag timelines, following the Link pages.
+    for i in range(5):
+        alice.status_post(f"post {i} #alumni")
+    page = bob.timeline_home(limit=2)
+    seen = [s["id"] for s in page]
+    while True:
+        page = bob.fetch_next(page)
+        if not page:
+            break
+        seen.extend(s["id"] for s in page)
+    assert len(seen) == len(set(seen)) and len(seen) >= 7, seen
+    tagged = alice.timeline_hashtag("alumni", limit=3)
+    more = alice.fetch_next(tagged)
+    assert len(tagged) == 3 and len(more) == 3, (tagged, more)
+
+    # Notifications of the favourite, reblog and mention.
+    kinds = {n["type"] for n in alice.notifications()}
+    assert {"favourite", "reblog", "mention", "follow"} <= kinds, kinds
+    only = alice.notifications(types=["favourite"])
+    assert [n["type"] for n in only] == ["favourite"], only
+
+    bob.status_delete(reply["id"])
+    assert alice.status_context(st["id"])["descendants"] == []
+    print("mastodon.py posting acceptance: OK")
+
+
+if __name__ == "__main__":
+    main()
