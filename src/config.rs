@@ -175,6 +175,8 @@ pub struct MediaConfig {
     /// Directory for uploaded files, served under `/media/`.
     pub path: PathBuf,
     pub max_image_bytes: usize,
+    /// How long an upload request waits for processing before answering 202.
+    pub processing_wait_ms: u64,
 }
 
 impl Default for MediaConfig {
@@ -182,6 +184,7 @@ impl Default for MediaConfig {
         Self {
             path: "data/media".into(),
             max_image_bytes: 16 * 1024 * 1024,
+            processing_wait_ms: 2000,
         }
     }
 }

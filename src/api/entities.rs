@@ -396,7 +396,7 @@ pub fn status(ctx: &Ctx, v: &StatusView) -> Value {
         "visibility": s.visibility,
         "sensitive": s.sensitive,
         "spoiler_text": s.spoiler_text,
-        "media_attachments": [],
+        "media_attachments": v.media.iter().map(|a| media(ctx, a)).collect::<Vec<_>>(),
         "application": null,
         "mentions": v.mentions.iter().map(|a| mention(ctx, a)).collect::<Vec<_>>(),
         "tags": tags,
@@ -467,5 +467,23 @@ pub fn relationship(r: &Relationship) -> Value {
         "domain_blocking": false,
         "endorsed": false,
         "note": "",
+    })
+}
+
+pub fn media(ctx: &Ctx, a: &crate::db::models::MediaAttachment) -> Value {
+    let url = |f: &Option<String>| f.as_ref().map(|f| crate::services::media::url(ctx, f));
+    let mut meta: Value = serde_json::from_str(&a.meta).unwrap_or_else(|_| json!({}));
+    meta["focus"] = json!({ "x": a.focus_x, "y": a.focus_y });
+    json!({
+        "id": a.id.to_string(),
+        "type": a.kind,
+        "url": url(&a.file).or_else(|| a.remote_url.clone()),
+        "preview_url": url(&a.preview_file).or_else(|| a.remote_url.clone()),
+        "remote_url": a.remote_url,
+        "preview_remote_url": null,
+        "text_url": null,
+        "meta": meta,
+        "description": if a.description.is_empty() { Value::Null } else { json!(a.description) },
+        "blurhash": a.blurhash,
     })
 }

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod entities;
 pub mod error;
 pub mod instance;
+pub mod media;
 pub mod notifications;
 pub mod oauth;
 pub mod pagination;
@@ -91,6 +92,15 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/api/v1/follow_requests/{id}/{answer}",
             post(social::answer_request),
         )
+        .route(
+            "/api/v2/media",
+            post(media::upload).layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route(
+            "/api/v1/media",
+            post(media::upload).layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route("/api/v1/media/{id}", get(media::show).put(media::update))
         .route("/api/v1/statuses", post(statuses::create))
         .route(
             "/api/v1/statuses/{id}",

@@ -43,13 +43,19 @@ fn reply_id(p: &StatusParams) -> ApiResult<Option<i64>> {
     }
 }
 
-fn no_media(p: &StatusParams) -> ApiResult<()> {
-    if p.media_ids.as_ref().is_some_and(|m| !m.is_empty()) {
-        return Err(ApiError::unprocessable(
-            "Media attachments are not supported yet",
-        ));
-    }
-    Ok(())
+fn media_ids(p: &StatusParams) -> ApiResult<Option<Vec<i64>>> {
+    p.media_ids
+        .as_ref()
+        .map(|ids| {
+            ids.iter()
+                .filter(|i| !i.is_empty())
+                .map(|i| {
+                    i.parse::<i64>()
+                        .map_err(|_| ApiError::unprocessable(format!("Invalid media id {i:?}")))
+                })
+                .collect()
+        })
+        .transpose()
 }
 
 pub async fn create(
@@ -59,7 +65,7 @@ pub async fn create(
     Params { value: p, .. }: Params<StatusParams>,
 ) -> ApiResult<Json<Value>> {
     let (caller, me) = auth.user("write:statuses")?;
-    no_media(&p)?;
+    let media = media_ids(&p)?;
     let new = NewStatus {
         in_reply_to_id: reply_id(&p)?,
         text: p.status.unwrap_or_default(),
@@ -72,6 +78,7 @@ pub async fn create(
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
         application_id: Some(caller.app.id),
+        media_ids: media.unwrap_or_default(),
     };
     let view = statuses::create(&s.ctx, me, new).await?;
     Ok(Json(entities::status(&s.ctx, &view)))
@@ -110,12 +117,13 @@ pub async fn edit(
     Params { value: p, .. }: Params<StatusParams>,
 ) -> ApiResult<Json<Value>> {
     let (_, me) = auth.user("write:statuses")?;
-    no_media(&p)?;
+    let media = media_ids(&p)?;
     let up = StatusUpdate {
         text: p.status.unwrap_or_default(),
         spoiler_text: p.spoiler_text,
         sensitive: p.sensitive,
         language: p.language,
+        media_ids: media,
     };
     let view = statuses::edit(&s.ctx, me, parse_id(&id)?, up).await?;
     Ok(Json(entities::status(&s.ctx, &view)))

@@ -68,11 +68,14 @@ pub async fn public(
     Pager(paging): Pager,
     uri: Uri,
 ) -> ApiResult<Response> {
-    // Media-only: nothing has media yet, so the honest answer is an empty page.
-    if query_flag(&uri, "only_media") {
-        return Ok(page_of(&s, &paging, &[]));
-    }
-    let views = timelines::public(&s.ctx, viewer(&auth)?, local_filter(&uri), paging.page).await?;
+    let views = timelines::public(
+        &s.ctx,
+        viewer(&auth)?,
+        local_filter(&uri),
+        query_flag(&uri, "only_media"),
+        paging.page,
+    )
+    .await?;
     Ok(page_of(&s, &paging, &views))
 }
 
@@ -90,10 +93,8 @@ pub async fn tag(
         all: query_values(&uri, "all"),
         none: query_values(&uri, "none"),
         local: local_filter(&uri),
+        only_media: query_flag(&uri, "only_media"),
     };
-    if query_flag(&uri, "only_media") {
-        return Ok(page_of(&s, &paging, &[]));
-    }
     let views = timelines::tag(&s.ctx, viewer(&auth)?, q, paging.page).await?;
     Ok(page_of(&s, &paging, &views))
 }
@@ -106,6 +107,7 @@ pub async fn account_statuses(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let filter = AccountFilter {
+        only_media: query_flag(&uri, "only_media"),
         exclude_replies: query_flag(&uri, "exclude_replies"),
         exclude_reblogs: query_flag(&uri, "exclude_reblogs"),
         pinned: query_flag(&uri, "pinned"),
@@ -113,9 +115,6 @@ pub async fn account_statuses(
             .pop()
             .map(|t| t.trim_start_matches('#').to_lowercase()),
     };
-    if query_flag(&uri, "only_media") {
-        return Ok(page_of(&s, &paging, &[]));
-    }
     let views =
         timelines::account(&s.ctx, viewer(&auth)?, parse_id(&id)?, filter, paging.page).await?;
     Ok(page_of(&s, &paging, &views))

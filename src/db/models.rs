@@ -4,8 +4,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{
-    accounts, bookmarks, favourites, follows, invites, notifications, oauth_apps, oauth_codes,
-    oauth_tokens, status_edits, status_pins, statuses, users,
+    accounts, bookmarks, favourites, follows, invites, media_attachments, notifications,
+    oauth_apps, oauth_codes, oauth_tokens, status_edits, status_pins, statuses, users,
 };
 
 /// An actor: a local or remote person, later also an org (`Group`).
@@ -268,4 +268,27 @@ pub struct Notification {
     pub kind: String,
     pub status_id: Option<i64>,
     pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
+#[diesel(table_name = media_attachments)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct MediaAttachment {
+    pub id: i64,
+    pub account_id: i64,
+    pub status_id: Option<i64>,
+    pub kind: String,
+    pub file: Option<String>,
+    pub preview_file: Option<String>,
+    pub remote_url: Option<String>,
+    pub description: String,
+    pub focus_x: f64,
+    pub focus_y: f64,
+    pub meta: String,
+    pub blurhash: Option<String>,
+    pub state: String,
+    pub error: Option<String>,
+    pub position: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
 }

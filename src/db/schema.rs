@@ -230,6 +230,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    media_attachments (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        status_id -> Nullable<BigInt>,
+        kind -> Text,
+        file -> Nullable<Text>,
+        preview_file -> Nullable<Text>,
+        remote_url -> Nullable<Text>,
+        description -> Text,
+        focus_x -> Double,
+        focus_y -> Double,
+        meta -> Text,
+        blurhash -> Nullable<Text>,
+        state -> Text,
+        error -> Nullable<Text>,
+        position -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> accounts (account_id));
 diesel::joinable!(oauth_tokens -> oauth_apps (app_id));
 diesel::joinable!(oauth_tokens -> accounts (account_id));
@@ -256,4 +278,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     status_pins,
     notifications,
     idempotency_keys,
+    media_attachments,
 );

@@ -4,10 +4,25 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use super::models::Status;
-use super::schema::{bookmarks, favourites, follows, status_pins, status_tags, statuses, tags};
+use super::schema::{
+    bookmarks, favourites, follows, media_attachments, status_pins, status_tags, statuses, tags,
+};
 use super::statuses::Page;
 use super::{DbConn, DbResult};
 use crate::{paginate, visible_to, with_conn};
+
+/// Keeps statuses with at least one attachment.
+macro_rules! with_media {
+    ($q:expr) => {
+        $q.filter(
+            statuses::id.eq_any(
+                media_attachments::table
+                    .filter(media_attachments::status_id.is_not_null())
+                    .select(media_attachments::status_id.assume_not_null()),
+            ),
+        )
+    };
+}
 
 /// The viewer's home: their own statuses and those of accounts they follow
 /// (reblogs only where they want them; replies only to people they follow).
@@ -53,6 +68,7 @@ pub async fn home(conn: &mut DbConn<'_>, viewer: i64, page: Page) -> DbResult<Ve
 pub async fn public(
     conn: &mut DbConn<'_>,
     local: Option<bool>,
+    only_media: bool,
     page: Page,
 ) -> DbResult<Vec<Status>> {
     with_conn!(conn, |c| {
@@ -63,6 +79,9 @@ pub async fn public(
             .into_boxed();
         if let Some(l) = local {
             q = q.filter(statuses::local.eq(l));
+        }
+        if only_media {
+            q = with_media!(q);
         }
         paginate!(q, statuses::id, page).load(c).await
     })
@@ -75,6 +94,7 @@ pub async fn tagged(
     all: &[String],
     none: &[String],
     local: Option<bool>,
+    only_media: bool,
     page: Page,
 ) -> DbResult<Vec<Status>> {
     with_conn!(conn, |c| {
@@ -100,12 +120,16 @@ pub async fn tagged(
         if let Some(l) = local {
             q = q.filter(statuses::local.eq(l));
         }
+        if only_media {
+            q = with_media!(q);
+        }
         paginate!(q, statuses::id, page).load(c).await
     })
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct AccountFilter {
+    pub only_media: bool,
     pub exclude_replies: bool,
     pub exclude_reblogs: bool,
     pub pinned: bool,
@@ -154,6 +178,9 @@ pub async fn account(
                         .select(status_tags::status_id),
                 ),
             );
+        }
+        if f.only_media {
+            q = with_media!(q);
         }
         let q = visible_to!(q, viewer);
         paginate!(q, statuses::id, page).load(c).await

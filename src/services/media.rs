@@ -143,3 +143,296 @@ pub async fn remove(ctx: &Ctx, rel: &str) {
 pub fn url(ctx: &Ctx, rel: &str) -> String {
     format!("{}/media/{rel}", ctx.base_url())
 }
+
+// ---- Status attachments --------------------------------------------------------
+
+use crate::db::models::{LocalUser, MediaAttachment};
+use crate::ids;
+
+pub const MAX_DESCRIPTION: usize = 1500;
+/// Largest stored original, in pixels (Mastodon's image matrix limit).
+const MAX_PIXELS: u64 = 16_777_216;
+const SMALL_SIDE: u32 = 640;
+
+#[derive(Debug, Clone, Default)]
+pub struct NewAttachment {
+    pub bytes: Vec<u8>,
+    pub description: Option<String>,
+    pub focus: Option<String>,
+}
+
+/// "x,y" with both in [-1, 1].
+fn parse_focus(focus: Option<&str>) -> ServiceResult<(f64, f64)> {
+    let Some(f) = focus.map(str::trim).filter(|f| !f.is_empty()) else {
+        return Ok((0.0, 0.0));
+    };
+    let bad = || {
+        ServiceError::invalid(
+            "focus",
+            "ERR_INVALID",
+            "must be two numbers from -1.0 to 1.0, like \"0.5,-0.25\"",
+        )
+    };
+    let (x, y) = f.split_once(',').ok_or_else(bad)?;
+    let (x, y): (f64, f64) = (
+        x.trim().parse().map_err(|_| bad())?,
+        y.trim().parse().map_err(|_| bad())?,
+    );
+    if !(-1.0..=1.0).contains(&x) || !(-1.0..=1.0).contains(&y) {
+        return Err(bad());
+    }
+    Ok((x, y))
+}
+
+fn check_description(d: &Option<String>) -> ServiceResult<()> {
+    if d.as_ref()
+        .is_some_and(|d| d.chars().count() > MAX_DESCRIPTION)
+    {
+        return Err(ServiceError::invalid(
+            "description",
+            "ERR_TOO_LONG",
+            format!("is too long (maximum is {MAX_DESCRIPTION} characters)"),
+        ));
+    }
+    Ok(())
+}
+
+/// Accepts an upload: checks size and type at once, then processes it in the
+/// background. Returns the row, processed if that finished within
+/// `media.processing_wait_ms` (the API answers 200), else still processing (202).
+pub async fn upload(
+    ctx: &Ctx,
+    me: &LocalUser,
+    new: NewAttachment,
+) -> ServiceResult<MediaAttachment> {
+    let max = ctx.config.media.max_image_bytes;
+    if new.bytes.is_empty() {
+        return Err(ServiceError::invalid("file", "ERR_BLANK", "can't be blank"));
+    }
+    if new.bytes.len() > max {
+        return Err(ServiceError::invalid(
+            "file",
+            "ERR_TOO_LARGE",
+            format!("is too large (maximum is {} MB)", max / (1024 * 1024)),
+        ));
+    }
+    match image::guess_format(&new.bytes) {
+        Ok(ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::Gif | ImageFormat::WebP) => {}
+        _ => {
+            return Err(ServiceError::invalid(
+                "file",
+                "ERR_INVALID",
+                "is not a supported file type (PNG, JPEG, GIF or WebP)",
+            ));
+        }
+    }
+    check_description(&new.description)?;
+    let focus = parse_focus(new.focus.as_deref())?;
+    let now = ids::now();
+    let row = MediaAttachment {
+        id: ids::next_id(),
+        account_id: me.account.id,
+        status_id: None,
+        kind: "image".into(),
+        file: None,
+        preview_file: None,
+        remote_url: None,
+        description: new.description.unwrap_or_default(),
+        focus_x: focus.0,
+        focus_y: focus.1,
+        meta: "{}".into(),
+        blurhash: None,
+        state: "processing".into(),
+        error: None,
+        position: 0,
+        created_at: now,
+        updated_at: now,
+    };
+    let mut conn = ctx.conn().await?;
+    crate::db::media::insert(&mut conn, &row).await?;
+    drop(conn);
+    let task = tokio::spawn(process(ctx.clone(), row.clone(), new.bytes));
+    let wait = std::time::Duration::from_millis(ctx.config.media.processing_wait_ms);
+    let _ = tokio::time::timeout(wait, task).await;
+    let mut conn = ctx.conn().await?;
+    crate::db::media::find(&mut conn, row.id)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound("Record not found".into()))
+}
+
+struct Processed {
+    original: Vec<u8>,
+    small: Vec<u8>,
+    ext: &'static str,
+    meta: serde_json::Value,
+    blurhash: Option<String>,
+}
+
+fn size_meta(w: u32, h: u32) -> serde_json::Value {
+    serde_json::json!({ "width": w, "height": h, "size": format!("{w}x{h}"), "aspect": w as f64 / h.max(1) as f64 })
+}
+
+/// Decodes (honouring EXIF orientation), bounds, re-encodes (dropping all
+/// metadata), makes the preview and the blurhash.
+fn process_image(bytes: &[u8]) -> Result<Processed, String> {
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| format!("could not read the file: {e}"))?;
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_SIDE * 2);
+    limits.max_image_height = Some(MAX_SIDE * 2);
+    limits.max_alloc = Some(1024 * 1024 * 1024);
+    reader.limits(limits);
+    let format = reader.format();
+    let mut decoder = reader
+        .into_decoder()
+        .map_err(|e| format!("is not a valid image: {e}"))?;
+    let orientation = image::ImageDecoder::orientation(&mut decoder)
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut img =
+        DynamicImage::from_decoder(decoder).map_err(|e| format!("is not a valid image: {e}"))?;
+    img.apply_orientation(orientation);
+    if (img.width() as u64) * (img.height() as u64) > MAX_PIXELS {
+        let scale = (MAX_PIXELS as f64 / (img.width() as f64 * img.height() as f64)).sqrt();
+        img = img.resize(
+            (img.width() as f64 * scale) as u32,
+            (img.height() as f64 * scale) as u32,
+            image::imageops::FilterType::Triangle,
+        );
+    }
+    let (fmt, ext) = match format {
+        Some(ImageFormat::Jpeg) => (ImageFormat::Jpeg, "jpg"),
+        _ => (ImageFormat::Png, "png"),
+    };
+    let encode = |im: &DynamicImage| -> Result<Vec<u8>, String> {
+        let im = if fmt == ImageFormat::Jpeg {
+            DynamicImage::ImageRgb8(im.to_rgb8())
+        } else {
+            im.clone()
+        };
+        let mut out = Cursor::new(Vec::new());
+        im.write_to(&mut out, fmt)
+            .map_err(|e| format!("could not encode the image: {e}"))?;
+        Ok(out.into_inner())
+    };
+    let small = img.thumbnail(SMALL_SIDE, SMALL_SIDE);
+    let tiny = img.thumbnail(32, 32).to_rgba8();
+    let blurhash = blurhash::encode(4, 3, tiny.width(), tiny.height(), tiny.as_raw()).ok();
+    Ok(Processed {
+        original: encode(&img)?,
+        small: encode(&small)?,
+        ext,
+        meta: serde_json::json!({ "original": size_meta(img.width(), img.height()), "small": size_meta(small.width(), small.height()) }),
+        blurhash,
+    })
+}
+
+async fn process(ctx: Ctx, mut row: MediaAttachment, bytes: Vec<u8>) {
+    let outcome = tokio::task::spawn_blocking(move || process_image(&bytes))
+        .await
+        .unwrap_or_else(|e| Err(e.to_string()));
+    match outcome {
+        Ok(p) => {
+            let dir = format!("attachments/{}", row.id);
+            let (orig, small) = (
+                format!("{dir}/original.{}", p.ext),
+                format!("{dir}/small.{}", p.ext),
+            );
+            let written = async {
+                write_atomically(&ctx.config.media.path.join(&orig), &p.original).await?;
+                write_atomically(&ctx.config.media.path.join(&small), &p.small).await
+            }
+            .await;
+            match written {
+                Ok(()) => {
+                    row.file = Some(orig);
+                    row.preview_file = Some(small);
+                    row.meta = p.meta.to_string();
+                    row.blurhash = p.blurhash;
+                    row.state = "ready".into();
+                }
+                Err(e) => {
+                    tracing::error!(media = row.id, error = %e, "could not store media");
+                    row.state = "failed".into();
+                    row.error = Some("could not be stored".into());
+                }
+            }
+        }
+        Err(msg) => {
+            row.state = "failed".into();
+            row.error = Some(msg);
+        }
+    }
+    row.updated_at = ids::now();
+    match ctx.conn().await {
+        Ok(mut conn) => {
+            if let Err(e) = crate::db::media::finish(&mut conn, &row).await {
+                tracing::error!(media = row.id, error = %e, "could not record processed media");
+            }
+        }
+        Err(e) => tracing::error!(media = row.id, error = %e, "could not record processed media"),
+    }
+}
+
+/// One's own attachment.
+pub async fn get_own(ctx: &Ctx, me: &LocalUser, id: i64) -> ServiceResult<MediaAttachment> {
+    let mut conn = ctx.conn().await?;
+    match crate::db::media::find(&mut conn, id).await? {
+        Some(a) if a.account_id == me.account.id => Ok(a),
+        _ => Err(ServiceError::NotFound("Record not found".into())),
+    }
+}
+
+pub async fn describe(
+    ctx: &Ctx,
+    me: &LocalUser,
+    id: i64,
+    description: Option<String>,
+    focus: Option<String>,
+) -> ServiceResult<MediaAttachment> {
+    let a = get_own(ctx, me, id).await?;
+    check_description(&description)?;
+    let focus = match focus {
+        Some(f) => parse_focus(Some(&f))?,
+        None => (a.focus_x, a.focus_y),
+    };
+    let description = description.unwrap_or(a.description);
+    let mut conn = ctx.conn().await?;
+    crate::db::media::describe(&mut conn, id, &description, focus, ids::now()).await?;
+    drop(conn);
+    get_own(ctx, me, id).await
+}
+
+/// Checks `ids` for a status: one's own, processed, not used by another status; at most 4.
+pub async fn for_status(
+    ctx: &Ctx,
+    me: &LocalUser,
+    ids: &[i64],
+    status_id: Option<i64>,
+) -> ServiceResult<Vec<i64>> {
+    if ids.len() > 4 {
+        return Err(ServiceError::invalid(
+            "media_ids",
+            "ERR_TOO_LONG",
+            "can attach at most 4 files",
+        ));
+    }
+    let mut conn = ctx.conn().await?;
+    let found = crate::db::media::find_many(&mut conn, ids).await?;
+    for id in ids {
+        let ok = found.iter().any(|a| {
+            a.id == *id
+                && a.account_id == me.account.id
+                && a.state == "ready"
+                && (a.status_id.is_none() || a.status_id == status_id)
+        });
+        if !ok {
+            return Err(ServiceError::invalid(
+                "media_ids",
+                "ERR_INVALID",
+                format!("{id} is not a processed attachment of yours"),
+            ));
+        }
+    }
+    Ok(ids.to_vec())
+}

@@ -26,14 +26,15 @@ pub struct NewStatus {
     pub sensitive: Option<bool>,
     pub idempotency_key: Option<String>,
     pub application_id: Option<i64>,
+    pub media_ids: Vec<i64>,
 }
 
 pub fn not_found() -> ServiceError {
     ServiceError::NotFound("Record not found".into())
 }
 
-fn validate_text(text: &str, spoiler: &str) -> ServiceResult<()> {
-    if text.trim().is_empty() {
+fn validate_text(text: &str, spoiler: &str, has_media: bool) -> ServiceResult<()> {
+    if text.trim().is_empty() && !has_media {
         return Err(ServiceError::invalid("text", "ERR_BLANK", "can't be blank"));
     }
     if text.chars().count() + spoiler.chars().count() > MAX_CHARS {
@@ -111,7 +112,8 @@ pub async fn create(ctx: &Ctx, me: &LocalUser, new: NewStatus) -> ServiceResult<
         return views::status(ctx, Some(author.id), s).await;
     }
     let spoiler = new.spoiler_text.clone().unwrap_or_default();
-    validate_text(&new.text, &spoiler)?;
+    validate_text(&new.text, &spoiler, !new.media_ids.is_empty())?;
+    let media_ids = super::media::for_status(ctx, me, &new.media_ids, None).await?;
     let visibility = new
         .visibility
         .clone()
@@ -192,6 +194,7 @@ pub async fn create(ctx: &Ctx, me: &LocalUser, new: NewStatus) -> ServiceResult<
             let s = db::statuses::insert(tx, &status).await?;
             db::statuses::set_mentions(tx, s.id, &mention_ids).await?;
             db::statuses::set_tags(tx, s.id, &tags, now).await?;
+            db::media::attach(tx, s.id, &media_ids).await?;
             for recipient in &local_mentioned {
                 db::notifications::insert(
                     tx,
@@ -254,6 +257,8 @@ pub struct StatusUpdate {
     pub spoiler_text: Option<String>,
     pub sensitive: Option<bool>,
     pub language: Option<String>,
+    /// None keeps the attachments as they are.
+    pub media_ids: Option<Vec<i64>>,
 }
 
 pub async fn edit(
@@ -268,7 +273,15 @@ pub async fn edit(
         .spoiler_text
         .clone()
         .unwrap_or_else(|| s.spoiler_text.clone());
-    validate_text(&up.text, &spoiler)?;
+    let media_ids = match &up.media_ids {
+        Some(ids) => Some(super::media::for_status(ctx, me, ids, Some(s.id)).await?),
+        None => None,
+    };
+    let keeps_media = match &media_ids {
+        Some(ids) => !ids.is_empty(),
+        None => !db::media::of_statuses(&mut conn, &[s.id]).await?.is_empty(),
+    };
+    validate_text(&up.text, &spoiler, keeps_media)?;
     if let Some(l) = up.language.as_ref().filter(|l| !l.is_empty())
         && !super::accounts::is_language_code(l)
     {
@@ -310,6 +323,9 @@ pub async fn edit(
             db::statuses::insert_edit(tx, &version(&updated, now)).await?;
             db::statuses::set_mentions(tx, updated.id, &mention_ids).await?;
             db::statuses::set_tags(tx, updated.id, &tags, now).await?;
+            if let Some(ids) = &media_ids {
+                db::media::attach(tx, updated.id, ids).await?;
+            }
             // People who boosted it should know it changed.
             for booster in db::statuses::local_rebloggers(tx, updated.id).await? {
                 if booster != author_id {

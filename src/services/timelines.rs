@@ -16,10 +16,11 @@ pub async fn public(
     ctx: &Ctx,
     viewer: Option<i64>,
     local: Option<bool>,
+    only_media: bool,
     page: Page,
 ) -> ServiceResult<Vec<StatusView>> {
     let mut conn = ctx.conn().await?;
-    let rows = db::timelines::public(&mut conn, local, page).await?;
+    let rows = db::timelines::public(&mut conn, local, only_media, page).await?;
     drop(conn);
     views::statuses(ctx, viewer, in_order(rows, page)).await
 }
@@ -29,6 +30,7 @@ pub struct TagQuery {
     pub all: Vec<String>,
     pub none: Vec<String>,
     pub local: Option<bool>,
+    pub only_media: bool,
 }
 
 pub async fn tag(
@@ -49,6 +51,7 @@ pub async fn tag(
         &lower(q.all),
         &lower(q.none),
         q.local,
+        q.only_media,
         page,
     )
     .await?;

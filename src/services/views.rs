@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDateTime;
 
 use super::{Ctx, ServiceResult};
-use crate::db::models::{Account, LocalUser, Status};
+use crate::db::models::{Account, LocalUser, MediaAttachment, Status};
 use crate::db::{self, DbConn};
 
 #[derive(Debug, Clone, Default)]
@@ -37,6 +37,7 @@ pub struct StatusView {
     pub reblog: Option<Box<StatusView>>,
     pub mentions: Vec<Account>,
     pub tags: Vec<String>,
+    pub media: Vec<MediaAttachment>,
     pub replies_count: i64,
     pub reblogs_count: i64,
     pub favourites_count: i64,
@@ -139,6 +140,12 @@ pub async fn statuses(
     for (sid, name) in db::statuses::tags_of(&mut conn, &ids).await? {
         tags.entry(sid).or_default().push(name);
     }
+    let mut media: HashMap<i64, Vec<MediaAttachment>> = HashMap::new();
+    for a in db::media::of_statuses(&mut conn, &ids).await? {
+        if let Some(sid) = a.status_id {
+            media.entry(sid).or_default().push(a);
+        }
+    }
     let to_map = |v: Vec<(Option<i64>, i64)>| {
         v.into_iter()
             .filter_map(|(k, n)| k.map(|k| (k, n)))
@@ -179,6 +186,7 @@ pub async fn statuses(
                 .filter_map(|(_, a)| accounts.get(a).cloned())
                 .collect(),
             tags: tags.get(&id).cloned().unwrap_or_default(),
+            media: media.get(&id).cloned().unwrap_or_default(),
             replies_count: replies.get(&id).copied().unwrap_or(0),
             reblogs_count: reblogs.get(&id).copied().unwrap_or(0),
             favourites_count: favourites.get(&id).copied().unwrap_or(0),

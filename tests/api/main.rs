@@ -6,6 +6,7 @@ mod common;
 mod accounts;
 mod apps;
 mod instance;
+mod media;
 mod oauth;
 mod registration;
 mod setup;

@@ -674,7 +674,7 @@ async fn bad_statuses(b: Backend) {
     .await
     .assert_error(
         StatusCode::UNPROCESSABLE_ENTITY,
-        "Media attachments are not supported yet",
+        "Validation failed: Media ids can attach at most 4 files",
     );
     app.get("/api/v1/statuses/999999", None)
         .await
