@@ -2,11 +2,26 @@
 
 Usage: python mastodon_py_posting.py BASE_URL ALICE_TOKEN BOB_TOKEN
 """
+import os
+import struct
 import sys
+import tempfile
+import zlib
 
 from mastodon import Mastodon
 
 BASE, ALICE, BOB = sys.argv[1], sys.argv[2], sys.argv[3]
+
+
+def png(path, w, h):
+    rows = b"".join(b"\x00" + b"".join(bytes((x % 256, y % 256, 90)) for x in range(w)) for y in range(h))
+
+    def chunk(t, d):
+        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xFFFFFFFF)
+
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+                + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
 def main():
@@ -27,6 +42,15 @@ def main():
     history = alice.status_history(st["id"])
     assert len(history) == 2, history
     assert alice.status_source(st["id"])["text"].startswith("同窓会のお知らせ（更新）")
+
+    # A photo with a description and a focus point, posted behind a content warning.
+    path = os.path.join(tempfile.mkdtemp(), "reunion.png")
+    png(path, 320, 200)
+    media = alice.media_post(path, mime_type="image/png", description="集合写真", focus=(0.2, -0.4), synchronous=True)
+    assert media["type"] == "image" and media["url"], media
+    photo = alice.status_post("写真 #alumni", media_ids=[media], spoiler_text="reunion photo", sensitive=True)
+    assert photo["media_attachments"][0]["description"] == "集合写真", photo["media_attachments"]
+    assert photo["media_attachments"][0]["meta"]["original"]["width"] == 320
 
     # Reactions.
     assert bob.status_favourite(st["id"])["favourited"]
@@ -50,7 +74,7 @@ def main():
         if not page:
             break
         seen.extend(s["id"] for s in page)
-    assert len(seen) == len(set(seen)) and len(seen) >= 7, seen
+    assert len(seen) == len(set(seen)) and len(seen) >= 8, seen
     tagged = alice.timeline_hashtag("alumni", limit=3)
     more = alice.fetch_next(tagged)
     assert len(tagged) == 3 and len(more) == 3, (tagged, more)
