@@ -415,7 +415,7 @@ pub fn status(ctx: &Ctx, v: &StatusView) -> Value {
         "muted": false,
         "bookmarked": v.bookmarked,
         "pinned": v.pinned,
-        "filtered": [],
+        "filtered": v.filtered.iter().map(filter_result).collect::<Vec<_>>(),
     })
 }
 
@@ -458,10 +458,10 @@ pub fn relationship(r: &Relationship) -> Value {
         "notifying": r.notifying,
         "languages": null,
         "followed_by": r.followed_by,
-        "blocking": false,
-        "blocked_by": false,
-        "muting": false,
-        "muting_notifications": false,
+        "blocking": r.blocking,
+        "blocked_by": r.blocked_by,
+        "muting": r.muting,
+        "muting_notifications": r.muting_notifications,
         "requested": r.requested,
         "requested_by": r.requested_by,
         "domain_blocking": false,
@@ -485,5 +485,99 @@ pub fn media(ctx: &Ctx, a: &crate::db::models::MediaAttachment) -> Value {
         "meta": meta,
         "description": if a.description.is_empty() { Value::Null } else { json!(a.description) },
         "blurhash": a.blurhash,
+    })
+}
+
+use crate::db::models::{Announcement, FilterKeyword, List, Marker};
+use crate::services::organize::{ConversationView, FilterMatch, FilterView};
+
+pub fn list(l: &List) -> Value {
+    json!({ "id": l.id.to_string(), "title": l.title, "replies_policy": l.replies_policy, "exclusive": l.exclusive })
+}
+
+pub fn filter_keyword(k: &FilterKeyword) -> Value {
+    json!({ "id": k.id.to_string(), "keyword": k.keyword, "whole_word": k.whole_word })
+}
+
+pub fn filter(f: &FilterView) -> Value {
+    json!({
+        "id": f.filter.id.to_string(),
+        "title": f.filter.title,
+        "context": f.contexts(),
+        "expires_at": f.filter.expires_at.as_ref().map(datetime),
+        "filter_action": f.filter.action,
+        "keywords": f.keywords.iter().map(filter_keyword).collect::<Vec<_>>(),
+        "statuses": [],
+    })
+}
+
+/// v1 filters: one per keyword.
+pub fn filters_v1(list: &[FilterView]) -> Value {
+    let mut out = Vec::new();
+    for f in list {
+        for k in &f.keywords {
+            out.push(json!({
+                "id": k.id.to_string(),
+                "phrase": k.keyword,
+                "context": f.contexts(),
+                "whole_word": k.whole_word,
+                "expires_at": f.filter.expires_at.as_ref().map(datetime),
+                "irreversible": f.filter.action == "hide",
+            }));
+        }
+    }
+    Value::Array(out)
+}
+
+pub fn filter_result(m: &FilterMatch) -> Value {
+    json!({ "filter": filter(&m.filter), "keyword_matches": m.keywords, "status_matches": [] })
+}
+
+pub fn markers(list: &[Marker]) -> Value {
+    let mut out = serde_json::Map::new();
+    for m in list {
+        out.insert(
+            m.timeline.clone(),
+            json!({ "last_read_id": m.last_read_id.to_string(), "version": m.version, "updated_at": datetime(&m.updated_at) }),
+        );
+    }
+    Value::Object(out)
+}
+
+pub fn featured_tag(ctx: &Ctx, id: i64, name: &str) -> Value {
+    json!({
+        "id": id.to_string(),
+        "name": name,
+        "url": format!("{}/tags/{name}", ctx.base_url()),
+        "statuses_count": "0",
+        "last_status_at": null,
+    })
+}
+
+pub fn conversation(ctx: &Ctx, c: &ConversationView) -> Value {
+    json!({
+        "id": c.conversation.id.to_string(),
+        "unread": c.conversation.unread,
+        "accounts": c.accounts.iter().map(|a| account(ctx, a)).collect::<Vec<_>>(),
+        "last_status": c.last_status.as_ref().map(|s| status(ctx, s)),
+    })
+}
+
+pub fn announcement(a: &Announcement, read: bool) -> Value {
+    json!({
+        "id": a.id.to_string(),
+        "content": a.content,
+        "starts_at": a.starts_at.as_ref().map(datetime),
+        "ends_at": a.ends_at.as_ref().map(datetime),
+        "published": a.published,
+        "all_day": a.all_day,
+        "published_at": datetime(&a.created_at),
+        "updated_at": datetime(&a.updated_at),
+        "read": read,
+        "mentions": [],
+        "statuses": [],
+        "tags": [],
+        "emojis": [],
+        "reactions": [],
     })
 }

@@ -9,6 +9,7 @@ pub mod instance;
 pub mod media;
 pub mod notifications;
 pub mod oauth;
+pub mod organize;
 pub mod pagination;
 pub mod params;
 pub mod ratelimit;
@@ -84,6 +85,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/api/v1/accounts/{id}/follow", post(social::follow))
         .route("/api/v1/accounts/{id}/unfollow", post(social::unfollow))
         .route(
+            "/api/v1/accounts/{id}/{action}",
+            post(organize::block_action),
+        )
+        .route(
             "/api/v1/accounts/{id}/remove_from_followers",
             post(social::remove_from_followers),
         )
@@ -125,6 +130,82 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/api/v1/timelines/tag/{tag}", get(timelines::tag))
         .route("/api/v1/favourites", get(timelines::favourites))
         .route("/api/v1/bookmarks", get(timelines::bookmarks))
+        .route(
+            "/api/v1/lists",
+            get(organize::lists).post(organize::create_list),
+        )
+        .route(
+            "/api/v1/lists/{id}",
+            get(organize::show_list)
+                .put(organize::update_list)
+                .delete(organize::delete_list),
+        )
+        .route(
+            "/api/v1/lists/{id}/accounts",
+            get(organize::list_accounts)
+                .post(organize::add_list_accounts)
+                .delete(organize::remove_list_accounts),
+        )
+        .route("/api/v1/timelines/list/{id}", get(organize::list_timeline))
+        .route("/api/v1/accounts/{id}/lists", get(organize::account_lists))
+        .route("/api/v1/filters", get(organize::filters_v1))
+        .route(
+            "/api/v2/filters",
+            get(organize::filters).post(organize::create_filter),
+        )
+        .route(
+            "/api/v2/filters/{id}",
+            get(organize::show_filter)
+                .put(organize::update_filter)
+                .delete(organize::delete_filter),
+        )
+        .route(
+            "/api/v2/filters/{id}/keywords",
+            get(organize::filter_keywords).post(organize::add_filter_keyword),
+        )
+        .route(
+            "/api/v2/filters/keywords/{id}",
+            get(organize::show_filter_keyword)
+                .put(organize::update_filter_keyword)
+                .delete(organize::delete_filter_keyword),
+        )
+        .route(
+            "/api/v1/markers",
+            get(organize::markers).post(organize::set_markers),
+        )
+        .route("/api/v1/blocks", get(organize::blocks))
+        .route("/api/v1/mutes", get(organize::mutes))
+        .route(
+            "/api/v1/featured_tags",
+            get(organize::featured_tags).post(organize::feature_tag),
+        )
+        .route("/api/v1/featured_tags/suggestions", get(organize::trends))
+        .route(
+            "/api/v1/featured_tags/{id}",
+            axum::routing::delete(organize::unfeature_tag),
+        )
+        .route(
+            "/api/v1/accounts/{id}/featured_tags",
+            get(organize::account_featured_tags),
+        )
+        .route("/api/v1/conversations", get(organize::conversations))
+        .route(
+            "/api/v1/conversations/{id}",
+            axum::routing::delete(organize::remove_conversation),
+        )
+        .route(
+            "/api/v1/conversations/{id}/read",
+            post(organize::read_conversation),
+        )
+        .route("/api/v1/announcements", get(organize::announcements))
+        .route(
+            "/api/v1/announcements/{id}/dismiss",
+            post(organize::dismiss_announcement),
+        )
+        .route("/api/v1/trends", get(organize::trends))
+        .route("/api/v1/trends/tags", get(organize::trends))
+        .route("/api/v1/trends/statuses", get(organize::trends))
+        .route("/api/v1/trends/links", get(organize::trends))
         .route("/api/v1/notifications", get(notifications::list))
         .route("/api/v1/notifications/clear", post(notifications::clear))
         .route("/api/v1/notifications/{id}", get(notifications::show))

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod invites;
+pub mod lists;
 pub mod media;
 pub mod models;
 pub mod notifications;

@@ -4,8 +4,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{
-    accounts, bookmarks, favourites, follows, invites, media_attachments, notifications,
-    oauth_apps, oauth_codes, oauth_tokens, status_edits, status_pins, statuses, users,
+    accounts, announcements, bookmarks, conversations, favourites, filter_keywords, filters,
+    follows, invites, lists, markers, media_attachments, notifications, oauth_apps, oauth_codes,
+    oauth_tokens, status_edits, status_pins, statuses, users,
 };
 
 /// An actor: a local or remote person, later also an org (`Group`).
@@ -289,6 +290,79 @@ pub struct MediaAttachment {
     pub state: String,
     pub error: Option<String>,
     pub position: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
+#[diesel(table_name = lists)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct List {
+    pub id: i64,
+    pub account_id: i64,
+    pub title: String,
+    pub replies_policy: String,
+    pub exclusive: bool,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
+#[diesel(table_name = filters)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct Filter {
+    pub id: i64,
+    pub account_id: i64,
+    pub title: String,
+    pub contexts: String,
+    pub action: String,
+    pub expires_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
+#[diesel(table_name = filter_keywords)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct FilterKeyword {
+    pub id: i64,
+    pub filter_id: i64,
+    pub keyword: String,
+    pub whole_word: bool,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = markers)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct Marker {
+    pub account_id: i64,
+    pub timeline: String,
+    pub last_read_id: i64,
+    pub version: i32,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
+#[diesel(table_name = conversations)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct Conversation {
+    pub id: i64,
+    pub account_id: i64,
+    pub root_status_id: i64,
+    pub last_status_id: i64,
+    pub unread: bool,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
+#[diesel(table_name = announcements)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct Announcement {
+    pub id: i64,
+    pub text: String,
+    pub content: String,
+    pub starts_at: Option<NaiveDateTime>,
+    pub ends_at: Option<NaiveDateTime>,
+    pub all_day: bool,
+    pub published: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }

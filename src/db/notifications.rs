@@ -36,6 +36,25 @@ pub async fn list(
         if !exclude.is_empty() {
             q = q.filter(notifications::kind.ne_all(exclude));
         }
+        {
+            use super::schema::{blocks, mutes};
+            q = q
+                .filter(
+                    notifications::from_account_id.ne_all(
+                        blocks::table
+                            .filter(blocks::account_id.eq(account_id))
+                            .select(blocks::target_account_id),
+                    ),
+                )
+                .filter(
+                    notifications::from_account_id.ne_all(
+                        mutes::table
+                            .filter(mutes::account_id.eq(account_id))
+                            .filter(mutes::hide_notifications.eq(true))
+                            .select(mutes::target_account_id),
+                    ),
+                );
+        }
         crate::paginate!(q, notifications::id, page).load(c).await
     })
 }

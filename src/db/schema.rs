@@ -252,6 +252,116 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    lists (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        title -> Text,
+        replies_policy -> Text,
+        exclusive -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    list_accounts (list_id, account_id) {
+        list_id -> BigInt,
+        account_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    filters (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        title -> Text,
+        contexts -> Text,
+        action -> Text,
+        expires_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    filter_keywords (id) {
+        id -> BigInt,
+        filter_id -> BigInt,
+        keyword -> Text,
+        whole_word -> Bool,
+    }
+}
+
+diesel::table! {
+    markers (account_id, timeline) {
+        account_id -> BigInt,
+        timeline -> Text,
+        last_read_id -> BigInt,
+        version -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    blocks (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        target_account_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mutes (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        target_account_id -> BigInt,
+        hide_notifications -> Bool,
+        expires_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    featured_tags (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        tag_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    conversations (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        root_status_id -> BigInt,
+        last_status_id -> BigInt,
+        unread -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    announcements (id) {
+        id -> BigInt,
+        text -> Text,
+        content -> Text,
+        starts_at -> Nullable<Timestamp>,
+        ends_at -> Nullable<Timestamp>,
+        all_day -> Bool,
+        published -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    announcement_reads (account_id, announcement_id) {
+        account_id -> BigInt,
+        announcement_id -> BigInt,
+    }
+}
+
 diesel::joinable!(users -> accounts (account_id));
 diesel::joinable!(oauth_tokens -> oauth_apps (app_id));
 diesel::joinable!(oauth_tokens -> accounts (account_id));
@@ -260,6 +370,8 @@ diesel::joinable!(oauth_codes -> accounts (account_id));
 diesel::joinable!(status_tags -> tags (tag_id));
 diesel::joinable!(status_tags -> statuses (status_id));
 diesel::joinable!(mentions -> statuses (status_id));
+diesel::joinable!(filter_keywords -> filters (filter_id));
+diesel::joinable!(featured_tags -> tags (tag_id));
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
     users,
@@ -279,4 +391,15 @@ diesel::allow_tables_to_appear_in_same_query!(
     notifications,
     idempotency_keys,
     media_attachments,
+    lists,
+    list_accounts,
+    filters,
+    filter_keywords,
+    markers,
+    blocks,
+    mutes,
+    featured_tags,
+    conversations,
+    announcements,
+    announcement_reads,
 );

@@ -253,3 +253,165 @@ pub async fn notify_followers(conn: &mut DbConn<'_>, account_id: i64) -> DbResul
             .await
     })
 }
+
+/// Blocks and mutes: `(id, account, target, created)` rows of their own tables.
+pub mod blocking {
+    use chrono::NaiveDateTime;
+
+    use super::*;
+    use crate::db::schema::{blocks, mutes};
+
+    pub async fn block(
+        conn: &mut DbConn<'_>,
+        id: i64,
+        account_id: i64,
+        target: i64,
+        now: NaiveDateTime,
+    ) -> DbResult<()> {
+        with_conn!(conn, |c| {
+            diesel::insert_into(blocks::table)
+                .values((
+                    blocks::id.eq(id),
+                    blocks::account_id.eq(account_id),
+                    blocks::target_account_id.eq(target),
+                    blocks::created_at.eq(now),
+                ))
+                .on_conflict_do_nothing()
+                .execute(c)
+                .await?;
+            // A block ends follows both ways.
+            diesel::delete(
+                follows::table.filter(
+                    follows::account_id
+                        .eq(account_id)
+                        .and(follows::target_account_id.eq(target))
+                        .or(follows::account_id
+                            .eq(target)
+                            .and(follows::target_account_id.eq(account_id))),
+                ),
+            )
+            .execute(c)
+            .await?;
+            Ok(())
+        })
+    }
+
+    pub async fn unblock(conn: &mut DbConn<'_>, account_id: i64, target: i64) -> DbResult<usize> {
+        with_conn!(conn, |c| {
+            diesel::delete(
+                blocks::table
+                    .filter(blocks::account_id.eq(account_id))
+                    .filter(blocks::target_account_id.eq(target)),
+            )
+            .execute(c)
+            .await
+        })
+    }
+
+    pub async fn mute(
+        conn: &mut DbConn<'_>,
+        id: i64,
+        account_id: i64,
+        target: i64,
+        notifications: bool,
+        expires_at: Option<NaiveDateTime>,
+        now: NaiveDateTime,
+    ) -> DbResult<()> {
+        with_conn!(conn, |c| {
+            diesel::insert_into(mutes::table)
+                .values((
+                    mutes::id.eq(id),
+                    mutes::account_id.eq(account_id),
+                    mutes::target_account_id.eq(target),
+                    mutes::hide_notifications.eq(notifications),
+                    mutes::expires_at.eq(expires_at),
+                    mutes::created_at.eq(now),
+                ))
+                .on_conflict((mutes::account_id, mutes::target_account_id))
+                .do_update()
+                .set((
+                    mutes::hide_notifications.eq(notifications),
+                    mutes::expires_at.eq(expires_at),
+                ))
+                .execute(c)
+                .await
+                .map(|_| ())
+        })
+    }
+
+    pub async fn unmute(conn: &mut DbConn<'_>, account_id: i64, target: i64) -> DbResult<usize> {
+        with_conn!(conn, |c| {
+            diesel::delete(
+                mutes::table
+                    .filter(mutes::account_id.eq(account_id))
+                    .filter(mutes::target_account_id.eq(target)),
+            )
+            .execute(c)
+            .await
+        })
+    }
+
+    /// Accounts `account_id` blocked (or muted), paged by the row id.
+    pub async fn listed(
+        conn: &mut DbConn<'_>,
+        account_id: i64,
+        muted: bool,
+        page: Page,
+    ) -> DbResult<Vec<(i64, Account)>> {
+        with_conn!(conn, |c| {
+            if muted {
+                let q = mutes::table
+                    .inner_join(accounts::table.on(accounts::id.eq(mutes::target_account_id)))
+                    .filter(mutes::account_id.eq(account_id))
+                    .select((mutes::id, Account::as_select()))
+                    .into_boxed();
+                crate::paginate!(q, mutes::id, page).load(c).await
+            } else {
+                let q = blocks::table
+                    .inner_join(accounts::table.on(accounts::id.eq(blocks::target_account_id)))
+                    .filter(blocks::account_id.eq(account_id))
+                    .select((blocks::id, Account::as_select()))
+                    .into_boxed();
+                crate::paginate!(q, blocks::id, page).load(c).await
+            }
+        })
+    }
+
+    /// (blocker, blocked) pairs between `viewer` and `others`.
+    pub async fn blocks_between(
+        conn: &mut DbConn<'_>,
+        viewer: i64,
+        others: &[i64],
+    ) -> DbResult<Vec<(i64, i64)>> {
+        with_conn!(conn, |c| {
+            blocks::table
+                .filter(
+                    blocks::account_id
+                        .eq(viewer)
+                        .and(blocks::target_account_id.eq_any(others))
+                        .or(blocks::target_account_id
+                            .eq(viewer)
+                            .and(blocks::account_id.eq_any(others))),
+                )
+                .select((blocks::account_id, blocks::target_account_id))
+                .load(c)
+                .await
+        })
+    }
+
+    /// (muted account, notifications hidden) among `others`.
+    pub async fn mutes_of(
+        conn: &mut DbConn<'_>,
+        viewer: i64,
+        others: &[i64],
+    ) -> DbResult<Vec<(i64, bool)>> {
+        with_conn!(conn, |c| {
+            mutes::table
+                .filter(mutes::account_id.eq(viewer))
+                .filter(mutes::target_account_id.eq_any(others))
+                .select((mutes::target_account_id, mutes::hide_notifications))
+                .load(c)
+                .await
+        })
+    }
+}

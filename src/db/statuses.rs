@@ -30,7 +30,7 @@ macro_rules! visible_to {
         match $viewer {
             None => $q.filter(open),
             Some(v) => {
-                $q.filter(
+                $q.filter($crate::not_blocked!(v)).filter(
                     open.or(vs::account_id.eq(v))
                         .or(vs::visibility.eq("private").and(
                             vs::account_id.eq_any(
@@ -45,6 +45,42 @@ macro_rules! visible_to {
                 )
             }
         }
+    }};
+}
+
+/// Excludes statuses of accounts the viewer blocked or that blocked the viewer.
+#[macro_export]
+macro_rules! not_blocked {
+    ($viewer:expr) => {{
+        use $crate::db::schema::{blocks as vb, statuses as vs2};
+        let v: i64 = $viewer;
+        vs2::account_id
+            .ne_all(
+                vb::table
+                    .filter(vb::account_id.eq(v))
+                    .select(vb::target_account_id),
+            )
+            .and(
+                vs2::account_id.ne_all(
+                    vb::table
+                        .filter(vb::target_account_id.eq(v))
+                        .select(vb::account_id),
+                ),
+            )
+    }};
+}
+
+/// Excludes statuses of accounts the viewer muted.
+#[macro_export]
+macro_rules! not_muted {
+    ($viewer:expr) => {{
+        use $crate::db::schema::{mutes as vmu, statuses as vs3};
+        let v: i64 = $viewer;
+        vs3::account_id.ne_all(
+            vmu::table
+                .filter(vmu::account_id.eq(v))
+                .select(vmu::target_account_id),
+        )
     }};
 }
 

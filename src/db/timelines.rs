@@ -9,7 +9,7 @@ use super::schema::{
 };
 use super::statuses::Page;
 use super::{DbConn, DbResult};
-use crate::{paginate, visible_to, with_conn};
+use crate::{not_blocked, not_muted, paginate, visible_to, with_conn};
 
 /// Keeps statuses with at least one attachment.
 macro_rules! with_media {
@@ -59,7 +59,7 @@ pub async fn home(conn: &mut DbConn<'_>, viewer: i64, page: Page) -> DbResult<Ve
             )
             .select(Status::as_select())
             .into_boxed();
-        let q = visible_to!(q, Some(viewer));
+        let q = visible_to!(q, Some(viewer)).filter(not_muted!(viewer));
         paginate!(q, statuses::id, page).load(c).await
     })
 }
@@ -67,6 +67,7 @@ pub async fn home(conn: &mut DbConn<'_>, viewer: i64, page: Page) -> DbResult<Ve
 /// Public statuses (no reblogs); `local`: Some(true) local only, Some(false) remote only.
 pub async fn public(
     conn: &mut DbConn<'_>,
+    viewer: Option<i64>,
     local: Option<bool>,
     only_media: bool,
     page: Page,
@@ -83,20 +84,31 @@ pub async fn public(
         if only_media {
             q = with_media!(q);
         }
+        if let Some(v) = viewer {
+            q = q.filter(not_blocked!(v)).filter(not_muted!(v));
+        }
         paginate!(q, statuses::id, page).load(c).await
     })
 }
 
 /// Public statuses tagged with any of `any` and all of `all`, none of `none` (lower-case names).
+/// A hashtag timeline's query: lower-case tag names.
+#[derive(Debug, Clone, Default)]
+pub struct TagQuery {
+    pub any: Vec<String>,
+    pub all: Vec<String>,
+    pub none: Vec<String>,
+    pub local: Option<bool>,
+    pub only_media: bool,
+}
+
 pub async fn tagged(
     conn: &mut DbConn<'_>,
-    any: &[String],
-    all: &[String],
-    none: &[String],
-    local: Option<bool>,
-    only_media: bool,
+    viewer: Option<i64>,
+    tq: &TagQuery,
     page: Page,
 ) -> DbResult<Vec<Status>> {
+    let (any, all, none, local, only_media) = (&tq.any, &tq.all, &tq.none, tq.local, tq.only_media);
     with_conn!(conn, |c| {
         let with_tags = |names: &[String]| {
             status_tags::table
@@ -122,6 +134,9 @@ pub async fn tagged(
         }
         if only_media {
             q = with_media!(q);
+        }
+        if let Some(v) = viewer {
+            q = q.filter(not_blocked!(v)).filter(not_muted!(v));
         }
         paginate!(q, statuses::id, page).load(c).await
     })

@@ -7,6 +7,7 @@ pub mod mail;
 pub mod media;
 pub mod notifications;
 pub mod oauth;
+pub mod organize;
 pub mod scopes;
 pub mod social;
 pub mod statuses;

@@ -16,6 +16,10 @@ pub struct Relationship {
     pub followed_by: bool,
     pub requested: bool,
     pub requested_by: bool,
+    pub blocking: bool,
+    pub blocked_by: bool,
+    pub muting: bool,
+    pub muting_notifications: bool,
 }
 
 pub async fn relationships(
@@ -25,6 +29,8 @@ pub async fn relationships(
 ) -> ServiceResult<Vec<Relationship>> {
     let mut conn = ctx.conn().await?;
     let follows = db::social::follows_between(&mut conn, viewer, ids).await?;
+    let blocks = db::social::blocking::blocks_between(&mut conn, viewer, ids).await?;
+    let mutes = db::social::blocking::mutes_of(&mut conn, viewer, ids).await?;
     Ok(ids
         .iter()
         .map(|&id| {
@@ -42,6 +48,10 @@ pub async fn relationships(
                 requested: out.is_some_and(|f| f.pending),
                 followed_by: inc.is_some_and(|f| !f.pending),
                 requested_by: inc.is_some_and(|f| f.pending),
+                blocking: blocks.contains(&(viewer, id)),
+                blocked_by: blocks.contains(&(id, viewer)),
+                muting: mutes.iter().any(|(t, _)| *t == id),
+                muting_notifications: mutes.iter().any(|(t, n)| *t == id && *n),
             }
         })
         .collect())
@@ -77,6 +87,12 @@ pub async fn follow(
     }
     let target = accounts::get(ctx, target_id).await?;
     let mut conn = ctx.conn().await?;
+    if !db::social::blocking::blocks_between(&mut conn, me_id, &[target_id])
+        .await?
+        .is_empty()
+    {
+        return Err(ServiceError::Forbidden("This action is not allowed".into()));
+    }
     let existing = db::social::find_follow(&mut conn, me_id, target_id).await?;
     let row = Follow {
         id: existing.as_ref().map_or_else(ids::next_id, |f| f.id),

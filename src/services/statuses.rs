@@ -213,6 +213,26 @@ pub async fn create(ctx: &Ctx, me: &LocalUser, new: NewStatus) -> ServiceResult<
                     }
                 }
             }
+            if visibility == "direct" {
+                // Each local participant's conversation, keyed by the thread's first direct status.
+                let root = match s.in_reply_to_id {
+                    Some(p) => db::lists::conversation_root_of(tx, p).await?.unwrap_or(p),
+                    None => s.id,
+                };
+                let mut people = local_mentioned.clone();
+                people.push(author_id);
+                for person in people {
+                    let row = crate::db::models::Conversation {
+                        id: ids::next_id(),
+                        account_id: person,
+                        root_status_id: root,
+                        last_status_id: s.id,
+                        unread: person != author_id,
+                        updated_at: now,
+                    };
+                    db::lists::upsert_conversation(tx, &row).await?;
+                }
+            }
             if let Some(k) = &key {
                 db::statuses::remember_idempotency(tx, author_id, k, s.id, now).await?;
             }
@@ -422,10 +442,17 @@ pub async fn context(
     };
     ordered.retain(|s| visible_ids.contains(&s.id));
     drop(conn);
-    Ok((
+    let (ancestors, descendants) = (
         views::statuses(ctx, viewer, ancestors).await?,
         views::statuses(ctx, viewer, ordered).await?,
-    ))
+    );
+    match viewer {
+        Some(v) => Ok((
+            super::organize::apply_filters(ctx, v, "thread", ancestors).await?,
+            super::organize::apply_filters(ctx, v, "thread", descendants).await?,
+        )),
+        None => Ok((ancestors, descendants)),
+    }
 }
 
 /// The status to act on: visible to the actor, and the original when given a reblog.

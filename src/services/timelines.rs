@@ -1,6 +1,6 @@
 //! Timelines as the viewer sees them.
 use super::views::{self, StatusView};
-use super::{Ctx, ServiceResult, accounts};
+use super::{Ctx, ServiceResult, accounts, organize};
 use crate::db::statuses::Page;
 use crate::db::timelines::AccountFilter;
 use crate::db::{self};
@@ -9,7 +9,8 @@ pub async fn home(ctx: &Ctx, viewer: i64, page: Page) -> ServiceResult<Vec<Statu
     let mut conn = ctx.conn().await?;
     let rows = db::timelines::home(&mut conn, viewer, page).await?;
     drop(conn);
-    views::statuses(ctx, Some(viewer), in_order(rows, page)).await
+    let views = views::statuses(ctx, Some(viewer), in_order(rows, page)).await?;
+    organize::apply_filters(ctx, viewer, "home", views).await
 }
 
 pub async fn public(
@@ -20,18 +21,18 @@ pub async fn public(
     page: Page,
 ) -> ServiceResult<Vec<StatusView>> {
     let mut conn = ctx.conn().await?;
-    let rows = db::timelines::public(&mut conn, local, only_media, page).await?;
+    let rows = db::timelines::public(&mut conn, viewer, local, only_media, page).await?;
     drop(conn);
-    views::statuses(ctx, viewer, in_order(rows, page)).await
+    filtered(
+        ctx,
+        viewer,
+        "public",
+        views::statuses(ctx, viewer, in_order(rows, page)).await?,
+    )
+    .await
 }
 
-pub struct TagQuery {
-    pub any: Vec<String>,
-    pub all: Vec<String>,
-    pub none: Vec<String>,
-    pub local: Option<bool>,
-    pub only_media: bool,
-}
+pub use crate::db::timelines::TagQuery;
 
 pub async fn tag(
     ctx: &Ctx,
@@ -44,19 +45,22 @@ pub async fn tag(
             .map(|t| t.trim_start_matches('#').to_lowercase())
             .collect::<Vec<_>>()
     };
+    let tq = TagQuery {
+        any: lower(q.any),
+        all: lower(q.all),
+        none: lower(q.none),
+        ..q
+    };
     let mut conn = ctx.conn().await?;
-    let rows = db::timelines::tagged(
-        &mut conn,
-        &lower(q.any),
-        &lower(q.all),
-        &lower(q.none),
-        q.local,
-        q.only_media,
-        page,
-    )
-    .await?;
+    let rows = db::timelines::tagged(&mut conn, viewer, &tq, page).await?;
     drop(conn);
-    views::statuses(ctx, viewer, in_order(rows, page)).await
+    filtered(
+        ctx,
+        viewer,
+        "public",
+        views::statuses(ctx, viewer, in_order(rows, page)).await?,
+    )
+    .await
 }
 
 pub async fn account(
@@ -70,7 +74,13 @@ pub async fn account(
     let mut conn = ctx.conn().await?;
     let rows = db::timelines::account(&mut conn, viewer, account_id, &filter, page).await?;
     drop(conn);
-    views::statuses(ctx, viewer, in_order(rows, page)).await
+    filtered(
+        ctx,
+        viewer,
+        "account",
+        views::statuses(ctx, viewer, in_order(rows, page)).await?,
+    )
+    .await
 }
 
 /// Favourites or bookmarks (`bookmarks`), paged by the mark's id: (mark id, view).
@@ -102,6 +112,18 @@ pub async fn marked(
         .into_iter()
         .filter_map(|(k, id)| by_id.remove(&id).map(|v| (k, v)))
         .collect())
+}
+
+async fn filtered(
+    ctx: &Ctx,
+    viewer: Option<i64>,
+    context: &str,
+    views: Vec<StatusView>,
+) -> ServiceResult<Vec<StatusView>> {
+    match viewer {
+        Some(v) => organize::apply_filters(ctx, v, context, views).await,
+        None => Ok(views),
+    }
 }
 
 /// `min_id` pages come out oldest first; clients want newest first.

@@ -46,6 +46,8 @@ pub struct StatusView {
     pub reblogged: bool,
     pub bookmarked: bool,
     pub pinned: bool,
+    /// The viewer's filters that matched (set by `organize::apply_filters`).
+    pub filtered: Vec<super::organize::FilterMatch>,
 }
 
 pub async fn account_stats(
@@ -194,6 +196,7 @@ pub async fn statuses(
             reblogged: boosted.contains(&id),
             bookmarked: marked.contains(&id),
             pinned: pinned.contains(&id),
+            filtered: Vec::new(),
             status: s,
         })
     };

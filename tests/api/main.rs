@@ -8,6 +8,7 @@ mod apps;
 mod instance;
 mod media;
 mod oauth;
+mod organize;
 mod registration;
 mod setup;
 mod social;

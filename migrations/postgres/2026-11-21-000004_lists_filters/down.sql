@@ -1,0 +1,11 @@
+DROP TABLE announcement_reads;
+DROP TABLE announcements;
+DROP TABLE conversations;
+DROP TABLE featured_tags;
+DROP TABLE mutes;
+DROP TABLE blocks;
+DROP TABLE markers;
+DROP TABLE filter_keywords;
+DROP TABLE filters;
+DROP TABLE list_accounts;
+DROP TABLE lists;
