@@ -63,6 +63,15 @@ enum AdminCommand {
     },
     /// List accounts waiting for approval.
     Pending,
+    /// Publish an instance announcement (shown by apps through /api/v1/announcements).
+    Announce {
+        /// The announcement, as plain text (links are linked).
+        #[arg(long)]
+        text: String,
+        /// Hours until it ends (default: until removed).
+        #[arg(long)]
+        ends_in_hours: Option<i64>,
+    },
     /// Create an invitation code for registrations.mode = "invite".
     CreateInvite {
         /// How many accounts may use it (default: unlimited).
@@ -212,6 +221,19 @@ async fn admin(ctx: &Ctx, command: AdminCommand) -> anyhow::Result<()> {
                     me.user.registration_reason.unwrap_or_default()
                 );
             }
+            Ok(())
+        }
+        AdminCommand::Announce {
+            text,
+            ends_in_hours,
+        } => {
+            if ends_in_hours.is_some_and(|h| h < 1) {
+                anyhow::bail!("--ends-in-hours must be at least 1");
+            }
+            let a = crate::services::organize::announce(ctx, &text, ends_in_hours)
+                .await
+                .map_err(explain)?;
+            println!("Published announcement {}.", a.id);
             Ok(())
         }
         AdminCommand::CreateInvite {

@@ -64,3 +64,25 @@ pub async fn health(State(s): State<AppState>) -> (axum::http::StatusCode, Json<
         }
     }
 }
+
+pub async fn peers(State(s): State<AppState>) -> ApiResult<Json<Value>> {
+    Ok(Json(json!(instance::peers(&s.ctx).await?)))
+}
+
+/// Counts are strings, as in Mastodon.
+pub async fn activity(State(s): State<AppState>) -> ApiResult<Json<Value>> {
+    let weeks = instance::activity(&s.ctx).await?;
+    Ok(Json(Value::Array(
+        weeks
+            .iter()
+            .map(|w| {
+                json!({
+                    "week": w.week_start.to_string(),
+                    "statuses": w.statuses.to_string(),
+                    "logins": w.logins.to_string(),
+                    "registrations": w.registrations.to_string(),
+                })
+            })
+            .collect(),
+    )))
+}

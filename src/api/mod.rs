@@ -13,6 +13,7 @@ pub mod organize;
 pub mod pagination;
 pub mod params;
 pub mod ratelimit;
+pub mod search;
 pub mod social;
 pub mod statuses;
 pub mod timelines;
@@ -58,6 +59,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/api/v1/instance", get(instance::v1))
         .route("/api/v2/instance", get(instance::v2))
         .route("/api/v1/instance/rules", get(instance::rules))
+        .route("/api/v1/instance/peers", get(instance::peers))
+        .route("/api/v1/instance/activity", get(instance::activity))
         .route("/api/v1/custom_emojis", get(instance::custom_emojis))
         .route("/api/v1/apps", post(apps::create))
         .route(
@@ -75,6 +78,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/api/v1/accounts/lookup", get(accounts::lookup))
         .route("/api/v1/accounts/relationships", get(social::relationships))
+        .route("/api/v1/accounts/search", get(search::accounts))
+        .route("/api/v2/search", get(search::v2))
         .route("/api/v1/accounts/{id}", get(accounts::show))
         .route(
             "/api/v1/accounts/{id}/statuses",

@@ -261,3 +261,53 @@ pub async fn find_by_acct_keys(conn: &mut DbConn<'_>, keys: &[String]) -> DbResu
             .await
     })
 }
+
+/// Servers we know accounts from, alphabetically.
+pub async fn known_domains(conn: &mut DbConn<'_>) -> DbResult<Vec<String>> {
+    with_conn!(conn, |c| {
+        accounts::table
+            .filter(accounts::domain.is_not_null())
+            .select(accounts::domain.assume_not_null())
+            .distinct()
+            .order(accounts::domain.assume_not_null().asc())
+            .load(c)
+            .await
+    })
+}
+
+/// Creation times since `since` of local statuses, registrations and sign-ins
+/// (token grants, with their account), for the weekly activity report.
+pub async fn activity_since(
+    conn: &mut DbConn<'_>,
+    since: NaiveDateTime,
+) -> DbResult<(
+    Vec<NaiveDateTime>,
+    Vec<NaiveDateTime>,
+    Vec<(NaiveDateTime, i64)>,
+)> {
+    use super::schema::{oauth_tokens, statuses};
+    with_conn!(conn, |c| {
+        let posts = statuses::table
+            .filter(statuses::local.eq(true))
+            .filter(statuses::reblog_of_id.is_null())
+            .filter(statuses::created_at.ge(since))
+            .select(statuses::created_at)
+            .load(c)
+            .await?;
+        let registrations = users::table
+            .filter(users::created_at.ge(since))
+            .select(users::created_at)
+            .load(c)
+            .await?;
+        let logins = oauth_tokens::table
+            .filter(oauth_tokens::created_at.ge(since))
+            .filter(oauth_tokens::account_id.is_not_null())
+            .select((
+                oauth_tokens::created_at,
+                oauth_tokens::account_id.assume_not_null(),
+            ))
+            .load(c)
+            .await?;
+        Ok((posts, registrations, logins))
+    })
+}

@@ -13,6 +13,7 @@ pub mod models;
 pub mod notifications;
 pub mod oauth;
 pub mod schema;
+pub mod search;
 pub mod social;
 pub mod statuses;
 pub mod timelines;

@@ -34,3 +34,49 @@ pub async fn health(ctx: &Ctx) -> ServiceResult<()> {
     let mut conn = ctx.conn().await?;
     Ok(conn.ping().await?)
 }
+
+pub async fn peers(ctx: &Ctx) -> ServiceResult<Vec<String>> {
+    let mut conn = ctx.conn().await?;
+    Ok(db::accounts::known_domains(&mut conn).await?)
+}
+
+/// One week of activity, newest week first (as Mastodon reports it).
+pub struct WeekActivity {
+    pub week_start: i64,
+    pub statuses: usize,
+    pub logins: usize,
+    pub registrations: usize,
+}
+
+/// The last 12 weeks (weeks start on Monday, UTC).
+pub async fn activity(ctx: &Ctx) -> ServiceResult<Vec<WeekActivity>> {
+    use chrono::{Datelike, Duration, NaiveTime};
+    let today = chrono::Utc::now().date_naive();
+    let monday = today - Duration::days(today.weekday().num_days_from_monday() as i64);
+    let starts: Vec<chrono::NaiveDateTime> = (0..12)
+        .map(|i| (monday - Duration::weeks(i)).and_time(NaiveTime::MIN))
+        .collect();
+    let mut conn = ctx.conn().await?;
+    let (posts, regs, logins) =
+        db::accounts::activity_since(&mut conn, *starts.last().expect("12 weeks")).await?;
+    Ok(starts
+        .iter()
+        .map(|start| {
+            let end = *start + Duration::weeks(1);
+            let inside = |t: &chrono::NaiveDateTime| t >= start && *t < end;
+            let mut people: Vec<i64> = logins
+                .iter()
+                .filter(|(t, _)| inside(t))
+                .map(|(_, a)| *a)
+                .collect();
+            people.sort_unstable();
+            people.dedup();
+            WeekActivity {
+                week_start: start.and_utc().timestamp(),
+                statuses: posts.iter().filter(|t| inside(t)).count(),
+                logins: people.len(),
+                registrations: regs.iter().filter(|t| inside(t)).count(),
+            }
+        })
+        .collect())
+}

@@ -9,6 +9,7 @@ pub mod notifications;
 pub mod oauth;
 pub mod organize;
 pub mod scopes;
+pub mod search;
 pub mod social;
 pub mod statuses;
 pub mod text;

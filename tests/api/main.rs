@@ -10,6 +10,7 @@ mod media;
 mod oauth;
 mod organize;
 mod registration;
+mod search;
 mod setup;
 mod social;
 mod statuses;

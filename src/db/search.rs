@@ -1,0 +1,140 @@
+//! Search over accounts, hashtags and statuses. Statuses use PostgreSQL's
+//! full-text search (plus a substring match, which Japanese text without
+//! spaces needs); SQLite uses a case-insensitive substring match.
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text};
+use diesel_async::RunQueryDsl;
+
+use super::models::{Account, Status};
+use super::schema::{accounts, follows, statuses, tags};
+use super::{DbConn, DbResult};
+use crate::{visible_to, with_conn};
+
+diesel::define_sql_function!(fn lower(x: Text) -> Text);
+
+/// `%` and `_` typed by a person match themselves.
+fn like_escape(q: &str) -> String {
+    q.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+pub async fn accounts(
+    conn: &mut DbConn<'_>,
+    q: &str,
+    following_of: Option<i64>,
+    limit: i64,
+    offset: i64,
+) -> DbResult<Vec<Account>> {
+    let q = q.trim().trim_start_matches('@').to_lowercase();
+    let prefix = format!("{}%", like_escape(&q));
+    let anywhere = format!("%{}%", like_escape(&q));
+    with_conn!(conn, |c| {
+        let mut query = accounts::table
+            .filter(accounts::suspended.eq(false))
+            .filter(
+                accounts::acct_key
+                    .like(&prefix)
+                    .escape('\\')
+                    .or(lower(accounts::display_name).like(&anywhere).escape('\\')),
+            )
+            .select(Account::as_select())
+            .into_boxed();
+        if let Some(v) = following_of {
+            query = query.filter(
+                accounts::id.eq_any(
+                    follows::table
+                        .filter(follows::account_id.eq(v))
+                        .filter(follows::pending.eq(false))
+                        .select(follows::target_account_id),
+                ),
+            );
+        }
+        // Exact names first, then by name.
+        query
+            .order((accounts::acct_key.ne(&q), accounts::acct_key.asc()))
+            .limit(limit)
+            .offset(offset)
+            .load(c)
+            .await
+    })
+}
+
+pub async fn tags(
+    conn: &mut DbConn<'_>,
+    q: &str,
+    limit: i64,
+    offset: i64,
+) -> DbResult<Vec<String>> {
+    let q = q.trim().trim_start_matches('#').to_lowercase();
+    let prefix = format!("{}%", like_escape(&q));
+    with_conn!(conn, |c| {
+        tags::table
+            .filter(tags::name.like(&prefix).escape('\\'))
+            .order((tags::name.ne(&q), tags::name.asc()))
+            .select(tags::name)
+            .limit(limit)
+            .offset(offset)
+            .load(c)
+            .await
+    })
+}
+
+/// Statuses the viewer may see whose text matches, newest first.
+pub async fn statuses(
+    conn: &mut DbConn<'_>,
+    q: &str,
+    viewer: Option<i64>,
+    account_id: Option<i64>,
+    limit: i64,
+    offset: i64,
+) -> DbResult<Vec<Status>> {
+    let anywhere = format!("%{}%", like_escape(&q.trim().to_lowercase()));
+    let terms = q.trim().to_owned();
+    match conn {
+        DbConn::Postgres(h) => {
+            let c: &mut diesel_async::AsyncPgConnection = &mut *h;
+            let fts = diesel::dsl::sql::<Bool>("to_tsvector('simple', statuses.text || ' ' || statuses.spoiler_text) @@ plainto_tsquery('simple', ")
+                .bind::<Text, _>(terms)
+                .sql(")");
+            let mut query = statuses::table
+                .filter(statuses::reblog_of_id.is_null())
+                .filter(fts.or(lower(statuses::content).like(&anywhere).escape('\\')))
+                .select(Status::as_select())
+                .into_boxed();
+            if let Some(a) = account_id {
+                query = query.filter(statuses::account_id.eq(a));
+            }
+            let query = visible_to!(query, viewer);
+            query
+                .order(statuses::id.desc())
+                .limit(limit)
+                .offset(offset)
+                .load(c)
+                .await
+        }
+        DbConn::Sqlite(h) => {
+            let c: &mut super::SqliteConn = &mut *h;
+            let mut query = statuses::table
+                .filter(statuses::reblog_of_id.is_null())
+                .filter(
+                    lower(statuses::content)
+                        .like(&anywhere)
+                        .escape('\\')
+                        .or(lower(statuses::spoiler_text).like(&anywhere).escape('\\')),
+                )
+                .select(Status::as_select())
+                .into_boxed();
+            if let Some(a) = account_id {
+                query = query.filter(statuses::account_id.eq(a));
+            }
+            let query = visible_to!(query, viewer);
+            query
+                .order(statuses::id.desc())
+                .limit(limit)
+                .offset(offset)
+                .load(c)
+                .await
+        }
+    }
+}

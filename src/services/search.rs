@@ -1,0 +1,71 @@
+//! Search over accounts, hashtags and statuses.
+use super::views::{self, AccountView, StatusView};
+use super::{Ctx, ServiceError, ServiceResult, accounts};
+use crate::db;
+
+#[derive(Debug, Clone, Default)]
+pub struct SearchQuery {
+    pub q: String,
+    /// accounts | hashtags | statuses; None for all three.
+    pub kind: Option<String>,
+    pub following: bool,
+    pub account_id: Option<i64>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+#[derive(Default)]
+pub struct SearchResults {
+    pub accounts: Vec<AccountView>,
+    pub statuses: Vec<StatusView>,
+    pub hashtags: Vec<String>,
+}
+
+pub async fn search(
+    ctx: &Ctx,
+    viewer: Option<i64>,
+    q: SearchQuery,
+) -> ServiceResult<SearchResults> {
+    let text = q.q.trim();
+    if text.is_empty() {
+        return Ok(SearchResults::default());
+    }
+    if let Some(k) = &q.kind
+        && !matches!(k.as_str(), "accounts" | "hashtags" | "statuses")
+    {
+        return Err(ServiceError::BadRequest(format!(
+            "Invalid parameter type: {k:?} is not accounts, hashtags or statuses"
+        )));
+    }
+    let wants = |k: &str| q.kind.as_deref().is_none_or(|w| w == k);
+    let mut out = SearchResults::default();
+    let mut conn = ctx.conn().await?;
+    let following_of = if q.following { viewer } else { None };
+    if wants("accounts") && !(q.following && viewer.is_none()) {
+        let found = db::search::accounts(&mut conn, text, following_of, q.limit, q.offset).await?;
+        let visible: Vec<_> = found
+            .into_iter()
+            .filter(|a| a.local || a.domain.is_some())
+            .collect();
+        drop(conn);
+        let mut shown = Vec::new();
+        for a in visible {
+            // Pending or disabled local people are not found.
+            if accounts::get(ctx, a.id).await.is_ok() {
+                shown.push(a);
+            }
+        }
+        out.accounts = views::accounts(ctx, shown).await?;
+        conn = ctx.conn().await?;
+    }
+    if wants("hashtags") {
+        out.hashtags = db::search::tags(&mut conn, text, q.limit, q.offset).await?;
+    }
+    if wants("statuses") {
+        let found =
+            db::search::statuses(&mut conn, text, viewer, q.account_id, q.limit, q.offset).await?;
+        drop(conn);
+        out.statuses = views::statuses(ctx, viewer, found).await?;
+    }
+    Ok(out)
+}
