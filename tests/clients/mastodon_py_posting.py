@@ -85,6 +85,22 @@ def main():
     only = alice.notifications(types=["favourite"])
     assert [n["type"] for n in only] == ["favourite"], only
 
+    # Search, lists, filters and markers, as apps use them.
+    found = bob.search("alice", result_type="accounts")
+    assert found["accounts"][0]["id"] == me["id"], found
+    assert bob.search("alumni", result_type="hashtags")["hashtags"][0]["name"] == "alumni"
+    lst = bob.list_create("Former colleagues")
+    bob.list_accounts_add(lst["id"], [me["id"]])
+    assert [a["id"] for a in bob.list_accounts(lst["id"])] == [me["id"]]
+    assert len(bob.timeline_list(lst["id"])) >= 6
+    flt = bob.create_filter_v2("No posts", ["home"], keywords_attributes=[{"keyword": "post", "whole_word": True}], filter_action="warn")
+    warned = [s for s in bob.timeline_home() if s["filtered"]]
+    assert warned and warned[0]["filtered"][0]["filter"]["id"] == flt["id"], warned
+    assert any(f["id"] == flt["id"] for f in bob.filters_v2())
+    newest = bob.timeline_home(limit=1)[0]["id"]
+    bob.markers_set(["home"], [newest])
+    assert str(bob.markers_get(["home"])["home"]["last_read_id"]) == str(newest)
+
     bob.status_delete(reply["id"])
     assert alice.status_context(st["id"])["descendants"] == []
     print("mastodon.py posting acceptance: OK")
