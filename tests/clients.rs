@@ -109,6 +109,7 @@ dual!(
     toot_logs_in,
     browser_setup_and_consent,
     mastodon_py_posts_and_reads,
+    masto_js_streams,
 );
 
 async fn mastodon_py_registers_and_logs_in(b: Backend) {
@@ -203,4 +204,77 @@ async fn mastodon_py_posts_and_reads(b: Backend) {
 
 fn app_scopes() -> tsunagu::services::scopes::Scopes {
     tsunagu::services::scopes::Scopes::parse("read write follow").unwrap()
+}
+
+static NODE_MODULES: Mutex<bool> = Mutex::new(false);
+
+/// masto.js from the npm registry, pinned by tests/clients/package-lock.json.
+fn node_modules() {
+    let mut ready = NODE_MODULES.lock().unwrap_or_else(|e| e.into_inner());
+    if *ready {
+        return;
+    }
+    let dir = workspace().join("tests/clients");
+    if !dir.join("node_modules/masto/package.json").is_file() {
+        let ok = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(&dir)
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        assert!(
+            ok,
+            "npm ci failed in {}: the masto.js test needs Node.js and npm",
+            dir.display()
+        );
+    }
+    *ready = true;
+}
+
+async fn masto_js_streams(b: Backend) {
+    let db = TestDb::new(b).await;
+    let (base, stop, state) = serve(&db, |_| {}).await;
+    let me = accounts::create_from_shell(
+        &state.ctx,
+        "streamer",
+        "streamer@example.com",
+        "correct horse battery",
+        false,
+    )
+    .await
+    .unwrap();
+    let app = tsunagu::services::oauth::create_app(
+        &state.ctx,
+        tsunagu::services::oauth::NewApp {
+            name: "masto.js".into(),
+            redirect_uris: vec![tsunagu::services::oauth::OOB.into()],
+            scopes: Some("read write follow".into()),
+            website: None,
+        },
+    )
+    .await
+    .unwrap();
+    let token =
+        tsunagu::services::oauth::issue_for_registration(&state.ctx, app.app.id, &me, app_scopes())
+            .await
+            .unwrap()
+            .access_token;
+    tokio::task::spawn_blocking(node_modules).await.unwrap();
+    let out = tokio::process::Command::new("node")
+        .arg(workspace().join("tests/clients/masto_stream.mjs"))
+        .args([&base, &token])
+        .output()
+        .await
+        .expect("run node");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        out.status.success(),
+        "masto.js failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(stdout.contains("masto.js acceptance: OK"), "{stdout}");
+    let _ = stop.send(());
+    db.drop_db().await;
 }

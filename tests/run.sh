@@ -14,6 +14,7 @@ pg_answers() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 # otherwise named so the person running this can install it.
 missing=()
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+command -v npm >/dev/null || missing+=(nodejs npm)
 [ -x /usr/bin/chromium ] || [ -n "${CHROMIUM:-}" ] || missing+=(chromium)
 [ -x /usr/bin/chromedriver ] || [ -n "${CHROMEDRIVER:-}" ] || missing+=(chromium-driver)
 if [ -z "${TSUNAGU_TEST_POSTGRES_URL:-}" ] && ! pg_answers 127.0.0.1 5432 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then

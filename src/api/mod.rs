@@ -16,6 +16,7 @@ pub mod ratelimit;
 pub mod search;
 pub mod social;
 pub mod statuses;
+pub mod streaming;
 pub mod timelines;
 
 use std::time::Duration;
@@ -211,6 +212,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/api/v1/trends/tags", get(organize::trends))
         .route("/api/v1/trends/statuses", get(organize::trends))
         .route("/api/v1/trends/links", get(organize::trends))
+        .route("/api/v1/streaming", get(streaming::websocket))
+        .route("/api/v1/streaming/health", get(streaming::health))
+        .route("/api/v1/streaming/{*stream}", get(streaming::sse))
         .route("/api/v1/notifications", get(notifications::list))
         .route("/api/v1/notifications/clear", post(notifications::clear))
         .route("/api/v1/notifications/{id}", get(notifications::show))

@@ -525,3 +525,30 @@ pub async fn dismiss_announcement(
         Ok(1)
     })
 }
+
+/// Lists (by id) that contain `account_id`.
+pub async fn lists_containing(conn: &mut DbConn<'_>, account_id: i64) -> DbResult<Vec<i64>> {
+    with_conn!(conn, |c| {
+        list_accounts::table
+            .filter(list_accounts::account_id.eq(account_id))
+            .select(list_accounts::list_id)
+            .load(c)
+            .await
+    })
+}
+
+pub async fn conversation_by_root(
+    conn: &mut DbConn<'_>,
+    account_id: i64,
+    root: i64,
+) -> DbResult<Option<Conversation>> {
+    with_conn!(conn, |c| {
+        conversations::table
+            .filter(conversations::account_id.eq(account_id))
+            .filter(conversations::root_status_id.eq(root))
+            .select(Conversation::as_select())
+            .first(c)
+            .await
+            .optional()
+    })
+}

@@ -415,3 +415,24 @@ pub mod blocking {
         })
     }
 }
+
+/// Local accounts that follow `account_id` (only those who want its reblogs, if asked).
+pub async fn local_followers(
+    conn: &mut DbConn<'_>,
+    account_id: i64,
+    wanting_reblogs: bool,
+) -> DbResult<Vec<i64>> {
+    with_conn!(conn, |c| {
+        let mut q = follows::table
+            .inner_join(accounts::table.on(accounts::id.eq(follows::account_id)))
+            .filter(follows::target_account_id.eq(account_id))
+            .filter(follows::pending.eq(false))
+            .filter(accounts::local.eq(true))
+            .select(follows::account_id)
+            .into_boxed();
+        if wanting_reblogs {
+            q = q.filter(follows::show_reblogs.eq(true));
+        }
+        q.load(c).await
+    })
+}

@@ -12,6 +12,7 @@ pub mod scopes;
 pub mod search;
 pub mod social;
 pub mod statuses;
+pub mod streaming;
 pub mod text;
 pub mod timelines;
 pub mod views;
@@ -27,6 +28,7 @@ pub struct Ctx {
     pub db: DbPool,
     pub config: Arc<Config>,
     pub mailer: mail::Mailer,
+    pub hub: streaming::Hub,
 }
 
 impl Ctx {
@@ -39,6 +41,7 @@ impl Ctx {
                 db,
                 config: Arc::new(config),
                 mailer,
+                hub: streaming::Hub::new(),
             },
             applied,
         ))

@@ -756,3 +756,17 @@ pub async fn announce(
     db::lists::insert_announcement(&mut conn, &a).await?;
     Ok(a)
 }
+
+/// A person's conversation by its thread root (for streaming events).
+pub async fn conversation_by_root(
+    ctx: &Ctx,
+    me: &LocalUser,
+    root: i64,
+) -> ServiceResult<ConversationView> {
+    let mut conn = ctx.conn().await?;
+    let c = db::lists::conversation_by_root(&mut conn, me.account.id, root)
+        .await?
+        .ok_or_else(not_found)?;
+    drop(conn);
+    conversation_view(ctx, me, c).await
+}

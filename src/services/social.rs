@@ -110,15 +110,19 @@ pub async fn follow(
         "follow"
     };
     let notify_target = target.local;
+    let note = notification(target_id, me_id, kind);
     conn.transaction(async |tx| {
         db::social::upsert_follow(tx, &row).await?;
         if is_new && notify_target {
-            db::notifications::insert(tx, &notification(target_id, me_id, kind)).await?;
+            db::notifications::insert(tx, &note).await?;
         }
         Ok::<_, ServiceError>(())
     })
     .await?;
     drop(conn);
+    if is_new && notify_target {
+        super::streaming::notifications(ctx, std::slice::from_ref(&note));
+    }
     relationship(ctx, me_id, target_id).await
 }
 

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::views::{self, StatusView};
-use super::{Ctx, ServiceError, ServiceResult, text};
+use super::{Ctx, ServiceError, ServiceResult, streaming, text};
 use crate::db::models::{
     Account, Bookmark, Favourite, LocalUser, Notification, Status, StatusEdit, StatusPin,
 };
@@ -195,30 +195,28 @@ pub async fn create(ctx: &Ctx, me: &LocalUser, new: NewStatus) -> ServiceResult<
             db::statuses::set_mentions(tx, s.id, &mention_ids).await?;
             db::statuses::set_tags(tx, s.id, &tags, now).await?;
             db::media::attach(tx, s.id, &media_ids).await?;
+            let mut notes = Vec::new();
             for recipient in &local_mentioned {
-                db::notifications::insert(
-                    tx,
-                    &notification(*recipient, author_id, "mention", Some(s.id)),
-                )
-                .await?;
+                notes.push(notification(*recipient, author_id, "mention", Some(s.id)));
             }
             if visibility != "direct" {
                 for follower in db::social::notify_followers(tx, author_id).await? {
                     if !local_mentioned.contains(&follower) {
-                        db::notifications::insert(
-                            tx,
-                            &notification(follower, author_id, "status", Some(s.id)),
-                        )
-                        .await?;
+                        notes.push(notification(follower, author_id, "status", Some(s.id)));
                     }
                 }
             }
+            for n in &notes {
+                db::notifications::insert(tx, n).await?;
+            }
+            let mut root_of_thread = None;
             if visibility == "direct" {
                 // Each local participant's conversation, keyed by the thread's first direct status.
                 let root = match s.in_reply_to_id {
                     Some(p) => db::lists::conversation_root_of(tx, p).await?.unwrap_or(p),
                     None => s.id,
                 };
+                root_of_thread = Some(root);
                 let mut people = local_mentioned.clone();
                 people.push(author_id);
                 for person in people {
@@ -236,9 +234,23 @@ pub async fn create(ctx: &Ctx, me: &LocalUser, new: NewStatus) -> ServiceResult<
             if let Some(k) = &key {
                 db::statuses::remember_idempotency(tx, author_id, k, s.id, now).await?;
             }
-            Ok::<_, ServiceError>(s)
+            Ok::<_, ServiceError>((s, notes, root_of_thread))
         })
         .await?;
+    let (created, notes, root) = created;
+    let streams = streaming::status_streams(ctx, &created, &local_mentioned, &tags).await?;
+    ctx.hub
+        .publish(streams, streaming::Payload::Status(created.id));
+    streaming::notifications(ctx, &notes);
+    if let Some(root) = root {
+        let mut people = local_mentioned.clone();
+        people.push(author_id);
+        ctx.hub.publish(
+            people.into_iter().map(streaming::Stream::Direct).collect(),
+            streaming::Payload::Conversation(root),
+        );
+    }
+
     drop(conn);
     views::status(ctx, Some(author.id), created).await
 }
@@ -268,6 +280,10 @@ pub async fn delete(ctx: &Ctx, me: &LocalUser, id: i64) -> ServiceResult<StatusV
     let view = views::status(ctx, Some(me.account.id), s).await?;
     let mut conn = ctx.conn().await?;
     db::statuses::delete(&mut conn, id).await?;
+    ctx.hub.publish(
+        vec![streaming::Stream::Everyone],
+        streaming::Payload::Delete(id),
+    );
     Ok(view)
 }
 
@@ -347,19 +363,28 @@ pub async fn edit(
                 db::media::attach(tx, updated.id, ids).await?;
             }
             // People who boosted it should know it changed.
+            let mut notes = Vec::new();
             for booster in db::statuses::local_rebloggers(tx, updated.id).await? {
                 if booster != author_id {
-                    db::notifications::insert(
-                        tx,
-                        &notification(booster, author_id, "update", Some(updated.id)),
-                    )
-                    .await?;
+                    let n = notification(booster, author_id, "update", Some(updated.id));
+                    db::notifications::insert(tx, &n).await?;
+                    notes.push(n);
                 }
             }
-            Ok::<_, ServiceError>(updated)
+            Ok::<_, ServiceError>((updated, notes))
         })
         .await?;
     drop(conn);
+    let (updated, notes) = updated;
+    let local_mentioned: Vec<i64> = mentioned
+        .iter()
+        .filter(|a| a.local && a.id != author_id)
+        .map(|a| a.id)
+        .collect();
+    let streams = streaming::status_streams(ctx, &updated, &local_mentioned, &tags).await?;
+    ctx.hub
+        .publish(streams, streaming::Payload::StatusUpdate(updated.id));
+    streaming::notifications(ctx, &notes);
     views::status(ctx, Some(me.account.id), updated).await
 }
 
@@ -472,27 +497,32 @@ pub async fn favourite(ctx: &Ctx, me: &LocalUser, id: i64, on: bool) -> ServiceR
     let mut conn = ctx.conn().await?;
     let s = target(&mut conn, me, id).await?;
     let (actor, author, sid) = (me.account.id, s.account_id, s.id);
-    conn.transaction(async |tx| {
-        if on {
-            let fav = Favourite {
-                id: ids::next_id(),
-                account_id: actor,
-                status_id: sid,
-                created_at: ids::now(),
-            };
-            if db::social::favourite::add(tx, &fav).await?
-                && author != actor
-                && is_local(tx, author).await?
-            {
-                db::notifications::insert(tx, &notification(author, actor, "favourite", Some(sid)))
-                    .await?;
+    let note = notification(author, actor, "favourite", Some(sid));
+    let notified = conn
+        .transaction(async |tx| {
+            if on {
+                let fav = Favourite {
+                    id: ids::next_id(),
+                    account_id: actor,
+                    status_id: sid,
+                    created_at: ids::now(),
+                };
+                if db::social::favourite::add(tx, &fav).await?
+                    && author != actor
+                    && is_local(tx, author).await?
+                {
+                    db::notifications::insert(tx, &note).await?;
+                    return Ok::<_, ServiceError>(true);
+                }
+            } else if db::social::favourite::remove(tx, actor, sid).await? > 0 {
+                db::notifications::retract(tx, author, actor, "favourite", Some(sid)).await?;
             }
-        } else if db::social::favourite::remove(tx, actor, sid).await? > 0 {
-            db::notifications::retract(tx, author, actor, "favourite", Some(sid)).await?;
-        }
-        Ok::<_, ServiceError>(())
-    })
-    .await?;
+            Ok(false)
+        })
+        .await?;
+    if notified {
+        streaming::notifications(ctx, std::slice::from_ref(&note));
+    }
     drop(conn);
     views::status(ctx, Some(actor), s).await
 }
@@ -627,14 +657,20 @@ pub async fn reblog(
     let created = conn
         .transaction(async |tx| {
             let r = db::statuses::insert(tx, &row).await?;
+            let mut notes = Vec::new();
             if author != actor && is_local(tx, author).await? {
-                db::notifications::insert(tx, &notification(author, actor, "reblog", Some(s.id)))
-                    .await?;
+                notes.push(notification(author, actor, "reblog", Some(s.id)));
+                db::notifications::insert(tx, &notes[0]).await?;
             }
-            Ok::<_, ServiceError>(r)
+            Ok::<_, ServiceError>((r, notes))
         })
         .await?;
     drop(conn);
+    let (created, notes) = created;
+    let streams = streaming::status_streams(ctx, &created, &[], &[]).await?;
+    ctx.hub
+        .publish(streams, streaming::Payload::Status(created.id));
+    streaming::notifications(ctx, &notes);
     views::status(ctx, Some(actor), created).await
 }
 

@@ -14,4 +14,5 @@ mod search;
 mod setup;
 mod social;
 mod statuses;
+mod streaming;
 mod timelines;

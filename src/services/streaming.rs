@@ -1,0 +1,131 @@
+//! Real-time events for the streaming API. Services publish what happened
+//! (which status, which notification) and to which streams; each open
+//! connection renders events for its own viewer, re-checking visibility, so
+//! nothing leaks through a stream that the API would not show.
+//!
+//! The hub is an in-process broadcast channel. With several app nodes the
+//! same `Event`s will travel through PostgreSQL LISTEN/NOTIFY into each
+//! node's hub; publishers and connections do not change.
+use std::sync::Arc;
+
+use tokio::sync::broadcast;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Stream {
+    /// Matches every connection (deletions).
+    Everyone,
+    User(i64),
+    UserNotification(i64),
+    Public,
+    PublicLocal,
+    PublicRemote,
+    Hashtag(String),
+    HashtagLocal(String),
+    List(i64),
+    Direct(i64),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Payload {
+    Status(i64),
+    StatusUpdate(i64),
+    Delete(i64),
+    Notification(i64),
+    Conversation(i64),
+}
+
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub streams: Vec<Stream>,
+    pub payload: Payload,
+}
+
+#[derive(Clone)]
+pub struct Hub {
+    tx: broadcast::Sender<Arc<Event>>,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Hub {
+    pub fn new() -> Hub {
+        let (tx, _) = broadcast::channel(4096);
+        Hub { tx }
+    }
+
+    /// Nobody listening is fine: events are not stored.
+    pub fn publish(&self, streams: Vec<Stream>, payload: Payload) {
+        if !streams.is_empty() {
+            let _ = self.tx.send(Arc::new(Event { streams, payload }));
+        }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.tx.subscribe()
+    }
+}
+
+use super::{Ctx, ServiceResult};
+use crate::db::models::{Notification, Status};
+
+/// The streams a status goes to: its author's and followers' home streams,
+/// lists containing the author, mentioned people, and the public and hashtag
+/// streams for public posts (direct posts: the participants' direct streams).
+pub async fn status_streams(
+    ctx: &Ctx,
+    s: &Status,
+    mentioned_local: &[i64],
+    tags: &[String],
+) -> ServiceResult<Vec<Stream>> {
+    let mut out = vec![Stream::User(s.account_id)];
+    let mut conn = ctx.conn().await?;
+    if s.visibility == "direct" {
+        out.push(Stream::Direct(s.account_id));
+        for m in mentioned_local {
+            out.push(Stream::User(*m));
+            out.push(Stream::Direct(*m));
+        }
+        return Ok(out);
+    }
+    let reblog = s.reblog_of_id.is_some();
+    for f in crate::db::social::local_followers(&mut conn, s.account_id, reblog).await? {
+        out.push(Stream::User(f));
+    }
+    out.extend(mentioned_local.iter().map(|m| Stream::User(*m)));
+    for l in crate::db::lists::lists_containing(&mut conn, s.account_id).await? {
+        out.push(Stream::List(l));
+    }
+    if s.visibility == "public" && !reblog {
+        out.push(Stream::Public);
+        out.push(if s.local {
+            Stream::PublicLocal
+        } else {
+            Stream::PublicRemote
+        });
+        for t in tags {
+            out.push(Stream::Hashtag(t.clone()));
+            if s.local {
+                out.push(Stream::HashtagLocal(t.clone()));
+            }
+        }
+    }
+    out.dedup();
+    Ok(out)
+}
+
+/// Each notification to its recipient's user and notification streams.
+pub fn notifications(ctx: &Ctx, list: &[Notification]) {
+    for n in list {
+        ctx.hub.publish(
+            vec![
+                Stream::User(n.account_id),
+                Stream::UserNotification(n.account_id),
+            ],
+            Payload::Notification(n.id),
+        );
+    }
+}
