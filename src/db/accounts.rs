@@ -311,3 +311,15 @@ pub async fn activity_since(
         Ok((posts, registrations, logins))
     })
 }
+
+/// Enabled local administrators.
+pub async fn admin_ids(conn: &mut DbConn<'_>) -> DbResult<Vec<i64>> {
+    with_conn!(conn, |c| {
+        users::table
+            .filter(users::is_admin.eq(true))
+            .filter(users::disabled.eq(false))
+            .select(users::account_id)
+            .load(c)
+            .await
+    })
+}

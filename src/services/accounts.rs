@@ -366,6 +366,23 @@ pub async fn register(ctx: &Ctx, reg: Registration) -> ServiceResult<LocalUser> 
     };
     let (created, confirmation) =
         create(ctx, new, invite.as_ref().map(|i| i.code.as_str())).await?;
+    // Admins hear of every sign-up (Mastodon's admin.sign_up), approved or pending.
+    let mut conn = ctx.conn().await?;
+    let mut notes = Vec::new();
+    for admin in db::accounts::admin_ids(&mut conn).await? {
+        let n = crate::db::models::Notification {
+            id: ids::next_id(),
+            account_id: admin,
+            from_account_id: created.account.id,
+            kind: "admin.sign_up".into(),
+            status_id: None,
+            created_at: ids::now(),
+        };
+        db::notifications::insert(&mut conn, &n).await?;
+        notes.push(n);
+    }
+    drop(conn);
+    super::streaming::notifications(ctx, &notes);
     if let Some(token) = confirmation {
         let link = format!("{}/auth/confirm?token={token}", ctx.base_url());
         if let Err(e) = ctx

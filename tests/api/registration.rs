@@ -247,6 +247,15 @@ async fn approval_mode(b: Backend) {
         .await
         .assert_error(StatusCode::NOT_FOUND, "Record not found");
 
+    let n = app
+        .get(
+            "/api/v1/notifications?types[]=admin.sign_up",
+            Some(&admin_token),
+        )
+        .await
+        .json();
+    assert_eq!(n[0]["type"], "admin.sign_up");
+    assert_eq!(n[0]["account"]["username"], "riku");
     let pending = app
         .get("/api/v1/admin/accounts?status=pending", Some(&admin_token))
         .await;
