@@ -102,8 +102,11 @@ async fn migrate_and_admin_commands(b: Backend) {
     let db = TestDb::new(b).await;
     let o = tsunagu(&db, &["migrate"]);
     assert!(o.status.success(), "{}", stderr(&o));
+    let migrations = std::fs::read_dir(common::workspace().join("migrations/sqlite"))
+        .unwrap()
+        .count();
     assert!(
-        stdout(&o).contains("Applied 1 migration(s)"),
+        stdout(&o).contains(&format!("Applied {migrations} migration(s)")),
         "{}",
         stdout(&o)
     );

@@ -407,7 +407,7 @@ pub fn status(ctx: &Ctx, v: &StatusView) -> Value {
         "in_reply_to_id": s.in_reply_to_id.map(|i| i.to_string()),
         "in_reply_to_account_id": s.in_reply_to_account_id.map(|i| i.to_string()),
         "reblog": v.reblog.as_ref().map(|r| status(ctx, r)),
-        "poll": null,
+        "poll": v.poll.as_ref().map(|p| poll(p, true)),
         "card": null,
         "language": s.language,
         "favourited": v.favourited,
@@ -580,4 +580,27 @@ pub fn announcement(a: &Announcement, read: bool) -> Value {
         "emojis": [],
         "reactions": [],
     })
+}
+
+/// A poll; `with_viewer` adds `voted`/`own_votes` (present only for signed-in callers).
+pub fn poll(p: &crate::services::polls::PollView, with_viewer: bool) -> Value {
+    let show_totals = !p.poll.hide_totals || p.expired;
+    let mut v = json!({
+        "id": p.poll.id.to_string(),
+        "expires_at": datetime(&p.poll.expires_at),
+        "expired": p.expired,
+        "multiple": p.poll.multiple,
+        "votes_count": p.votes_count,
+        "voters_count": p.voters_count,
+        "options": p.options.iter().zip(&p.counts).map(|(title, n)| json!({
+            "title": title,
+            "votes_count": if show_totals { json!(n) } else { Value::Null },
+        })).collect::<Vec<_>>(),
+        "emojis": [],
+    });
+    if with_viewer {
+        v["voted"] = json!(!p.own_votes.is_empty());
+        v["own_votes"] = json!(p.own_votes);
+    }
+    v
 }

@@ -112,6 +112,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
             post(media::upload).layer(DefaultBodyLimit::max(upload_limit)),
         )
         .route("/api/v1/media/{id}", get(media::show).put(media::update))
+        .route("/api/v1/polls/{id}", get(statuses::poll))
+        .route("/api/v1/polls/{id}/votes", post(statuses::vote))
         .route("/api/v1/statuses", post(statuses::create))
         .route(
             "/api/v1/statuses/{id}",

@@ -34,6 +34,38 @@ pub struct StatusParams {
     sensitive: Option<bool>,
     #[serde(default, deserialize_with = "de::seq_opt")]
     media_ids: Option<Vec<String>>,
+    #[serde(default)]
+    poll: Option<PollParams>,
+}
+
+#[derive(Deserialize)]
+pub struct PollParams {
+    #[serde(default, deserialize_with = "de::seq_opt")]
+    options: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "de::string_opt")]
+    expires_in: Option<String>,
+    #[serde(default, deserialize_with = "de::bool_opt")]
+    multiple: Option<bool>,
+    #[serde(default, deserialize_with = "de::bool_opt")]
+    hide_totals: Option<bool>,
+}
+
+fn new_poll(p: Option<PollParams>) -> ApiResult<Option<crate::services::polls::NewPoll>> {
+    let Some(p) = p else { return Ok(None) };
+    let expires_in = p
+        .expires_in
+        .as_deref()
+        .unwrap_or("86400")
+        .parse::<i64>()
+        .map_err(|_| {
+            ApiError::unprocessable("Invalid parameter poll[expires_in]: not a number of seconds")
+        })?;
+    Ok(Some(crate::services::polls::NewPoll {
+        options: p.options.unwrap_or_default(),
+        expires_in,
+        multiple: p.multiple.unwrap_or(false),
+        hide_totals: p.hide_totals.unwrap_or(false),
+    }))
 }
 
 fn reply_id(p: &StatusParams) -> ApiResult<Option<i64>> {
@@ -79,6 +111,7 @@ pub async fn create(
             .map(str::to_owned),
         application_id: Some(caller.app.id),
         media_ids: media.unwrap_or_default(),
+        poll: new_poll(p.poll)?,
     };
     let view = statuses::create(&s.ctx, me, new).await?;
     Ok(Json(entities::status(&s.ctx, &view)))
@@ -247,4 +280,47 @@ async fn accounts_page(
         .map(|(_, v)| entities::account(&s.ctx, v))
         .collect();
     Ok(paged(paging, &keys, list))
+}
+
+/// `GET /api/v1/polls/:id`.
+pub async fn poll(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let v = crate::services::polls::get(&s.ctx, viewer(&auth)?, parse_id(&id)?).await?;
+    Ok(Json(entities::poll(&v, auth.0.is_some())))
+}
+
+#[derive(Deserialize)]
+pub struct VoteParams {
+    /// Indices, as numbers (JSON) or strings (forms).
+    #[serde(default, deserialize_with = "de::seq_opt")]
+    choices: Option<Vec<Value>>,
+}
+
+/// `POST /api/v1/polls/:id/votes`.
+pub async fn vote(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Params { value: p, .. }: Params<VoteParams>,
+) -> ApiResult<Json<Value>> {
+    let (_, me) = auth.user("write:statuses")?;
+    let choices = p
+        .choices
+        .unwrap_or_default()
+        .iter()
+        .map(|c| {
+            let n = match c {
+                Value::Number(n) => n.as_i64(),
+                Value::String(s) => s.parse::<i64>().ok(),
+                _ => None,
+            };
+            n.and_then(|n| i32::try_from(n).ok())
+                .ok_or_else(|| ApiError::unprocessable(format!("Invalid choice {c}")))
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    let v = crate::services::polls::vote(&s.ctx, me, parse_id(&id)?, choices).await?;
+    Ok(Json(entities::poll(&v, true)))
 }

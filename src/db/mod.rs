@@ -12,6 +12,7 @@ pub mod media;
 pub mod models;
 pub mod notifications;
 pub mod oauth;
+pub mod polls;
 pub mod schema;
 pub mod search;
 pub mod social;

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::schema::{
     accounts, announcements, bookmarks, conversations, favourites, filter_keywords, filters,
     follows, invites, lists, markers, media_attachments, notifications, oauth_apps, oauth_codes,
-    oauth_tokens, status_edits, status_pins, statuses, users,
+    oauth_tokens, polls, status_edits, status_pins, statuses, users,
 };
 
 /// An actor: a local or remote person, later also an org (`Group`).
@@ -365,4 +365,17 @@ pub struct Announcement {
     pub published: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
+#[diesel(table_name = polls)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct Poll {
+    pub id: i64,
+    pub status_id: i64,
+    pub options: String,
+    pub multiple: bool,
+    pub hide_totals: bool,
+    pub expires_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
 }

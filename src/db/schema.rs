@@ -362,6 +362,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    polls (id) {
+        id -> BigInt,
+        status_id -> BigInt,
+        options -> Text,
+        multiple -> Bool,
+        hide_totals -> Bool,
+        expires_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    poll_votes (id) {
+        id -> BigInt,
+        poll_id -> BigInt,
+        account_id -> BigInt,
+        choice -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> accounts (account_id));
 diesel::joinable!(oauth_tokens -> oauth_apps (app_id));
 diesel::joinable!(oauth_tokens -> accounts (account_id));
@@ -402,4 +424,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     conversations,
     announcements,
     announcement_reads,
+    polls,
+    poll_votes,
 );

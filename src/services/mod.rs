@@ -8,6 +8,7 @@ pub mod media;
 pub mod notifications;
 pub mod oauth;
 pub mod organize;
+pub mod polls;
 pub mod scopes;
 pub mod search;
 pub mod social;

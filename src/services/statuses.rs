@@ -27,6 +27,7 @@ pub struct NewStatus {
     pub idempotency_key: Option<String>,
     pub application_id: Option<i64>,
     pub media_ids: Vec<i64>,
+    pub poll: Option<super::polls::NewPoll>,
 }
 
 pub fn not_found() -> ServiceError {
@@ -114,6 +115,13 @@ pub async fn create(ctx: &Ctx, me: &LocalUser, new: NewStatus) -> ServiceResult<
     let spoiler = new.spoiler_text.clone().unwrap_or_default();
     validate_text(&new.text, &spoiler, !new.media_ids.is_empty())?;
     let media_ids = super::media::for_status(ctx, me, &new.media_ids, None).await?;
+    if new.poll.is_some() && !media_ids.is_empty() {
+        return Err(ServiceError::invalid(
+            "poll",
+            "ERR_INVALID",
+            "a post with a poll cannot have attachments",
+        ));
+    }
     let visibility = new
         .visibility
         .clone()
@@ -181,6 +189,10 @@ pub async fn create(ctx: &Ctx, me: &LocalUser, new: NewStatus) -> ServiceResult<
         updated_at: now,
         edited_at: None,
     };
+    let poll = match &new.poll {
+        Some(p) => Some(super::polls::prepare(p, status.id)?),
+        None => None,
+    };
     let mention_ids: Vec<i64> = mentioned.iter().map(|a| a.id).collect();
     let local_mentioned: Vec<i64> = mentioned
         .iter()
@@ -195,6 +207,9 @@ pub async fn create(ctx: &Ctx, me: &LocalUser, new: NewStatus) -> ServiceResult<
             db::statuses::set_mentions(tx, s.id, &mention_ids).await?;
             db::statuses::set_tags(tx, s.id, &tags, now).await?;
             db::media::attach(tx, s.id, &media_ids).await?;
+            if let Some(p) = &poll {
+                db::polls::insert(tx, p).await?;
+            }
             let mut notes = Vec::new();
             for recipient in &local_mentioned {
                 notes.push(notification(*recipient, author_id, "mention", Some(s.id)));

@@ -38,6 +38,7 @@ pub struct StatusView {
     pub mentions: Vec<Account>,
     pub tags: Vec<String>,
     pub media: Vec<MediaAttachment>,
+    pub poll: Option<super::polls::PollView>,
     pub replies_count: i64,
     pub reblogs_count: i64,
     pub favourites_count: i64,
@@ -148,6 +149,11 @@ pub async fn statuses(
             media.entry(sid).or_default().push(a);
         }
     }
+    let polls: HashMap<i64, super::polls::PollView> =
+        super::polls::views_for(&mut conn, viewer, &ids)
+            .await?
+            .into_iter()
+            .collect();
     let to_map = |v: Vec<(Option<i64>, i64)>| {
         v.into_iter()
             .filter_map(|(k, n)| k.map(|k| (k, n)))
@@ -189,6 +195,7 @@ pub async fn statuses(
                 .collect(),
             tags: tags.get(&id).cloned().unwrap_or_default(),
             media: media.get(&id).cloned().unwrap_or_default(),
+            poll: polls.get(&id).cloned(),
             replies_count: replies.get(&id).copied().unwrap_or(0),
             reblogs_count: reblogs.get(&id).copied().unwrap_or(0),
             favourites_count: favourites.get(&id).copied().unwrap_or(0),

@@ -85,6 +85,12 @@ def main():
     only = alice.notifications(types=["favourite"])
     assert [n["type"] for n in only] == ["favourite"], only
 
+    # A quick survey by poll.
+    survey = alice.status_post("Reunion in June?", poll=alice.make_poll(["Yes", "No"], expires_in=3600))
+    voted = bob.poll_vote(survey["poll"]["id"], [0])
+    assert voted["voted"] and voted["own_votes"] == [0], voted
+    assert alice.poll(survey["poll"]["id"])["options"][0]["votes_count"] == 1
+
     # Search, lists, filters and markers, as apps use them.
     found = bob.search("alice", result_type="accounts")
     assert found["accounts"][0]["id"] == me["id"], found
