@@ -39,6 +39,7 @@ pub async fn oauth_metadata(State(s): State<AppState>) -> Json<Value> {
         "authorization_endpoint": format!("{base}/oauth/authorize"),
         "token_endpoint": format!("{base}/oauth/token"),
         "revocation_endpoint": format!("{base}/oauth/revoke"),
+        "userinfo_endpoint": format!("{base}/oauth/userinfo"),
         "app_registration_endpoint": format!("{base}/api/v1/apps"),
         "scopes_supported": scopes::TOP.iter().chain(scopes::GRANULAR).collect::<Vec<_>>(),
         "response_types_supported": ["code"],

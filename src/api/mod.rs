@@ -243,6 +243,10 @@ pub fn oauth_router() -> Router<AppState> {
         .route("/oauth/token", post(oauth::token))
         .route("/oauth/revoke", post(oauth::revoke))
         .route(
+            "/oauth/userinfo",
+            get(oauth::userinfo).post(oauth::userinfo),
+        )
+        .route(
             "/.well-known/oauth-authorization-server",
             get(instance::oauth_metadata),
         )

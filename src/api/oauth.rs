@@ -119,3 +119,21 @@ pub async fn revoke(
     oauth::revoke(&s.ctx, &client_id, client_secret.as_deref(), &token).await?;
     Ok(Json(json!({})))
 }
+
+/// `GET /oauth/userinfo` (OpenID Connect style, as Mastodon 4.4): who the token belongs to.
+pub async fn userinfo(
+    State(s): State<AppState>,
+    auth: super::auth::Auth,
+) -> ApiResult<Json<Value>> {
+    let (_, me) = auth.user_any(&["profile", "read:accounts"])?;
+    let view = crate::services::views::account(&s.ctx, me.account.clone()).await?;
+    let e = entities::account(&s.ctx, &view);
+    Ok(Json(json!({
+        "iss": format!("{}/", s.ctx.base_url()),
+        "sub": e.uri,
+        "name": if e.display_name.is_empty() { e.username.clone() } else { e.display_name.clone() },
+        "preferred_username": e.username,
+        "profile": e.url,
+        "picture": e.avatar,
+    })))
+}

@@ -473,8 +473,12 @@ async fn scopes_are_enforced(b: Backend) {
             StatusCode::FORBIDDEN,
             "This action is outside the authorized scopes",
         );
-    // `profile` allows verify_credentials only.
+    // `profile` allows verify_credentials and userinfo only.
     let profile = app.token_for(&me, "profile").await;
+    let info = app.get("/oauth/userinfo", Some(&profile)).await;
+    assert_eq!(info.status, StatusCode::OK, "{}", info.text());
+    assert_eq!(info.json()["preferred_username"], "scope_test");
+    assert_eq!(info.json()["sub"], "https://alumni.test/users/scope_test");
     assert_eq!(
         app.get("/api/v1/accounts/verify_credentials", Some(&profile))
             .await
