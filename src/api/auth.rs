@@ -78,6 +78,15 @@ impl Auth {
         Ok((caller, account))
     }
 
+    /// For endpoints anyone may call: the signed-in person's account id, or None
+    /// without a token (a token that is present must hold `scope`).
+    pub fn viewer(&self, scope: &str) -> Result<Option<i64>, ApiError> {
+        match &self.0 {
+            None => Ok(None),
+            Some(_) => Ok(Some(self.user(scope)?.1.account.id)),
+        }
+    }
+
     /// A local admin's user token holding `scope`.
     pub fn admin(&self, scope: &str) -> Result<(&Caller, &LocalUser), ApiError> {
         let (c, a) = self.user(scope)?;

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::auth::Auth;
 use super::entities;
 use super::error::{ApiError, ApiResult};
-use super::pagination::{Pager, paged};
+use super::pagination::{Pager, accounts_page, paged};
 use super::params::{Params, de};
 use super::statuses::parse_id;
 use crate::app::AppState;
@@ -111,14 +111,7 @@ pub async fn list_accounts(
 ) -> ApiResult<Response> {
     let (_, me) = auth.user("read:lists")?;
     let rows = organize::list_members(&s.ctx, me, parse_id(&id)?, paging.page).await?;
-    let keys: Vec<i64> = rows.iter().map(|(k, _)| *k).collect();
-    Ok(paged(
-        &paging,
-        &keys,
-        rows.iter()
-            .map(|(_, v)| entities::account(&s.ctx, v))
-            .collect::<Vec<_>>(),
-    ))
+    Ok(accounts_page(&s.ctx, &paging, &rows))
 }
 
 pub async fn add_list_accounts(
@@ -151,15 +144,7 @@ pub async fn list_timeline(
 ) -> ApiResult<Response> {
     let (_, me) = auth.user("read:lists")?;
     let views = organize::list_timeline(&s.ctx, me, parse_id(&id)?, paging.page).await?;
-    let keys: Vec<i64> = views.iter().map(|v| v.status.id).collect();
-    Ok(paged(
-        &paging,
-        &keys,
-        views
-            .iter()
-            .map(|v| entities::status(&s.ctx, v))
-            .collect::<Vec<_>>(),
-    ))
+    Ok(super::pagination::timeline_page(&s.ctx, &paging, &views))
 }
 
 pub async fn account_lists(
@@ -480,14 +465,7 @@ async fn blocked_list(
 ) -> ApiResult<Response> {
     let (_, me) = auth.user(if muted { "read:mutes" } else { "read:blocks" })?;
     let rows = organize::blocked_or_muted(&s.ctx, me, muted, paging.page).await?;
-    let keys: Vec<i64> = rows.iter().map(|(k, _)| *k).collect();
-    Ok(paged(
-        &paging,
-        &keys,
-        rows.iter()
-            .map(|(_, v)| entities::account(&s.ctx, v))
-            .collect::<Vec<_>>(),
-    ))
+    Ok(accounts_page(&s.ctx, &paging, &rows))
 }
 
 pub async fn blocks(

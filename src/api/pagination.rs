@@ -108,3 +108,42 @@ pub fn paged<T: serde::Serialize>(
     }
     resp
 }
+
+/// A page of accounts keyed by their paging ids (follows, blocks, favourites...).
+pub fn accounts_page(
+    ctx: &crate::services::Ctx,
+    paging: &Paging,
+    rows: &[(i64, crate::services::views::AccountView)],
+) -> axum::response::Response {
+    let keys: Vec<i64> = rows.iter().map(|(k, _)| *k).collect();
+    let list: Vec<_> = rows
+        .iter()
+        .map(|(_, v)| super::entities::account(ctx, v))
+        .collect();
+    paged(paging, &keys, list)
+}
+
+/// A page of statuses keyed by their paging ids (the status, or a favourite or bookmark).
+pub fn statuses_page(
+    ctx: &crate::services::Ctx,
+    paging: &Paging,
+    rows: &[(i64, &crate::services::views::StatusView)],
+) -> axum::response::Response {
+    let keys: Vec<i64> = rows.iter().map(|(k, _)| *k).collect();
+    let list: Vec<_> = rows
+        .iter()
+        .map(|(_, v)| super::entities::status(ctx, v))
+        .collect();
+    paged(paging, &keys, list)
+}
+
+/// A timeline page: statuses keyed by their own ids.
+pub fn timeline_page(
+    ctx: &crate::services::Ctx,
+    paging: &Paging,
+    views: &[crate::services::views::StatusView],
+) -> axum::response::Response {
+    let rows: Vec<(i64, &crate::services::views::StatusView)> =
+        views.iter().map(|v| (v.status.id, v)).collect();
+    statuses_page(ctx, paging, &rows)
+}

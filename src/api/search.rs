@@ -52,20 +52,13 @@ fn query(p: &SearchParams, kind: Option<String>) -> ApiResult<SearchQuery> {
     })
 }
 
-fn viewer(auth: &Auth) -> ApiResult<Option<i64>> {
-    match &auth.0 {
-        None => Ok(None),
-        Some(_) => Ok(Some(auth.user("read:search")?.1.account.id)),
-    }
-}
-
 pub async fn v2(
     State(s): State<AppState>,
     auth: Auth,
     Query(p): Query<SearchParams>,
 ) -> ApiResult<Json<Value>> {
     let q = query(&p, p.kind.clone().filter(|k| !k.is_empty()))?;
-    let r = search::search(&s.ctx, viewer(&auth)?, q).await?;
+    let r = search::search(&s.ctx, auth.viewer("read:search")?, q).await?;
     let base = s.ctx.base_url();
     Ok(Json(json!({
         "accounts": r.accounts.iter().map(|a| entities::account(&s.ctx, a)).collect::<Vec<_>>(),
@@ -80,7 +73,7 @@ pub async fn accounts(
     Query(p): Query<SearchParams>,
 ) -> ApiResult<Json<Vec<entities::AccountEntity>>> {
     let q = query(&p, Some("accounts".into()))?;
-    let r = search::search(&s.ctx, viewer(&auth)?, q).await?;
+    let r = search::search(&s.ctx, auth.viewer("read:search")?, q).await?;
     Ok(Json(
         r.accounts
             .iter()

@@ -10,12 +10,11 @@ use serde_json::Value;
 use super::auth::Auth;
 use super::entities;
 use super::error::{ApiError, ApiResult};
-use super::pagination::{Pager, Paging, paged};
+use super::pagination::{Pager, accounts_page};
 use super::params::{Params, de};
 use super::statuses::parse_id;
 use crate::app::AppState;
 use crate::services::social;
-use crate::services::views::AccountView;
 
 #[derive(Deserialize)]
 pub struct FollowParams {
@@ -72,31 +71,21 @@ pub async fn relationships(
     )))
 }
 
-fn accounts_page(s: &AppState, paging: &Paging, rows: &[(i64, AccountView)]) -> Response {
-    let keys: Vec<i64> = rows.iter().map(|(k, _)| *k).collect();
-    let list: Vec<_> = rows
-        .iter()
-        .map(|(_, v)| entities::account(&s.ctx, v))
-        .collect();
-    paged(paging, &keys, list)
-}
-
-fn viewer(auth: &Auth) -> ApiResult<Option<i64>> {
-    match &auth.0 {
-        None => Ok(None),
-        Some(_) => Ok(Some(auth.user("read:accounts")?.1.account.id)),
-    }
-}
-
 pub async fn followers(
     State(s): State<AppState>,
     auth: Auth,
     Pager(paging): Pager,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let rows =
-        social::follow_list(&s.ctx, viewer(&auth)?, parse_id(&id)?, true, paging.page).await?;
-    Ok(accounts_page(&s, &paging, &rows))
+    let rows = social::follow_list(
+        &s.ctx,
+        auth.viewer("read:accounts")?,
+        parse_id(&id)?,
+        true,
+        paging.page,
+    )
+    .await?;
+    Ok(accounts_page(&s.ctx, &paging, &rows))
 }
 
 pub async fn following(
@@ -105,9 +94,15 @@ pub async fn following(
     Pager(paging): Pager,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let rows =
-        social::follow_list(&s.ctx, viewer(&auth)?, parse_id(&id)?, false, paging.page).await?;
-    Ok(accounts_page(&s, &paging, &rows))
+    let rows = social::follow_list(
+        &s.ctx,
+        auth.viewer("read:accounts")?,
+        parse_id(&id)?,
+        false,
+        paging.page,
+    )
+    .await?;
+    Ok(accounts_page(&s.ctx, &paging, &rows))
 }
 
 pub async fn follow_requests(
@@ -117,7 +112,7 @@ pub async fn follow_requests(
 ) -> ApiResult<Response> {
     let (_, me) = auth.user("read:follows")?;
     let rows = social::follow_requests(&s.ctx, me, paging.page).await?;
-    Ok(accounts_page(&s, &paging, &rows))
+    Ok(accounts_page(&s.ctx, &paging, &rows))
 }
 
 pub async fn answer_request(

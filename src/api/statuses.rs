@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::auth::Auth;
 use super::entities;
 use super::error::{ApiError, ApiResult};
-use super::pagination::{Pager, paged};
+use super::pagination::Pager;
 use super::params::{Params, de};
 use crate::app::AppState;
 use crate::services::statuses::{self, NewStatus, StatusUpdate};
@@ -117,19 +117,12 @@ pub async fn create(
     Ok(Json(entities::status(&s.ctx, &view)))
 }
 
-fn viewer(auth: &Auth) -> ApiResult<Option<i64>> {
-    match &auth.0 {
-        None => Ok(None),
-        Some(_) => Ok(auth.user("read:statuses")?.1.account.id.into()),
-    }
-}
-
 pub async fn show(
     State(s): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let view = statuses::get(&s.ctx, viewer(&auth)?, parse_id(&id)?).await?;
+    let view = statuses::get(&s.ctx, auth.viewer("read:statuses")?, parse_id(&id)?).await?;
     Ok(Json(entities::status(&s.ctx, &view)))
 }
 
@@ -167,7 +160,8 @@ pub async fn history(
     auth: Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let (view, edits) = statuses::history(&s.ctx, viewer(&auth)?, parse_id(&id)?).await?;
+    let (view, edits) =
+        statuses::history(&s.ctx, auth.viewer("read:statuses")?, parse_id(&id)?).await?;
     let list: Vec<Value> = if edits.is_empty() {
         let current = crate::db::models::StatusEdit {
             id: view.status.id,
@@ -206,7 +200,7 @@ pub async fn context(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let (ancestors, descendants) =
-        statuses::context(&s.ctx, viewer(&auth)?, parse_id(&id)?).await?;
+        statuses::context(&s.ctx, auth.viewer("read:statuses")?, parse_id(&id)?).await?;
     Ok(Json(serde_json::json!({
         "ancestors": ancestors.iter().map(|v| entities::status(&s.ctx, v)).collect::<Vec<_>>(),
         "descendants": descendants.iter().map(|v| entities::status(&s.ctx, v)).collect::<Vec<_>>(),
@@ -253,8 +247,14 @@ pub async fn favourited_by(
     Pager(paging): Pager,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let rows = statuses::favourited_by(&s.ctx, viewer(&auth)?, parse_id(&id)?, paging.page).await?;
-    accounts_page(&s, &paging, rows).await
+    let rows = statuses::favourited_by(
+        &s.ctx,
+        auth.viewer("read:statuses")?,
+        parse_id(&id)?,
+        paging.page,
+    )
+    .await?;
+    Ok(super::pagination::accounts_page(&s.ctx, &paging, &rows))
 }
 
 pub async fn reblogged_by(
@@ -263,23 +263,14 @@ pub async fn reblogged_by(
     Pager(paging): Pager,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let rows = statuses::reblogged_by(&s.ctx, viewer(&auth)?, parse_id(&id)?, paging.page).await?;
-    accounts_page(&s, &paging, rows).await
-}
-
-async fn accounts_page(
-    s: &AppState,
-    paging: &super::pagination::Paging,
-    rows: Vec<(i64, crate::db::models::Account)>,
-) -> ApiResult<Response> {
-    let rows = crate::services::timelines::in_order(rows, paging.page);
-    let rows = crate::services::social::with_views(&s.ctx, rows).await?;
-    let keys: Vec<i64> = rows.iter().map(|(k, _)| *k).collect();
-    let list: Vec<_> = rows
-        .iter()
-        .map(|(_, v)| entities::account(&s.ctx, v))
-        .collect();
-    Ok(paged(paging, &keys, list))
+    let rows = statuses::reblogged_by(
+        &s.ctx,
+        auth.viewer("read:statuses")?,
+        parse_id(&id)?,
+        paging.page,
+    )
+    .await?;
+    Ok(super::pagination::accounts_page(&s.ctx, &paging, &rows))
 }
 
 /// `GET /api/v1/polls/:id`.
@@ -288,7 +279,8 @@ pub async fn poll(
     auth: Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let v = crate::services::polls::get(&s.ctx, viewer(&auth)?, parse_id(&id)?).await?;
+    let v =
+        crate::services::polls::get(&s.ctx, auth.viewer("read:statuses")?, parse_id(&id)?).await?;
     Ok(Json(entities::poll(&v, auth.0.is_some())))
 }
 

@@ -4,9 +4,8 @@ use axum::http::Uri;
 use axum::response::Response;
 
 use super::auth::Auth;
-use super::entities;
 use super::error::ApiResult;
-use super::pagination::{Pager, paged};
+use super::pagination::{Pager, statuses_page, timeline_page};
 use super::statuses::parse_id;
 use crate::app::AppState;
 use crate::db::timelines::AccountFilter;
@@ -14,9 +13,7 @@ use crate::services::timelines::{self, TagQuery};
 use crate::services::views::StatusView;
 
 fn page_of(s: &AppState, paging: &super::pagination::Paging, views: &[StatusView]) -> Response {
-    let keys: Vec<i64> = views.iter().map(|v| v.status.id).collect();
-    let list: Vec<_> = views.iter().map(|v| entities::status(&s.ctx, v)).collect();
-    paged(paging, &keys, list)
+    timeline_page(&s.ctx, paging, views)
 }
 
 /// Query values, Rails-style lists (`any[]=a&any[]=b`) included.
@@ -45,13 +42,6 @@ fn local_filter(uri: &Uri) -> Option<bool> {
     }
 }
 
-fn viewer(auth: &Auth) -> ApiResult<Option<i64>> {
-    match &auth.0 {
-        None => Ok(None),
-        Some(_) => Ok(Some(auth.user("read:statuses")?.1.account.id)),
-    }
-}
-
 pub async fn home(
     State(s): State<AppState>,
     auth: Auth,
@@ -70,7 +60,7 @@ pub async fn public(
 ) -> ApiResult<Response> {
     let views = timelines::public(
         &s.ctx,
-        viewer(&auth)?,
+        auth.viewer("read:statuses")?,
         local_filter(&uri),
         query_flag(&uri, "only_media"),
         paging.page,
@@ -95,7 +85,7 @@ pub async fn tag(
         local: local_filter(&uri),
         only_media: query_flag(&uri, "only_media"),
     };
-    let views = timelines::tag(&s.ctx, viewer(&auth)?, q, paging.page).await?;
+    let views = timelines::tag(&s.ctx, auth.viewer("read:statuses")?, q, paging.page).await?;
     Ok(page_of(&s, &paging, &views))
 }
 
@@ -115,8 +105,14 @@ pub async fn account_statuses(
             .pop()
             .map(|t| t.trim_start_matches('#').to_lowercase()),
     };
-    let views =
-        timelines::account(&s.ctx, viewer(&auth)?, parse_id(&id)?, filter, paging.page).await?;
+    let views = timelines::account(
+        &s.ctx,
+        auth.viewer("read:statuses")?,
+        parse_id(&id)?,
+        filter,
+        paging.page,
+    )
+    .await?;
     Ok(page_of(&s, &paging, &views))
 }
 
@@ -132,12 +128,8 @@ async fn marked(
         "read:favourites"
     })?;
     let rows = timelines::marked(&s.ctx, me.account.id, bookmarks, paging.page).await?;
-    let keys: Vec<i64> = rows.iter().map(|(k, _)| *k).collect();
-    let list: Vec<_> = rows
-        .iter()
-        .map(|(_, v)| entities::status(&s.ctx, v))
-        .collect();
-    Ok(paged(&paging, &keys, list))
+    let rows: Vec<(i64, &StatusView)> = rows.iter().map(|(k, v)| (*k, v)).collect();
+    Ok(statuses_page(&s.ctx, &paging, &rows))
 }
 
 pub async fn favourites(

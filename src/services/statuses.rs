@@ -713,12 +713,14 @@ pub async fn favourited_by(
     viewer: Option<i64>,
     id: i64,
     page: db::statuses::Page,
-) -> ServiceResult<Vec<(i64, Account)>> {
+) -> ServiceResult<Vec<(i64, super::views::AccountView)>> {
     let mut conn = ctx.conn().await?;
     db::statuses::find_visible(&mut conn, id, viewer)
         .await?
         .ok_or_else(not_found)?;
-    Ok(db::social::favourite::by_status(&mut conn, id, page).await?)
+    let rows = db::social::favourite::by_status(&mut conn, id, page).await?;
+    drop(conn);
+    super::social::with_views(ctx, super::timelines::in_order(rows, page)).await
 }
 
 pub async fn reblogged_by(
@@ -726,10 +728,12 @@ pub async fn reblogged_by(
     viewer: Option<i64>,
     id: i64,
     page: db::statuses::Page,
-) -> ServiceResult<Vec<(i64, Account)>> {
+) -> ServiceResult<Vec<(i64, super::views::AccountView)>> {
     let mut conn = ctx.conn().await?;
     db::statuses::find_visible(&mut conn, id, viewer)
         .await?
         .ok_or_else(not_found)?;
-    Ok(db::statuses::rebloggers(&mut conn, id, page).await?)
+    let rows = db::statuses::rebloggers(&mut conn, id, page).await?;
+    drop(conn);
+    super::social::with_views(ctx, super::timelines::in_order(rows, page)).await
 }
