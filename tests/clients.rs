@@ -234,7 +234,7 @@ fn node_modules() {
 async fn masto_js_streams(b: Backend) {
     let db = TestDb::new(b).await;
     let (base, stop, state) = serve(&db, |_| {}).await;
-    let me = accounts::create_from_shell(
+    accounts::create_from_shell(
         &state.ctx,
         "streamer",
         "streamer@example.com",
@@ -243,26 +243,10 @@ async fn masto_js_streams(b: Backend) {
     )
     .await
     .unwrap();
-    let app = tsunagu::services::oauth::create_app(
-        &state.ctx,
-        tsunagu::services::oauth::NewApp {
-            name: "masto.js".into(),
-            redirect_uris: vec![tsunagu::services::oauth::OOB.into()],
-            scopes: Some("read write follow".into()),
-            website: None,
-        },
-    )
-    .await
-    .unwrap();
-    let token =
-        tsunagu::services::oauth::issue_for_registration(&state.ctx, app.app.id, &me, app_scopes())
-            .await
-            .unwrap()
-            .access_token;
     tokio::task::spawn_blocking(node_modules).await.unwrap();
     let out = tokio::process::Command::new("node")
         .arg(workspace().join("tests/clients/masto_stream.mjs"))
-        .args([&base, &token])
+        .args([base.as_str(), "streamer", "correct horse battery"])
         .output()
         .await
         .expect("run node");
