@@ -5,6 +5,7 @@ use serde_json::json;
 
 use crate::common::{Backend, TestApp};
 use crate::dual;
+use crate::media::multipart;
 
 dual!(
     verify_credentials_shape,
@@ -163,22 +164,6 @@ async fn update_credentials_formats(b: Backend) {
         .json();
     assert_eq!(me["fields"][1]["name"], "B");
     app.finish().await;
-}
-
-fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
-    let boundary = "tsunaguBoundary42";
-    let mut body = Vec::new();
-    for (name, filename, data) in parts {
-        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
-        match filename {
-            Some(f) => body.extend_from_slice(format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: image/png\r\n\r\n").as_bytes()),
-            None => body.extend_from_slice(format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes()),
-        }
-        body.extend_from_slice(data);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 fn photo_with_exif() -> Vec<u8> {
