@@ -5,8 +5,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 use diesel_async::RunQueryDsl;
 
-use super::models::{Account, Status};
-use super::schema::{accounts, follows, statuses, tags};
+use super::models::{Account, Status, User};
+use super::schema::{accounts, follows, statuses, tags, users};
 use super::{DbConn, DbResult};
 use crate::{visible_to, with_conn};
 
@@ -19,18 +19,20 @@ fn like_escape(q: &str) -> String {
         .replace('_', "\\_")
 }
 
+/// Matching accounts with, for local people, their user row (to check they may be shown).
 pub async fn accounts(
     conn: &mut DbConn<'_>,
     q: &str,
     following_of: Option<i64>,
     limit: i64,
     offset: i64,
-) -> DbResult<Vec<Account>> {
+) -> DbResult<Vec<(Account, Option<User>)>> {
     let q = q.trim().trim_start_matches('@').to_lowercase();
     let prefix = format!("{}%", like_escape(&q));
     let anywhere = format!("%{}%", like_escape(&q));
     with_conn!(conn, |c| {
         let mut query = accounts::table
+            .left_join(users::table)
             .filter(accounts::suspended.eq(false))
             .filter(
                 accounts::acct_key
@@ -38,7 +40,7 @@ pub async fn accounts(
                     .escape('\\')
                     .or(lower(accounts::display_name).like(&anywhere).escape('\\')),
             )
-            .select(Account::as_select())
+            .select((Account::as_select(), Option::<User>::as_select()))
             .into_boxed();
         if let Some(v) = following_of {
             query = query.filter(

@@ -43,18 +43,12 @@ pub async fn search(
     let following_of = if q.following { viewer } else { None };
     if wants("accounts") && !(q.following && viewer.is_none()) {
         let found = db::search::accounts(&mut conn, text, following_of, q.limit, q.offset).await?;
-        let visible: Vec<_> = found
-            .into_iter()
-            .filter(|a| a.local || a.domain.is_some())
-            .collect();
         drop(conn);
-        let mut shown = Vec::new();
-        for a in visible {
-            // Pending or disabled local people are not found.
-            if accounts::get(ctx, a.id).await.is_ok() {
-                shown.push(a);
-            }
-        }
+        // Pending or disabled local people are not found.
+        let shown: Vec<_> = found
+            .into_iter()
+            .filter_map(|f| accounts::visible(ctx, f))
+            .collect();
         out.accounts = views::accounts(ctx, shown).await?;
         conn = ctx.conn().await?;
     }
