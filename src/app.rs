@@ -97,6 +97,8 @@ pub async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // Background loops live exactly as long as the server.
+    let _background = crate::services::background::spawn(state.ctx.clone());
     let make = axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(
         service(state),
     );

@@ -169,7 +169,7 @@ pub struct LookupQuery {
 pub async fn lookup(
     State(s): State<AppState>,
     _auth: Auth,
-    Query(q): Query<LookupQuery>,
+    Params { value: q, .. }: Params<LookupQuery>,
 ) -> ApiResult<Json<AccountEntity>> {
     let acct = q
         .acct

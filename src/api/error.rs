@@ -23,8 +23,23 @@ impl ApiError {
     pub fn bad_request(msg: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, msg)
     }
+    /// 422 without a particular field (`details` is still present: clients
+    /// and the OpenAPI schema expect it on every 422).
     pub fn unprocessable(msg: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, msg)
+        ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            body: json!({ "error": msg.into(), "details": {} }),
+        }
+    }
+    /// 422 for one request parameter, named in `details` as Rails names it.
+    pub fn invalid_param(field: &str, why: impl std::fmt::Display) -> Self {
+        ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            body: json!({
+                "error": format!("Invalid parameter {field}: {why}"),
+                "details": { field: [{ "error": "ERR_INVALID", "description": why.to_string() }] },
+            }),
+        }
     }
     pub fn not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, "Record not found")

@@ -190,9 +190,10 @@ type KeywordChange = (i64, Option<String>, Option<bool>, bool);
 
 fn filter_input(p: FilterParams) -> ApiResult<(FilterInput, Vec<KeywordChange>)> {
     let expires_in = match p.expires_in.as_deref().filter(|e| !e.is_empty()) {
-        Some(e) => Some(e.parse::<i64>().map_err(|_| {
-            ApiError::unprocessable("Invalid parameter expires_in: not a number of seconds")
-        })?),
+        Some(e) => Some(
+            e.parse::<i64>()
+                .map_err(|_| ApiError::invalid_param("expires_in", "not a number of seconds"))?,
+        ),
         None => None,
     };
     let mut add = Vec::new();
@@ -389,9 +390,7 @@ pub async fn set_markers(
     for (name, m) in [("home", p.home), ("notifications", p.notifications)] {
         if let Some(id) = m.and_then(|m| m.last_read_id).filter(|i| !i.is_empty()) {
             let id = id.parse().map_err(|_| {
-                ApiError::unprocessable(format!(
-                    "Invalid parameter {name}[last_read_id]: not an ID"
-                ))
+                ApiError::invalid_param(&format!("{name}[last_read_id]"), "not an ID")
             })?;
             updates.push((name.to_owned(), id));
         }
@@ -438,9 +437,7 @@ pub async fn block_action(
                 .filter(|d| !d.is_empty())
                 .map(str::parse::<i64>)
                 .transpose()
-                .map_err(|_| {
-                    ApiError::unprocessable("Invalid parameter duration: not a number of seconds")
-                })?;
+                .map_err(|_| ApiError::invalid_param("duration", "not a number of seconds"))?;
             organize::mute(
                 &s.ctx,
                 me,

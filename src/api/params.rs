@@ -109,13 +109,18 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Params<T> {
                 ));
             }
         }
-        let value = serde_path_to_error::deserialize(Value::Object(root)).map_err(|e| {
+        let root = Value::Object(root);
+        if let Some(path) = nul_at(&root, String::new()) {
+            // PostgreSQL text cannot hold NUL, and no person types one.
+            return Err(ApiError::invalid_param(&path, "contains a NUL character"));
+        }
+        let value = serde_path_to_error::deserialize(root).map_err(|e| {
             let path = e.path().to_string();
             let inner = e.into_inner();
             if path == "." {
                 ApiError::unprocessable(format!("Invalid parameters: {inner}"))
             } else {
-                ApiError::unprocessable(format!("Invalid parameter {path}: {inner}"))
+                ApiError::invalid_param(&path, inner)
             }
         })?;
         Ok(Params { value, uploads })
@@ -289,6 +294,29 @@ pub mod de {
     }
 }
 
+/// The Rails-style name of the first parameter (or key) holding a NUL character.
+fn nul_at(v: &Value, path: String) -> Option<String> {
+    let name = |key: &str| {
+        if path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{path}[{key}]")
+        }
+    };
+    match v {
+        Value::String(s) if s.contains('\0') => Some(path),
+        Value::Array(items) => items.iter().find_map(|i| nul_at(i, format!("{path}[]"))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            if k.contains('\0') {
+                Some(name(&k.replace('\0', "")))
+            } else {
+                nul_at(v, name(k))
+            }
+        }),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -333,6 +361,19 @@ mod tests {
         assert_eq!(
             parse(&[("f[][name]", "a"), ("f[][value]", "b"), ("f[][name]", "c")]),
             json!({"f": [{"name": "a", "value": "b"}, {"name": "c"}]})
+        );
+    }
+
+    #[test]
+    fn nul_is_found_by_its_rails_name() {
+        let v = serde_json::json!({"status": "ok", "poll": {"options": ["a", "b\0"]}});
+        assert_eq!(
+            nul_at(&v, String::new()).as_deref(),
+            Some("poll[options][]")
+        );
+        assert_eq!(
+            nul_at(&serde_json::json!({"q": "fine"}), String::new()),
+            None
         );
     }
 }

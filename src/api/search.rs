@@ -1,12 +1,13 @@
 //! `GET /api/v2/search` and `GET /api/v1/accounts/search`.
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::auth::Auth;
 use super::entities;
 use super::error::{ApiError, ApiResult};
+use super::params::Params;
 use crate::app::AppState;
 use crate::services::search::{self, SearchQuery};
 
@@ -55,7 +56,7 @@ fn query(p: &SearchParams, kind: Option<String>) -> ApiResult<SearchQuery> {
 pub async fn v2(
     State(s): State<AppState>,
     auth: Auth,
-    Query(p): Query<SearchParams>,
+    Params { value: p, .. }: Params<SearchParams>,
 ) -> ApiResult<Json<Value>> {
     let q = query(&p, p.kind.clone().filter(|k| !k.is_empty()))?;
     let r = search::search(&s.ctx, auth.viewer("read:search")?, q).await?;
@@ -70,7 +71,7 @@ pub async fn v2(
 pub async fn accounts(
     State(s): State<AppState>,
     auth: Auth,
-    Query(p): Query<SearchParams>,
+    Params { value: p, .. }: Params<SearchParams>,
 ) -> ApiResult<Json<Vec<entities::AccountEntity>>> {
     let q = query(&p, Some("accounts".into()))?;
     let r = search::search(&s.ctx, auth.viewer("read:search")?, q).await?;

@@ -57,9 +57,7 @@ fn new_poll(p: Option<PollParams>) -> ApiResult<Option<crate::services::polls::N
         .as_deref()
         .unwrap_or("86400")
         .parse::<i64>()
-        .map_err(|_| {
-            ApiError::unprocessable("Invalid parameter poll[expires_in]: not a number of seconds")
-        })?;
+        .map_err(|_| ApiError::invalid_param("poll[expires_in]", "not a number of seconds"))?;
     Ok(Some(crate::services::polls::NewPoll {
         options: p.options.unwrap_or_default(),
         expires_in,

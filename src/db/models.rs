@@ -378,4 +378,5 @@ pub struct Poll {
     pub hide_totals: bool,
     pub expires_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
+    pub ended_notified: bool,
 }

@@ -83,3 +83,54 @@ pub async fn vote(
         Ok(())
     })
 }
+
+/// Ended polls whose end nobody has announced yet, oldest first.
+pub async fn ended_unannounced(
+    conn: &mut DbConn<'_>,
+    now: NaiveDateTime,
+    limit: i64,
+) -> DbResult<Vec<Poll>> {
+    with_conn!(conn, |c| polls::table
+        .filter(polls::ended_notified.eq(false))
+        .filter(polls::expires_at.le(now))
+        .order(polls::expires_at.asc())
+        .limit(limit)
+        .select(Poll::as_select())
+        .load(c)
+        .await)
+}
+
+/// When the next open poll ends, if any.
+pub async fn next_end(conn: &mut DbConn<'_>) -> DbResult<Option<NaiveDateTime>> {
+    with_conn!(conn, |c| polls::table
+        .filter(polls::ended_notified.eq(false))
+        .select(diesel::dsl::min(polls::expires_at))
+        .first(c)
+        .await)
+}
+
+/// Claims the announcement of a poll's end: true for exactly one caller.
+pub async fn claim_end(conn: &mut DbConn<'_>, id: i64) -> DbResult<bool> {
+    with_conn!(conn, |c| diesel::update(
+        polls::table
+            .filter(polls::id.eq(id))
+            .filter(polls::ended_notified.eq(false))
+    )
+    .set(polls::ended_notified.eq(true))
+    .execute(c)
+    .await
+    .map(|n| n == 1))
+}
+
+/// Local accounts that voted on the poll.
+pub async fn local_voters(conn: &mut DbConn<'_>, poll_id: i64) -> DbResult<Vec<i64>> {
+    use super::schema::accounts;
+    with_conn!(conn, |c| poll_votes::table
+        .inner_join(accounts::table.on(accounts::id.eq(poll_votes::account_id)))
+        .filter(poll_votes::poll_id.eq(poll_id))
+        .filter(accounts::local.eq(true))
+        .select(poll_votes::account_id)
+        .distinct()
+        .load(c)
+        .await)
+}

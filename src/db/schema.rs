@@ -371,6 +371,7 @@ diesel::table! {
         hide_totals -> Bool,
         expires_at -> Timestamp,
         created_at -> Timestamp,
+        ended_notified -> Bool,
     }
 }
 

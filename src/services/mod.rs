@@ -2,6 +2,7 @@
 //! [`ServiceError`]; they know nothing of HTTP, so the CLI, the client API and
 //! the web pages share them.
 pub mod accounts;
+pub mod background;
 pub mod instance;
 pub mod mail;
 pub mod media;
@@ -134,3 +135,22 @@ impl From<DbError> for ServiceError {
 }
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
+
+/// Longest `expires_in` or `duration` accepted (ten years): beyond it the
+/// date would leave the range clients can parse, and nobody means it.
+pub const MAX_EXPIRY_SECS: i64 = 10 * 366 * 24 * 3600;
+
+/// `now + secs` for a client-chosen lifetime; 0 or less means "never".
+pub fn expiry_after(
+    field: &'static str,
+    secs: i64,
+) -> ServiceResult<Option<chrono::NaiveDateTime>> {
+    if secs > MAX_EXPIRY_SECS {
+        return Err(ServiceError::invalid(
+            field,
+            "ERR_INVALID",
+            format!("must be at most {MAX_EXPIRY_SECS} seconds"),
+        ));
+    }
+    Ok((secs > 0).then(|| crate::ids::now() + chrono::Duration::seconds(secs)))
+}

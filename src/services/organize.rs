@@ -316,7 +316,7 @@ pub async fn save_filter(
         f.action = a;
     }
     if let Some(secs) = input.expires_in {
-        f.expires_at = (secs > 0).then(|| now + Duration::seconds(secs));
+        f.expires_at = super::expiry_after("expires_in", secs)?;
     }
     let mut new_keywords = Vec::new();
     for (k, whole) in input.keywords {
@@ -608,10 +608,10 @@ pub async fn mute(
     accounts::get(ctx, target).await?;
     let mut conn = ctx.conn().await?;
     if on {
-        let now = ids::now();
-        let expires = duration
-            .filter(|d| *d > 0)
-            .map(|d| now + Duration::seconds(d));
+        let expires = match duration {
+            Some(d) => super::expiry_after("duration", d)?,
+            None => None,
+        };
         db::social::blocking::mute(
             &mut conn,
             ids::next_id(),
@@ -619,7 +619,7 @@ pub async fn mute(
             target,
             notifications,
             expires,
-            now,
+            ids::now(),
         )
         .await?;
     } else {

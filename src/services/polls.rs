@@ -2,7 +2,7 @@
 use chrono::Duration;
 
 use super::{Ctx, ServiceError, ServiceResult};
-use crate::db::models::{LocalUser, Poll};
+use crate::db::models::{LocalUser, Notification, Poll};
 use crate::db::{self};
 use crate::ids;
 
@@ -65,6 +65,7 @@ pub fn prepare(p: &NewPoll, status_id: i64) -> ServiceResult<Poll> {
         hide_totals: p.hide_totals,
         expires_at: now + Duration::seconds(p.expires_in),
         created_at: now,
+        ended_notified: false,
     })
 }
 
@@ -170,4 +171,63 @@ pub async fn vote(
     .await?;
     drop(conn);
     get(ctx, Some(me.account.id), id).await
+}
+
+/// Announces the end of every poll that has ended: a `poll` notification to
+/// each local voter and to the author when local. Safe to run on several
+/// nodes at once: each poll is claimed by one. Returns how many polls closed.
+pub async fn close_ended(ctx: &Ctx, now: chrono::NaiveDateTime) -> ServiceResult<usize> {
+    let mut closed = 0;
+    loop {
+        let mut conn = ctx.conn().await?;
+        let batch = db::polls::ended_unannounced(&mut conn, now, 100).await?;
+        if batch.is_empty() {
+            return Ok(closed);
+        }
+        for poll in batch {
+            let notes = conn
+                .transaction(async |tx| {
+                    if !db::polls::claim_end(tx, poll.id).await? {
+                        return Ok::<_, ServiceError>(Vec::new());
+                    }
+                    let Some(status) = db::statuses::find(tx, poll.status_id).await? else {
+                        return Ok(Vec::new());
+                    };
+                    let mut recipients = db::polls::local_voters(tx, poll.id).await?;
+                    if let Some((author, _)) = db::accounts::find(tx, status.account_id).await?
+                        && author.local
+                    {
+                        recipients.push(author.id);
+                    }
+                    recipients.sort_unstable();
+                    recipients.dedup();
+                    let notes: Vec<Notification> = recipients
+                        .into_iter()
+                        .map(|r| Notification {
+                            id: ids::next_id(),
+                            account_id: r,
+                            from_account_id: status.account_id,
+                            kind: "poll".into(),
+                            status_id: Some(status.id),
+                            created_at: ids::now(),
+                        })
+                        .collect();
+                    for n in &notes {
+                        db::notifications::insert(tx, n).await?;
+                    }
+                    Ok(notes)
+                })
+                .await?;
+            closed += 1;
+            super::streaming::notifications(ctx, &notes);
+        }
+    }
+}
+
+/// How long until the next open poll ends (None: no open poll).
+pub async fn until_next_end(ctx: &Ctx) -> ServiceResult<Option<std::time::Duration>> {
+    let mut conn = ctx.conn().await?;
+    Ok(db::polls::next_end(&mut conn)
+        .await?
+        .map(|at| (at - ids::now()).to_std().unwrap_or_default()))
 }

@@ -315,6 +315,29 @@ async fn filters_warn_and_hide(b: Backend) {
         .json();
     assert_eq!(r["title"], "Renamed");
     assert!(r["expires_at"].is_string());
+    // Lifetimes past year 9999 (found by schemathesis) and NUL characters
+    // (PostgreSQL text cannot hold them) are refused, the filter unchanged.
+    for (body, field) in [
+        (json!({"expires_in": 36547288367416128_i64}), "expires_in"),
+        (json!({"title": "a\u{0}b"}), "title"),
+        (json!({"context": ["home", "x\u{0}"]}), "context[]"),
+    ] {
+        let r = app
+            .json(
+                Method::PUT,
+                &format!("/api/v2/filters/{fid}"),
+                Some(&me),
+                &body,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert!(r.json()["details"][field].is_array(), "{}", r.text());
+    }
+    let kept = app
+        .get(&format!("/api/v2/filters/{fid}"), Some(&me))
+        .await
+        .json();
+    assert_eq!(kept["title"], "Renamed");
     assert_eq!(
         delete(&app, &format!("/api/v2/filters/{fid}"), &me)
             .await

@@ -3,6 +3,7 @@ use serde_json::json;
 
 use crate::common::{Backend, TestApp};
 use crate::dual;
+use tsunagu::services::polls;
 
 dual!(polls_create_vote_and_tally);
 
@@ -141,5 +142,49 @@ async fn polls_create_vote_and_tally(b: Backend) {
     app.get("/api/v1/polls/999", None)
         .await
         .assert_error(StatusCode::NOT_FOUND, "Record not found");
+
+    // Nothing has ended yet: no announcement.
+    let ctx = &app.state.ctx;
+    let now = tsunagu::ids::now();
+    assert_eq!(polls::close_ended(ctx, now).await.unwrap(), 0);
+    let ended = |n: &serde_json::Value| n["type"] == "poll";
+    let kinds = async |token: &str| -> Vec<(String, String)> {
+        app.get("/api/v1/notifications?types[]=poll", Some(token))
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .inspect(|n| assert!(ended(n), "only poll notifications were asked for: {n}"))
+            .map(|n| {
+                (
+                    n["status"]["poll"]["id"].as_str().unwrap().to_owned(),
+                    n["account"]["username"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    assert!(kinds(&a).await.is_empty());
+    // An hour later the single-choice poll has ended: its voter and author hear of it.
+    let later = now + chrono::Duration::seconds(3601);
+    assert_eq!(polls::close_ended(ctx, later).await.unwrap(), 1);
+    assert_eq!(kinds(&a).await, vec![(pid2.clone(), "office".into())]);
+    assert_eq!(kinds(&office).await, vec![(pid2.clone(), "office".into())]);
+    assert!(
+        kinds(&bee).await.is_empty(),
+        "bee did not vote on the second poll"
+    );
+    // Announced once, whoever runs the check again (several nodes may).
+    assert_eq!(polls::close_ended(ctx, later).await.unwrap(), 0);
+    let next = polls::until_next_end(ctx)
+        .await
+        .unwrap()
+        .expect("the first poll is open");
+    assert!(next.as_secs() > 80_000, "{next:?}");
+    let day_later = now + chrono::Duration::seconds(86_401);
+    assert_eq!(polls::close_ended(ctx, day_later).await.unwrap(), 1);
+    assert_eq!(kinds(&bee).await, vec![(pid.clone(), "office".into())]);
+    assert_eq!(kinds(&a).await.len(), 2);
+    assert!(polls::until_next_end(ctx).await.unwrap().is_none());
     app.finish().await;
 }

@@ -1,0 +1,41 @@
+//! Work the server does on its own clock, beside requests.
+use std::time::Duration;
+
+use super::{Ctx, polls};
+
+/// Longest sleep between looks for ended polls: another node may have
+/// created a poll that ends sooner than the one this node knows about.
+const POLL_CHECK_EVERY: Duration = Duration::from_secs(30);
+
+/// Starts the background loops; they stop when the returned handles drop.
+pub fn spawn(ctx: Ctx) -> Background {
+    Background {
+        tasks: vec![tokio::spawn(poll_endings(ctx))],
+    }
+}
+
+pub struct Background {
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+async fn poll_endings(ctx: Ctx) {
+    loop {
+        if let Err(e) = polls::close_ended(&ctx, crate::ids::now()).await {
+            tracing::warn!(error = %e, "announcing ended polls failed; will retry");
+        }
+        let wait = match polls::until_next_end(&ctx).await {
+            Ok(Some(d)) => d.min(POLL_CHECK_EVERY),
+            _ => POLL_CHECK_EVERY,
+        };
+        // A poll ending "now" is announced on the next pass, not in a busy loop.
+        tokio::time::sleep(wait.max(Duration::from_millis(200))).await;
+    }
+}
