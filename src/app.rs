@@ -49,6 +49,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::router(&state))
         .merge(api::oauth_router())
+        .merge(api::activitypub_router())
         .merge(web::router())
         .route("/health", get(api::instance::health))
         .nest_service("/media", media)

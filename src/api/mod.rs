@@ -1,6 +1,7 @@
 //! The Mastodon-compatible client API: thin handlers that extract
 //! parameters, call one service function and map the result to JSON.
 pub mod accounts;
+pub mod activitypub;
 pub mod apps;
 pub mod auth;
 pub mod entities;
@@ -251,4 +252,22 @@ pub fn oauth_router() -> Router<AppState> {
             get(instance::oauth_metadata),
         )
         .layer(cors())
+}
+
+/// Discovery and ActivityPub: WebFinger, NodeInfo, host-meta, actors,
+/// objects and inboxes (no client-API rate limits: remote servers sign).
+pub fn activitypub_router() -> Router<AppState> {
+    Router::new()
+        .route("/.well-known/webfinger", get(activitypub::webfinger))
+        .route("/.well-known/host-meta", get(activitypub::host_meta))
+        .route("/.well-known/nodeinfo", get(activitypub::nodeinfo_links))
+        .route("/nodeinfo/{version}", get(activitypub::nodeinfo))
+        .route("/inbox", post(activitypub::inbox))
+        .route("/users/{name}", get(activitypub::actor))
+        .route("/users/{name}/inbox", post(activitypub::inbox))
+        .route(
+            "/users/{name}/statuses/{id}",
+            get(activitypub::status_object),
+        )
+        .route("/users/{name}/{which}", get(activitypub::collection))
 }

@@ -226,6 +226,8 @@ pub struct Follow {
     pub notify: bool,
     pub pending: bool,
     pub created_at: NaiveDateTime,
+    /// The ActivityPub id of the Follow (remote follows and follows of remote accounts).
+    pub uri: Option<String>,
 }
 
 /// A person's mark on a status: a favourite, bookmark or pin (same shape, own tables).
@@ -379,4 +381,47 @@ pub struct Poll {
     pub expires_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
     pub ended_notified: bool,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::db::schema::inbox_activities)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct InboxActivity {
+    pub id: i64,
+    pub ap_id: String,
+    pub actor_uri: String,
+    pub kind: String,
+    pub body: String,
+    pub received_at: NaiveDateTime,
+    pub processed_at: Option<NaiveDateTime>,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub lease_until: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::db::schema::outbound_activities)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct OutboundActivity {
+    pub id: i64,
+    pub ap_id: String,
+    pub actor_id: i64,
+    pub body: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = crate::db::schema::delivery_hosts)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct DeliveryHost {
+    pub host: String,
+    pub head: i64,
+    pub done_upto: i64,
+    pub failures: i32,
+    pub next_attempt_at: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub last_success_at: Option<NaiveDateTime>,
+    pub delivered: i64,
+    pub lease_owner: Option<String>,
+    pub lease_until: Option<NaiveDateTime>,
 }

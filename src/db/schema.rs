@@ -180,6 +180,7 @@ diesel::table! {
         notify -> Bool,
         pending -> Bool,
         created_at -> Timestamp,
+        uri -> Nullable<Text>,
     }
 }
 
@@ -385,6 +386,55 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    inbox_activities (id) {
+        id -> BigInt,
+        ap_id -> Text,
+        actor_uri -> Text,
+        kind -> Text,
+        body -> Text,
+        received_at -> Timestamp,
+        processed_at -> Nullable<Timestamp>,
+        attempts -> Integer,
+        last_error -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    outbound_activities (id) {
+        id -> BigInt,
+        ap_id -> Text,
+        actor_id -> BigInt,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outbound_targets (host, activity_id) {
+        activity_id -> BigInt,
+        host -> Text,
+        inboxes -> Text,
+    }
+}
+
+diesel::table! {
+    delivery_hosts (host) {
+        host -> Text,
+        head -> BigInt,
+        done_upto -> BigInt,
+        failures -> Integer,
+        next_attempt_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        last_success_at -> Nullable<Timestamp>,
+        delivered -> BigInt,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(outbound_targets -> outbound_activities (activity_id));
 diesel::joinable!(users -> accounts (account_id));
 diesel::joinable!(oauth_tokens -> oauth_apps (app_id));
 diesel::joinable!(oauth_tokens -> accounts (account_id));
@@ -397,6 +447,10 @@ diesel::joinable!(filter_keywords -> filters (filter_id));
 diesel::joinable!(featured_tags -> tags (tag_id));
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
+    inbox_activities,
+    outbound_activities,
+    outbound_targets,
+    delivery_hosts,
     users,
     oauth_apps,
     oauth_tokens,

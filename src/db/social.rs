@@ -436,3 +436,13 @@ pub async fn local_followers(
         q.load(c).await
     })
 }
+
+/// A follow by the ActivityPub id of its Follow activity.
+pub async fn find_follow_by_uri(conn: &mut DbConn<'_>, uri: &str) -> DbResult<Option<Follow>> {
+    with_conn!(conn, |c| follows::table
+        .filter(follows::uri.eq(uri))
+        .select(Follow::as_select())
+        .first(c)
+        .await
+        .optional())
+}

@@ -486,3 +486,30 @@ pub async fn rebloggers(
         crate::paginate!(q, statuses::id, page).load(c).await
     })
 }
+
+/// A status by its ActivityPub id (remote statuses).
+pub async fn find_by_uri(conn: &mut DbConn<'_>, uri: &str) -> DbResult<Option<Status>> {
+    with_conn!(conn, |c| statuses::table
+        .filter(statuses::uri.eq(uri))
+        .select(Status::as_select())
+        .first(c)
+        .await
+        .optional())
+}
+
+/// A status by ActivityPub id: ours (`{base}/users/NAME/statuses/ID`) or remote.
+pub async fn find_by_uri_or_local(
+    conn: &mut DbConn<'_>,
+    uri: &str,
+    base: &str,
+) -> DbResult<Option<Status>> {
+    let local_id = uri
+        .strip_prefix(base)
+        .and_then(|p| p.strip_prefix("/users/"))
+        .and_then(|p| p.split_once("/statuses/"))
+        .and_then(|(_, id)| id.parse::<i64>().ok());
+    match local_id {
+        Some(id) => find(conn, id).await.map(|s| s.filter(|s| s.local)),
+        None => find_by_uri(conn, uri).await,
+    }
+}

@@ -1,5 +1,38 @@
 //! ActivityPub: actors, objects, signatures, the inbox and durable delivery.
 //! Everything that speaks the protocol lives here; services call in with
 //! domain values and never see JSON-LD.
+pub mod actors;
+pub mod delivery;
 pub mod http;
+pub mod inbox;
+pub mod objects;
 pub mod signatures;
+
+use tokio::sync::Notify;
+
+use crate::config::Config;
+
+/// Process-wide federation state: the guarded client and the wake-up signals
+/// of the workers (in-process; several nodes also poll every few seconds).
+pub struct Runtime {
+    pub client: http::FedClient,
+    /// Names this process in delivery leases.
+    pub node: String,
+    pub wake_delivery: Notify,
+    pub wake_inbox: Notify,
+}
+
+impl Runtime {
+    pub fn new(config: &Config) -> anyhow::Result<Runtime> {
+        Ok(Runtime {
+            client: http::FedClient::new(config)?,
+            node: format!(
+                "{}-{}",
+                std::process::id(),
+                crate::crypto::random_token().get(..8).unwrap_or("node")
+            ),
+            wake_delivery: Notify::new(),
+            wake_inbox: Notify::new(),
+        })
+    }
+}

@@ -216,7 +216,7 @@ pub fn parse_signature_header(value: &str) -> Result<SignatureHeader, SignatureE
 pub struct SignedRequest<'a> {
     pub method: &'a str,
     pub path_and_query: &'a str,
-    pub header: &'a dyn Fn(&str) -> Option<String>,
+    pub header: &'a (dyn Fn(&str) -> Option<String> + Sync),
     pub body: Option<&'a [u8]>,
 }
 

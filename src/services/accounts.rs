@@ -484,11 +484,18 @@ pub async fn lookup(ctx: &Ctx, acct: &str) -> ServiceResult<AccountView> {
         _ => acct,
     };
     let mut conn = ctx.conn().await?;
-    let account = db::accounts::find_by_acct_key(&mut conn, &key)
-        .await?
-        .and_then(|f| visible(ctx, f))
-        .ok_or_else(|| ServiceError::NotFound("Record not found".into()))?;
+    let found = db::accounts::find_by_acct_key(&mut conn, &key).await?;
     drop(conn);
+    let account = match (found, key.split_once('@')) {
+        (Some(f), _) => visible(ctx, f),
+        // Unknown user@host: ask its server (WebFinger, then the actor).
+        (None, Some((user, host))) => crate::federation::actors::webfinger(ctx, user, host)
+            .await
+            .ok()
+            .filter(|a| !a.suspended),
+        (None, None) => None,
+    }
+    .ok_or_else(|| ServiceError::NotFound("Record not found".into()))?;
     views::account(ctx, account).await
 }
 

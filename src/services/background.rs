@@ -10,7 +10,15 @@ const POLL_CHECK_EVERY: Duration = Duration::from_secs(30);
 /// Starts the background loops; they stop when the returned handles drop.
 pub fn spawn(ctx: Ctx) -> Background {
     Background {
-        tasks: vec![tokio::spawn(poll_endings(ctx))],
+        tasks: vec![
+            tokio::spawn(crate::federation::delivery::run(
+                ctx.fed.clone(),
+                ctx.db.clone(),
+                ctx.base_url(),
+            )),
+            tokio::spawn(crate::federation::inbox::run(ctx.clone())),
+            tokio::spawn(poll_endings(ctx)),
+        ],
     }
 }
 

@@ -3,6 +3,7 @@
 //! the web pages share them.
 pub mod accounts;
 pub mod background;
+pub mod federation;
 pub mod instance;
 pub mod mail;
 pub mod media;
@@ -31,6 +32,7 @@ pub struct Ctx {
     pub config: Arc<Config>,
     pub mailer: mail::Mailer,
     pub hub: streaming::Hub,
+    pub fed: Arc<crate::federation::Runtime>,
 }
 
 impl Ctx {
@@ -38,12 +40,14 @@ impl Ctx {
         let (db, applied) =
             DbPool::connect(&config.database.url, config.database.max_connections).await?;
         let mailer = mail::Mailer::from_config(&config)?;
+        let fed = Arc::new(crate::federation::Runtime::new(&config)?);
         Ok((
             Ctx {
                 db,
                 config: Arc::new(config),
                 mailer,
                 hub: streaming::Hub::new(),
+                fed,
             },
             applied,
         ))

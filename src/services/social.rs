@@ -100,8 +100,12 @@ pub async fn follow(
         target_account_id: target_id,
         show_reblogs: reblogs.unwrap_or(existing.as_ref().is_none_or(|f| f.show_reblogs)),
         notify: notify.unwrap_or(existing.as_ref().is_some_and(|f| f.notify)),
-        pending: existing.as_ref().map_or(target.locked, |f| f.pending),
+        // A remote account answers with Accept; until then the follow is a request.
+        pending: existing
+            .as_ref()
+            .map_or(target.locked || !target.local, |f| f.pending),
         created_at: existing.as_ref().map_or_else(ids::now, |f| f.created_at),
+        uri: existing.as_ref().and_then(|f| f.uri.clone()),
     };
     let is_new = existing.is_none();
     let kind = if row.pending {
@@ -111,7 +115,12 @@ pub async fn follow(
     };
     let notify_target = target.local;
     let note = notification(target_id, me_id, kind);
+    let mut row = row;
     conn.transaction(async |tx| {
+        if is_new && !target.local {
+            row.uri =
+                Some(super::federation::follow_sent(ctx, tx, &me.account, &target, row.id).await?);
+        }
         db::social::upsert_follow(tx, &row).await?;
         if is_new && notify_target {
             db::notifications::insert(tx, &note).await?;
@@ -120,6 +129,9 @@ pub async fn follow(
     })
     .await?;
     drop(conn);
+    if is_new && !target.local {
+        super::federation::wake(ctx);
+    }
     if is_new && notify_target {
         super::streaming::notifications(ctx, std::slice::from_ref(&note));
     }
@@ -127,10 +139,16 @@ pub async fn follow(
 }
 
 pub async fn unfollow(ctx: &Ctx, me: &LocalUser, target_id: i64) -> ServiceResult<Relationship> {
-    accounts::get(ctx, target_id).await?;
+    let target = accounts::get(ctx, target_id).await?;
     let me_id = me.account.id;
     let mut conn = ctx.conn().await?;
+    let existing = db::social::find_follow(&mut conn, me_id, target_id).await?;
     conn.transaction(async |tx| {
+        if let Some(f) = &existing
+            && !target.local
+        {
+            super::federation::unfollow_sent(ctx, tx, &me.account, &target, f.uri.clone()).await?;
+        }
         if db::social::delete_follow(tx, me_id, target_id).await? > 0 {
             db::notifications::retract(tx, target_id, me_id, "follow", None).await?;
             db::notifications::retract(tx, target_id, me_id, "follow_request", None).await?;
@@ -139,6 +157,9 @@ pub async fn unfollow(ctx: &Ctx, me: &LocalUser, target_id: i64) -> ServiceResul
     })
     .await?;
     drop(conn);
+    if existing.is_some() && !target.local {
+        super::federation::wake(ctx);
+    }
     relationship(ctx, me_id, target_id).await
 }
 
@@ -164,11 +185,26 @@ pub async fn answer_request(
 ) -> ServiceResult<Relationship> {
     let me_id = me.account.id;
     let mut conn = ctx.conn().await?;
-    match db::social::find_follow(&mut conn, requester, me_id).await? {
-        Some(f) if f.pending => {}
+    let request = match db::social::find_follow(&mut conn, requester, me_id).await? {
+        Some(f) if f.pending => f,
         _ => return Err(ServiceError::NotFound("Record not found".into())),
-    }
+    };
+    let remote = db::accounts::find(&mut conn, requester)
+        .await?
+        .map(|(a, _)| a)
+        .filter(|a| !a.local);
     conn.transaction(async |tx| {
+        if let Some(r) = &remote {
+            super::federation::follow_answered(
+                ctx,
+                tx,
+                &me.account,
+                r,
+                request.uri.clone(),
+                accept,
+            )
+            .await?;
+        }
         if accept {
             db::social::accept_follow(tx, requester, me_id).await?;
             db::notifications::retract(tx, me_id, requester, "follow_request", None).await?;
@@ -181,6 +217,9 @@ pub async fn answer_request(
     })
     .await?;
     drop(conn);
+    if remote.is_some() {
+        super::federation::wake(ctx);
+    }
     relationship(ctx, me_id, requester).await
 }
 

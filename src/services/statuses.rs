@@ -249,9 +249,11 @@ pub async fn create(ctx: &Ctx, me: &LocalUser, new: NewStatus) -> ServiceResult<
             if let Some(k) = &key {
                 db::statuses::remember_idempotency(tx, author_id, k, s.id, now).await?;
             }
+            super::federation::status_published(ctx, tx, &me.account, &s, false).await?;
             Ok::<_, ServiceError>((s, notes, root_of_thread))
         })
         .await?;
+    super::federation::wake(ctx);
     let (created, notes, root) = created;
     let streams = streaming::status_streams(ctx, &created, &local_mentioned, &tags).await?;
     ctx.hub
@@ -292,9 +294,16 @@ pub async fn delete(ctx: &Ctx, me: &LocalUser, id: i64) -> ServiceResult<StatusV
     let mut conn = ctx.conn().await?;
     let s = own(&mut conn, me, id).await?;
     drop(conn);
-    let view = views::status(ctx, Some(me.account.id), s).await?;
+    let view = views::status(ctx, Some(me.account.id), s.clone()).await?;
     let mut conn = ctx.conn().await?;
-    db::statuses::delete(&mut conn, id).await?;
+    conn.transaction(async |tx| {
+        // The Delete names the same audience, so it is queued before the rows go.
+        super::federation::status_deleted(ctx, tx, &me.account, &s).await?;
+        db::statuses::delete(tx, id).await?;
+        Ok::<_, ServiceError>(())
+    })
+    .await?;
+    super::federation::wake(ctx);
     ctx.hub.publish(
         vec![streaming::Stream::Everyone],
         streaming::Payload::Delete(id),
@@ -386,10 +395,12 @@ pub async fn edit(
                     notes.push(n);
                 }
             }
+            super::federation::status_published(ctx, tx, &me.account, &updated, true).await?;
             Ok::<_, ServiceError>((updated, notes))
         })
         .await?;
     drop(conn);
+    super::federation::wake(ctx);
     let (updated, notes) = updated;
     let local_mentioned: Vec<i64> = mentioned
         .iter()

@@ -207,6 +207,57 @@ pub fn render_status(
         .collect()
 }
 
+/// Remote HTML made safe to show: the allow-list Mastodon keeps (paragraphs,
+/// line breaks, links, emphasis, lists, quotes, code); links get
+/// `rel="nofollow noopener noreferrer"` and open outside.
+pub fn sanitize(html: &str) -> String {
+    use std::sync::LazyLock;
+    static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+        let mut b = ammonia::Builder::default();
+        b.tags(
+            [
+                "p",
+                "br",
+                "a",
+                "span",
+                "del",
+                "pre",
+                "code",
+                "em",
+                "strong",
+                "b",
+                "i",
+                "u",
+                "ul",
+                "ol",
+                "li",
+                "blockquote",
+            ]
+            .into_iter()
+            .collect(),
+        )
+        .tag_attributes(
+            [
+                ("a", ["href", "class"].into_iter().collect()),
+                ("span", ["class"].into_iter().collect()),
+            ]
+            .into_iter()
+            .collect(),
+        )
+        .url_schemes(["http", "https"].into_iter().collect())
+        .link_rel(Some("nofollow noopener noreferrer"))
+        .set_tag_attribute_value("a", "target", "_blank");
+        b
+    });
+    CLEANER.clean(html).to_string()
+}
+
+/// Text without any markup (display names, field names).
+pub fn strip_html(html: &str) -> String {
+    let cleaned = ammonia::Builder::empty().clean(html).to_string();
+    html_escape::decode_html_entities(&cleaned).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,5 +298,24 @@ mod tests {
         );
         assert_eq!(plain_to_html(""), "");
         assert_eq!(linkify_line("javascript:alert(1)"), "javascript:alert(1)");
+    }
+
+    #[test]
+    fn remote_html_is_sanitised() {
+        let dirty = r#"<p onclick="x()">Hi <script>alert(1)</script><a href="javascript:alert(1)">x</a> <a href="https://ok.example/">ok</a><img src=x onerror=y><iframe src="https://evil"></iframe></p>"#;
+        let clean = sanitize(dirty);
+        for bad in [
+            "onclick",
+            "<script",
+            "javascript:",
+            "<img",
+            "onerror",
+            "<iframe",
+        ] {
+            assert!(!clean.contains(bad), "{bad} survived: {clean}");
+        }
+        assert!(clean.contains(r#"href="https://ok.example/""#), "{clean}");
+        assert!(clean.contains("nofollow noopener noreferrer"), "{clean}");
+        assert_eq!(strip_html("<b>Bob</b> &amp; <i>co</i>"), "Bob & co");
     }
 }

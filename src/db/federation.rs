@@ -1,0 +1,406 @@
+//! Durable inbound and outbound activity logs, and remote actors.
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+use super::models::{Account, DeliveryHost, InboxActivity, OutboundActivity};
+use super::schema::{
+    accounts, delivery_hosts, inbox_activities, outbound_activities, outbound_targets,
+};
+use super::{DbConn, DbResult};
+use crate::with_conn;
+
+// ---- inbound -------------------------------------------------------------
+
+/// Stores an accepted activity; false when its id was seen before.
+pub async fn store_inbound(conn: &mut DbConn<'_>, a: &InboxActivity) -> DbResult<bool> {
+    with_conn!(conn, |c| diesel::insert_into(inbox_activities::table)
+        .values(a)
+        .on_conflict(inbox_activities::ap_id)
+        .do_nothing()
+        .execute(c)
+        .await
+        .map(|n| n == 1))
+}
+
+/// Claims up to `limit` unprocessed activities (oldest first) for `until`.
+pub async fn claim_inbound(
+    conn: &mut DbConn<'_>,
+    now: NaiveDateTime,
+    until: NaiveDateTime,
+    limit: i64,
+) -> DbResult<Vec<InboxActivity>> {
+    let ids: Vec<i64> = with_conn!(conn, |c| inbox_activities::table
+        .filter(inbox_activities::processed_at.is_null())
+        .filter(
+            inbox_activities::lease_until
+                .is_null()
+                .or(inbox_activities::lease_until.lt(now)),
+        )
+        .order(inbox_activities::id.asc())
+        .limit(limit)
+        .select(inbox_activities::id)
+        .load(c)
+        .await)?;
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    // Only rows whose lease this UPDATE took are ours (another node may race).
+    let token = until;
+    with_conn!(conn, |c| {
+        diesel::update(
+            inbox_activities::table
+                .filter(inbox_activities::id.eq_any(&ids))
+                .filter(inbox_activities::processed_at.is_null())
+                .filter(
+                    inbox_activities::lease_until
+                        .is_null()
+                        .or(inbox_activities::lease_until.lt(now)),
+                ),
+        )
+        .set(inbox_activities::lease_until.eq(token))
+        .execute(c)
+        .await?;
+        inbox_activities::table
+            .filter(inbox_activities::id.eq_any(&ids))
+            .filter(inbox_activities::lease_until.eq(token))
+            .filter(inbox_activities::processed_at.is_null())
+            .order(inbox_activities::id.asc())
+            .select(InboxActivity::as_select())
+            .load(c)
+            .await
+    })
+}
+
+pub async fn finish_inbound(
+    conn: &mut DbConn<'_>,
+    id: i64,
+    now: NaiveDateTime,
+    error: Option<&str>,
+) -> DbResult<()> {
+    with_conn!(conn, |c| diesel::update(inbox_activities::table.find(id))
+        .set((
+            inbox_activities::processed_at.eq(now),
+            inbox_activities::attempts.eq(inbox_activities::attempts + 1),
+            inbox_activities::last_error.eq(error),
+            inbox_activities::lease_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(c)
+        .await
+        .map(|_| ()))
+}
+
+/// Puts an activity back for a later try (a transient failure).
+pub async fn retry_inbound(
+    conn: &mut DbConn<'_>,
+    id: i64,
+    at: NaiveDateTime,
+    error: &str,
+) -> DbResult<()> {
+    with_conn!(conn, |c| diesel::update(inbox_activities::table.find(id))
+        .set((
+            inbox_activities::attempts.eq(inbox_activities::attempts + 1),
+            inbox_activities::last_error.eq(error),
+            inbox_activities::lease_until.eq(at),
+        ))
+        .execute(c)
+        .await
+        .map(|_| ()))
+}
+
+pub async fn inbound_pending(conn: &mut DbConn<'_>) -> DbResult<i64> {
+    with_conn!(conn, |c| inbox_activities::table
+        .filter(inbox_activities::processed_at.is_null())
+        .count()
+        .get_result(c)
+        .await)
+}
+
+// ---- outbound ------------------------------------------------------------
+
+/// Writes an activity and its targets (host -> inboxes) and moves each
+/// host's head; call inside the transaction of the change it announces.
+pub async fn enqueue(
+    conn: &mut DbConn<'_>,
+    a: &OutboundActivity,
+    targets: &[(String, Vec<String>)],
+) -> DbResult<()> {
+    with_conn!(conn, |c| {
+        diesel::insert_into(outbound_activities::table)
+            .values(a)
+            .execute(c)
+            .await?;
+        for (host, inboxes) in targets {
+            diesel::insert_into(outbound_targets::table)
+                .values((
+                    outbound_targets::activity_id.eq(a.id),
+                    outbound_targets::host.eq(host),
+                    outbound_targets::inboxes
+                        .eq(serde_json::to_string(inboxes).unwrap_or_default()),
+                ))
+                .execute(c)
+                .await?;
+            diesel::insert_into(delivery_hosts::table)
+                .values((delivery_hosts::host.eq(host), delivery_hosts::head.eq(a.id)))
+                .on_conflict(delivery_hosts::host)
+                .do_update()
+                .set(delivery_hosts::head.eq(a.id))
+                .execute(c)
+                .await?;
+        }
+        Ok(())
+    })
+}
+
+/// Hosts with undelivered work that are due and not held by a live lease.
+pub async fn due_hosts(
+    conn: &mut DbConn<'_>,
+    now: NaiveDateTime,
+    limit: i64,
+) -> DbResult<Vec<String>> {
+    with_conn!(conn, |c| delivery_hosts::table
+        .filter(delivery_hosts::head.gt(delivery_hosts::done_upto))
+        .filter(
+            delivery_hosts::next_attempt_at
+                .is_null()
+                .or(delivery_hosts::next_attempt_at.le(now)),
+        )
+        .filter(
+            delivery_hosts::lease_until
+                .is_null()
+                .or(delivery_hosts::lease_until.lt(now)),
+        )
+        .order(delivery_hosts::next_attempt_at.asc())
+        .limit(limit)
+        .select(delivery_hosts::host)
+        .load(c)
+        .await)
+}
+
+/// When the earliest backed-off host is due again.
+pub async fn next_due(conn: &mut DbConn<'_>) -> DbResult<Option<NaiveDateTime>> {
+    with_conn!(conn, |c| delivery_hosts::table
+        .filter(delivery_hosts::head.gt(delivery_hosts::done_upto))
+        .select(diesel::dsl::min(delivery_hosts::next_attempt_at))
+        .first(c)
+        .await)
+}
+
+/// Takes (or renews) the lease on a host; false if another node holds it.
+pub async fn lease_host(
+    conn: &mut DbConn<'_>,
+    host: &str,
+    owner: &str,
+    now: NaiveDateTime,
+    until: NaiveDateTime,
+) -> DbResult<bool> {
+    with_conn!(conn, |c| diesel::update(
+        delivery_hosts::table
+            .filter(delivery_hosts::host.eq(host))
+            .filter(
+                delivery_hosts::lease_until
+                    .is_null()
+                    .or(delivery_hosts::lease_until.lt(now))
+                    .or(delivery_hosts::lease_owner.eq(owner))
+            )
+    )
+    .set((
+        delivery_hosts::lease_owner.eq(owner),
+        delivery_hosts::lease_until.eq(until),
+    ))
+    .execute(c)
+    .await
+    .map(|n| n == 1))
+}
+
+pub async fn release_host(conn: &mut DbConn<'_>, host: &str, owner: &str) -> DbResult<()> {
+    with_conn!(conn, |c| diesel::update(
+        delivery_hosts::table
+            .filter(delivery_hosts::host.eq(host))
+            .filter(delivery_hosts::lease_owner.eq(owner))
+    )
+    .set((
+        delivery_hosts::lease_owner.eq(None::<String>),
+        delivery_hosts::lease_until.eq(None::<NaiveDateTime>),
+    ))
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
+pub async fn host(conn: &mut DbConn<'_>, host: &str) -> DbResult<Option<DeliveryHost>> {
+    with_conn!(conn, |c| delivery_hosts::table
+        .find(host)
+        .select(DeliveryHost::as_select())
+        .first(c)
+        .await
+        .optional())
+}
+
+pub async fn hosts(conn: &mut DbConn<'_>) -> DbResult<Vec<DeliveryHost>> {
+    with_conn!(conn, |c| delivery_hosts::table
+        .order(delivery_hosts::host.asc())
+        .select(DeliveryHost::as_select())
+        .load(c)
+        .await)
+}
+
+/// The next activities for a host after its cursor: (activity, inboxes on that host).
+pub async fn batch_for(
+    conn: &mut DbConn<'_>,
+    host: &str,
+    after: i64,
+    limit: i64,
+) -> DbResult<Vec<(OutboundActivity, String)>> {
+    with_conn!(conn, |c| outbound_targets::table
+        .inner_join(outbound_activities::table)
+        .filter(outbound_targets::host.eq(host))
+        .filter(outbound_targets::activity_id.gt(after))
+        .order(outbound_targets::activity_id.asc())
+        .limit(limit)
+        .select((OutboundActivity::as_select(), outbound_targets::inboxes))
+        .load(c)
+        .await)
+}
+
+/// Records progress: everything up to `done_upto` is handled.
+pub async fn advance(
+    conn: &mut DbConn<'_>,
+    host: &str,
+    done_upto: i64,
+    delivered: i64,
+    now: NaiveDateTime,
+) -> DbResult<()> {
+    with_conn!(conn, |c| diesel::update(delivery_hosts::table.find(host))
+        .set((
+            delivery_hosts::done_upto.eq(done_upto),
+            delivery_hosts::delivered.eq(delivery_hosts::delivered + delivered),
+            delivery_hosts::failures.eq(0),
+            delivery_hosts::next_attempt_at.eq(None::<NaiveDateTime>),
+            delivery_hosts::last_success_at.eq(now),
+        ))
+        .execute(c)
+        .await
+        .map(|_| ()))
+}
+
+/// Records a failed attempt: the breaker stays open until `retry_at`.
+pub async fn failed(
+    conn: &mut DbConn<'_>,
+    host: &str,
+    done_upto: i64,
+    delivered: i64,
+    retry_at: NaiveDateTime,
+    error: &str,
+) -> DbResult<()> {
+    with_conn!(conn, |c| diesel::update(delivery_hosts::table.find(host))
+        .set((
+            delivery_hosts::done_upto.eq(done_upto),
+            delivery_hosts::delivered.eq(delivery_hosts::delivered + delivered),
+            delivery_hosts::failures.eq(delivery_hosts::failures + 1),
+            delivery_hosts::next_attempt_at.eq(retry_at),
+            delivery_hosts::last_error.eq(error),
+        ))
+        .execute(c)
+        .await
+        .map(|_| ()))
+}
+
+/// Oldest undelivered activity per host, for lag reporting.
+pub async fn oldest_pending(
+    conn: &mut DbConn<'_>,
+    host: &str,
+    after: i64,
+) -> DbResult<Option<NaiveDateTime>> {
+    with_conn!(conn, |c| outbound_targets::table
+        .inner_join(outbound_activities::table)
+        .filter(outbound_targets::host.eq(host))
+        .filter(outbound_targets::activity_id.gt(after))
+        .select(diesel::dsl::min(outbound_activities::created_at))
+        .first(c)
+        .await)
+}
+
+pub async fn pending_count(conn: &mut DbConn<'_>, host: &str, after: i64) -> DbResult<i64> {
+    with_conn!(conn, |c| outbound_targets::table
+        .filter(outbound_targets::host.eq(host))
+        .filter(outbound_targets::activity_id.gt(after))
+        .count()
+        .get_result(c)
+        .await)
+}
+
+// ---- remote actors ---------------------------------------------------------
+
+pub async fn account_by_ap_id(conn: &mut DbConn<'_>, ap_id: &str) -> DbResult<Option<Account>> {
+    with_conn!(conn, |c| accounts::table
+        .filter(accounts::ap_id.eq(ap_id))
+        .select(Account::as_select())
+        .first(c)
+        .await
+        .optional())
+}
+
+/// Inserts or refreshes a remote actor (keyed by its ActivityPub id).
+pub async fn upsert_remote_account(conn: &mut DbConn<'_>, a: &Account) -> DbResult<Account> {
+    with_conn!(conn, |c| diesel::insert_into(accounts::table)
+        .values(a)
+        .on_conflict(accounts::ap_id)
+        .do_update()
+        .set((
+            accounts::username.eq(&a.username),
+            accounts::display_name.eq(&a.display_name),
+            accounts::note.eq(&a.note),
+            accounts::fields.eq(&a.fields),
+            accounts::locked.eq(a.locked),
+            accounts::bot.eq(a.bot),
+            accounts::discoverable.eq(a.discoverable),
+            accounts::actor_type.eq(&a.actor_type),
+            accounts::avatar_remote_url.eq(&a.avatar_remote_url),
+            accounts::header_remote_url.eq(&a.header_remote_url),
+            accounts::inbox_url.eq(&a.inbox_url),
+            accounts::shared_inbox_url.eq(&a.shared_inbox_url),
+            accounts::outbox_url.eq(&a.outbox_url),
+            accounts::followers_url.eq(&a.followers_url),
+            accounts::profile_url.eq(&a.profile_url),
+            accounts::public_key_pem.eq(&a.public_key_pem),
+            accounts::fetched_at.eq(a.fetched_at),
+            accounts::updated_at.eq(a.updated_at),
+        ))
+        .returning(Account::as_returning())
+        .get_result(c)
+        .await)
+}
+
+/// Inboxes of the remote followers of a local account: (host, inbox), with
+/// shared inboxes preferred.
+pub async fn follower_inboxes(
+    conn: &mut DbConn<'_>,
+    account_id: i64,
+) -> DbResult<Vec<(Option<String>, Option<String>, Option<String>)>> {
+    use super::schema::follows;
+    with_conn!(conn, |c| follows::table
+        .inner_join(accounts::table.on(accounts::id.eq(follows::account_id)))
+        .filter(follows::target_account_id.eq(account_id))
+        .filter(follows::pending.eq(false))
+        .filter(accounts::local.eq(false))
+        .select((
+            accounts::domain,
+            accounts::shared_inbox_url,
+            accounts::inbox_url
+        ))
+        .load(c)
+        .await)
+}
+
+/// Removes a remote account and everything of it (its statuses, follows,
+/// notifications cascade).
+pub async fn delete_remote_account(conn: &mut DbConn<'_>, id: i64) -> DbResult<usize> {
+    with_conn!(conn, |c| diesel::delete(
+        accounts::table
+            .filter(accounts::id.eq(id))
+            .filter(accounts::local.eq(false))
+    )
+    .execute(c)
+    .await)
+}

@@ -1,0 +1,209 @@
+//! Remote actors: WebFinger, fetching and checking actor documents.
+use serde_json::Value;
+use url::Url;
+
+use super::delivery::authority;
+use crate::config::FederationMode;
+use crate::db::models::Account;
+use crate::db::{self};
+use crate::ids;
+use crate::services::{Ctx, ServiceError, ServiceResult};
+
+const ACTOR_TYPES: &[&str] = &["Person", "Service", "Application", "Group", "Organization"];
+
+fn bad(why: impl Into<String>) -> ServiceError {
+    ServiceError::BadRequest(why.into())
+}
+
+/// A string, or the `id`/`href` of an embedded object.
+pub fn id_of(v: &Value) -> Option<&str> {
+    match v {
+        Value::String(s) => Some(s),
+        Value::Object(o) => o
+            .get("id")
+            .or_else(|| o.get("href"))
+            .and_then(Value::as_str),
+        _ => None,
+    }
+}
+
+/// Same origin (scheme, host, port) — FEP-fe34.
+pub fn same_origin(a: &str, b: &str) -> bool {
+    match (Url::parse(a), Url::parse(b)) {
+        (Ok(a), Ok(b)) => a.origin() == b.origin(),
+        _ => false,
+    }
+}
+
+/// Checks an actor document fetched from `uri` and turns it into an account row.
+pub fn parse_actor(uri: &str, doc: &Value, now: chrono::NaiveDateTime) -> ServiceResult<Account> {
+    let id = doc["id"].as_str().ok_or_else(|| bad("actor without id"))?;
+    if id != uri && !same_origin(id, uri) {
+        return Err(bad("the actor's id is on another origin than its URL"));
+    }
+    let kind = doc["type"].as_str().unwrap_or_default();
+    if !ACTOR_TYPES.contains(&kind) {
+        return Err(bad(format!("{kind:?} is not an actor type")));
+    }
+    let url = Url::parse(id).map_err(|_| bad("actor id is not a URL"))?;
+    let username = doc["preferredUsername"]
+        .as_str()
+        .filter(|u| !u.is_empty() && u.len() <= 100)
+        .ok_or_else(|| bad("actor without preferredUsername"))?;
+    let inbox = doc["inbox"]
+        .as_str()
+        .filter(|i| same_origin(i, id))
+        .ok_or_else(|| bad("actor without an inbox on its origin"))?;
+    let key = &doc["publicKey"];
+    let key = match key {
+        Value::Array(list) => list.first().unwrap_or(&Value::Null),
+        k => k,
+    };
+    if key["owner"].as_str().is_some_and(|o| o != id) {
+        return Err(bad("the public key belongs to another actor"));
+    }
+    let pem = key["publicKeyPem"]
+        .as_str()
+        .ok_or_else(|| bad("actor without publicKeyPem"))?;
+    super::signatures::PublicKey::from_pem(pem).map_err(|e| bad(e.to_string()))?;
+    let domain = authority(&url);
+    let shared = doc["endpoints"]["sharedInbox"]
+        .as_str()
+        .filter(|s| same_origin(s, id))
+        .map(str::to_owned);
+    let on_origin = |v: &Value| id_of(v).filter(|s| same_origin(s, id)).map(str::to_owned);
+    let image = |v: &Value| {
+        let v = match v {
+            Value::Array(l) => l.first().unwrap_or(&Value::Null),
+            v => v,
+        };
+        v["url"]
+            .as_str()
+            .or_else(|| id_of(&v["url"]))
+            .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+            .map(str::to_owned)
+    };
+    let fields: Vec<Value> = doc["attachment"]
+        .as_array()
+        .map(|l| {
+            l.iter()
+                .filter(|a| a["type"] == "PropertyValue")
+                .take(16)
+                .map(|a| {
+                    serde_json::json!({
+                        "name": crate::services::text::strip_html(a["name"].as_str().unwrap_or_default()),
+                        "value": crate::services::text::sanitize(a["value"].as_str().unwrap_or_default()),
+                        "verified_at": null,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let note = crate::services::text::sanitize(doc["summary"].as_str().unwrap_or_default());
+    Ok(Account {
+        id: ids::next_id(),
+        username: username.to_owned(),
+        acct_key: format!("{username}@{domain}").to_lowercase(),
+        domain: Some(domain),
+        actor_type: kind.to_owned(),
+        display_name: crate::services::text::strip_html(doc["name"].as_str().unwrap_or_default())
+            .chars()
+            .take(100)
+            .collect(),
+        note_source: String::new(),
+        note,
+        fields: Value::Array(fields).to_string(),
+        locked: doc["manuallyApprovesFollowers"].as_bool().unwrap_or(false),
+        bot: matches!(kind, "Service" | "Application"),
+        discoverable: doc["discoverable"].as_bool().unwrap_or(false),
+        indexable: doc["indexable"].as_bool().unwrap_or(false),
+        hide_collections: false,
+        suspended: false,
+        avatar_file: None,
+        header_file: None,
+        avatar_remote_url: image(&doc["icon"]),
+        header_remote_url: image(&doc["image"]),
+        local: false,
+        ap_id: Some(id.to_owned()),
+        inbox_url: Some(inbox.to_owned()),
+        shared_inbox_url: shared,
+        outbox_url: on_origin(&doc["outbox"]),
+        followers_url: on_origin(&doc["followers"]),
+        profile_url: id_of(&doc["url"]).map(str::to_owned),
+        public_key_pem: pem.to_owned(),
+        private_key_pem: None,
+        fetched_at: Some(now),
+        created_at: now,
+        updated_at: now,
+    })
+}
+
+/// The account for an actor URI: stored, or fetched and stored (`refresh`
+/// fetches again, e.g. after a signature failed with the stored key).
+pub async fn resolve(ctx: &Ctx, uri: &str, refresh: bool) -> ServiceResult<Account> {
+    if !refresh {
+        let mut conn = ctx.conn().await?;
+        if let Some(a) = db::federation::account_by_ap_id(&mut conn, uri).await? {
+            return Ok(a);
+        }
+    }
+    let url = Url::parse(uri).map_err(|_| bad("actor id is not a URL"))?;
+    if url.origin()
+        == Url::parse(&ctx.base_url())
+            .map_err(|e| ServiceError::Internal(e.into()))?
+            .origin()
+    {
+        return Err(bad("a local URL is not a remote actor"));
+    }
+    let doc = ctx
+        .fed
+        .client
+        .get_json(&url, None)
+        .await
+        .map_err(|e| bad(e.to_string()))?;
+    let row = parse_actor(uri, &doc, ids::now())?;
+    let mut conn = ctx.conn().await?;
+    Ok(db::federation::upsert_remote_account(&mut conn, &row).await?)
+}
+
+/// `user@host` through WebFinger (stored accounts answer at once).
+pub async fn webfinger(ctx: &Ctx, user: &str, host: &str) -> ServiceResult<Account> {
+    let key = format!("{user}@{host}").to_lowercase();
+    {
+        let mut conn = ctx.conn().await?;
+        if let Some((a, _)) = db::accounts::find_by_acct_key(&mut conn, &key).await? {
+            return Ok(a);
+        }
+    }
+    let scheme = if ctx.config.federation.mode == FederationMode::Development {
+        "http"
+    } else {
+        "https"
+    };
+    let mut url = Url::parse(&format!("{scheme}://{host}/.well-known/webfinger"))
+        .map_err(|_| bad("not a host name"))?;
+    url.query_pairs_mut()
+        .append_pair("resource", &format!("acct:{user}@{host}"));
+    let body = ctx
+        .fed
+        .client
+        .get(&url, "application/jrd+json, application/json", None)
+        .await
+        .map_err(|e| bad(e.to_string()))?;
+    let jrd: Value =
+        serde_json::from_slice(&body).map_err(|_| bad("WebFinger answer is not JSON"))?;
+    let href = jrd["links"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|l| {
+            l["rel"] == "self"
+                && l["type"].as_str().is_some_and(|t| {
+                    t.starts_with("application/activity+json")
+                        || t.starts_with("application/ld+json")
+                })
+        })
+        .and_then(|l| l["href"].as_str())
+        .ok_or_else(|| bad("WebFinger names no ActivityPub actor"))?;
+    resolve(ctx, href, false).await
+}

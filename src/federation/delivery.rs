@@ -1,0 +1,347 @@
+//! Durable outbound delivery.
+//!
+//! An activity is written to `outbound_activities` (once) and
+//! `outbound_targets` (per remote host) in the transaction of the change it
+//! announces. Per host, one worker at a time (a lease, so several app nodes
+//! share the work) sends the activities after the host's `done_upto` cursor in
+//! order, several requests in flight, and moves the cursor past what
+//! succeeded. A failure backs the host off exponentially (the circuit breaker:
+//! the worker ends and holds nothing until the host is due again); an activity
+//! still failing after [`GIVE_UP_AFTER`] is dropped for that host.
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use url::Url;
+
+use super::Runtime;
+use super::http::{FetchError, Signer};
+use super::signatures::PrivateKey;
+use crate::db::models::{Account, OutboundActivity};
+use crate::db::{self, DbPool};
+use crate::ids;
+
+/// Activities older than this that still fail are dropped for that host.
+pub const GIVE_UP_AFTER: Duration = Duration::from_secs(4 * 24 * 3600);
+/// Longest backoff between attempts at a failing host.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(6 * 3600);
+const FIRST_BACKOFF: Duration = Duration::from_secs(10);
+const BATCH: i64 = 32;
+const IN_FLIGHT_PER_HOST: usize = 8;
+const MAX_HOST_WORKERS: usize = 256;
+const LEASE: Duration = Duration::from_secs(30);
+
+pub fn backoff(failures: i32) -> Duration {
+    let exp = failures.clamp(0, 20) as u32;
+    FIRST_BACKOFF
+        .saturating_mul(2u32.saturating_pow(exp))
+        .min(MAX_BACKOFF)
+}
+
+/// Builds the targets of an activity from inbox URLs: grouped by host,
+/// deduplicated; local inboxes are skipped (handled in the same change).
+pub fn targets(
+    base_url: &str,
+    inboxes: impl IntoIterator<Item = String>,
+) -> Vec<(String, Vec<String>)> {
+    let own = Url::parse(base_url).ok().map(|u| authority(&u));
+    let mut by_host: HashMap<String, Vec<String>> = HashMap::new();
+    for inbox in inboxes {
+        let Ok(u) = Url::parse(&inbox) else { continue };
+        let host = authority(&u);
+        if Some(&host) == own.as_ref() {
+            continue;
+        }
+        let list = by_host.entry(host).or_default();
+        if !list.contains(&inbox) {
+            list.push(inbox);
+        }
+    }
+    let mut out: Vec<_> = by_host.into_iter().collect();
+    out.sort();
+    out
+}
+
+/// `host` or `host:port`, lower-case: the key of a remote instance.
+pub fn authority(u: &Url) -> String {
+    let host = u.host_str().unwrap_or_default().to_ascii_lowercase();
+    match u.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host,
+    }
+}
+
+/// Writes an activity for delivery (inside the caller's transaction).
+pub async fn enqueue(
+    conn: &mut crate::db::DbConn<'_>,
+    base_url: &str,
+    actor: &Account,
+    ap_id: &str,
+    body: &serde_json::Value,
+    inboxes: impl IntoIterator<Item = String>,
+) -> crate::db::DbResult<()> {
+    let targets = targets(base_url, inboxes);
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let row = OutboundActivity {
+        id: ids::next_id(),
+        ap_id: ap_id.to_owned(),
+        actor_id: actor.id,
+        body: body.to_string(),
+        created_at: ids::now(),
+    };
+    db::federation::enqueue(conn, &row, &targets).await
+}
+
+/// Runs the dispatcher until the runtime is dropped.
+pub async fn run(rt: Arc<Runtime>, db: DbPool, base_url: String) {
+    let running: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let keys: Arc<Mutex<HashMap<i64, Arc<PrivateKey>>>> = Arc::default();
+    loop {
+        let wait = match dispatch(&rt, &db, &base_url, &running, &keys).await {
+            Ok(w) => w,
+            Err(e) => {
+                tracing::warn!(error = %e, "delivery dispatcher failed; retrying");
+                Duration::from_secs(2)
+            }
+        };
+        tokio::select! {
+            _ = rt.wake_delivery.notified() => {}
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+async fn dispatch(
+    rt: &Arc<Runtime>,
+    db: &DbPool,
+    base_url: &str,
+    running: &Arc<Mutex<HashSet<String>>>,
+    keys: &Arc<Mutex<HashMap<i64, Arc<PrivateKey>>>>,
+) -> anyhow::Result<Duration> {
+    let mut conn = db.get().await?;
+    let now = ids::now();
+    let free = MAX_HOST_WORKERS.saturating_sub(running.lock().unwrap().len());
+    let hosts = db::federation::due_hosts(&mut conn, now, free as i64).await?;
+    let next = db::federation::next_due(&mut conn).await?;
+    drop(conn);
+    for host in hosts {
+        if !running.lock().unwrap().insert(host.clone()) {
+            continue;
+        }
+        let (rt2, db2, running2, keys2, base) = (
+            rt.clone(),
+            db.clone(),
+            running.clone(),
+            keys.clone(),
+            base_url.to_owned(),
+        );
+        tokio::spawn(async move {
+            if let Err(e) = host_worker(&rt2, &db2, &base, &host, &keys2).await {
+                tracing::warn!(%host, error = %e, "delivery worker failed");
+            }
+            running2.lock().unwrap().remove(&host);
+            // Work may have arrived while this worker was finishing.
+            rt2.wake_delivery.notify_one();
+        });
+    }
+    let wait = next
+        .map(|at| (at - ids::now()).to_std().unwrap_or_default())
+        .unwrap_or(Duration::from_secs(5))
+        .clamp(Duration::from_millis(50), Duration::from_secs(5));
+    Ok(wait)
+}
+
+async fn signer(
+    db: &DbPool,
+    base_url: &str,
+    keys: &Mutex<HashMap<i64, Arc<PrivateKey>>>,
+    actor_id: i64,
+) -> anyhow::Result<Signer> {
+    let mut conn = db.get().await?;
+    let (account, _) = db::accounts::find(&mut conn, actor_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("actor {actor_id} is gone"))?;
+    drop(conn);
+    let urls = super::objects::Urls { base: base_url };
+    let cached = keys.lock().unwrap().get(&actor_id).cloned();
+    let key = match cached {
+        Some(k) => k,
+        None => {
+            let pem = account
+                .private_key_pem
+                .ok_or_else(|| anyhow::anyhow!("actor {actor_id} has no private key"))?;
+            let k = Arc::new(PrivateKey::from_pem(&pem)?);
+            keys.lock().unwrap().insert(actor_id, k.clone());
+            k
+        }
+    };
+    Ok(Signer {
+        key_id: urls.key_id(&account.username),
+        key,
+    })
+}
+
+enum Outcome {
+    Delivered,
+    /// Permanently refused (4xx other than 408/429): counted as handled.
+    Refused(String),
+    Retry(String),
+}
+
+async fn send_one(
+    rt: &Runtime,
+    db: &DbPool,
+    base_url: &str,
+    keys: &Mutex<HashMap<i64, Arc<PrivateKey>>>,
+    activity: &OutboundActivity,
+    inboxes: &str,
+) -> Outcome {
+    let signer = match signer(db, base_url, keys, activity.actor_id).await {
+        Ok(s) => s,
+        Err(e) => return Outcome::Refused(e.to_string()),
+    };
+    let inboxes: Vec<String> = serde_json::from_str(inboxes).unwrap_or_default();
+    for inbox in inboxes {
+        let Ok(url) = Url::parse(&inbox) else {
+            continue;
+        };
+        match rt
+            .client
+            .post_activity(&url, activity.body.as_bytes(), &signer)
+            .await
+        {
+            Ok(()) => {}
+            Err(e) if e.retryable() => return Outcome::Retry(e.to_string()),
+            Err(e @ FetchError::Refused(..)) => return Outcome::Refused(e.to_string()),
+            Err(e) => return Outcome::Refused(e.to_string()),
+        }
+    }
+    Outcome::Delivered
+}
+
+async fn host_worker(
+    rt: &Runtime,
+    db: &DbPool,
+    base_url: &str,
+    host: &str,
+    keys: &Mutex<HashMap<i64, Arc<PrivateKey>>>,
+) -> anyhow::Result<()> {
+    let lease_until = || ids::now() + chrono::Duration::from_std(LEASE).unwrap_or_default();
+    let mut conn = db.get().await?;
+    if !db::federation::lease_host(&mut conn, host, &rt.node, ids::now(), lease_until()).await? {
+        return Ok(());
+    }
+    let result = async {
+        loop {
+            let state = db::federation::host(&mut conn, host)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("host row vanished"))?;
+            let batch = db::federation::batch_for(&mut conn, host, state.done_upto, BATCH).await?;
+            if batch.is_empty() {
+                return Ok::<_, anyhow::Error>(());
+            }
+            let mut outcomes = Vec::with_capacity(batch.len());
+            for chunk in batch.chunks(IN_FLIGHT_PER_HOST) {
+                let sends = chunk
+                    .iter()
+                    .map(|(a, inboxes)| send_one(rt, db, base_url, keys, a, inboxes));
+                outcomes.extend(futures_util::future::join_all(sends).await);
+            }
+            let now = ids::now();
+            let mut done_upto = state.done_upto;
+            let mut delivered = 0;
+            let mut failure: Option<(String, NaiveDateTime)> = None;
+            for ((a, _), outcome) in batch.iter().zip(outcomes) {
+                match outcome {
+                    Outcome::Delivered => delivered += 1,
+                    Outcome::Refused(why) => {
+                        tracing::info!(%host, activity = %a.ap_id, %why, "delivery refused; not retried");
+                    }
+                    Outcome::Retry(why) => {
+                        let age = (now - a.created_at).to_std().unwrap_or_default();
+                        if age > GIVE_UP_AFTER {
+                            tracing::warn!(%host, activity = %a.ap_id, %why, "giving up on an old activity");
+                        } else {
+                            failure = Some((why, a.created_at));
+                            break;
+                        }
+                    }
+                }
+                done_upto = a.id;
+            }
+            match failure {
+                None => {
+                    db::federation::advance(&mut conn, host, done_upto, delivered, now).await?;
+                    if !db::federation::lease_host(&mut conn, host, &rt.node, now, lease_until())
+                        .await?
+                    {
+                        return Ok(());
+                    }
+                }
+                Some((why, _)) => {
+                    let retry_at = now
+                        + chrono::Duration::from_std(backoff(state.failures)).unwrap_or_default();
+                    db::federation::failed(&mut conn, host, done_upto, delivered, retry_at, &why)
+                        .await?;
+                    tracing::info!(%host, error = %why, ?retry_at, "delivery failed; host backed off");
+                    return Ok(());
+                }
+            }
+        }
+    }
+    .await;
+    db::federation::release_host(&mut conn, host, &rt.node).await?;
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_covers_three_days_before_giving_up() {
+        assert_eq!(backoff(0), Duration::from_secs(10));
+        assert_eq!(backoff(1), Duration::from_secs(20));
+        assert_eq!(backoff(30), MAX_BACKOFF);
+        let mut total = Duration::ZERO;
+        let mut tries = 0;
+        while total < Duration::from_secs(3 * 24 * 3600) {
+            total += backoff(tries);
+            tries += 1;
+        }
+        assert!(
+            total < GIVE_UP_AFTER,
+            "retries span 3 days before an activity is dropped"
+        );
+    }
+
+    #[test]
+    fn targets_group_by_host_skip_ourselves_and_dedupe() {
+        let t = targets(
+            "http://alpha.test:8101",
+            [
+                "http://beta.test:8102/inbox".to_owned(),
+                "http://beta.test:8102/inbox".to_owned(),
+                "http://alpha.test:8101/users/a/inbox".to_owned(),
+                "https://Gamma.example/users/x/inbox".to_owned(),
+                "not a url".to_owned(),
+            ],
+        );
+        assert_eq!(
+            t,
+            vec![
+                (
+                    "beta.test:8102".to_owned(),
+                    vec!["http://beta.test:8102/inbox".to_owned()]
+                ),
+                (
+                    "gamma.example".to_owned(),
+                    vec!["https://Gamma.example/users/x/inbox".to_owned()]
+                ),
+            ]
+        );
+    }
+}

@@ -1,0 +1,507 @@
+//! The inbox: verify → dedupe → store → 202, then process in a worker.
+use std::time::{Duration, SystemTime};
+
+use serde_json::{Value, json};
+
+use super::actors::{self, id_of, same_origin};
+use super::objects::{self, PUBLIC, Urls};
+use super::signatures::{self, PublicKey, SignatureError, SignedRequest};
+use crate::db::models::{Account, Follow, InboxActivity, Notification, Status};
+use crate::db::{self, DbConn};
+use crate::ids;
+use crate::services::{Ctx, ServiceError, ServiceResult, streaming};
+
+/// Why an inbound request was refused (each maps to an HTTP status).
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    #[error("signature: {0}")]
+    Signature(#[from] SignatureError),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error(transparent)]
+    Internal(#[from] ServiceError),
+}
+
+pub struct Inbound<'a> {
+    pub method: &'a str,
+    pub path_and_query: &'a str,
+    pub header: &'a (dyn Fn(&str) -> Option<String> + Sync),
+    pub body: &'a [u8],
+}
+
+/// Verifies and stores one delivery. Ok(true): stored; Ok(false): a duplicate.
+pub async fn receive(ctx: &Ctx, req: Inbound<'_>) -> Result<bool, Refusal> {
+    let sig_header = (req.header)("signature").ok_or(SignatureError::Missing)?;
+    let sig = signatures::parse_signature_header(&sig_header)?;
+    let signed = SignedRequest {
+        method: req.method,
+        path_and_query: req.path_and_query,
+        header: req.header,
+        body: Some(req.body),
+    };
+    signatures::precheck(&signed, &sig, SystemTime::now())?;
+    let activity: Value = serde_json::from_slice(req.body)
+        .map_err(|e| Refusal::BadRequest(format!("the body is not JSON: {e}")))?;
+    let id = activity["id"]
+        .as_str()
+        .ok_or_else(|| Refusal::BadRequest("activity without id".into()))?;
+    let kind = activity["type"]
+        .as_str()
+        .ok_or_else(|| Refusal::BadRequest("activity without type".into()))?;
+    let actor_uri = id_of(&activity["actor"])
+        .ok_or_else(|| Refusal::BadRequest("activity without actor".into()))?;
+    // The key, the actor and the activity share one origin (FEP-fe34).
+    if !same_origin(&sig.key_id, actor_uri) {
+        return Err(Refusal::Unauthorized(
+            "the signing key is not on the actor's origin".into(),
+        ));
+    }
+    if !same_origin(id, actor_uri) {
+        return Err(Refusal::Unauthorized(
+            "the activity id is not on the actor's origin".into(),
+        ));
+    }
+    let actor = match actors::resolve(ctx, actor_uri, false).await {
+        Ok(a) => a,
+        // A Delete of an actor that is already gone cannot be verified: drop it.
+        Err(e) => {
+            return Err(Refusal::Unauthorized(format!(
+                "cannot fetch the actor: {e}"
+            )));
+        }
+    };
+    let verified = check_with(&signed, &sig, &actor);
+    if verified.is_err() {
+        // The key may have rotated: fetch the actor once more.
+        let fresh = actors::resolve(ctx, actor_uri, true)
+            .await
+            .map_err(|e| Refusal::Unauthorized(format!("cannot fetch the actor: {e}")))?;
+        check_with(&signed, &sig, &fresh)?;
+    }
+    let row = InboxActivity {
+        id: ids::next_id(),
+        ap_id: id.to_owned(),
+        actor_uri: actor_uri.to_owned(),
+        kind: kind.to_owned(),
+        body: String::from_utf8_lossy(req.body).into_owned(),
+        received_at: ids::now(),
+        processed_at: None,
+        attempts: 0,
+        last_error: None,
+        lease_until: None,
+    };
+    let mut conn = ctx.conn().await?;
+    let stored = db::federation::store_inbound(&mut conn, &row)
+        .await
+        .map_err(ServiceError::from)?;
+    if stored {
+        ctx.fed.wake_inbox.notify_one();
+    }
+    Ok(stored)
+}
+
+fn check_with(
+    signed: &SignedRequest<'_>,
+    sig: &signatures::SignatureHeader,
+    actor: &Account,
+) -> Result<(), SignatureError> {
+    let key = PublicKey::from_pem(&actor.public_key_pem)?;
+    signatures::verify(signed, sig, &key)
+}
+
+/// Processes stored activities until the runtime stops.
+pub async fn run(ctx: Ctx) {
+    loop {
+        let busy = match process_batch(&ctx).await {
+            Ok(n) => n > 0,
+            Err(e) => {
+                tracing::warn!(error = %e, "inbox worker failed; retrying");
+                false
+            }
+        };
+        if !busy {
+            tokio::select! {
+                _ = ctx.fed.wake_inbox.notified() => {}
+                _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            }
+        }
+    }
+}
+
+/// Claims and processes one batch; returns how many were handled.
+pub async fn process_batch(ctx: &Ctx) -> ServiceResult<usize> {
+    let now = ids::now();
+    let mut conn = ctx.conn().await?;
+    let batch =
+        db::federation::claim_inbound(&mut conn, now, now + chrono::Duration::seconds(60), 32)
+            .await?;
+    drop(conn);
+    let n = batch.len();
+    for a in batch {
+        let result = process(ctx, &a).await;
+        let mut conn = ctx.conn().await?;
+        match result {
+            Ok(()) => db::federation::finish_inbound(&mut conn, a.id, ids::now(), None).await?,
+            Err(ServiceError::Internal(e)) if a.attempts < 5 => {
+                let at = ids::now() + chrono::Duration::seconds(10 << a.attempts);
+                db::federation::retry_inbound(&mut conn, a.id, at, &e.to_string()).await?;
+            }
+            Err(e) => {
+                tracing::info!(activity = %a.ap_id, kind = %a.kind, error = %e, "inbound activity dropped");
+                db::federation::finish_inbound(&mut conn, a.id, ids::now(), Some(&e.to_string()))
+                    .await?;
+            }
+        }
+    }
+    Ok(n)
+}
+
+fn bad(why: impl Into<String>) -> ServiceError {
+    ServiceError::BadRequest(why.into())
+}
+
+async fn process(ctx: &Ctx, a: &InboxActivity) -> ServiceResult<()> {
+    let activity: Value = serde_json::from_str(&a.body).map_err(|e| bad(e.to_string()))?;
+    let actor = actors::resolve(ctx, &a.actor_uri, false).await?;
+    let object = &activity["object"];
+    match a.kind.as_str() {
+        "Follow" => follow(ctx, &actor, &activity).await,
+        "Accept" | "Reject" => answer(ctx, &actor, object, a.kind == "Accept").await,
+        "Undo" => match object["type"].as_str() {
+            Some("Follow") => unfollow(ctx, &actor, object).await,
+            other => {
+                tracing::info!(kind = ?other, "Undo of this type is not handled yet");
+                Ok(())
+            }
+        },
+        "Create" => match object["type"].as_str() {
+            Some("Note" | "Question" | "Article" | "Page") => {
+                create_note(ctx, &actor, &activity).await
+            }
+            other => {
+                tracing::info!(kind = ?other, "Create of this type is dropped");
+                Ok(())
+            }
+        },
+        "Delete" => delete(ctx, &actor, object).await,
+        other => {
+            tracing::info!(kind = other, actor = %a.actor_uri, "activity type not handled; dropped");
+            Ok(())
+        }
+    }
+}
+
+/// The local account an actor URI of ours names.
+async fn local_by_uri(
+    ctx: &Ctx,
+    conn: &mut DbConn<'_>,
+    uri: &str,
+) -> ServiceResult<Option<Account>> {
+    let base = ctx.base_url();
+    let Some(name) = uri.strip_prefix(&format!("{base}/users/")) else {
+        return Ok(None);
+    };
+    if name.contains('/') {
+        return Ok(None);
+    }
+    Ok(db::accounts::find_by_acct_key(conn, &name.to_lowercase())
+        .await?
+        .map(|(a, _)| a)
+        .filter(|a| a.local))
+}
+
+async fn follow(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult<()> {
+    let follow_id = activity["id"].as_str().unwrap_or_default().to_owned();
+    let target_uri = id_of(&activity["object"]).ok_or_else(|| bad("Follow without object"))?;
+    let mut conn = ctx.conn().await?;
+    let Some(target) = local_by_uri(ctx, &mut conn, target_uri).await? else {
+        return Err(bad("Follow of an unknown local actor"));
+    };
+    let blocked = !db::social::blocking::blocks_between(&mut conn, target.id, &[actor.id])
+        .await?
+        .is_empty();
+    let existing = db::social::find_follow(&mut conn, actor.id, target.id).await?;
+    let urls_base = ctx.base_url();
+    let urls = Urls { base: &urls_base };
+    let pending = !blocked && existing.as_ref().map_or(target.locked, |f| f.pending);
+    let answer_kind = if blocked { "Reject" } else { "Accept" };
+    let inbox = actor.inbox_url.clone().unwrap_or_default();
+    let answer_id = urls.activity(&target.username, answer_kind, ids::next_id());
+    let answer = json!({
+        "@context": objects::AS_CONTEXT,
+        "id": answer_id,
+        "type": answer_kind,
+        "actor": urls.actor(&target.username),
+        "object": {
+            "id": follow_id,
+            "type": "Follow",
+            "actor": actor.ap_id,
+            "object": urls.actor(&target.username),
+        },
+    });
+    let row = Follow {
+        id: existing.as_ref().map_or_else(ids::next_id, |f| f.id),
+        account_id: actor.id,
+        target_account_id: target.id,
+        show_reblogs: true,
+        notify: false,
+        pending,
+        created_at: existing.as_ref().map_or_else(ids::now, |f| f.created_at),
+        uri: Some(follow_id.clone()),
+    };
+    let note = Notification {
+        id: ids::next_id(),
+        account_id: target.id,
+        from_account_id: actor.id,
+        kind: if pending { "follow_request" } else { "follow" }.into(),
+        status_id: None,
+        created_at: ids::now(),
+    };
+    let is_new = existing.is_none();
+    let notified = conn
+        .transaction(async |tx| {
+            if blocked {
+                super::delivery::enqueue(
+                    tx,
+                    &urls_base,
+                    &target,
+                    &answer_id,
+                    &answer,
+                    [inbox.clone()],
+                )
+                .await?;
+                return Ok::<_, ServiceError>(false);
+            }
+            db::social::upsert_follow(tx, &row).await?;
+            if is_new {
+                db::notifications::insert(tx, &note).await?;
+            }
+            // A locked account answers later, from the follow requests list.
+            if !pending {
+                super::delivery::enqueue(
+                    tx,
+                    &urls_base,
+                    &target,
+                    &answer_id,
+                    &answer,
+                    [inbox.clone()],
+                )
+                .await?;
+            }
+            Ok(is_new)
+        })
+        .await?;
+    drop(conn);
+    if notified {
+        streaming::notifications(ctx, std::slice::from_ref(&note));
+    }
+    ctx.fed.wake_delivery.notify_one();
+    Ok(())
+}
+
+/// Accept/Reject of a follow we sent (the object is our Follow, embedded or by id).
+async fn answer(ctx: &Ctx, actor: &Account, object: &Value, accept: bool) -> ServiceResult<()> {
+    let mut conn = ctx.conn().await?;
+    // Our follower is named inside the embedded Follow; by id alone, find it by uri.
+    let follower = match object["actor"].as_str() {
+        Some(uri) => local_by_uri(ctx, &mut conn, uri).await?,
+        None => None,
+    };
+    let follow = match follower {
+        Some(f) => db::social::find_follow(&mut conn, f.id, actor.id).await?,
+        None => match id_of(object) {
+            Some(uri) => db::social::find_follow_by_uri(&mut conn, uri).await?,
+            None => None,
+        },
+    };
+    let Some(follow) = follow.filter(|f| f.target_account_id == actor.id) else {
+        return Err(bad("Accept/Reject of no follow we know"));
+    };
+    if accept {
+        db::social::accept_follow(&mut conn, follow.account_id, actor.id).await?;
+    } else {
+        db::social::delete_follow(&mut conn, follow.account_id, actor.id).await?;
+    }
+    Ok(())
+}
+
+async fn unfollow(ctx: &Ctx, actor: &Account, object: &Value) -> ServiceResult<()> {
+    if id_of(&object["actor"]).is_some_and(|a| Some(a) != actor.ap_id.as_deref()) {
+        return Err(bad("Undo of another actor's Follow"));
+    }
+    let target_uri = id_of(&object["object"]).ok_or_else(|| bad("Follow without object"))?;
+    let mut conn = ctx.conn().await?;
+    let Some(target) = local_by_uri(ctx, &mut conn, target_uri).await? else {
+        return Ok(());
+    };
+    conn.transaction(async |tx| {
+        if db::social::delete_follow(tx, actor.id, target.id).await? > 0 {
+            db::notifications::retract(tx, target.id, actor.id, "follow", None).await?;
+            db::notifications::retract(tx, target.id, actor.id, "follow_request", None).await?;
+        }
+        Ok::<_, ServiceError>(())
+    })
+    .await
+}
+
+/// Visibility from addressing, as Mastodon reads it.
+pub fn visibility_of(object: &Value, followers: Option<&str>) -> &'static str {
+    let list = |k: &str| -> Vec<String> {
+        match &object[k] {
+            Value::String(s) => vec![s.clone()],
+            Value::Array(l) => l
+                .iter()
+                .filter_map(|v| id_of(v).map(str::to_owned))
+                .collect(),
+            _ => vec![],
+        }
+    };
+    let (to, cc) = (list("to"), list("cc"));
+    let public = |l: &[String]| {
+        l.iter()
+            .any(|x| x == PUBLIC || x == "as:Public" || x == "Public")
+    };
+    if public(&to) {
+        "public"
+    } else if public(&cc) {
+        "unlisted"
+    } else if followers.is_some_and(|f| to.iter().chain(cc.iter()).any(|x| x == f)) {
+        "private"
+    } else {
+        "direct"
+    }
+}
+
+async fn create_note(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult<()> {
+    let object = &activity["object"];
+    let Some(uri) = object["id"].as_str() else {
+        // Only the id: fetching it is for the resolve path; nothing embedded to trust.
+        return Err(bad("Create without an embedded object"));
+    };
+    let actor_uri = actor.ap_id.as_deref().unwrap_or_default();
+    if !same_origin(uri, actor_uri) || id_of(&object["attributedTo"]) != Some(actor_uri) {
+        return Err(bad(
+            "a Note must be by the actor that creates it, on its origin",
+        ));
+    }
+    let mut conn = ctx.conn().await?;
+    if db::statuses::find_by_uri(&mut conn, uri).await?.is_some() {
+        return Ok(());
+    }
+    let visibility = visibility_of(object, actor.followers_url.as_deref());
+    let mut mentioned_local = Vec::new();
+    for t in object["tag"].as_array().into_iter().flatten().take(50) {
+        if t["type"] == "Mention"
+            && let Some(href) = t["href"].as_str()
+            && let Some(a) = local_by_uri(ctx, &mut conn, href).await?
+        {
+            mentioned_local.push(a.id);
+        }
+    }
+    let tags: Vec<String> = object["tag"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|t| t["type"] == "Hashtag")
+        .filter_map(|t| t["name"].as_str())
+        .map(|n| n.trim_start_matches('#').to_lowercase())
+        .filter(|n| !n.is_empty() && n.len() <= 100)
+        .take(30)
+        .collect();
+    // A direct post reaches only those it names: drop it when it names nobody here.
+    if visibility == "direct" && mentioned_local.is_empty() {
+        return Ok(());
+    }
+    let parent = match id_of(&object["inReplyTo"]) {
+        Some(p) => db::statuses::find_by_uri_or_local(&mut conn, p, &ctx.base_url()).await?,
+        None => None,
+    };
+    let content = crate::services::text::sanitize(object["content"].as_str().unwrap_or_default());
+    let now = ids::now();
+    let published = object["published"]
+        .as_str()
+        .and_then(|p| chrono::DateTime::parse_from_rfc3339(p).ok())
+        .map(|d| d.naive_utc())
+        .filter(|d| *d <= now)
+        .unwrap_or(now);
+    let status = Status {
+        id: ids::next_id(),
+        account_id: actor.id,
+        uri: Some(uri.to_owned()),
+        url: id_of(&object["url"]).map(str::to_owned),
+        text: String::new(),
+        content,
+        spoiler_text: crate::services::text::strip_html(
+            object["summary"].as_str().unwrap_or_default(),
+        ),
+        visibility: visibility.into(),
+        sensitive: object["sensitive"].as_bool().unwrap_or(false),
+        language: object["contentMap"]
+            .as_object()
+            .and_then(|m| m.keys().next().cloned())
+            .filter(|l| l.len() <= 16),
+        in_reply_to_id: parent.as_ref().map(|p| p.id),
+        in_reply_to_account_id: parent.as_ref().map(|p| p.account_id),
+        reblog_of_id: None,
+        application_id: None,
+        local: false,
+        created_at: published,
+        updated_at: now,
+        edited_at: None,
+    };
+    let author = actor.id;
+    let notes = conn
+        .transaction(async |tx| {
+            let s = db::statuses::insert(tx, &status).await?;
+            db::statuses::set_mentions(tx, s.id, &mentioned_local).await?;
+            db::statuses::set_tags(tx, s.id, &tags, now).await?;
+            let mut notes = Vec::new();
+            for r in &mentioned_local {
+                notes.push(Notification {
+                    id: ids::next_id(),
+                    account_id: *r,
+                    from_account_id: author,
+                    kind: "mention".into(),
+                    status_id: Some(s.id),
+                    created_at: now,
+                });
+            }
+            for n in &notes {
+                db::notifications::insert(tx, n).await?;
+            }
+            Ok::<_, ServiceError>((s, notes))
+        })
+        .await?;
+    drop(conn);
+    let (s, notes) = notes;
+    streaming::notifications(ctx, &notes);
+    let streams = streaming::status_streams(ctx, &s, &mentioned_local, &tags).await?;
+    ctx.hub.publish(streams, streaming::Payload::Status(s.id));
+    Ok(())
+}
+
+async fn delete(ctx: &Ctx, actor: &Account, object: &Value) -> ServiceResult<()> {
+    let uri = id_of(object).ok_or_else(|| bad("Delete without object"))?;
+    let actor_uri = actor.ap_id.as_deref().unwrap_or_default();
+    let mut conn = ctx.conn().await?;
+    if uri == actor_uri {
+        db::federation::delete_remote_account(&mut conn, actor.id).await?;
+        return Ok(());
+    }
+    if !same_origin(uri, actor_uri) {
+        return Err(bad("Delete of an object on another origin"));
+    }
+    if let Some(s) = db::statuses::find_by_uri(&mut conn, uri).await?
+        && s.account_id == actor.id
+    {
+        db::statuses::delete(&mut conn, s.id).await?;
+        drop(conn);
+        ctx.hub.publish(
+            vec![streaming::Stream::Everyone],
+            streaming::Payload::Delete(s.id),
+        );
+    }
+    Ok(())
+}

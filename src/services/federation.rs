@@ -1,0 +1,381 @@
+//! What the discovery and ActivityPub endpoints serve, and the outbound side
+//! of the social actions (Follow, Undo, Accept, Create, Delete).
+use serde_json::{Value, json};
+
+use super::{Ctx, ServiceError, ServiceResult};
+use crate::db::models::{Account, Status};
+use crate::db::{self, DbConn};
+use crate::federation::delivery;
+use crate::federation::objects::{self, NoteParts, Urls};
+use crate::ids;
+
+fn not_found() -> ServiceError {
+    ServiceError::NotFound("Record not found".into())
+}
+
+async fn local_account(ctx: &Ctx, name: &str) -> ServiceResult<Account> {
+    let mut conn = ctx.conn().await?;
+    db::accounts::find_by_acct_key(&mut conn, &name.to_lowercase())
+        .await?
+        .map(|(a, _)| a)
+        .filter(|a| a.local && !a.suspended)
+        .ok_or_else(not_found)
+}
+
+/// WebFinger for `acct:name@ourdomain`, or one of our actor/profile URLs.
+pub async fn webfinger(ctx: &Ctx, resource: &str) -> ServiceResult<Value> {
+    let base = ctx.base_url();
+    let domain = &ctx.config.server.domain;
+    let name = if let Some(acct) = resource.strip_prefix("acct:") {
+        match acct.trim_start_matches('@').rsplit_once('@') {
+            Some((user, host)) if host.eq_ignore_ascii_case(domain) => user.to_owned(),
+            _ => return Err(not_found()),
+        }
+    } else if let Some(rest) = resource
+        .strip_prefix(&format!("{base}/users/"))
+        .or_else(|| resource.strip_prefix(&format!("{base}/@")))
+    {
+        rest.to_owned()
+    } else {
+        return Err(not_found());
+    };
+    let account = local_account(ctx, &name).await?;
+    let urls = Urls { base: &base };
+    Ok(json!({
+        "subject": format!("acct:{}@{domain}", account.username),
+        "aliases": [urls.actor(&account.username), urls.profile(&account.username)],
+        "links": [
+            { "rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": urls.profile(&account.username) },
+            { "rel": "self", "type": "application/activity+json", "href": urls.actor(&account.username) },
+        ],
+    }))
+}
+
+pub fn nodeinfo_links(ctx: &Ctx) -> Value {
+    let base = ctx.base_url();
+    json!({
+        "links": [
+            { "rel": "http://nodeinfo.diaspora.software/ns/schema/2.0", "href": format!("{base}/nodeinfo/2.0") },
+            { "rel": "http://nodeinfo.diaspora.software/ns/schema/2.1", "href": format!("{base}/nodeinfo/2.1") },
+        ]
+    })
+}
+
+pub async fn nodeinfo(ctx: &Ctx, version: &str) -> ServiceResult<Value> {
+    if !matches!(version, "2.0" | "2.1") {
+        return Err(not_found());
+    }
+    let facts = super::instance::facts(ctx).await?;
+    let mut software = json!({ "name": "tsunagu", "version": env!("CARGO_PKG_VERSION") });
+    if version == "2.1" {
+        software["repository"] = json!(ctx.config.instance.source_url.clone());
+        software["homepage"] = json!(ctx.config.instance.source_url.clone());
+    }
+    Ok(json!({
+        "version": version,
+        "software": software,
+        "protocols": ["activitypub"],
+        "services": { "inbound": [], "outbound": [] },
+        "openRegistrations": ctx.config.registrations.mode == crate::config::RegistrationMode::Open,
+        "usage": {
+            "users": { "total": facts.user_count },
+            "localPosts": facts.status_count,
+        },
+        "metadata": {
+            "nodeName": ctx.config.instance.title,
+            "nodeDescription": ctx.config.instance.description,
+        },
+    }))
+}
+
+pub async fn actor_document(ctx: &Ctx, name: &str) -> ServiceResult<Value> {
+    let a = local_account(ctx, name).await?;
+    let base = ctx.base_url();
+    let image = |f: &Option<String>| f.as_deref().map(|f| super::media::url(ctx, f));
+    Ok(objects::actor(
+        &Urls { base: &base },
+        &a,
+        image(&a.avatar_file),
+        image(&a.header_file),
+    ))
+}
+
+/// The Note of a public or unlisted local status.
+pub async fn status_document(ctx: &Ctx, name: &str, id: i64) -> ServiceResult<Value> {
+    let author = local_account(ctx, name).await?;
+    let mut conn = ctx.conn().await?;
+    let s = db::statuses::find_visible(&mut conn, id, None)
+        .await?
+        .filter(|s| s.account_id == author.id && s.local && s.reblog_of_id.is_none())
+        .ok_or_else(not_found)?;
+    let mut note = note_of(ctx, &mut conn, &author, &s).await?;
+    note["@context"] = objects::context();
+    Ok(note)
+}
+
+pub async fn collection(ctx: &Ctx, name: &str, which: &str) -> ServiceResult<Value> {
+    let a = local_account(ctx, name).await?;
+    let base = ctx.base_url();
+    let urls = Urls { base: &base };
+    let mut conn = ctx.conn().await?;
+    let (id, total) = match which {
+        "followers" | "following" => {
+            let (ers, ing) = db::social::follow_counts(&mut conn, &[a.id]).await?;
+            let count = |l: &[(i64, i64)]| l.first().map_or(0, |(_, n)| *n);
+            let (followers, following) = (count(&ers), count(&ing));
+            if which == "followers" {
+                (urls.followers(&a.username), followers)
+            } else {
+                (urls.following(&a.username), following)
+            }
+        }
+        "outbox" => {
+            let counts = db::statuses::account_counts(&mut conn, &[a.id]).await?;
+            (
+                urls.outbox(&a.username),
+                counts.first().map(|c| c.1).unwrap_or(0),
+            )
+        }
+        _ => return Err(not_found()),
+    };
+    Ok(json!({
+        "@context": objects::AS_CONTEXT,
+        "id": id,
+        "type": "OrderedCollection",
+        "totalItems": total,
+    }))
+}
+
+/// The Note of a local status (mentions and tags resolved).
+async fn note_of(
+    ctx: &Ctx,
+    conn: &mut DbConn<'_>,
+    author: &Account,
+    s: &Status,
+) -> ServiceResult<Value> {
+    let base = ctx.base_url();
+    let urls = Urls { base: &base };
+    let mention_ids: Vec<i64> = db::statuses::mentions_of(conn, &[s.id])
+        .await?
+        .into_iter()
+        .map(|(_, a)| a)
+        .collect();
+    let mentioned = db::accounts::find_many(conn, &mention_ids).await?;
+    let mentions = mentioned
+        .iter()
+        .map(|a| {
+            let acct = match &a.domain {
+                Some(d) => format!("{}@{d}", a.username),
+                None => a.username.clone(),
+            };
+            (objects::account_uri(&urls, a), acct)
+        })
+        .collect();
+    let tags = db::statuses::tags_of(conn, &[s.id])
+        .await?
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect();
+    let in_reply_to = match s.in_reply_to_id {
+        Some(p) => match db::statuses::find(conn, p).await? {
+            Some(parent) => {
+                let pa = db::accounts::find(conn, parent.account_id).await?;
+                pa.map(|(pa, _)| objects::status_uri(&urls, &pa, &parent))
+            }
+            None => None,
+        },
+        None => None,
+    };
+    let parts = NoteParts {
+        author_uri: urls.actor(&author.username),
+        followers: urls.followers(&author.username),
+        in_reply_to,
+        mentions,
+        tags,
+        tag_base: format!("{base}/tags"),
+    };
+    Ok(objects::note(
+        &urls.status(&author.username, s.id),
+        &format!("{base}/@{}/{}", author.username, s.id),
+        s,
+        &parts,
+    ))
+}
+
+/// Inboxes a status goes to: remote followers (unless direct) and remote
+/// mentioned accounts.
+async fn status_inboxes(
+    conn: &mut DbConn<'_>,
+    author: &Account,
+    s: &Status,
+) -> ServiceResult<Vec<String>> {
+    let mut inboxes = Vec::new();
+    if s.visibility != "direct" {
+        for (_, shared, inbox) in db::federation::follower_inboxes(conn, author.id).await? {
+            if let Some(i) = shared.or(inbox) {
+                inboxes.push(i);
+            }
+        }
+    }
+    let mention_ids: Vec<i64> = db::statuses::mentions_of(conn, &[s.id])
+        .await?
+        .into_iter()
+        .map(|(_, a)| a)
+        .collect();
+    for a in db::accounts::find_many(conn, &mention_ids).await? {
+        if !a.local {
+            // Direct posts go to personal inboxes, never shared ones.
+            let i = if s.visibility == "direct" {
+                a.inbox_url
+            } else {
+                a.shared_inbox_url.or(a.inbox_url)
+            };
+            inboxes.extend(i);
+        }
+    }
+    Ok(inboxes)
+}
+
+/// Queues Create (or Update) of a local status, inside the caller's transaction.
+pub async fn status_published(
+    ctx: &Ctx,
+    conn: &mut DbConn<'_>,
+    author: &Account,
+    s: &Status,
+    update: bool,
+) -> ServiceResult<()> {
+    if s.reblog_of_id.is_some() {
+        return Ok(());
+    }
+    let inboxes = status_inboxes(conn, author, s).await?;
+    if inboxes.is_empty() {
+        return Ok(());
+    }
+    let base = ctx.base_url();
+    let urls = Urls { base: &base };
+    let note = note_of(ctx, conn, author, s).await?;
+    let kind = if update { "Update" } else { "Create" };
+    let id = if update {
+        urls.activity(&author.username, "update", ids::next_id())
+    } else {
+        format!("{}/activity", urls.status(&author.username, s.id))
+    };
+    let activity = objects::activity(&id, kind, &urls.actor(&author.username), note);
+    delivery::enqueue(conn, &base, author, &id, &activity, inboxes).await?;
+    Ok(())
+}
+
+/// Queues Delete of a local status (a Tombstone), before its rows go.
+pub async fn status_deleted(
+    ctx: &Ctx,
+    conn: &mut DbConn<'_>,
+    author: &Account,
+    s: &Status,
+) -> ServiceResult<()> {
+    if s.reblog_of_id.is_some() {
+        return Ok(());
+    }
+    let inboxes = status_inboxes(conn, author, s).await?;
+    if inboxes.is_empty() {
+        return Ok(());
+    }
+    let base = ctx.base_url();
+    let urls = Urls { base: &base };
+    let uri = urls.status(&author.username, s.id);
+    let id = format!("{uri}#delete");
+    let note = note_of(ctx, conn, author, s).await?;
+    let activity = json!({
+        "@context": objects::AS_CONTEXT,
+        "id": id,
+        "type": "Delete",
+        "actor": urls.actor(&author.username),
+        "to": note["to"],
+        "cc": note["cc"],
+        "object": { "id": uri, "type": "Tombstone" },
+    });
+    delivery::enqueue(conn, &base, author, &id, &activity, inboxes).await?;
+    Ok(())
+}
+
+/// Queues Follow of a remote account; returns the Follow's id for the row.
+pub async fn follow_sent(
+    ctx: &Ctx,
+    conn: &mut DbConn<'_>,
+    me: &Account,
+    target: &Account,
+    follow_id: i64,
+) -> ServiceResult<String> {
+    let base = ctx.base_url();
+    let urls = Urls { base: &base };
+    let id = urls.activity(&me.username, "follow", follow_id);
+    let activity = json!({
+        "@context": objects::AS_CONTEXT,
+        "id": id,
+        "type": "Follow",
+        "actor": urls.actor(&me.username),
+        "object": target.ap_id,
+    });
+    delivery::enqueue(conn, &base, me, &id, &activity, target.inbox_url.clone()).await?;
+    Ok(id)
+}
+
+/// Queues Undo{Follow} of a remote account.
+pub async fn unfollow_sent(
+    ctx: &Ctx,
+    conn: &mut DbConn<'_>,
+    me: &Account,
+    target: &Account,
+    follow_uri: Option<String>,
+) -> ServiceResult<()> {
+    let base = ctx.base_url();
+    let urls = Urls { base: &base };
+    let id = urls.activity(&me.username, "undo", ids::next_id());
+    let activity = json!({
+        "@context": objects::AS_CONTEXT,
+        "id": id,
+        "type": "Undo",
+        "actor": urls.actor(&me.username),
+        "object": {
+            "id": follow_uri,
+            "type": "Follow",
+            "actor": urls.actor(&me.username),
+            "object": target.ap_id,
+        },
+    });
+    delivery::enqueue(conn, &base, me, &id, &activity, target.inbox_url.clone()).await?;
+    Ok(())
+}
+
+/// Queues Accept or Reject of a remote follow request.
+pub async fn follow_answered(
+    ctx: &Ctx,
+    conn: &mut DbConn<'_>,
+    me: &Account,
+    requester: &Account,
+    follow_uri: Option<String>,
+    accept: bool,
+) -> ServiceResult<()> {
+    let base = ctx.base_url();
+    let urls = Urls { base: &base };
+    let kind = if accept { "Accept" } else { "Reject" };
+    let id = urls.activity(&me.username, kind, ids::next_id());
+    let activity = json!({
+        "@context": objects::AS_CONTEXT,
+        "id": id,
+        "type": kind,
+        "actor": urls.actor(&me.username),
+        "object": {
+            "id": follow_uri,
+            "type": "Follow",
+            "actor": requester.ap_id,
+            "object": urls.actor(&me.username),
+        },
+    });
+    delivery::enqueue(conn, &base, me, &id, &activity, requester.inbox_url.clone()).await?;
+    Ok(())
+}
+
+/// Wakes the delivery workers after a commit that queued work.
+pub fn wake(ctx: &Ctx) {
+    ctx.fed.wake_delivery.notify_one();
+}

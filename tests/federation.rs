@@ -1,0 +1,518 @@
+//! Several real instances on loopback, each with its own database, named
+//! `alpha.test:PORT`, `beta.test:PORT` through the development resolve map,
+//! driven through the client API over real HTTP.
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use common::{Backend, TestDb, test_config};
+use serde_json::{Value, json};
+use tsunagu::app::{self, AppState};
+use tsunagu::config::FederationMode;
+use tsunagu::services::{accounts, oauth, scopes::Scopes};
+
+struct Instance {
+    name: String,
+    base: String,
+    state: AppState,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    db: Option<TestDb>,
+}
+
+impl Instance {
+    /// `acct` host part: `alpha.test:PORT`.
+    fn host(&self) -> String {
+        self.base.trim_start_matches("http://").to_owned()
+    }
+
+    async fn token(&self, name: &str) -> String {
+        let me = accounts::create_from_shell(
+            &self.state.ctx,
+            name,
+            &format!("{name}@{}.example", self.name),
+            "correct horse battery",
+            false,
+        )
+        .await
+        .unwrap();
+        let app = oauth::create_app(
+            &self.state.ctx,
+            oauth::NewApp {
+                name: "federation test".into(),
+                redirect_uris: vec![oauth::OOB.into()],
+                scopes: Some("read write follow".into()),
+                website: None,
+            },
+        )
+        .await
+        .unwrap();
+        oauth::issue_for_registration(
+            &self.state.ctx,
+            app.app.id,
+            &me,
+            Scopes::parse("read write follow").unwrap(),
+        )
+        .await
+        .unwrap()
+        .access_token
+    }
+
+    async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(db) = self.db.take() {
+            db.drop_db().await;
+        }
+    }
+}
+
+/// Starts one instance per name, all knowing each other's loopback address.
+async fn cluster(b: Backend, names: &[&str]) -> Vec<Instance> {
+    let mut listeners = Vec::new();
+    for _ in names {
+        listeners.push(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap());
+    }
+    let mut resolve = BTreeMap::new();
+    for (name, l) in names.iter().zip(&listeners) {
+        resolve.insert(format!("{name}.test"), l.local_addr().unwrap().to_string());
+    }
+    let mut out = Vec::new();
+    for (name, listener) in names.iter().zip(listeners) {
+        let db = TestDb::new(b).await;
+        let mut cfg = test_config(&db);
+        let port = listener.local_addr().unwrap().port();
+        cfg.server.domain = format!("{name}.test:{port}");
+        cfg.federation.mode = FederationMode::Development;
+        cfg.federation.resolve = resolve.clone();
+        cfg.limits.api_requests_per_5min = 100_000;
+        let state = AppState::new(cfg).await.unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let s = state.clone();
+        tokio::spawn(async move {
+            app::run(listener, s, async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+        out.push(Instance {
+            name: name.to_string(),
+            base: format!("http://{name}.test:{port}"),
+            state,
+            stop: Some(tx),
+            db: Some(db),
+        });
+    }
+    out
+}
+
+/// A client-API caller that reaches `*.test` through the same resolve map.
+struct Client {
+    http: reqwest::Client,
+}
+
+impl Client {
+    fn new(instances: &[Instance]) -> Client {
+        let mut b = reqwest::Client::builder().timeout(Duration::from_secs(20));
+        for i in instances {
+            let (host, port) = i
+                .host()
+                .rsplit_once(':')
+                .map(|(h, p)| (h.to_owned(), p.to_owned()))
+                .unwrap();
+            let addr = format!("127.0.0.1:{port}").parse().unwrap();
+            b = b.resolve(&host, addr);
+        }
+        Client {
+            http: b.build().unwrap(),
+        }
+    }
+
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self.http.request(method, url).bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    async fn get(&self, url: &str, token: &str) -> Value {
+        let (status, v) = self.call(reqwest::Method::GET, url, token, None).await;
+        assert_eq!(status, 200, "GET {url}: {v}");
+        v
+    }
+
+    async fn post(&self, url: &str, token: &str, body: Value) -> Value {
+        let (status, v) = self
+            .call(reqwest::Method::POST, url, token, Some(body))
+            .await;
+        assert_eq!(status, 200, "POST {url}: {v}");
+        v
+    }
+}
+
+/// Polls `check` until it returns Some, or fails after 20 s naming `what`.
+async fn eventually<T, F: AsyncFn() -> Option<T>>(what: &str, check: F) -> T {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+dual!(
+    follow_post_and_unfollow_across_instances,
+    discovery_documents,
+    unsigned_and_forged_deliveries_are_refused
+);
+
+async fn follow_post_and_unfollow_across_instances(b: Backend) {
+    let nodes = cluster(b, &["alpha", "beta"]).await;
+    let (alpha, beta) = (&nodes[0], &nodes[1]);
+    let c = Client::new(&nodes);
+    let alice = alpha.token("alice").await;
+    let bob = beta.token("bob").await;
+
+    // alice finds bob@beta through WebFinger and follows him.
+    let acct = format!("bob@{}", beta.host());
+    let remote_bob = c
+        .get(
+            &format!("{}/api/v1/accounts/lookup?acct={acct}", alpha.base),
+            &alice,
+        )
+        .await;
+    assert_eq!(remote_bob["acct"], acct);
+    assert_eq!(remote_bob["username"], "bob");
+    let bob_id = remote_bob["id"].as_str().unwrap().to_owned();
+    let rel = c
+        .post(
+            &format!("{}/api/v1/accounts/{bob_id}/follow", alpha.base),
+            &alice,
+            json!({}),
+        )
+        .await;
+    assert!(
+        rel["requested"] == true || rel["following"] == true,
+        "{rel}"
+    );
+
+    // bob's server accepts (bob is not locked); alice's side turns into following.
+    eventually("alpha sees the Accept", async || {
+        let r = c
+            .get(
+                &format!("{}/api/v1/accounts/relationships?id[]={bob_id}", alpha.base),
+                &alice,
+            )
+            .await;
+        (r[0]["following"] == true).then_some(())
+    })
+    .await;
+    let bob_local = c
+        .get(
+            &format!("{}/api/v1/accounts/verify_credentials", beta.base),
+            &bob,
+        )
+        .await;
+    let bob_local_id = bob_local["id"].as_str().unwrap().to_owned();
+    let followers = c
+        .get(
+            &format!("{}/api/v1/accounts/{bob_local_id}/followers", beta.base),
+            &bob,
+        )
+        .await;
+    assert_eq!(followers[0]["acct"], format!("alice@{}", alpha.host()));
+    let notes = c
+        .get(&format!("{}/api/v1/notifications", beta.base), &bob)
+        .await;
+    assert_eq!(notes[0]["type"], "follow", "{notes}");
+
+    // bob posts; the post reaches alice's home timeline on alpha.
+    let post = c
+        .post(
+            &format!("{}/api/v1/statuses", beta.base),
+            &bob,
+            json!({"status": "Hello from beta #reunion", "visibility": "public"}),
+        )
+        .await;
+    let uri = post["uri"].as_str().unwrap().to_owned();
+    let arrived = eventually("bob's post on alice's home timeline", async || {
+        let home = c
+            .get(&format!("{}/api/v1/timelines/home", alpha.base), &alice)
+            .await;
+        home.as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["uri"] == uri)
+            .cloned()
+    })
+    .await;
+    assert!(
+        arrived["content"]
+            .as_str()
+            .unwrap()
+            .contains("Hello from beta")
+    );
+    assert_eq!(arrived["account"]["acct"], acct);
+    assert_eq!(arrived["visibility"], "public");
+
+    // Deleting it on beta deletes it on alpha.
+    let (status, _) = c
+        .call(
+            reqwest::Method::DELETE,
+            &format!(
+                "{}/api/v1/statuses/{}",
+                beta.base,
+                post["id"].as_str().unwrap()
+            ),
+            &bob,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    eventually("the Delete reaches alpha", async || {
+        let home = c
+            .get(&format!("{}/api/v1/timelines/home", alpha.base), &alice)
+            .await;
+        (!home.as_array().unwrap().iter().any(|s| s["uri"] == uri)).then_some(())
+    })
+    .await;
+
+    // alice unfollows: bob's follower list empties on beta.
+    c.post(
+        &format!("{}/api/v1/accounts/{bob_id}/unfollow", alpha.base),
+        &alice,
+        json!({}),
+    )
+    .await;
+    eventually("beta sees the Undo", async || {
+        let f = c
+            .get(
+                &format!("{}/api/v1/accounts/{bob_local_id}/followers", beta.base),
+                &bob,
+            )
+            .await;
+        f.as_array().unwrap().is_empty().then_some(())
+    })
+    .await;
+    for n in nodes {
+        n.stop().await;
+    }
+}
+
+async fn discovery_documents(b: Backend) {
+    let nodes = cluster(b, &["alpha"]).await;
+    let alpha = &nodes[0];
+    let c = Client::new(&nodes);
+    alpha.token("carol").await;
+    let host = alpha.host();
+    let get = async |path: &str, accept: &str| {
+        let r = c
+            .http
+            .get(format!("{}{path}", alpha.base))
+            .header("Accept", accept)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let ctype = r
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        (status, ctype, r.text().await.unwrap())
+    };
+    let (s, ctype, body) = get(
+        &format!("/.well-known/webfinger?resource=acct:carol@{host}"),
+        "*/*",
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert!(ctype.starts_with("application/jrd+json"));
+    let jrd: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(jrd["subject"], format!("acct:carol@{host}"));
+    let actor_url = jrd["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["rel"] == "self")
+        .unwrap()["href"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(actor_url, format!("{}/users/carol", alpha.base));
+    let (s, _, _) = get(
+        &format!("/.well-known/webfinger?resource=acct:nobody@{host}"),
+        "*/*",
+    )
+    .await;
+    assert_eq!(s, 404);
+    let (s, _, _) = get(
+        "/.well-known/webfinger?resource=acct:carol@elsewhere.example",
+        "*/*",
+    )
+    .await;
+    assert_eq!(s, 404);
+
+    // The actor: JSON for ActivityPub clients, the profile page for browsers.
+    for accept in [
+        "application/activity+json",
+        "application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"",
+    ] {
+        let (s, ctype, body) = get("/users/carol", accept).await;
+        assert_eq!(s, 200, "{accept}");
+        assert!(ctype.starts_with("application/activity+json"));
+        let actor: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(actor["type"], "Person");
+        assert_eq!(actor["id"], actor_url);
+        assert_eq!(actor["preferredUsername"], "carol");
+        assert_eq!(actor["inbox"], format!("{actor_url}/inbox"));
+        assert_eq!(
+            actor["endpoints"]["sharedInbox"],
+            format!("{}/inbox", alpha.base)
+        );
+        assert_eq!(actor["publicKey"]["owner"], actor_url);
+        assert!(
+            actor["publicKey"]["publicKeyPem"]
+                .as_str()
+                .unwrap()
+                .contains("BEGIN PUBLIC KEY")
+        );
+        assert_eq!(actor["manuallyApprovesFollowers"], false);
+    }
+    // Browsers are sent to the profile URL.
+    let no_redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .resolve(
+            host.rsplit_once(':').unwrap().0,
+            format!("127.0.0.1:{}", host.rsplit_once(':').unwrap().1)
+                .parse()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    let r = no_redirect
+        .get(format!("{}/users/carol", alpha.base))
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(r.headers()["location"], "/@carol");
+
+    let (s, _, body) = get("/.well-known/nodeinfo", "*/*").await;
+    assert_eq!(s, 200);
+    let links: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(links["links"].as_array().unwrap().len(), 2);
+    for v in ["2.0", "2.1"] {
+        let (s, _, body) = get(&format!("/nodeinfo/{v}"), "*/*").await;
+        assert_eq!(s, 200);
+        let ni: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(ni["version"], v);
+        assert_eq!(ni["software"]["name"], "tsunagu");
+        assert_eq!(ni["protocols"], json!(["activitypub"]));
+        assert_eq!(ni["usage"]["users"]["total"], 1);
+    }
+    let (s, ctype, body) = get("/.well-known/host-meta", "*/*").await;
+    assert_eq!(s, 200);
+    assert!(ctype.starts_with("application/xrd+xml"));
+    assert!(body.contains("/.well-known/webfinger?resource={uri}"));
+    for n in nodes {
+        n.stop().await;
+    }
+}
+
+async fn unsigned_and_forged_deliveries_are_refused(b: Backend) {
+    let nodes = cluster(b, &["alpha", "beta"]).await;
+    let (alpha, beta) = (&nodes[0], &nodes[1]);
+    let c = Client::new(&nodes);
+    alpha.token("alice").await;
+    beta.token("bob").await;
+    let activity = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/users/alice#follow/1", alpha.base),
+        "type": "Follow",
+        "actor": format!("{}/users/alice", alpha.base),
+        "object": format!("{}/users/bob", beta.base),
+    });
+    let post = async |headers: Vec<(&str, String)>, body: String| {
+        let mut r = c
+            .http
+            .post(format!("{}/inbox", beta.base))
+            .header("Content-Type", "application/activity+json")
+            .body(body);
+        for (k, v) in headers {
+            r = r.header(k, v);
+        }
+        r.send().await.unwrap().status().as_u16()
+    };
+    // No signature at all.
+    assert_eq!(post(vec![], activity.to_string()).await, 401);
+    // Signed by a key we make up, claiming to be alice: the key does not verify.
+    let fake = {
+        use rsa::pkcs8::{EncodePrivateKey, LineEnding};
+        let k = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
+        tsunagu::federation::signatures::PrivateKey::from_pem(
+            &k.to_pkcs8_pem(LineEnding::LF).unwrap(),
+        )
+        .unwrap()
+    };
+    let body = activity.to_string();
+    let sign = |body: &str, date_shift: i64| {
+        let now = std::time::SystemTime::now()
+            .checked_add(Duration::from_secs(date_shift.max(0) as u64))
+            .unwrap()
+            .checked_sub(Duration::from_secs((-date_shift).max(0) as u64))
+            .unwrap();
+        tsunagu::federation::signatures::sign_request(
+            &fake,
+            &format!("{}/users/alice#main-key", alpha.base),
+            "POST",
+            "/inbox",
+            &beta.host(),
+            Some(body.as_bytes()),
+            now,
+        )
+    };
+    assert_eq!(post(sign(&body, 0), body.clone()).await, 401, "forged key");
+    // Stale date.
+    assert_eq!(
+        post(sign(&body, -7200), body.clone()).await,
+        401,
+        "stale date"
+    );
+    // Altered body under a signature made for another body.
+    let other = body.replace("Follow", "Block");
+    assert_eq!(post(sign(&body, 0), other).await, 401, "altered body");
+    // Nothing of it was stored or acted upon.
+    let mut conn = beta.state.ctx.conn().await.unwrap();
+    assert_eq!(
+        tsunagu::db::federation::inbound_pending(&mut conn)
+            .await
+            .unwrap(),
+        0
+    );
+    drop(conn);
+    for n in nodes {
+        n.stop().await;
+    }
+}
