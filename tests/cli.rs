@@ -254,6 +254,7 @@ async fn first_start_without_config() {
         .spawn()
         .unwrap();
     let started = Instant::now();
+    tsunagu::federation::http::install_tls_provider();
     let client = reqwest::Client::new();
     let url = format!("http://127.0.0.1:{port}/api/v1/instance");
     let body = loop {

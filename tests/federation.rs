@@ -115,6 +115,7 @@ struct Client {
 
 impl Client {
     fn new(instances: &[Instance]) -> Client {
+        tsunagu::federation::http::install_tls_provider();
         let mut b = reqwest::Client::builder().timeout(Duration::from_secs(20));
         for i in instances {
             let (host, port) = i

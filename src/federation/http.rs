@@ -149,6 +149,12 @@ impl Resolve for Policy {
     }
 }
 
+/// Makes ring the process-wide TLS provider (once; later calls do nothing).
+/// Every reqwest client of the process needs it, tests' clients included.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// A signer for outgoing requests: a local actor's key and its keyId.
 pub struct Signer {
     pub key_id: String,
@@ -164,8 +170,7 @@ pub struct FedClient {
 
 impl FedClient {
     pub fn new(config: &Config) -> anyhow::Result<FedClient> {
-        // One process-wide TLS provider (ring), installed once.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        install_tls_provider();
         let development = config.federation.mode == FederationMode::Development;
         let mut resolve = BTreeMap::new();
         for (host, addr) in &config.federation.resolve {
