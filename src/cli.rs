@@ -38,6 +38,20 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Federation state from the shell.
+    Federation {
+        #[arg(long, short, env = "TSUNAGU_CONFIG", global = true)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        command: FederationCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum FederationCommand {
+    /// Per remote instance: queued deliveries, lag, delivered count, failures,
+    /// circuit-breaker state and last error; and the inbound backlog.
+    Status,
 }
 
 #[derive(Subcommand)]
@@ -87,9 +101,10 @@ enum AdminCommand {
 pub fn run() -> i32 {
     let cli = Cli::parse();
     let config_path = match &cli.command {
-        Command::Serve { config } | Command::Migrate { config } | Command::Admin { config, .. } => {
-            config.clone()
-        }
+        Command::Serve { config }
+        | Command::Migrate { config }
+        | Command::Admin { config, .. }
+        | Command::Federation { config, .. } => config.clone(),
     };
     let config = match Config::load(config_path.as_deref()) {
         Ok(c) => c,
@@ -158,6 +173,40 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Admin { command, .. } => {
             let (ctx, _) = Ctx::new(config).await?;
             admin(&ctx, command).await
+        }
+        Command::Federation {
+            command: FederationCommand::Status,
+            ..
+        } => {
+            let (ctx, _) = Ctx::new(config).await?;
+            let (hosts, inbound) = crate::services::federation::status(&ctx)
+                .await
+                .map_err(explain)?;
+            println!(
+                "{:<32} {:>7} {:>8} {:>10} {:>8}  {:<8} last error",
+                "instance", "queued", "lag (s)", "delivered", "failures", "breaker"
+            );
+            for h in &hosts {
+                let breaker = match h.breaker_open_until {
+                    Some(t) => format!("open until {}", t.format("%Y-%m-%d %H:%M:%S")),
+                    None => "closed".into(),
+                };
+                println!(
+                    "{:<32} {:>7} {:>8} {:>10} {:>8}  {:<8} {}",
+                    h.host,
+                    h.queued,
+                    h.lag_seconds.map_or("-".into(), |l| l.to_string()),
+                    h.delivered,
+                    h.failures,
+                    breaker,
+                    h.last_error.as_deref().unwrap_or("-")
+                );
+            }
+            if hosts.is_empty() {
+                println!("(no remote instance has been delivered to yet)");
+            }
+            println!("inbound activities waiting: {inbound}");
+            Ok(())
         }
     }
 }

@@ -17,6 +17,8 @@ struct Instance {
     base: String,
     state: AppState,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    done: Option<tokio::task::JoinHandle<()>>,
+    config: tsunagu::config::Config,
     db: Option<TestDb>,
 }
 
@@ -58,14 +60,61 @@ impl Instance {
         .access_token
     }
 
-    async fn stop(mut self) {
+    /// Stops serving (the process "goes down"); the database stays.
+    async fn halt(&mut self) {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }
+        if let Some(d) = self.done.take() {
+            let _ = d.await;
+        }
+    }
+
+    /// Serves again on the same port with the same database.
+    async fn restart(&mut self) {
+        let port = self
+            .host()
+            .rsplit_once(':')
+            .unwrap()
+            .1
+            .parse::<u16>()
+            .unwrap();
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .unwrap();
+        let (state, stop, done) = serve(listener, self.config.clone()).await;
+        self.state = state;
+        self.stop = Some(stop);
+        self.done = Some(done);
+    }
+
+    async fn stop(mut self) {
+        self.halt().await;
         if let Some(db) = self.db.take() {
             db.drop_db().await;
         }
     }
+}
+
+async fn serve(
+    listener: tokio::net::TcpListener,
+    config: tsunagu::config::Config,
+) -> (
+    AppState,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+) {
+    let state = AppState::new(config).await.unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let s = state.clone();
+    let done = tokio::spawn(async move {
+        app::run(listener, s, async {
+            let _ = rx.await;
+        })
+        .await
+        .unwrap();
+    });
+    (state, tx, done)
 }
 
 /// Starts one instance per name, all knowing each other's loopback address.
@@ -87,21 +136,14 @@ async fn cluster(b: Backend, names: &[&str]) -> Vec<Instance> {
         cfg.federation.mode = FederationMode::Development;
         cfg.federation.resolve = resolve.clone();
         cfg.limits.api_requests_per_5min = 100_000;
-        let state = AppState::new(cfg).await.unwrap();
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let s = state.clone();
-        tokio::spawn(async move {
-            app::run(listener, s, async {
-                let _ = rx.await;
-            })
-            .await
-            .unwrap();
-        });
+        let (state, tx, done) = serve(listener, cfg.clone()).await;
         out.push(Instance {
             name: name.to_string(),
             base: format!("http://{name}.test:{port}"),
             state,
             stop: Some(tx),
+            done: Some(done),
+            config: cfg,
             db: Some(db),
         });
     }
@@ -166,9 +208,10 @@ impl Client {
     }
 }
 
-/// Polls `check` until it returns Some, or fails after 20 s naming `what`.
+/// Polls `check` until it returns Some, or fails after 40 s naming `what`
+/// (a backed-off host is retried after 10 s).
 async fn eventually<T, F: AsyncFn() -> Option<T>>(what: &str, check: F) -> T {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
     loop {
         if let Some(v) = check().await {
             return v;
@@ -184,7 +227,8 @@ async fn eventually<T, F: AsyncFn() -> Option<T>>(what: &str, check: F) -> T {
 dual!(
     follow_post_and_unfollow_across_instances,
     discovery_documents,
-    unsigned_and_forged_deliveries_are_refused
+    unsigned_and_forged_deliveries_are_refused,
+    a_stopped_receiver_gets_everything_once_after_restart,
 );
 
 async fn follow_post_and_unfollow_across_instances(b: Backend) {
@@ -512,6 +556,105 @@ async fn unsigned_and_forged_deliveries_are_refused(b: Backend) {
             .unwrap(),
         0
     );
+    drop(conn);
+    for n in nodes {
+        n.stop().await;
+    }
+}
+
+async fn a_stopped_receiver_gets_everything_once_after_restart(b: Backend) {
+    let mut nodes = cluster(b, &["alpha", "beta"]).await;
+    let c = Client::new(&nodes);
+    let alice = nodes[0].token("alice").await;
+    let bob = nodes[1].token("bob").await;
+    let (alpha_base, beta_base) = (nodes[0].base.clone(), nodes[1].base.clone());
+    // bob@beta follows alice@alpha.
+    let remote_alice = c
+        .get(
+            &format!(
+                "{beta_base}/api/v1/accounts/lookup?acct=alice@{}",
+                nodes[0].host()
+            ),
+            &bob,
+        )
+        .await;
+    let alice_id = remote_alice["id"].as_str().unwrap().to_owned();
+    c.post(
+        &format!("{beta_base}/api/v1/accounts/{alice_id}/follow"),
+        &bob,
+        json!({}),
+    )
+    .await;
+    eventually("bob follows alice", async || {
+        let r = c
+            .get(
+                &format!("{beta_base}/api/v1/accounts/relationships?id[]={alice_id}"),
+                &bob,
+            )
+            .await;
+        (r[0]["following"] == true).then_some(())
+    })
+    .await;
+
+    // beta goes down; alice posts three times.
+    nodes[1].halt().await;
+    let mut uris = Vec::new();
+    for i in 0..3 {
+        let s = c
+            .post(
+                &format!("{alpha_base}/api/v1/statuses"),
+                &alice,
+                json!({"status": format!("while you were away {i}")}),
+            )
+            .await;
+        uris.push(s["uri"].as_str().unwrap().to_owned());
+    }
+    // alpha notices the host is down and backs off (the breaker opens).
+    let ctx = nodes[0].state.ctx.clone();
+    let beta_host = nodes[1].host();
+    eventually("alpha backs off beta", async || {
+        let mut conn = ctx.conn().await.unwrap();
+        let h = tsunagu::db::federation::host(&mut conn, &beta_host)
+            .await
+            .unwrap()?;
+        (h.failures >= 1 && h.next_attempt_at.is_some() && h.done_upto < h.head).then_some(())
+    })
+    .await;
+    let (status, _) = tsunagu::services::federation::status(&ctx).await.unwrap();
+    let beta_row = status.iter().find(|h| h.host == beta_host).unwrap();
+    assert!(beta_row.queued >= 3, "queued: {}", beta_row.queued);
+    assert!(beta_row.breaker_open_until.is_some());
+    assert!(beta_row.last_error.is_some());
+
+    // beta comes back: everything arrives, once each, in order.
+    nodes[1].restart().await;
+    let home = eventually("all three posts on bob's home timeline", async || {
+        let home = c
+            .get(&format!("{beta_base}/api/v1/timelines/home"), &bob)
+            .await;
+        let got: Vec<String> = home
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["uri"].as_str().unwrap().to_owned())
+            .collect();
+        uris.iter().all(|u| got.contains(u)).then_some(got)
+    })
+    .await;
+    for u in &uris {
+        assert_eq!(
+            home.iter().filter(|g| *g == u).count(),
+            1,
+            "{u} arrived once"
+        );
+    }
+    let mut conn = ctx.conn().await.unwrap();
+    let h = tsunagu::db::federation::host(&mut conn, &beta_host)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(h.done_upto, h.head, "nothing left queued");
+    assert_eq!(h.failures, 0, "the breaker closed again");
     drop(conn);
     for n in nodes {
         n.stop().await;
