@@ -320,6 +320,125 @@ async fn follow_post_and_unfollow_across_instances(b: Backend) {
     assert_eq!(arrived["account"]["acct"], acct);
     assert_eq!(arrived["visibility"], "public");
 
+    // alice favourites, reblogs and replies on alpha; bob hears of each on beta.
+    let remote_id = arrived["id"].as_str().unwrap().to_owned();
+    c.post(
+        &format!("{}/api/v1/statuses/{remote_id}/favourite", alpha.base),
+        &alice,
+        json!({}),
+    )
+    .await;
+    c.post(
+        &format!("{}/api/v1/statuses/{remote_id}/reblog", alpha.base),
+        &alice,
+        json!({}),
+    )
+    .await;
+    let reply = c
+        .post(
+            &format!("{}/api/v1/statuses", alpha.base),
+            &alice,
+            json!({"status": format!("@{acct} welcome back!"), "in_reply_to_id": remote_id}),
+        )
+        .await;
+    assert_eq!(reply["in_reply_to_id"], remote_id.as_str());
+    let local_post_id = post["id"].as_str().unwrap().to_owned();
+    let kinds = eventually("favourite, reblog and mention on beta", async || {
+        let notes = c
+            .get(&format!("{}/api/v1/notifications", beta.base), &bob)
+            .await;
+        let kinds: Vec<String> = notes
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["type"].as_str().unwrap().to_owned())
+            .collect();
+        ["favourite", "reblog", "mention"]
+            .iter()
+            .all(|k| kinds.iter().any(|x| x == k))
+            .then_some(notes)
+    })
+    .await;
+    for n in kinds.as_array().unwrap() {
+        if n["type"] != "follow" {
+            assert_eq!(
+                n["account"]["acct"],
+                format!("alice@{}", alpha.host()),
+                "{n}"
+            );
+        }
+    }
+    let ctx_on_beta = c
+        .get(
+            &format!("{}/api/v1/statuses/{local_post_id}/context", beta.base),
+            &bob,
+        )
+        .await;
+    assert_eq!(ctx_on_beta["descendants"][0]["uri"], reply["uri"]);
+    let counts = c
+        .get(
+            &format!("{}/api/v1/statuses/{local_post_id}", beta.base),
+            &bob,
+        )
+        .await;
+    assert_eq!(counts["favourites_count"], 1);
+    assert_eq!(counts["reblogs_count"], 1);
+    // Unfavourite propagates too.
+    c.post(
+        &format!("{}/api/v1/statuses/{remote_id}/unfavourite", alpha.base),
+        &alice,
+        json!({}),
+    )
+    .await;
+    eventually("the Undo Like reaches beta", async || {
+        let s = c
+            .get(
+                &format!("{}/api/v1/statuses/{local_post_id}", beta.base),
+                &bob,
+            )
+            .await;
+        (s["favourites_count"] == 0).then_some(())
+    })
+    .await;
+
+    // bob edits the post and renames himself; alpha shows both.
+    let (st, _) = c
+        .call(
+            reqwest::Method::PUT,
+            &format!("{}/api/v1/statuses/{local_post_id}", beta.base),
+            &bob,
+            Some(json!({"status": "Hello again from beta"})),
+        )
+        .await;
+    assert_eq!(st, 200);
+    eventually("the edit reaches alpha", async || {
+        let s = c
+            .get(
+                &format!("{}/api/v1/statuses/{remote_id}", alpha.base),
+                &alice,
+            )
+            .await;
+        (s["content"].as_str().unwrap().contains("Hello again") && s["edited_at"].is_string())
+            .then_some(())
+    })
+    .await;
+    let (st, _) = c
+        .call(
+            reqwest::Method::PATCH,
+            &format!("{}/api/v1/accounts/update_credentials", beta.base),
+            &bob,
+            Some(json!({"display_name": "Bob (Beta Corp alumni)"})),
+        )
+        .await;
+    assert_eq!(st, 200);
+    eventually("the profile update reaches alpha", async || {
+        let a = c
+            .get(&format!("{}/api/v1/accounts/{bob_id}", alpha.base), &alice)
+            .await;
+        (a["display_name"] == "Bob (Beta Corp alumni)").then_some(())
+    })
+    .await;
+
     // Deleting it on beta deletes it on alpha.
     let (status, _) = c
         .call(

@@ -169,10 +169,34 @@ async fn process(ctx: &Ctx, a: &InboxActivity) -> ServiceResult<()> {
     match a.kind.as_str() {
         "Follow" => follow(ctx, &actor, &activity).await,
         "Accept" | "Reject" => answer(ctx, &actor, object, a.kind == "Accept").await,
-        "Undo" => match object["type"].as_str() {
-            Some("Follow") => unfollow(ctx, &actor, object).await,
+        "Undo" => {
+            // Only the actor's own activities can be undone (FEP-fe34).
+            if id_of(&object["actor"]).is_some_and(|a| a != a_uri(&actor)) {
+                return Err(bad("Undo of another actor's activity"));
+            }
+            match object["type"].as_str() {
+                Some("Follow") => unfollow(ctx, &actor, object).await,
+                Some("Like") => like(ctx, &actor, &object["object"], false).await,
+                Some("Announce") => undo_announce(ctx, &actor, object).await,
+                other => {
+                    tracing::info!(kind = ?other, "Undo of this type is not handled yet");
+                    Ok(())
+                }
+            }
+        }
+        "Like" => like(ctx, &actor, object, true).await,
+        "Announce" => announce(ctx, &actor, &activity).await,
+        "Update" => match object["type"].as_str() {
+            Some("Note" | "Question" | "Article" | "Page") => {
+                update_note(ctx, &actor, object).await
+            }
+            Some(t)
+                if ["Person", "Service", "Application", "Group", "Organization"].contains(&t) =>
+            {
+                update_actor(ctx, &actor, object).await
+            }
             other => {
-                tracing::info!(kind = ?other, "Undo of this type is not handled yet");
+                tracing::info!(kind = ?other, "Update of this type is dropped");
                 Ok(())
             }
         },
@@ -503,5 +527,203 @@ async fn delete(ctx: &Ctx, actor: &Account, object: &Value) -> ServiceResult<()>
             streaming::Payload::Delete(s.id),
         );
     }
+    Ok(())
+}
+
+fn a_uri(a: &Account) -> &str {
+    a.ap_id.as_deref().unwrap_or_default()
+}
+
+/// Like (or its Undo) of one of our statuses.
+async fn like(ctx: &Ctx, actor: &Account, object: &Value, on: bool) -> ServiceResult<()> {
+    let uri = id_of(object).ok_or_else(|| bad("Like without object"))?;
+    let mut conn = ctx.conn().await?;
+    let Some(s) = db::statuses::find_by_uri_or_local(&mut conn, uri, &ctx.base_url()).await? else {
+        return Ok(());
+    };
+    if on
+        && db::statuses::find_visible(&mut conn, s.id, Some(actor.id))
+            .await?
+            .is_none()
+    {
+        return Err(bad("Like of a status the actor may not see"));
+    }
+    let author_local = db::accounts::find(&mut conn, s.account_id)
+        .await?
+        .is_some_and(|(a, _)| a.local);
+    let note = Notification {
+        id: ids::next_id(),
+        account_id: s.account_id,
+        from_account_id: actor.id,
+        kind: "favourite".into(),
+        status_id: Some(s.id),
+        created_at: ids::now(),
+    };
+    let notified = conn
+        .transaction(async |tx| {
+            if on {
+                let fav = crate::db::models::Favourite {
+                    id: ids::next_id(),
+                    account_id: actor.id,
+                    status_id: s.id,
+                    created_at: ids::now(),
+                };
+                if db::social::favourite::add(tx, &fav).await? && author_local {
+                    db::notifications::insert(tx, &note).await?;
+                    return Ok::<_, ServiceError>(true);
+                }
+            } else if db::social::favourite::remove(tx, actor.id, s.id).await? > 0 {
+                db::notifications::retract(tx, s.account_id, actor.id, "favourite", Some(s.id))
+                    .await?;
+            }
+            Ok(false)
+        })
+        .await?;
+    if notified {
+        streaming::notifications(ctx, std::slice::from_ref(&note));
+    }
+    Ok(())
+}
+
+/// Announce of a status we have (ours, or a remote one we stored).
+async fn announce(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult<()> {
+    let id = activity["id"].as_str().unwrap_or_default();
+    let uri = id_of(&activity["object"]).ok_or_else(|| bad("Announce without object"))?;
+    let mut conn = ctx.conn().await?;
+    if db::statuses::find_by_uri(&mut conn, id).await?.is_some() {
+        return Ok(());
+    }
+    let Some(original) =
+        db::statuses::find_by_uri_or_local(&mut conn, uri, &ctx.base_url()).await?
+    else {
+        tracing::info!(object = uri, "Announce of a status we do not have; dropped");
+        return Ok(());
+    };
+    if !matches!(original.visibility.as_str(), "public" | "unlisted") {
+        return Err(bad("Announce of a non-public status"));
+    }
+    let now = ids::now();
+    let row = Status {
+        id: ids::next_id(),
+        account_id: actor.id,
+        uri: Some(id.to_owned()),
+        url: None,
+        text: String::new(),
+        content: String::new(),
+        spoiler_text: String::new(),
+        visibility: visibility_of(activity, actor.followers_url.as_deref()).into(),
+        sensitive: false,
+        language: None,
+        in_reply_to_id: None,
+        in_reply_to_account_id: None,
+        reblog_of_id: Some(original.id),
+        application_id: None,
+        local: false,
+        created_at: now,
+        updated_at: now,
+        edited_at: None,
+    };
+    let author_local = db::accounts::find(&mut conn, original.account_id)
+        .await?
+        .is_some_and(|(a, _)| a.local);
+    let note = Notification {
+        id: ids::next_id(),
+        account_id: original.account_id,
+        from_account_id: actor.id,
+        kind: "reblog".into(),
+        status_id: Some(original.id),
+        created_at: now,
+    };
+    let r = conn
+        .transaction(async |tx| {
+            let r = db::statuses::insert(tx, &row).await?;
+            if author_local {
+                db::notifications::insert(tx, &note).await?;
+            }
+            Ok::<_, ServiceError>(r)
+        })
+        .await?;
+    drop(conn);
+    if author_local {
+        streaming::notifications(ctx, std::slice::from_ref(&note));
+    }
+    let streams = streaming::status_streams(ctx, &r, &[], &[]).await?;
+    ctx.hub.publish(streams, streaming::Payload::Status(r.id));
+    Ok(())
+}
+
+async fn undo_announce(ctx: &Ctx, actor: &Account, object: &Value) -> ServiceResult<()> {
+    let Some(id) = id_of(object) else {
+        return Ok(());
+    };
+    let mut conn = ctx.conn().await?;
+    if let Some(r) = db::statuses::find_by_uri(&mut conn, id).await?
+        && r.account_id == actor.id
+        && r.reblog_of_id.is_some()
+    {
+        db::statuses::delete(&mut conn, r.id).await?;
+        drop(conn);
+        ctx.hub.publish(
+            vec![streaming::Stream::Everyone],
+            streaming::Payload::Delete(r.id),
+        );
+    }
+    Ok(())
+}
+
+/// An edit of a remote status: the embedded Note must be the actor's, on its origin.
+async fn update_note(ctx: &Ctx, actor: &Account, object: &Value) -> ServiceResult<()> {
+    let uri = object["id"]
+        .as_str()
+        .ok_or_else(|| bad("Update without object id"))?;
+    if !same_origin(uri, a_uri(actor)) || id_of(&object["attributedTo"]) != Some(a_uri(actor)) {
+        return Err(bad("Update of another actor's object"));
+    }
+    let mut conn = ctx.conn().await?;
+    let Some(old) = db::statuses::find_by_uri(&mut conn, uri).await? else {
+        return Ok(());
+    };
+    if old.account_id != actor.id {
+        return Err(bad("Update of another actor's status"));
+    }
+    let now = ids::now();
+    let mut new = old.clone();
+    new.content = crate::services::text::sanitize(object["content"].as_str().unwrap_or_default());
+    new.spoiler_text =
+        crate::services::text::strip_html(object["summary"].as_str().unwrap_or_default());
+    new.sensitive = object["sensitive"].as_bool().unwrap_or(false);
+    new.updated_at = now;
+    new.edited_at = Some(now);
+    let edit = crate::db::models::StatusEdit {
+        id: ids::next_id(),
+        status_id: old.id,
+        text: old.text.clone(),
+        content: old.content.clone(),
+        spoiler_text: old.spoiler_text.clone(),
+        sensitive: old.sensitive,
+        created_at: old.edited_at.unwrap_or(old.created_at),
+    };
+    let updated = conn
+        .transaction(async |tx| {
+            db::statuses::insert_edit(tx, &edit).await?;
+            Ok::<_, ServiceError>(db::statuses::update_content(tx, &new).await?)
+        })
+        .await?;
+    drop(conn);
+    let streams = streaming::status_streams(ctx, &updated, &[], &[]).await?;
+    ctx.hub
+        .publish(streams, streaming::Payload::StatusUpdate(updated.id));
+    Ok(())
+}
+
+/// A profile update: only the actor itself, embedded on its own id.
+async fn update_actor(ctx: &Ctx, actor: &Account, object: &Value) -> ServiceResult<()> {
+    let uri = a_uri(actor);
+    if object["id"].as_str() != Some(uri) {
+        return Err(bad("Update of another actor"));
+    }
+    let row = actors::parse_actor(uri, object, ids::now())?;
+    let mut conn = ctx.conn().await?;
+    db::federation::upsert_remote_account(&mut conn, &row).await?;
     Ok(())
 }

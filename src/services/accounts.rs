@@ -663,9 +663,11 @@ pub async fn update_profile(
         .transaction(async |tx| {
             let account = db::accounts::update_profile(tx, id, &changes).await?;
             let user = db::accounts::update_settings(tx, id, &settings).await?;
+            super::federation::profile_updated(ctx, tx, &account).await?;
             Ok::<_, ServiceError>(LocalUser { account, user })
         })
         .await?;
+    super::federation::wake(ctx);
     // The old files are unreferenced now.
     for (old, new) in [
         (&account.avatar_file, &avatar),

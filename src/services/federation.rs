@@ -414,3 +414,122 @@ pub async fn status(ctx: &Ctx) -> ServiceResult<(Vec<HostStatus>, i64)> {
     let inbound = db::federation::inbound_pending(&mut conn).await?;
     Ok((out, inbound))
 }
+
+/// Queues Like (or Undo{Like}) of a remote author's status.
+pub async fn like_sent(
+    ctx: &Ctx,
+    conn: &mut DbConn<'_>,
+    me: &Account,
+    s: &Status,
+    on: bool,
+) -> ServiceResult<()> {
+    let Some((author, _)) = db::accounts::find(conn, s.account_id).await? else {
+        return Ok(());
+    };
+    if author.local {
+        return Ok(());
+    }
+    let base = ctx.base_url();
+    let urls = Urls { base: &base };
+    let me_uri = urls.actor(&me.username);
+    // The Like's id is stable, so the Undo can name it.
+    let like_id = format!("{me_uri}#likes/{}", s.id);
+    let like = json!({
+        "id": like_id,
+        "type": "Like",
+        "actor": me_uri,
+        "object": objects::status_uri(&urls, &author, s),
+    });
+    let (id, activity) = if on {
+        let mut l = like;
+        l["@context"] = json!(objects::AS_CONTEXT);
+        (like_id, l)
+    } else {
+        let id = urls.activity(&me.username, "undo", ids::next_id());
+        (
+            id.clone(),
+            json!({ "@context": objects::AS_CONTEXT, "id": id, "type": "Undo", "actor": me_uri, "object": like }),
+        )
+    };
+    delivery::enqueue(conn, &base, me, &id, &activity, author.inbox_url.clone()).await?;
+    Ok(())
+}
+
+/// Queues Announce (or its Undo) of a status: to my followers and its author.
+pub async fn announce_sent(
+    ctx: &Ctx,
+    conn: &mut DbConn<'_>,
+    me: &Account,
+    reblog: &Status,
+    original: &Status,
+    on: bool,
+) -> ServiceResult<()> {
+    let Some((author, _)) = db::accounts::find(conn, original.account_id).await? else {
+        return Ok(());
+    };
+    let mut inboxes: Vec<String> = db::federation::follower_inboxes(conn, me.id)
+        .await?
+        .into_iter()
+        .filter_map(|(_, shared, inbox)| shared.or(inbox))
+        .collect();
+    if !author.local {
+        inboxes.extend(author.shared_inbox_url.clone().or(author.inbox_url.clone()));
+    }
+    if inboxes.is_empty() {
+        return Ok(());
+    }
+    let base = ctx.base_url();
+    let urls = Urls { base: &base };
+    let me_uri = urls.actor(&me.username);
+    let announce_id = format!("{}/activity", urls.status(&me.username, reblog.id));
+    let announce = json!({
+        "id": announce_id,
+        "type": "Announce",
+        "actor": me_uri,
+        "published": objects::timestamp(&reblog.created_at),
+        "to": [objects::PUBLIC],
+        "cc": [objects::account_uri(&urls, &author), urls.followers(&me.username)],
+        "object": objects::status_uri(&urls, &author, original),
+    });
+    let (id, activity) = if on {
+        let mut a = announce;
+        a["@context"] = json!(objects::AS_CONTEXT);
+        (announce_id, a)
+    } else {
+        let id = urls.activity(&me.username, "undo", ids::next_id());
+        (
+            id.clone(),
+            json!({ "@context": objects::AS_CONTEXT, "id": id, "type": "Undo", "actor": me_uri, "to": [objects::PUBLIC], "object": announce }),
+        )
+    };
+    delivery::enqueue(conn, &base, me, &id, &activity, inboxes).await?;
+    Ok(())
+}
+
+/// Queues Update{Person} to my followers' instances after a profile change.
+pub async fn profile_updated(ctx: &Ctx, conn: &mut DbConn<'_>, me: &Account) -> ServiceResult<()> {
+    let inboxes: Vec<String> = db::federation::follower_inboxes(conn, me.id)
+        .await?
+        .into_iter()
+        .filter_map(|(_, shared, inbox)| shared.or(inbox))
+        .collect();
+    if inboxes.is_empty() {
+        return Ok(());
+    }
+    let base = ctx.base_url();
+    let urls = Urls { base: &base };
+    let image = |f: &Option<String>| f.as_deref().map(|f| super::media::url(ctx, f));
+    let mut actor = objects::actor(&urls, me, image(&me.avatar_file), image(&me.header_file));
+    actor.as_object_mut().map(|o| o.remove("@context"));
+    let id = urls.activity(&me.username, "update", ids::next_id());
+    let activity = json!({
+        "@context": objects::context(),
+        "id": id,
+        "type": "Update",
+        "actor": urls.actor(&me.username),
+        "to": [objects::PUBLIC],
+        "object": actor,
+    });
+    delivery::enqueue(conn, &base, me, &id, &activity, inboxes).await?;
+    Ok(())
+}

@@ -533,19 +533,21 @@ pub async fn favourite(ctx: &Ctx, me: &LocalUser, id: i64, on: bool) -> ServiceR
                     status_id: sid,
                     created_at: ids::now(),
                 };
-                if db::social::favourite::add(tx, &fav).await?
-                    && author != actor
-                    && is_local(tx, author).await?
-                {
-                    db::notifications::insert(tx, &note).await?;
-                    return Ok::<_, ServiceError>(true);
+                if db::social::favourite::add(tx, &fav).await? {
+                    super::federation::like_sent(ctx, tx, &me.account, &s, true).await?;
+                    if author != actor && is_local(tx, author).await? {
+                        db::notifications::insert(tx, &note).await?;
+                        return Ok::<_, ServiceError>(true);
+                    }
                 }
             } else if db::social::favourite::remove(tx, actor, sid).await? > 0 {
+                super::federation::like_sent(ctx, tx, &me.account, &s, false).await?;
                 db::notifications::retract(tx, author, actor, "favourite", Some(sid)).await?;
             }
             Ok(false)
         })
         .await?;
+    super::federation::wake(ctx);
     if notified {
         streaming::notifications(ctx, std::slice::from_ref(&note));
     }
@@ -688,10 +690,14 @@ pub async fn reblog(
                 notes.push(notification(author, actor, "reblog", Some(s.id)));
                 db::notifications::insert(tx, &notes[0]).await?;
             }
+            if r.visibility != "private" {
+                super::federation::announce_sent(ctx, tx, &me.account, &r, &s, true).await?;
+            }
             Ok::<_, ServiceError>((r, notes))
         })
         .await?;
     drop(conn);
+    super::federation::wake(ctx);
     let (created, notes) = created;
     let streams = streaming::status_streams(ctx, &created, &[], &[]).await?;
     ctx.hub
@@ -708,11 +714,15 @@ pub async fn unreblog(ctx: &Ctx, me: &LocalUser, id: i64) -> ServiceResult<Statu
     if let Some(r) = db::statuses::reblog_by(&mut conn, actor, s.id).await? {
         let (rid, author, sid) = (r.id, s.account_id, s.id);
         conn.transaction(async |tx| {
+            if r.visibility != "private" {
+                super::federation::announce_sent(ctx, tx, &me.account, &r, &s, false).await?;
+            }
             db::statuses::delete(tx, rid).await?;
             db::notifications::retract(tx, author, actor, "reblog", Some(sid)).await?;
             Ok::<_, ServiceError>(())
         })
         .await?;
+        super::federation::wake(ctx);
     }
     drop(conn);
     views::status(ctx, Some(actor), s).await
