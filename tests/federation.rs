@@ -229,6 +229,7 @@ dual!(
     discovery_documents,
     unsigned_and_forged_deliveries_are_refused,
     a_stopped_receiver_gets_everything_once_after_restart,
+    locked_accounts_and_visibility_across_instances,
 );
 
 async fn follow_post_and_unfollow_across_instances(b: Backend) {
@@ -778,4 +779,199 @@ async fn a_stopped_receiver_gets_everything_once_after_restart(b: Backend) {
     for n in nodes {
         n.stop().await;
     }
+}
+
+async fn locked_accounts_and_visibility_across_instances(b: Backend) {
+    let nodes = cluster(b, &["alpha", "beta"]).await;
+    let (alpha, beta) = (&nodes[0], &nodes[1]);
+    let c = Client::new(&nodes);
+    let alice = alpha.token("alice").await;
+    let dave = alpha.token("dave").await; // follows nobody
+    let bob = beta.token("bob").await;
+    // bob locks his account.
+    c.call(
+        reqwest::Method::PATCH,
+        &format!("{}/api/v1/accounts/update_credentials", beta.base),
+        &bob,
+        Some(json!({"locked": true})),
+    )
+    .await;
+    let acct = format!("bob@{}", beta.host());
+    let remote_bob = c
+        .get(
+            &format!("{}/api/v1/accounts/lookup?acct={acct}", alpha.base),
+            &alice,
+        )
+        .await;
+    assert_eq!(remote_bob["locked"], true);
+    let bob_id = remote_bob["id"].as_str().unwrap().to_owned();
+    let rel = c
+        .post(
+            &format!("{}/api/v1/accounts/{bob_id}/follow", alpha.base),
+            &alice,
+            json!({}),
+        )
+        .await;
+    assert_eq!(rel["requested"], true);
+    // The request waits on beta until bob answers.
+    let requester = eventually("the follow request on beta", async || {
+        let reqs = c
+            .get(&format!("{}/api/v1/follow_requests", beta.base), &bob)
+            .await;
+        reqs.as_array().unwrap().first().cloned()
+    })
+    .await;
+    assert_eq!(requester["acct"], format!("alice@{}", alpha.host()));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let r = c
+        .get(
+            &format!("{}/api/v1/accounts/relationships?id[]={bob_id}", alpha.base),
+            &alice,
+        )
+        .await;
+    assert_eq!(r[0]["following"], false, "not before bob accepts");
+    assert_eq!(r[0]["requested"], true);
+    c.post(
+        &format!(
+            "{}/api/v1/follow_requests/{}/authorize",
+            beta.base,
+            requester["id"].as_str().unwrap()
+        ),
+        &bob,
+        json!({}),
+    )
+    .await;
+    eventually("alpha sees the Accept", async || {
+        let r = c
+            .get(
+                &format!("{}/api/v1/accounts/relationships?id[]={bob_id}", alpha.base),
+                &alice,
+            )
+            .await;
+        (r[0]["following"] == true).then_some(())
+    })
+    .await;
+
+    // bob mentions dave@alpha directly; beta has never heard of dave and
+    // looks him up through WebFinger while posting.
+    let dave_acct = format!("dave@{}", alpha.host());
+    let mut uris = std::collections::HashMap::new();
+    for (vis, text) in [
+        ("public", "public news".to_owned()),
+        ("unlisted", "unlisted news".to_owned()),
+        ("private", "followers-only news".to_owned()),
+        ("direct", format!("@{dave_acct} a direct word")),
+    ] {
+        let s = c
+            .post(
+                &format!("{}/api/v1/statuses", beta.base),
+                &bob,
+                json!({"status": text, "visibility": vis}),
+            )
+            .await;
+        uris.insert(vis, s["uri"].as_str().unwrap().to_owned());
+    }
+    // alice (a follower) gets public, unlisted and followers-only in her home timeline.
+    let home = eventually("alice's home has the three", async || {
+        let home = c
+            .get(&format!("{}/api/v1/timelines/home", alpha.base), &alice)
+            .await;
+        let got: Vec<String> = home
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["uri"].as_str().unwrap().to_owned())
+            .collect();
+        ["public", "unlisted", "private"]
+            .iter()
+            .all(|v| got.contains(&uris[v]))
+            .then_some(got)
+    })
+    .await;
+    assert!(
+        !home.contains(&uris["direct"]),
+        "the direct post is not alice's"
+    );
+    // dave gets the direct post as a mention, and nothing else.
+    let mention = eventually("dave's mention", async || {
+        let n = c
+            .get(&format!("{}/api/v1/notifications", alpha.base), &dave)
+            .await;
+        n.as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["type"] == "mention")
+            .cloned()
+    })
+    .await;
+    assert_eq!(mention["status"]["uri"], uris["direct"].as_str());
+    assert_eq!(mention["status"]["visibility"], "direct");
+    // Neither the direct nor the followers-only post is visible to alpha's other people.
+    let direct_id = mention["status"]["id"].as_str().unwrap().to_owned();
+    let (st, _) = c
+        .call(
+            reqwest::Method::GET,
+            &format!("{}/api/v1/statuses/{direct_id}", alpha.base),
+            &alice,
+            None,
+        )
+        .await;
+    assert_eq!(st, 404, "alice may not see a direct post to dave");
+    let public_tl = c
+        .get(&format!("{}/api/v1/timelines/public", alpha.base), &dave)
+        .await;
+    let on_public: Vec<&str> = public_tl
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["uri"].as_str().unwrap())
+        .collect();
+    assert!(on_public.contains(&uris["public"].as_str()));
+    for v in ["unlisted", "private", "direct"] {
+        assert!(
+            !on_public.contains(&uris[v].as_str()),
+            "{v} is not on the public timeline"
+        );
+    }
+    let private_id = home_id(&c, &alpha.base, &alice, &uris["private"]).await;
+    let (st, _) = c
+        .call(
+            reqwest::Method::GET,
+            &format!("{}/api/v1/statuses/{private_id}", alpha.base),
+            &dave,
+            None,
+        )
+        .await;
+    assert_eq!(st, 404, "dave does not follow bob");
+    // The Note documents themselves: public ones are served, the others are not.
+    for (v, expect) in [
+        ("public", 200),
+        ("unlisted", 200),
+        ("private", 404),
+        ("direct", 404),
+    ] {
+        let r = c
+            .http
+            .get(&uris[v])
+            .header("Accept", "application/activity+json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), expect, "{v} Note document");
+    }
+    for n in nodes {
+        n.stop().await;
+    }
+}
+
+async fn home_id(c: &Client, base: &str, token: &str, uri: &str) -> String {
+    let home = c.get(&format!("{base}/api/v1/timelines/home"), token).await;
+    home.as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["uri"] == uri)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }

@@ -1,4 +1,5 @@
 //! Remote actors: WebFinger, fetching and checking actor documents.
+use activitypub_federation::fetch::webfinger::Webfinger;
 use serde_json::Value;
 use url::Url;
 
@@ -190,20 +191,19 @@ pub async fn webfinger(ctx: &Ctx, user: &str, host: &str) -> ServiceResult<Accou
         .get(&url, "application/jrd+json, application/json", None)
         .await
         .map_err(|e| bad(e.to_string()))?;
-    let jrd: Value =
-        serde_json::from_slice(&body).map_err(|_| bad("WebFinger answer is not JSON"))?;
-    let href = jrd["links"]
-        .as_array()
-        .into_iter()
-        .flatten()
+    let jrd: Webfinger = serde_json::from_slice(&body)
+        .map_err(|e| bad(format!("unusable WebFinger answer: {e}")))?;
+    let href = jrd
+        .links
+        .iter()
         .find(|l| {
-            l["rel"] == "self"
-                && l["type"].as_str().is_some_and(|t| {
+            l.rel.as_deref() == Some("self")
+                && l.kind.as_deref().is_some_and(|t| {
                     t.starts_with("application/activity+json")
                         || t.starts_with("application/ld+json")
                 })
         })
-        .and_then(|l| l["href"].as_str())
+        .and_then(|l| l.href.as_ref())
         .ok_or_else(|| bad("WebFinger names no ActivityPub actor"))?;
-    resolve(ctx, href, false).await
+    resolve(ctx, href.as_str(), false).await
 }

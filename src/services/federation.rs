@@ -1,5 +1,6 @@
 //! What the discovery and ActivityPub endpoints serve, and the outbound side
 //! of the social actions (Follow, Undo, Accept, Create, Delete).
+use activitypub_federation::fetch::webfinger::build_webfinger_response_with_type;
 use serde_json::{Value, json};
 
 use super::{Ctx, ServiceError, ServiceResult};
@@ -41,14 +42,23 @@ pub async fn webfinger(ctx: &Ctx, resource: &str) -> ServiceResult<Value> {
     };
     let account = local_account(ctx, &name).await?;
     let urls = Urls { base: &base };
-    Ok(json!({
-        "subject": format!("acct:{}@{domain}", account.username),
-        "aliases": [urls.actor(&account.username), urls.profile(&account.username)],
-        "links": [
-            { "rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": urls.profile(&account.username) },
-            { "rel": "self", "type": "application/activity+json", "href": urls.actor(&account.username) },
-        ],
-    }))
+    let parse = |u: String| url::Url::parse(&u).map_err(|e| ServiceError::Internal(e.into()));
+    let (actor, profile) = (
+        parse(urls.actor(&account.username))?,
+        parse(urls.profile(&account.username))?,
+    );
+    let mut jrd = build_webfinger_response_with_type(
+        format!("acct:{}@{domain}", account.username),
+        vec![(actor.clone(), Some(account.actor_type.as_str()))],
+    );
+    // People read the profile page, not the actor document.
+    for link in &mut jrd.links {
+        if link.rel.as_deref() == Some("http://webfinger.net/rel/profile-page") {
+            link.href = Some(profile.clone());
+        }
+    }
+    jrd.aliases = vec![actor, profile];
+    serde_json::to_value(jrd).map_err(|e| ServiceError::Internal(e.into()))
 }
 
 pub fn nodeinfo_links(ctx: &Ctx) -> Value {

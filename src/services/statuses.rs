@@ -49,6 +49,9 @@ fn validate_text(text: &str, spoiler: &str, has_media: bool) -> ServiceResult<()
 }
 
 /// Resolves the text's mentions to known accounts and renders it.
+/// Unknown remote mentions resolved through WebFinger per post.
+const MAX_RESOLVED_MENTIONS: usize = 5;
+
 async fn render(
     ctx: &Ctx,
     conn: &mut DbConn<'_>,
@@ -64,7 +67,21 @@ async fn render(
             _ => m.clone(),
         })
         .collect();
-    let found = db::accounts::find_by_acct_keys(conn, &keys).await?;
+    let mut found = db::accounts::find_by_acct_keys(conn, &keys).await?;
+    // Remote people not known yet are looked up (a few per post, as Mastodon does).
+    let unknown: Vec<&String> = keys
+        .iter()
+        .filter(|k| k.contains('@') && !found.iter().any(|a| &a.acct_key == *k))
+        .take(MAX_RESOLVED_MENTIONS)
+        .collect();
+    for key in unknown {
+        let Some((user, host)) = key.split_once('@') else {
+            continue;
+        };
+        if let Ok(a) = crate::federation::actors::webfinger(ctx, user, host).await {
+            found.push(a);
+        }
+    }
     let by_key: HashMap<&str, &Account> = found.iter().map(|a| (a.acct_key.as_str(), a)).collect();
     let base = ctx.base_url();
     let resolve = |typed: &str| -> Option<(String, String)> {
