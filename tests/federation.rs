@@ -230,6 +230,7 @@ dual!(
     unsigned_and_forged_deliveries_are_refused,
     a_stopped_receiver_gets_everything_once_after_restart,
     locked_accounts_and_visibility_across_instances,
+    origins_duplicates_and_actor_deletion,
 );
 
 async fn follow_post_and_unfollow_across_instances(b: Backend) {
@@ -974,4 +975,202 @@ async fn home_id(c: &Client, base: &str, token: &str, uri: &str) -> String {
         .as_str()
         .unwrap()
         .to_owned()
+}
+
+/// Posts `activity` to `to`'s shared inbox signed with `signer`'s real key.
+async fn deliver_as(
+    c: &Client,
+    signer: &Instance,
+    name: &str,
+    to: &Instance,
+    activity: &Value,
+) -> u16 {
+    let mut conn = signer.state.ctx.conn().await.unwrap();
+    let (acct, _) = tsunagu::db::accounts::find_by_acct_key(&mut conn, name)
+        .await
+        .unwrap()
+        .unwrap();
+    drop(conn);
+    let key = tsunagu::federation::signatures::PrivateKey::from_pem(
+        acct.private_key_pem.as_deref().unwrap(),
+    )
+    .unwrap();
+    let body = activity.to_string();
+    let headers = tsunagu::federation::signatures::sign_request(
+        &key,
+        &format!("{}/users/{name}#main-key", signer.base),
+        "POST",
+        "/inbox",
+        &to.host(),
+        Some(body.as_bytes()),
+        std::time::SystemTime::now(),
+    );
+    let mut r = c
+        .http
+        .post(format!("{}/inbox", to.base))
+        .header("Content-Type", "application/activity+json")
+        .body(body);
+    for (k, v) in headers {
+        r = r.header(k, v);
+    }
+    r.send().await.unwrap().status().as_u16()
+}
+
+async fn origins_duplicates_and_actor_deletion(b: Backend) {
+    let nodes = cluster(b, &["alpha", "beta"]).await;
+    let (alpha, beta) = (&nodes[0], &nodes[1]);
+    let c = Client::new(&nodes);
+    alpha.token("alice").await;
+    let bob = beta.token("bob").await;
+    let alice_uri = format!("{}/users/alice", alpha.base);
+    let note = |id: &str, by: &str| {
+        json!({
+            "id": id, "type": "Note", "attributedTo": by,
+            "content": "<p>hello <script>alert(1)</script></p>",
+            "to": ["https://www.w3.org/ns/activitystreams#Public"], "cc": [],
+        })
+    };
+    let create = |id: &str, object: Value| {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": id, "type": "Create", "actor": alice_uri, "object": object,
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        })
+    };
+    // A well-formed Create, delivered twice: stored once, shown once, sanitised.
+    let good = create(
+        &format!("{}/users/alice/statuses/1/activity", alpha.base),
+        note(
+            &format!("{}/users/alice/statuses/1", alpha.base),
+            &alice_uri,
+        ),
+    );
+    assert_eq!(deliver_as(&c, alpha, "alice", beta, &good).await, 202);
+    assert_eq!(
+        deliver_as(&c, alpha, "alice", beta, &good).await,
+        202,
+        "a redelivery is accepted and dropped"
+    );
+    let shown = eventually("the note on beta's public timeline", async || {
+        let tl = c
+            .get(&format!("{}/api/v1/timelines/public", beta.base), &bob)
+            .await;
+        let list = tl.as_array().unwrap().clone();
+        (!list.is_empty()).then_some(list)
+    })
+    .await;
+    assert_eq!(shown.len(), 1);
+    let content = shown[0]["content"].as_str().unwrap();
+    assert!(
+        content.contains("hello") && !content.contains("<script"),
+        "{content}"
+    );
+
+    // An activity id on another origin than its actor: refused at the door.
+    let foreign_id = create(
+        "http://gamma.test/activities/1",
+        note(
+            &format!("{}/users/alice/statuses/2", alpha.base),
+            &alice_uri,
+        ),
+    );
+    assert_eq!(deliver_as(&c, alpha, "alice", beta, &foreign_id).await, 401);
+    // A Note attributed to someone else (CVE-2024-23832): accepted, never stored.
+    let forged = create(
+        &format!("{}/users/alice/statuses/3/activity", alpha.base),
+        note(
+            "http://gamma.test/users/mallory/statuses/3",
+            "http://gamma.test/users/mallory",
+        ),
+    );
+    assert_eq!(deliver_as(&c, alpha, "alice", beta, &forged).await, 202);
+    let impersonation = create(
+        &format!("{}/users/alice/statuses/4/activity", alpha.base),
+        note(
+            &format!("{}/users/alice/statuses/4", alpha.base),
+            &format!("{}/users/bob", beta.base),
+        ),
+    );
+    assert_eq!(
+        deliver_as(&c, alpha, "alice", beta, &impersonation).await,
+        202
+    );
+    // A Delete of bob's (local) status by alice: ignored.
+    let bobs = c
+        .post(
+            &format!("{}/api/v1/statuses", beta.base),
+            &bob,
+            json!({"status": "mine"}),
+        )
+        .await;
+    let delete_other = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{alice_uri}#delete/9"), "type": "Delete", "actor": alice_uri,
+        "object": bobs["uri"],
+    });
+    assert_eq!(
+        deliver_as(&c, alpha, "alice", beta, &delete_other).await,
+        202
+    );
+    // Wait until the worker has handled everything stored.
+    let ctx = beta.state.ctx.clone();
+    eventually("beta's inbox drained", async || {
+        let mut conn = ctx.conn().await.unwrap();
+        (tsunagu::db::federation::inbound_pending(&mut conn)
+            .await
+            .unwrap()
+            == 0)
+            .then_some(())
+    })
+    .await;
+    let tl = c
+        .get(&format!("{}/api/v1/timelines/public", beta.base), &bob)
+        .await;
+    let uris: Vec<&str> = tl
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["uri"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        uris.len(),
+        2,
+        "only the good note and bob's own post: {uris:?}"
+    );
+    assert!(
+        uris.contains(&bobs["uri"].as_str().unwrap()),
+        "bob's post survives alice's Delete"
+    );
+
+    // alice deletes her account: she and her posts disappear from beta.
+    let alice_on_beta = shown[0]["account"]["id"].as_str().unwrap().to_owned();
+    let gone = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{alice_uri}#delete"), "type": "Delete", "actor": alice_uri,
+        "object": alice_uri, "to": ["https://www.w3.org/ns/activitystreams#Public"],
+    });
+    assert_eq!(deliver_as(&c, alpha, "alice", beta, &gone).await, 202);
+    eventually("alice's account gone from beta", async || {
+        let (st, _) = c
+            .call(
+                reqwest::Method::GET,
+                &format!("{}/api/v1/accounts/{alice_on_beta}", beta.base),
+                &bob,
+                None,
+            )
+            .await;
+        (st == 404).then_some(())
+    })
+    .await;
+    let tl = c
+        .get(&format!("{}/api/v1/timelines/public", beta.base), &bob)
+        .await;
+    assert_eq!(
+        tl.as_array().unwrap().len(),
+        1,
+        "alice's posts went with her"
+    );
+    for n in nodes {
+        n.stop().await;
+    }
 }
