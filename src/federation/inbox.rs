@@ -370,6 +370,19 @@ async fn unfollow(ctx: &Ctx, actor: &Account, object: &Value) -> ServiceResult<(
     .await
 }
 
+/// An embedded Note may be trusted only when its id is on the actor's origin
+/// and it is attributed to the actor (FEP-fe34; Mastodon CVE-2024-23832).
+pub fn note_owned_by(object: &Value, actor_uri: &str) -> bool {
+    let Some(id) = object["id"].as_str() else {
+        return false;
+    };
+    let attributed = match &object["attributedTo"] {
+        Value::Array(list) => list.iter().filter_map(id_of).collect::<Vec<_>>(),
+        v => id_of(v).into_iter().collect(),
+    };
+    same_origin(id, actor_uri) && attributed == [actor_uri]
+}
+
 /// Visibility from addressing, as Mastodon reads it.
 pub fn visibility_of(object: &Value, followers: Option<&str>) -> &'static str {
     let list = |k: &str| -> Vec<String> {
@@ -404,8 +417,7 @@ async fn create_note(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceRes
         // Only the id: fetching it is for the resolve path; nothing embedded to trust.
         return Err(bad("Create without an embedded object"));
     };
-    let actor_uri = actor.ap_id.as_deref().unwrap_or_default();
-    if !same_origin(uri, actor_uri) || id_of(&object["attributedTo"]) != Some(actor_uri) {
+    if !note_owned_by(object, a_uri(actor)) {
         return Err(bad(
             "a Note must be by the actor that creates it, on its origin",
         ));
@@ -676,7 +688,7 @@ async fn update_note(ctx: &Ctx, actor: &Account, object: &Value) -> ServiceResul
     let uri = object["id"]
         .as_str()
         .ok_or_else(|| bad("Update without object id"))?;
-    if !same_origin(uri, a_uri(actor)) || id_of(&object["attributedTo"]) != Some(a_uri(actor)) {
+    if !note_owned_by(object, a_uri(actor)) {
         return Err(bad("Update of another actor's object"));
     }
     let mut conn = ctx.conn().await?;
