@@ -119,11 +119,20 @@ async fn serve(
 
 /// Starts one instance per name, all knowing each other's loopback address.
 async fn cluster(b: Backend, names: &[&str]) -> Vec<Instance> {
+    cluster_with(b, names, &BTreeMap::new()).await
+}
+
+/// Like [`cluster`], also resolving `extra` host names (instances run elsewhere).
+async fn cluster_with(
+    b: Backend,
+    names: &[&str],
+    extra: &BTreeMap<String, String>,
+) -> Vec<Instance> {
     let mut listeners = Vec::new();
     for _ in names {
         listeners.push(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap());
     }
-    let mut resolve = BTreeMap::new();
+    let mut resolve = extra.clone();
     for (name, l) in names.iter().zip(&listeners) {
         resolve.insert(format!("{name}.test"), l.local_addr().unwrap().to_string());
     }
@@ -231,6 +240,7 @@ dual!(
     a_stopped_receiver_gets_everything_once_after_restart,
     locked_accounts_and_visibility_across_instances,
     origins_duplicates_and_actor_deletion,
+    a_sender_killed_mid_fanout_loses_nothing,
 );
 
 async fn follow_post_and_unfollow_across_instances(b: Backend) {
@@ -1173,4 +1183,178 @@ async fn origins_duplicates_and_actor_deletion(b: Backend) {
     for n in nodes {
         n.stop().await;
     }
+}
+
+/// The real `tsunagu serve` binary, killable with SIGKILL.
+struct Process {
+    child: std::process::Child,
+}
+
+impl Process {
+    fn start(config: &std::path::Path) -> Process {
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_tsunagu"))
+            .args(["serve", "--config"])
+            .arg(config)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("start tsunagu");
+        Process { child }
+    }
+
+    fn kill(mut self) {
+        // SIGKILL: no shutdown, no flushing, nothing finishes.
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+async fn a_sender_killed_mid_fanout_loses_nothing(b: Backend) {
+    // alpha runs as its own process; four receivers run in this one.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let alpha_host = format!("alpha.test:{port}");
+    let alpha_base = format!("http://{alpha_host}");
+    let mut extra = BTreeMap::new();
+    extra.insert("alpha.test".to_owned(), format!("127.0.0.1:{port}"));
+    let receivers = cluster_with(b, &["r1", "r2", "r3", "r4"], &extra).await;
+    let db = TestDb::new(b).await;
+    let mut resolve = String::new();
+    for r in &receivers {
+        let (host, p) = r
+            .host()
+            .rsplit_once(':')
+            .map(|(h, p)| (h.to_owned(), p.to_owned()))
+            .unwrap();
+        resolve.push_str(&format!("\"{host}\" = \"127.0.0.1:{p}\"\n"));
+    }
+    let config_path = db.dir.path().join("alpha.toml");
+    std::fs::write(
+        &config_path,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:{port}\"\ndomain = \"{alpha_host}\"\n\
+             [database]\nurl = \"{}\"\n\
+             [media]\npath = \"{}\"\n\
+             [limits]\napi_requests_per_5min = 100000\n\
+             [log]\nlevel = \"warn\"\n\
+             [federation]\nmode = \"development\"\n[federation.resolve]\n{resolve}",
+            db.url,
+            db.dir.path().join("media").display()
+        ),
+    )
+    .unwrap();
+    // alice and her token, written straight into alpha's database.
+    let mut cfg = test_config(&db);
+    cfg.server.domain = alpha_host.clone();
+    cfg.federation.mode = FederationMode::Development;
+    let alpha_state = AppState::new(cfg).await.unwrap();
+    let alpha_setup = Instance {
+        name: "alpha".into(),
+        base: alpha_base.clone(),
+        state: alpha_state,
+        stop: None,
+        done: None,
+        config: test_config(&db),
+        db: None,
+    };
+    let alice = alpha_setup.token("alice").await;
+    drop(alpha_setup);
+
+    let mut all = receivers;
+    let c = Client {
+        http: {
+            tsunagu::federation::http::install_tls_provider();
+            let mut b = reqwest::Client::builder().timeout(Duration::from_secs(20));
+            for r in &all {
+                let (h, p) = r
+                    .host()
+                    .rsplit_once(':')
+                    .map(|(h, p)| (h.to_owned(), p.to_owned()))
+                    .unwrap();
+                b = b.resolve(&h, format!("127.0.0.1:{p}").parse().unwrap());
+            }
+            b.resolve("alpha.test", format!("127.0.0.1:{port}").parse().unwrap())
+                .build()
+                .unwrap()
+        },
+    };
+    let mut alpha = Process::start(&config_path);
+    eventually("alpha answers", async || {
+        let r = c
+            .http
+            .get(format!("{alpha_base}/health"))
+            .send()
+            .await
+            .ok()?;
+        r.status().is_success().then_some(())
+    })
+    .await;
+
+    // Everyone follows alice.
+    let mut tokens = Vec::new();
+    for (i, r) in all.iter().enumerate() {
+        let t = r.token(&format!("reader{i}")).await;
+        let a = c
+            .get(
+                &format!("{}/api/v1/accounts/lookup?acct=alice@{alpha_host}", r.base),
+                &t,
+            )
+            .await;
+        let id = a["id"].as_str().unwrap().to_owned();
+        c.post(
+            &format!("{}/api/v1/accounts/{id}/follow", r.base),
+            &t,
+            json!({}),
+        )
+        .await;
+        eventually("the Accept", async || {
+            let rel = c
+                .get(
+                    &format!("{}/api/v1/accounts/relationships?id[]={id}", r.base),
+                    &t,
+                )
+                .await;
+            (rel[0]["following"] == true).then_some(())
+        })
+        .await;
+        tokens.push(t);
+    }
+
+    // alice posts 20 times; alpha is killed right after the last post is committed.
+    let mut uris = Vec::new();
+    for i in 0..20 {
+        let s = c
+            .post(
+                &format!("{alpha_base}/api/v1/statuses"),
+                &alice,
+                json!({"status": format!("news {i}")}),
+            )
+            .await;
+        uris.push(s["uri"].as_str().unwrap().to_owned());
+    }
+    alpha.kill();
+    alpha = Process::start(&config_path);
+
+    for (r, t) in all.iter().zip(&tokens) {
+        let got = eventually("every post on every receiver", async || {
+            let home = c
+                .get(&format!("{}/api/v1/timelines/home?limit=40", r.base), t)
+                .await;
+            let got: Vec<String> = home
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["uri"].as_str().unwrap().to_owned())
+                .collect();
+            uris.iter().all(|u| got.contains(u)).then_some(got)
+        })
+        .await;
+        assert_eq!(got.len(), 20, "{}: each post once", r.name);
+    }
+    alpha.kill();
+    for r in all.drain(..) {
+        r.stop().await;
+    }
+    db.drop_db().await;
 }
