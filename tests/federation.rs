@@ -241,6 +241,7 @@ dual!(
     locked_accounts_and_visibility_across_instances,
     origins_duplicates_and_actor_deletion,
     a_sender_killed_mid_fanout_loses_nothing,
+    search_resolves_remote_accounts_and_posts,
 );
 
 async fn follow_post_and_unfollow_across_instances(b: Backend) {
@@ -1357,4 +1358,55 @@ async fn a_sender_killed_mid_fanout_loses_nothing(b: Backend) {
         r.stop().await;
     }
     db.drop_db().await;
+}
+
+async fn search_resolves_remote_accounts_and_posts(b: Backend) {
+    let nodes = cluster(b, &["alpha", "beta"]).await;
+    let (alpha, beta) = (&nodes[0], &nodes[1]);
+    let c = Client::new(&nodes);
+    let dave = alpha.token("dave").await;
+    let carol = beta.token("carol").await;
+    let post = c
+        .post(
+            &format!("{}/api/v1/statuses", beta.base),
+            &carol,
+            json!({"status": "Reunion on 6/8 #alumni"}),
+        )
+        .await;
+    let acct = format!("carol@{}", beta.host());
+    let search = async |q: &str, resolve: bool| {
+        let url = reqwest::Url::parse_with_params(
+            &format!("{}/api/v2/search", alpha.base),
+            &[
+                ("q", q),
+                ("resolve", if resolve { "true" } else { "false" }),
+            ],
+        )
+        .unwrap();
+        c.get(url.as_str(), &dave).await
+    };
+    // Without resolve, alpha knows nothing of carol.
+    let r = search(&acct, false).await;
+    assert!(r["accounts"].as_array().unwrap().is_empty(), "{r}");
+    let r = search(&format!("@{acct}"), true).await;
+    assert_eq!(r["accounts"][0]["acct"], acct, "{r}");
+    // A post's URL (its id) resolves to the post, stored with its author.
+    let uri = post["uri"].as_str().unwrap();
+    let r = search(uri, true).await;
+    let found = &r["statuses"][0];
+    assert_eq!(found["uri"], uri, "{r}");
+    assert!(
+        found["content"]
+            .as_str()
+            .unwrap()
+            .contains("Reunion on 6/8")
+    );
+    assert_eq!(found["account"]["acct"], acct);
+    // A URL nobody answers finds nothing, and the search still answers.
+    let r = search("http://beta.test:1/users/nobody", true).await;
+    assert!(r["accounts"].as_array().unwrap().is_empty());
+    assert!(r["statuses"].as_array().unwrap().is_empty());
+    for n in nodes {
+        n.stop().await;
+    }
 }

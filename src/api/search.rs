@@ -21,9 +21,7 @@ pub struct SearchParams {
     account_id: Option<String>,
     limit: Option<String>,
     offset: Option<String>,
-    /// Fetching unknown remote accounts and posts arrives with federation; accepted now.
-    #[serde(rename = "resolve")]
-    _resolve: Option<String>,
+    resolve: Option<String>,
 }
 
 fn number(name: &str, v: Option<&str>, default: i64, max: i64) -> ApiResult<i64> {
@@ -50,6 +48,7 @@ fn query(p: &SearchParams, kind: Option<String>) -> ApiResult<SearchQuery> {
         },
         limit: number("limit", p.limit.as_deref(), 20, 40)?.max(1),
         offset: number("offset", p.offset.as_deref(), 0, 10_000)?,
+        resolve: matches!(p.resolve.as_deref(), Some("true" | "1")),
     })
 }
 

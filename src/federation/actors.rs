@@ -207,3 +207,58 @@ pub async fn webfinger(ctx: &Ctx, user: &str, host: &str) -> ServiceResult<Accou
         .ok_or_else(|| bad("WebFinger names no ActivityPub actor"))?;
     resolve(ctx, href.as_str(), false).await
 }
+
+/// What a URL pasted into search turned out to be.
+pub enum Resolved {
+    Account(Account),
+    Status(crate::db::models::Status),
+}
+
+/// Fetches an actor or a Note by URL (search with `resolve=true`). A Note is
+/// stored only when its id is on the URL's origin and its author's too.
+pub async fn resolve_url(ctx: &Ctx, url: &str) -> ServiceResult<Option<Resolved>> {
+    let base = ctx.base_url();
+    {
+        let mut conn = ctx.conn().await?;
+        if let Some(s) = db::statuses::find_by_uri_or_local(&mut conn, url, &base).await? {
+            return Ok(Some(Resolved::Status(s)));
+        }
+        if let Some(a) = db::federation::account_by_ap_id(&mut conn, url).await? {
+            return Ok(Some(Resolved::Account(a)));
+        }
+    }
+    if url.starts_with(&base) {
+        return Ok(None);
+    }
+    let parsed = Url::parse(url).map_err(|_| bad("not a URL"))?;
+    let doc = ctx
+        .fed
+        .client
+        .get_json(&parsed, None)
+        .await
+        .map_err(|e| bad(e.to_string()))?;
+    let Some(id) = doc["id"].as_str() else {
+        return Ok(None);
+    };
+    if !same_origin(id, url) {
+        return Err(bad("the document's id is on another origin than its URL"));
+    }
+    let kind = doc["type"].as_str().unwrap_or_default();
+    if ACTOR_TYPES.contains(&kind) {
+        let row = parse_actor(id, &doc, ids::now())?;
+        let mut conn = ctx.conn().await?;
+        return Ok(Some(Resolved::Account(
+            db::federation::upsert_remote_account(&mut conn, &row).await?,
+        )));
+    }
+    if matches!(kind, "Note" | "Question" | "Article" | "Page") {
+        let author = id_of(&doc["attributedTo"])
+            .ok_or_else(|| bad("a Note without attributedTo"))?
+            .to_owned();
+        let actor = resolve(ctx, &author, false).await?;
+        return Ok(super::inbox::store_note(ctx, &actor, &doc)
+            .await?
+            .map(Resolved::Status));
+    }
+    Ok(None)
+}

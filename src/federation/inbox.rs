@@ -412,7 +412,18 @@ pub fn visibility_of(object: &Value, followers: Option<&str>) -> &'static str {
 }
 
 async fn create_note(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult<()> {
-    let object = &activity["object"];
+    store_note(ctx, actor, &activity["object"])
+        .await
+        .map(|_| ())
+}
+
+/// Stores a remote Note by `actor` (checked: on its origin, attributed to it);
+/// returns the status, existing or new (None: a direct post for nobody here).
+pub async fn store_note(
+    ctx: &Ctx,
+    actor: &Account,
+    object: &Value,
+) -> ServiceResult<Option<Status>> {
     let Some(uri) = object["id"].as_str() else {
         // Only the id: fetching it is for the resolve path; nothing embedded to trust.
         return Err(bad("Create without an embedded object"));
@@ -423,8 +434,8 @@ async fn create_note(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceRes
         ));
     }
     let mut conn = ctx.conn().await?;
-    if db::statuses::find_by_uri(&mut conn, uri).await?.is_some() {
-        return Ok(());
+    if let Some(known) = db::statuses::find_by_uri(&mut conn, uri).await? {
+        return Ok(Some(known));
     }
     let visibility = visibility_of(object, actor.followers_url.as_deref());
     let mut mentioned_local = Vec::new();
@@ -448,7 +459,7 @@ async fn create_note(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceRes
         .collect();
     // A direct post reaches only those it names: drop it when it names nobody here.
     if visibility == "direct" && mentioned_local.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let parent = match id_of(&object["inReplyTo"]) {
         Some(p) => db::statuses::find_by_uri_or_local(&mut conn, p, &ctx.base_url()).await?,
@@ -515,7 +526,7 @@ async fn create_note(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceRes
     streaming::notifications(ctx, &notes);
     let streams = streaming::status_streams(ctx, &s, &mentioned_local, &tags).await?;
     ctx.hub.publish(streams, streaming::Payload::Status(s.id));
-    Ok(())
+    Ok(Some(s))
 }
 
 async fn delete(ctx: &Ctx, actor: &Account, object: &Value) -> ServiceResult<()> {

@@ -12,6 +12,8 @@ pub struct SearchQuery {
     pub account_id: Option<i64>,
     pub limit: i64,
     pub offset: i64,
+    /// Look unknown `user@host` and URLs up on their servers.
+    pub resolve: bool,
 }
 
 #[derive(Default)]
@@ -39,6 +41,39 @@ pub async fn search(
     }
     let wants = |k: &str| q.kind.as_deref().is_none_or(|w| w == k);
     let mut out = SearchResults::default();
+    // Only signed-in people make the server fetch from others (as Mastodon).
+    if q.resolve && viewer.is_some() && q.offset == 0 {
+        let mut remote = None;
+        if text.starts_with("https://") || text.starts_with("http://") {
+            remote = crate::federation::actors::resolve_url(ctx, text)
+                .await
+                .ok()
+                .flatten();
+        } else if let Some((user, host)) = text.trim_start_matches('@').split_once('@')
+            && !user.is_empty()
+            && !host.is_empty()
+            && !host.contains('@')
+        {
+            remote = crate::federation::actors::webfinger(ctx, user, host)
+                .await
+                .ok()
+                .map(crate::federation::actors::Resolved::Account);
+        }
+        match remote {
+            Some(crate::federation::actors::Resolved::Account(a)) if wants("accounts") => {
+                out.accounts = views::accounts(ctx, vec![a]).await?;
+                return Ok(out);
+            }
+            Some(crate::federation::actors::Resolved::Status(s)) if wants("statuses") => {
+                let mut conn = ctx.conn().await?;
+                let visible = db::statuses::find_visible(&mut conn, s.id, viewer).await?;
+                drop(conn);
+                out.statuses = views::statuses(ctx, viewer, visible.into_iter().collect()).await?;
+                return Ok(out);
+            }
+            _ => {}
+        }
+    }
     let mut conn = ctx.conn().await?;
     let following_of = if q.following { viewer } else { None };
     if wants("accounts") && !(q.following && viewer.is_none()) {
