@@ -210,7 +210,7 @@ pub async fn webfinger(ctx: &Ctx, user: &str, host: &str) -> ServiceResult<Accou
 
 /// What a URL pasted into search turned out to be.
 pub enum Resolved {
-    Account(Account),
+    Account(Box<Account>),
     Status(crate::db::models::Status),
 }
 
@@ -224,7 +224,7 @@ pub async fn resolve_url(ctx: &Ctx, url: &str) -> ServiceResult<Option<Resolved>
             return Ok(Some(Resolved::Status(s)));
         }
         if let Some(a) = db::federation::account_by_ap_id(&mut conn, url).await? {
-            return Ok(Some(Resolved::Account(a)));
+            return Ok(Some(Resolved::Account(Box::new(a))));
         }
     }
     if url.starts_with(&base) {
@@ -247,9 +247,9 @@ pub async fn resolve_url(ctx: &Ctx, url: &str) -> ServiceResult<Option<Resolved>
     if ACTOR_TYPES.contains(&kind) {
         let row = parse_actor(id, &doc, ids::now())?;
         let mut conn = ctx.conn().await?;
-        return Ok(Some(Resolved::Account(
+        return Ok(Some(Resolved::Account(Box::new(
             db::federation::upsert_remote_account(&mut conn, &row).await?,
-        )));
+        ))));
     }
     if matches!(kind, "Note" | "Question" | "Article" | "Page") {
         let author = id_of(&doc["attributedTo"])

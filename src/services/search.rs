@@ -57,11 +57,11 @@ pub async fn search(
             remote = crate::federation::actors::webfinger(ctx, user, host)
                 .await
                 .ok()
-                .map(crate::federation::actors::Resolved::Account);
+                .map(|a| crate::federation::actors::Resolved::Account(Box::new(a)));
         }
         match remote {
             Some(crate::federation::actors::Resolved::Account(a)) if wants("accounts") => {
-                out.accounts = views::accounts(ctx, vec![a]).await?;
+                out.accounts = views::accounts(ctx, vec![*a]).await?;
                 return Ok(out);
             }
             Some(crate::federation::actors::Resolved::Status(s)) if wants("statuses") => {
