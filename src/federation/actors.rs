@@ -211,7 +211,7 @@ pub async fn webfinger(ctx: &Ctx, user: &str, host: &str) -> ServiceResult<Accou
 /// What a URL pasted into search turned out to be.
 pub enum Resolved {
     Account(Box<Account>),
-    Status(crate::db::models::Status),
+    Status(Box<crate::db::models::Status>),
 }
 
 /// Fetches an actor or a Note by URL (search with `resolve=true`). A Note is
@@ -221,7 +221,7 @@ pub async fn resolve_url(ctx: &Ctx, url: &str) -> ServiceResult<Option<Resolved>
     {
         let mut conn = ctx.conn().await?;
         if let Some(s) = db::statuses::find_by_uri_or_local(&mut conn, url, &base).await? {
-            return Ok(Some(Resolved::Status(s)));
+            return Ok(Some(Resolved::Status(Box::new(s))));
         }
         if let Some(a) = db::federation::account_by_ap_id(&mut conn, url).await? {
             return Ok(Some(Resolved::Account(Box::new(a))));
@@ -258,7 +258,7 @@ pub async fn resolve_url(ctx: &Ctx, url: &str) -> ServiceResult<Option<Resolved>
         let actor = resolve(ctx, &author, false).await?;
         return Ok(super::inbox::store_note(ctx, &actor, &doc)
             .await?
-            .map(Resolved::Status));
+            .map(|s| Resolved::Status(Box::new(s))));
     }
     Ok(None)
 }
