@@ -77,6 +77,12 @@ enum AdminCommand {
     },
     /// List accounts waiting for approval.
     Pending,
+    /// Delete a local account: its posts and follows go, other instances are
+    /// told, and the name stays reserved.
+    DeleteAccount {
+        #[arg(long)]
+        username: String,
+    },
     /// Publish an instance announcement (shown by apps through /api/v1/announcements).
     Announce {
         /// The announcement, as plain text (links are linked).
@@ -255,6 +261,14 @@ async fn admin(ctx: &Ctx, command: AdminCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(explain)?;
             println!("Approved @{}.", account.account.username);
+            Ok(())
+        }
+        AdminCommand::DeleteAccount { username } => {
+            crate::services::federation::delete_local_account(ctx, &username)
+                .await
+                .map_err(explain)?;
+            // The serving node(s) send the queued Delete (they look every few seconds).
+            println!("Deleted {username}; the running server tells other instances.");
             Ok(())
         }
         AdminCommand::Pending => {

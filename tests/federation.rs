@@ -644,6 +644,9 @@ async fn unsigned_and_forged_deliveries_are_refused(b: Backend) {
     };
     // No signature at all.
     assert_eq!(post(vec![], activity.to_string()).await, 401);
+    // Bodies over 1 MiB are refused before anything is parsed.
+    let huge = format!("{{\"padding\": \"{}\"}}", "x".repeat(1024 * 1024 + 1));
+    assert_eq!(post(vec![], huge).await, 413);
     // Signed by a key we make up, claiming to be alice: the key does not verify.
     let fake = {
         use rsa::pkcs8::{EncodePrivateKey, LineEnding};
@@ -971,6 +974,43 @@ async fn locked_accounts_and_visibility_across_instances(b: Backend) {
             .unwrap();
         assert_eq!(r.status().as_u16(), expect, "{v} Note document");
     }
+    // bob deletes his account on beta: he and his posts vanish from alpha.
+    tsunagu::services::federation::delete_local_account(&beta.state.ctx, "bob")
+        .await
+        .unwrap();
+    eventually("bob gone from alpha", async || {
+        let (st, _) = c
+            .call(
+                reqwest::Method::GET,
+                &format!("{}/api/v1/accounts/{bob_id}", alpha.base),
+                &alice,
+                None,
+            )
+            .await;
+        (st == 404).then_some(())
+    })
+    .await;
+    let home = c
+        .get(&format!("{}/api/v1/timelines/home", alpha.base), &alice)
+        .await;
+    assert!(home.as_array().unwrap().is_empty(), "{home}");
+    let (st, _) = c
+        .call(
+            reqwest::Method::GET,
+            &format!("{}/api/v1/accounts/verify_credentials", beta.base),
+            &bob,
+            None,
+        )
+        .await;
+    assert_eq!(st, 401, "bob's token died with his account");
+    let r = c
+        .http
+        .get(format!("{}/users/bob", beta.base))
+        .header("Accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
     for n in nodes {
         n.stop().await;
     }

@@ -404,3 +404,52 @@ pub async fn delete_remote_account(conn: &mut DbConn<'_>, id: i64) -> DbResult<u
     .execute(c)
     .await)
 }
+
+/// Every remote inbox we know, one per shared inbox (for a deleted account's farewell).
+pub async fn all_remote_inboxes(conn: &mut DbConn<'_>) -> DbResult<Vec<String>> {
+    let rows: Vec<(Option<String>, Option<String>)> = with_conn!(conn, |c| accounts::table
+        .filter(accounts::local.eq(false))
+        .select((accounts::shared_inbox_url, accounts::inbox_url))
+        .load(c)
+        .await)?;
+    let mut out: Vec<String> = rows.into_iter().filter_map(|(s, i)| s.or(i)).collect();
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// Erases a local account but keeps its row (suspended, emptied) so the
+/// queued Delete can still be signed with its key and its name is not reused.
+pub async fn erase_local_account(conn: &mut DbConn<'_>, id: i64) -> DbResult<()> {
+    use super::schema::{follows, statuses, users};
+    with_conn!(conn, |c| {
+        diesel::delete(statuses::table.filter(statuses::account_id.eq(id)))
+            .execute(c)
+            .await?;
+        diesel::delete(
+            follows::table.filter(
+                follows::account_id
+                    .eq(id)
+                    .or(follows::target_account_id.eq(id)),
+            ),
+        )
+        .execute(c)
+        .await?;
+        diesel::delete(users::table.filter(users::account_id.eq(id)))
+            .execute(c)
+            .await?;
+        diesel::update(accounts::table.find(id))
+            .set((
+                accounts::suspended.eq(true),
+                accounts::display_name.eq(""),
+                accounts::note.eq(""),
+                accounts::note_source.eq(""),
+                accounts::fields.eq("[]"),
+                accounts::avatar_file.eq(None::<String>),
+                accounts::header_file.eq(None::<String>),
+            ))
+            .execute(c)
+            .await?;
+        Ok(())
+    })
+}

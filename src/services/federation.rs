@@ -543,3 +543,33 @@ pub async fn profile_updated(ctx: &Ctx, conn: &mut DbConn<'_>, me: &Account) -> 
     delivery::enqueue(conn, &base, me, &id, &activity, inboxes).await?;
     Ok(())
 }
+
+/// Deletes a local account: its posts, follows and sign-in go, every known
+/// instance is told (`Delete` of the actor), and the emptied row stays
+/// suspended so the name is never reused for someone else.
+pub async fn delete_local_account(ctx: &Ctx, username: &str) -> ServiceResult<()> {
+    let account = local_account(ctx, username).await?;
+    let base = ctx.base_url();
+    let urls = Urls { base: &base };
+    let uri = urls.actor(&account.username);
+    let id = format!("{uri}#delete");
+    let activity = json!({
+        "@context": objects::AS_CONTEXT,
+        "id": id,
+        "type": "Delete",
+        "actor": uri,
+        "to": [objects::PUBLIC],
+        "object": uri,
+    });
+    let mut conn = ctx.conn().await?;
+    conn.transaction(async |tx| {
+        let inboxes = db::federation::all_remote_inboxes(tx).await?;
+        delivery::enqueue(tx, &base, &account, &id, &activity, inboxes).await?;
+        db::federation::erase_local_account(tx, account.id).await?;
+        Ok::<_, ServiceError>(())
+    })
+    .await?;
+    drop(conn);
+    wake(ctx);
+    Ok(())
+}
