@@ -202,6 +202,25 @@ impl Client {
         )
     }
 
+    /// The status code of a GET (for "is it gone yet?").
+    async fn status_of(&self, url: &str, token: &str) -> u16 {
+        self.call(reqwest::Method::GET, url, token, None).await.0
+    }
+
+    /// Waits until `token`'s user on `base` follows account `id`.
+    async fn await_following(&self, base: &str, token: &str, id: &str) {
+        eventually("the follow is accepted", async || {
+            let r = self
+                .get(
+                    &format!("{base}/api/v1/accounts/relationships?id[]={id}"),
+                    token,
+                )
+                .await;
+            (r[0]["following"] == true).then_some(())
+        })
+        .await;
+    }
+
     async fn get(&self, url: &str, token: &str) -> Value {
         let (status, v) = self.call(reqwest::Method::GET, url, token, None).await;
         assert_eq!(status, 200, "GET {url}: {v}");
@@ -275,16 +294,7 @@ async fn follow_post_and_unfollow_across_instances(b: Backend) {
     );
 
     // bob's server accepts (bob is not locked); alice's side turns into following.
-    eventually("alpha sees the Accept", async || {
-        let r = c
-            .get(
-                &format!("{}/api/v1/accounts/relationships?id[]={bob_id}", alpha.base),
-                &alice,
-            )
-            .await;
-        (r[0]["following"] == true).then_some(())
-    })
-    .await;
+    c.await_following(&alpha.base, &alice, &bob_id).await;
     let bob_local = c
         .get(
             &format!("{}/api/v1/accounts/verify_credentials", beta.base),
@@ -720,16 +730,7 @@ async fn a_stopped_receiver_gets_everything_once_after_restart(b: Backend) {
         json!({}),
     )
     .await;
-    eventually("bob follows alice", async || {
-        let r = c
-            .get(
-                &format!("{beta_base}/api/v1/accounts/relationships?id[]={alice_id}"),
-                &bob,
-            )
-            .await;
-        (r[0]["following"] == true).then_some(())
-    })
-    .await;
+    c.await_following(&beta_base, &bob, &alice_id).await;
 
     // beta goes down; alice posts three times.
     nodes[1].halt().await;
@@ -856,16 +857,7 @@ async fn locked_accounts_and_visibility_across_instances(b: Backend) {
         json!({}),
     )
     .await;
-    eventually("alpha sees the Accept", async || {
-        let r = c
-            .get(
-                &format!("{}/api/v1/accounts/relationships?id[]={bob_id}", alpha.base),
-                &alice,
-            )
-            .await;
-        (r[0]["following"] == true).then_some(())
-    })
-    .await;
+    c.await_following(&alpha.base, &alice, &bob_id).await;
 
     // bob mentions dave@alpha directly; beta has never heard of dave and
     // looks him up through WebFinger while posting.
@@ -923,12 +915,10 @@ async fn locked_accounts_and_visibility_across_instances(b: Backend) {
     assert_eq!(mention["status"]["visibility"], "direct");
     // Neither the direct nor the followers-only post is visible to alpha's other people.
     let direct_id = mention["status"]["id"].as_str().unwrap().to_owned();
-    let (st, _) = c
-        .call(
-            reqwest::Method::GET,
+    let st = c
+        .status_of(
             &format!("{}/api/v1/statuses/{direct_id}", alpha.base),
             &alice,
-            None,
         )
         .await;
     assert_eq!(st, 404, "alice may not see a direct post to dave");
@@ -949,12 +939,10 @@ async fn locked_accounts_and_visibility_across_instances(b: Backend) {
         );
     }
     let private_id = home_id(&c, &alpha.base, &alice, &uris["private"]).await;
-    let (st, _) = c
-        .call(
-            reqwest::Method::GET,
+    let st = c
+        .status_of(
             &format!("{}/api/v1/statuses/{private_id}", alpha.base),
             &dave,
-            None,
         )
         .await;
     assert_eq!(st, 404, "dave does not follow bob");
@@ -979,13 +967,8 @@ async fn locked_accounts_and_visibility_across_instances(b: Backend) {
         .await
         .unwrap();
     eventually("bob gone from alpha", async || {
-        let (st, _) = c
-            .call(
-                reqwest::Method::GET,
-                &format!("{}/api/v1/accounts/{bob_id}", alpha.base),
-                &alice,
-                None,
-            )
+        let st = c
+            .status_of(&format!("{}/api/v1/accounts/{bob_id}", alpha.base), &alice)
             .await;
         (st == 404).then_some(())
     })
@@ -994,12 +977,10 @@ async fn locked_accounts_and_visibility_across_instances(b: Backend) {
         .get(&format!("{}/api/v1/timelines/home", alpha.base), &alice)
         .await;
     assert!(home.as_array().unwrap().is_empty(), "{home}");
-    let (st, _) = c
-        .call(
-            reqwest::Method::GET,
+    let st = c
+        .status_of(
             &format!("{}/api/v1/accounts/verify_credentials", beta.base),
             &bob,
-            None,
         )
         .await;
     assert_eq!(st, 401, "bob's token died with his account");
@@ -1202,12 +1183,10 @@ async fn origins_duplicates_and_actor_deletion(b: Backend) {
     });
     assert_eq!(deliver_as(&c, alpha, "alice", beta, &gone).await, 202);
     eventually("alice's account gone from beta", async || {
-        let (st, _) = c
-            .call(
-                reqwest::Method::GET,
+        let st = c
+            .status_of(
                 &format!("{}/api/v1/accounts/{alice_on_beta}", beta.base),
                 &bob,
-                None,
             )
             .await;
         (st == 404).then_some(())
@@ -1349,16 +1328,7 @@ async fn a_sender_killed_mid_fanout_loses_nothing(b: Backend) {
             json!({}),
         )
         .await;
-        eventually("the Accept", async || {
-            let rel = c
-                .get(
-                    &format!("{}/api/v1/accounts/relationships?id[]={id}", r.base),
-                    &t,
-                )
-                .await;
-            (rel[0]["following"] == true).then_some(())
-        })
-        .await;
+        c.await_following(&r.base, &t, &id).await;
         tokens.push(t);
     }
 
