@@ -261,6 +261,7 @@ dual!(
     origins_duplicates_and_actor_deletion,
     a_sender_killed_mid_fanout_loses_nothing,
     search_resolves_remote_accounts_and_posts,
+    fetches_are_signed_by_the_instance_actor,
 );
 
 async fn follow_post_and_unfollow_across_instances(b: Backend) {
@@ -1416,6 +1417,121 @@ async fn search_resolves_remote_accounts_and_posts(b: Backend) {
     let r = search("http://beta.test:1/users/nobody", true).await;
     assert!(r["accounts"].as_array().unwrap().is_empty());
     assert!(r["statuses"].as_array().unwrap().is_empty());
+    for n in nodes {
+        n.stop().await;
+    }
+}
+
+/// A remote server with authorized fetch: it serves its actor only to GETs
+/// signed by a key it can fetch and verify.
+async fn fetches_are_signed_by_the_instance_actor(b: Backend) {
+    use axum::http::{HeaderMap, StatusCode};
+    let strict = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let strict_port = strict.local_addr().unwrap().port();
+    let mut extra = BTreeMap::new();
+    extra.insert("strict.test".to_owned(), format!("127.0.0.1:{strict_port}"));
+    let nodes = cluster_with(b, &["alpha"], &extra).await;
+    let alpha = &nodes[0];
+    let dave = alpha.token("dave").await;
+    let c = Client::new(&nodes);
+
+    // alpha's instance actor, as any server would fetch it.
+    let actor: Value = c
+        .http
+        .get(format!("{}/actor", alpha.base))
+        .header("Accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(actor["type"], "Application");
+    assert_eq!(actor["id"], format!("{}/actor", alpha.base));
+    let alpha_key = tsunagu::federation::signatures::PublicKey::from_pem(
+        actor["publicKey"]["publicKeyPem"].as_str().unwrap(),
+    )
+    .unwrap();
+    let key_id = actor["publicKey"]["id"].as_str().unwrap().to_owned();
+
+    let strict_base = format!("http://strict.test:{strict_port}");
+    let public_pem = {
+        use rsa::pkcs8::{EncodePublicKey, LineEnding};
+        let k = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
+        k.to_public_key().to_public_key_pem(LineEnding::LF).unwrap()
+    };
+    let doc = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{strict_base}/users/strict"), "type": "Person",
+        "preferredUsername": "strict", "inbox": format!("{strict_base}/users/strict/inbox"),
+        "publicKey": { "id": format!("{strict_base}/users/strict#main-key"),
+                       "owner": format!("{strict_base}/users/strict"), "publicKeyPem": public_pem },
+    });
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen2 = seen.clone();
+    let app = axum::Router::new().route(
+        "/users/strict",
+        axum::routing::get(move |headers: HeaderMap| {
+            let (doc, seen, alpha_key, key_id) = (
+                doc.clone(),
+                seen2.clone(),
+                alpha_key.clone(),
+                key_id.clone(),
+            );
+            async move {
+                let lookup = |n: &str| {
+                    headers
+                        .get(n)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned)
+                };
+                let Some(sig) = lookup("signature") else {
+                    return (StatusCode::UNAUTHORIZED, "unsigned".to_owned());
+                };
+                let sig = tsunagu::federation::signatures::parse_signature_header(&sig).unwrap();
+                seen.lock().unwrap().push(sig.key_id.clone());
+                let req = tsunagu::federation::signatures::SignedRequest {
+                    method: "GET",
+                    path_and_query: "/users/strict",
+                    header: &lookup,
+                    body: None,
+                };
+                let ok = sig.key_id == key_id
+                    && tsunagu::federation::signatures::precheck(
+                        &req,
+                        &sig,
+                        std::time::SystemTime::now(),
+                    )
+                    .is_ok()
+                    && tsunagu::federation::signatures::verify(&req, &sig, &alpha_key).is_ok();
+                if ok {
+                    (StatusCode::OK, doc.to_string())
+                } else {
+                    (StatusCode::UNAUTHORIZED, "bad signature".to_owned())
+                }
+            }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(strict, app).await.unwrap() });
+
+    let url = reqwest::Url::parse_with_params(
+        &format!("{}/api/v2/search", alpha.base),
+        &[
+            ("q", format!("{strict_base}/users/strict").as_str()),
+            ("resolve", "true"),
+        ],
+    )
+    .unwrap();
+    let r = c.get(url.as_str(), &dave).await;
+    assert_eq!(
+        r["accounts"][0]["acct"],
+        format!("strict@strict.test:{strict_port}"),
+        "{r}"
+    );
+    assert_eq!(
+        seen.lock().unwrap().as_slice(),
+        [format!("{}/actor#main-key", alpha.base)]
+    );
     for n in nodes {
         n.stop().await;
     }

@@ -98,6 +98,11 @@ pub async fn actor(
     Ok(activity_json(fed::actor_document(&s.ctx, &name).await?))
 }
 
+/// `/actor`: the instance actor (always JSON: there is no page for it).
+pub async fn instance_actor(State(s): State<AppState>) -> ApiResult<Response> {
+    Ok(activity_json(fed::instance_actor_document(&s.ctx).await?))
+}
+
 /// `/users/:name/statuses/:id`: the Note (public and unlisted only).
 pub async fn status_object(
     State(s): State<AppState>,

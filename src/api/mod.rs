@@ -263,6 +263,8 @@ pub fn activitypub_router() -> Router<AppState> {
         .route("/.well-known/nodeinfo", get(activitypub::nodeinfo_links))
         .route("/nodeinfo/{version}", get(activitypub::nodeinfo))
         .route("/inbox", post(activitypub::inbox))
+        .route("/actor", get(activitypub::instance_actor))
+        .route("/actor/inbox", post(activitypub::inbox))
         .route("/users/{name}", get(activitypub::actor))
         .route("/users/{name}/inbox", post(activitypub::inbox))
         .route(

@@ -453,3 +453,39 @@ pub async fn erase_local_account(conn: &mut DbConn<'_>, id: i64) -> DbResult<()>
         Ok(())
     })
 }
+
+/// The instance actor's keys (private, public), if created.
+pub async fn instance_keys(conn: &mut DbConn<'_>) -> DbResult<Option<(String, String)>> {
+    use super::schema::instance_actor;
+    with_conn!(conn, |c| instance_actor::table
+        .find(1)
+        .select((
+            instance_actor::private_key_pem,
+            instance_actor::public_key_pem
+        ))
+        .first(c)
+        .await
+        .optional())
+}
+
+/// Stores the instance actor's keys unless another node did first.
+pub async fn store_instance_keys(
+    conn: &mut DbConn<'_>,
+    private_pem: &str,
+    public_pem: &str,
+    now: NaiveDateTime,
+) -> DbResult<()> {
+    use super::schema::instance_actor;
+    with_conn!(conn, |c| diesel::insert_into(instance_actor::table)
+        .values((
+            instance_actor::id.eq(1),
+            instance_actor::private_key_pem.eq(private_pem),
+            instance_actor::public_key_pem.eq(public_pem),
+            instance_actor::created_at.eq(now),
+        ))
+        .on_conflict(instance_actor::id)
+        .do_nothing()
+        .execute(c)
+        .await
+        .map(|_| ()))
+}

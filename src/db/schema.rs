@@ -387,6 +387,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    instance_actor (id) {
+        id -> Integer,
+        private_key_pem -> Text,
+        public_key_pem -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     inbox_activities (id) {
         id -> BigInt,
         ap_id -> Text,

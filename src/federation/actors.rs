@@ -139,6 +139,56 @@ pub fn parse_actor(uri: &str, doc: &Value, now: chrono::NaiveDateTime) -> Servic
     })
 }
 
+/// The instance actor's key: loaded, or made and stored on first use.
+pub async fn instance_key(ctx: &Ctx) -> ServiceResult<std::sync::Arc<super::InstanceKey>> {
+    ctx.fed
+        .instance_key
+        .get_or_try_init(|| async {
+            let mut conn = ctx.conn().await?;
+            if db::federation::instance_keys(&mut conn).await?.is_none() {
+                drop(conn);
+                let k = crate::crypto::generate_keypair()
+                    .await
+                    .map_err(ServiceError::Internal)?;
+                conn = ctx.conn().await?;
+                db::federation::store_instance_keys(
+                    &mut conn,
+                    &k.private_pem,
+                    &k.public_pem,
+                    ids::now(),
+                )
+                .await?;
+            }
+            // Re-read: another node may have stored its pair first.
+            let (private, public) = db::federation::instance_keys(&mut conn)
+                .await?
+                .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("instance key vanished")))?;
+            let key = super::signatures::PrivateKey::from_pem(&private)
+                .map_err(|e| ServiceError::Internal(anyhow::anyhow!("instance key: {e}")))?;
+            Ok::<_, ServiceError>(std::sync::Arc::new(super::InstanceKey {
+                private: std::sync::Arc::new(key),
+                public_pem: public,
+            }))
+        })
+        .await
+        .cloned()
+}
+
+/// Fetches an ActivityPub document signed by the instance actor (servers
+/// with authorized fetch refuse unsigned requests).
+pub async fn fetch_signed(ctx: &Ctx, url: &Url) -> ServiceResult<Value> {
+    let key = instance_key(ctx).await?;
+    let signer = super::http::Signer {
+        key_id: format!("{}/actor#main-key", ctx.base_url()),
+        key: key.private.clone(),
+    };
+    ctx.fed
+        .client
+        .get_json(url, Some(&signer))
+        .await
+        .map_err(|e| bad(e.to_string()))
+}
+
 /// The account for an actor URI: stored, or fetched and stored (`refresh`
 /// fetches again, e.g. after a signature failed with the stored key).
 pub async fn resolve(ctx: &Ctx, uri: &str, refresh: bool) -> ServiceResult<Account> {
@@ -156,12 +206,7 @@ pub async fn resolve(ctx: &Ctx, uri: &str, refresh: bool) -> ServiceResult<Accou
     {
         return Err(bad("a local URL is not a remote actor"));
     }
-    let doc = ctx
-        .fed
-        .client
-        .get_json(&url, None)
-        .await
-        .map_err(|e| bad(e.to_string()))?;
+    let doc = fetch_signed(ctx, &url).await?;
     let row = parse_actor(uri, &doc, ids::now())?;
     let mut conn = ctx.conn().await?;
     Ok(db::federation::upsert_remote_account(&mut conn, &row).await?)
@@ -231,12 +276,7 @@ pub async fn resolve_url(ctx: &Ctx, url: &str) -> ServiceResult<Option<Resolved>
         return Ok(None);
     }
     let parsed = Url::parse(url).map_err(|_| bad("not a URL"))?;
-    let doc = ctx
-        .fed
-        .client
-        .get_json(&parsed, None)
-        .await
-        .map_err(|e| bad(e.to_string()))?;
+    let doc = fetch_signed(ctx, &parsed).await?;
     let Some(id) = doc["id"].as_str() else {
         return Ok(None);
     };

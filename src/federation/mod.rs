@@ -20,6 +20,13 @@ pub struct Runtime {
     pub node: String,
     pub wake_delivery: Notify,
     pub wake_inbox: Notify,
+    /// The instance actor's key, loaded (or created) on first use.
+    pub instance_key: tokio::sync::OnceCell<std::sync::Arc<InstanceKey>>,
+}
+
+pub struct InstanceKey {
+    pub private: std::sync::Arc<signatures::PrivateKey>,
+    pub public_pem: String,
 }
 
 impl Runtime {
@@ -33,6 +40,7 @@ impl Runtime {
             ),
             wake_delivery: Notify::new(),
             wake_inbox: Notify::new(),
+            instance_key: tokio::sync::OnceCell::new(),
         })
     }
 }

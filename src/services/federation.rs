@@ -573,3 +573,26 @@ pub async fn delete_local_account(ctx: &Ctx, username: &str) -> ServiceResult<()
     wake(ctx);
     Ok(())
 }
+
+/// The instance actor (`/actor`): signs our fetches; follows nobody.
+pub async fn instance_actor_document(ctx: &Ctx) -> ServiceResult<Value> {
+    let key = crate::federation::actors::instance_key(ctx).await?;
+    let base = ctx.base_url();
+    let id = format!("{base}/actor");
+    Ok(json!({
+        "@context": objects::context(),
+        "id": id,
+        "type": "Application",
+        "preferredUsername": ctx.config.server.domain,
+        "name": ctx.config.instance.title,
+        "inbox": format!("{id}/inbox"),
+        "outbox": format!("{id}/outbox"),
+        "endpoints": { "sharedInbox": format!("{base}/inbox") },
+        "manuallyApprovesFollowers": true,
+        "publicKey": {
+            "id": format!("{id}#main-key"),
+            "owner": id,
+            "publicKeyPem": key.public_pem,
+        },
+    }))
+}
