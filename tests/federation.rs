@@ -1175,8 +1175,35 @@ async fn origins_duplicates_and_actor_deletion(b: Backend) {
         "bob's post survives alice's Delete"
     );
 
-    // alice deletes her account: she and her posts disappear from beta.
+    // alice blocks bob, then lifts the block.
     let alice_on_beta = shown[0]["account"]["id"].as_str().unwrap().to_owned();
+    let bob_uri = format!("{}/users/bob", beta.base);
+    let block = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{alice_uri}#blocks/1"), "type": "Block", "actor": alice_uri, "object": bob_uri,
+    });
+    assert_eq!(deliver_as(&c, alpha, "alice", beta, &block).await, 202);
+    let rel_url = format!(
+        "{}/api/v1/accounts/relationships?id[]={alice_on_beta}",
+        beta.base
+    );
+    eventually("bob sees he is blocked", async || {
+        let r = c.get(&rel_url, &bob).await;
+        (r[0]["blocked_by"] == true).then_some(())
+    })
+    .await;
+    let unblock = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{alice_uri}#blocks/1/undo"), "type": "Undo", "actor": alice_uri, "object": block,
+    });
+    assert_eq!(deliver_as(&c, alpha, "alice", beta, &unblock).await, 202);
+    eventually("the block is lifted", async || {
+        let r = c.get(&rel_url, &bob).await;
+        (r[0]["blocked_by"] == false).then_some(())
+    })
+    .await;
+
+    // alice deletes her account: she and her posts disappear from beta.
     let gone = json!({
         "@context": "https://www.w3.org/ns/activitystreams",
         "id": format!("{alice_uri}#delete"), "type": "Delete", "actor": alice_uri,

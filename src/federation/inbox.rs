@@ -178,6 +178,7 @@ async fn process(ctx: &Ctx, a: &InboxActivity) -> ServiceResult<()> {
                 Some("Follow") => unfollow(ctx, &actor, object).await,
                 Some("Like") => like(ctx, &actor, &object["object"], false).await,
                 Some("Announce") => undo_announce(ctx, &actor, object).await,
+                Some("Block") => block(ctx, &actor, &object["object"], false).await,
                 other => {
                     tracing::info!(kind = ?other, "Undo of this type is not handled yet");
                     Ok(())
@@ -185,6 +186,7 @@ async fn process(ctx: &Ctx, a: &InboxActivity) -> ServiceResult<()> {
             }
         }
         "Like" => like(ctx, &actor, object, true).await,
+        "Block" => block(ctx, &actor, object, true).await,
         "Announce" => announce(ctx, &actor, &activity).await,
         "Update" => match object["type"].as_str() {
             Some("Note" | "Question" | "Article" | "Page") => {
@@ -748,5 +750,22 @@ async fn update_actor(ctx: &Ctx, actor: &Account, object: &Value) -> ServiceResu
     let row = actors::parse_actor(uri, object, ids::now())?;
     let mut conn = ctx.conn().await?;
     db::federation::upsert_remote_account(&mut conn, &row).await?;
+    Ok(())
+}
+
+/// A remote account blocks (or unblocks) one of ours: follows both ways end,
+/// and the block keeps our person's posts from them as it does locally.
+async fn block(ctx: &Ctx, actor: &Account, object: &Value, on: bool) -> ServiceResult<()> {
+    let target_uri = id_of(object).ok_or_else(|| bad("Block without object"))?;
+    let mut conn = ctx.conn().await?;
+    let Some(target) = local_by_uri(ctx, &mut conn, target_uri).await? else {
+        return Ok(());
+    };
+    if on {
+        db::social::blocking::block(&mut conn, ids::next_id(), actor.id, target.id, ids::now())
+            .await?;
+    } else {
+        db::social::blocking::unblock(&mut conn, actor.id, target.id).await?;
+    }
     Ok(())
 }
