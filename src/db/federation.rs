@@ -372,25 +372,19 @@ pub async fn upsert_remote_account(conn: &mut DbConn<'_>, a: &Account) -> DbResu
         .await)
 }
 
-/// Inboxes of the remote followers of a local account: (host, inbox), with
-/// shared inboxes preferred.
-pub async fn follower_inboxes(
-    conn: &mut DbConn<'_>,
-    account_id: i64,
-) -> DbResult<Vec<(Option<String>, Option<String>, Option<String>)>> {
+/// Where the remote followers of a local account receive: each one's shared
+/// inbox if it has one, else its own; deduplicated.
+pub async fn follower_inboxes(conn: &mut DbConn<'_>, account_id: i64) -> DbResult<Vec<String>> {
     use super::schema::follows;
-    with_conn!(conn, |c| follows::table
+    let rows: Vec<(Option<String>, Option<String>)> = with_conn!(conn, |c| follows::table
         .inner_join(accounts::table.on(accounts::id.eq(follows::account_id)))
         .filter(follows::target_account_id.eq(account_id))
         .filter(follows::pending.eq(false))
         .filter(accounts::local.eq(false))
-        .select((
-            accounts::domain,
-            accounts::shared_inbox_url,
-            accounts::inbox_url
-        ))
+        .select((accounts::shared_inbox_url, accounts::inbox_url))
         .load(c)
-        .await)
+        .await)?;
+    Ok(preferred_inboxes(rows))
 }
 
 /// Removes a remote account and everything of it (its statuses, follows,
@@ -412,10 +406,7 @@ pub async fn all_remote_inboxes(conn: &mut DbConn<'_>) -> DbResult<Vec<String>> 
         .select((accounts::shared_inbox_url, accounts::inbox_url))
         .load(c)
         .await)?;
-    let mut out: Vec<String> = rows.into_iter().filter_map(|(s, i)| s.or(i)).collect();
-    out.sort();
-    out.dedup();
-    Ok(out)
+    Ok(preferred_inboxes(rows))
 }
 
 /// Erases a local account but keeps its row (suspended, emptied) so the
@@ -488,4 +479,12 @@ pub async fn store_instance_keys(
         .execute(c)
         .await
         .map(|_| ()))
+}
+
+/// (shared inbox, own inbox) rows → one inbox each, shared preferred, deduplicated.
+fn preferred_inboxes(rows: Vec<(Option<String>, Option<String>)>) -> Vec<String> {
+    let mut out: Vec<String> = rows.into_iter().filter_map(|(s, i)| s.or(i)).collect();
+    out.sort();
+    out.dedup();
+    out
 }

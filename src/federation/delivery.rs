@@ -98,7 +98,7 @@ pub async fn enqueue(
 /// Runs the dispatcher until the runtime is dropped.
 pub async fn run(rt: Arc<Runtime>, db: DbPool, base_url: String) {
     let running: Arc<Mutex<HashSet<String>>> = Arc::default();
-    let keys: Arc<Mutex<HashMap<i64, Arc<PrivateKey>>>> = Arc::default();
+    let keys: Arc<Mutex<HashMap<i64, Arc<Signer>>>> = Arc::default();
     loop {
         let wait = match dispatch(&rt, &db, &base_url, &running, &keys).await {
             Ok(w) => w,
@@ -119,7 +119,7 @@ async fn dispatch(
     db: &DbPool,
     base_url: &str,
     running: &Arc<Mutex<HashSet<String>>>,
-    keys: &Arc<Mutex<HashMap<i64, Arc<PrivateKey>>>>,
+    keys: &Arc<Mutex<HashMap<i64, Arc<Signer>>>>,
 ) -> anyhow::Result<Duration> {
     let mut conn = db.get().await?;
     let now = ids::now();
@@ -154,34 +154,31 @@ async fn dispatch(
     Ok(wait)
 }
 
+/// The signer of an actor's deliveries; the key is parsed and the account
+/// read once per actor, not once per delivery.
 async fn signer(
     db: &DbPool,
     base_url: &str,
-    keys: &Mutex<HashMap<i64, Arc<PrivateKey>>>,
+    keys: &Mutex<HashMap<i64, Arc<Signer>>>,
     actor_id: i64,
-) -> anyhow::Result<Signer> {
+) -> anyhow::Result<Arc<Signer>> {
+    if let Some(s) = keys.lock().unwrap().get(&actor_id) {
+        return Ok(s.clone());
+    }
     let mut conn = db.get().await?;
     let (account, _) = db::accounts::find(&mut conn, actor_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("actor {actor_id} is gone"))?;
     drop(conn);
-    let urls = super::objects::Urls { base: base_url };
-    let cached = keys.lock().unwrap().get(&actor_id).cloned();
-    let key = match cached {
-        Some(k) => k,
-        None => {
-            let pem = account
-                .private_key_pem
-                .ok_or_else(|| anyhow::anyhow!("actor {actor_id} has no private key"))?;
-            let k = Arc::new(PrivateKey::from_pem(&pem)?);
-            keys.lock().unwrap().insert(actor_id, k.clone());
-            k
-        }
-    };
-    Ok(Signer {
-        key_id: urls.key_id(&account.username),
-        key,
-    })
+    let pem = account
+        .private_key_pem
+        .ok_or_else(|| anyhow::anyhow!("actor {actor_id} has no private key"))?;
+    let signer = Arc::new(Signer {
+        key_id: super::objects::Urls { base: base_url }.key_id(&account.username),
+        key: Arc::new(PrivateKey::from_pem(&pem)?),
+    });
+    keys.lock().unwrap().insert(actor_id, signer.clone());
+    Ok(signer)
 }
 
 enum Outcome {
@@ -195,7 +192,7 @@ async fn send_one(
     rt: &Runtime,
     db: &DbPool,
     base_url: &str,
-    keys: &Mutex<HashMap<i64, Arc<PrivateKey>>>,
+    keys: &Mutex<HashMap<i64, Arc<Signer>>>,
     activity: &OutboundActivity,
     inboxes: &str,
 ) -> Outcome {
@@ -227,7 +224,7 @@ async fn host_worker(
     db: &DbPool,
     base_url: &str,
     host: &str,
-    keys: &Mutex<HashMap<i64, Arc<PrivateKey>>>,
+    keys: &Mutex<HashMap<i64, Arc<Signer>>>,
 ) -> anyhow::Result<()> {
     let lease_until = || ids::now() + chrono::Duration::from_std(LEASE).unwrap_or_default();
     let mut conn = db.get().await?;

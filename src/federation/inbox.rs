@@ -288,24 +288,16 @@ async fn follow(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult<(
     let is_new = existing.is_none();
     let notified = conn
         .transaction(async |tx| {
-            if blocked {
-                super::delivery::enqueue(
-                    tx,
-                    &urls_base,
-                    &target,
-                    &answer_id,
-                    &answer,
-                    [inbox.clone()],
-                )
-                .await?;
-                return Ok::<_, ServiceError>(false);
+            let notify = !blocked && is_new;
+            if !blocked {
+                db::social::upsert_follow(tx, &row).await?;
             }
-            db::social::upsert_follow(tx, &row).await?;
-            if is_new {
+            if notify {
                 db::notifications::insert(tx, &note).await?;
             }
-            // A locked account answers later, from the follow requests list.
-            if !pending {
+            // A locked account answers later, from the follow requests list;
+            // a blocked follower is refused at once.
+            if blocked || !pending {
                 super::delivery::enqueue(
                     tx,
                     &urls_base,
@@ -316,7 +308,7 @@ async fn follow(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult<(
                 )
                 .await?;
             }
-            Ok(is_new)
+            Ok::<_, ServiceError>(notify)
         })
         .await?;
     drop(conn);

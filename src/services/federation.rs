@@ -221,11 +221,7 @@ async fn status_inboxes(
 ) -> ServiceResult<Vec<String>> {
     let mut inboxes = Vec::new();
     if s.visibility != "direct" {
-        for (_, shared, inbox) in db::federation::follower_inboxes(conn, author.id).await? {
-            if let Some(i) = shared.or(inbox) {
-                inboxes.push(i);
-            }
-        }
+        inboxes = db::federation::follower_inboxes(conn, author.id).await?;
     }
     let mention_ids: Vec<i64> = db::statuses::mentions_of(conn, &[s.id])
         .await?
@@ -477,11 +473,7 @@ pub async fn announce_sent(
     let Some((author, _)) = db::accounts::find(conn, original.account_id).await? else {
         return Ok(());
     };
-    let mut inboxes: Vec<String> = db::federation::follower_inboxes(conn, me.id)
-        .await?
-        .into_iter()
-        .filter_map(|(_, shared, inbox)| shared.or(inbox))
-        .collect();
+    let mut inboxes: Vec<String> = db::federation::follower_inboxes(conn, me.id).await?;
     if !author.local {
         inboxes.extend(author.shared_inbox_url.clone().or(author.inbox_url.clone()));
     }
@@ -518,11 +510,7 @@ pub async fn announce_sent(
 
 /// Queues Update{Person} to my followers' instances after a profile change.
 pub async fn profile_updated(ctx: &Ctx, conn: &mut DbConn<'_>, me: &Account) -> ServiceResult<()> {
-    let inboxes: Vec<String> = db::federation::follower_inboxes(conn, me.id)
-        .await?
-        .into_iter()
-        .filter_map(|(_, shared, inbox)| shared.or(inbox))
-        .collect();
+    let inboxes: Vec<String> = db::federation::follower_inboxes(conn, me.id).await?;
     if inboxes.is_empty() {
         return Ok(());
     }
