@@ -126,12 +126,28 @@ pub enum FederationMode {
     Development,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FederationConfig {
     pub mode: FederationMode,
     /// Host name -> loopback socket address; development and tests only.
     pub resolve: BTreeMap<String, String>,
+    /// Run the delivery and inbox workers in this process (false on web-only nodes).
+    pub workers: bool,
+    /// How often idle workers look for work nobody signalled (another node's on SQLite;
+    /// a safety net on PostgreSQL, where LISTEN/NOTIFY wakes them at once).
+    pub idle_poll_secs: u64,
+}
+
+impl Default for FederationConfig {
+    fn default() -> Self {
+        Self {
+            mode: FederationMode::default(),
+            resolve: BTreeMap::new(),
+            workers: true,
+            idle_poll_secs: 5,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -362,6 +378,12 @@ impl Config {
                     );
                 }
             }
+        }
+        if !(1..=3600).contains(&self.federation.idle_poll_secs) {
+            return bad(
+                "federation.idle_poll_secs",
+                "must be between 1 and 3600 seconds".into(),
+            );
         }
         if self.registrations.min_password_length < 8 {
             return bad(

@@ -128,6 +128,16 @@ async fn cluster_with(
     names: &[&str],
     extra: &BTreeMap<String, String>,
 ) -> Vec<Instance> {
+    cluster_tweaked(b, names, extra, |_, _| {}).await
+}
+
+/// Like [`cluster_with`]; `tweak(name, config)` adjusts each instance's config.
+async fn cluster_tweaked(
+    b: Backend,
+    names: &[&str],
+    extra: &BTreeMap<String, String>,
+    tweak: impl Fn(&str, &mut tsunagu::config::Config),
+) -> Vec<Instance> {
     let mut listeners = Vec::new();
     for _ in names {
         listeners.push(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap());
@@ -145,6 +155,7 @@ async fn cluster_with(
         cfg.federation.mode = FederationMode::Development;
         cfg.federation.resolve = resolve.clone();
         cfg.limits.api_requests_per_5min = 100_000;
+        tweak(name, &mut cfg);
         let (state, tx, done) = serve(listener, cfg.clone()).await;
         out.push(Instance {
             name: name.to_string(),
@@ -262,6 +273,7 @@ dual!(
     a_sender_killed_mid_fanout_loses_nothing,
     search_resolves_remote_accounts_and_posts,
     fetches_are_signed_by_the_instance_actor,
+    a_web_only_node_and_a_worker_node_share_one_database,
 );
 
 async fn follow_post_and_unfollow_across_instances(b: Backend) {
@@ -1560,6 +1572,99 @@ async fn fetches_are_signed_by_the_instance_actor(b: Backend) {
         [format!("{}/actor#main-key", alpha.base)]
     );
     for n in nodes {
+        n.stop().await;
+    }
+}
+
+/// Two app nodes on one database: alpha's web node (no workers) takes the
+/// client API and the inbox; a worker node, serving no traffic, delivers and
+/// processes. On PostgreSQL the worker polls only hourly, so everything it
+/// does on time was woken by NOTIFY from the other node's commits; SQLite
+/// (one node in production) has no cross-process signal and polls every second.
+async fn a_web_only_node_and_a_worker_node_share_one_database(b: Backend) {
+    let mut nodes = cluster_tweaked(b, &["alpha", "beta"], &BTreeMap::new(), |name, cfg| {
+        if name == "alpha" {
+            cfg.federation.workers = false;
+        }
+    })
+    .await;
+    let mut worker_cfg = nodes[0].config.clone();
+    worker_cfg.federation.workers = true;
+    worker_cfg.federation.idle_poll_secs = match b {
+        Backend::Postgres => 3600,
+        Backend::Sqlite => 1,
+    };
+    let worker_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (_worker_state, worker_stop, worker_done) = serve(worker_listener, worker_cfg).await;
+    let (alpha, beta) = (&nodes[0], &nodes[1]);
+    let c = Client::new(&nodes);
+    let alice = alpha.token("alice").await;
+    let bob = beta.token("bob").await;
+
+    // Follow (queued by the web node, sent by the worker), Accept (stored by
+    // the web node's inbox, processed by the worker).
+    let remote_bob = c
+        .get(
+            &format!(
+                "{}/api/v1/accounts/lookup?acct=bob@{}",
+                alpha.base,
+                beta.host()
+            ),
+            &alice,
+        )
+        .await;
+    let bob_id = remote_bob["id"].as_str().unwrap().to_owned();
+    c.post(
+        &format!("{}/api/v1/accounts/{bob_id}/follow", alpha.base),
+        &alice,
+        json!({}),
+    )
+    .await;
+    c.await_following(&alpha.base, &alice, &bob_id).await;
+
+    // Both directions of posts.
+    let from_bob = c
+        .post(
+            &format!("{}/api/v1/statuses", beta.base),
+            &bob,
+            json!({"status": "posted on beta", "visibility": "public"}),
+        )
+        .await;
+    let uri = from_bob["uri"].as_str().unwrap().to_owned();
+    eventually(
+        "bob's post reaches alice through the worker node",
+        async || {
+            let home = c
+                .get(&format!("{}/api/v1/timelines/home", alpha.base), &alice)
+                .await;
+            home.as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["uri"] == uri.as_str())
+                .then_some(())
+        },
+    )
+    .await;
+    c.post(
+        &format!("{}/api/v1/statuses", alpha.base),
+        &alice,
+        json!({"status": format!("@bob@{} hello from the web node", beta.host()), "visibility": "public"}),
+    )
+    .await;
+    eventually("alice's mention reaches bob", async || {
+        let notes = c
+            .get(
+                &format!("{}/api/v1/notifications?types[]=mention", beta.base),
+                &bob,
+            )
+            .await;
+        (!notes.as_array().unwrap().is_empty()).then_some(())
+    })
+    .await;
+
+    let _ = worker_stop.send(());
+    let _ = worker_done.await;
+    for n in nodes.drain(..) {
         n.stop().await;
     }
 }

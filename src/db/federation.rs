@@ -14,13 +14,37 @@ use crate::with_conn;
 
 /// Stores an accepted activity; false when its id was seen before.
 pub async fn store_inbound(conn: &mut DbConn<'_>, a: &InboxActivity) -> DbResult<bool> {
-    with_conn!(conn, |c| diesel::insert_into(inbox_activities::table)
+    let stored = with_conn!(conn, |c| diesel::insert_into(inbox_activities::table)
         .values(a)
         .on_conflict(inbox_activities::ap_id)
         .do_nothing()
         .execute(c)
         .await
-        .map(|n| n == 1))
+        .map(|n| n == 1))?;
+    if stored {
+        signal(conn, INBOX_CHANNEL).await?;
+    }
+    Ok(stored)
+}
+
+/// NOTIFY channels: workers on every node LISTEN (see [`crate::db::listen`]).
+pub const DELIVERY_CHANNEL: &str = "tsunagu_delivery";
+pub const INBOX_CHANNEL: &str = "tsunagu_inbox";
+
+/// Tells the workers of every node that work was queued. PostgreSQL sends the
+/// NOTIFY when the surrounding transaction commits (never for a rollback);
+/// SQLite serves one node, whose in-process signal the caller raises.
+async fn signal(conn: &mut DbConn<'_>, channel: &'static str) -> DbResult<()> {
+    match conn {
+        DbConn::Postgres(h) => {
+            let c: &mut diesel_async::AsyncPgConnection = h;
+            diesel::sql_query(format!("NOTIFY {channel}"))
+                .execute(c)
+                .await
+                .map(|_| ())
+        }
+        DbConn::Sqlite(_) => Ok(()),
+    }
 }
 
 /// Claims up to `limit` unprocessed activities (oldest first) for `until`.
@@ -148,8 +172,9 @@ pub async fn enqueue(
                 .execute(c)
                 .await?;
         }
-        Ok(())
-    })
+        Ok::<_, diesel::result::Error>(())
+    })?;
+    signal(conn, DELIVERY_CHANNEL).await
 }
 
 /// Hosts with undelivered work that are due and not held by a live lease.

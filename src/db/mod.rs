@@ -294,3 +294,74 @@ pub fn is_unique_violation(e: &DbError) -> bool {
         DbError::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
     )
 }
+
+/// Calls `on(channel)` for every NOTIFY on `channels` (PostgreSQL), so that
+/// work committed on any node wakes the workers of this one. Reconnects after
+/// a lost connection and reports the gap as a wake-up on every channel (a
+/// notification may have been missed). None on SQLite: one node, whose
+/// in-process signal suffices.
+pub fn listen(
+    url: &str,
+    channels: &'static [&'static str],
+    on: impl Fn(&str) + Send + Sync + 'static,
+) -> Option<tokio::task::JoinHandle<()>> {
+    if backend_of(url).ok()? != Backend::Postgres {
+        return None;
+    }
+    let url = url.to_owned();
+    Some(tokio::spawn(async move {
+        let mut first = true;
+        loop {
+            if !first {
+                channels.iter().for_each(|c| on(c));
+            }
+            first = false;
+            if let Err(e) = listen_once(&url, channels, &on).await {
+                tracing::warn!(error = %e, "LISTEN connection lost; reconnecting");
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+    }))
+}
+
+async fn listen_once(
+    url: &str,
+    channels: &[&str],
+    on: &(impl Fn(&str) + Send + Sync),
+) -> anyhow::Result<()> {
+    use futures_util::StreamExt;
+    let (client, mut connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    // Polling the message stream drives the connection, the LISTEN included.
+    let driver = tokio::spawn(async move {
+        let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+        while let Some(m) = messages.next().await {
+            match m {
+                Ok(tokio_postgres::AsyncMessage::Notification(n)) => {
+                    if tx.send(Ok(n.channel().to_owned())).is_err() {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            }
+        }
+    });
+    let sql: String = channels.iter().map(|c| format!("LISTEN {c};")).collect();
+    let listening = client.batch_execute(&sql).await;
+    let result = match listening {
+        Err(e) => Err(e.into()),
+        Ok(()) => loop {
+            match rx.recv().await {
+                Some(Ok(channel)) => on(&channel),
+                Some(Err(e)) => break Err(e.into()),
+                None => break Err(anyhow::anyhow!("the connection closed")),
+            }
+        },
+    };
+    driver.abort();
+    result
+}

@@ -96,11 +96,11 @@ pub async fn enqueue(
 }
 
 /// Runs the dispatcher until the runtime is dropped.
-pub async fn run(rt: Arc<Runtime>, db: DbPool, base_url: String) {
+pub async fn run(rt: Arc<Runtime>, db: DbPool, base_url: String, idle: Duration) {
     let running: Arc<Mutex<HashSet<String>>> = Arc::default();
     let keys: Arc<Mutex<HashMap<i64, Arc<Signer>>>> = Arc::default();
     loop {
-        let wait = match dispatch(&rt, &db, &base_url, &running, &keys).await {
+        let wait = match dispatch(&rt, &db, &base_url, &running, &keys, idle).await {
             Ok(w) => w,
             Err(e) => {
                 tracing::warn!(error = %e, "delivery dispatcher failed; retrying");
@@ -120,6 +120,7 @@ async fn dispatch(
     base_url: &str,
     running: &Arc<Mutex<HashSet<String>>>,
     keys: &Arc<Mutex<HashMap<i64, Arc<Signer>>>>,
+    idle: Duration,
 ) -> anyhow::Result<Duration> {
     let mut conn = db.get().await?;
     let now = ids::now();
@@ -149,8 +150,8 @@ async fn dispatch(
     }
     let wait = next
         .map(|at| (at - ids::now()).to_std().unwrap_or_default())
-        .unwrap_or(Duration::from_secs(5))
-        .clamp(Duration::from_millis(50), Duration::from_secs(5));
+        .unwrap_or(idle)
+        .clamp(Duration::from_millis(50), idle);
     Ok(wait)
 }
 

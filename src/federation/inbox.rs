@@ -112,7 +112,7 @@ fn check_with(
 }
 
 /// Processes stored activities until the runtime stops.
-pub async fn run(ctx: Ctx) {
+pub async fn run(ctx: Ctx, idle: Duration) {
     loop {
         let busy = match process_batch(&ctx).await {
             Ok(n) => n > 0,
@@ -124,7 +124,7 @@ pub async fn run(ctx: Ctx) {
         if !busy {
             tokio::select! {
                 _ = ctx.fed.wake_inbox.notified() => {}
-                _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+                _ = tokio::time::sleep(idle) => {}
             }
         }
     }

@@ -8,18 +8,39 @@ use super::{Ctx, polls};
 const POLL_CHECK_EVERY: Duration = Duration::from_secs(30);
 
 /// Starts the background loops; they stop when the returned handles drop.
+/// A web-only node (`federation.workers = false`) runs none: it queues work
+/// that the nodes with workers pick up.
 pub fn spawn(ctx: Ctx) -> Background {
-    Background {
-        tasks: vec![
-            tokio::spawn(crate::federation::delivery::run(
-                ctx.fed.clone(),
-                ctx.db.clone(),
-                ctx.base_url(),
-            )),
-            tokio::spawn(crate::federation::inbox::run(ctx.clone())),
-            tokio::spawn(poll_endings(ctx)),
-        ],
+    if !ctx.config.federation.workers {
+        return Background { tasks: vec![] };
     }
+    let idle = Duration::from_secs(ctx.config.federation.idle_poll_secs);
+    let mut tasks = vec![
+        tokio::spawn(crate::federation::delivery::run(
+            ctx.fed.clone(),
+            ctx.db.clone(),
+            ctx.base_url(),
+            idle,
+        )),
+        tokio::spawn(crate::federation::inbox::run(ctx.clone(), idle)),
+    ];
+    let fed = ctx.fed.clone();
+    tasks.extend(crate::db::listen(
+        &ctx.config.database.url,
+        &[
+            crate::db::federation::DELIVERY_CHANNEL,
+            crate::db::federation::INBOX_CHANNEL,
+        ],
+        move |channel| {
+            if channel == crate::db::federation::INBOX_CHANNEL {
+                fed.wake_inbox.notify_one();
+            } else {
+                fed.wake_delivery.notify_one();
+            }
+        },
+    ));
+    tasks.push(tokio::spawn(poll_endings(ctx)));
+    Background { tasks }
 }
 
 pub struct Background {
