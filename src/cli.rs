@@ -77,6 +77,14 @@ enum AdminCommand {
     },
     /// List accounts waiting for approval.
     Pending,
+    /// List open reports (from people here and Flags from other servers).
+    Reports,
+    /// Mark a report handled.
+    ResolveReport {
+        /// The report's id, as `admin reports` prints it.
+        #[arg(long)]
+        id: i64,
+    },
     /// Delete a local account: its posts and follows go, other instances are
     /// told, and the name stays reserved.
     DeleteAccount {
@@ -284,6 +292,35 @@ async fn admin(ctx: &Ctx, command: AdminCommand) -> anyhow::Result<()> {
                     me.user.registration_reason.unwrap_or_default()
                 );
             }
+            Ok(())
+        }
+        AdminCommand::Reports => {
+            let list = crate::services::reports::open(ctx).await.map_err(explain)?;
+            if list.is_empty() {
+                println!("No open reports.");
+            }
+            for r in list {
+                let who = |a: &crate::db::models::Account| match &a.domain {
+                    Some(d) => format!("@{}@{d}", a.username),
+                    None => format!("@{}", a.username),
+                };
+                println!(
+                    "{}\t{}\treported by {}\t{}\tstatuses {}\t{}",
+                    r.report.id,
+                    who(&r.target),
+                    who(&r.reporter),
+                    r.report.category,
+                    r.report.status_ids,
+                    r.report.comment.replace(['\n', '\t'], " ")
+                );
+            }
+            Ok(())
+        }
+        AdminCommand::ResolveReport { id } => {
+            crate::services::reports::resolve(ctx, id)
+                .await
+                .map_err(explain)?;
+            println!("Report {id} resolved.");
             Ok(())
         }
         AdminCommand::Announce {

@@ -227,6 +227,54 @@ async fn migrate_and_admin_commands(b: Backend) {
     assert!(stdout(&o).starts_with("Invitation code: "));
     let o = tsunagu(&db, &["admin", "create-invite", "--max-uses", "0"]);
     assert_eq!(o.status.code(), Some(1));
+
+    // Reports: listed for the moderators, resolved by id.
+    let o = tsunagu(&db, &["admin", "reports"]);
+    assert!(stdout(&o).contains("No open reports."), "{}", stdout(&o));
+    let ctx = ctx_for(&db).await;
+    let pw = "correct horse battery";
+    let reporter = accounts::create_from_shell(&ctx, "kana", "kana@example.com", pw, false)
+        .await
+        .unwrap();
+    let target = accounts::create_from_shell(&ctx, "troll", "troll@example.com", pw, false)
+        .await
+        .unwrap();
+    let report = tsunagu::services::reports::create(
+        &ctx,
+        &reporter,
+        tsunagu::services::reports::NewReport {
+            account_id: target.account.id,
+            status_ids: vec![],
+            comment: "rude\nin DMs".into(),
+            forward: false,
+            category: None,
+            rule_ids: vec![],
+        },
+    )
+    .await
+    .unwrap();
+    let o = tsunagu(&db, &["admin", "reports"]);
+    let line = stdout(&o);
+    assert!(
+        line.starts_with(&report.report.id.to_string())
+            && line.contains("@troll\treported by @kana\tother")
+            && line.contains("rude in DMs"),
+        "{line}"
+    );
+    let id = report.report.id.to_string();
+    let o = tsunagu(&db, &["admin", "resolve-report", "--id", &id]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = tsunagu(&db, &["admin", "resolve-report", "--id", &id]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("already resolved"), "{}", stderr(&o));
+    let o = tsunagu(&db, &["admin", "resolve-report", "--id", "12345"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("no report with id 12345"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(tsunagu(&db, &["admin", "reports"]).status.success());
     db.drop_db().await;
 }
 

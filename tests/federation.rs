@@ -274,6 +274,7 @@ dual!(
     search_resolves_remote_accounts_and_posts,
     fetches_are_signed_by_the_instance_actor,
     a_web_only_node_and_a_worker_node_share_one_database,
+    reports_reach_the_reported_accounts_server_as_flags,
 );
 
 async fn follow_post_and_unfollow_across_instances(b: Backend) {
@@ -1665,6 +1666,83 @@ async fn a_web_only_node_and_a_worker_node_share_one_database(b: Backend) {
     let _ = worker_stop.send(());
     let _ = worker_done.await;
     for n in nodes.drain(..) {
+        n.stop().await;
+    }
+}
+
+/// alice@alpha reports bob@beta: kept on alpha, and with `forward` sent to
+/// beta as a Flag from alpha's instance actor (alice stays anonymous there).
+async fn reports_reach_the_reported_accounts_server_as_flags(b: Backend) {
+    let nodes = cluster(b, &["alpha", "beta"]).await;
+    let (alpha, beta) = (&nodes[0], &nodes[1]);
+    let c = Client::new(&nodes);
+    let alice = alpha.token("alice").await;
+    let bob = beta.token("bob").await;
+    let post = c
+        .post(
+            &format!("{}/api/v1/statuses", beta.base),
+            &bob,
+            json!({"status": "cheap watches", "visibility": "public"}),
+        )
+        .await;
+    let url = reqwest::Url::parse_with_params(
+        &format!("{}/api/v2/search", alpha.base),
+        &[("q", post["uri"].as_str().unwrap()), ("resolve", "true")],
+    )
+    .unwrap();
+    let found = c.get(url.as_str(), &alice).await;
+    let on_alpha = &found["statuses"][0];
+    let (status_id, bob_id) = (
+        on_alpha["id"].as_str().unwrap().to_owned(),
+        on_alpha["account"]["id"].as_str().unwrap().to_owned(),
+    );
+
+    // Not forwarded: stays on alpha.
+    let kept = c
+        .post(
+            &format!("{}/api/v1/reports", alpha.base),
+            &alice,
+            json!({"account_id": bob_id, "comment": "just for our moderators"}),
+        )
+        .await;
+    assert_eq!(kept["forwarded"], false);
+    let forwarded = c
+        .post(
+            &format!("{}/api/v1/reports", alpha.base),
+            &alice,
+            json!({"account_id": bob_id, "status_ids": [status_id], "comment": "spam", "category": "spam", "forward": true}),
+        )
+        .await;
+    assert_eq!(forwarded["forwarded"], true, "{forwarded}");
+    assert_eq!(forwarded["status_ids"], json!([status_id]));
+    assert_eq!(
+        tsunagu::services::reports::open(&alpha.state.ctx)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+
+    let on_beta = eventually("the Flag is stored as a report on beta", async || {
+        let open = tsunagu::services::reports::open(&beta.state.ctx)
+            .await
+            .unwrap();
+        (!open.is_empty()).then_some(open)
+    })
+    .await;
+    assert_eq!(on_beta.len(), 1, "only the forwarded report travels");
+    let r = &on_beta[0];
+    assert_eq!(r.target.username, "bob");
+    assert!(r.target.local);
+    assert_eq!(r.report.comment, "spam");
+    assert_eq!(
+        r.reporter.ap_id.as_deref(),
+        Some(format!("{}/actor", alpha.base).as_str()),
+        "the reporter is alpha's instance actor, not alice"
+    );
+    let bob_post_id = post["id"].as_str().unwrap();
+    assert_eq!(r.report.status_ids, format!("[{bob_post_id}]"));
+    for n in nodes {
         n.stop().await;
     }
 }

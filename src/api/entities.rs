@@ -604,3 +604,30 @@ pub fn poll(p: &crate::services::polls::PollView, with_viewer: bool) -> Value {
     }
     v
 }
+
+/// Mastodon's Report entity, as the person who filed it sees it.
+pub fn report(ctx: &Ctx, v: &crate::services::reports::ReportView) -> Value {
+    let r = &v.report;
+    let ids = |s: &str| -> Vec<String> {
+        serde_json::from_str::<Vec<Value>>(s)
+            .unwrap_or_default()
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect()
+    };
+    json!({
+        "id": r.id.to_string(),
+        "action_taken": r.action_taken_at.is_some(),
+        "action_taken_at": r.action_taken_at.as_ref().map(datetime),
+        "category": r.category,
+        "comment": r.comment,
+        "forwarded": r.forwarded,
+        "created_at": datetime(&r.created_at),
+        "status_ids": ids(&r.status_ids),
+        "rule_ids": ids(&r.rule_ids),
+        "target_account": account(ctx, &v.target),
+    })
+}

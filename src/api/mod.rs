@@ -14,6 +14,7 @@ pub mod organize;
 pub mod pagination;
 pub mod params;
 pub mod ratelimit;
+pub mod reports;
 pub mod search;
 pub mod social;
 pub mod statuses;
@@ -184,6 +185,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/api/v1/blocks", get(organize::blocks))
         .route("/api/v1/mutes", get(organize::mutes))
+        .route("/api/v1/reports", post(reports::create))
         .route(
             "/api/v1/featured_tags",
             get(organize::featured_tags).post(organize::feature_tag),

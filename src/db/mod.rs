@@ -14,6 +14,7 @@ pub mod models;
 pub mod notifications;
 pub mod oauth;
 pub mod polls;
+pub mod reports;
 pub mod schema;
 pub mod search;
 pub mod social;

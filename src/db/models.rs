@@ -408,6 +408,28 @@ pub struct OutboundActivity {
     pub actor_id: i64,
     pub body: String,
     pub created_at: NaiveDateTime,
+    /// Signed with the instance actor's key (Flags), not the actor's.
+    pub signed_by_instance: bool,
+}
+
+/// A report about an account (and some of its statuses).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::db::schema::reports)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct Report {
+    pub id: i64,
+    pub account_id: i64,
+    pub target_account_id: i64,
+    /// JSON array of status ids.
+    pub status_ids: String,
+    pub comment: String,
+    pub category: String,
+    /// JSON array of rule ids.
+    pub rule_ids: String,
+    pub forwarded: bool,
+    pub uri: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub action_taken_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

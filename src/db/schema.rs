@@ -417,6 +417,23 @@ diesel::table! {
         actor_id -> BigInt,
         body -> Text,
         created_at -> Timestamp,
+        signed_by_instance -> Bool,
+    }
+}
+
+diesel::table! {
+    reports (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        target_account_id -> BigInt,
+        status_ids -> Text,
+        comment -> Text,
+        category -> Text,
+        rule_ids -> Text,
+        forwarded -> Bool,
+        uri -> Nullable<Text>,
+        created_at -> Timestamp,
+        action_taken_at -> Nullable<Timestamp>,
     }
 }
 
@@ -490,4 +507,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     announcement_reads,
     polls,
     poll_votes,
+    reports,
 );

@@ -81,6 +81,31 @@ pub async fn enqueue(
     body: &serde_json::Value,
     inboxes: impl IntoIterator<Item = String>,
 ) -> crate::db::DbResult<()> {
+    enqueue_row(conn, base_url, actor.id, false, ap_id, body, inboxes).await
+}
+
+/// Like [`enqueue`], signed by the instance actor (a Flag: the person who
+/// reported stays anonymous); `on_behalf_of` ties the row to their account.
+pub async fn enqueue_signed_by_instance(
+    conn: &mut crate::db::DbConn<'_>,
+    base_url: &str,
+    on_behalf_of: i64,
+    ap_id: &str,
+    body: &serde_json::Value,
+    inboxes: impl IntoIterator<Item = String>,
+) -> crate::db::DbResult<()> {
+    enqueue_row(conn, base_url, on_behalf_of, true, ap_id, body, inboxes).await
+}
+
+async fn enqueue_row(
+    conn: &mut crate::db::DbConn<'_>,
+    base_url: &str,
+    actor_id: i64,
+    signed_by_instance: bool,
+    ap_id: &str,
+    body: &serde_json::Value,
+    inboxes: impl IntoIterator<Item = String>,
+) -> crate::db::DbResult<()> {
     let targets = targets(base_url, inboxes);
     if targets.is_empty() {
         return Ok(());
@@ -88,9 +113,10 @@ pub async fn enqueue(
     let row = OutboundActivity {
         id: ids::next_id(),
         ap_id: ap_id.to_owned(),
-        actor_id: actor.id,
+        actor_id,
         body: body.to_string(),
         created_at: ids::now(),
+        signed_by_instance,
     };
     db::federation::enqueue(conn, &row, &targets).await
 }
@@ -155,18 +181,37 @@ async fn dispatch(
     Ok(wait)
 }
 
+/// Where the instance actor's signer sits in the signer cache (no account has this id).
+const INSTANCE_SIGNER: i64 = -1;
+
 /// The signer of an actor's deliveries; the key is parsed and the account
 /// read once per actor, not once per delivery.
 async fn signer(
     db: &DbPool,
     base_url: &str,
     keys: &Mutex<HashMap<i64, Arc<Signer>>>,
-    actor_id: i64,
+    activity: &OutboundActivity,
 ) -> anyhow::Result<Arc<Signer>> {
+    let actor_id = if activity.signed_by_instance {
+        INSTANCE_SIGNER
+    } else {
+        activity.actor_id
+    };
     if let Some(s) = keys.lock().unwrap().get(&actor_id) {
         return Ok(s.clone());
     }
     let mut conn = db.get().await?;
+    if actor_id == INSTANCE_SIGNER {
+        let (pem, _) = db::federation::instance_keys(&mut conn)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the instance actor has no key yet"))?;
+        let signer = Arc::new(Signer {
+            key_id: format!("{base_url}/actor#main-key"),
+            key: Arc::new(PrivateKey::from_pem(&pem)?),
+        });
+        keys.lock().unwrap().insert(actor_id, signer.clone());
+        return Ok(signer);
+    }
     let (account, _) = db::accounts::find(&mut conn, actor_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("actor {actor_id} is gone"))?;
@@ -197,7 +242,7 @@ async fn send_one(
     activity: &OutboundActivity,
     inboxes: &str,
 ) -> Outcome {
-    let signer = match signer(db, base_url, keys, activity.actor_id).await {
+    let signer = match signer(db, base_url, keys, activity).await {
         Ok(s) => s,
         Err(e) => return Outcome::Refused(e.to_string()),
     };

@@ -212,6 +212,7 @@ async fn process(ctx: &Ctx, a: &InboxActivity) -> ServiceResult<()> {
             }
         },
         "Delete" => delete(ctx, &actor, object).await,
+        "Flag" => flag(ctx, &actor, &activity).await,
         other => {
             tracing::info!(kind = other, actor = %a.actor_uri, "activity type not handled; dropped");
             Ok(())
@@ -742,6 +743,41 @@ async fn update_actor(ctx: &Ctx, actor: &Account, object: &Value) -> ServiceResu
     let row = actors::parse_actor(uri, object, ids::now())?;
     let mut conn = ctx.conn().await?;
     db::federation::upsert_remote_account(&mut conn, &row).await?;
+    Ok(())
+}
+
+/// A report from another server: `object` names one of our accounts and,
+/// optionally, statuses of that account (Mastodon, GoToSocial, Misskey).
+async fn flag(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult<()> {
+    let id = activity["id"].as_str().unwrap_or_default();
+    let objects: Vec<&str> = match &activity["object"] {
+        Value::Array(list) => list.iter().take(101).filter_map(id_of).collect(),
+        v => id_of(v).into_iter().collect(),
+    };
+    let base = ctx.base_url();
+    let mut conn = ctx.conn().await?;
+    let mut target = None;
+    for o in &objects {
+        if let Some(a) = local_by_uri(ctx, &mut conn, o).await? {
+            target = Some(a);
+            break;
+        }
+    }
+    let Some(target) = target else {
+        return Err(bad("Flag names no account of this server"));
+    };
+    let mut status_ids = Vec::new();
+    for o in &objects {
+        if let Some(s) = db::statuses::find_by_uri_or_local(&mut conn, o, &base).await?
+            && s.account_id == target.id
+        {
+            status_ids.push(s.id);
+        }
+    }
+    drop(conn);
+    let comment =
+        crate::services::text::strip_html(activity["content"].as_str().unwrap_or_default());
+    crate::services::reports::received(ctx, actor, &target, &status_ids, &comment, id).await?;
     Ok(())
 }
 

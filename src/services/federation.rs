@@ -303,6 +303,38 @@ pub async fn status_deleted(
     Ok(())
 }
 
+/// Queues a Flag for a report about a remote account, from our instance
+/// actor to the account's server; returns the Flag's id.
+pub async fn report_forwarded(
+    ctx: &Ctx,
+    conn: &mut DbConn<'_>,
+    report: &crate::db::models::Report,
+    target: &Account,
+    statuses: &[Status],
+) -> ServiceResult<String> {
+    let base = ctx.base_url();
+    let id = format!("{base}/reports/{}", report.id);
+    let mut object = vec![json!(target.ap_id)];
+    object.extend(
+        statuses
+            .iter()
+            .filter_map(|s| s.uri.clone())
+            .map(Value::from),
+    );
+    let activity = json!({
+        "@context": objects::AS_CONTEXT,
+        "id": id,
+        "type": "Flag",
+        "actor": format!("{base}/actor"),
+        "content": report.comment,
+        "object": object,
+    });
+    let inbox = target.shared_inbox_url.clone().or(target.inbox_url.clone());
+    delivery::enqueue_signed_by_instance(conn, &base, report.account_id, &id, &activity, inbox)
+        .await?;
+    Ok(id)
+}
+
 /// Queues Follow of a remote account; returns the Follow's id for the row.
 pub async fn follow_sent(
     ctx: &Ctx,

@@ -11,6 +11,7 @@ pub mod notifications;
 pub mod oauth;
 pub mod organize;
 pub mod polls;
+pub mod reports;
 pub mod scopes;
 pub mod search;
 pub mod social;

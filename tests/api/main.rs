@@ -11,6 +11,7 @@ mod oauth;
 mod organize;
 mod polls;
 mod registration;
+mod reports;
 mod search;
 mod setup;
 mod social;

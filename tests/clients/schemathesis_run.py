@@ -41,7 +41,6 @@ MISSING = [
     r"^/api/oembed$",
     r"^/api/v1/profile",
     r"^/api/v1/push/",
-    r"^/api/v1/reports$",
     r"^/api/v1/scheduled_statuses",
     r"^/api/v1/statuses/\{id\}/(interaction_policy|mute|unmute|quotes|translate)",
     r"^/api/v1/suggestions",

@@ -1,0 +1,194 @@
+//! Reports: a person tells the moderators about an account (and some of its
+//! posts); other servers' reports arrive as Flags (federation/inbox.rs).
+use super::{Ctx, ServiceError, ServiceResult, accounts, views};
+use crate::db::models::{Account, LocalUser, Report};
+use crate::db::{self};
+use crate::ids;
+
+pub const CATEGORIES: [&str; 4] = ["spam", "legal", "violation", "other"];
+/// Mastodon's limit for the comment.
+pub const MAX_COMMENT_CHARS: usize = 1000;
+const MAX_STATUSES: usize = 100;
+
+pub struct NewReport {
+    pub account_id: i64,
+    pub status_ids: Vec<i64>,
+    pub comment: String,
+    pub forward: bool,
+    pub category: Option<String>,
+    pub rule_ids: Vec<String>,
+}
+
+pub struct ReportView {
+    pub report: Report,
+    pub target: views::AccountView,
+}
+
+/// Files a report; with `forward`, a remote account's server gets a Flag
+/// from our instance actor (the reporter stays anonymous there).
+pub async fn create(ctx: &Ctx, me: &LocalUser, r: NewReport) -> ServiceResult<ReportView> {
+    if r.account_id == me.account.id {
+        return Err(ServiceError::invalid(
+            "account_id",
+            "ERR_INVALID",
+            "cannot be yourself",
+        ));
+    }
+    let target = accounts::get(ctx, r.account_id).await?;
+    if r.comment.chars().count() > MAX_COMMENT_CHARS {
+        return Err(ServiceError::invalid(
+            "comment",
+            "ERR_TOO_LONG",
+            format!("is too long (maximum is {MAX_COMMENT_CHARS} characters)"),
+        ));
+    }
+    let rules = ctx.config.instance.rules.len();
+    for id in &r.rule_ids {
+        if !id.parse::<usize>().is_ok_and(|n| (1..=rules).contains(&n)) {
+            return Err(ServiceError::invalid(
+                "rule_ids",
+                "ERR_INVALID",
+                format!("{id:?} is not a rule of this server"),
+            ));
+        }
+    }
+    let category = match r.category.as_deref() {
+        None | Some("") if !r.rule_ids.is_empty() => "violation",
+        None | Some("") => "other",
+        Some(c) if CATEGORIES.contains(&c) => c,
+        Some(c) => {
+            return Err(ServiceError::invalid(
+                "category",
+                "ERR_INCLUSION",
+                format!("{c:?} is not one of {}", CATEGORIES.join(", ")),
+            ));
+        }
+    };
+    if r.status_ids.len() > MAX_STATUSES {
+        return Err(ServiceError::invalid(
+            "status_ids",
+            "ERR_TOO_LONG",
+            format!("at most {MAX_STATUSES} statuses per report"),
+        ));
+    }
+    let mut conn = ctx.conn().await?;
+    let mut statuses = Vec::new();
+    for id in &r.status_ids {
+        match db::statuses::find_visible(&mut conn, *id, Some(me.account.id)).await? {
+            Some(s) if s.account_id == target.id => statuses.push(s),
+            _ => {
+                return Err(ServiceError::invalid(
+                    "status_ids",
+                    "ERR_INVALID",
+                    format!("{id} is not a status of the reported account"),
+                ));
+            }
+        }
+    }
+    let forward = r.forward && !target.local;
+    if forward {
+        // The Flag is signed with the instance key: make sure it exists.
+        drop(conn);
+        crate::federation::actors::instance_key(ctx).await?;
+        conn = ctx.conn().await?;
+    }
+    let report = Report {
+        id: ids::next_id(),
+        account_id: me.account.id,
+        target_account_id: target.id,
+        status_ids: serde_json::to_string(&r.status_ids).unwrap_or_else(|_| "[]".into()),
+        comment: r.comment,
+        category: category.into(),
+        rule_ids: serde_json::to_string(&r.rule_ids).unwrap_or_else(|_| "[]".into()),
+        forwarded: forward,
+        uri: None,
+        created_at: ids::now(),
+        action_taken_at: None,
+    };
+    let report = conn
+        .transaction(async |tx| {
+            let mut report = report;
+            if forward {
+                report.uri = Some(
+                    super::federation::report_forwarded(ctx, tx, &report, &target, &statuses)
+                        .await?,
+                );
+            }
+            db::reports::insert(tx, &report).await?;
+            Ok::<_, ServiceError>(report)
+        })
+        .await?;
+    drop(conn);
+    if forward {
+        super::federation::wake(ctx);
+    }
+    Ok(ReportView {
+        target: views::account(ctx, target).await?,
+        report,
+    })
+}
+
+/// Stores a report another server sent (a Flag); false for a repeated one.
+pub async fn received(
+    ctx: &Ctx,
+    reporter: &Account,
+    target: &Account,
+    status_ids: &[i64],
+    comment: &str,
+    uri: &str,
+) -> ServiceResult<bool> {
+    let report = Report {
+        id: ids::next_id(),
+        account_id: reporter.id,
+        target_account_id: target.id,
+        status_ids: serde_json::to_string(status_ids).unwrap_or_else(|_| "[]".into()),
+        comment: comment.chars().take(MAX_COMMENT_CHARS * 5).collect(),
+        category: "other".into(),
+        rule_ids: "[]".into(),
+        forwarded: false,
+        uri: Some(uri.to_owned()),
+        created_at: ids::now(),
+        action_taken_at: None,
+    };
+    let mut conn = ctx.conn().await?;
+    Ok(db::reports::insert(&mut conn, &report).await?)
+}
+
+/// One open report for the moderators, with both accounts resolved.
+pub struct OpenReport {
+    pub report: Report,
+    pub reporter: Account,
+    pub target: Account,
+}
+
+/// Reports nobody has handled, oldest first (`tsunagu admin reports`).
+pub async fn open(ctx: &Ctx) -> ServiceResult<Vec<OpenReport>> {
+    let mut conn = ctx.conn().await?;
+    let mut out = Vec::new();
+    for report in db::reports::open(&mut conn, 500).await? {
+        let reporter = db::accounts::find(&mut conn, report.account_id).await?;
+        let target = db::accounts::find(&mut conn, report.target_account_id).await?;
+        if let (Some((reporter, _)), Some((target, _))) = (reporter, target) {
+            out.push(OpenReport {
+                report,
+                reporter,
+                target,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Marks a report handled (`tsunagu admin resolve-report`).
+pub async fn resolve(ctx: &Ctx, id: i64) -> ServiceResult<()> {
+    let mut conn = ctx.conn().await?;
+    if db::reports::find(&mut conn, id).await?.is_none() {
+        return Err(ServiceError::NotFound(format!("no report with id {id}")));
+    }
+    if !db::reports::resolve(&mut conn, id, ids::now()).await? {
+        return Err(ServiceError::BadRequest(format!(
+            "report {id} was already resolved"
+        )));
+    }
+    Ok(())
+}
