@@ -1,8 +1,9 @@
-//! Real documents from Mastodon, Pleroma and Lemmy (tests/fixtures/federation)
-//! go through the same checks and parsers as live deliveries.
+//! Real documents from Mastodon, Pleroma, Lemmy, Misskey and GoToSocial
+//! (tests/fixtures/federation) go through the same checks and parsers as
+//! live deliveries.
 use serde_json::Value;
 use tsunagu::federation::actors::{id_of, parse_actor, same_origin};
-use tsunagu::federation::inbox::{note_owned_by, visibility_of};
+use tsunagu::federation::inbox::{flag_objects, hashtags, mentions, note_owned_by, visibility_of};
 
 fn fixture(path: &str) -> Value {
     let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -16,7 +17,7 @@ fn now() -> chrono::NaiveDateTime {
 }
 
 #[test]
-fn actors_from_three_servers_parse() {
+fn actors_from_five_servers_parse() {
     for (path, username, domain) in [
         (
             "mastodon/person.json",
@@ -25,6 +26,8 @@ fn actors_from_three_servers_parse() {
         ),
         ("pleroma/person.json", "lanodan", "queer.hacktivis.me"),
         ("lemmy/person.json", "picard", "enterprise.lemmy.ml"),
+        ("misskey/person.json", "misskey", "misskey.tinax.local"),
+        ("gotosocial/person.json", "1happyturtle", "example.org"),
     ] {
         let doc = fixture(path);
         let id = doc["id"].as_str().unwrap();
@@ -151,4 +154,105 @@ fn follows_undos_accepts_and_deletes_name_what_we_need() {
     let target = id_of(&delete["object"]).unwrap();
     assert!(same_origin(target, id_of(&delete["actor"]).unwrap()));
     assert_eq!(delete["object"]["type"], "Tombstone");
+}
+
+#[test]
+fn misskey_actor_with_null_profile_parts() {
+    let doc = fixture("misskey/person.json");
+    let id = doc["id"].as_str().unwrap();
+    let a = parse_actor(id, &doc, now()).unwrap();
+    assert_eq!(a.display_name, "misskey's nickname");
+    assert_eq!(a.note, "", "summary: null is an empty bio");
+    assert_eq!(a.avatar_remote_url, None, "icon: null is no avatar");
+    assert_eq!(
+        a.shared_inbox_url.as_deref(),
+        Some("https://misskey.tinax.local/inbox")
+    );
+    assert!(!a.locked);
+}
+
+#[test]
+fn gotosocial_actor_fields_and_lock() {
+    let doc = fixture("gotosocial/person.json");
+    let id = doc["id"].as_str().unwrap();
+    let a = parse_actor(id, &doc, now()).unwrap();
+    assert!(a.locked, "manuallyApprovesFollowers");
+    assert_eq!(a.display_name, "happy little turtle :3");
+    assert!(a.note.contains("i post about things that concern me"));
+    let fields: Vec<serde_json::Value> = serde_json::from_str(&a.fields).unwrap();
+    assert_eq!(fields.len(), 2, "{fields:?}");
+    assert_eq!(fields[0]["name"], "should you follow me?");
+    assert_eq!(fields[1]["value"], "120");
+    // GoToSocial has no shared inbox: deliveries go to the personal one.
+    assert_eq!(a.shared_inbox_url, None);
+}
+
+#[test]
+fn misskey_reply_is_unlisted_with_its_mention() {
+    let a = fixture("misskey/create_note.json");
+    let actor = id_of(&a["actor"]).unwrap();
+    assert!(same_origin(a["id"].as_str().unwrap(), actor));
+    let note = &a["object"];
+    assert!(note_owned_by(note, actor));
+    // Misskey's "home" visibility: followers in `to`, Public in `cc`.
+    assert_eq!(
+        visibility_of(note, Some(&format!("{actor}/followers"))),
+        "unlisted"
+    );
+    assert_eq!(mentions(note), ["https://calckey.jp/users/9bu1xzwjyb"]);
+    assert_eq!(
+        id_of(&note["inReplyTo"]),
+        Some("https://calckey.jp/notes/9f2i7ymf1d")
+    );
+    let html = tsunagu::services::text::sanitize(note["content"].as_str().unwrap());
+    assert!(html.contains("連合先と自インスタンス"), "{html}");
+    assert!(
+        html.contains("href=\"https://calckey.jp/@trapezial\""),
+        "{html}"
+    );
+}
+
+#[test]
+fn gotosocial_note_with_string_addressing_and_one_tag_object() {
+    let note = fixture("gotosocial/note.json");
+    let author = note["attributedTo"].as_str().unwrap();
+    assert!(note_owned_by(&note, author));
+    // `to` and `cc` are plain strings here, not arrays.
+    assert_eq!(
+        visibility_of(&note, Some(&format!("{author}/followers"))),
+        "public"
+    );
+    assert_eq!(hashtags(&note), ["welcome"], "a single tag object counts");
+    assert!(mentions(&note).is_empty());
+    assert_eq!(
+        note["contentMap"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .next()
+            .unwrap(),
+        "en"
+    );
+}
+
+#[test]
+fn gotosocial_flag_names_account_then_statuses() {
+    let flag = fixture("gotosocial/flag.json");
+    assert_eq!(flag["type"], "Flag");
+    let actor = id_of(&flag["actor"]).unwrap();
+    assert!(same_origin(flag["id"].as_str().unwrap(), actor));
+    assert_eq!(
+        flag_objects(&flag),
+        [
+            "http://fossbros-anonymous.io/users/foss_satan",
+            "http://fossbros-anonymous.io/users/foss_satan/statuses/01FVW7JHQFSFK166WWKR8CBA6M"
+        ]
+    );
+    // GoToSocial may also send the account alone, as a string.
+    let mut single = flag.clone();
+    single["object"] = "http://fossbros-anonymous.io/users/foss_satan".into();
+    assert_eq!(
+        flag_objects(&single),
+        ["http://fossbros-anonymous.io/users/foss_satan"]
+    );
 }

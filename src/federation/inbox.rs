@@ -406,6 +406,44 @@ pub fn visibility_of(object: &Value, followers: Option<&str>) -> &'static str {
     }
 }
 
+/// `tag` entries: an array, or one object (GoToSocial sends a single tag so).
+fn tag_entries(object: &Value) -> impl Iterator<Item = &Value> {
+    match &object["tag"] {
+        Value::Array(list) => list.iter().take(50).collect::<Vec<_>>(),
+        one @ Value::Object(_) => vec![one],
+        _ => vec![],
+    }
+    .into_iter()
+}
+
+/// The actors a Note mentions (`Mention` tags' `href`).
+pub fn mentions(object: &Value) -> Vec<&str> {
+    tag_entries(object)
+        .filter(|t| t["type"] == "Mention")
+        .filter_map(|t| t["href"].as_str())
+        .collect()
+}
+
+/// A Note's hashtags, lower-case without `#`.
+pub fn hashtags(object: &Value) -> Vec<String> {
+    tag_entries(object)
+        .filter(|t| t["type"] == "Hashtag")
+        .filter_map(|t| t["name"].as_str())
+        .map(|n| n.trim_start_matches('#').to_lowercase())
+        .filter(|n| !n.is_empty() && n.len() <= 100)
+        .take(30)
+        .collect()
+}
+
+/// What a Flag names: the reported account and statuses, in any order (a
+/// string or an array; at most 101 entries are looked at).
+pub fn flag_objects(activity: &Value) -> Vec<&str> {
+    match &activity["object"] {
+        Value::Array(list) => list.iter().take(101).filter_map(id_of).collect(),
+        v => id_of(v).into_iter().collect(),
+    }
+}
+
 async fn create_note(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult<()> {
     store_note(ctx, actor, &activity["object"])
         .await
@@ -434,24 +472,12 @@ pub async fn store_note(
     }
     let visibility = visibility_of(object, actor.followers_url.as_deref());
     let mut mentioned_local = Vec::new();
-    for t in object["tag"].as_array().into_iter().flatten().take(50) {
-        if t["type"] == "Mention"
-            && let Some(href) = t["href"].as_str()
-            && let Some(a) = local_by_uri(ctx, &mut conn, href).await?
-        {
+    for href in mentions(object) {
+        if let Some(a) = local_by_uri(ctx, &mut conn, href).await? {
             mentioned_local.push(a.id);
         }
     }
-    let tags: Vec<String> = object["tag"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|t| t["type"] == "Hashtag")
-        .filter_map(|t| t["name"].as_str())
-        .map(|n| n.trim_start_matches('#').to_lowercase())
-        .filter(|n| !n.is_empty() && n.len() <= 100)
-        .take(30)
-        .collect();
+    let tags = hashtags(object);
     // A direct post reaches only those it names: drop it when it names nobody here.
     if visibility == "direct" && mentioned_local.is_empty() {
         return Ok(None);
@@ -750,10 +776,7 @@ async fn update_actor(ctx: &Ctx, actor: &Account, object: &Value) -> ServiceResu
 /// optionally, statuses of that account (Mastodon, GoToSocial, Misskey).
 async fn flag(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult<()> {
     let id = activity["id"].as_str().unwrap_or_default();
-    let objects: Vec<&str> = match &activity["object"] {
-        Value::Array(list) => list.iter().take(101).filter_map(id_of).collect(),
-        v => id_of(v).into_iter().collect(),
-    };
+    let objects = flag_objects(activity);
     let base = ctx.base_url();
     let mut conn = ctx.conn().await?;
     let mut target = None;
