@@ -275,6 +275,8 @@ dual!(
     fetches_are_signed_by_the_instance_actor,
     a_web_only_node_and_a_worker_node_share_one_database,
     reports_reach_the_reported_accounts_server_as_flags,
+    reply_parents_and_boosted_posts_are_fetched,
+    reply_chains_are_fetched_within_a_bound,
 );
 
 async fn follow_post_and_unfollow_across_instances(b: Backend) {
@@ -1742,6 +1744,269 @@ async fn reports_reach_the_reported_accounts_server_as_flags(b: Backend) {
     );
     let bob_post_id = post["id"].as_str().unwrap();
     assert_eq!(r.report.status_ids, format!("[{bob_post_id}]"));
+    for n in nodes {
+        n.stop().await;
+    }
+}
+
+/// Resolves a URL through `base`'s search (`resolve=true`) as `token`.
+async fn resolve_on(c: &Client, base: &str, token: &str, q: &str) -> Value {
+    let url = reqwest::Url::parse_with_params(
+        &format!("{base}/api/v2/search"),
+        &[("q", q), ("resolve", "true")],
+    )
+    .unwrap();
+    c.get(url.as_str(), token).await
+}
+
+/// alice@alpha follows only carol and dave on gamma. carol replies to a post
+/// of bob@beta, dave boosts another: alpha has neither post, and fetches both
+/// from beta, so the reply has its context and the boost shows.
+async fn reply_parents_and_boosted_posts_are_fetched(b: Backend) {
+    let nodes = cluster(b, &["alpha", "beta", "gamma"]).await;
+    let (alpha, beta, gamma) = (&nodes[0], &nodes[1], &nodes[2]);
+    let c = Client::new(&nodes);
+    let alice = alpha.token("alice").await;
+    let bob = beta.token("bob").await;
+    let carol = gamma.token("carol").await;
+    let dave = gamma.token("dave").await;
+    for who in ["carol", "dave"] {
+        let acct = format!("{who}@{}", gamma.host());
+        let a = c
+            .get(
+                &format!("{}/api/v1/accounts/lookup?acct={acct}", alpha.base),
+                &alice,
+            )
+            .await;
+        let id = a["id"].as_str().unwrap().to_owned();
+        c.post(
+            &format!("{}/api/v1/accounts/{id}/follow", alpha.base),
+            &alice,
+            json!({}),
+        )
+        .await;
+        c.await_following(&alpha.base, &alice, &id).await;
+    }
+    let question = c
+        .post(
+            &format!("{}/api/v1/statuses", beta.base),
+            &bob,
+            json!({"status": "Who is coming to the Kyoto reunion?"}),
+        )
+        .await;
+    let news = c
+        .post(
+            &format!("{}/api/v1/statuses", beta.base),
+            &bob,
+            json!({"status": "Our old team won an award"}),
+        )
+        .await;
+    let (question_uri, news_uri) = (
+        question["uri"].as_str().unwrap().to_owned(),
+        news["uri"].as_str().unwrap().to_owned(),
+    );
+    let on_gamma = resolve_on(&c, &gamma.base, &carol, &question_uri).await;
+    let q_on_gamma = on_gamma["statuses"][0]["id"].as_str().unwrap().to_owned();
+    let reply = c
+        .post(
+            &format!("{}/api/v1/statuses", gamma.base),
+            &carol,
+            json!({"status": "Me!", "in_reply_to_id": q_on_gamma}),
+        )
+        .await;
+    let reply_uri = reply["uri"].as_str().unwrap().to_owned();
+    let n_on_gamma = resolve_on(&c, &gamma.base, &dave, &news_uri).await["statuses"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    c.post(
+        &format!("{}/api/v1/statuses/{n_on_gamma}/reblog", gamma.base),
+        &dave,
+        json!({}),
+    )
+    .await;
+
+    // The boost shows in alice's home; the reply (to bob, whom alice does
+    // not follow) is on carol's profile, as on Mastodon.
+    let home = eventually("the boost reaches alice", async || {
+        let home = c
+            .get(&format!("{}/api/v1/timelines/home", alpha.base), &alice)
+            .await;
+        home.as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["reblog"]["uri"] == news_uri.as_str())
+            .then_some(home)
+    })
+    .await;
+    let list = home.as_array().unwrap();
+    let carol_on_alpha = c
+        .get(
+            &format!(
+                "{}/api/v1/accounts/lookup?acct=carol@{}",
+                alpha.base,
+                gamma.host()
+            ),
+            &alice,
+        )
+        .await;
+    let carol_id = carol_on_alpha["id"].as_str().unwrap().to_owned();
+    let reply_on_alpha = eventually("carol's reply reaches alpha", async || {
+        let posts = c
+            .get(
+                &format!("{}/api/v1/accounts/{carol_id}/statuses", alpha.base),
+                &alice,
+            )
+            .await;
+        posts
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["uri"] == reply_uri.as_str())
+            .cloned()
+    })
+    .await;
+    assert!(
+        reply_on_alpha["in_reply_to_id"].is_string(),
+        "the parent was fetched and linked: {reply_on_alpha}"
+    );
+    let ctx = c
+        .get(
+            &format!(
+                "{}/api/v1/statuses/{}/context",
+                alpha.base,
+                reply_on_alpha["id"].as_str().unwrap()
+            ),
+            &alice,
+        )
+        .await;
+    assert_eq!(ctx["ancestors"][0]["uri"], question_uri.as_str(), "{ctx}");
+    assert_eq!(
+        ctx["ancestors"][0]["account"]["acct"],
+        format!("bob@{}", beta.host())
+    );
+    let boost = list
+        .iter()
+        .find(|s| s["reblog"]["uri"] == news_uri.as_str())
+        .unwrap();
+    assert_eq!(boost["account"]["acct"], format!("dave@{}", gamma.host()));
+    assert!(
+        boost["reblog"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("won an award")
+    );
+    for n in nodes {
+        n.stop().await;
+    }
+}
+
+/// A server that answers every post with a parent it has not shown yet
+/// (an endless chain), a two-post loop, and a parent that claims another
+/// origin's id: the fetches stop at the bound, the loop ends, the forgery is
+/// not stored, and the replies themselves are kept.
+async fn reply_chains_are_fetched_within_a_bound(b: Backend) {
+    use axum::extract::Path;
+    use axum::http::StatusCode;
+    let deep = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = deep.local_addr().unwrap().port();
+    let mut extra = BTreeMap::new();
+    extra.insert("deep.test".to_owned(), format!("127.0.0.1:{port}"));
+    let nodes = cluster_with(b, &["alpha"], &extra).await;
+    let alpha = &nodes[0];
+    let dave = alpha.token("dave").await;
+    let c = Client::new(&nodes);
+
+    let base = format!("http://deep.test:{port}");
+    let public_pem = {
+        use rsa::pkcs8::{EncodePublicKey, LineEnding};
+        let k = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
+        k.to_public_key().to_public_key_pem(LineEnding::LF).unwrap()
+    };
+    let actor = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{base}/users/deep"), "type": "Person",
+        "preferredUsername": "deep", "inbox": format!("{base}/users/deep/inbox"),
+        "publicKey": { "id": format!("{base}/users/deep#main-key"),
+                       "owner": format!("{base}/users/deep"), "publicKeyPem": public_pem },
+    });
+    let fetched = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let note = {
+        let (base, fetched) = (base.clone(), fetched.clone());
+        move |Path(name): Path<String>| {
+            let (base, fetched) = (base.clone(), fetched.clone());
+            async move {
+                fetched.lock().unwrap().push(name.clone());
+                let parent = match name.as_str() {
+                    "loop-a" => "loop-b".to_owned(),
+                    "loop-b" => "loop-a".to_owned(),
+                    "child-of-forged" => "forged".to_owned(),
+                    n => match n.parse::<u32>() {
+                        Ok(i) => (i + 1).to_string(),
+                        Err(_) => return (StatusCode::NOT_FOUND, String::new()),
+                    },
+                };
+                let id = if name == "forged" {
+                    "http://evil.test/notes/1".to_owned()
+                } else {
+                    format!("{base}/notes/{name}")
+                };
+                let doc = json!({
+                    "@context": "https://www.w3.org/ns/activitystreams",
+                    "id": id, "type": "Note",
+                    "attributedTo": format!("{base}/users/deep"),
+                    "to": ["https://www.w3.org/ns/activitystreams#Public"],
+                    "content": format!("<p>note {name}</p>"),
+                    "inReplyTo": format!("{base}/notes/{parent}"),
+                });
+                (StatusCode::OK, doc.to_string())
+            }
+        }
+    };
+    let app = axum::Router::new()
+        .route(
+            "/users/deep",
+            axum::routing::get(move || {
+                let a = actor.clone();
+                async move { a.to_string() }
+            }),
+        )
+        .route("/notes/{name}", axum::routing::get(note));
+    tokio::spawn(async move { axum::serve(deep, app).await.unwrap() });
+
+    let context_of = async |q: &str| {
+        let r = resolve_on(&c, &alpha.base, &dave, q).await;
+        let id = r["statuses"][0]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{q} resolved: {r}"))
+            .to_owned();
+        c.get(
+            &format!("{}/api/v1/statuses/{id}/context", alpha.base),
+            &dave,
+        )
+        .await
+    };
+    // The endless chain: the post and 8 ancestors, 9 fetches, then it stops.
+    let ctx = context_of(&format!("{base}/notes/0")).await;
+    let ancestors = ctx["ancestors"].as_array().unwrap();
+    assert_eq!(ancestors.len(), 8, "{ctx}");
+    assert!(ancestors[0]["content"].as_str().unwrap().contains("note 8"));
+    let notes: Vec<String> = fetched.lock().unwrap().drain(..).collect();
+    assert_eq!(notes, (0..=8).map(|i| i.to_string()).collect::<Vec<_>>());
+
+    // The loop: both posts stored once, two fetches.
+    let ctx = context_of(&format!("{base}/notes/loop-a")).await;
+    assert_eq!(ctx["ancestors"].as_array().unwrap().len(), 1, "{ctx}");
+    assert_eq!(
+        fetched.lock().unwrap().drain(..).collect::<Vec<_>>(),
+        ["loop-a", "loop-b"]
+    );
+
+    // A parent claiming evil.test's id is refused; the child stays, unlinked.
+    let ctx = context_of(&format!("{base}/notes/child-of-forged")).await;
+    assert!(ctx["ancestors"].as_array().unwrap().is_empty(), "{ctx}");
+    let r = resolve_on(&c, &alpha.base, &dave, "http://evil.test/notes/1").await;
+    assert!(r["statuses"].as_array().unwrap().is_empty(), "{r}");
     for n in nodes {
         n.stop().await;
     }

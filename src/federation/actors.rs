@@ -296,9 +296,117 @@ pub async fn resolve_url(ctx: &Ctx, url: &str) -> ServiceResult<Option<Resolved>
             .ok_or_else(|| bad("a Note without attributedTo"))?
             .to_owned();
         let actor = resolve(ctx, &author, false).await?;
-        return Ok(super::inbox::store_note(ctx, &actor, &doc)
-            .await?
-            .map(|s| Resolved::Status(Box::new(s))));
+        return Ok(
+            super::inbox::store_note(ctx, &actor, &doc, Ancestry::start())
+                .await?
+                .map(|s| Resolved::Status(Box::new(s))),
+        );
     }
     Ok(None)
+}
+
+/// How many ancestors of a post are fetched at most: a reply chain (or a
+/// hostile server's endless one) costs at most this many fetches.
+pub const MAX_REPLY_DEPTH: u8 = 8;
+
+/// Where a fetch is in a reply chain: how many more ancestors may be fetched,
+/// and which posts are already on the way (a loop ends there).
+#[derive(Debug, Clone, Default)]
+pub struct Ancestry {
+    fetched: u8,
+    seen: Vec<String>,
+}
+
+impl Ancestry {
+    pub fn start() -> Ancestry {
+        Ancestry::default()
+    }
+
+    /// The chain for fetching `parent` of `child`; None when the bound is
+    /// reached or `parent` is already on the way.
+    pub fn step(&self, child: &str, parent: &str) -> Option<Ancestry> {
+        if self.fetched >= MAX_REPLY_DEPTH
+            || parent == child
+            || self.seen.iter().any(|s| s == parent)
+        {
+            return None;
+        }
+        let mut seen = self.seen.clone();
+        seen.push(child.to_owned());
+        Some(Ancestry {
+            fetched: self.fetched + 1,
+            seen,
+        })
+    }
+}
+
+/// The whole fetch of a parent chain (or a boosted post) gets this long; the
+/// inbox worker must not stall behind one slow server.
+const FETCH_BUDGET: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// [`fetch_note`] within [`FETCH_BUDGET`]; a failure is logged and yields None
+/// (the post that needed it is stored anyway, without the link).
+pub async fn fetch_note_within_budget(
+    ctx: &Ctx,
+    uri: &str,
+    chain: Ancestry,
+) -> Option<crate::db::models::Status> {
+    match tokio::time::timeout(FETCH_BUDGET, fetch_note(ctx, uri, chain)).await {
+        Ok(Ok(found)) => found,
+        Ok(Err(e)) => {
+            tracing::info!(object = uri, error = %e, "could not fetch a post");
+            None
+        }
+        Err(_) => {
+            tracing::info!(object = uri, "fetching a post took too long");
+            None
+        }
+    }
+}
+
+/// A post by its id: stored, or fetched from its server and stored with its
+/// ancestors as far as `chain` allows. The document must carry an id on the URL's origin and be
+/// attributed to an actor there (checked again by `store_note`).
+pub fn fetch_note<'a>(
+    ctx: &'a Ctx,
+    uri: &'a str,
+    chain: Ancestry,
+) -> futures_util::future::BoxFuture<'a, ServiceResult<Option<crate::db::models::Status>>> {
+    Box::pin(async move {
+        let base = ctx.base_url();
+        {
+            let mut conn = ctx.conn().await?;
+            if let Some(s) = db::statuses::find_by_uri_or_local(&mut conn, uri, &base).await? {
+                return Ok(Some(s));
+            }
+        }
+        if same_origin(uri, &base) {
+            return Ok(None);
+        }
+        let url = Url::parse(uri).map_err(|_| bad("not a URL"))?;
+        let doc = fetch_signed(ctx, &url).await?;
+        let id = doc["id"]
+            .as_str()
+            .ok_or_else(|| bad("a document without id"))?;
+        if !same_origin(id, uri) {
+            return Err(bad("the document's id is on another origin than its URL"));
+        }
+        if !matches!(
+            doc["type"].as_str(),
+            Some("Note" | "Question" | "Article" | "Page")
+        ) {
+            return Err(bad("not a post"));
+        }
+        if id != uri {
+            let mut conn = ctx.conn().await?;
+            if let Some(s) = db::statuses::find_by_uri(&mut conn, id).await? {
+                return Ok(Some(s));
+            }
+        }
+        let author = id_of(&doc["attributedTo"])
+            .ok_or_else(|| bad("a post without attributedTo"))?
+            .to_owned();
+        let actor = resolve(ctx, &author, false).await?;
+        super::inbox::store_note(ctx, &actor, &doc, chain).await
+    })
 }

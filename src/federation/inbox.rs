@@ -445,17 +445,19 @@ pub fn flag_objects(activity: &Value) -> Vec<&str> {
 }
 
 async fn create_note(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult<()> {
-    store_note(ctx, actor, &activity["object"])
+    store_note(ctx, actor, &activity["object"], actors::Ancestry::start())
         .await
         .map(|_| ())
 }
 
 /// Stores a remote Note by `actor` (checked: on its origin, attributed to it);
 /// returns the status, existing or new (None: a direct post for nobody here).
+/// An unknown parent is fetched first, as far as `chain` allows.
 pub async fn store_note(
     ctx: &Ctx,
     actor: &Account,
     object: &Value,
+    chain: actors::Ancestry,
 ) -> ServiceResult<Option<Status>> {
     let Some(uri) = object["id"].as_str() else {
         // Only the id: fetching it is for the resolve path; nothing embedded to trust.
@@ -482,10 +484,22 @@ pub async fn store_note(
     if visibility == "direct" && mentioned_local.is_empty() {
         return Ok(None);
     }
-    let parent = match id_of(&object["inReplyTo"]) {
+    let mut parent = match id_of(&object["inReplyTo"]) {
         Some(p) => db::statuses::find_by_uri_or_local(&mut conn, p, &ctx.base_url()).await?,
         None => None,
     };
+    if parent.is_none()
+        && let Some(p) = id_of(&object["inReplyTo"])
+        && let Some(next) = chain.step(uri, p)
+    {
+        drop(conn);
+        parent = actors::fetch_note_within_budget(ctx, p, next).await;
+        conn = ctx.conn().await?;
+        // A loop in the chain may have stored this very post meanwhile.
+        if let Some(known) = db::statuses::find_by_uri(&mut conn, uri).await? {
+            return Ok(Some(known));
+        }
+    }
     let content = crate::services::text::sanitize(object["content"].as_str().unwrap_or_default());
     let now = ids::now();
     let published = object["published"]
@@ -637,11 +651,27 @@ async fn announce(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult
     if db::statuses::find_by_uri(&mut conn, id).await?.is_some() {
         return Ok(());
     }
-    let Some(original) =
-        db::statuses::find_by_uri_or_local(&mut conn, uri, &ctx.base_url()).await?
-    else {
-        tracing::info!(object = uri, "Announce of a status we do not have; dropped");
-        return Ok(());
+    let known = db::statuses::find_by_uri_or_local(&mut conn, uri, &ctx.base_url()).await?;
+    let original = match known {
+        Some(s) => s,
+        None => {
+            // An embedded object is not trusted (it may be on another origin):
+            // the post is fetched from its own server, by its id.
+            drop(conn);
+            let fetched =
+                actors::fetch_note_within_budget(ctx, uri, actors::Ancestry::start()).await;
+            conn = ctx.conn().await?;
+            match fetched {
+                Some(s) => s,
+                None => {
+                    tracing::info!(
+                        object = uri,
+                        "Announce of a post that cannot be fetched; dropped"
+                    );
+                    return Ok(());
+                }
+            }
+        }
     };
     if !matches!(original.visibility.as_str(), "public" | "unlisted") {
         return Err(bad("Announce of a non-public status"));
