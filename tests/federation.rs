@@ -526,7 +526,7 @@ async fn discovery_documents(b: Backend) {
     let nodes = cluster(b, &["alpha"]).await;
     let alpha = &nodes[0];
     let c = Client::new(&nodes);
-    alpha.token("carol").await;
+    let carol = alpha.token("carol").await;
     let host = alpha.host();
     let get = async |path: &str, accept: &str| {
         let r = c
@@ -639,6 +639,46 @@ async fn discovery_documents(b: Backend) {
     assert_eq!(s, 200);
     assert!(ctype.starts_with("application/xrd+xml"));
     assert!(body.contains("/.well-known/webfinger?resource={uri}"));
+
+    // The featured collection: pinned posts anyone may see, as Notes.
+    let mut pinned = Vec::new();
+    for visibility in ["public", "private"] {
+        let p = c
+            .post(
+                &format!("{}/api/v1/statuses", alpha.base),
+                &carol,
+                json!({"status": format!("pinned {visibility} post"), "visibility": visibility}),
+            )
+            .await;
+        let id = p["id"].as_str().unwrap();
+        c.post(
+            &format!("{}/api/v1/statuses/{id}/pin", alpha.base),
+            &carol,
+            json!({}),
+        )
+        .await;
+        pinned.push(p);
+    }
+    let (s, _, body) = get(
+        "/users/carol/collections/featured",
+        "application/activity+json",
+    )
+    .await;
+    assert_eq!(s, 200);
+    let featured: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(featured["type"], "OrderedCollection");
+    assert_eq!(
+        featured["totalItems"], 1,
+        "the private pin is not published: {featured}"
+    );
+    assert_eq!(featured["orderedItems"][0]["id"], pinned[0]["uri"]);
+    assert_eq!(featured["orderedItems"][0]["type"], "Note");
+    let (s, _, _) = get(
+        "/users/nobody/collections/featured",
+        "application/activity+json",
+    )
+    .await;
+    assert_eq!(s, 404);
     for n in nodes {
         n.stop().await;
     }

@@ -127,6 +127,11 @@ pub async fn collection(
     Ok(activity_json(fed::collection(&s.ctx, &name, &which).await?))
 }
 
+/// `/users/:name/collections/featured`: the pinned public posts.
+pub async fn featured(State(s): State<AppState>, Path(name): Path<String>) -> ApiResult<Response> {
+    Ok(activity_json(fed::featured(&s.ctx, &name).await?))
+}
+
 /// Both the shared inbox and per-actor inboxes.
 pub async fn inbox(
     State(s): State<AppState>,

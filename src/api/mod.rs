@@ -274,4 +274,8 @@ pub fn activitypub_router() -> Router<AppState> {
             get(activitypub::status_object),
         )
         .route("/users/{name}/{which}", get(activitypub::collection))
+        .route(
+            "/users/{name}/collections/featured",
+            get(activitypub::featured),
+        )
 }

@@ -156,6 +156,43 @@ pub async fn collection(ctx: &Ctx, name: &str, which: &str) -> ServiceResult<Val
     }))
 }
 
+/// The featured collection: pinned posts anyone may see, as Notes (Mastodon
+/// embeds them so a profile shows its pins without one fetch per post).
+pub async fn featured(ctx: &Ctx, name: &str) -> ServiceResult<Value> {
+    let a = local_account(ctx, name).await?;
+    let base = ctx.base_url();
+    let urls = Urls { base: &base };
+    let mut conn = ctx.conn().await?;
+    let pinned = db::timelines::account(
+        &mut conn,
+        None,
+        a.id,
+        &db::timelines::AccountFilter {
+            pinned: true,
+            ..Default::default()
+        },
+        db::statuses::Page {
+            limit: 20,
+            ..Default::default()
+        },
+    )
+    .await?;
+    let mut items = Vec::new();
+    for s in pinned
+        .iter()
+        .filter(|s| s.visibility == "public" || s.visibility == "unlisted")
+    {
+        items.push(note_of(ctx, &mut conn, &a, s).await?);
+    }
+    Ok(json!({
+        "@context": objects::context(),
+        "id": format!("{}/collections/featured", urls.actor(&a.username)),
+        "type": "OrderedCollection",
+        "totalItems": items.len(),
+        "orderedItems": items,
+    }))
+}
+
 /// The Note of a local status (mentions and tags resolved).
 async fn note_of(
     ctx: &Ctx,
