@@ -277,6 +277,7 @@ dual!(
     reports_reach_the_reported_accounts_server_as_flags,
     reply_parents_and_boosted_posts_are_fetched,
     reply_chains_are_fetched_within_a_bound,
+    a_remote_that_never_answers_costs_a_timeout_not_a_hang,
 );
 
 async fn follow_post_and_unfollow_across_instances(b: Backend) {
@@ -2047,6 +2048,160 @@ async fn reply_chains_are_fetched_within_a_bound(b: Backend) {
     assert!(ctx["ancestors"].as_array().unwrap().is_empty(), "{ctx}");
     let r = resolve_on(&c, &alpha.base, &dave, "http://evil.test/notes/1").await;
     assert!(r["statuses"].as_array().unwrap().is_empty(), "{r}");
+    for n in nodes {
+        n.stop().await;
+    }
+}
+
+/// silent.test accepts connections and never answers. A fetch from it gives
+/// up at the client's timeout (10 s) while the API keeps answering; a delivery
+/// to it fails the same way and backs the host off, while the same post
+/// reaches a live instance without waiting for it.
+async fn a_remote_that_never_answers_costs_a_timeout_not_a_hang(b: Backend) {
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = silent.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((sock, _)) = silent.accept().await {
+            held.push(sock);
+        }
+    });
+    let mut extra = BTreeMap::new();
+    extra.insert("silent.test".to_owned(), format!("127.0.0.1:{port}"));
+    let nodes = cluster_with(b, &["alpha", "beta"], &extra).await;
+    let (alpha, beta) = (&nodes[0], &nodes[1]);
+    let c = Client::new(&nodes);
+    let alice = alpha.token("alice").await;
+    let bob = beta.token("bob").await;
+
+    // A follower on silent.test (its actor cannot be fetched, so it is written
+    // straight into alpha's database, as if it had followed earlier).
+    let silent_base = format!("http://silent.test:{port}");
+    let public_pem = {
+        use rsa::pkcs8::{EncodePublicKey, LineEnding};
+        let k = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
+        k.to_public_key().to_public_key_pem(LineEnding::LF).unwrap()
+    };
+    let doc = json!({
+        "id": format!("{silent_base}/users/quiet"), "type": "Person",
+        "preferredUsername": "quiet", "inbox": format!("{silent_base}/users/quiet/inbox"),
+        "publicKey": { "id": format!("{silent_base}/users/quiet#main-key"),
+                       "owner": format!("{silent_base}/users/quiet"), "publicKeyPem": public_pem },
+    });
+    let now = chrono::Utc::now().naive_utc();
+    let quiet =
+        tsunagu::federation::actors::parse_actor(doc["id"].as_str().unwrap(), &doc, now).unwrap();
+    let ctx = &alpha.state.ctx;
+    let mut conn = ctx.conn().await.unwrap();
+    let quiet = tsunagu::db::federation::upsert_remote_account(&mut conn, &quiet)
+        .await
+        .unwrap();
+    let alice_id = c
+        .get(
+            &format!("{}/api/v1/accounts/verify_credentials", alpha.base),
+            &alice,
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .parse::<i64>()
+        .unwrap();
+    tsunagu::db::social::upsert_follow(
+        &mut conn,
+        &tsunagu::db::models::Follow {
+            id: tsunagu::ids::next_id(),
+            account_id: quiet.id,
+            target_account_id: alice_id,
+            show_reblogs: true,
+            notify: false,
+            pending: false,
+            created_at: now,
+            uri: Some(format!("{silent_base}/follows/1")),
+        },
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    // bob@beta follows alice too.
+    let alice_on_beta = c
+        .get(
+            &format!(
+                "{}/api/v1/accounts/lookup?acct=alice@{}",
+                beta.base,
+                alpha.host()
+            ),
+            &bob,
+        )
+        .await;
+    let alice_on_beta = alice_on_beta["id"].as_str().unwrap().to_owned();
+    c.post(
+        &format!("{}/api/v1/accounts/{alice_on_beta}/follow", beta.base),
+        &bob,
+        json!({}),
+    )
+    .await;
+    c.await_following(&beta.base, &bob, &alice_on_beta).await;
+
+    // A fetch: the search answers (empty) once the client gives up.
+    let started = std::time::Instant::now();
+    let search = {
+        let url = reqwest::Url::parse_with_params(
+            &format!("{}/api/v2/search", alpha.base),
+            &[
+                ("q", format!("{silent_base}/users/someone").as_str()),
+                ("resolve", "true"),
+            ],
+        )
+        .unwrap();
+        let (c2, token) = (Client::new(&nodes), alice.clone());
+        tokio::spawn(async move { c2.get(url.as_str(), &token).await })
+    };
+    // Meanwhile the API answers, and a post fans out.
+    let post = c
+        .post(
+            &format!("{}/api/v1/statuses", alpha.base),
+            &alice,
+            json!({"status": "posted while silent.test hangs"}),
+        )
+        .await;
+    let uri = post["uri"].as_str().unwrap().to_owned();
+    eventually("the post reaches bob", async || {
+        let home = c
+            .get(&format!("{}/api/v1/timelines/home", beta.base), &bob)
+            .await;
+        home.as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["uri"] == uri.as_str())
+            .then_some(())
+    })
+    .await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(9),
+        "beta's delivery did not wait for silent.test"
+    );
+    let r = search.await.unwrap();
+    let waited = started.elapsed();
+    assert!(r["accounts"].as_array().unwrap().is_empty(), "{r}");
+    assert!(
+        waited >= std::time::Duration::from_secs(9) && waited < std::time::Duration::from_secs(20),
+        "the fetch gave up at the 10 s timeout, not sooner or much later: {waited:?}"
+    );
+
+    // The delivery to silent.test timed out and the host is backed off.
+    let host = format!("silent.test:{port}");
+    let state = eventually("silent.test is backed off", async || {
+        let (hosts, _) = tsunagu::services::federation::status(ctx).await.unwrap();
+        hosts.into_iter().find(|h| h.host == host && h.failures > 0)
+    })
+    .await;
+    assert!(state.breaker_open_until.is_some());
+    assert_eq!(state.queued, 1, "the post waits for silent.test's return");
+    let err = state.last_error.unwrap_or_default();
+    assert!(
+        err.contains("timed out") || err.contains("timeout"),
+        "{err}"
+    );
     for n in nodes {
         n.stop().await;
     }
