@@ -278,6 +278,7 @@ dual!(
     reply_parents_and_boosted_posts_are_fetched,
     reply_chains_are_fetched_within_a_bound,
     a_remote_that_never_answers_costs_a_timeout_not_a_hang,
+    polls_and_votes_travel_as_questions,
 );
 
 async fn follow_post_and_unfollow_across_instances(b: Backend) {
@@ -2202,6 +2203,124 @@ async fn a_remote_that_never_answers_costs_a_timeout_not_a_hang(b: Backend) {
         err.contains("timed out") || err.contains("timeout"),
         "{err}"
     );
+    for n in nodes {
+        n.stop().await;
+    }
+}
+
+/// bob@beta asks a poll; alice@alpha (a follower) gets it as a Question with
+/// its options, votes through the Mastodon API, the vote reaches beta as a
+/// named Note, and beta's Update{Question} brings the tallies back to alpha.
+async fn polls_and_votes_travel_as_questions(b: Backend) {
+    let nodes = cluster(b, &["alpha", "beta"]).await;
+    let (alpha, beta) = (&nodes[0], &nodes[1]);
+    let c = Client::new(&nodes);
+    let alice = alpha.token("alice").await;
+    let bob = beta.token("bob").await;
+    let bob_on_alpha = c
+        .get(
+            &format!(
+                "{}/api/v1/accounts/lookup?acct=bob@{}",
+                alpha.base,
+                beta.host()
+            ),
+            &alice,
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    c.post(
+        &format!("{}/api/v1/accounts/{bob_on_alpha}/follow", alpha.base),
+        &alice,
+        json!({}),
+    )
+    .await;
+    c.await_following(&alpha.base, &alice, &bob_on_alpha).await;
+    let asked = c
+        .post(
+            &format!("{}/api/v1/statuses", beta.base),
+            &bob,
+            json!({"status": "Which city for the 2027 reunion?",
+                   "poll": {"options": ["Tokyo", "Osaka", "Fukuoka"], "expires_in": 86400}}),
+        )
+        .await;
+    let uri = asked["uri"].as_str().unwrap().to_owned();
+    let on_alpha = eventually("the poll reaches alice", async || {
+        let home = c
+            .get(&format!("{}/api/v1/timelines/home", alpha.base), &alice)
+            .await;
+        home.as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["uri"] == uri.as_str())
+            .cloned()
+    })
+    .await;
+    let poll = &on_alpha["poll"];
+    let titles: Vec<&str> = poll["options"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a poll on alpha: {on_alpha}"))
+        .iter()
+        .map(|o| o["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["Tokyo", "Osaka", "Fukuoka"]);
+    assert_eq!(poll["multiple"], false);
+    assert_eq!(poll["votes_count"], 0);
+    let poll_id = poll["id"].as_str().unwrap().to_owned();
+    let voted = c
+        .post(
+            &format!("{}/api/v1/polls/{poll_id}/votes", alpha.base),
+            &alice,
+            json!({"choices": ["1"]}),
+        )
+        .await;
+    assert_eq!(voted["voted"], true);
+    assert_eq!(voted["own_votes"], json!([1]));
+
+    // beta counts alice's vote...
+    let beta_poll = asked["poll"]["id"].as_str().unwrap().to_owned();
+    eventually("beta counts alice's vote", async || {
+        let p = c
+            .get(&format!("{}/api/v1/polls/{beta_poll}", beta.base), &bob)
+            .await;
+        (p["votes_count"] == 1 && p["options"][1]["votes_count"] == 1).then_some(())
+    })
+    .await;
+    // ...and tells alpha the new tallies (a poll update, not an edit).
+    let seen = eventually("alpha shows beta's tallies", async || {
+        let p = c
+            .get(&format!("{}/api/v1/polls/{poll_id}", alpha.base), &alice)
+            .await;
+        (p["votes_count"] == 1 && p["voters_count"] == 1).then_some(p)
+    })
+    .await;
+    assert_eq!(seen["options"][1]["votes_count"], 1, "{seen}");
+    assert_eq!(seen["own_votes"], json!([1]));
+    let st = c
+        .get(
+            &format!(
+                "{}/api/v1/statuses/{}",
+                alpha.base,
+                on_alpha["id"].as_str().unwrap()
+            ),
+            &alice,
+        )
+        .await;
+    assert!(
+        st["edited_at"].is_null(),
+        "new tallies are not an edit: {st}"
+    );
+    // A second vote on a single-choice poll is refused here already.
+    let (status, _) = c
+        .call(
+            reqwest::Method::POST,
+            &format!("{}/api/v1/polls/{poll_id}/votes", alpha.base),
+            &alice,
+            Some(json!({"choices": ["0"]})),
+        )
+        .await;
+    assert_eq!(status, 422);
     for n in nodes {
         n.stop().await;
     }

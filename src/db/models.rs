@@ -381,6 +381,9 @@ pub struct Poll {
     pub expires_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
     pub ended_notified: bool,
+    /// A remote poll's tallies per option (JSON array), as its server reports them.
+    pub remote_counts: Option<String>,
+    pub remote_voters: Option<i64>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -84,6 +84,25 @@ pub async fn vote(
     })
 }
 
+/// New tallies (and end) of a remote poll, from its server.
+pub async fn update_remote(
+    conn: &mut DbConn<'_>,
+    id: i64,
+    counts: &str,
+    voters: Option<i64>,
+    expires_at: NaiveDateTime,
+) -> DbResult<()> {
+    with_conn!(conn, |c| diesel::update(polls::table.find(id))
+        .set((
+            polls::remote_counts.eq(Some(counts)),
+            polls::remote_voters.eq(voters),
+            polls::expires_at.eq(expires_at),
+        ))
+        .execute(c)
+        .await
+        .map(|_| ()))
+}
+
 /// Ended polls whose end nobody has announced yet, oldest first.
 pub async fn ended_unannounced(
     conn: &mut DbConn<'_>,

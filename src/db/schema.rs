@@ -373,6 +373,8 @@ diesel::table! {
         expires_at -> Timestamp,
         created_at -> Timestamp,
         ended_notified -> Bool,
+        remote_counts -> Nullable<Text>,
+        remote_voters -> Nullable<BigInt>,
     }
 }
 

@@ -406,6 +406,67 @@ pub fn visibility_of(object: &Value, followers: Option<&str>) -> &'static str {
     }
 }
 
+/// A vote on one of our polls: a Note with a `name` (the option) and no
+/// content, replying to the poll's status (Mastodon, Pleroma, Misskey). Returns
+/// whether the object was such a vote (then it is not stored as a post).
+async fn vote(ctx: &Ctx, actor: &Account, object: &Value) -> ServiceResult<bool> {
+    let (Some(name), Some(parent)) = (object["name"].as_str(), id_of(&object["inReplyTo"])) else {
+        return Ok(false);
+    };
+    if object["content"].as_str().is_some_and(|c| !c.is_empty())
+        || !note_owned_by(object, a_uri(actor))
+    {
+        return Ok(false);
+    }
+    let mut conn = ctx.conn().await?;
+    let Some(status) =
+        db::statuses::find_by_uri_or_local(&mut conn, parent, &ctx.base_url()).await?
+    else {
+        return Ok(false);
+    };
+    let Some(poll) = db::polls::of_statuses(&mut conn, &[status.id]).await?.pop() else {
+        return Ok(false);
+    };
+    if !status.local {
+        return Ok(false);
+    }
+    let options: Vec<String> = serde_json::from_str(&poll.options).unwrap_or_default();
+    let Some(choice) = options.iter().position(|o| o == name) else {
+        return Err(bad("a vote for an option the poll does not have"));
+    };
+    if poll.expires_at <= ids::now() {
+        return Err(bad("a vote on an ended poll"));
+    }
+    let Some((author, _)) = db::accounts::find(&mut conn, status.account_id).await? else {
+        return Ok(true);
+    };
+    if db::statuses::find_visible(&mut conn, status.id, Some(actor.id))
+        .await?
+        .is_none()
+    {
+        return Err(bad("a vote on a poll the actor may not see"));
+    }
+    conn.transaction(async |tx| {
+        let votes = db::polls::votes(tx, &[poll.id]).await?;
+        let mine: Vec<i32> = votes
+            .iter()
+            .filter(|(_, a, _)| *a == actor.id)
+            .map(|(_, _, c)| *c)
+            .collect();
+        // One choice per voter unless the poll allows several; each once.
+        if mine.contains(&(choice as i32)) || (!poll.multiple && !mine.is_empty()) {
+            return Ok::<_, ServiceError>(());
+        }
+        db::polls::vote(tx, poll.id, actor.id, &[choice as i32], ids::now()).await?;
+        crate::services::federation::status_published(ctx, tx, &author, &status, true).await?;
+        Ok(())
+    })
+    .await?;
+    drop(conn);
+    crate::services::federation::wake(ctx);
+    Ok(true)
+}
+
 /// `tag` entries: an array, or one object (GoToSocial sends a single tag so).
 fn tag_entries(object: &Value) -> impl Iterator<Item = &Value> {
     match &object["tag"] {
@@ -445,6 +506,9 @@ pub fn flag_objects(activity: &Value) -> Vec<&str> {
 }
 
 async fn create_note(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult<()> {
+    if vote(ctx, actor, &activity["object"]).await? {
+        return Ok(());
+    }
     store_note(ctx, actor, &activity["object"], actors::Ancestry::start())
         .await
         .map(|_| ())
@@ -533,10 +597,16 @@ pub async fn store_note(
         updated_at: now,
         edited_at: None,
     };
+    let question = (object["type"] == "Question")
+        .then(|| objects::parse_question(object, now))
+        .flatten();
     let author = actor.id;
     let notes = conn
         .transaction(async |tx| {
             let s = db::statuses::insert(tx, &status).await?;
+            if let Some(q) = &question {
+                db::polls::insert(tx, &remote_poll(s.id, q, now)).await?;
+            }
             db::statuses::set_mentions(tx, s.id, &mentioned_local).await?;
             db::statuses::set_tags(tx, s.id, &tags, now).await?;
             let mut notes = Vec::new();
@@ -745,6 +815,28 @@ async fn undo_announce(ctx: &Ctx, actor: &Account, object: &Value) -> ServiceRes
     Ok(())
 }
 
+/// The row of a remote poll: tallies as its server reports them.
+fn remote_poll(
+    status_id: i64,
+    q: &objects::QuestionPoll,
+    now: chrono::NaiveDateTime,
+) -> crate::db::models::Poll {
+    crate::db::models::Poll {
+        id: ids::next_id(),
+        status_id,
+        options: serde_json::to_string(&q.options).unwrap_or_else(|_| "[]".into()),
+        multiple: q.multiple,
+        hide_totals: false,
+        expires_at: q.end,
+        created_at: now,
+        // Their server announces the end; our voters get the notification
+        // from our own loop, which this flag leaves armed.
+        ended_notified: false,
+        remote_counts: Some(serde_json::to_string(&q.counts).unwrap_or_else(|_| "[]".into())),
+        remote_voters: q.voters,
+    }
+}
+
 /// An edit of a remote status: the embedded Note must be the actor's, on its origin.
 async fn update_note(ctx: &Ctx, actor: &Account, object: &Value) -> ServiceResult<()> {
     let uri = object["id"]
@@ -761,11 +853,30 @@ async fn update_note(ctx: &Ctx, actor: &Account, object: &Value) -> ServiceResul
         return Err(bad("Update of another actor's status"));
     }
     let now = ids::now();
+    if object["type"] == "Question"
+        && let Some(q) = objects::parse_question(object, now)
+        && let Some(poll) = db::polls::of_statuses(&mut conn, &[old.id]).await?.pop()
+        && poll.remote_counts.is_some()
+    {
+        let counts = serde_json::to_string(&q.counts).unwrap_or_else(|_| "[]".into());
+        db::polls::update_remote(&mut conn, poll.id, &counts, q.voters, q.end).await?;
+    }
     let mut new = old.clone();
     new.content = crate::services::text::sanitize(object["content"].as_str().unwrap_or_default());
     new.spoiler_text =
         crate::services::text::strip_html(object["summary"].as_str().unwrap_or_default());
     new.sensitive = object["sensitive"].as_bool().unwrap_or(false);
+    if (&new.content, &new.spoiler_text, new.sensitive)
+        == (&old.content, &old.spoiler_text, old.sensitive)
+    {
+        // New tallies only (a Question's Update): not an edit.
+        drop(conn);
+        ctx.hub.publish(
+            streaming::status_streams(ctx, &old, &[], &[]).await?,
+            streaming::Payload::StatusUpdate(old.id),
+        );
+        return Ok(());
+    }
     new.updated_at = now;
     new.edited_at = Some(now);
     let edit = crate::db::models::StatusEdit {

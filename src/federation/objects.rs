@@ -231,3 +231,134 @@ pub fn activity(id: &str, kind: &str, actor: &str, object: Value) -> Value {
     }
     a
 }
+
+/// A poll as a `Question` carries it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuestionPoll {
+    pub options: Vec<String>,
+    pub counts: Vec<i64>,
+    pub multiple: bool,
+    pub end: chrono::NaiveDateTime,
+    pub voters: Option<i64>,
+    pub closed: bool,
+}
+
+/// Turns a Note into a `Question` with its poll (Mastodon's shape: `oneOf` or
+/// `anyOf` Notes named by option, each with `replies.totalItems`).
+pub fn with_poll(note: &mut Value, p: &QuestionPoll) {
+    note["type"] = "Question".into();
+    let options: Vec<Value> = p
+        .options
+        .iter()
+        .zip(p.counts.iter().chain(std::iter::repeat(&0)))
+        .map(|(name, n)| {
+            json!({ "type": "Note", "name": name, "replies": { "type": "Collection", "totalItems": n } })
+        })
+        .collect();
+    note[if p.multiple { "anyOf" } else { "oneOf" }] = Value::Array(options);
+    note["endTime"] = timestamp(&p.end).into();
+    if let Some(v) = p.voters {
+        note["votersCount"] = v.into();
+    }
+    if p.closed {
+        note["closed"] = timestamp(&p.end).into();
+    }
+}
+
+/// Most options read from a remote poll (Mastodon allows 4, others more).
+pub const MAX_REMOTE_OPTIONS: usize = 20;
+
+/// The poll of a remote `Question`, or None when it has no usable options.
+pub fn parse_question(object: &Value, now: chrono::NaiveDateTime) -> Option<QuestionPoll> {
+    let (list, multiple) = match (&object["oneOf"], &object["anyOf"]) {
+        (Value::Array(l), _) => (l, false),
+        (_, Value::Array(l)) => (l, true),
+        _ => return None,
+    };
+    let mut options = Vec::new();
+    let mut counts = Vec::new();
+    for o in list.iter().take(MAX_REMOTE_OPTIONS) {
+        let name: String = crate::services::text::strip_html(o["name"].as_str()?)
+            .chars()
+            .take(200)
+            .collect();
+        options.push(name);
+        counts.push(o["replies"]["totalItems"].as_i64().unwrap_or(0).max(0));
+    }
+    if options.len() < 2 {
+        return None;
+    }
+    let date = |k: &str| {
+        object[k]
+            .as_str()
+            .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
+            .map(|d| d.naive_utc())
+    };
+    let closed = date("closed").or_else(|| object["closed"].as_bool().filter(|c| *c).map(|_| now));
+    // No end given: open for a long while (the author's server closes it with an Update).
+    let end = closed
+        .or_else(|| date("endTime"))
+        .unwrap_or(now + chrono::Duration::days(3650));
+    Some(QuestionPoll {
+        options,
+        counts,
+        multiple,
+        end,
+        voters: object["votersCount"].as_i64().map(|v| v.max(0)),
+        closed: closed.is_some(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> chrono::NaiveDateTime {
+        chrono::DateTime::parse_from_rfc3339(s).unwrap().naive_utc()
+    }
+
+    #[test]
+    fn a_poll_survives_the_question_round_trip() {
+        let poll = QuestionPoll {
+            options: vec!["Tokyo".into(), "Osaka".into()],
+            counts: vec![3, 1],
+            multiple: true,
+            end: at("2027-01-01T00:00:00Z"),
+            voters: Some(3),
+            closed: false,
+        };
+        let mut note = json!({"type": "Note", "id": "https://a.example/s/1"});
+        with_poll(&mut note, &poll);
+        assert_eq!(note["type"], "Question");
+        assert!(note["anyOf"].is_array() && note.get("oneOf").is_none());
+        assert_eq!(
+            parse_question(&note, at("2026-11-22T00:00:00Z")),
+            Some(poll)
+        );
+    }
+
+    #[test]
+    fn remote_questions_are_read_defensively() {
+        let now = at("2026-11-22T00:00:00Z");
+        // Pleroma marks an ended poll with `closed: true`; no endTime.
+        let closed = json!({"oneOf": [{"name": "a"}, {"name": "<b>b</b>"}], "closed": true});
+        let q = parse_question(&closed, now).unwrap();
+        assert!(q.closed && q.end == now && !q.multiple);
+        assert_eq!(q.options, ["a", "b"], "names are plain text");
+        assert_eq!(q.counts, [0, 0]);
+        // One option is no poll; neither is a missing list.
+        assert!(parse_question(&json!({"oneOf": [{"name": "only"}]}), now).is_none());
+        assert!(parse_question(&json!({"type": "Question"}), now).is_none());
+        // Negative tallies are clamped, options capped.
+        let many: Vec<Value> = (0..50)
+            .map(|i| json!({"name": format!("o{i}"), "replies": {"totalItems": -5}}))
+            .collect();
+        let q = parse_question(&json!({"anyOf": many}), now).unwrap();
+        assert_eq!(q.options.len(), MAX_REMOTE_OPTIONS);
+        assert!(q.counts.iter().all(|c| *c == 0));
+        assert!(
+            q.end > now,
+            "no end given: open until the author's server closes it"
+        );
+    }
+}

@@ -241,12 +241,59 @@ async fn note_of(
         tags,
         tag_base: format!("{base}/tags"),
     };
-    Ok(objects::note(
+    let mut note = objects::note(
         &urls.status(&author.username, s.id),
         &format!("{base}/@{}/{}", author.username, s.id),
         s,
         &parts,
-    ))
+    );
+    if let Some((_, v)) = super::polls::views_for(conn, None, &[s.id]).await?.pop() {
+        let hidden = v.poll.hide_totals && !v.expired;
+        objects::with_poll(
+            &mut note,
+            &objects::QuestionPoll {
+                counts: if hidden { vec![] } else { v.counts },
+                options: v.options,
+                multiple: v.poll.multiple,
+                end: v.poll.expires_at,
+                voters: Some(v.voters_count),
+                closed: v.expired,
+            },
+        );
+    }
+    Ok(note)
+}
+
+/// Queues our person's vote on a remote poll: one `Create{Note}` per choice,
+/// named by the option and replying to the `Question` (Mastodon's form), to
+/// the poll's author only.
+pub async fn poll_voted(
+    ctx: &Ctx,
+    conn: &mut DbConn<'_>,
+    me: &Account,
+    question: &Status,
+    author: &Account,
+    choices: &[(i32, String)],
+) -> ServiceResult<()> {
+    let (Some(question_uri), Some(author_uri)) = (&question.uri, &author.ap_id) else {
+        return Ok(());
+    };
+    let base = ctx.base_url();
+    let urls = Urls { base: &base };
+    for (choice, name) in choices {
+        let id = urls.activity(&me.username, "vote", ids::next_id());
+        let note = json!({
+            "id": format!("{}/votes/{}/{choice}", urls.actor(&me.username), question.id),
+            "type": "Note",
+            "name": name,
+            "attributedTo": urls.actor(&me.username),
+            "inReplyTo": question_uri,
+            "to": [author_uri],
+        });
+        let activity = objects::activity(&id, "Create", &urls.actor(&me.username), note);
+        delivery::enqueue(conn, &base, me, &id, &activity, author.inbox_url.clone()).await?;
+    }
+    Ok(())
 }
 
 /// Inboxes a status goes to: remote followers (unless direct) and remote

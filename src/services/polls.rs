@@ -66,6 +66,8 @@ pub fn prepare(p: &NewPoll, status_id: i64) -> ServiceResult<Poll> {
         expires_at: now + Duration::seconds(p.expires_in),
         created_at: now,
         ended_notified: false,
+        remote_counts: None,
+        remote_voters: None,
     })
 }
 
@@ -85,12 +87,25 @@ pub async fn views_for(
             let options: Vec<String> = serde_json::from_str(&p.options).unwrap_or_default();
             let mine: Vec<&(i64, i64, i32)> =
                 votes.iter().filter(|(pid, _, _)| *pid == p.id).collect();
-            let counts = (0..options.len())
-                .map(|i| mine.iter().filter(|(_, _, c)| *c as usize == i).count() as i64)
-                .collect();
             let mut voters: Vec<i64> = mine.iter().map(|(_, a, _)| *a).collect();
             voters.sort_unstable();
             voters.dedup();
+            // A remote poll is tallied by its server; ours from the votes here.
+            let (counts, votes_count, voters_count) = match &p.remote_counts {
+                Some(remote) => {
+                    let mut counts: Vec<i64> = serde_json::from_str(remote).unwrap_or_default();
+                    counts.resize(options.len(), 0);
+                    let total: i64 = counts.iter().sum();
+                    (counts, total, p.remote_voters.unwrap_or(total))
+                }
+                None => (
+                    (0..options.len())
+                        .map(|i| mine.iter().filter(|(_, _, c)| *c as usize == i).count() as i64)
+                        .collect(),
+                    mine.len() as i64,
+                    voters.len() as i64,
+                ),
+            };
             let own_votes = viewer
                 .map(|v| {
                     mine.iter()
@@ -102,8 +117,8 @@ pub async fn views_for(
             let view = PollView {
                 options,
                 counts,
-                votes_count: mine.len() as i64,
-                voters_count: voters.len() as i64,
+                votes_count,
+                voters_count,
                 own_votes,
                 expired: p.expires_at <= now,
                 poll: p,
@@ -157,6 +172,16 @@ pub async fn vote(
     }
     let mut conn = ctx.conn().await?;
     let (poll_id, voter) = (view.poll.id, me.account.id);
+    let status = db::statuses::find(&mut conn, view.poll.status_id)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound("Record not found".into()))?;
+    let (author, _) = db::accounts::find(&mut conn, status.account_id)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound("Record not found".into()))?;
+    let named: Vec<(i32, String)> = choices
+        .iter()
+        .map(|c| (*c, view.options[*c as usize].clone()))
+        .collect();
     conn.transaction(async |tx| {
         if db::polls::has_voted(tx, poll_id, voter).await? {
             return Err(ServiceError::invalid(
@@ -166,10 +191,17 @@ pub async fn vote(
             ));
         }
         db::polls::vote(tx, poll_id, voter, &choices, ids::now()).await?;
+        if author.local {
+            // Remote readers see the new tallies.
+            super::federation::status_published(ctx, tx, &author, &status, true).await?;
+        } else {
+            super::federation::poll_voted(ctx, tx, &me.account, &status, &author, &named).await?;
+        }
         Ok(())
     })
     .await?;
     drop(conn);
+    super::federation::wake(ctx);
     get(ctx, Some(me.account.id), id).await
 }
 

@@ -1,0 +1,2 @@
+ALTER TABLE polls DROP COLUMN remote_voters;
+ALTER TABLE polls DROP COLUMN remote_counts;
