@@ -279,6 +279,7 @@ dual!(
     reply_chains_are_fetched_within_a_bound,
     a_remote_that_never_answers_costs_a_timeout_not_a_hang,
     polls_and_votes_travel_as_questions,
+    attachments_travel_as_documents,
 );
 
 async fn follow_post_and_unfollow_across_instances(b: Backend) {
@@ -2321,6 +2322,105 @@ async fn polls_and_votes_travel_as_questions(b: Backend) {
         )
         .await;
     assert_eq!(status, 422);
+    for n in nodes {
+        n.stop().await;
+    }
+}
+
+/// bob@beta posts a described image; alice@alpha sees it as an attachment
+/// linked to beta's file, with its description, size, focus and blurhash.
+async fn attachments_travel_as_documents(b: Backend) {
+    let nodes = cluster(b, &["alpha", "beta"]).await;
+    let (alpha, beta) = (&nodes[0], &nodes[1]);
+    let c = Client::new(&nodes);
+    let alice = alpha.token("alice").await;
+    let bob = beta.token("bob").await;
+    let bob_on_alpha = c
+        .get(
+            &format!(
+                "{}/api/v1/accounts/lookup?acct=bob@{}",
+                alpha.base,
+                beta.host()
+            ),
+            &alice,
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    c.post(
+        &format!("{}/api/v1/accounts/{bob_on_alpha}/follow", alpha.base),
+        &alice,
+        json!({}),
+    )
+    .await;
+    c.await_following(&alpha.base, &alice, &bob_on_alpha).await;
+
+    let png = {
+        let img = image::RgbImage::from_fn(64, 48, |x, y| {
+            image::Rgb([(x * 4) as u8, (y * 5) as u8, 90])
+        });
+        let mut out = std::io::Cursor::new(Vec::new());
+        image::DynamicImage::ImageRgb8(img)
+            .write_to(&mut out, image::ImageFormat::Png)
+            .unwrap();
+        out.into_inner()
+    };
+    let bob_user = accounts::find_local_by_username(&beta.state.ctx, "bob")
+        .await
+        .unwrap();
+    let media = tsunagu::services::media::upload(
+        &beta.state.ctx,
+        &bob_user,
+        tsunagu::services::media::NewAttachment {
+            bytes: png,
+            description: Some("The team at the 2019 offsite".into()),
+            focus: Some("0.5,-0.25".into()),
+        },
+    )
+    .await
+    .unwrap();
+    let media_id = media.id.to_string();
+    eventually("the upload is processed", async || {
+        let m = c
+            .get(&format!("{}/api/v1/media/{media_id}", beta.base), &bob)
+            .await;
+        m["url"].is_string().then_some(())
+    })
+    .await;
+    let post = c
+        .post(
+            &format!("{}/api/v1/statuses", beta.base),
+            &bob,
+            json!({"status": "Throwback", "media_ids": [media_id]}),
+        )
+        .await;
+    let on_beta = &post["media_attachments"][0];
+    let uri = post["uri"].as_str().unwrap().to_owned();
+    let on_alpha = eventually("the post reaches alice", async || {
+        let home = c
+            .get(&format!("{}/api/v1/timelines/home", alpha.base), &alice)
+            .await;
+        home.as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["uri"] == uri.as_str())
+            .cloned()
+    })
+    .await;
+    let m = &on_alpha["media_attachments"][0];
+    assert_eq!(m["type"], "image", "{on_alpha}");
+    assert_eq!(m["remote_url"], on_beta["url"], "linked to beta's file");
+    assert_eq!(m["url"], on_beta["url"]);
+    assert_eq!(m["description"], "The team at the 2019 offsite");
+    assert_eq!(m["blurhash"], on_beta["blurhash"]);
+    assert_eq!(m["meta"]["original"]["width"], 64);
+    assert_eq!(m["meta"]["focus"]["x"], 0.5);
+    assert_eq!(m["meta"]["focus"]["y"], -0.25);
+    // The file itself is served by beta, as an image.
+    let r = c.http.get(m["url"].as_str().unwrap()).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.headers()["content-type"], "image/png");
     for n in nodes {
         n.stop().await;
     }

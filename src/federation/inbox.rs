@@ -597,6 +597,7 @@ pub async fn store_note(
         updated_at: now,
         edited_at: None,
     };
+    let attachments = objects::parse_attachments(object);
     let question = (object["type"] == "Question")
         .then(|| objects::parse_question(object, now))
         .flatten();
@@ -606,6 +607,9 @@ pub async fn store_note(
             let s = db::statuses::insert(tx, &status).await?;
             if let Some(q) = &question {
                 db::polls::insert(tx, &remote_poll(s.id, q, now)).await?;
+            }
+            for (i, a) in attachments.iter().enumerate() {
+                db::media::insert(tx, &remote_media(author, s.id, i as i32, a, now)).await?;
             }
             db::statuses::set_mentions(tx, s.id, &mentioned_local).await?;
             db::statuses::set_tags(tx, s.id, &tags, now).await?;
@@ -813,6 +817,41 @@ async fn undo_announce(ctx: &Ctx, actor: &Account, object: &Value) -> ServiceRes
         );
     }
     Ok(())
+}
+
+/// The row of a remote post's attachment: linked, not copied.
+fn remote_media(
+    account_id: i64,
+    status_id: i64,
+    position: i32,
+    a: &objects::Attachment,
+    now: chrono::NaiveDateTime,
+) -> crate::db::models::MediaAttachment {
+    let meta = match a.size {
+        Some((w, h)) => {
+            json!({ "original": { "width": w, "height": h, "size": format!("{w}x{h}"), "aspect": w as f64 / h as f64 } })
+        }
+        None => json!({}),
+    };
+    crate::db::models::MediaAttachment {
+        id: ids::next_id(),
+        account_id,
+        status_id: Some(status_id),
+        kind: a.kind.clone(),
+        file: None,
+        preview_file: None,
+        remote_url: Some(a.url.clone()),
+        description: a.description.clone(),
+        focus_x: a.focus.0,
+        focus_y: a.focus.1,
+        meta: meta.to_string(),
+        blurhash: a.blurhash.clone(),
+        state: "ready".into(),
+        error: None,
+        position,
+        created_at: now,
+        updated_at: now,
+    }
 }
 
 /// The row of a remote poll: tallies as its server reports them.

@@ -232,6 +232,111 @@ pub fn activity(id: &str, kind: &str, actor: &str, object: Value) -> Value {
     a
 }
 
+/// One attachment of a Note (a `Document`, as Mastodon sends them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attachment {
+    pub kind: String,
+    pub url: String,
+    pub media_type: Option<String>,
+    pub description: String,
+    pub blurhash: Option<String>,
+    pub focus: (f64, f64),
+    pub size: Option<(u64, u64)>,
+}
+
+pub fn attachment_json(a: &Attachment) -> Value {
+    let mut v = json!({
+        "type": "Document",
+        "mediaType": a.media_type,
+        "url": a.url,
+        "name": if a.description.is_empty() { Value::Null } else { a.description.clone().into() },
+        "blurhash": a.blurhash,
+        "focalPoint": [a.focus.0, a.focus.1],
+    });
+    if let Some((w, h)) = a.size {
+        v["width"] = w.into();
+        v["height"] = h.into();
+    }
+    v
+}
+
+/// Most attachments read from a remote post.
+pub const MAX_REMOTE_ATTACHMENTS: usize = 8;
+
+/// The media of a remote post: only http(s) URLs; media types are taken as
+/// hints for the kind, never as a reason to fetch or serve anything.
+pub fn parse_attachments(object: &Value) -> Vec<Attachment> {
+    let list = match &object["attachment"] {
+        Value::Array(l) => l.iter().collect::<Vec<_>>(),
+        one @ Value::Object(_) => vec![one],
+        _ => vec![],
+    };
+    list.into_iter()
+        .filter(|a| {
+            matches!(
+                a["type"].as_str(),
+                Some("Document" | "Image" | "Video" | "Audio")
+            )
+        })
+        .filter_map(|a| {
+            let url = match &a["url"] {
+                Value::String(u) => Some(u.as_str()),
+                Value::Array(l) => l.iter().find_map(|x| x["href"].as_str().or(x.as_str())),
+                v => v["href"].as_str(),
+            }?;
+            if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 2048 {
+                return None;
+            }
+            let media_type = a["mediaType"]
+                .as_str()
+                .filter(|m| m.len() <= 100)
+                .map(str::to_ascii_lowercase);
+            let kind = match (media_type.as_deref(), a["type"].as_str()) {
+                (Some("image/gif"), _) => "gifv",
+                (Some(m), _) if m.starts_with("image/") => "image",
+                (Some(m), _) if m.starts_with("video/") => "video",
+                (Some(m), _) if m.starts_with("audio/") => "audio",
+                (_, Some("Image")) => "image",
+                (_, Some("Video")) => "video",
+                (_, Some("Audio")) => "audio",
+                _ => "unknown",
+            };
+            let focus = match &a["focalPoint"] {
+                Value::Array(p) if p.len() == 2 => (
+                    p[0].as_f64().unwrap_or(0.0).clamp(-1.0, 1.0),
+                    p[1].as_f64().unwrap_or(0.0).clamp(-1.0, 1.0),
+                ),
+                _ => (0.0, 0.0),
+            };
+            let blurhash = a["blurhash"]
+                .as_str()
+                .filter(|b| {
+                    b.len() <= 100
+                        && b.chars().all(|c| {
+                            c.is_ascii_alphanumeric() || "#$%*+,-.:;=?@[]^_{|}~".contains(c)
+                        })
+                })
+                .map(str::to_owned);
+            let dim = |k: &str| a[k].as_u64().filter(|v| *v > 0 && *v <= 100_000);
+            Some(Attachment {
+                kind: kind.into(),
+                url: url.to_owned(),
+                media_type,
+                description: crate::services::text::strip_html(
+                    a["name"].as_str().unwrap_or_default(),
+                )
+                .chars()
+                .take(1500)
+                .collect(),
+                blurhash,
+                focus,
+                size: dim("width").zip(dim("height")),
+            })
+        })
+        .take(MAX_REMOTE_ATTACHMENTS)
+        .collect()
+}
+
 /// A poll as a `Question` carries it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QuestionPoll {
@@ -335,6 +440,32 @@ mod tests {
             parse_question(&note, at("2026-11-22T00:00:00Z")),
             Some(poll)
         );
+    }
+
+    #[test]
+    fn attachments_are_linked_only_with_safe_urls_and_hints() {
+        let note = json!({"attachment": [
+            {"type": "Document", "mediaType": "image/jpeg", "url": "https://files.example/a.jpg",
+             "name": "<b>a cat</b>", "blurhash": "UBL_:rOpGG-oBUNG,qRj2so|=eE1w^n4S5NH",
+             "focalPoint": [0.5, 9.0], "width": 1200, "height": 800},
+            {"type": "Document", "mediaType": "video/mp4", "url": [{"type": "Link", "href": "https://files.example/v.mp4"}]},
+            {"type": "Document", "url": "javascript:alert(1)"},
+            {"type": "Document", "url": "https://files.example/x", "blurhash": "<script>"},
+            {"type": "PropertyValue", "name": "not media", "value": "x"},
+        ]});
+        let a = parse_attachments(&note);
+        assert_eq!(a.len(), 3, "{a:?}");
+        assert_eq!(a[0].kind, "image");
+        assert_eq!(a[0].description, "a cat");
+        assert_eq!(a[0].focus, (0.5, 1.0), "clamped");
+        assert_eq!(a[0].size, Some((1200, 800)));
+        assert_eq!(a[1].kind, "video");
+        assert_eq!(a[1].url, "https://files.example/v.mp4");
+        assert_eq!(a[2].kind, "unknown");
+        assert_eq!(a[2].blurhash, None, "not a blurhash");
+        // Round trip through what we send.
+        let sent = json!({"attachment": [attachment_json(&a[0])]});
+        assert_eq!(parse_attachments(&sent), vec![a[0].clone()]);
     }
 
     #[test]

@@ -247,6 +247,34 @@ async fn note_of(
         s,
         &parts,
     );
+    let media = db::media::of_statuses(conn, &[s.id]).await?;
+    let attachments: Vec<Value> = media
+        .iter()
+        .filter_map(|m| {
+            let file = m.file.as_ref()?;
+            let media_type = match file.rsplit('.').next() {
+                Some("jpg" | "jpeg") => "image/jpeg",
+                Some("png") => "image/png",
+                Some("gif") => "image/gif",
+                Some("webp") => "image/webp",
+                _ => "application/octet-stream",
+            };
+            let meta: Value = serde_json::from_str(&m.meta).unwrap_or_default();
+            let size = meta["original"]["width"]
+                .as_u64()
+                .zip(meta["original"]["height"].as_u64());
+            Some(objects::attachment_json(&objects::Attachment {
+                kind: m.kind.clone(),
+                url: super::media::url(ctx, file),
+                media_type: Some(media_type.into()),
+                description: m.description.clone(),
+                blurhash: m.blurhash.clone(),
+                focus: (m.focus_x, m.focus_y),
+                size,
+            }))
+        })
+        .collect();
+    note["attachment"] = Value::Array(attachments);
     if let Some((_, v)) = super::polls::views_for(conn, None, &[s.id]).await?.pop() {
         let hidden = v.poll.hide_totals && !v.expired;
         objects::with_poll(
