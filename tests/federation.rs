@@ -280,6 +280,7 @@ dual!(
     a_remote_that_never_answers_costs_a_timeout_not_a_hang,
     polls_and_votes_travel_as_questions,
     attachments_travel_as_documents,
+    a_moved_account_takes_its_followers_along,
 );
 
 async fn follow_post_and_unfollow_across_instances(b: Backend) {
@@ -2421,6 +2422,145 @@ async fn attachments_travel_as_documents(b: Backend) {
     let r = c.http.get(m["url"].as_str().unwrap()).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(r.headers()["content-type"], "image/png");
+    for n in nodes {
+        n.stop().await;
+    }
+}
+
+/// bob@beta moves to bob2 on newhome.test (a fake server whose actor names
+/// bob in `alsoKnownAs`). alice@alpha, who followed bob, now follows bob2,
+/// and bob's profile on alpha says where he went. A Move to an account that
+/// does not name bob (liar) changes nothing.
+async fn a_moved_account_takes_its_followers_along(b: Backend) {
+    use axum::http::StatusCode;
+    let home = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = home.local_addr().unwrap().port();
+    let mut extra = BTreeMap::new();
+    extra.insert("newhome.test".to_owned(), format!("127.0.0.1:{port}"));
+    let nodes = cluster_with(b, &["alpha", "beta"], &extra).await;
+    let (alpha, beta) = (&nodes[0], &nodes[1]);
+    let c = Client::new(&nodes);
+    let alice = alpha.token("alice").await;
+    beta.token("bob").await;
+    let bob_uri = format!("{}/users/bob", beta.base);
+    let base = format!("http://newhome.test:{port}");
+    let public_pem = {
+        use rsa::pkcs8::{EncodePublicKey, LineEnding};
+        let k = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
+        k.to_public_key().to_public_key_pem(LineEnding::LF).unwrap()
+    };
+    let actor = |name: &str, aliases: Vec<String>| {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{base}/users/{name}"), "type": "Person",
+            "preferredUsername": name, "inbox": format!("{base}/users/{name}/inbox"),
+            "alsoKnownAs": aliases,
+            "publicKey": { "id": format!("{base}/users/{name}#main-key"),
+                           "owner": format!("{base}/users/{name}"), "publicKeyPem": public_pem },
+        })
+        .to_string()
+    };
+    let (bob2, liar) = (actor("bob2", vec![bob_uri.clone()]), actor("liar", vec![]));
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, Value)>::new()));
+    let rec = received.clone();
+    let app = axum::Router::new()
+        .route(
+            "/users/bob2",
+            axum::routing::get(move || {
+                let d = bob2.clone();
+                async move { d }
+            }),
+        )
+        .route(
+            "/users/liar",
+            axum::routing::get(move || {
+                let d = liar.clone();
+                async move { d }
+            }),
+        )
+        .route(
+            "/users/{name}/inbox",
+            axum::routing::post(
+                move |axum::extract::Path(name): axum::extract::Path<String>, body: String| {
+                    let rec = rec.clone();
+                    async move {
+                        rec.lock()
+                            .unwrap()
+                            .push((name, serde_json::from_str(&body).unwrap_or_default()));
+                        StatusCode::ACCEPTED
+                    }
+                },
+            ),
+        );
+    tokio::spawn(async move { axum::serve(home, app).await.unwrap() });
+
+    let bob_on_alpha = c
+        .get(
+            &format!(
+                "{}/api/v1/accounts/lookup?acct=bob@{}",
+                alpha.base,
+                beta.host()
+            ),
+            &alice,
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    c.post(
+        &format!("{}/api/v1/accounts/{bob_on_alpha}/follow", alpha.base),
+        &alice,
+        json!({}),
+    )
+    .await;
+    c.await_following(&alpha.base, &alice, &bob_on_alpha).await;
+
+    for (n, target) in [(1, "liar"), (2, "bob2")] {
+        let mv = json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{bob_uri}#moves/{n}"), "type": "Move",
+            "actor": bob_uri, "object": bob_uri, "target": format!("{base}/users/{target}"),
+        });
+        assert_eq!(deliver_as(&c, beta, "bob", alpha, &mv).await, 202);
+    }
+    let follow = eventually("alice's Follow reaches bob2", async || {
+        received
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(_, a)| a["type"] == "Follow")
+            .cloned()
+    })
+    .await;
+    assert_eq!(follow.0, "bob2");
+    assert_eq!(follow.1["actor"], format!("{}/users/alice", alpha.base));
+    assert!(
+        !received.lock().unwrap().iter().any(|(to, _)| to == "liar"),
+        "the unverified Move was ignored"
+    );
+    let old = c
+        .get(
+            &format!("{}/api/v1/accounts/{bob_on_alpha}", alpha.base),
+            &alice,
+        )
+        .await;
+    assert_eq!(
+        old["moved"]["acct"],
+        format!("bob2@newhome.test:{port}"),
+        "{old}"
+    );
+    let bob2_id = old["moved"]["id"].as_str().unwrap().to_owned();
+    let rel = c
+        .get(
+            &format!(
+                "{}/api/v1/accounts/relationships?id[]={bob_on_alpha}&id[]={bob2_id}",
+                alpha.base
+            ),
+            &alice,
+        )
+        .await;
+    assert_eq!(rel[0]["following"], false, "{rel}");
+    assert_eq!(rel[1]["requested"], true, "{rel}");
     for n in nodes {
         n.stop().await;
     }

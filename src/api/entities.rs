@@ -132,7 +132,10 @@ pub fn account(ctx: &Ctx, view: &AccountView) -> AccountEntity {
         suspended: a.suspended,
         limited: false,
         memorial: false,
-        moved: None,
+        moved: view
+            .moved
+            .as_ref()
+            .and_then(|m| serde_json::to_value(account(ctx, m)).ok()),
         roles: vec![],
         created_at: day(&a.created_at),
         last_status_at: view
@@ -155,6 +158,7 @@ pub fn credential_account(ctx: &Ctx, view: &CredentialView) -> AccountEntity {
         &AccountView {
             account: a.clone(),
             stats: view.stats.clone(),
+            moved: None,
         },
     );
     let fields: Vec<Value> = profile_fields(a)

@@ -513,3 +513,25 @@ fn preferred_inboxes(rows: Vec<(Option<String>, Option<String>)>) -> Vec<String>
     out.dedup();
     out
 }
+
+/// Local accounts following `target` (accepted follows).
+pub async fn local_followers(conn: &mut DbConn<'_>, target: i64) -> DbResult<Vec<i64>> {
+    use super::schema::follows;
+    with_conn!(conn, |c| follows::table
+        .inner_join(accounts::table.on(accounts::id.eq(follows::account_id)))
+        .filter(follows::target_account_id.eq(target))
+        .filter(follows::pending.eq(false))
+        .filter(accounts::local.eq(true))
+        .select(follows::account_id)
+        .load(c)
+        .await)
+}
+
+/// Records that `id` moved to `to`.
+pub async fn set_moved(conn: &mut DbConn<'_>, id: i64, to: i64) -> DbResult<()> {
+    with_conn!(conn, |c| diesel::update(accounts::table.find(id))
+        .set(accounts::moved_to_account_id.eq(Some(to)))
+        .execute(c)
+        .await
+        .map(|_| ()))
+}

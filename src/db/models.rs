@@ -45,6 +45,8 @@ pub struct Account {
     pub fetched_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Where the account moved (a verified Move).
+    pub moved_to_account_id: Option<i64>,
 }
 
 /// The sign-in data and settings of a local person.

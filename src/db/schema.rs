@@ -34,6 +34,7 @@ diesel::table! {
         fetched_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        moved_to_account_id -> Nullable<BigInt>,
     }
 }
 

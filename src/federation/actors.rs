@@ -136,6 +136,7 @@ pub fn parse_actor(uri: &str, doc: &Value, now: chrono::NaiveDateTime) -> Servic
         fetched_at: Some(now),
         created_at: now,
         updated_at: now,
+        moved_to_account_id: None,
     })
 }
 

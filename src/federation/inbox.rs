@@ -213,6 +213,7 @@ async fn process(ctx: &Ctx, a: &InboxActivity) -> ServiceResult<()> {
         },
         "Delete" => delete(ctx, &actor, object).await,
         "Flag" => flag(ctx, &actor, &activity).await,
+        "Move" => move_account(ctx, &actor, &activity).await,
         other => {
             tracing::info!(kind = other, actor = %a.actor_uri, "activity type not handled; dropped");
             Ok(())
@@ -949,6 +950,48 @@ async fn update_actor(ctx: &Ctx, actor: &Account, object: &Value) -> ServiceResu
     let row = actors::parse_actor(uri, object, ids::now())?;
     let mut conn = ctx.conn().await?;
     db::federation::upsert_remote_account(&mut conn, &row).await?;
+    Ok(())
+}
+
+/// An account moved (Mastodon's account migration): the new account must name
+/// the old one in `alsoKnownAs` (fetched fresh, never taken from the
+/// activity). Our people who followed the old account follow the new one.
+async fn move_account(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult<()> {
+    let old_uri = a_uri(actor);
+    if id_of(&activity["object"]) != Some(old_uri) {
+        return Err(bad("Move of another actor"));
+    }
+    let target_uri = id_of(&activity["target"]).ok_or_else(|| bad("Move without target"))?;
+    if target_uri == old_uri {
+        return Err(bad("Move to itself"));
+    }
+    let url = url::Url::parse(target_uri).map_err(|_| bad("target is not a URL"))?;
+    let doc = actors::fetch_signed(ctx, &url).await?;
+    let aliases: Vec<&str> = match &doc["alsoKnownAs"] {
+        Value::Array(l) => l.iter().filter_map(id_of).collect(),
+        v => id_of(v).into_iter().collect(),
+    };
+    if !aliases.contains(&old_uri) {
+        return Err(bad(
+            "the target does not name the old account in alsoKnownAs",
+        ));
+    }
+    let row = actors::parse_actor(target_uri, &doc, ids::now())?;
+    let mut conn = ctx.conn().await?;
+    let target = db::federation::upsert_remote_account(&mut conn, &row).await?;
+    db::federation::set_moved(&mut conn, actor.id, target.id).await?;
+    let mut people = Vec::new();
+    for id in db::federation::local_followers(&mut conn, actor.id).await? {
+        people.push(crate::services::accounts::reload(&mut conn, id).await?);
+    }
+    drop(conn);
+    for me in people {
+        if let Err(e) = crate::services::social::follow(ctx, &me, target.id, None, None).await {
+            tracing::info!(error = %e, "following the moved account failed");
+            continue;
+        }
+        crate::services::social::unfollow(ctx, &me, actor.id).await?;
+    }
     Ok(())
 }
 

@@ -242,6 +242,7 @@ async fn create(
         fetched_at: None,
         created_at: now,
         updated_at: now,
+        moved_to_account_id: None,
     };
     let user = User {
         account_id: id,

@@ -20,6 +20,8 @@ pub struct AccountStats {
 pub struct AccountView {
     pub account: Account,
     pub stats: AccountStats,
+    /// The account this one moved to (shown by apps as "has moved").
+    pub moved: Option<Box<AccountView>>,
 }
 
 /// The signed-in person with their counters (verify/update credentials).
@@ -82,13 +84,24 @@ pub async fn account_stats(
 
 pub async fn accounts(ctx: &Ctx, list: Vec<Account>) -> ServiceResult<Vec<AccountView>> {
     let mut conn = ctx.conn().await?;
-    let ids: Vec<i64> = list.iter().map(|a| a.id).collect();
-    let mut stats = account_stats(&mut conn, &ids).await?;
+    let moved_ids: Vec<i64> = list.iter().filter_map(|a| a.moved_to_account_id).collect();
+    let moved = db::accounts::find_many(&mut conn, &moved_ids).await?;
+    let mut ids: Vec<i64> = list.iter().map(|a| a.id).collect();
+    ids.extend(&moved_ids);
+    let stats = account_stats(&mut conn, &ids).await?;
+    let view = |a: Account, moved: Option<Box<AccountView>>| AccountView {
+        stats: stats.get(&a.id).cloned().unwrap_or_default(),
+        account: a,
+        moved,
+    };
     Ok(list
         .into_iter()
-        .map(|a| AccountView {
-            stats: stats.remove(&a.id).unwrap_or_default(),
-            account: a,
+        .map(|a| {
+            let to = a
+                .moved_to_account_id
+                .and_then(|m| moved.iter().find(|x| x.id == m))
+                .map(|m| Box::new(view(m.clone(), None)));
+            view(a, to)
         })
         .collect())
 }
@@ -186,6 +199,7 @@ pub async fn statuses(
             account: AccountView {
                 stats: stats.get(&account.id).cloned().unwrap_or_default(),
                 account,
+                moved: None,
             },
             reblog,
             mentions: mention_pairs

@@ -1,0 +1,1 @@
+ALTER TABLE accounts DROP COLUMN moved_to_account_id;
