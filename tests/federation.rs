@@ -232,6 +232,26 @@ impl Client {
         .await;
     }
 
+    /// `token`'s person on `from` follows `acct` (found through WebFinger) and
+    /// waits for the Accept; returns the account's id on `from`.
+    async fn follow_and_wait(&self, from: &Instance, token: &str, acct: &str) -> String {
+        let found = self
+            .get(
+                &format!("{}/api/v1/accounts/lookup?acct={acct}", from.base),
+                token,
+            )
+            .await;
+        let id = found["id"].as_str().unwrap().to_owned();
+        self.post(
+            &format!("{}/api/v1/accounts/{id}/follow", from.base),
+            token,
+            json!({}),
+        )
+        .await;
+        self.await_following(&from.base, token, &id).await;
+        id
+    }
+
     async fn get(&self, url: &str, token: &str) -> Value {
         let (status, v) = self.call(reqwest::Method::GET, url, token, None).await;
         assert_eq!(status, 200, "GET {url}: {v}");
@@ -245,6 +265,13 @@ impl Client {
         assert_eq!(status, 200, "POST {url}: {v}");
         v
     }
+}
+
+/// A fresh RSA public key in PEM, for fake remote actors.
+fn public_key_pem() -> String {
+    use rsa::pkcs8::{EncodePublicKey, LineEnding};
+    let k = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
+    k.to_public_key().to_public_key_pem(LineEnding::LF).unwrap()
 }
 
 /// Polls `check` until it returns Some, or fails after 40 s naming `what`
@@ -1541,11 +1568,7 @@ async fn fetches_are_signed_by_the_instance_actor(b: Backend) {
     let key_id = actor["publicKey"]["id"].as_str().unwrap().to_owned();
 
     let strict_base = format!("http://strict.test:{strict_port}");
-    let public_pem = {
-        use rsa::pkcs8::{EncodePublicKey, LineEnding};
-        let k = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
-        k.to_public_key().to_public_key_pem(LineEnding::LF).unwrap()
-    };
+    let public_pem = public_key_pem();
     let doc = json!({
         "@context": "https://www.w3.org/ns/activitystreams",
         "id": format!("{strict_base}/users/strict"), "type": "Person",
@@ -1650,24 +1673,8 @@ async fn a_web_only_node_and_a_worker_node_share_one_database(b: Backend) {
 
     // Follow (queued by the web node, sent by the worker), Accept (stored by
     // the web node's inbox, processed by the worker).
-    let remote_bob = c
-        .get(
-            &format!(
-                "{}/api/v1/accounts/lookup?acct=bob@{}",
-                alpha.base,
-                beta.host()
-            ),
-            &alice,
-        )
+    c.follow_and_wait(alpha, &alice, &format!("bob@{}", beta.host()))
         .await;
-    let bob_id = remote_bob["id"].as_str().unwrap().to_owned();
-    c.post(
-        &format!("{}/api/v1/accounts/{bob_id}/follow", alpha.base),
-        &alice,
-        json!({}),
-    )
-    .await;
-    c.await_following(&alpha.base, &alice, &bob_id).await;
 
     // Both directions of posts.
     let from_bob = c
@@ -1815,21 +1822,8 @@ async fn reply_parents_and_boosted_posts_are_fetched(b: Backend) {
     let carol = gamma.token("carol").await;
     let dave = gamma.token("dave").await;
     for who in ["carol", "dave"] {
-        let acct = format!("{who}@{}", gamma.host());
-        let a = c
-            .get(
-                &format!("{}/api/v1/accounts/lookup?acct={acct}", alpha.base),
-                &alice,
-            )
+        c.follow_and_wait(alpha, &alice, &format!("{who}@{}", gamma.host()))
             .await;
-        let id = a["id"].as_str().unwrap().to_owned();
-        c.post(
-            &format!("{}/api/v1/accounts/{id}/follow", alpha.base),
-            &alice,
-            json!({}),
-        )
-        .await;
-        c.await_following(&alpha.base, &alice, &id).await;
     }
     let question = c
         .post(
@@ -1962,11 +1956,7 @@ async fn reply_chains_are_fetched_within_a_bound(b: Backend) {
     let c = Client::new(&nodes);
 
     let base = format!("http://deep.test:{port}");
-    let public_pem = {
-        use rsa::pkcs8::{EncodePublicKey, LineEnding};
-        let k = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
-        k.to_public_key().to_public_key_pem(LineEnding::LF).unwrap()
-    };
+    let public_pem = public_key_pem();
     let actor = json!({
         "@context": "https://www.w3.org/ns/activitystreams",
         "id": format!("{base}/users/deep"), "type": "Person",
@@ -2080,11 +2070,7 @@ async fn a_remote_that_never_answers_costs_a_timeout_not_a_hang(b: Backend) {
     // A follower on silent.test (its actor cannot be fetched, so it is written
     // straight into alpha's database, as if it had followed earlier).
     let silent_base = format!("http://silent.test:{port}");
-    let public_pem = {
-        use rsa::pkcs8::{EncodePublicKey, LineEnding};
-        let k = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
-        k.to_public_key().to_public_key_pem(LineEnding::LF).unwrap()
-    };
+    let public_pem = public_key_pem();
     let doc = json!({
         "id": format!("{silent_base}/users/quiet"), "type": "Person",
         "preferredUsername": "quiet", "inbox": format!("{silent_base}/users/quiet/inbox"),
@@ -2220,25 +2206,8 @@ async fn polls_and_votes_travel_as_questions(b: Backend) {
     let alice = alpha.token("alice").await;
     let bob = beta.token("bob").await;
     let bob_on_alpha = c
-        .get(
-            &format!(
-                "{}/api/v1/accounts/lookup?acct=bob@{}",
-                alpha.base,
-                beta.host()
-            ),
-            &alice,
-        )
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    c.post(
-        &format!("{}/api/v1/accounts/{bob_on_alpha}/follow", alpha.base),
-        &alice,
-        json!({}),
-    )
-    .await;
-    c.await_following(&alpha.base, &alice, &bob_on_alpha).await;
+        .follow_and_wait(alpha, &alice, &format!("bob@{}", beta.host()))
+        .await;
     let asked = c
         .post(
             &format!("{}/api/v1/statuses", beta.base),
@@ -2337,25 +2306,8 @@ async fn attachments_travel_as_documents(b: Backend) {
     let alice = alpha.token("alice").await;
     let bob = beta.token("bob").await;
     let bob_on_alpha = c
-        .get(
-            &format!(
-                "{}/api/v1/accounts/lookup?acct=bob@{}",
-                alpha.base,
-                beta.host()
-            ),
-            &alice,
-        )
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    c.post(
-        &format!("{}/api/v1/accounts/{bob_on_alpha}/follow", alpha.base),
-        &alice,
-        json!({}),
-    )
-    .await;
-    c.await_following(&alpha.base, &alice, &bob_on_alpha).await;
+        .follow_and_wait(alpha, &alice, &format!("bob@{}", beta.host()))
+        .await;
 
     let png = {
         let img = image::RgbImage::from_fn(64, 48, |x, y| {
@@ -2444,11 +2396,7 @@ async fn a_moved_account_takes_its_followers_along(b: Backend) {
     beta.token("bob").await;
     let bob_uri = format!("{}/users/bob", beta.base);
     let base = format!("http://newhome.test:{port}");
-    let public_pem = {
-        use rsa::pkcs8::{EncodePublicKey, LineEnding};
-        let k = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
-        k.to_public_key().to_public_key_pem(LineEnding::LF).unwrap()
-    };
+    let public_pem = public_key_pem();
     let actor = |name: &str, aliases: Vec<String>| {
         json!({
             "@context": "https://www.w3.org/ns/activitystreams",
@@ -2495,25 +2443,8 @@ async fn a_moved_account_takes_its_followers_along(b: Backend) {
     tokio::spawn(async move { axum::serve(home, app).await.unwrap() });
 
     let bob_on_alpha = c
-        .get(
-            &format!(
-                "{}/api/v1/accounts/lookup?acct=bob@{}",
-                alpha.base,
-                beta.host()
-            ),
-            &alice,
-        )
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    c.post(
-        &format!("{}/api/v1/accounts/{bob_on_alpha}/follow", alpha.base),
-        &alice,
-        json!({}),
-    )
-    .await;
-    c.await_following(&alpha.base, &alice, &bob_on_alpha).await;
+        .follow_and_wait(alpha, &alice, &format!("bob@{}", beta.host()))
+        .await;
 
     for (n, target) in [(1, "liar"), (2, "bob2")] {
         let mv = json!({

@@ -386,7 +386,7 @@ pub fn status(ctx: &Ctx, v: &StatusView) -> Value {
     let tags: Vec<Value> = v
         .tags
         .iter()
-        .map(|t| json!({ "name": t, "url": format!("{base}/tags/{t}") }))
+        .map(|t| json!({ "name": t, "url": crate::services::text::tag_url(&base, t) }))
         .collect();
     json!({
         "id": s.id.to_string(),
@@ -552,7 +552,7 @@ pub fn featured_tag(ctx: &Ctx, id: i64, name: &str) -> Value {
     json!({
         "id": id.to_string(),
         "name": name,
-        "url": format!("{}/tags/{name}", ctx.base_url()),
+        "url": crate::services::text::tag_url(&ctx.base_url(), name),
         "statuses_count": "0",
         "last_status_at": null,
     })

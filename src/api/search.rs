@@ -63,7 +63,7 @@ pub async fn v2(
     Ok(Json(json!({
         "accounts": r.accounts.iter().map(|a| entities::account(&s.ctx, a)).collect::<Vec<_>>(),
         "statuses": r.statuses.iter().map(|v| entities::status(&s.ctx, v)).collect::<Vec<_>>(),
-        "hashtags": r.hashtags.iter().map(|t| json!({ "name": t, "url": format!("{base}/tags/{t}"), "history": [] })).collect::<Vec<_>>(),
+        "hashtags": r.hashtags.iter().map(|t| json!({ "name": t, "url": crate::services::text::tag_url(&base, t), "history": [] })).collect::<Vec<_>>(),
     })))
 }
 

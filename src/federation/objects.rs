@@ -172,6 +172,7 @@ pub struct NoteParts {
     /// (actor URI, acct as written) of each mention.
     pub mentions: Vec<(String, String)>,
     pub tags: Vec<String>,
+    /// The server's base URL (hashtag pages are under `/tags/`).
     pub tag_base: String,
 }
 
@@ -184,7 +185,7 @@ pub fn note(uri: &str, url: &str, s: &Status, p: &NoteParts) -> Value {
         .map(|(href, name)| json!({ "type": "Mention", "href": href, "name": format!("@{name}") }))
         .collect();
     tag.extend(p.tags.iter().map(|t| {
-        json!({ "type": "Hashtag", "href": format!("{}/{t}", p.tag_base), "name": format!("#{t}") })
+        json!({ "type": "Hashtag", "href": crate::services::text::tag_url(&p.tag_base, t), "name": format!("#{t}") })
     }));
     let mut note = json!({
         "id": uri,

@@ -239,7 +239,7 @@ async fn note_of(
         in_reply_to,
         mentions,
         tags,
-        tag_base: format!("{base}/tags"),
+        tag_base: base.clone(),
     };
     let mut note = objects::note(
         &urls.status(&author.username, s.id),

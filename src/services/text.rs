@@ -150,8 +150,8 @@ pub fn render_status(
                 if c == '#' {
                     let shown = &part[i + 1..i + len];
                     out.push_str(&format!(
-                        "<a href=\"{base_url}/tags/{}\" class=\"mention hashtag\" rel=\"tag\">#<span>{}</span></a>",
-                        html_escape::encode_double_quoted_attribute(&name),
+                        "<a href=\"{}\" class=\"mention hashtag\" rel=\"tag\">#<span>{}</span></a>",
+                        html_escape::encode_double_quoted_attribute(&tag_url(base_url, &name)),
                         escape(shown)
                     ));
                     prev = part[..i + len].chars().last();
@@ -210,6 +210,13 @@ pub fn render_status(
 /// Remote HTML made safe to show: the allow-list Mastodon keeps (paragraphs,
 /// line breaks, links, emphasis, lists, quotes, code); links get
 /// `rel="nofollow noopener noreferrer"` and open outside.
+/// The page of a hashtag: `BASE/tags/NAME`, the name percent-encoded (a URL
+/// must be ASCII; Mastodon encodes the same way).
+pub fn tag_url(base_url: &str, name: &str) -> String {
+    let encoded: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
+    format!("{base_url}/tags/{}", encoded.replace('+', "%20"))
+}
+
 pub fn sanitize(html: &str) -> String {
     use std::sync::LazyLock;
     static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {

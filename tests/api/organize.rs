@@ -580,6 +580,28 @@ async fn featured_tags_and_trends(b: Backend) {
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // A non-ASCII tag gets an ASCII (percent-encoded) URL (schemathesis found
+    // a raw 粨 in a `format: uri` field).
+    let r = app
+        .form(
+            Method::POST,
+            "/api/v1/featured_tags",
+            Some(&me),
+            &[("name", "同窓会")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(
+        r.json()["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/tags/%E5%90%8C%E7%AA%93%E4%BC%9A"),
+        "{}",
+        r.text()
+    );
+    let kaigi = r.json()["id"].as_str().unwrap().to_owned();
+    let r = delete(&app, &format!("/api/v1/featured_tags/{kaigi}"), &me).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(
         app.get(
             &format!("/api/v1/accounts/{}/featured_tags", me_user.account.id),
