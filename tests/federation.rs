@@ -2205,8 +2205,7 @@ async fn polls_and_votes_travel_as_questions(b: Backend) {
     let c = Client::new(&nodes);
     let alice = alpha.token("alice").await;
     let bob = beta.token("bob").await;
-    let bob_on_alpha = c
-        .follow_and_wait(alpha, &alice, &format!("bob@{}", beta.host()))
+    c.follow_and_wait(alpha, &alice, &format!("bob@{}", beta.host()))
         .await;
     let asked = c
         .post(
@@ -2305,8 +2304,7 @@ async fn attachments_travel_as_documents(b: Backend) {
     let c = Client::new(&nodes);
     let alice = alpha.token("alice").await;
     let bob = beta.token("bob").await;
-    let bob_on_alpha = c
-        .follow_and_wait(alpha, &alice, &format!("bob@{}", beta.host()))
+    c.follow_and_wait(alpha, &alice, &format!("bob@{}", beta.host()))
         .await;
 
     let png = {
