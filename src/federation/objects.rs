@@ -85,7 +85,12 @@ pub fn context() -> Value {
             "schema": "http://schema.org#",
             "PropertyValue": "schema:PropertyValue",
             "value": "schema:value",
-            "Hashtag": "as:Hashtag"
+            "Hashtag": "as:Hashtag",
+            "featured": { "@id": "toot:featured", "@type": "@id" },
+            "blurhash": "toot:blurhash",
+            "focalPoint": { "@container": "@list", "@id": "toot:focalPoint" },
+            "votersCount": "toot:votersCount",
+            "alsoKnownAs": { "@id": "as:alsoKnownAs", "@type": "@id" }
         }
     ])
 }
