@@ -308,6 +308,7 @@ dual!(
     polls_and_votes_travel_as_questions,
     attachments_travel_as_documents,
     a_moved_account_takes_its_followers_along,
+    a_remote_person_follows_an_org,
 );
 
 async fn follow_post_and_unfollow_across_instances(b: Backend) {
@@ -2490,6 +2491,56 @@ async fn a_moved_account_takes_its_followers_along(b: Backend) {
         .await;
     assert_eq!(rel[0]["following"], false, "{rel}");
     assert_eq!(rel[1]["requested"], true, "{rel}");
+    for n in nodes {
+        n.stop().await;
+    }
+}
+
+/// An org is a Group actor: bob@beta finds acme@alpha through WebFinger,
+/// sees a group account, and follows it (accepted at once: not locked).
+async fn a_remote_person_follows_an_org(b: Backend) {
+    let nodes = cluster(b, &["alpha", "beta"]).await;
+    let (alpha, beta) = (&nodes[0], &nodes[1]);
+    let c = Client::new(&nodes);
+    let office = accounts::create_from_shell(
+        &alpha.state.ctx,
+        "office",
+        "office@alpha.example",
+        "correct horse battery",
+        true,
+    )
+    .await
+    .unwrap();
+    tsunagu::services::orgs::create(
+        &alpha.state.ctx,
+        &office,
+        tsunagu::services::orgs::NewOrg {
+            username: "acme".into(),
+            display_name: Some("ACME Alumni".into()),
+            note: None,
+            kind: None,
+            parent_id: None,
+            locked: None,
+        },
+    )
+    .await
+    .unwrap();
+    let bob = beta.token("bob").await;
+    let acme = c
+        .follow_and_wait(beta, &bob, &format!("acme@{}", alpha.host()))
+        .await;
+    let seen = c
+        .get(&format!("{}/api/v1/accounts/{acme}", beta.base), &bob)
+        .await;
+    assert_eq!(seen["group"], true, "{seen}");
+    assert_eq!(seen["display_name"], "ACME Alumni");
+    let on_alpha = c
+        .get(
+            &format!("{}/api/v1/orgs", alpha.base),
+            &alpha.token("reader").await,
+        )
+        .await;
+    assert_eq!(on_alpha[0]["account"]["followers_count"], 1, "{on_alpha}");
     for n in nodes {
         n.stop().await;
     }

@@ -635,3 +635,23 @@ pub fn report(ctx: &Ctx, v: &crate::services::reports::ReportView) -> Value {
         "target_account": account(ctx, &v.target),
     })
 }
+
+/// Our extension's Org entity: the org facts, and the Group account that
+/// Mastodon apps show (`group: true`).
+pub fn org(ctx: &Ctx, v: &crate::services::orgs::OrgView) -> Value {
+    let account = account(ctx, &v.account);
+    json!({
+        "id": v.org.account_id.to_string(),
+        "username": account.username,
+        "acct": account.acct,
+        "display_name": account.display_name,
+        "note": account.note,
+        "url": account.url,
+        "kind": v.org.kind,
+        "parent_id": v.org.parent_id.map(|p| p.to_string()),
+        "archived": v.org.archived_at.is_some(),
+        "archived_at": v.org.archived_at.as_ref().map(datetime),
+        "created_at": datetime(&v.org.created_at),
+        "account": account,
+    })
+}

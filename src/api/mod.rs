@@ -11,6 +11,7 @@ pub mod media;
 pub mod notifications;
 pub mod oauth;
 pub mod organize;
+pub mod orgs;
 pub mod pagination;
 pub mod params;
 pub mod ratelimit;
@@ -186,6 +187,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/api/v1/blocks", get(organize::blocks))
         .route("/api/v1/mutes", get(organize::mutes))
         .route("/api/v1/reports", post(reports::create))
+        .route("/api/v1/orgs", get(orgs::list).post(orgs::create))
+        .route("/api/v1/orgs/{id}", get(orgs::show).patch(orgs::update))
         .route(
             "/api/v1/featured_tags",
             get(organize::featured_tags).post(organize::feature_tag),

@@ -13,6 +13,7 @@ pub mod media;
 pub mod models;
 pub mod notifications;
 pub mod oauth;
+pub mod orgs;
 pub mod polls;
 pub mod reports;
 pub mod schema;

@@ -452,3 +452,18 @@ pub struct DeliveryHost {
     pub lease_owner: Option<String>,
     pub lease_until: Option<NaiveDateTime>,
 }
+
+/// What only orgs have; the org itself is its Group account (same id).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::db::schema::orgs)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct Org {
+    pub account_id: i64,
+    /// `official` or `club`.
+    pub kind: String,
+    pub parent_id: Option<i64>,
+    pub created_by: Option<i64>,
+    pub archived_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}

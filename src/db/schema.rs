@@ -425,6 +425,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    orgs (account_id) {
+        account_id -> BigInt,
+        kind -> Text,
+        parent_id -> Nullable<BigInt>,
+        created_by -> Nullable<BigInt>,
+        archived_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     reports (id) {
         id -> BigInt,
         account_id -> BigInt,
@@ -465,6 +477,7 @@ diesel::table! {
 
 diesel::joinable!(outbound_targets -> outbound_activities (activity_id));
 diesel::joinable!(users -> accounts (account_id));
+diesel::joinable!(orgs -> accounts (account_id));
 diesel::joinable!(oauth_tokens -> oauth_apps (app_id));
 diesel::joinable!(oauth_tokens -> accounts (account_id));
 diesel::joinable!(oauth_codes -> oauth_apps (app_id));
@@ -511,4 +524,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     polls,
     poll_votes,
     reports,
+    orgs,
 );

@@ -76,7 +76,7 @@ pub struct Registration {
     pub invite_code: Option<String>,
 }
 
-fn validate_username(name: &str, allow_reserved: bool) -> Option<FieldError> {
+pub(crate) fn validate_username(name: &str, allow_reserved: bool) -> Option<FieldError> {
     let err = |code, d: &str| {
         Some(FieldError {
             field: "username",
@@ -210,40 +210,14 @@ async fn create(
     let now = ids::now();
     let confirmation = (!new.email_confirmed).then(crypto::random_token);
     let id = ids::next_id();
-    let account = Account {
+    let account = local_actor(
         id,
-        username: new.username.clone(),
-        domain: None,
-        acct_key,
-        actor_type: "Person".into(),
-        display_name: String::new(),
-        note: String::new(),
-        note_source: String::new(),
-        fields: "[]".into(),
-        locked: false,
-        bot: false,
-        discoverable: false,
-        indexable: false,
-        hide_collections: false,
-        suspended: false,
-        avatar_file: None,
-        header_file: None,
-        avatar_remote_url: None,
-        header_remote_url: None,
-        local: true,
-        ap_id: None,
-        inbox_url: None,
-        shared_inbox_url: None,
-        outbox_url: None,
-        followers_url: None,
-        profile_url: None,
-        public_key_pem: keys.public_pem,
-        private_key_pem: Some(keys.private_pem),
-        fetched_at: None,
-        created_at: now,
-        updated_at: now,
-        moved_to_account_id: None,
-    };
+        &new.username,
+        "Person",
+        keys.public_pem,
+        keys.private_pem,
+        now,
+    );
     let user = User {
         account_id: id,
         email: new.email.trim().to_owned(),
@@ -289,7 +263,52 @@ async fn create(
     }
 }
 
-fn taken(field: &'static str) -> FieldError {
+/// A new local actor row (a person, or an org's Group) with its key pair.
+pub fn local_actor(
+    id: i64,
+    username: &str,
+    actor_type: &str,
+    public_pem: String,
+    private_pem: String,
+    now: chrono::NaiveDateTime,
+) -> Account {
+    Account {
+        id,
+        username: username.to_owned(),
+        domain: None,
+        acct_key: username.to_lowercase(),
+        actor_type: actor_type.into(),
+        display_name: String::new(),
+        note: String::new(),
+        note_source: String::new(),
+        fields: "[]".into(),
+        locked: false,
+        bot: false,
+        discoverable: false,
+        indexable: false,
+        hide_collections: false,
+        suspended: false,
+        avatar_file: None,
+        header_file: None,
+        avatar_remote_url: None,
+        header_remote_url: None,
+        local: true,
+        ap_id: None,
+        inbox_url: None,
+        shared_inbox_url: None,
+        outbox_url: None,
+        followers_url: None,
+        profile_url: None,
+        public_key_pem: public_pem,
+        private_key_pem: Some(private_pem),
+        fetched_at: None,
+        created_at: now,
+        updated_at: now,
+        moved_to_account_id: None,
+    }
+}
+
+pub fn taken(field: &'static str) -> FieldError {
     FieldError {
         field,
         code: "ERR_TAKEN",

@@ -10,6 +10,7 @@ pub mod media;
 pub mod notifications;
 pub mod oauth;
 pub mod organize;
+pub mod orgs;
 pub mod polls;
 pub mod reports;
 pub mod scopes;

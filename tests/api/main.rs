@@ -9,6 +9,7 @@ mod instance;
 mod media;
 mod oauth;
 mod organize;
+mod orgs;
 mod polls;
 mod registration;
 mod reports;

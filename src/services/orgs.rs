@@ -1,0 +1,213 @@
+//! Orgs: an organisation's network (official, or a club), a Group actor that
+//! anyone may follow. Membership and roles build on this (issue 5).
+use super::{Ctx, ServiceError, ServiceResult, accounts, views};
+use crate::db::models::{LocalUser, Org};
+use crate::db::orgs::OrgChanges;
+use crate::db::{self};
+use crate::{crypto, ids};
+
+pub const KINDS: [&str; 2] = ["official", "club"];
+const MAX_DISPLAY_NAME: usize = 100;
+const MAX_NOTE: usize = 5000;
+
+pub struct NewOrg {
+    pub username: String,
+    pub display_name: Option<String>,
+    pub note: Option<String>,
+    pub kind: Option<String>,
+    pub parent_id: Option<i64>,
+    pub locked: Option<bool>,
+}
+
+#[derive(Default)]
+pub struct OrgUpdate {
+    pub display_name: Option<String>,
+    pub note: Option<String>,
+    pub locked: Option<bool>,
+    /// Some(None) detaches from the parent.
+    pub parent_id: Option<Option<i64>>,
+    pub archived: Option<bool>,
+}
+
+pub struct OrgView {
+    pub org: Org,
+    pub account: views::AccountView,
+}
+
+fn check_profile(display_name: &str, note: &str) -> ServiceResult<()> {
+    if display_name.chars().count() > MAX_DISPLAY_NAME {
+        return Err(ServiceError::invalid(
+            "display_name",
+            "ERR_TOO_LONG",
+            format!("is too long (maximum is {MAX_DISPLAY_NAME} characters)"),
+        ));
+    }
+    if note.chars().count() > MAX_NOTE {
+        return Err(ServiceError::invalid(
+            "note",
+            "ERR_TOO_LONG",
+            format!("is too long (maximum is {MAX_NOTE} characters)"),
+        ));
+    }
+    Ok(())
+}
+
+/// A parent must be an org that is not archived (and not the org itself).
+async fn check_parent(ctx: &Ctx, parent: Option<i64>, own: Option<i64>) -> ServiceResult<()> {
+    let Some(p) = parent else { return Ok(()) };
+    let mut conn = ctx.conn().await?;
+    let ok = Some(p) != own
+        && db::orgs::find(&mut conn, p)
+            .await?
+            .is_some_and(|(o, _)| o.archived_at.is_none());
+    if ok {
+        Ok(())
+    } else {
+        Err(ServiceError::invalid(
+            "parent_id",
+            "ERR_INVALID",
+            "is not an active org",
+        ))
+    }
+}
+
+/// Creates an org. Official orgs are made by administrators; clubs by anyone
+/// signed in (clubs are informal; an official org may recognise them later).
+pub async fn create(ctx: &Ctx, me: &LocalUser, n: NewOrg) -> ServiceResult<OrgView> {
+    let kind = n.kind.as_deref().unwrap_or("official");
+    if !KINDS.contains(&kind) {
+        return Err(ServiceError::invalid(
+            "kind",
+            "ERR_INCLUSION",
+            format!("{kind:?} is not one of official, club"),
+        ));
+    }
+    if kind == "official" && !me.user.is_admin {
+        return Err(ServiceError::Forbidden(
+            "Only administrators create official orgs".into(),
+        ));
+    }
+    if let Some(e) = accounts::validate_username(&n.username, false) {
+        return Err(ServiceError::Validation(vec![e]));
+    }
+    let display_name = n.display_name.unwrap_or_default();
+    let note = n.note.unwrap_or_default();
+    check_profile(&display_name, &note)?;
+    check_parent(ctx, n.parent_id, None).await?;
+    {
+        let mut conn = ctx.conn().await?;
+        if db::accounts::acct_key_taken(&mut conn, &n.username.to_lowercase()).await? {
+            return Err(ServiceError::Validation(vec![accounts::taken("username")]));
+        }
+    }
+    let keys = crypto::generate_keypair().await?;
+    let now = ids::now();
+    let id = ids::next_id();
+    let mut account = accounts::local_actor(
+        id,
+        &n.username,
+        "Group",
+        keys.public_pem,
+        keys.private_pem,
+        now,
+    );
+    account.display_name = display_name;
+    account.note_source = note.clone();
+    account.note = super::text::plain_to_html(&note);
+    account.locked = n.locked.unwrap_or(false);
+    account.discoverable = true;
+    let org = Org {
+        account_id: id,
+        kind: kind.into(),
+        parent_id: n.parent_id,
+        created_by: Some(me.account.id),
+        archived_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let mut conn = ctx.conn().await?;
+    let inserted = conn
+        .transaction(async |tx| {
+            db::orgs::insert(tx, &account, &org).await?;
+            Ok::<_, ServiceError>(())
+        })
+        .await;
+    if let Err(ServiceError::Internal(e)) = &inserted
+        && e.downcast_ref::<db::DbError>()
+            .is_some_and(db::is_unique_violation)
+    {
+        return Err(ServiceError::Validation(vec![accounts::taken("username")]));
+    }
+    inserted?;
+    drop(conn);
+    get(ctx, id).await
+}
+
+pub async fn get(ctx: &Ctx, id: i64) -> ServiceResult<OrgView> {
+    let mut conn = ctx.conn().await?;
+    let (org, account) = db::orgs::find(&mut conn, id)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound("Record not found".into()))?;
+    drop(conn);
+    Ok(OrgView {
+        org,
+        account: views::account(ctx, account).await?,
+    })
+}
+
+/// Active orgs (or the sub-groups of `parent`), by name.
+pub async fn list(ctx: &Ctx, parent: Option<i64>) -> ServiceResult<Vec<OrgView>> {
+    let mut conn = ctx.conn().await?;
+    let rows = db::orgs::list(&mut conn, parent, 200).await?;
+    drop(conn);
+    let (orgs, accounts): (Vec<Org>, Vec<_>) = rows.into_iter().unzip();
+    let views = views::accounts(ctx, accounts).await?;
+    Ok(orgs
+        .into_iter()
+        .zip(views)
+        .map(|(org, account)| OrgView { org, account })
+        .collect())
+}
+
+/// Changes an org's profile, parent or archived state: administrators, or
+/// whoever created it (org roles come with membership).
+pub async fn update(ctx: &Ctx, me: &LocalUser, id: i64, u: OrgUpdate) -> ServiceResult<OrgView> {
+    let current = get(ctx, id).await?;
+    if !me.user.is_admin && current.org.created_by != Some(me.account.id) {
+        return Err(ServiceError::Forbidden(
+            "Only the org's office or an administrator changes it".into(),
+        ));
+    }
+    let a = &current.account.account;
+    let display_name = u.display_name.unwrap_or_else(|| a.display_name.clone());
+    let note_source = u.note.unwrap_or_else(|| a.note_source.clone());
+    check_profile(&display_name, &note_source)?;
+    let parent_id = u.parent_id.unwrap_or(current.org.parent_id);
+    if parent_id != current.org.parent_id {
+        check_parent(ctx, parent_id, Some(id)).await?;
+    }
+    let now = ids::now();
+    let archived_at = match u.archived {
+        Some(true) => current.org.archived_at.or(Some(now)),
+        Some(false) => None,
+        None => current.org.archived_at,
+    };
+    let note = super::text::plain_to_html(&note_source);
+    let mut conn = ctx.conn().await?;
+    db::orgs::update(
+        &mut conn,
+        id,
+        &OrgChanges {
+            display_name: &display_name,
+            note: &note,
+            note_source: &note_source,
+            locked: u.locked.unwrap_or(a.locked),
+            parent_id,
+            archived_at,
+        },
+        now,
+    )
+    .await?;
+    drop(conn);
+    get(ctx, id).await
+}
