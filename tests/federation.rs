@@ -2541,6 +2541,26 @@ async fn a_remote_person_follows_an_org(b: Backend) {
         )
         .await;
     assert_eq!(on_alpha[0]["account"]["followers_count"], 1, "{on_alpha}");
+    // The office renames the org: the follower's server hears (Update{Group}).
+    let org_id: i64 = on_alpha[0]["id"].as_str().unwrap().parse().unwrap();
+    tsunagu::services::orgs::update(
+        &alpha.state.ctx,
+        &office,
+        org_id,
+        tsunagu::services::orgs::OrgUpdate {
+            display_name: Some("ACME Alumni Network".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    eventually("beta shows the new name", async || {
+        let seen = c
+            .get(&format!("{}/api/v1/accounts/{acme}", beta.base), &bob)
+            .await;
+        (seen["display_name"] == "ACME Alumni Network").then_some(())
+    })
+    .await;
     for n in nodes {
         n.stop().await;
     }

@@ -193,21 +193,25 @@ pub async fn update(ctx: &Ctx, me: &LocalUser, id: i64, u: OrgUpdate) -> Service
         None => current.org.archived_at,
     };
     let note = super::text::plain_to_html(&note_source);
+    let changes = OrgChanges {
+        display_name: &display_name,
+        note: &note,
+        note_source: &note_source,
+        locked: u.locked.unwrap_or(a.locked),
+        parent_id,
+        archived_at,
+    };
     let mut conn = ctx.conn().await?;
-    db::orgs::update(
-        &mut conn,
-        id,
-        &OrgChanges {
-            display_name: &display_name,
-            note: &note,
-            note_source: &note_source,
-            locked: u.locked.unwrap_or(a.locked),
-            parent_id,
-            archived_at,
-        },
-        now,
-    )
+    conn.transaction(async |tx| {
+        db::orgs::update(tx, id, &changes, now).await?;
+        // Followers on other servers get the new profile (Update{Group}).
+        if let Some((group, _)) = db::accounts::find(tx, id).await? {
+            super::federation::profile_updated(ctx, tx, &group).await?;
+        }
+        Ok::<_, ServiceError>(())
+    })
     .await?;
     drop(conn);
+    super::federation::wake(ctx);
     get(ctx, id).await
 }
