@@ -267,6 +267,26 @@ impl Client {
     }
 }
 
+/// A loopback listener for a fake remote server `NAME.test`, its port, and
+/// the resolve entry the instances need to reach it.
+async fn fake_host(name: &str) -> (tokio::net::TcpListener, u16, BTreeMap<String, String>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let extra = BTreeMap::from([(format!("{name}.test"), format!("127.0.0.1:{port}"))]);
+    (listener, port, extra)
+}
+
+/// A fake remote Person `{base}/users/{name}` with `public_pem` as its key.
+fn fake_actor(base: &str, name: &str, public_pem: &str) -> Value {
+    let id = format!("{base}/users/{name}");
+    json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": id, "type": "Person", "preferredUsername": name,
+        "inbox": format!("{id}/inbox"),
+        "publicKey": { "id": format!("{id}#main-key"), "owner": id, "publicKeyPem": public_pem },
+    })
+}
+
 /// A fresh RSA public key in PEM, for fake remote actors.
 fn public_key_pem() -> String {
     use rsa::pkcs8::{EncodePublicKey, LineEnding};
@@ -1540,10 +1560,7 @@ async fn search_resolves_remote_accounts_and_posts(b: Backend) {
 /// signed by a key it can fetch and verify.
 async fn fetches_are_signed_by_the_instance_actor(b: Backend) {
     use axum::http::{HeaderMap, StatusCode};
-    let strict = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let strict_port = strict.local_addr().unwrap().port();
-    let mut extra = BTreeMap::new();
-    extra.insert("strict.test".to_owned(), format!("127.0.0.1:{strict_port}"));
+    let (strict, strict_port, extra) = fake_host("strict").await;
     let nodes = cluster_with(b, &["alpha"], &extra).await;
     let alpha = &nodes[0];
     let dave = alpha.token("dave").await;
@@ -1569,14 +1586,7 @@ async fn fetches_are_signed_by_the_instance_actor(b: Backend) {
     let key_id = actor["publicKey"]["id"].as_str().unwrap().to_owned();
 
     let strict_base = format!("http://strict.test:{strict_port}");
-    let public_pem = public_key_pem();
-    let doc = json!({
-        "@context": "https://www.w3.org/ns/activitystreams",
-        "id": format!("{strict_base}/users/strict"), "type": "Person",
-        "preferredUsername": "strict", "inbox": format!("{strict_base}/users/strict/inbox"),
-        "publicKey": { "id": format!("{strict_base}/users/strict#main-key"),
-                       "owner": format!("{strict_base}/users/strict"), "publicKeyPem": public_pem },
-    });
+    let doc = fake_actor(&strict_base, "strict", &public_key_pem());
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let seen2 = seen.clone();
     let app = axum::Router::new().route(
@@ -1947,24 +1957,14 @@ async fn reply_parents_and_boosted_posts_are_fetched(b: Backend) {
 async fn reply_chains_are_fetched_within_a_bound(b: Backend) {
     use axum::extract::Path;
     use axum::http::StatusCode;
-    let deep = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = deep.local_addr().unwrap().port();
-    let mut extra = BTreeMap::new();
-    extra.insert("deep.test".to_owned(), format!("127.0.0.1:{port}"));
+    let (deep, port, extra) = fake_host("deep").await;
     let nodes = cluster_with(b, &["alpha"], &extra).await;
     let alpha = &nodes[0];
     let dave = alpha.token("dave").await;
     let c = Client::new(&nodes);
 
     let base = format!("http://deep.test:{port}");
-    let public_pem = public_key_pem();
-    let actor = json!({
-        "@context": "https://www.w3.org/ns/activitystreams",
-        "id": format!("{base}/users/deep"), "type": "Person",
-        "preferredUsername": "deep", "inbox": format!("{base}/users/deep/inbox"),
-        "publicKey": { "id": format!("{base}/users/deep#main-key"),
-                       "owner": format!("{base}/users/deep"), "publicKeyPem": public_pem },
-    });
+    let actor = fake_actor(&base, "deep", &public_key_pem());
     let fetched = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let note = {
         let (base, fetched) = (base.clone(), fetched.clone());
@@ -2052,16 +2052,13 @@ async fn reply_chains_are_fetched_within_a_bound(b: Backend) {
 /// to it fails the same way and backs the host off, while the same post
 /// reaches a live instance without waiting for it.
 async fn a_remote_that_never_answers_costs_a_timeout_not_a_hang(b: Backend) {
-    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = silent.local_addr().unwrap().port();
+    let (silent, port, extra) = fake_host("silent").await;
     tokio::spawn(async move {
         let mut held = Vec::new();
         while let Ok((sock, _)) = silent.accept().await {
             held.push(sock);
         }
     });
-    let mut extra = BTreeMap::new();
-    extra.insert("silent.test".to_owned(), format!("127.0.0.1:{port}"));
     let nodes = cluster_with(b, &["alpha", "beta"], &extra).await;
     let (alpha, beta) = (&nodes[0], &nodes[1]);
     let c = Client::new(&nodes);
@@ -2071,13 +2068,7 @@ async fn a_remote_that_never_answers_costs_a_timeout_not_a_hang(b: Backend) {
     // A follower on silent.test (its actor cannot be fetched, so it is written
     // straight into alpha's database, as if it had followed earlier).
     let silent_base = format!("http://silent.test:{port}");
-    let public_pem = public_key_pem();
-    let doc = json!({
-        "id": format!("{silent_base}/users/quiet"), "type": "Person",
-        "preferredUsername": "quiet", "inbox": format!("{silent_base}/users/quiet/inbox"),
-        "publicKey": { "id": format!("{silent_base}/users/quiet#main-key"),
-                       "owner": format!("{silent_base}/users/quiet"), "publicKeyPem": public_pem },
-    });
+    let doc = fake_actor(&silent_base, "quiet", &public_key_pem());
     let now = chrono::Utc::now().naive_utc();
     let quiet =
         tsunagu::federation::actors::parse_actor(doc["id"].as_str().unwrap(), &doc, now).unwrap();
@@ -2384,10 +2375,7 @@ async fn attachments_travel_as_documents(b: Backend) {
 /// does not name bob (liar) changes nothing.
 async fn a_moved_account_takes_its_followers_along(b: Backend) {
     use axum::http::StatusCode;
-    let home = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = home.local_addr().unwrap().port();
-    let mut extra = BTreeMap::new();
-    extra.insert("newhome.test".to_owned(), format!("127.0.0.1:{port}"));
+    let (home, port, extra) = fake_host("newhome").await;
     let nodes = cluster_with(b, &["alpha", "beta"], &extra).await;
     let (alpha, beta) = (&nodes[0], &nodes[1]);
     let c = Client::new(&nodes);
@@ -2397,15 +2385,9 @@ async fn a_moved_account_takes_its_followers_along(b: Backend) {
     let base = format!("http://newhome.test:{port}");
     let public_pem = public_key_pem();
     let actor = |name: &str, aliases: Vec<String>| {
-        json!({
-            "@context": "https://www.w3.org/ns/activitystreams",
-            "id": format!("{base}/users/{name}"), "type": "Person",
-            "preferredUsername": name, "inbox": format!("{base}/users/{name}/inbox"),
-            "alsoKnownAs": aliases,
-            "publicKey": { "id": format!("{base}/users/{name}#main-key"),
-                           "owner": format!("{base}/users/{name}"), "publicKeyPem": public_pem },
-        })
-        .to_string()
+        let mut doc = fake_actor(&base, name, &public_pem);
+        doc["alsoKnownAs"] = json!(aliases);
+        doc.to_string()
     };
     let (bob2, liar) = (actor("bob2", vec![bob_uri.clone()]), actor("liar", vec![]));
     let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, Value)>::new()));

@@ -4,7 +4,7 @@ use std::time::{Duration, SystemTime};
 use serde_json::{Value, json};
 
 use super::actors::{self, id_of, same_origin};
-use super::objects::{self, PUBLIC, Urls};
+use super::objects::{self, PUBLIC};
 use super::signatures::{self, PublicKey, SignatureError, SignedRequest};
 use crate::db::models::{Account, Follow, InboxActivity, Notification, Status};
 use crate::db::{self, DbConn};
@@ -251,24 +251,7 @@ async fn follow(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult<(
         .await?
         .is_empty();
     let existing = db::social::find_follow(&mut conn, actor.id, target.id).await?;
-    let urls_base = ctx.base_url();
-    let urls = Urls { base: &urls_base };
     let pending = !blocked && existing.as_ref().map_or(target.locked, |f| f.pending);
-    let answer_kind = if blocked { "Reject" } else { "Accept" };
-    let inbox = actor.inbox_url.clone().unwrap_or_default();
-    let answer_id = urls.activity(&target.username, answer_kind, ids::next_id());
-    let answer = json!({
-        "@context": objects::AS_CONTEXT,
-        "id": answer_id,
-        "type": answer_kind,
-        "actor": urls.actor(&target.username),
-        "object": {
-            "id": follow_id,
-            "type": "Follow",
-            "actor": actor.ap_id,
-            "object": urls.actor(&target.username),
-        },
-    });
     let row = Follow {
         id: existing.as_ref().map_or_else(ids::next_id, |f| f.id),
         account_id: actor.id,
@@ -300,13 +283,13 @@ async fn follow(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult<(
             // A locked account answers later, from the follow requests list;
             // a blocked follower is refused at once.
             if blocked || !pending {
-                super::delivery::enqueue(
+                crate::services::federation::follow_answered(
+                    ctx,
                     tx,
-                    &urls_base,
                     &target,
-                    &answer_id,
-                    &answer,
-                    [inbox.clone()],
+                    actor,
+                    Some(follow_id.clone()),
+                    !blocked,
                 )
                 .await?;
             }
@@ -420,17 +403,15 @@ async fn vote(ctx: &Ctx, actor: &Account, object: &Value) -> ServiceResult<bool>
         return Ok(false);
     }
     let mut conn = ctx.conn().await?;
-    let Some(status) =
-        db::statuses::find_by_uri_or_local(&mut conn, parent, &ctx.base_url()).await?
+    let Some(status) = db::statuses::find_by_uri_or_local(&mut conn, parent, &ctx.base_url())
+        .await?
+        .filter(|s| s.local)
     else {
         return Ok(false);
     };
     let Some(poll) = db::polls::of_statuses(&mut conn, &[status.id]).await?.pop() else {
         return Ok(false);
     };
-    if !status.local {
-        return Ok(false);
-    }
     let options: Vec<String> = serde_json::from_str(&poll.options).unwrap_or_default();
     let Some(choice) = options.iter().position(|o| o == name) else {
         return Err(bad("a vote for an option the poll does not have"));

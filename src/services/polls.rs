@@ -78,6 +78,9 @@ pub async fn views_for(
     status_ids: &[i64],
 ) -> ServiceResult<Vec<(i64, PollView)>> {
     let polls = db::polls::of_statuses(conn, status_ids).await?;
+    if polls.is_empty() {
+        return Ok(Vec::new());
+    }
     let ids: Vec<i64> = polls.iter().map(|p| p.id).collect();
     let votes = db::polls::votes(conn, &ids).await?;
     let now = ids::now();

@@ -85,7 +85,12 @@ pub async fn account_stats(
 pub async fn accounts(ctx: &Ctx, list: Vec<Account>) -> ServiceResult<Vec<AccountView>> {
     let mut conn = ctx.conn().await?;
     let moved_ids: Vec<i64> = list.iter().filter_map(|a| a.moved_to_account_id).collect();
-    let moved = db::accounts::find_many(&mut conn, &moved_ids).await?;
+    // Moves are rare: no query for the usual page without one.
+    let moved = if moved_ids.is_empty() {
+        Vec::new()
+    } else {
+        db::accounts::find_many(&mut conn, &moved_ids).await?
+    };
     let mut ids: Vec<i64> = list.iter().map(|a| a.id).collect();
     ids.extend(&moved_ids);
     let stats = account_stats(&mut conn, &ids).await?;
