@@ -127,9 +127,15 @@ pub async fn collection(
     Ok(activity_json(fed::collection(&s.ctx, &name, &which).await?))
 }
 
-/// `/users/:name/collections/featured`: the pinned public posts.
-pub async fn featured(State(s): State<AppState>, Path(name): Path<String>) -> ApiResult<Response> {
-    Ok(activity_json(fed::featured(&s.ctx, &name).await?))
+/// `/users/:name/collections/{featured,recognized}`: the pinned public posts;
+/// the clubs an org recognises.
+pub async fn named_collection(
+    State(s): State<AppState>,
+    Path((name, which)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    Ok(activity_json(
+        fed::named_collection(&s.ctx, &name, &which).await?,
+    ))
 }
 
 /// Both the shared inbox and per-actor inboxes.

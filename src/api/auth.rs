@@ -87,6 +87,14 @@ impl Auth {
         }
     }
 
+    /// Like `viewer`, with the signed-in person's account and user rows.
+    pub fn optional_user(&self, scope: &str) -> Result<Option<&LocalUser>, ApiError> {
+        match &self.0 {
+            None => Ok(None),
+            Some(_) => Ok(Some(self.user(scope)?.1)),
+        }
+    }
+
     /// A local admin's user token holding `scope`.
     pub fn admin(&self, scope: &str) -> Result<(&Caller, &LocalUser), ApiError> {
         let (c, a) = self.user(scope)?;

@@ -655,3 +655,52 @@ pub fn org(ctx: &Ctx, v: &crate::services::orgs::OrgView) -> Value {
         "account": account,
     })
 }
+
+pub fn membership(ctx: &Ctx, v: &crate::services::memberships::MembershipView) -> Value {
+    let m = &v.membership;
+    let consents: serde_json::Map<String, Value> = v
+        .consents
+        .iter()
+        .map(|(p, g)| (p.clone(), Value::Bool(*g)))
+        .collect();
+    json!({
+        "id": m.id.to_string(),
+        "org_id": m.org_id.to_string(),
+        "account": account(ctx, &v.account),
+        "role": m.role,
+        "state": m.state,
+        "via": m.via,
+        "tenure_from": m.tenure_from,
+        "tenure_to": m.tenure_to,
+        "divisions": crate::services::memberships::divisions_of(m),
+        "message": m.message,
+        "left_on": m.left_on,
+        "graduation_requested_on": m.graduation_requested_on,
+        "consents": consents,
+        "decided_at": m.decided_at.as_ref().map(datetime),
+        "created_at": datetime(&m.created_at),
+        "updated_at": datetime(&m.updated_at),
+    })
+}
+
+pub fn consent(c: &crate::db::models::Consent) -> Value {
+    json!({
+        "purpose": c.purpose,
+        "granted": c.granted,
+        "wording_version": c.wording_version,
+        "created_at": datetime(&c.created_at),
+    })
+}
+
+pub fn org_invite(i: &crate::db::models::OrgInvite) -> Value {
+    json!({
+        "id": i.id.to_string(),
+        "org_id": i.org_id.to_string(),
+        "code": i.code,
+        "role": i.role,
+        "max_uses": i.max_uses,
+        "uses": i.uses,
+        "expires_at": i.expires_at.as_ref().map(datetime),
+        "created_at": datetime(&i.created_at),
+    })
+}

@@ -28,7 +28,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Method, header};
 use axum::middleware;
-use axum::routing::{get, patch, post};
+use axum::routing::{delete, get, patch, post};
 use tower_http::cors::{Any, CorsLayer};
 
 use crate::app::AppState;
@@ -189,6 +189,52 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/api/v1/reports", post(reports::create))
         .route("/api/v1/orgs", get(orgs::list).post(orgs::create))
         .route("/api/v1/orgs/{id}", get(orgs::show).patch(orgs::update))
+        .route("/api/v1/orgs/{id}/members", get(orgs::members))
+        .route(
+            "/api/v1/orgs/{id}/members/{account_id}",
+            delete(orgs::remove_member),
+        )
+        .route(
+            "/api/v1/orgs/{id}/members/{account_id}/role",
+            post(orgs::set_role),
+        )
+        .route(
+            "/api/v1/orgs/{id}/members/{account_id}/graduate",
+            post(orgs::graduate),
+        )
+        .route(
+            "/api/v1/orgs/{id}/membership",
+            get(orgs::my_membership).delete(orgs::leave),
+        )
+        .route(
+            "/api/v1/orgs/{id}/membership/consents",
+            get(orgs::consents).post(orgs::set_consents),
+        )
+        .route(
+            "/api/v1/orgs/{id}/membership_requests",
+            get(orgs::membership_requests).post(orgs::request_membership),
+        )
+        .route(
+            "/api/v1/orgs/{id}/membership_requests/{request_id}/approve",
+            post(orgs::approve),
+        )
+        .route(
+            "/api/v1/orgs/{id}/membership_requests/{request_id}/reject",
+            post(orgs::reject),
+        )
+        .route(
+            "/api/v1/orgs/{id}/invites",
+            get(orgs::invites).post(orgs::create_invite),
+        )
+        .route(
+            "/api/v1/orgs/{id}/invites/{invite_id}",
+            delete(orgs::revoke_invite),
+        )
+        .route("/api/v1/orgs/{id}/recognitions", get(orgs::recognitions))
+        .route(
+            "/api/v1/orgs/{id}/recognitions/{club_id}",
+            post(orgs::recognise).delete(orgs::withdraw_recognition),
+        )
         .route(
             "/api/v1/featured_tags",
             get(organize::featured_tags).post(organize::feature_tag),
@@ -278,7 +324,7 @@ pub fn activitypub_router() -> Router<AppState> {
         )
         .route("/users/{name}/{which}", get(activitypub::collection))
         .route(
-            "/users/{name}/collections/featured",
-            get(activitypub::featured),
+            "/users/{name}/collections/{which}",
+            get(activitypub::named_collection),
         )
 }

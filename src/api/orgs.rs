@@ -7,10 +7,13 @@ use serde_json::Value;
 use super::auth::Auth;
 use super::entities;
 use super::error::{ApiError, ApiResult};
+use super::pagination::{Pager, paged};
 use super::params::{Params, de};
 use super::statuses::parse_id;
 use crate::app::AppState;
+use crate::services::memberships::{self, JoinRequest, NewInvite};
 use crate::services::orgs::{self, NewOrg, OrgUpdate};
+use axum::response::Response;
 
 #[derive(Deserialize)]
 pub struct OrgParams {
@@ -119,4 +122,391 @@ pub async fn update(
     )
     .await?;
     Ok(Json(entities::org(&s.ctx, &view)))
+}
+
+// Membership (services::memberships).
+
+/// Consent choices: `{"directory": true, ...}` in JSON, or
+/// `consents[directory]=true` in a form.
+fn consent_choices(v: Option<serde_json::Map<String, Value>>) -> ApiResult<Vec<(String, bool)>> {
+    let mut out = Vec::new();
+    for (purpose, granted) in v.unwrap_or_default() {
+        let granted = match &granted {
+            Value::Bool(b) => *b,
+            Value::String(s) if matches!(s.as_str(), "true" | "1" | "on") => true,
+            Value::String(s) if matches!(s.as_str(), "false" | "0" | "off") => false,
+            _ => {
+                return Err(ApiError::invalid_param(
+                    "consents",
+                    "each purpose takes true or false",
+                ));
+            }
+        };
+        out.push((purpose, granted));
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize)]
+pub struct JoinParams {
+    #[serde(default, deserialize_with = "de::string_opt")]
+    role: Option<String>,
+    #[serde(default, deserialize_with = "de::string_opt")]
+    tenure_from: Option<String>,
+    #[serde(default, deserialize_with = "de::string_opt")]
+    tenure_to: Option<String>,
+    #[serde(default, deserialize_with = "de::seq_opt")]
+    divisions: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "de::string_opt")]
+    message: Option<String>,
+    #[serde(default, deserialize_with = "de::string_opt")]
+    invite_code: Option<String>,
+    #[serde(default)]
+    consents: Option<serde_json::Map<String, Value>>,
+    #[serde(default, deserialize_with = "de::string_opt")]
+    consent_wording_version: Option<String>,
+    #[serde(default, deserialize_with = "de::string_opt")]
+    left_on: Option<String>,
+}
+
+/// `POST /api/v1/orgs/:id/membership_requests`: ask to join (or join at once
+/// with an invite code, or by a roster match).
+pub async fn request_membership(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Params { value: p, .. }: Params<JoinParams>,
+) -> ApiResult<Json<Value>> {
+    let (_, me) = auth.user("write:accounts")?;
+    let view = memberships::request(
+        &s.ctx,
+        me,
+        parse_id(&id)?,
+        JoinRequest {
+            role: p.role,
+            tenure_from: p.tenure_from,
+            tenure_to: p.tenure_to,
+            divisions: p.divisions.unwrap_or_default(),
+            message: p.message,
+            invite_code: p.invite_code,
+            consents: consent_choices(p.consents)?,
+            wording_version: p.consent_wording_version,
+        },
+    )
+    .await?;
+    Ok(Json(entities::membership(&s.ctx, &view)))
+}
+
+#[derive(Deserialize)]
+pub struct MembersQuery {
+    #[serde(default, deserialize_with = "de::string_opt")]
+    role: Option<String>,
+    #[serde(default, deserialize_with = "de::string_opt")]
+    state: Option<String>,
+}
+
+fn memberships_page(
+    s: &AppState,
+    paging: &super::pagination::Paging,
+    list: &[memberships::MembershipView],
+) -> Response {
+    let keys: Vec<i64> = list.iter().map(|v| v.membership.id).collect();
+    let items: Vec<Value> = list
+        .iter()
+        .map(|v| entities::membership(&s.ctx, v))
+        .collect();
+    paged(paging, &keys, items)
+}
+
+/// `GET /api/v1/orgs/:id/members`: the directory (members), any state (office).
+pub async fn members(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Pager(paging): Pager,
+    Params { value: q, .. }: Params<MembersQuery>,
+) -> ApiResult<Response> {
+    let me = auth.optional_user("read:accounts")?;
+    let list = memberships::list(
+        &s.ctx,
+        me,
+        parse_id(&id)?,
+        q.state.as_deref(),
+        q.role.as_deref().filter(|r| !r.is_empty()),
+        paging.page,
+    )
+    .await?;
+    Ok(memberships_page(&s, &paging, &list))
+}
+
+/// `GET /api/v1/orgs/:id/membership_requests` (office).
+pub async fn membership_requests(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Pager(paging): Pager,
+) -> ApiResult<Response> {
+    let (_, me) = auth.user("read:accounts")?;
+    let list = memberships::requests(&s.ctx, me, parse_id(&id)?, paging.page).await?;
+    Ok(memberships_page(&s, &paging, &list))
+}
+
+async fn decide(
+    s: &AppState,
+    auth: &Auth,
+    id: &str,
+    request_id: &str,
+    approve: bool,
+) -> ApiResult<Json<Value>> {
+    let (_, me) = auth.user("write:accounts")?;
+    let view =
+        memberships::decide(&s.ctx, me, parse_id(id)?, parse_id(request_id)?, approve).await?;
+    Ok(Json(entities::membership(&s.ctx, &view)))
+}
+
+pub async fn approve(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((id, request_id)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    decide(&s, &auth, &id, &request_id, true).await
+}
+
+pub async fn reject(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((id, request_id)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    decide(&s, &auth, &id, &request_id, false).await
+}
+
+#[derive(Deserialize)]
+pub struct RoleParams {
+    #[serde(default, deserialize_with = "de::string_opt")]
+    role: Option<String>,
+}
+
+/// `POST /api/v1/orgs/:id/members/:account_id/role` (office).
+pub async fn set_role(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((id, account_id)): Path<(String, String)>,
+    Params { value: p, .. }: Params<RoleParams>,
+) -> ApiResult<Json<Value>> {
+    let (_, me) = auth.user("write:accounts")?;
+    let role = p
+        .role
+        .filter(|r| !r.is_empty())
+        .ok_or_else(|| ApiError::invalid_param("role", "is required"))?;
+    let view =
+        memberships::set_role(&s.ctx, me, parse_id(&id)?, parse_id(&account_id)?, &role).await?;
+    Ok(Json(entities::membership(&s.ctx, &view)))
+}
+
+/// `POST /api/v1/orgs/:id/members/:account_id/graduate`: by the office, or
+/// asked by the person (then the office confirms with the same call).
+pub async fn graduate(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((id, account_id)): Path<(String, String)>,
+    Params { value: p, .. }: Params<JoinParams>,
+) -> ApiResult<Json<Value>> {
+    let (_, me) = auth.user("write:accounts")?;
+    let view = memberships::graduate(
+        &s.ctx,
+        me,
+        parse_id(&id)?,
+        parse_id(&account_id)?,
+        p.left_on,
+        consent_choices(p.consents)?,
+        p.consent_wording_version,
+    )
+    .await?;
+    Ok(Json(entities::membership(&s.ctx, &view)))
+}
+
+/// `DELETE /api/v1/orgs/:id/members/:account_id` (office removes a member).
+pub async fn remove_member(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((id, account_id)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let (_, me) = auth.user("write:accounts")?;
+    let view = memberships::remove(&s.ctx, me, parse_id(&id)?, parse_id(&account_id)?).await?;
+    Ok(Json(entities::membership(&s.ctx, &view)))
+}
+
+/// `GET /api/v1/orgs/:id/membership`: my own membership.
+pub async fn my_membership(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let (_, me) = auth.user("read:accounts")?;
+    let view = memberships::mine(&s.ctx, me, parse_id(&id)?).await?;
+    Ok(Json(entities::membership(&s.ctx, &view)))
+}
+
+/// `DELETE /api/v1/orgs/:id/membership`: leave (one action).
+pub async fn leave(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let (_, me) = auth.user("write:accounts")?;
+    let view = memberships::leave(&s.ctx, me, parse_id(&id)?).await?;
+    Ok(Json(entities::membership(&s.ctx, &view)))
+}
+
+/// `GET /api/v1/orgs/:id/membership/consents`: every choice with its time and
+/// wording version; `POST` records new choices (grant or withdraw).
+pub async fn consents(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let (_, me) = auth.user("read:accounts")?;
+    let rows = memberships::consent_history(&s.ctx, me, parse_id(&id)?).await?;
+    Ok(Json(Value::Array(
+        rows.iter().map(entities::consent).collect(),
+    )))
+}
+
+pub async fn set_consents(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Params { value: p, .. }: Params<JoinParams>,
+) -> ApiResult<Json<Value>> {
+    let (_, me) = auth.user("write:accounts")?;
+    let view = memberships::set_consents(
+        &s.ctx,
+        me,
+        parse_id(&id)?,
+        consent_choices(p.consents)?,
+        p.consent_wording_version,
+    )
+    .await?;
+    Ok(Json(entities::membership(&s.ctx, &view)))
+}
+
+#[derive(Deserialize)]
+pub struct InviteParams {
+    #[serde(default, deserialize_with = "de::string_opt")]
+    role: Option<String>,
+    #[serde(default, deserialize_with = "de::string_opt")]
+    max_uses: Option<String>,
+    #[serde(default, deserialize_with = "de::string_opt")]
+    expires_in: Option<String>,
+}
+
+fn number<T: std::str::FromStr>(field: &str, v: Option<String>) -> ApiResult<Option<T>> {
+    match v.filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => v
+            .parse()
+            .map(Some)
+            .map_err(|_| ApiError::invalid_param(field, "is not a number")),
+    }
+}
+
+/// `POST /api/v1/orgs/:id/invites` (office).
+pub async fn create_invite(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Params { value: p, .. }: Params<InviteParams>,
+) -> ApiResult<Json<Value>> {
+    let (_, me) = auth.user("write:accounts")?;
+    let invite = memberships::create_invite(
+        &s.ctx,
+        me,
+        parse_id(&id)?,
+        NewInvite {
+            role: p.role,
+            max_uses: number("max_uses", p.max_uses)?,
+            expires_in: number("expires_in", p.expires_in)?,
+        },
+    )
+    .await?;
+    Ok(Json(entities::org_invite(&invite)))
+}
+
+pub async fn invites(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let (_, me) = auth.user("read:accounts")?;
+    let list = memberships::invites(&s.ctx, me, parse_id(&id)?).await?;
+    Ok(Json(Value::Array(
+        list.iter().map(entities::org_invite).collect(),
+    )))
+}
+
+pub async fn revoke_invite(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((id, invite_id)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let (_, me) = auth.user("write:accounts")?;
+    memberships::revoke_invite(&s.ctx, me, parse_id(&id)?, parse_id(&invite_id)?).await?;
+    Ok(Json(serde_json::json!({})))
+}
+
+/// `POST /api/v1/orgs/:id/recognitions/:club_id` (recognise) and `DELETE`
+/// (withdraw), by an official org's office.
+pub async fn recognise(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((id, club_id)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    recognition(&s, &auth, &id, &club_id, true).await
+}
+
+pub async fn withdraw_recognition(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((id, club_id)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    recognition(&s, &auth, &id, &club_id, false).await
+}
+
+async fn recognition(
+    s: &AppState,
+    auth: &Auth,
+    id: &str,
+    club_id: &str,
+    on: bool,
+) -> ApiResult<Json<Value>> {
+    let (_, me) = auth.user("write:accounts")?;
+    memberships::recognise(&s.ctx, me, parse_id(id)?, parse_id(club_id)?, on).await?;
+    recognitions_json(s, parse_id(id)?).await
+}
+
+/// `GET /api/v1/orgs/:id/recognitions`: who recognises this org (a club) and
+/// which clubs it recognises.
+pub async fn recognitions(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    recognitions_json(&s, parse_id(&id)?).await
+}
+
+async fn recognitions_json(s: &AppState, id: i64) -> ApiResult<Json<Value>> {
+    let (by, clubs) = memberships::recognitions(&s.ctx, id).await?;
+    let by = crate::services::views::accounts(&s.ctx, by).await?;
+    let clubs = crate::services::views::accounts(&s.ctx, clubs).await?;
+    let list = |l: &[crate::services::views::AccountView]| -> Value {
+        Value::Array(
+            l.iter()
+                .map(|a| serde_json::to_value(entities::account(&s.ctx, a)).unwrap_or_default())
+                .collect(),
+        )
+    };
+    Ok(Json(serde_json::json!({
+        "recognized_by": list(&by),
+        "recognizes": list(&clubs),
+    })))
 }

@@ -507,7 +507,7 @@ pub async fn store_instance_keys(
 }
 
 /// (shared inbox, own inbox) rows → one inbox each, shared preferred, deduplicated.
-fn preferred_inboxes(rows: Vec<(Option<String>, Option<String>)>) -> Vec<String> {
+pub(super) fn preferred_inboxes(rows: Vec<(Option<String>, Option<String>)>) -> Vec<String> {
     let mut out: Vec<String> = rows.into_iter().filter_map(|(s, i)| s.or(i)).collect();
     out.sort();
     out.dedup();

@@ -10,6 +10,7 @@ pub mod federation;
 pub mod invites;
 pub mod lists;
 pub mod media;
+pub mod memberships;
 pub mod models;
 pub mod notifications;
 pub mod oauth;

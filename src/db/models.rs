@@ -202,6 +202,9 @@ pub struct Status {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub edited_at: Option<NaiveDateTime>,
+    /// The org a post is addressed to; with visibility `members`, only its
+    /// verified members see it.
+    pub audience_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
@@ -466,4 +469,74 @@ pub struct Org {
     pub archived_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+}
+
+/// A person's membership of an org (local or remote Group), with its role and
+/// state; a pending row is a membership request.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = crate::db::schema::memberships, treat_none_as_null = true)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct Membership {
+    pub id: i64,
+    pub org_id: i64,
+    pub account_id: i64,
+    pub role: String,
+    pub state: String,
+    pub via: String,
+    pub tenure_from: Option<String>,
+    pub tenure_to: Option<String>,
+    pub divisions: String,
+    pub message: String,
+    pub left_on: Option<String>,
+    pub graduation_requested_on: Option<String>,
+    pub join_ap_id: Option<String>,
+    pub decided_by: Option<i64>,
+    pub decided_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::db::schema::org_invites)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct OrgInvite {
+    pub id: i64,
+    pub org_id: i64,
+    pub code: String,
+    pub role: String,
+    pub max_uses: Option<i32>,
+    pub uses: i32,
+    pub expires_at: Option<NaiveDateTime>,
+    pub created_by: Option<i64>,
+    pub revoked_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::db::schema::roster_entries, treat_none_as_default_value = false)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct RosterEntry {
+    pub id: i64,
+    pub org_id: i64,
+    pub email_key: String,
+    pub name: String,
+    pub tenure_from: Option<String>,
+    pub tenure_to: Option<String>,
+    pub divisions: String,
+    pub role: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::db::schema::consents, treat_none_as_default_value = false)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct Consent {
+    pub id: i64,
+    pub org_id: i64,
+    pub account_id: i64,
+    pub purpose: String,
+    pub granted: bool,
+    pub wording_version: String,
+    pub created_at: NaiveDateTime,
 }

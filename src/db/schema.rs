@@ -135,6 +135,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         edited_at -> Nullable<Timestamp>,
+        audience_id -> Nullable<BigInt>,
     }
 }
 
@@ -475,9 +476,84 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    memberships (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        account_id -> BigInt,
+        role -> Text,
+        state -> Text,
+        via -> Text,
+        tenure_from -> Nullable<Text>,
+        tenure_to -> Nullable<Text>,
+        divisions -> Text,
+        message -> Text,
+        left_on -> Nullable<Text>,
+        graduation_requested_on -> Nullable<Text>,
+        join_ap_id -> Nullable<Text>,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    org_invites (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        code -> Text,
+        role -> Text,
+        max_uses -> Nullable<Integer>,
+        uses -> Integer,
+        expires_at -> Nullable<Timestamp>,
+        created_by -> Nullable<BigInt>,
+        revoked_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    roster_entries (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        email_key -> Text,
+        name -> Text,
+        tenure_from -> Nullable<Text>,
+        tenure_to -> Nullable<Text>,
+        divisions -> Text,
+        role -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    consents (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        account_id -> BigInt,
+        purpose -> Text,
+        granted -> Bool,
+        wording_version -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    org_recognitions (org_id, club_id) {
+        org_id -> BigInt,
+        club_id -> BigInt,
+        recognised_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(outbound_targets -> outbound_activities (activity_id));
 diesel::joinable!(users -> accounts (account_id));
 diesel::joinable!(orgs -> accounts (account_id));
+diesel::joinable!(org_invites -> orgs (org_id));
+diesel::joinable!(roster_entries -> orgs (org_id));
 diesel::joinable!(oauth_tokens -> oauth_apps (app_id));
 diesel::joinable!(oauth_tokens -> accounts (account_id));
 diesel::joinable!(oauth_codes -> oauth_apps (app_id));
@@ -525,4 +601,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     poll_votes,
     reports,
     orgs,
+    memberships,
+    org_invites,
+    roster_entries,
+    consents,
+    org_recognitions,
 );

@@ -578,6 +578,7 @@ pub async fn store_note(
         created_at: published,
         updated_at: now,
         edited_at: None,
+        audience_id: None,
     };
     let attachments = objects::parse_attachments(object);
     let question = (object["type"] == "Question")
@@ -752,6 +753,7 @@ async fn announce(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult
         created_at: now,
         updated_at: now,
         edited_at: None,
+        audience_id: None,
     };
     let author_local = db::accounts::find(&mut conn, original.account_id)
         .await?

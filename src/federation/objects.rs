@@ -90,7 +90,14 @@ pub fn context() -> Value {
             "blurhash": "toot:blurhash",
             "focalPoint": { "@container": "@list", "@id": "toot:focalPoint" },
             "votersCount": "toot:votersCount",
-            "alsoKnownAs": { "@id": "as:alsoKnownAs", "@type": "@id" }
+            "alsoKnownAs": { "@id": "as:alsoKnownAs", "@type": "@id" },
+            "tsunagu": "urn:tsunagu:ns#",
+            "tsunaguKind": "tsunagu:kind",
+            "tsunaguMembers": { "@id": "tsunagu:members", "@type": "@id" },
+            "tsunaguRecognized": { "@id": "tsunagu:recognized", "@type": "@id" },
+            "tsunaguRecognizedBy": { "@id": "tsunagu:recognizedBy", "@type": "@id" },
+            "tsunaguMembership": "tsunagu:membership",
+            "tsunaguMembersOnly": "tsunagu:membersOnly"
         }
     ])
 }

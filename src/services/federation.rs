@@ -102,12 +102,16 @@ pub async fn actor_document(ctx: &Ctx, name: &str) -> ServiceResult<Value> {
     let a = local_account(ctx, name).await?;
     let base = ctx.base_url();
     let image = |f: &Option<String>| f.as_deref().map(|f| super::media::url(ctx, f));
-    Ok(objects::actor(
+    let mut doc = objects::actor(
         &Urls { base: &base },
         &a,
         image(&a.avatar_file),
         image(&a.header_file),
-    ))
+    );
+    if a.actor_type == "Group" {
+        super::groups::group_properties(ctx, &mut ctx.conn().await?, &a, &mut doc).await?;
+    }
+    Ok(doc)
 }
 
 /// The Note of a public or unlisted local status.
@@ -156,9 +160,24 @@ pub async fn collection(ctx: &Ctx, name: &str, which: &str) -> ServiceResult<Val
     }))
 }
 
+/// `/users/:name/collections/:which`: featured, or an org's recognised clubs.
+pub async fn named_collection(ctx: &Ctx, name: &str, which: &str) -> ServiceResult<Value> {
+    match which {
+        "featured" => featured(ctx, name).await,
+        "recognized" => {
+            let a = local_account(ctx, name).await?;
+            if a.actor_type != "Group" {
+                return Err(not_found());
+            }
+            super::groups::recognized_collection(ctx, &a).await
+        }
+        _ => Err(not_found()),
+    }
+}
+
 /// The featured collection: pinned posts anyone may see, as Notes (Mastodon
 /// embeds them so a profile shows its pins without one fetch per post).
-pub async fn featured(ctx: &Ctx, name: &str) -> ServiceResult<Value> {
+async fn featured(ctx: &Ctx, name: &str) -> ServiceResult<Value> {
     let a = local_account(ctx, name).await?;
     let base = ctx.base_url();
     let urls = Urls { base: &base };
@@ -663,6 +682,9 @@ pub async fn profile_updated(ctx: &Ctx, conn: &mut DbConn<'_>, me: &Account) -> 
     let image = |f: &Option<String>| f.as_deref().map(|f| super::media::url(ctx, f));
     let mut actor = objects::actor(&urls, me, image(&me.avatar_file), image(&me.header_file));
     actor.as_object_mut().map(|o| o.remove("@context"));
+    if me.actor_type == "Group" {
+        super::groups::group_properties(ctx, conn, me, &mut actor).await?;
+    }
     let id = urls.activity(&me.username, "update", ids::next_id());
     let activity = json!({
         "@context": objects::context(),

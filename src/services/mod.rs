@@ -4,9 +4,11 @@
 pub mod accounts;
 pub mod background;
 pub mod federation;
+pub mod groups;
 pub mod instance;
 pub mod mail;
 pub mod media;
+pub mod memberships;
 pub mod notifications;
 pub mod oauth;
 pub mod organize;

@@ -129,6 +129,8 @@ pub async fn create(ctx: &Ctx, me: &LocalUser, n: NewOrg) -> ServiceResult<OrgVi
     let inserted = conn
         .transaction(async |tx| {
             db::orgs::insert(tx, &account, &org).await?;
+            // Whoever creates the org runs it until the office grows.
+            super::memberships::add_founder(tx, id, me.account.id).await?;
             Ok::<_, ServiceError>(())
         })
         .await;
@@ -169,11 +171,12 @@ pub async fn list(ctx: &Ctx, parent: Option<i64>) -> ServiceResult<Vec<OrgView>>
         .collect())
 }
 
-/// Changes an org's profile, parent or archived state: administrators, or
-/// whoever created it (org roles come with membership).
+/// Changes an org's profile, parent or archived state: its office, or an
+/// administrator.
 pub async fn update(ctx: &Ctx, me: &LocalUser, id: i64, u: OrgUpdate) -> ServiceResult<OrgView> {
     let current = get(ctx, id).await?;
-    if !me.user.is_admin && current.org.created_by != Some(me.account.id) {
+    let office = super::memberships::is_office(&mut ctx.conn().await?, id, me).await?;
+    if !office {
         return Err(ServiceError::Forbidden(
             "Only the org's office or an administrator changes it".into(),
         ));

@@ -205,6 +205,7 @@ pub async fn create(ctx: &Ctx, me: &LocalUser, new: NewStatus) -> ServiceResult<
         created_at: now,
         updated_at: now,
         edited_at: None,
+        audience_id: None,
     };
     let poll = match &new.poll {
         Some(p) => Some(super::polls::prepare(p, status.id)?),
@@ -697,6 +698,7 @@ pub async fn reblog(
         created_at: now,
         updated_at: now,
         edited_at: None,
+        audience_id: None,
     };
     let author = s.account_id;
     let created = conn

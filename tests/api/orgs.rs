@@ -198,3 +198,572 @@ async fn orgs_are_group_accounts_with_kinds_parents_and_archiving(b: Backend) {
     assert_eq!(r.json()["archived"], false);
     app.finish().await;
 }
+
+dual!(membership_by_request_invite_roles_graduation_consent_and_leaving);
+
+async fn membership_by_request_invite_roles_graduation_consent_and_leaving(b: Backend) {
+    let app = TestApp::start(b).await;
+    let (_, office) = app.user_with("office", "read write", true).await;
+    let (hanako_me, hanako) = app.user("hanako", "read write").await;
+    let (_, jiro) = app.user("jiro", "read write").await;
+    let (_, saburo) = app.user("saburo", "read write").await;
+    let (_, shiro) = app.user("shiro", "read write").await;
+    let (goro_me, goro) = app.user("goro", "read write").await;
+    let call = async |method: Method, path: String, token: &str, body: Value| {
+        app.json(method, &path, Some(token), &body).await
+    };
+    let acme = call(
+        Method::POST,
+        "/api/v1/orgs".into(),
+        &office,
+        json!({"username": "acme"}),
+    )
+    .await
+    .json();
+    let id = acme["id"].as_str().unwrap().to_owned();
+    let org = |rest: &str| format!("/api/v1/orgs/{id}{rest}");
+
+    // The founder is the org's first office member.
+    let r = app.get(&org("/membership"), Some(&office)).await;
+    assert_eq!(r.json()["role"], "office", "{}", r.text());
+    assert_eq!(r.json()["via"], "founder");
+
+    // A request with claimed tenure, divisions and consent waits for the office.
+    let r = call(
+        Method::POST,
+        org("/membership_requests"),
+        &hanako,
+        json!({"role": "alumnus", "tenure_from": "2012-04", "tenure_to": "2020-03",
+               "divisions": ["Sales", "Tokyo"], "message": "I was in sales",
+               "consents": {"directory": true, "newsletters": false},
+               "consent_wording_version": "v7"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let req = r.json();
+    assert_eq!(req["state"], "pending");
+    assert_eq!(req["divisions"], json!(["Sales", "Tokyo"]));
+    assert_eq!(
+        req["consents"],
+        json!({"directory": true, "newsletters": false})
+    );
+    let request_id = req["id"].as_str().unwrap().to_owned();
+    // Not yet a member: no directory; asking twice is refused.
+    let r = app.get(&org("/members"), Some(&hanako)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    let r = call(
+        Method::POST,
+        org("/membership_requests"),
+        &hanako,
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    // Bad claims name their field.
+    for (body, field) in [
+        (json!({"tenure_from": "last spring"}), "tenure_from"),
+        (json!({"tenure_to": "2020-13"}), "tenure_to"),
+        (json!({"role": "office"}), "role"),
+        (json!({"role": "ceo"}), "role"),
+        (json!({"consents": {"telepathy": true}}), "consents"),
+        (json!({"invite_code": "nope"}), "invite_code"),
+    ] {
+        let r = call(
+            Method::POST,
+            org("/membership_requests"),
+            &jiro,
+            body.clone(),
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {}",
+            r.text()
+        );
+        assert!(
+            r.json()["details"].get(field).is_some(),
+            "{body}: {}",
+            r.text()
+        );
+    }
+    // The office sees the queue (others may not) and was notified.
+    let r = app.get(&org("/membership_requests"), Some(&jiro)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let queue = app
+        .get(&org("/membership_requests"), Some(&office))
+        .await
+        .json();
+    assert_eq!(queue.as_array().unwrap().len(), 1, "{queue}");
+    assert_eq!(queue[0]["account"]["username"], "hanako");
+    let notes = app.get("/api/v1/notifications", Some(&office)).await.json();
+    assert!(
+        notes
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["type"] == "tsunagu.membership_request"),
+        "{notes}"
+    );
+    // Only the office approves.
+    let r = call(
+        Method::POST,
+        org(&format!("/membership_requests/{request_id}/approve")),
+        &hanako,
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = call(
+        Method::POST,
+        org(&format!("/membership_requests/{request_id}/approve")),
+        &office,
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["state"], "verified");
+    assert_eq!(r.json()["role"], "alumnus");
+    let r = call(
+        Method::POST,
+        org(&format!("/membership_requests/{request_id}/reject")),
+        &office,
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "decided already"
+    );
+
+    // Reject, then a new request is possible.
+    let r = call(Method::POST, org("/membership_requests"), &jiro, json!({})).await;
+    let jiro_req = r.json()["id"].as_str().unwrap().to_owned();
+    let r = call(
+        Method::POST,
+        org(&format!("/membership_requests/{jiro_req}/reject")),
+        &office,
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.json()["state"], "rejected");
+    let r = call(Method::POST, org("/membership_requests"), &jiro, json!({})).await;
+    assert_eq!(r.json()["state"], "pending", "{}", r.text());
+
+    // Invites: a single-use one with a preset role, a revoked one, an expiring one.
+    let r = call(
+        Method::POST,
+        org("/invites"),
+        &hanako,
+        json!({"role": "employee"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "members do not invite");
+    let r = call(
+        Method::POST,
+        org("/invites"),
+        &office,
+        json!({"role": "employee", "max_uses": 1}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let single = r.json()["code"].as_str().unwrap().to_owned();
+    let r = call(
+        Method::POST,
+        org("/invites"),
+        &office,
+        json!({"max_uses": 0}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = call(
+        Method::POST,
+        org("/membership_requests"),
+        &saburo,
+        json!({"invite_code": single}),
+    )
+    .await;
+    assert_eq!(r.json()["state"], "verified", "{}", r.text());
+    assert_eq!(r.json()["role"], "employee");
+    assert_eq!(r.json()["via"], "invite");
+    let r = call(
+        Method::POST,
+        org("/membership_requests"),
+        &shiro,
+        json!({"invite_code": single}),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "used up: {}",
+        r.text()
+    );
+    let revoked = call(Method::POST, org("/invites"), &office, json!({}))
+        .await
+        .json();
+    let r = call(
+        Method::DELETE,
+        org(&format!("/invites/{}", revoked["id"].as_str().unwrap())),
+        &office,
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = call(
+        Method::POST,
+        org("/membership_requests"),
+        &shiro,
+        json!({"invite_code": revoked["code"]}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "revoked");
+    let expiring = call(
+        Method::POST,
+        org("/invites"),
+        &office,
+        json!({"expires_in": 1}),
+    )
+    .await
+    .json();
+    assert!(expiring["expires_at"].is_string());
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    let r = call(
+        Method::POST,
+        org("/membership_requests"),
+        &shiro,
+        json!({"invite_code": expiring["code"]}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "expired");
+    let multi = call(
+        Method::POST,
+        org("/invites"),
+        &office,
+        json!({"role": "employee"}),
+    )
+    .await
+    .json();
+    for token in [&shiro, &goro] {
+        let r = call(
+            Method::POST,
+            org("/membership_requests"),
+            token,
+            json!({"invite_code": multi["code"]}),
+        )
+        .await;
+        assert_eq!(r.json()["state"], "verified", "{}", r.text());
+    }
+    let listed = app.get(&org("/invites"), Some(&office)).await.json();
+    let m = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["code"] == multi["code"])
+        .unwrap();
+    assert_eq!(m["uses"], 2);
+
+    // Roles: only the office changes them; the last office keeps its role.
+    let saburo_id = call(Method::GET, org("/membership"), &saburo, json!({}))
+        .await
+        .json()["account"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let role = |account: &str| org(&format!("/members/{account}/role"));
+    let r = call(
+        Method::POST,
+        role(&saburo_id),
+        &hanako,
+        json!({"role": "office"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = call(
+        Method::POST,
+        role(&saburo_id),
+        &office,
+        json!({"role": "boss"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = call(
+        Method::POST,
+        role(&saburo_id),
+        &office,
+        json!({"role": "office"}),
+    )
+    .await;
+    assert_eq!(r.json()["role"], "office", "{}", r.text());
+    // saburo now acts as the office; he cannot demote himself as the last...
+    let r = call(
+        Method::POST,
+        role(&saburo_id),
+        &saburo,
+        json!({"role": "alumnus"}),
+    )
+    .await;
+    assert_eq!(r.json()["role"], "alumnus", "two offices: {}", r.text());
+    let founder_id = call(Method::GET, org("/membership"), &office, json!({}))
+        .await
+        .json()["account"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = call(
+        Method::POST,
+        role(&founder_id),
+        &office,
+        json!({"role": "alumnus"}),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "last office: {}",
+        r.text()
+    );
+
+    // Graduation: goro (employee) asks with his leaving day; the office confirms.
+    let goro_id = goro_me.account.id.to_string();
+    let graduate = org(&format!("/members/{goro_id}/graduate"));
+    let r = call(
+        Method::POST,
+        graduate.clone(),
+        &goro,
+        json!({"left_on": "2026-10-31",
+        "consents": {"comeback_contact": true}}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["role"], "employee", "waits for the office");
+    assert_eq!(r.json()["graduation_requested_on"], "2026-10-31");
+    assert_eq!(r.json()["consents"]["comeback_contact"], true);
+    let r = call(Method::POST, graduate.clone(), &hanako, json!({})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "not hers to confirm");
+    let r = call(Method::POST, graduate.clone(), &office, json!({})).await;
+    assert_eq!(r.json()["role"], "alumnus", "{}", r.text());
+    assert_eq!(r.json()["left_on"], "2026-10-31");
+    assert!(r.json()["graduation_requested_on"].is_null());
+    let hanako_id = hanako_me.account.id.to_string();
+    let r = call(
+        Method::POST,
+        org(&format!("/members/{hanako_id}/graduate")),
+        &office,
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "already an alumna"
+    );
+    let r = call(
+        Method::POST,
+        org(&format!("/members/{hanako_id}/graduate")),
+        &office,
+        json!({"left_on": "soon"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The directory: members see those who consented; the office sees all.
+    let names = async |token: &str, query: &str| -> Vec<String> {
+        let r = app
+            .get(&org(&format!("/members{query}")), Some(token))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let mut v: Vec<String> = r
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["account"]["username"].as_str().unwrap().to_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        names(&goro, "").await,
+        ["goro", "hanako"],
+        "listed by consent, and oneself"
+    );
+    assert_eq!(
+        names(&office, "").await,
+        ["goro", "hanako", "office", "saburo", "shiro"]
+    );
+    assert_eq!(names(&office, "?role=office").await, ["office"]);
+    assert_eq!(names(&office, "?state=pending").await, ["jiro"]);
+    let r = app.get(&org("/members?state=pending"), Some(&goro)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "requests are the office's");
+    let r = app.get(&org("/members"), None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    // Consent is withdrawn at any time; every choice is kept with its wording.
+    let r = call(
+        Method::POST,
+        org("/membership/consents"),
+        &hanako,
+        json!({"consents": {"directory": false}}),
+    )
+    .await;
+    assert_eq!(r.json()["consents"]["directory"], false, "{}", r.text());
+    assert_eq!(names(&goro, "").await, ["goro"]);
+    let history = app
+        .get(&org("/membership/consents"), Some(&hanako))
+        .await
+        .json();
+    let h: Vec<(String, bool, String)> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["purpose"].as_str().unwrap().to_owned(),
+                c["granted"].as_bool().unwrap(),
+                c["wording_version"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(h.len(), 3, "{history}");
+    assert!(h.contains(&("directory".into(), true, "v7".into())));
+    assert!(h.contains(&("directory".into(), false, "2026-11".into())));
+    assert!(history[0]["created_at"].is_string());
+
+    // Leaving is one action and takes effect at once; the office removes too.
+    let r = call(Method::DELETE, org("/membership"), &hanako, json!({})).await;
+    assert_eq!(r.json()["state"], "left", "{}", r.text());
+    let r = app.get(&org("/members"), Some(&hanako)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = call(
+        Method::DELETE,
+        org(&format!("/members/{goro_id}")),
+        &goro,
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = call(
+        Method::DELETE,
+        org(&format!("/members/{goro_id}")),
+        &office,
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.json()["state"], "left");
+    let r = app.get(&org("/members"), Some(&goro)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    app.finish().await;
+}
+
+dual!(an_official_org_recognises_a_club_and_withdraws_it);
+
+async fn an_official_org_recognises_a_club_and_withdraws_it(b: Backend) {
+    let app = TestApp::start(b).await;
+    let (_, office) = app.user_with("office", "read write", true).await;
+    let (_, taro) = app.user("taro", "read write").await;
+    let create = async |token: &str, body: Value| {
+        app.json(Method::POST, "/api/v1/orgs", Some(token), &body)
+            .await
+            .json()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let acme = create(&office, json!({"username": "acme"})).await;
+    let other = create(&office, json!({"username": "globex"})).await;
+    let tennis = create(&taro, json!({"username": "acme_tennis", "kind": "club"})).await;
+    let path = |org: &str, club: &str| format!("/api/v1/orgs/{org}/recognitions/{club}");
+
+    let r = app
+        .json(Method::POST, &path(&acme, &tennis), Some(&taro), &json!({}))
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "a club founder is not acme's office"
+    );
+    let r = app
+        .json(
+            Method::POST,
+            &path(&acme, &other),
+            Some(&office),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "an official org is no club"
+    );
+    let r = app
+        .json(Method::POST, &path(&tennis, &acme), Some(&taro), &json!({}))
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "clubs do not recognise"
+    );
+    let r = app
+        .json(
+            Method::POST,
+            &path(&acme, &tennis),
+            Some(&office),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["recognizes"][0]["username"], "acme_tennis");
+
+    // Visible on both sides: the club's recognitions and its actor document.
+    let r = app
+        .get(&format!("/api/v1/orgs/{tennis}/recognitions"), None)
+        .await
+        .json();
+    assert_eq!(r["recognized_by"][0]["username"], "acme", "{r}");
+    let doc = app
+        .send(
+            Request::builder()
+                .uri("/users/acme_tennis")
+                .header("accept", "application/activity+json")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .json();
+    let acme_uri = format!("{}/users/acme", app.state.ctx.base_url());
+    assert_eq!(doc["tsunaguRecognizedBy"], json!([acme_uri]), "{doc}");
+    let recognized = app
+        .send(
+            Request::builder()
+                .uri("/users/acme/collections/recognized")
+                .header("accept", "application/activity+json")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .json();
+    let tennis_uri = format!("{}/users/acme_tennis", app.state.ctx.base_url());
+    assert_eq!(
+        recognized["orderedItems"],
+        json!([tennis_uri]),
+        "{recognized}"
+    );
+
+    let r = app
+        .json(
+            Method::DELETE,
+            &path(&acme, &tennis),
+            Some(&office),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.json()["recognizes"], json!([]));
+    let r = app
+        .get(&format!("/api/v1/orgs/{tennis}/recognitions"), None)
+        .await
+        .json();
+    assert_eq!(r["recognized_by"], json!([]));
+    app.finish().await;
+}

@@ -1,0 +1,383 @@
+//! Memberships, org invites, the roster, consents and club recognitions.
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+use super::models::{Account, Consent, Membership, OrgInvite, RosterEntry};
+use super::schema::{
+    accounts, consents, memberships, org_invites, org_recognitions, roster_entries, users,
+};
+use super::statuses::Page;
+use super::{DbConn, DbResult};
+use crate::with_conn;
+
+pub async fn find(
+    conn: &mut DbConn<'_>,
+    org_id: i64,
+    account_id: i64,
+) -> DbResult<Option<Membership>> {
+    with_conn!(conn, |c| memberships::table
+        .filter(memberships::org_id.eq(org_id))
+        .filter(memberships::account_id.eq(account_id))
+        .select(Membership::as_select())
+        .first(c)
+        .await
+        .optional())
+}
+
+pub async fn find_by_id(conn: &mut DbConn<'_>, id: i64) -> DbResult<Option<Membership>> {
+    with_conn!(conn, |c| memberships::table
+        .find(id)
+        .select(Membership::as_select())
+        .first(c)
+        .await
+        .optional())
+}
+
+/// Inserts a membership, or replaces the one the person already has in that
+/// org (a new request after leaving, an invite accepted while pending...).
+pub async fn save(conn: &mut DbConn<'_>, m: &Membership) -> DbResult<Membership> {
+    with_conn!(conn, |c| diesel::insert_into(memberships::table)
+        .values(m)
+        .on_conflict((memberships::org_id, memberships::account_id))
+        .do_update()
+        .set((
+            memberships::role.eq(&m.role),
+            memberships::state.eq(&m.state),
+            memberships::via.eq(&m.via),
+            memberships::tenure_from.eq(&m.tenure_from),
+            memberships::tenure_to.eq(&m.tenure_to),
+            memberships::divisions.eq(&m.divisions),
+            memberships::message.eq(&m.message),
+            memberships::left_on.eq(&m.left_on),
+            memberships::graduation_requested_on.eq(&m.graduation_requested_on),
+            memberships::join_ap_id.eq(&m.join_ap_id),
+            memberships::decided_by.eq(m.decided_by),
+            memberships::decided_at.eq(m.decided_at),
+            memberships::updated_at.eq(m.updated_at),
+        ))
+        .returning(Membership::as_returning())
+        .get_result(c)
+        .await)
+}
+
+/// An org's memberships in one state, with the people, newest first.
+pub async fn list(
+    conn: &mut DbConn<'_>,
+    org_id: i64,
+    state: &str,
+    role: Option<&str>,
+    page: Page,
+) -> DbResult<Vec<(Membership, Account)>> {
+    with_conn!(conn, |c| {
+        let mut q = memberships::table
+            .inner_join(accounts::table.on(accounts::id.eq(memberships::account_id)))
+            .filter(memberships::org_id.eq(org_id))
+            .filter(memberships::state.eq(state))
+            .select((Membership::as_select(), Account::as_select()))
+            .into_boxed();
+        if let Some(r) = role {
+            q = q.filter(memberships::role.eq(r));
+        }
+        crate::paginate!(q, memberships::id, page).load(c).await
+    })
+}
+
+/// The orgs in which the account is a verified member.
+pub async fn verified_orgs(conn: &mut DbConn<'_>, account_id: i64) -> DbResult<Vec<i64>> {
+    with_conn!(conn, |c| memberships::table
+        .filter(memberships::account_id.eq(account_id))
+        .filter(memberships::state.eq("verified"))
+        .select(memberships::org_id)
+        .load(c)
+        .await)
+}
+
+/// Local verified members of an org (for notifications and streams).
+pub async fn local_members(conn: &mut DbConn<'_>, org_id: i64) -> DbResult<Vec<i64>> {
+    with_conn!(conn, |c| memberships::table
+        .inner_join(accounts::table.on(accounts::id.eq(memberships::account_id)))
+        .filter(memberships::org_id.eq(org_id))
+        .filter(memberships::state.eq("verified"))
+        .filter(accounts::local.eq(true))
+        .select(memberships::account_id)
+        .load(c)
+        .await)
+}
+
+/// Where an org's remote verified members receive (shared inboxes first:
+/// their instance holds the membership and shows the post to members only).
+pub async fn member_inboxes(conn: &mut DbConn<'_>, org_id: i64) -> DbResult<Vec<String>> {
+    let rows: Vec<(Option<String>, Option<String>)> = with_conn!(conn, |c| memberships::table
+        .inner_join(accounts::table.on(accounts::id.eq(memberships::account_id)))
+        .filter(memberships::org_id.eq(org_id))
+        .filter(memberships::state.eq("verified"))
+        .filter(accounts::local.eq(false))
+        .select((accounts::shared_inbox_url, accounts::inbox_url))
+        .load(c)
+        .await)?;
+    Ok(super::federation::preferred_inboxes(rows))
+}
+
+/// Whether a verified member of the org signs with this key owner, or is on
+/// the instance whose actor signs (the instance vouches for its member).
+pub async fn member_or_member_instance(
+    conn: &mut DbConn<'_>,
+    org_id: i64,
+    signer: &Account,
+) -> DbResult<bool> {
+    let n: i64 = with_conn!(conn, |c| {
+        let q = memberships::table
+            .inner_join(accounts::table.on(accounts::id.eq(memberships::account_id)))
+            .filter(memberships::org_id.eq(org_id))
+            .filter(memberships::state.eq("verified"))
+            .into_boxed();
+        let q = if signer.actor_type == "Application" {
+            q.filter(accounts::domain.eq(signer.domain.clone()))
+        } else {
+            q.filter(accounts::id.eq(signer.id))
+        };
+        q.count().get_result(c).await
+    })?;
+    Ok(n > 0)
+}
+
+/// Counts of an org's verified members by role.
+pub async fn role_counts(conn: &mut DbConn<'_>, org_id: i64) -> DbResult<Vec<(String, i64)>> {
+    with_conn!(conn, |c| memberships::table
+        .filter(memberships::org_id.eq(org_id))
+        .filter(memberships::state.eq("verified"))
+        .group_by(memberships::role)
+        .select((memberships::role, diesel::dsl::count_star()))
+        .load(c)
+        .await)
+}
+
+// Invites
+
+pub async fn insert_invite(conn: &mut DbConn<'_>, i: &OrgInvite) -> DbResult<()> {
+    with_conn!(conn, |c| diesel::insert_into(org_invites::table)
+        .values(i)
+        .execute(c)
+        .await
+        .map(|_| ()))
+}
+
+pub async fn find_invite(conn: &mut DbConn<'_>, code: &str) -> DbResult<Option<OrgInvite>> {
+    with_conn!(conn, |c| org_invites::table
+        .filter(org_invites::code.eq(code))
+        .select(OrgInvite::as_select())
+        .first(c)
+        .await
+        .optional())
+}
+
+pub async fn list_invites(conn: &mut DbConn<'_>, org_id: i64) -> DbResult<Vec<OrgInvite>> {
+    with_conn!(conn, |c| org_invites::table
+        .filter(org_invites::org_id.eq(org_id))
+        .filter(org_invites::revoked_at.is_null())
+        .order(org_invites::id.desc())
+        .select(OrgInvite::as_select())
+        .load(c)
+        .await)
+}
+
+/// Uses one place of an invite if it still has one (a single guarded
+/// update, so two people cannot take the last place of a single-use invite).
+pub async fn use_invite(conn: &mut DbConn<'_>, id: i64, now: NaiveDateTime) -> DbResult<bool> {
+    let n = with_conn!(conn, |c| diesel::update(
+        org_invites::table
+            .filter(org_invites::id.eq(id))
+            .filter(org_invites::revoked_at.is_null())
+            .filter(
+                org_invites::max_uses.is_null().or(org_invites::max_uses
+                    .gt(org_invites::uses.nullable())
+                    .assume_not_null())
+            )
+            .filter(
+                org_invites::expires_at
+                    .is_null()
+                    .or(org_invites::expires_at.gt(now).assume_not_null())
+            )
+    )
+    .set(org_invites::uses.eq(org_invites::uses + 1))
+    .execute(c)
+    .await)?;
+    Ok(n == 1)
+}
+
+pub async fn revoke_invite(
+    conn: &mut DbConn<'_>,
+    org_id: i64,
+    id: i64,
+    now: NaiveDateTime,
+) -> DbResult<usize> {
+    with_conn!(conn, |c| diesel::update(
+        org_invites::table
+            .filter(org_invites::id.eq(id))
+            .filter(org_invites::org_id.eq(org_id))
+    )
+    .set(org_invites::revoked_at.eq(now))
+    .execute(c)
+    .await)
+}
+
+// Roster
+
+pub async fn roster_entry(
+    conn: &mut DbConn<'_>,
+    org_id: i64,
+    email_key: &str,
+) -> DbResult<Option<RosterEntry>> {
+    with_conn!(conn, |c| roster_entries::table
+        .filter(roster_entries::org_id.eq(org_id))
+        .filter(roster_entries::email_key.eq(email_key))
+        .select(RosterEntry::as_select())
+        .first(c)
+        .await
+        .optional())
+}
+
+/// The existing roster entries for these e-mail keys.
+pub async fn roster_entries_for(
+    conn: &mut DbConn<'_>,
+    org_id: i64,
+    keys: &[String],
+) -> DbResult<Vec<RosterEntry>> {
+    with_conn!(conn, |c| roster_entries::table
+        .filter(roster_entries::org_id.eq(org_id))
+        .filter(roster_entries::email_key.eq_any(keys))
+        .select(RosterEntry::as_select())
+        .load(c)
+        .await)
+}
+
+pub async fn insert_roster(conn: &mut DbConn<'_>, rows: &[RosterEntry]) -> DbResult<()> {
+    // Row by row: diesel's multi-row insert is not available through the
+    // async SQLite wrapper; the caller's transaction keeps this one commit.
+    with_conn!(conn, |c| {
+        for r in rows {
+            diesel::insert_into(roster_entries::table)
+                .values(r)
+                .execute(c)
+                .await?;
+        }
+        Ok(())
+    })
+}
+
+pub async fn update_roster(conn: &mut DbConn<'_>, e: &RosterEntry) -> DbResult<()> {
+    with_conn!(conn, |c| diesel::update(roster_entries::table.find(e.id))
+        .set((
+            roster_entries::name.eq(&e.name),
+            roster_entries::tenure_from.eq(&e.tenure_from),
+            roster_entries::tenure_to.eq(&e.tenure_to),
+            roster_entries::divisions.eq(&e.divisions),
+            roster_entries::role.eq(&e.role),
+            roster_entries::updated_at.eq(e.updated_at),
+        ))
+        .execute(c)
+        .await
+        .map(|_| ()))
+}
+
+/// Local accounts whose confirmed e-mail is one of `keys`: (e-mail key, account id).
+pub async fn confirmed_accounts(
+    conn: &mut DbConn<'_>,
+    keys: &[String],
+) -> DbResult<Vec<(String, i64)>> {
+    with_conn!(conn, |c| users::table
+        .filter(users::email_key.eq_any(keys))
+        .filter(users::email_confirmed_at.is_not_null())
+        .select((users::email_key, users::account_id))
+        .load(c)
+        .await)
+}
+
+// Consents
+
+pub async fn insert_consents(conn: &mut DbConn<'_>, rows: &[Consent]) -> DbResult<()> {
+    with_conn!(conn, |c| {
+        for r in rows {
+            diesel::insert_into(consents::table)
+                .values(r)
+                .execute(c)
+                .await?;
+        }
+        Ok(())
+    })
+}
+
+/// Every consent record of a person in an org, oldest first (the last per
+/// purpose holds).
+pub async fn consents(
+    conn: &mut DbConn<'_>,
+    org_id: i64,
+    account_id: i64,
+) -> DbResult<Vec<Consent>> {
+    with_conn!(conn, |c| consents::table
+        .filter(consents::org_id.eq(org_id))
+        .filter(consents::account_id.eq(account_id))
+        .order(consents::id.asc())
+        .select(Consent::as_select())
+        .load(c)
+        .await)
+}
+
+// Club recognitions
+
+pub async fn recognise(
+    conn: &mut DbConn<'_>,
+    org_id: i64,
+    club_id: i64,
+    by: i64,
+    now: NaiveDateTime,
+) -> DbResult<()> {
+    with_conn!(conn, |c| diesel::insert_into(org_recognitions::table)
+        .values((
+            org_recognitions::org_id.eq(org_id),
+            org_recognitions::club_id.eq(club_id),
+            org_recognitions::recognised_by.eq(by),
+            org_recognitions::created_at.eq(now),
+        ))
+        .on_conflict_do_nothing()
+        .execute(c)
+        .await
+        .map(|_| ()))
+}
+
+pub async fn withdraw_recognition(
+    conn: &mut DbConn<'_>,
+    org_id: i64,
+    club_id: i64,
+) -> DbResult<usize> {
+    with_conn!(conn, |c| diesel::delete(
+        org_recognitions::table
+            .filter(org_recognitions::org_id.eq(org_id))
+            .filter(org_recognitions::club_id.eq(club_id))
+    )
+    .execute(c)
+    .await)
+}
+
+/// Clubs an org recognises.
+pub async fn recognised_clubs(conn: &mut DbConn<'_>, org_id: i64) -> DbResult<Vec<Account>> {
+    with_conn!(conn, |c| org_recognitions::table
+        .inner_join(accounts::table.on(accounts::id.eq(org_recognitions::club_id)))
+        .filter(org_recognitions::org_id.eq(org_id))
+        .order(org_recognitions::created_at.asc())
+        .select(Account::as_select())
+        .load(c)
+        .await)
+}
+
+/// Orgs that recognise a club.
+pub async fn recognised_by(conn: &mut DbConn<'_>, club_id: i64) -> DbResult<Vec<Account>> {
+    with_conn!(conn, |c| org_recognitions::table
+        .inner_join(accounts::table.on(accounts::id.eq(org_recognitions::org_id)))
+        .filter(org_recognitions::club_id.eq(club_id))
+        .order(org_recognitions::created_at.asc())
+        .select(Account::as_select())
+        .load(c)
+        .await)
+}

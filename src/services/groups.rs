@@ -1,0 +1,183 @@
+//! The group side of federation (FEP-1b12) and our membership activities.
+//!
+//! Membership protocol (docs/federation.md):
+//! - a person asks to join: `Join{actor: person, object: group}`, with the
+//!   claim in `tsunaguMembership` {role, tenureFrom, tenureTo, divisions,
+//!   inviteCode} and a message in `content`;
+//! - the group answers `Accept{Join}` (verified; `tsunaguMembership.role`
+//!   carries the role, and is sent again when the role changes) or
+//!   `Reject{Join}`; it removes a member with `Remove{object: person,
+//!   target: <group>/members}`;
+//! - a person leaves with `Leave{object: group}`.
+use serde_json::{Value, json};
+
+use super::{Ctx, ServiceResult};
+use crate::db::models::{Account, Membership};
+use crate::db::{self, DbConn};
+use crate::federation::delivery;
+use crate::federation::objects::{self, Urls};
+use crate::ids;
+
+/// The members collection of a group actor (addressing of members-only posts).
+pub fn members_collection(group_uri: &str) -> String {
+    format!("{group_uri}/members")
+}
+
+fn claim(m: &Membership) -> Value {
+    json!({
+        "role": m.role,
+        "tenureFrom": m.tenure_from,
+        "tenureTo": m.tenure_to,
+        "leftOn": m.left_on,
+        "divisions": super::memberships::divisions_of(m),
+    })
+}
+
+/// Tells a remote member's instance how its membership of one of our orgs
+/// stands (inside the caller's transaction).
+pub async fn membership_changed(
+    ctx: &Ctx,
+    conn: &mut DbConn<'_>,
+    m: &Membership,
+) -> ServiceResult<()> {
+    let (Some((org, _)), Some((person, _))) = (
+        db::accounts::find(conn, m.org_id).await?,
+        db::accounts::find(conn, m.account_id).await?,
+    ) else {
+        return Ok(());
+    };
+    if !org.local || person.local {
+        return Ok(());
+    }
+    let base = ctx.base_url();
+    let urls = Urls { base: &base };
+    let group = urls.actor(&org.username);
+    let join = json!({
+        "id": m.join_ap_id,
+        "type": "Join",
+        "actor": person.ap_id,
+        "object": group,
+    });
+    let (kind, object, target) = match m.state.as_str() {
+        "verified" => ("Accept", join, None),
+        "rejected" => ("Reject", join, None),
+        "left" => (
+            "Remove",
+            json!(person.ap_id),
+            Some(members_collection(&group)),
+        ),
+        _ => return Ok(()),
+    };
+    let id = urls.activity(&org.username, &kind.to_lowercase(), ids::next_id());
+    let mut activity = json!({
+        "@context": objects::context(),
+        "id": id,
+        "type": kind,
+        "actor": group,
+        "to": [person.ap_id],
+        "object": object,
+        "tsunaguMembership": claim(m),
+    });
+    if let Some(t) = target {
+        activity["target"] = json!(t);
+    }
+    delivery::enqueue(conn, &base, &org, &id, &activity, person.inbox_url.clone()).await?;
+    Ok(())
+}
+
+/// Queues Join of a remote group (our person asks to become a member).
+pub async fn membership_requested(
+    ctx: &Ctx,
+    conn: &mut DbConn<'_>,
+    me: &Account,
+    org: &Account,
+    m: &Membership,
+    invite_code: Option<&str>,
+) -> ServiceResult<String> {
+    let base = ctx.base_url();
+    let urls = Urls { base: &base };
+    let id = urls.activity(&me.username, "join", m.id);
+    let mut membership = claim(m);
+    membership["inviteCode"] = json!(invite_code);
+    let activity = json!({
+        "@context": objects::context(),
+        "id": id,
+        "type": "Join",
+        "actor": urls.actor(&me.username),
+        "to": [org.ap_id],
+        "object": org.ap_id,
+        "content": m.message,
+        "tsunaguMembership": membership,
+    });
+    delivery::enqueue(conn, &base, me, &id, &activity, org.inbox_url.clone()).await?;
+    Ok(id)
+}
+
+/// Queues Leave of a remote group.
+pub async fn membership_left(
+    ctx: &Ctx,
+    conn: &mut DbConn<'_>,
+    me: &Account,
+    org: &Account,
+) -> ServiceResult<()> {
+    let base = ctx.base_url();
+    let urls = Urls { base: &base };
+    let id = urls.activity(&me.username, "leave", ids::next_id());
+    let activity = json!({
+        "@context": objects::AS_CONTEXT,
+        "id": id,
+        "type": "Leave",
+        "actor": urls.actor(&me.username),
+        "to": [org.ap_id],
+        "object": org.ap_id,
+    });
+    delivery::enqueue(conn, &base, me, &id, &activity, org.inbox_url.clone()).await?;
+    Ok(())
+}
+
+/// What a local org's Group actor document adds: its kind, its members
+/// collection (the address of members-only posts), the clubs it recognises
+/// and the official orgs recognising it (each checkable against the other's
+/// `tsunaguRecognized` collection).
+pub async fn group_properties(
+    ctx: &Ctx,
+    conn: &mut DbConn<'_>,
+    a: &Account,
+    doc: &mut Value,
+) -> ServiceResult<()> {
+    let Some((org, _)) = db::orgs::find(conn, a.id).await? else {
+        return Ok(());
+    };
+    let base = ctx.base_url();
+    let urls = Urls { base: &base };
+    let id = urls.actor(&a.username);
+    let by = db::memberships::recognised_by(conn, a.id).await?;
+    doc["tsunaguKind"] = json!(org.kind);
+    doc["tsunaguMembers"] = json!(members_collection(&id));
+    doc["tsunaguRecognized"] = json!(format!("{id}/collections/recognized"));
+    doc["tsunaguRecognizedBy"] = json!(
+        by.iter()
+            .map(|o| objects::account_uri(&urls, o))
+            .collect::<Vec<_>>()
+    );
+    Ok(())
+}
+
+/// `/users/:name/collections/recognized`: the clubs an org recognises.
+pub async fn recognized_collection(ctx: &Ctx, org: &Account) -> ServiceResult<Value> {
+    let mut conn = ctx.conn().await?;
+    let base = ctx.base_url();
+    let urls = Urls { base: &base };
+    let clubs = db::memberships::recognised_clubs(&mut conn, org.id).await?;
+    let items: Vec<String> = clubs
+        .iter()
+        .map(|c| objects::account_uri(&urls, c))
+        .collect();
+    Ok(json!({
+        "@context": objects::AS_CONTEXT,
+        "id": format!("{}/collections/recognized", urls.actor(&org.username)),
+        "type": "OrderedCollection",
+        "totalItems": items.len(),
+        "orderedItems": items,
+    }))
+}

@@ -1,0 +1,840 @@
+//! Membership of orgs, separate from following: roles (office, employee,
+//! alumnus), states (pending, verified, rejected, left), the ways in (invite,
+//! roster, request), graduation, leaving, consent per purpose, and the
+//! office's powers. Visibility of members-only posts reads these rows
+//! directly, so a change (leaving, removal) takes effect at once.
+use chrono::NaiveDate;
+
+use super::orgs::OrgView;
+use super::views::{self, AccountView};
+use super::{Ctx, ServiceError, ServiceResult};
+use crate::db::models::{Account, Consent, LocalUser, Membership, OrgInvite};
+use crate::db::statuses::Page;
+use crate::db::{self, DbConn};
+use crate::{crypto, ids};
+
+pub const ROLES: [&str; 3] = ["office", "employee", "alumnus"];
+pub const STATES: [&str; 4] = ["pending", "verified", "rejected", "left"];
+/// What a member may consent to, each separately and withdrawably.
+pub const PURPOSES: [&str; 4] = [
+    "directory",
+    "comeback_contact",
+    "newsletters",
+    "share_profile",
+];
+/// The consent wording shown by our clients; a client showing other wording
+/// sends its own version, which is stored with each choice.
+pub const CONSENT_WORDING_VERSION: &str = "2026-11";
+const MAX_TEXT: usize = 1000;
+const MAX_DIVISIONS: usize = 20;
+
+pub struct MembershipView {
+    pub membership: Membership,
+    pub account: AccountView,
+    /// The current choice per purpose (absent: never asked).
+    pub consents: Vec<(String, bool)>,
+}
+
+/// What a person says when asking to join (all optional), and the consent
+/// choices made on joining.
+#[derive(Default, Clone)]
+pub struct JoinRequest {
+    pub role: Option<String>,
+    pub tenure_from: Option<String>,
+    pub tenure_to: Option<String>,
+    pub divisions: Vec<String>,
+    pub message: Option<String>,
+    pub invite_code: Option<String>,
+    pub consents: Vec<(String, bool)>,
+    pub wording_version: Option<String>,
+}
+
+pub struct NewInvite {
+    pub role: Option<String>,
+    pub max_uses: Option<i32>,
+    pub expires_in: Option<i64>,
+}
+
+fn not_found() -> ServiceError {
+    ServiceError::NotFound("Record not found".into())
+}
+
+fn forbidden() -> ServiceError {
+    ServiceError::Forbidden("Only the org's office may do this".into())
+}
+
+pub fn check_role(field: &'static str, role: &str) -> ServiceResult<()> {
+    if ROLES.contains(&role) {
+        Ok(())
+    } else {
+        Err(ServiceError::invalid(
+            field,
+            "ERR_INCLUSION",
+            format!("{role:?} is not one of office, employee, alumnus"),
+        ))
+    }
+}
+
+/// Tenure and leaving dates: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
+pub fn check_date(field: &'static str, v: Option<String>) -> ServiceResult<Option<String>> {
+    let Some(v) = v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let ok = match v.len() {
+        4 => v.parse::<u16>().is_ok_and(|y| y >= 1900),
+        7 => NaiveDate::parse_from_str(&format!("{v}-01"), "%Y-%m-%d").is_ok(),
+        10 => NaiveDate::parse_from_str(&v, "%Y-%m-%d").is_ok(),
+        _ => false,
+    };
+    if ok {
+        Ok(Some(v))
+    } else {
+        Err(ServiceError::invalid(
+            field,
+            "ERR_INVALID",
+            "must be a date as YYYY, YYYY-MM or YYYY-MM-DD",
+        ))
+    }
+}
+
+pub fn check_divisions(divisions: &[String]) -> ServiceResult<String> {
+    let list: Vec<&str> = divisions
+        .iter()
+        .map(|d| d.trim())
+        .filter(|d| !d.is_empty())
+        .collect();
+    if list.len() > MAX_DIVISIONS || list.iter().any(|d| d.chars().count() > 100) {
+        return Err(ServiceError::invalid(
+            "divisions",
+            "ERR_TOO_LONG",
+            format!("at most {MAX_DIVISIONS} divisions of 100 characters"),
+        ));
+    }
+    Ok(list.join("\n"))
+}
+
+pub fn divisions_of(m: &Membership) -> Vec<&str> {
+    m.divisions.lines().filter(|d| !d.is_empty()).collect()
+}
+
+fn check_consents(consents: &[(String, bool)]) -> ServiceResult<()> {
+    match consents
+        .iter()
+        .find(|(p, _)| !PURPOSES.contains(&p.as_str()))
+    {
+        Some((p, _)) => Err(ServiceError::invalid(
+            "consents",
+            "ERR_INCLUSION",
+            format!("{p:?} is not one of directory, comeback_contact, newsletters, share_profile"),
+        )),
+        None => Ok(()),
+    }
+}
+
+fn consent_rows(
+    org_id: i64,
+    account_id: i64,
+    choices: &[(String, bool)],
+    version: Option<&str>,
+) -> Vec<Consent> {
+    let now = ids::now();
+    let version = version
+        .filter(|v| !v.is_empty())
+        .unwrap_or(CONSENT_WORDING_VERSION);
+    choices
+        .iter()
+        .map(|(purpose, granted)| Consent {
+            id: ids::next_id(),
+            org_id,
+            account_id,
+            purpose: purpose.clone(),
+            granted: *granted,
+            wording_version: version.to_owned(),
+            created_at: now,
+        })
+        .collect()
+}
+
+/// The local org, refusing archived ones for anything that changes membership.
+async fn active_org(ctx: &Ctx, org_id: i64) -> ServiceResult<OrgView> {
+    let org = super::orgs::get(ctx, org_id).await?;
+    if org.org.archived_at.is_some() {
+        return Err(ServiceError::invalid(
+            "org",
+            "ERR_INVALID",
+            "this org is archived",
+        ));
+    }
+    Ok(org)
+}
+
+/// Whether `me` may act as the org's office: a verified `office` member, or an
+/// administrator of this instance.
+pub async fn is_office(conn: &mut DbConn<'_>, org_id: i64, me: &LocalUser) -> ServiceResult<bool> {
+    if me.user.is_admin {
+        return Ok(true);
+    }
+    Ok(db::memberships::find(conn, org_id, me.account.id)
+        .await?
+        .is_some_and(|m| m.state == "verified" && m.role == "office"))
+}
+
+async fn require_office(ctx: &Ctx, org_id: i64, me: &LocalUser) -> ServiceResult<()> {
+    let mut conn = ctx.conn().await?;
+    if is_office(&mut conn, org_id, me).await? {
+        Ok(())
+    } else {
+        Err(forbidden())
+    }
+}
+
+/// Whether the account is a verified member of the org.
+pub async fn is_member(ctx: &Ctx, org_id: i64, account_id: i64) -> ServiceResult<bool> {
+    let mut conn = ctx.conn().await?;
+    Ok(db::memberships::find(&mut conn, org_id, account_id)
+        .await?
+        .is_some_and(|m| m.state == "verified"))
+}
+
+fn new_membership(org_id: i64, account_id: i64, role: &str, state: &str, via: &str) -> Membership {
+    let now = ids::now();
+    Membership {
+        id: ids::next_id(),
+        org_id,
+        account_id,
+        role: role.into(),
+        state: state.into(),
+        via: via.into(),
+        tenure_from: None,
+        tenure_to: None,
+        divisions: String::new(),
+        message: String::new(),
+        left_on: None,
+        graduation_requested_on: None,
+        join_ap_id: None,
+        decided_by: None,
+        decided_at: None,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// The founder of an org becomes its first office member (in the caller's
+/// transaction, with the org itself).
+pub async fn add_founder(conn: &mut DbConn<'_>, org_id: i64, account_id: i64) -> ServiceResult<()> {
+    let m = new_membership(org_id, account_id, "office", "verified", "founder");
+    db::memberships::save(conn, &m).await?;
+    Ok(())
+}
+
+async fn view(ctx: &Ctx, m: Membership) -> ServiceResult<MembershipView> {
+    let mut conn = ctx.conn().await?;
+    let account = db::accounts::find(&mut conn, m.account_id)
+        .await?
+        .ok_or_else(not_found)?
+        .0;
+    let consents = current_consents(&mut conn, m.org_id, m.account_id).await?;
+    drop(conn);
+    Ok(MembershipView {
+        membership: m,
+        account: views::account(ctx, account).await?,
+        consents,
+    })
+}
+
+async fn current_consents(
+    conn: &mut DbConn<'_>,
+    org_id: i64,
+    account_id: i64,
+) -> ServiceResult<Vec<(String, bool)>> {
+    let rows = db::memberships::consents(conn, org_id, account_id).await?;
+    Ok(PURPOSES
+        .iter()
+        .filter_map(|p| {
+            rows.iter()
+                .rev()
+                .find(|r| r.purpose == *p)
+                .map(|r| (r.purpose.clone(), r.granted))
+        })
+        .collect())
+}
+
+/// Asks to join an org: with a valid invite code the person is verified at
+/// once with the invite's role; a roster entry matching their confirmed
+/// e-mail verifies them too; otherwise the request waits for the office.
+pub async fn request(
+    ctx: &Ctx,
+    me: &LocalUser,
+    org_id: i64,
+    r: JoinRequest,
+) -> ServiceResult<MembershipView> {
+    let org = active_org(ctx, org_id).await?;
+    let role = r.role.clone().filter(|r| !r.is_empty());
+    if let Some(role) = &role {
+        check_role("role", role)?;
+        if role == "office" {
+            return Err(ServiceError::invalid(
+                "role",
+                "ERR_INVALID",
+                "the office role is given by the office, not requested",
+            ));
+        }
+    }
+    let tenure_from = check_date("tenure_from", r.tenure_from.clone())?;
+    let tenure_to = check_date("tenure_to", r.tenure_to.clone())?;
+    let divisions = check_divisions(&r.divisions)?;
+    let message = r.message.clone().unwrap_or_default();
+    if message.chars().count() > MAX_TEXT {
+        return Err(ServiceError::invalid(
+            "message",
+            "ERR_TOO_LONG",
+            format!("is too long (maximum is {MAX_TEXT} characters)"),
+        ));
+    }
+    check_consents(&r.consents)?;
+    let mut conn = ctx.conn().await?;
+    if let Some(m) = db::memberships::find(&mut conn, org_id, me.account.id).await?
+        && matches!(m.state.as_str(), "verified" | "pending")
+        && r.invite_code.is_none()
+    {
+        return Err(ServiceError::invalid(
+            "org",
+            "ERR_TAKEN",
+            if m.state == "verified" {
+                "you are already a member"
+            } else {
+                "your request is already waiting for the office"
+            },
+        ));
+    }
+    let invite = match r.invite_code.as_deref().filter(|c| !c.is_empty()) {
+        Some(code) => Some(
+            db::memberships::find_invite(&mut conn, code)
+                .await?
+                .filter(|i| i.org_id == org_id)
+                .ok_or_else(|| {
+                    ServiceError::invalid(
+                        "invite_code",
+                        "ERR_INVALID",
+                        "is not an invite of this org",
+                    )
+                })?,
+        ),
+        None => None,
+    };
+    let roster = match &me.user.email_confirmed_at {
+        Some(_) => db::memberships::roster_entry(&mut conn, org_id, &me.user.email_key).await?,
+        None => None,
+    };
+    let now = ids::now();
+    let mut m = new_membership(
+        org_id,
+        me.account.id,
+        role.as_deref().unwrap_or("alumnus"),
+        "pending",
+        "request",
+    );
+    m.tenure_from = tenure_from;
+    m.tenure_to = tenure_to;
+    m.divisions = divisions;
+    m.message = message;
+    if let Some(e) = &roster {
+        // The roster knows better than the claim.
+        m.role = e.role.clone();
+        m.tenure_from = e.tenure_from.clone().or(m.tenure_from);
+        m.tenure_to = e.tenure_to.clone().or(m.tenure_to);
+        if !e.divisions.is_empty() {
+            m.divisions = e.divisions.clone();
+        }
+        m.state = "verified".into();
+        m.via = "roster".into();
+        m.decided_at = Some(now);
+    }
+    let consents = consent_rows(
+        org_id,
+        me.account.id,
+        &r.consents,
+        r.wording_version.as_deref(),
+    );
+    let saved = conn
+        .transaction(async |tx| {
+            if let Some(i) = &invite {
+                if !db::memberships::use_invite(tx, i.id, now).await? {
+                    return Err(ServiceError::invalid(
+                        "invite_code",
+                        "ERR_INVALID",
+                        "this invite has expired, was revoked or is used up",
+                    ));
+                }
+                m.role = i.role.clone();
+                m.state = "verified".into();
+                m.via = "invite".into();
+                m.decided_by = i.created_by;
+                m.decided_at = Some(now);
+            }
+            let saved = db::memberships::save(tx, &m).await?;
+            db::memberships::insert_consents(tx, &consents).await?;
+            if saved.state == "pending" {
+                notify_office(tx, org_id, me.account.id).await?;
+            }
+            Ok::<_, ServiceError>(saved)
+        })
+        .await?;
+    drop(conn);
+    let _ = org;
+    view(ctx, saved).await
+}
+
+/// Tells the org's local office members that a request waits.
+async fn notify_office(conn: &mut DbConn<'_>, org_id: i64, from: i64) -> ServiceResult<()> {
+    let page = Page {
+        limit: 100,
+        ..Page::default()
+    };
+    for (office, account) in
+        db::memberships::list(conn, org_id, "verified", Some("office"), page).await?
+    {
+        if account.local {
+            db::notifications::insert(
+                conn,
+                &crate::db::models::Notification {
+                    id: ids::next_id(),
+                    account_id: office.account_id,
+                    from_account_id: from,
+                    kind: "tsunagu.membership_request".into(),
+                    status_id: None,
+                    created_at: ids::now(),
+                },
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// The org's memberships in one state (the office sees any state; verified
+/// members see the directory: members who consented to be listed).
+pub async fn list(
+    ctx: &Ctx,
+    viewer: Option<&LocalUser>,
+    org_id: i64,
+    state: Option<&str>,
+    role: Option<&str>,
+    page: Page,
+) -> ServiceResult<Vec<MembershipView>> {
+    super::orgs::get(ctx, org_id).await?;
+    let state = state.filter(|s| !s.is_empty()).unwrap_or("verified");
+    if !STATES.contains(&state) {
+        return Err(ServiceError::invalid(
+            "state",
+            "ERR_INCLUSION",
+            "must be pending, verified, rejected or left",
+        ));
+    }
+    if let Some(r) = role {
+        check_role("role", r)?;
+    }
+    let Some(me) = viewer else {
+        return Err(ServiceError::NotFound(
+            "The member directory is for members".into(),
+        ));
+    };
+    let mut conn = ctx.conn().await?;
+    let office = is_office(&mut conn, org_id, me).await?;
+    let member = db::memberships::find(&mut conn, org_id, me.account.id)
+        .await?
+        .is_some_and(|m| m.state == "verified");
+    if !office && !(member && state == "verified") {
+        return Err(ServiceError::Forbidden(
+            "The member directory is for verified members".into(),
+        ));
+    }
+    let rows = db::memberships::list(&mut conn, org_id, state, role, page).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    let (ms, accounts): (Vec<_>, Vec<Account>) = rows.into_iter().unzip();
+    let mut consents = Vec::with_capacity(ms.len());
+    for m in &ms {
+        consents.push(current_consents(&mut conn, org_id, m.account_id).await?);
+    }
+    drop(conn);
+    let accounts = views::accounts(ctx, accounts).await?;
+    for ((m, account), consents) in ms.into_iter().zip(accounts).zip(consents) {
+        // Private by default: only those who consented are listed to members.
+        let listed = consents.iter().any(|(p, g)| p == "directory" && *g);
+        if office || listed || m.account_id == me.account.id {
+            out.push(MembershipView {
+                membership: m,
+                account,
+                consents,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Requests waiting for the office.
+pub async fn requests(
+    ctx: &Ctx,
+    me: &LocalUser,
+    org_id: i64,
+    page: Page,
+) -> ServiceResult<Vec<MembershipView>> {
+    require_office(ctx, org_id, me).await?;
+    list(ctx, Some(me), org_id, Some("pending"), None, page).await
+}
+
+/// The signed-in person's own membership of an org.
+pub async fn mine(ctx: &Ctx, me: &LocalUser, org_id: i64) -> ServiceResult<MembershipView> {
+    let mut conn = ctx.conn().await?;
+    let m = db::memberships::find(&mut conn, org_id, me.account.id)
+        .await?
+        .ok_or_else(not_found)?;
+    drop(conn);
+    view(ctx, m).await
+}
+
+async fn membership(ctx: &Ctx, org_id: i64, id: i64) -> ServiceResult<Membership> {
+    let mut conn = ctx.conn().await?;
+    db::memberships::find_by_id(&mut conn, id)
+        .await?
+        .filter(|m| m.org_id == org_id)
+        .ok_or_else(not_found)
+}
+
+async fn member(ctx: &Ctx, org_id: i64, account_id: i64) -> ServiceResult<Membership> {
+    let mut conn = ctx.conn().await?;
+    db::memberships::find(&mut conn, org_id, account_id)
+        .await?
+        .filter(|m| m.state == "verified")
+        .ok_or_else(not_found)
+}
+
+/// Stores a changed membership and tells a remote member's instance.
+async fn store(ctx: &Ctx, m: Membership) -> ServiceResult<MembershipView> {
+    let mut conn = ctx.conn().await?;
+    let saved = conn
+        .transaction(async |tx| {
+            let saved = db::memberships::save(tx, &m).await?;
+            super::groups::membership_changed(ctx, tx, &saved).await?;
+            Ok::<_, ServiceError>(saved)
+        })
+        .await?;
+    drop(conn);
+    super::federation::wake(ctx);
+    view(ctx, saved).await
+}
+
+/// The office approves or rejects a pending request.
+pub async fn decide(
+    ctx: &Ctx,
+    me: &LocalUser,
+    org_id: i64,
+    request_id: i64,
+    approve: bool,
+) -> ServiceResult<MembershipView> {
+    require_office(ctx, org_id, me).await?;
+    let mut m = membership(ctx, org_id, request_id).await?;
+    if m.state != "pending" {
+        return Err(ServiceError::invalid(
+            "request",
+            "ERR_INVALID",
+            format!("this request is already {}", m.state),
+        ));
+    }
+    m.state = if approve { "verified" } else { "rejected" }.into();
+    m.decided_by = Some(me.account.id);
+    m.decided_at = Some(ids::now());
+    m.updated_at = ids::now();
+    store(ctx, m).await
+}
+
+/// Changes a verified member's role. The last office member keeps the role so
+/// the org is never left without an office.
+pub async fn set_role(
+    ctx: &Ctx,
+    me: &LocalUser,
+    org_id: i64,
+    account_id: i64,
+    role: &str,
+) -> ServiceResult<MembershipView> {
+    check_role("role", role)?;
+    require_office(ctx, org_id, me).await?;
+    let mut m = member(ctx, org_id, account_id).await?;
+    if m.role == "office" && role != "office" {
+        let mut conn = ctx.conn().await?;
+        let offices = db::memberships::role_counts(&mut conn, org_id)
+            .await?
+            .into_iter()
+            .find(|(r, _)| r == "office")
+            .map_or(0, |(_, n)| n);
+        if offices <= 1 {
+            return Err(ServiceError::invalid(
+                "role",
+                "ERR_INVALID",
+                "the org needs at least one office member",
+            ));
+        }
+    }
+    m.role = role.into();
+    m.updated_at = ids::now();
+    store(ctx, m).await
+}
+
+/// Graduation: an employee becomes an alumnus with a leaving date. The office
+/// does it directly; the person asks and the office confirms. Consent is asked
+/// again, since what an alumnus shares differs from an employee.
+pub async fn graduate(
+    ctx: &Ctx,
+    me: &LocalUser,
+    org_id: i64,
+    account_id: i64,
+    left_on: Option<String>,
+    consents: Vec<(String, bool)>,
+    wording_version: Option<String>,
+) -> ServiceResult<MembershipView> {
+    let left_on = check_date("left_on", left_on)?;
+    check_consents(&consents)?;
+    let mut m = member(ctx, org_id, account_id).await?;
+    let office = {
+        let mut conn = ctx.conn().await?;
+        is_office(&mut conn, org_id, me).await?
+    };
+    if !office && me.account.id != account_id {
+        return Err(forbidden());
+    }
+    if m.role != "employee" && m.graduation_requested_on.is_none() {
+        return Err(ServiceError::invalid(
+            "role",
+            "ERR_INVALID",
+            format!("only employees graduate (this member is {})", m.role),
+        ));
+    }
+    let now = ids::now();
+    if office {
+        m.role = "alumnus".into();
+        m.left_on = left_on
+            .or(m.graduation_requested_on.take())
+            .or_else(|| Some(now.date().to_string()));
+        m.graduation_requested_on = None;
+        m.decided_by = Some(me.account.id);
+        m.decided_at = Some(now);
+    } else {
+        m.graduation_requested_on = left_on.or_else(|| Some(now.date().to_string()));
+    }
+    m.updated_at = now;
+    if me.account.id == account_id && !consents.is_empty() {
+        let rows = consent_rows(org_id, account_id, &consents, wording_version.as_deref());
+        let mut conn = ctx.conn().await?;
+        db::memberships::insert_consents(&mut conn, &rows).await?;
+    }
+    store(ctx, m).await
+}
+
+/// The office removes a member (recorded as having left, decided by the office).
+pub async fn remove(
+    ctx: &Ctx,
+    me: &LocalUser,
+    org_id: i64,
+    account_id: i64,
+) -> ServiceResult<MembershipView> {
+    require_office(ctx, org_id, me).await?;
+    let mut m = member(ctx, org_id, account_id).await?;
+    m.state = "left".into();
+    m.decided_by = Some(me.account.id);
+    m.decided_at = Some(ids::now());
+    m.updated_at = ids::now();
+    store(ctx, m).await
+}
+
+/// Leaving is one action, always allowed (a pending request is withdrawn).
+pub async fn leave(ctx: &Ctx, me: &LocalUser, org_id: i64) -> ServiceResult<MembershipView> {
+    let mut conn = ctx.conn().await?;
+    let mut m = db::memberships::find(&mut conn, org_id, me.account.id)
+        .await?
+        .filter(|m| matches!(m.state.as_str(), "verified" | "pending"))
+        .ok_or_else(not_found)?;
+    drop(conn);
+    m.state = "left".into();
+    m.updated_at = ids::now();
+    m.decided_by = Some(me.account.id);
+    m.decided_at = Some(ids::now());
+    let org = db::accounts::find(&mut ctx.conn().await?, org_id)
+        .await?
+        .ok_or_else(not_found)?
+        .0;
+    if !org.local {
+        let mut conn = ctx.conn().await?;
+        conn.transaction(async |tx| {
+            super::groups::membership_left(ctx, tx, &me.account, &org).await?;
+            Ok::<_, ServiceError>(())
+        })
+        .await?;
+        super::federation::wake(ctx);
+    }
+    store(ctx, m).await
+}
+
+/// Records consent choices (grant or withdraw), appended with time and
+/// wording version.
+pub async fn set_consents(
+    ctx: &Ctx,
+    me: &LocalUser,
+    org_id: i64,
+    choices: Vec<(String, bool)>,
+    wording_version: Option<String>,
+) -> ServiceResult<MembershipView> {
+    check_consents(&choices)?;
+    if choices.is_empty() {
+        return Err(ServiceError::invalid(
+            "consents",
+            "ERR_BLANK",
+            "name at least one purpose",
+        ));
+    }
+    let mut conn = ctx.conn().await?;
+    let m = db::memberships::find(&mut conn, org_id, me.account.id)
+        .await?
+        .ok_or_else(not_found)?;
+    let rows = consent_rows(org_id, me.account.id, &choices, wording_version.as_deref());
+    db::memberships::insert_consents(&mut conn, &rows).await?;
+    drop(conn);
+    view(ctx, m).await
+}
+
+/// Every consent record of the signed-in person in an org (the audit trail).
+pub async fn consent_history(
+    ctx: &Ctx,
+    me: &LocalUser,
+    org_id: i64,
+) -> ServiceResult<Vec<Consent>> {
+    let mut conn = ctx.conn().await?;
+    Ok(db::memberships::consents(&mut conn, org_id, me.account.id).await?)
+}
+
+/// Creates an invite link's code (office only).
+pub async fn create_invite(
+    ctx: &Ctx,
+    me: &LocalUser,
+    org_id: i64,
+    n: NewInvite,
+) -> ServiceResult<OrgInvite> {
+    active_org(ctx, org_id).await?;
+    require_office(ctx, org_id, me).await?;
+    let role = n
+        .role
+        .filter(|r| !r.is_empty())
+        .unwrap_or_else(|| "alumnus".into());
+    check_role("role", &role)?;
+    if let Some(m) = n.max_uses
+        && m < 1
+    {
+        return Err(ServiceError::invalid(
+            "max_uses",
+            "ERR_INVALID",
+            "must be at least 1 (leave it out for no limit)",
+        ));
+    }
+    let expires_at = super::expiry_after("expires_in", n.expires_in.unwrap_or(0))?;
+    let invite = OrgInvite {
+        id: ids::next_id(),
+        org_id,
+        code: crypto::random_token()[..16].to_owned(),
+        role,
+        max_uses: n.max_uses,
+        uses: 0,
+        expires_at,
+        created_by: Some(me.account.id),
+        revoked_at: None,
+        created_at: ids::now(),
+    };
+    let mut conn = ctx.conn().await?;
+    db::memberships::insert_invite(&mut conn, &invite).await?;
+    Ok(invite)
+}
+
+pub async fn invites(ctx: &Ctx, me: &LocalUser, org_id: i64) -> ServiceResult<Vec<OrgInvite>> {
+    require_office(ctx, org_id, me).await?;
+    let mut conn = ctx.conn().await?;
+    Ok(db::memberships::list_invites(&mut conn, org_id).await?)
+}
+
+pub async fn revoke_invite(
+    ctx: &Ctx,
+    me: &LocalUser,
+    org_id: i64,
+    invite_id: i64,
+) -> ServiceResult<()> {
+    require_office(ctx, org_id, me).await?;
+    let mut conn = ctx.conn().await?;
+    if db::memberships::revoke_invite(&mut conn, org_id, invite_id, ids::now()).await? == 0 {
+        return Err(not_found());
+    }
+    Ok(())
+}
+
+/// An official org's office recognises a club (or withdraws it); the club's
+/// actor and the org's `recognized` collection both show it.
+pub async fn recognise(
+    ctx: &Ctx,
+    me: &LocalUser,
+    org_id: i64,
+    club_id: i64,
+    recognised: bool,
+) -> ServiceResult<Vec<Account>> {
+    let org = active_org(ctx, org_id).await?;
+    if org.org.kind != "official" {
+        return Err(ServiceError::invalid(
+            "org",
+            "ERR_INVALID",
+            "only an official org recognises clubs",
+        ));
+    }
+    require_office(ctx, org_id, me).await?;
+    let mut conn = ctx.conn().await?;
+    let club = db::accounts::find(&mut conn, club_id)
+        .await?
+        .map(|(a, _)| a)
+        .filter(|a| a.actor_type == "Group" && a.id != org_id)
+        .ok_or_else(not_found)?;
+    if club.local {
+        let is_club = db::orgs::find(&mut conn, club_id)
+            .await?
+            .is_some_and(|(o, _)| o.kind == "club");
+        if !is_club {
+            return Err(ServiceError::invalid(
+                "club",
+                "ERR_INVALID",
+                "is not a club",
+            ));
+        }
+    }
+    let now = ids::now();
+    conn.transaction(async |tx| {
+        if recognised {
+            db::memberships::recognise(tx, org_id, club_id, me.account.id, now).await?;
+        } else {
+            db::memberships::withdraw_recognition(tx, org_id, club_id).await?;
+        }
+        // Followers of both learn of it through the profiles' Update.
+        for id in [org_id, club_id] {
+            if let Some((a, _)) = db::accounts::find(tx, id).await?
+                && a.local
+            {
+                super::federation::profile_updated(ctx, tx, &a).await?;
+            }
+        }
+        Ok::<_, ServiceError>(())
+    })
+    .await?;
+    super::federation::wake(ctx);
+    Ok(db::memberships::recognised_clubs(&mut conn, org_id).await?)
+}
+
+/// (orgs recognising this club, clubs this org recognises).
+pub async fn recognitions(ctx: &Ctx, org_id: i64) -> ServiceResult<(Vec<Account>, Vec<Account>)> {
+    let mut conn = ctx.conn().await?;
+    Ok((
+        db::memberships::recognised_by(&mut conn, org_id).await?,
+        db::memberships::recognised_clubs(&mut conn, org_id).await?,
+    ))
+}
