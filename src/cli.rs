@@ -38,12 +38,34 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Org administration from the shell.
+    Org {
+        #[arg(long, short, env = "TSUNAGU_CONFIG", global = true)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
     /// Federation state from the shell.
     Federation {
         #[arg(long, short, env = "TSUNAGU_CONFIG", global = true)]
         config: Option<PathBuf>,
         #[command(subcommand)]
         command: FederationCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Import the office's roster of former employees from a CSV file with a
+    /// header row: email (required), name, tenure_from, tenure_to (YYYY,
+    /// YYYY-MM or YYYY-MM-DD), divisions (separated by ;), role (alumnus or
+    /// employee). Re-importing updates entries and never duplicates them; bad
+    /// rows are listed with their line numbers and the rest is imported.
+    ImportRoster {
+        /// The org's username, e.g. acme.
+        org: String,
+        /// The CSV file ("-" reads standard input).
+        file: PathBuf,
     },
 }
 
@@ -118,6 +140,7 @@ pub fn run() -> i32 {
         Command::Serve { config }
         | Command::Migrate { config }
         | Command::Admin { config, .. }
+        | Command::Org { config, .. }
         | Command::Federation { config, .. } => config.clone(),
     };
     let config = match Config::load(config_path.as_deref()) {
@@ -187,6 +210,53 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Admin { command, .. } => {
             let (ctx, _) = Ctx::new(config).await?;
             admin(&ctx, command).await
+        }
+        Command::Org {
+            command: OrgCommand::ImportRoster { org, file },
+            ..
+        } => {
+            let input: Box<dyn Read> = if file.as_os_str() == "-" {
+                Box::new(std::io::stdin())
+            } else {
+                Box::new(std::fs::File::open(&file).map_err(|e| {
+                    anyhow::anyhow!("cannot open the roster file {}: {e}", file.display())
+                })?)
+            };
+            let (ctx, _) = Ctx::new(config).await?;
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} importing roster [{bar:40}] {pos}/{len} rows ({per_sec}, {eta} left)",
+                )
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .progress_chars("=> "),
+            );
+            let progress = |done: u64, total: u64| {
+                bar.set_length(total);
+                bar.set_position(done);
+            };
+            let report = crate::services::roster::import(
+                &ctx,
+                &org,
+                std::io::BufReader::new(input),
+                &progress,
+            )
+            .await
+            .map_err(explain)?;
+            bar.finish_and_clear();
+            println!(
+                "Roster of {org}: {} rows read; {} added, {} updated, {} unchanged; {} members verified by e-mail; {} bad rows.",
+                report.rows,
+                report.added,
+                report.updated,
+                report.unchanged,
+                report.verified,
+                report.bad_rows.len()
+            );
+            for (line, why) in &report.bad_rows {
+                println!("  line {line}: {why}");
+            }
+            Ok(())
         }
         Command::Federation {
             command: FederationCommand::Status,

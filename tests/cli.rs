@@ -358,3 +358,173 @@ async fn first_start_without_config() {
     std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
     assert!(out.contains("http://localhost:8080/setup?code="), "{out}");
 }
+
+dual!(roster_import_reports_bad_rows_verifies_matches_and_is_idempotent);
+
+async fn roster_import_reports_bad_rows_verifies_matches_and_is_idempotent(b: Backend) {
+    use tsunagu::services::{memberships, orgs, roster};
+    let db = TestDb::new(b).await;
+    let ctx = ctx_for(&db).await;
+    let office =
+        accounts::create_from_shell(&ctx, "office", "office@acme.example", "pw-123456", true)
+            .await
+            .unwrap();
+    // Confirmed e-mails (accounts made from the shell): one on the roster, one not.
+    let alum =
+        accounts::create_from_shell(&ctx, "hanako", "Person42@Example.com", "pw-123456", false)
+            .await
+            .unwrap();
+    let stranger =
+        accounts::create_from_shell(&ctx, "jiro", "jiro@elsewhere.example", "pw-123456", false)
+            .await
+            .unwrap();
+    let acme = orgs::create(
+        &ctx,
+        &office,
+        orgs::NewOrg {
+            username: "acme".into(),
+            display_name: None,
+            note: None,
+            kind: None,
+            parent_id: None,
+            locked: None,
+        },
+    )
+    .await
+    .unwrap();
+    let org_id = acme.org.account_id;
+
+    // 10,000 good rows and four bad ones, at known lines.
+    let mut csv = String::from("email,name,tenure_from,tenure_to,divisions,role\n");
+    let mut bad_lines = Vec::new();
+    for i in 0..10_000 {
+        csv.push_str(&format!(
+            "person{i}@example.com,Person {i},{},{},Sales;Tokyo,{}\n",
+            2000 + i % 20,
+            format_args!("{}-03", 2010 + i % 10),
+            if i % 3 == 0 { "employee" } else { "alumnus" }
+        ));
+        let line = i as u64 + 2;
+        match i {
+            100 => {
+                csv.push_str("not-an-email,Nobody,2001,2002,,alumnus\n");
+                bad_lines.push(line + 1);
+            }
+            2000 => {
+                csv.push_str("late@example.com,Late,last spring,,,alumnus\n");
+                bad_lines.push(line + 1);
+            }
+            5000 => {
+                csv.push_str("boss@example.com,Boss,2001,2002,,office\n");
+                bad_lines.push(line + 1);
+            }
+            7000 => {
+                csv.push_str("PERSON7@example.com,Again,2001,2002,,alumnus\n");
+                bad_lines.push(line + 1);
+            }
+            _ => {}
+        }
+    }
+    // Line numbers shift by one after each inserted bad row.
+    let bad_lines: Vec<u64> = bad_lines
+        .iter()
+        .enumerate()
+        .map(|(k, l)| l + k as u64)
+        .collect();
+    let file = db.dir.path().join("roster.csv");
+    std::fs::write(&file, &csv).unwrap();
+    let path = file.to_str().unwrap();
+
+    let o = tsunagu(&db, &["org", "import-roster", "acme", path]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("10004 rows read; 10000 added, 0 updated, 0 unchanged; 1 members verified by e-mail; 4 bad rows."),
+        "{out}"
+    );
+    for line in &bad_lines {
+        assert!(
+            out.contains(&format!("  line {line}: ")),
+            "line {line}: {out}"
+        );
+    }
+    assert!(out.contains("is not an e-mail address"), "{out}");
+    assert!(out.contains("tenure_from must be a date"), "{out}");
+    assert!(
+        out.contains("role \"office\" is not alumnus or employee"),
+        "{out}"
+    );
+    assert!(out.contains("repeats line 9"), "{out}");
+
+    // The matching person is a verified member with the roster's facts.
+    let m = memberships::mine(&ctx, &alum, org_id)
+        .await
+        .unwrap()
+        .membership;
+    assert_eq!((m.state.as_str(), m.via.as_str()), ("verified", "roster"));
+    assert_eq!(m.role, "employee", "person42: 42 % 3 == 0");
+    assert_eq!(m.tenure_from.as_deref(), Some("2002"));
+    assert_eq!(m.tenure_to.as_deref(), Some("2012-03"));
+    assert_eq!(memberships::divisions_of(&m), ["Sales", "Tokyo"]);
+    assert!(memberships::mine(&ctx, &stranger, org_id).await.is_err());
+
+    // The same file again changes nothing.
+    let o = tsunagu(&db, &["org", "import-roster", "acme", path]);
+    let out = stdout(&o);
+    assert!(
+        out.contains("10004 rows read; 0 added, 0 updated, 10000 unchanged; 0 members verified by e-mail; 4 bad rows."),
+        "{out}"
+    );
+
+    // An edited row updates its entry; progress is reported up to the total.
+    let calls = std::sync::Mutex::new(Vec::new());
+    let edited = "email,name,role\nperson1@example.com,Person One (renamed),alumnus\nperson2@example.com,Person 2,alumnus\n";
+    let report = roster::import(&ctx, "acme", edited.as_bytes(), &|d, t| {
+        calls.lock().unwrap().push((d, t))
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        (report.added, report.updated, report.unchanged),
+        (0, 2, 0),
+        "{report:?}"
+    );
+    assert_eq!(calls.lock().unwrap().last(), Some(&(2, 2)));
+
+    // Someone who registers later with a roster e-mail is verified on asking.
+    let late =
+        accounts::create_from_shell(&ctx, "saburo", "person9@example.com", "pw-123456", false)
+            .await
+            .unwrap();
+    let m = memberships::request(&ctx, &late, org_id, Default::default())
+        .await
+        .unwrap()
+        .membership;
+    assert_eq!(
+        (m.state.as_str(), m.role.as_str()),
+        ("verified", "employee")
+    );
+
+    // Operator mistakes get a message that says what to fix.
+    let o = tsunagu(&db, &["org", "import-roster", "nosuchorg", path]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("no org named \"nosuchorg\""),
+        "{}",
+        stderr(&o)
+    );
+    let o = tsunagu(
+        &db,
+        &["org", "import-roster", "acme", "/nonexistent/roster.csv"],
+    );
+    assert!(
+        stderr(&o).contains("cannot open the roster file"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(&file, "mail,name\nx@example.com,X\n").unwrap();
+    let o = tsunagu(&db, &["org", "import-roster", "acme", path]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("no `email` column"), "{}", stderr(&o));
+    db.drop_db().await;
+}

@@ -15,6 +15,7 @@ pub mod organize;
 pub mod orgs;
 pub mod polls;
 pub mod reports;
+pub mod roster;
 pub mod scopes;
 pub mod search;
 pub mod social;
