@@ -397,7 +397,18 @@ pub fn status(ctx: &Ctx, v: &StatusView) -> Value {
         "account": account(ctx, &v.account),
         "content": s.content,
         "text": null,
-        "visibility": s.visibility,
+        // Apps break on unknown values: members-only shows as private, with
+        // our extension naming the org.
+        "visibility": if s.visibility == "members" { "private" } else { s.visibility.as_str() },
+        "tsunagu": {
+            "visibility": s.visibility,
+            "members_only": s.visibility == "members",
+            "audience": v.audience.as_ref().map(|o| json!({
+                "id": o.id.to_string(),
+                "acct": o.acct_key,
+                "username": o.username,
+            })),
+        },
         "sensitive": s.sensitive,
         "spoiler_text": s.spoiler_text,
         "media_attachments": v.media.iter().map(|a| media(ctx, a)).collect::<Vec<_>>(),

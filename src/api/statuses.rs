@@ -36,6 +36,9 @@ pub struct StatusParams {
     media_ids: Option<Vec<String>>,
     #[serde(default)]
     poll: Option<PollParams>,
+    /// Our extension: the org (id) the post is addressed to.
+    #[serde(default, deserialize_with = "de::string_opt")]
+    audience: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -110,6 +113,13 @@ pub async fn create(
         application_id: Some(caller.app.id),
         media_ids: media.unwrap_or_default(),
         poll: new_poll(p.poll)?,
+        audience_id: match p.audience.as_deref().filter(|a| !a.is_empty()) {
+            None => None,
+            Some(a) => Some(
+                a.parse()
+                    .map_err(|_| ApiError::invalid_param("audience", "is not an org id"))?,
+            ),
+        },
     };
     let view = statuses::create(&s.ctx, me, new).await?;
     Ok(Json(entities::status(&s.ctx, &view)))

@@ -147,3 +147,15 @@ pub async fn bookmarks(
 ) -> ApiResult<Response> {
     marked(s, auth, paging, true).await
 }
+
+/// `GET /api/v1/orgs/:id/timeline`.
+pub async fn org(
+    State(s): State<AppState>,
+    auth: Auth,
+    Pager(paging): Pager,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let id = super::statuses::parse_id(&id)?;
+    let views = timelines::org(&s.ctx, auth.viewer("read:statuses")?, id, paging.page).await?;
+    Ok(page_of(&s, &paging, &views))
+}

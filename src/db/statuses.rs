@@ -21,29 +21,40 @@ pub struct Page {
 
 /// Restricts a boxed query over `statuses` to what `viewer` may see: public and
 /// unlisted to everyone; private to the author and accepted followers; direct
-/// (and private) to the people mentioned.
+/// (and private) to the people mentioned; members-only to the verified
+/// members of the post's org (read at query time, so leaving takes effect at
+/// once). A members-only post is never shown for a mention alone.
 #[macro_export]
 macro_rules! visible_to {
     ($q:expr, $viewer:expr) => {{
-        use $crate::db::schema::{follows as vf, mentions as vm, statuses as vs};
+        use $crate::db::schema::{
+            follows as vf, memberships as vms, mentions as vm, statuses as vs,
+        };
         let open = vs::visibility.eq_any(["public", "unlisted"]);
         match $viewer {
             None => $q.filter(open),
-            Some(v) => {
-                $q.filter($crate::not_blocked!(v)).filter(
-                    open.or(vs::account_id.eq(v))
-                        .or(vs::visibility.eq("private").and(
-                            vs::account_id.eq_any(
-                                vf::table
-                                    .filter(vf::account_id.eq(v))
-                                    .filter(vf::pending.eq(false))
-                                    .select(vf::target_account_id),
-                            ),
-                        ))
-                        .or(vs::id
-                            .eq_any(vm::table.filter(vm::account_id.eq(v)).select(vm::status_id))),
-                )
-            }
+            Some(v) => $q.filter($crate::not_blocked!(v)).filter(
+                open.or(vs::account_id.eq(v))
+                    .or(vs::visibility.eq("private").and(
+                        vs::account_id.eq_any(
+                            vf::table
+                                .filter(vf::account_id.eq(v))
+                                .filter(vf::pending.eq(false))
+                                .select(vf::target_account_id),
+                        ),
+                    ))
+                    .or(vs::visibility.ne("members").and(
+                        vs::id.eq_any(vm::table.filter(vm::account_id.eq(v)).select(vm::status_id)),
+                    ))
+                    .or(vs::visibility.eq("members").and(
+                        vs::audience_id.eq_any(
+                            vms::table
+                                .filter(vms::account_id.eq(v))
+                                .filter(vms::state.eq("verified"))
+                                .select(vms::org_id.nullable()),
+                        ),
+                    )),
+            ),
         }
     }};
 }

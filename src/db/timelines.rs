@@ -5,7 +5,8 @@ use diesel_async::RunQueryDsl;
 
 use super::models::Status;
 use super::schema::{
-    bookmarks, favourites, follows, media_attachments, status_pins, status_tags, statuses, tags,
+    bookmarks, favourites, follows, media_attachments, memberships, status_pins, status_tags,
+    statuses, tags,
 };
 use super::statuses::Page;
 use super::{DbConn, DbResult};
@@ -38,10 +39,21 @@ pub async fn home(conn: &mut DbConn<'_>, viewer: i64, page: Page) -> DbResult<Ve
             }
             f
         };
+        // Members-only posts of my orgs come home even from people I do not follow.
+        let my_orgs = memberships::table
+            .filter(memberships::account_id.eq(viewer))
+            .filter(memberships::state.eq("verified"))
+            .select(memberships::org_id.nullable());
         let q = statuses::table
-            .filter(statuses::account_id.eq(viewer).or(
-                statuses::account_id.eq_any(followed(false).select(follows::target_account_id)),
-            ))
+            .filter(
+                statuses::account_id
+                    .eq(viewer)
+                    .or(statuses::account_id
+                        .eq_any(followed(false).select(follows::target_account_id)))
+                    .or(statuses::visibility
+                        .eq("members")
+                        .and(statuses::audience_id.eq_any(my_orgs))),
+            )
             .filter(
                 statuses::in_reply_to_account_id
                     .is_null()
@@ -233,5 +245,29 @@ pub async fn bookmarks(
             .into_boxed();
         let q = visible_to!(q, Some(viewer));
         paginate!(q, bookmarks::id, page).load(c).await
+    })
+}
+
+/// An org's timeline: what the org posted or announced, and posts addressed
+/// to it, as far as the viewer may see them.
+pub async fn org(
+    conn: &mut DbConn<'_>,
+    viewer: Option<i64>,
+    org_id: i64,
+    page: Page,
+) -> DbResult<Vec<Status>> {
+    with_conn!(conn, |c| {
+        let q = statuses::table
+            .filter(
+                // Its own posts and posts into it (not its reblogs of those).
+                statuses::account_id
+                    .eq(org_id)
+                    .and(statuses::reblog_of_id.is_null())
+                    .or(statuses::audience_id.eq(org_id)),
+            )
+            .select(Status::as_select())
+            .into_boxed();
+        let q = visible_to!(q, viewer);
+        paginate!(q, statuses::id, page).load(c).await
     })
 }

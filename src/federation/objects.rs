@@ -186,11 +186,22 @@ pub struct NoteParts {
     pub tags: Vec<String>,
     /// The server's base URL (hashtag pages are under `/tags/`).
     pub tag_base: String,
+    /// The group (org) the post is addressed to (FEP-1b12 `audience`).
+    pub audience: Option<String>,
 }
 
 pub fn note(uri: &str, url: &str, s: &Status, p: &NoteParts) -> Value {
     let mentioned: Vec<String> = p.mentions.iter().map(|(u, _)| u.clone()).collect();
-    let (to, cc) = addressing(&s.visibility, &p.followers, &mentioned);
+    let (mut to, mut cc) = addressing(&s.visibility, &p.followers, &mentioned);
+    if let Some(group) = &p.audience {
+        if s.visibility == "members" {
+            // Members only: addressed to the group's members, nobody else.
+            to = vec![crate::services::groups::members_collection(group)];
+            cc = vec![];
+        } else if !to.contains(group) && !cc.contains(group) {
+            cc.push(group.clone());
+        }
+    }
     let mut tag: Vec<Value> = p
         .mentions
         .iter()
@@ -215,6 +226,12 @@ pub fn note(uri: &str, url: &str, s: &Status, p: &NoteParts) -> Value {
     });
     if let Some(lang) = &s.language {
         note["contentMap"] = json!({ lang: s.content });
+    }
+    if let Some(group) = &p.audience {
+        note["audience"] = json!(group);
+        if s.visibility == "members" {
+            note["tsunaguMembersOnly"] = json!(true);
+        }
     }
     if let Some(e) = &s.edited_at {
         note["updated"] = Value::String(timestamp(e));

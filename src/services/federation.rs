@@ -252,6 +252,12 @@ async fn note_of(
         },
         None => None,
     };
+    let audience = match s.audience_id {
+        Some(org) => db::accounts::find(conn, org)
+            .await?
+            .map(|(a, _)| objects::account_uri(&urls, &a)),
+        None => None,
+    };
     let parts = NoteParts {
         author_uri: urls.actor(&author.username),
         followers: urls.followers(&author.username),
@@ -259,6 +265,7 @@ async fn note_of(
         mentions,
         tags,
         tag_base: base.clone(),
+        audience,
     };
     let mut note = objects::note(
         &urls.status(&author.username, s.id),
@@ -350,9 +357,28 @@ async fn status_inboxes(
     author: &Account,
     s: &Status,
 ) -> ServiceResult<Vec<String>> {
+    if s.visibility == "members" {
+        // Members only: to the members' instances (a local org), or to the
+        // remote group, which redistributes to its members.
+        let Some(org_id) = s.audience_id else {
+            return Ok(vec![]);
+        };
+        return Ok(match db::accounts::find(conn, org_id).await? {
+            Some((org, _)) if org.local => db::memberships::member_inboxes(conn, org_id).await?,
+            Some((org, _)) => org.inbox_url.into_iter().collect(),
+            None => vec![],
+        });
+    }
     let mut inboxes = Vec::new();
     if s.visibility != "direct" {
         inboxes = db::federation::follower_inboxes(conn, author.id).await?;
+    }
+    // A post into a remote group goes to the group (which announces it).
+    if let Some(org_id) = s.audience_id
+        && let Some((org, _)) = db::accounts::find(conn, org_id).await?
+        && !org.local
+    {
+        inboxes.extend(org.shared_inbox_url.or(org.inbox_url));
     }
     let mention_ids: Vec<i64> = db::statuses::mentions_of(conn, &[s.id])
         .await?
@@ -400,6 +426,23 @@ pub async fn status_published(
     let activity = objects::activity(&id, kind, &urls.actor(&author.username), note);
     delivery::enqueue(conn, &base, author, &id, &activity, inboxes).await?;
     Ok(())
+}
+
+/// The `Create{Note}` of a local status, as its author sent it (groups embed
+/// it in their Announce).
+pub async fn create_activity(
+    ctx: &Ctx,
+    conn: &mut DbConn<'_>,
+    author: &Account,
+    s: &Status,
+) -> ServiceResult<Value> {
+    let base = ctx.base_url();
+    let urls = Urls { base: &base };
+    let note = note_of(ctx, conn, author, s).await?;
+    let id = format!("{}/activity", urls.status(&author.username, s.id));
+    let mut activity = objects::activity(&id, "Create", &urls.actor(&author.username), note);
+    activity.as_object_mut().map(|o| o.remove("@context"));
+    Ok(activity)
 }
 
 /// Queues Delete of a local status (a Tombstone), before its rows go.

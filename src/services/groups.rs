@@ -181,3 +181,147 @@ pub async fn recognized_collection(ctx: &Ctx, org: &Account) -> ServiceResult<Va
         "orderedItems": items,
     }))
 }
+
+/// Where a new post goes, decided from the `audience` asked for, the
+/// visibility and the accounts it mentions:
+/// - an explicit audience (an org id) makes a post into that org; with
+///   visibility `members` (or `private`) it is members-only;
+/// - without one, a post mentioning a local org its author is a verified
+///   member of is a post into that org; when that post is `private` or
+///   `direct`, it is members-only (the convention Friendica uses for
+///   private forums, so plain Mastodon apps can post members-only).
+///
+/// Returns (visibility, audience). Posting into a local org needs verified
+/// membership; a remote group decides for itself.
+pub async fn audience_for(
+    conn: &mut DbConn<'_>,
+    author: i64,
+    asked: Option<i64>,
+    visibility: &str,
+    mentioned: &[Account],
+) -> ServiceResult<(String, Option<Account>)> {
+    let member = async |conn: &mut DbConn<'_>, org: i64| -> ServiceResult<bool> {
+        Ok(db::memberships::find(conn, org, author)
+            .await?
+            .is_some_and(|m| m.state == "verified"))
+    };
+    if let Some(org_id) = asked {
+        let org = db::accounts::find(conn, org_id)
+            .await?
+            .map(|(a, _)| a)
+            .filter(|a| a.actor_type == "Group")
+            .ok_or_else(|| {
+                super::ServiceError::invalid("audience", "ERR_INVALID", "is not an org")
+            })?;
+        let members_only = matches!(visibility, "members" | "private");
+        if visibility == "direct" {
+            return Err(super::ServiceError::invalid(
+                "visibility",
+                "ERR_INVALID",
+                "a direct message has no org audience",
+            ));
+        }
+        let needs_membership = org.local || members_only;
+        if needs_membership && !member(conn, org_id).await? {
+            return Err(super::ServiceError::Forbidden(
+                "Only verified members post into this org".into(),
+            ));
+        }
+        let v = if members_only { "members" } else { visibility };
+        return Ok((v.into(), Some(org)));
+    }
+    if visibility == "members" {
+        return Err(super::ServiceError::invalid(
+            "audience",
+            "ERR_BLANK",
+            "a members-only post names its org in audience",
+        ));
+    }
+    for a in mentioned
+        .iter()
+        .filter(|a| a.actor_type == "Group" && a.local)
+    {
+        if member(conn, a.id).await? {
+            let v = if matches!(visibility, "private" | "direct") {
+                "members"
+            } else {
+                visibility
+            };
+            return Ok((v.into(), Some(a.clone())));
+        }
+    }
+    Ok((visibility.into(), None))
+}
+
+/// A local org announces a top-level public post addressed to it: a reblog
+/// by the org (so its followers here see it) and, to its followers
+/// elsewhere, both `Announce{Note}` (Mastodon) and `Announce{Create{Note}}`
+/// (Lemmy, Mbin). Returns the reblog row.
+pub async fn announce_into(
+    ctx: &Ctx,
+    conn: &mut DbConn<'_>,
+    org: &Account,
+    author: &Account,
+    s: &crate::db::models::Status,
+) -> ServiceResult<Option<crate::db::models::Status>> {
+    if !org.local
+        || s.in_reply_to_id.is_some()
+        || !matches!(s.visibility.as_str(), "public" | "unlisted")
+    {
+        return Ok(None);
+    }
+    let now = ids::now();
+    let reblog = crate::db::models::Status {
+        id: ids::next_id(),
+        account_id: org.id,
+        uri: None,
+        url: None,
+        text: String::new(),
+        content: String::new(),
+        spoiler_text: String::new(),
+        visibility: s.visibility.clone(),
+        sensitive: false,
+        language: None,
+        in_reply_to_id: None,
+        in_reply_to_account_id: None,
+        reblog_of_id: Some(s.id),
+        application_id: None,
+        local: true,
+        created_at: now,
+        updated_at: now,
+        edited_at: None,
+        audience_id: None,
+    };
+    let reblog = db::statuses::insert(conn, &reblog).await?;
+    let inboxes = db::federation::follower_inboxes(conn, org.id).await?;
+    if inboxes.is_empty() {
+        return Ok(Some(reblog));
+    }
+    let base = ctx.base_url();
+    let urls = Urls { base: &base };
+    let group = urls.actor(&org.username);
+    let create = super::federation::create_activity(ctx, conn, author, s).await?;
+    let note_uri = objects::status_uri(&urls, author, s);
+    let to = json!([objects::PUBLIC]);
+    let cc = json!([
+        urls.followers(&org.username),
+        objects::account_uri(&urls, author)
+    ]);
+    let plain_id = format!("{}/activity", urls.status(&org.username, reblog.id));
+    let wrapped_id = format!("{plain_id}#create");
+    for (id, object) in [(&plain_id, json!(note_uri)), (&wrapped_id, create)] {
+        let activity = json!({
+            "@context": objects::context(),
+            "id": id,
+            "type": "Announce",
+            "actor": group,
+            "published": objects::timestamp(&now),
+            "to": to,
+            "cc": cc,
+            "audience": group,
+            "object": object,
+        });
+        delivery::enqueue(conn, &base, org, id, &activity, inboxes.clone()).await?;
+    }
+    Ok(Some(reblog))
+}

@@ -28,6 +28,8 @@ pub struct NewStatus {
     pub application_id: Option<i64>,
     pub media_ids: Vec<i64>,
     pub poll: Option<super::polls::NewPoll>,
+    /// The org the post is addressed to (our `audience` parameter).
+    pub audience_id: Option<i64>,
 }
 
 pub fn not_found() -> ServiceError {
@@ -146,12 +148,12 @@ pub async fn create(ctx: &Ctx, me: &LocalUser, new: NewStatus) -> ServiceResult<
         .unwrap_or_else(|| me.user.default_privacy.clone());
     if !matches!(
         visibility.as_str(),
-        "public" | "unlisted" | "private" | "direct"
+        "public" | "unlisted" | "private" | "direct" | "members"
     ) {
         return Err(ServiceError::invalid(
             "visibility",
             "ERR_INCLUSION",
-            "must be public, unlisted, private or direct",
+            "must be public, unlisted, private, direct or members",
         ));
     }
     let language = new
@@ -184,6 +186,14 @@ pub async fn create(ctx: &Ctx, me: &LocalUser, new: NewStatus) -> ServiceResult<
         ));
     }
     let (content, mentioned, tags) = render(ctx, &mut conn, &new.text).await?;
+    let (visibility, audience) = super::groups::audience_for(
+        &mut conn,
+        author.id,
+        new.audience_id,
+        &visibility,
+        &mentioned,
+    )
+    .await?;
     let now = ids::now();
     let status = Status {
         id: ids::next_id(),
@@ -205,7 +215,7 @@ pub async fn create(ctx: &Ctx, me: &LocalUser, new: NewStatus) -> ServiceResult<
         created_at: now,
         updated_at: now,
         edited_at: None,
-        audience_id: None,
+        audience_id: audience.as_ref().map(|a| a.id),
     };
     let poll = match &new.poll {
         Some(p) => Some(super::polls::prepare(p, status.id)?),
@@ -232,7 +242,7 @@ pub async fn create(ctx: &Ctx, me: &LocalUser, new: NewStatus) -> ServiceResult<
             for recipient in &local_mentioned {
                 notes.push(notification(*recipient, author_id, "mention", Some(s.id)));
             }
-            if visibility != "direct" {
+            if !matches!(visibility.as_str(), "direct" | "members") {
                 for follower in db::social::notify_followers(tx, author_id).await? {
                     if !local_mentioned.contains(&follower) {
                         notes.push(notification(follower, author_id, "status", Some(s.id)));
@@ -268,14 +278,22 @@ pub async fn create(ctx: &Ctx, me: &LocalUser, new: NewStatus) -> ServiceResult<
                 db::statuses::remember_idempotency(tx, author_id, k, s.id, now).await?;
             }
             super::federation::status_published(ctx, tx, &me.account, &s, false).await?;
-            Ok::<_, ServiceError>((s, notes, root_of_thread))
+            let announced = match &audience {
+                Some(org) => super::groups::announce_into(ctx, tx, org, &me.account, &s).await?,
+                None => None,
+            };
+            Ok::<_, ServiceError>((s, notes, root_of_thread, announced))
         })
         .await?;
     super::federation::wake(ctx);
-    let (created, notes, root) = created;
+    let (created, notes, root, announced) = created;
     let streams = streaming::status_streams(ctx, &created, &local_mentioned, &tags).await?;
     ctx.hub
         .publish(streams, streaming::Payload::Status(created.id));
+    if let Some(r) = announced {
+        let streams = streaming::status_streams(ctx, &r, &[], &[]).await?;
+        ctx.hub.publish(streams, streaming::Payload::Status(r.id));
+    }
     streaming::notifications(ctx, &notes);
     if let Some(root) = root {
         let mut people = local_mentioned.clone();

@@ -91,6 +91,16 @@ pub async fn status_streams(
         }
         return Ok(out);
     }
+    if s.visibility == "members" {
+        // Members-only: the org's members here (each connection re-checks).
+        if let Some(org) = s.audience_id {
+            for m in crate::db::memberships::local_members(&mut conn, org).await? {
+                out.push(Stream::User(m));
+            }
+        }
+        out.dedup();
+        return Ok(out);
+    }
     let reblog = s.reblog_of_id.is_some();
     for f in crate::db::social::local_followers(&mut conn, s.account_id, reblog).await? {
         out.push(Stream::User(f));

@@ -133,3 +133,28 @@ pub fn in_order<T>(mut rows: Vec<T>, page: Page) -> Vec<T> {
     }
     rows
 }
+
+/// An org's timeline: its posts and posts into it, as the viewer may see them
+/// (members-only posts for its verified members).
+pub async fn org(
+    ctx: &Ctx,
+    viewer: Option<i64>,
+    org_id: i64,
+    page: Page,
+) -> ServiceResult<Vec<StatusView>> {
+    let mut conn = ctx.conn().await?;
+    // Local orgs and remote groups alike (what reached this server).
+    db::accounts::find(&mut conn, org_id)
+        .await?
+        .filter(|(a, _)| a.actor_type == "Group")
+        .ok_or_else(|| super::ServiceError::NotFound("Record not found".into()))?;
+    let rows = db::timelines::org(&mut conn, viewer, org_id, page).await?;
+    drop(conn);
+    filtered(
+        ctx,
+        viewer,
+        "public",
+        views::statuses(ctx, viewer, in_order(rows, page)).await?,
+    )
+    .await
+}

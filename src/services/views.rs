@@ -51,6 +51,8 @@ pub struct StatusView {
     pub pinned: bool,
     /// The viewer's filters that matched (set by `organize::apply_filters`).
     pub filtered: Vec<super::organize::FilterMatch>,
+    /// The org the post is addressed to.
+    pub audience: Option<Account>,
 }
 
 pub async fn account_stats(
@@ -149,6 +151,7 @@ pub async fn statuses(
     let mut mention_pairs = db::statuses::mentions_of(&mut conn, &ids).await?;
     let mut account_ids: HashSet<i64> = all.iter().map(|s| s.account_id).collect();
     account_ids.extend(mention_pairs.iter().map(|(_, a)| *a));
+    account_ids.extend(all.iter().filter_map(|s| s.audience_id));
     let account_ids: Vec<i64> = account_ids.into_iter().collect();
     let accounts: HashMap<i64, Account> = db::accounts::find_many(&mut conn, &account_ids)
         .await?
@@ -223,6 +226,7 @@ pub async fn statuses(
             bookmarked: marked.contains(&id),
             pinned: pinned.contains(&id),
             filtered: Vec::new(),
+            audience: s.audience_id.and_then(|a| accounts.get(&a).cloned()),
             status: s,
         })
     };

@@ -767,3 +767,236 @@ async fn an_official_org_recognises_a_club_and_withdraws_it(b: Backend) {
     assert_eq!(r["recognized_by"], json!([]));
     app.finish().await;
 }
+
+dual!(members_only_posts_are_seen_by_verified_members_on_every_path);
+
+async fn members_only_posts_are_seen_by_verified_members_on_every_path(b: Backend) {
+    let app = TestApp::start(b).await;
+    let (_, office) = app.user_with("office", "read write follow", true).await;
+    let (hanako_me, hanako) = app.user("hanako", "read write follow").await;
+    let (_, shiro) = app.user("shiro", "read write follow").await;
+    let (_, taro) = app.user("taro", "read write follow").await;
+    let call = async |method: Method, path: &str, token: &str, body: Value| {
+        app.json(method, path, Some(token), &body).await
+    };
+    let acme = call(
+        Method::POST,
+        "/api/v1/orgs",
+        &office,
+        json!({"username": "acme"}),
+    )
+    .await
+    .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let invite = call(
+        Method::POST,
+        &format!("/api/v1/orgs/{acme}/invites"),
+        &office,
+        json!({}),
+    )
+    .await
+    .json()["code"]
+        .clone();
+    for token in [&hanako, &shiro] {
+        let r = call(
+            Method::POST,
+            &format!("/api/v1/orgs/{acme}/membership_requests"),
+            token,
+            json!({"invite_code": invite}),
+        )
+        .await;
+        assert_eq!(r.json()["state"], "verified");
+    }
+    // taro follows hanako and the org, but is no member.
+    let hanako_id = hanako_me.account.id.to_string();
+    for target in [&hanako_id, &acme] {
+        let r = call(
+            Method::POST,
+            &format!("/api/v1/accounts/{target}/follow"),
+            &taro,
+            json!({}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    }
+
+    // Our API: an explicit audience; Mastodon apps: private + a mention of the org.
+    let r = call(
+        Method::POST,
+        "/api/v1/statuses",
+        &hanako,
+        json!({"status": "Members: reunion on Friday #acmereunion", "visibility": "private", "audience": acme}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let post = r.json();
+    assert_eq!(post["visibility"], "private", "apps see a value they know");
+    assert_eq!(post["tsunagu"]["members_only"], true);
+    assert_eq!(post["tsunagu"]["audience"]["acct"], "acme");
+    let post_id = post["id"].as_str().unwrap().to_owned();
+    let r = call(
+        Method::POST,
+        "/api/v1/statuses",
+        &hanako,
+        json!({"status": "@acme the reunion budget", "visibility": "direct"}),
+    )
+    .await;
+    assert_eq!(r.json()["tsunagu"]["members_only"], true, "{}", r.text());
+    assert_eq!(r.json()["tsunagu"]["audience"]["acct"], "acme");
+    let dm_id = r.json()["id"].as_str().unwrap().to_owned();
+
+    // Who may post into the org, and how.
+    let r = call(
+        Method::POST,
+        "/api/v1/statuses",
+        &taro,
+        json!({"status": "hi", "visibility": "private", "audience": acme}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    let r = call(
+        Method::POST,
+        "/api/v1/statuses",
+        &taro,
+        json!({"status": "hi", "audience": acme}),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "posting into a local org is for members"
+    );
+    let r = call(
+        Method::POST,
+        "/api/v1/statuses",
+        &hanako,
+        json!({"status": "hi", "visibility": "members"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let r = call(
+        Method::POST,
+        "/api/v1/statuses",
+        &hanako,
+        json!({"status": "hi", "audience": hanako_id}),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a person is no org"
+    );
+    let r = call(
+        Method::POST,
+        &format!("/api/v1/statuses/{post_id}/reblog"),
+        &shiro,
+        json!({}),
+    )
+    .await;
+    assert_ne!(
+        r.status,
+        StatusCode::OK,
+        "members-only posts are not boosted"
+    );
+
+    // A public post into the org is announced by it to its followers.
+    let r = call(
+        Method::POST,
+        "/api/v1/statuses",
+        &hanako,
+        json!({"status": "Public news for everyone", "audience": acme}),
+    )
+    .await;
+    assert_eq!(r.json()["visibility"], "public");
+    assert_eq!(r.json()["tsunagu"]["members_only"], false);
+    let public_id = r.json()["id"].as_str().unwrap().to_owned();
+
+    // viewer × path: which paths show the members-only posts.
+    let ids_in = |v: &Value| -> Vec<String> {
+        let list = v.get("statuses").unwrap_or(v);
+        list.as_array()
+            .map(|a| {
+                a.iter()
+                    .flat_map(|s| [s["id"].as_str(), s["reblog"]["id"].as_str()])
+                    .flatten()
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let paths = [
+        format!("/api/v1/statuses/{post_id}"),
+        format!("/api/v1/accounts/{hanako_id}/statuses"),
+        "/api/v1/timelines/home".to_owned(),
+        format!("/api/v1/orgs/{acme}/timeline"),
+        "/api/v1/timelines/tag/acmereunion".to_owned(),
+        "/api/v1/timelines/public".to_owned(),
+        "/api/v2/search?q=reunion&type=statuses".to_owned(),
+        format!("/api/v1/statuses/{post_id}/context"),
+    ];
+    // (viewer, token, may see members-only posts on each path above)
+    let member_sees = [true, true, true, true, false, false, true, true];
+    let nobody = [false; 8];
+    let viewers: [(&str, Option<&str>, [bool; 8]); 5] = [
+        ("anonymous", None, nobody),
+        ("follower, not a member", Some(&taro), nobody),
+        ("member", Some(&shiro), member_sees),
+        ("office", Some(&office), member_sees),
+        ("author", Some(&hanako), member_sees),
+    ];
+    for (who, token, expect) in viewers {
+        for (path, sees) in paths.iter().zip(expect) {
+            if token.is_none() && (path.contains("home") || path.contains("search")) {
+                continue; // these need a token at all
+            }
+            let r = app.get(path, token).await;
+            let seen = if path.ends_with(&post_id) {
+                r.status == StatusCode::OK
+            } else if path.ends_with("/context") {
+                r.status == StatusCode::OK
+            } else {
+                assert_eq!(r.status, StatusCode::OK, "{who} {path}: {}", r.text());
+                let ids = ids_in(&r.json());
+                ids.contains(&post_id) || ids.contains(&dm_id)
+            };
+            assert_eq!(seen, sees, "{who} on {path}: {}", r.text());
+        }
+    }
+    // The follower sees the org's announcement of the public post at home.
+    let home = app.get("/api/v1/timelines/home", Some(&taro)).await.json();
+    assert!(
+        home.as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["reblog"]["id"] == public_id.as_str() && s["account"]["acct"] == "acme"),
+        "{home}"
+    );
+    let timeline = app
+        .get(&format!("/api/v1/orgs/{acme}/timeline"), Some(&taro))
+        .await
+        .json();
+    assert_eq!(
+        ids_in(&timeline),
+        [public_id.clone()],
+        "once, not with the org's reblog"
+    );
+
+    // A member who leaves loses access at once.
+    let r = call(
+        Method::DELETE,
+        &format!("/api/v1/orgs/{acme}/membership"),
+        &shiro,
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.json()["state"], "left");
+    let r = app
+        .get(&format!("/api/v1/statuses/{post_id}"), Some(&shiro))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let home = app.get("/api/v1/timelines/home", Some(&shiro)).await.json();
+    assert!(!ids_in(&home).contains(&post_id), "{home}");
+    app.finish().await;
+}
