@@ -2547,3 +2547,377 @@ async fn a_remote_person_follows_an_org(b: Backend) {
         n.stop().await;
     }
 }
+
+/// GET `url` signed by `signer`'s key (`keyId`), as an authorized fetch.
+async fn signed_get(c: &Client, url: &str, key_pem: &str, key_id: &str) -> u16 {
+    let key = tsunagu::federation::signatures::PrivateKey::from_pem(key_pem).unwrap();
+    let parsed = url::Url::parse(url).unwrap();
+    let host = format!(
+        "{}:{}",
+        parsed.host_str().unwrap(),
+        parsed.port_or_known_default().unwrap()
+    );
+    let headers = tsunagu::federation::signatures::sign_request(
+        &key,
+        key_id,
+        "GET",
+        parsed.path(),
+        &host,
+        None,
+        std::time::SystemTime::now(),
+    );
+    let mut r = c
+        .http
+        .get(url)
+        .header("Accept", "application/activity+json");
+    for (k, v) in headers {
+        r = r.header(k, v);
+    }
+    r.send().await.unwrap().status().as_u16()
+}
+
+async fn private_key_of(node: &Instance, name: &str) -> String {
+    let mut conn = node.state.ctx.conn().await.unwrap();
+    let (a, _) = tsunagu::db::accounts::find_by_acct_key(&mut conn, name)
+        .await
+        .unwrap()
+        .unwrap();
+    a.private_key_pem.unwrap()
+}
+
+dual!(remote_members_get_members_only_posts_and_followers_get_announcements);
+
+async fn remote_members_get_members_only_posts_and_followers_get_announcements(b: Backend) {
+    let nodes = cluster(b, &["alpha", "beta", "gamma"]).await;
+    let (alpha, beta, gamma) = (&nodes[0], &nodes[1], &nodes[2]);
+    let c = Client::new(&nodes);
+    let office = alpha.token("office").await;
+    // The office's account is made an administrator to create the official org.
+    {
+        let mut conn = alpha.state.ctx.conn().await.unwrap();
+        let (a, _) = tsunagu::db::accounts::find_by_acct_key(&mut conn, "office")
+            .await
+            .unwrap()
+            .unwrap();
+        let me = tsunagu::db::accounts::find_local_user(&mut conn, a.id)
+            .await
+            .unwrap()
+            .unwrap();
+        drop(conn);
+        let mut admin = me.clone();
+        admin.user.is_admin = true;
+        tsunagu::services::orgs::create(
+            &alpha.state.ctx,
+            &admin,
+            tsunagu::services::orgs::NewOrg {
+                username: "acme".into(),
+                display_name: Some("ACME Alumni".into()),
+                note: None,
+                kind: None,
+                parent_id: None,
+                locked: None,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let orgs = c.get(&format!("{}/api/v1/orgs", alpha.base), &office).await;
+    let acme_on_alpha = orgs[0]["id"].as_str().unwrap().to_owned();
+    let hanako = alpha.token("hanako").await;
+    let invite = c
+        .post(
+            &format!("{}/api/v1/orgs/{acme_on_alpha}/invites", alpha.base),
+            &office,
+            json!({}),
+        )
+        .await;
+    let joined = c
+        .post(
+            &format!(
+                "{}/api/v1/orgs/{acme_on_alpha}/membership_requests",
+                alpha.base
+            ),
+            &hanako,
+            json!({"invite_code": invite["code"]}),
+        )
+        .await;
+    assert_eq!(joined["state"], "verified");
+
+    // bob on beta asks to join acme@alpha; the office approves on alpha.
+    let bob = beta.token("bob").await;
+    let acme_acct = format!("acme@{}", alpha.host());
+    let acme_on_beta = c
+        .get(
+            &format!("{}/api/v1/accounts/lookup?acct={acme_acct}", beta.base),
+            &bob,
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let asked = c
+        .post(
+            &format!(
+                "{}/api/v1/orgs/{acme_on_beta}/membership_requests",
+                beta.base
+            ),
+            &bob,
+            json!({"tenure_from": "2010", "tenure_to": "2019-06", "divisions": ["R&D"],
+                   "message": "Bob from R&D", "consents": {"directory": true}}),
+        )
+        .await;
+    assert_eq!(asked["state"], "pending", "{asked}");
+    let request = eventually("alpha's office sees bob's request", async || {
+        let q = c
+            .get(
+                &format!(
+                    "{}/api/v1/orgs/{acme_on_alpha}/membership_requests",
+                    alpha.base
+                ),
+                &office,
+            )
+            .await;
+        q.as_array().unwrap().first().cloned()
+    })
+    .await;
+    assert_eq!(request["tenure_to"], "2019-06");
+    assert_eq!(request["divisions"], json!(["R&D"]));
+    assert_eq!(request["message"], "Bob from R&D");
+    c.post(
+        &format!(
+            "{}/api/v1/orgs/{acme_on_alpha}/membership_requests/{}/approve",
+            alpha.base,
+            request["id"].as_str().unwrap()
+        ),
+        &office,
+        json!({}),
+    )
+    .await;
+    eventually("beta learns bob is a member", async || {
+        let m = c
+            .get(
+                &format!("{}/api/v1/orgs/{acme_on_beta}/membership", beta.base),
+                &bob,
+            )
+            .await;
+        (m["state"] == "verified").then_some(())
+    })
+    .await;
+
+    // carol on gamma follows the org and hanako, and is no member.
+    let carol = gamma.token("carol").await;
+    c.follow_and_wait(gamma, &carol, &acme_acct).await;
+    c.follow_and_wait(gamma, &carol, &format!("hanako@{}", alpha.host()))
+        .await;
+
+    // hanako posts members-only, then a public post into the org.
+    let secret = c
+        .post(
+            &format!("{}/api/v1/statuses", alpha.base),
+            &hanako,
+            json!({"status": "Members only: the reunion is on Friday", "visibility": "private", "audience": acme_on_alpha}),
+        )
+        .await;
+    let secret_uri = secret["uri"].as_str().unwrap().to_owned();
+    let news = c
+        .post(
+            &format!("{}/api/v1/statuses", alpha.base),
+            &hanako,
+            json!({"status": "Public news: ACME opens an Osaka office", "audience": acme_on_alpha}),
+        )
+        .await;
+    let news_uri = news["uri"].as_str().unwrap().to_owned();
+
+    // The remote member sees the members-only post, as private with the org named.
+    let seen = eventually("bob's home has the members-only post", async || {
+        let home = c
+            .get(&format!("{}/api/v1/timelines/home", beta.base), &bob)
+            .await;
+        home.as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["uri"] == secret_uri.as_str())
+            .cloned()
+    })
+    .await;
+    assert_eq!(seen["visibility"], "private");
+    assert_eq!(seen["tsunagu"]["members_only"], true);
+    assert_eq!(
+        seen["tsunagu"]["audience"]["acct"],
+        acme_acct.to_lowercase()
+    );
+    let org_timeline = c
+        .get(
+            &format!("{}/api/v1/orgs/{acme_on_beta}/timeline", beta.base),
+            &bob,
+        )
+        .await;
+    assert!(
+        org_timeline
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["uri"] == secret_uri.as_str())
+    );
+
+    // The follower gets the org's announcement of the public post, once,
+    // although it came both as Announce{Note} and Announce{Create{Note}}.
+    eventually("carol sees acme's announcement", async || {
+        let home = c
+            .get(&format!("{}/api/v1/timelines/home", gamma.base), &carol)
+            .await;
+        home.as_array()
+            .unwrap()
+            .iter()
+            .any(|s| {
+                s["reblog"]["uri"] == news_uri.as_str()
+                    && s["account"]["acct"] == acme_acct.to_lowercase()
+            })
+            .then_some(())
+    })
+    .await;
+    // Both forms arrived and were processed.
+    let acme_uri = format!("{}/users/acme", alpha.base);
+    let forms = eventually("both announce forms processed on gamma", async || {
+        let mut conn = gamma.state.ctx.conn().await.unwrap();
+        let got = tsunagu::db::federation::received_from(&mut conn, &acme_uri)
+            .await
+            .unwrap();
+        let announces: Vec<_> = got
+            .into_iter()
+            .filter(|(_, k, done)| k == "Announce" && *done)
+            .collect();
+        (announces.len() == 2).then_some(announces)
+    })
+    .await;
+    assert!(
+        forms.iter().any(|(id, _, _)| id.ends_with("#create")),
+        "{forms:?}"
+    );
+    let reblogs_of_news = |home: &Value| {
+        home.as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["reblog"]["uri"] == news_uri.as_str())
+            .count()
+    };
+    let home = c
+        .get(&format!("{}/api/v1/timelines/home", gamma.base), &carol)
+        .await;
+    assert_eq!(reblogs_of_news(&home), 1, "one entry for two forms: {home}");
+    // ...and never the members-only post, anywhere.
+    for path in [
+        "/api/v1/timelines/home".to_owned(),
+        "/api/v1/timelines/public".to_owned(),
+        format!("/api/v2/search?q={}&resolve=true", urlencode(&secret_uri)),
+    ] {
+        let v = c.get(&format!("{}{path}", gamma.base), &carol).await;
+        assert!(!v.to_string().contains(&secret_uri), "{path}: {v}");
+    }
+
+    // Fetching the post: unsigned 404; a non-member's server 404; the
+    // member's key or the member's instance actor 200.
+    let anon = c
+        .http
+        .get(&secret_uri)
+        .header("Accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16();
+    assert_eq!(anon, 404);
+    let instance_key = async |node: &Instance| {
+        let mut conn = node.state.ctx.conn().await.unwrap();
+        tsunagu::db::federation::instance_keys(&mut conn)
+            .await
+            .unwrap()
+            .unwrap()
+            .0
+    };
+    let gamma_key = instance_key(gamma).await;
+    let beta_key = instance_key(beta).await;
+    assert_eq!(
+        signed_get(
+            &c,
+            &secret_uri,
+            &gamma_key,
+            &format!("{}/actor#main-key", gamma.base)
+        )
+        .await,
+        404
+    );
+    assert_eq!(
+        signed_get(
+            &c,
+            &secret_uri,
+            &private_key_of(gamma, "carol").await,
+            &format!("{}/users/carol#main-key", gamma.base)
+        )
+        .await,
+        404
+    );
+    assert_eq!(
+        signed_get(
+            &c,
+            &secret_uri,
+            &beta_key,
+            &format!("{}/actor#main-key", beta.base)
+        )
+        .await,
+        200
+    );
+    let bob_key = private_key_of(beta, "bob").await;
+    let bob_key_id = format!("{}/users/bob#main-key", beta.base);
+    assert_eq!(
+        signed_get(&c, &secret_uri, &bob_key, &bob_key_id).await,
+        200
+    );
+    let public_status = c
+        .http
+        .get(&news_uri)
+        .header("Accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16();
+    assert_eq!(public_status, 200, "public posts need no signature");
+
+    // bob leaves (one action): beta hides the post at once, alpha refuses his fetch.
+    let (status, left) = c
+        .call(
+            reqwest::Method::DELETE,
+            &format!("{}/api/v1/orgs/{acme_on_beta}/membership", beta.base),
+            &bob,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, left["state"].as_str()),
+        (200, Some("left")),
+        "{left}"
+    );
+    let home = c
+        .get(&format!("{}/api/v1/timelines/home", beta.base), &bob)
+        .await;
+    assert!(!home.to_string().contains(&secret_uri), "{home}");
+    eventually("alpha hears bob left", async || {
+        (signed_get(&c, &secret_uri, &bob_key, &bob_key_id).await == 404).then_some(())
+    })
+    .await;
+    let members = c
+        .get(
+            &format!("{}/api/v1/orgs/{acme_on_alpha}/members", alpha.base),
+            &office,
+        )
+        .await;
+    assert!(!members.to_string().contains("bob"), "{members}");
+    for n in nodes {
+        n.stop().await;
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}

@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::error::{ApiError, ApiResult};
 use crate::app::AppState;
 use crate::federation::inbox::{Inbound, Refusal};
+use crate::services::ServiceError;
 use crate::services::federation as fed;
 
 pub const AP_JSON: &str = "application/activity+json";
@@ -103,9 +104,12 @@ pub async fn instance_actor(State(s): State<AppState>) -> ApiResult<Response> {
     Ok(activity_json(fed::instance_actor_document(&s.ctx).await?))
 }
 
-/// `/users/:name/statuses/:id`: the Note (public and unlisted only).
+/// `/users/:name/statuses/:id`: the Note (members-only ones need a signed
+/// fetch by a member; see `status_document`).
 pub async fn status_object(
     State(s): State<AppState>,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     Path((name, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
@@ -113,8 +117,30 @@ pub async fn status_object(
         return Ok(Redirect::to(&format!("/@{name}/{id}")).into_response());
     }
     let id = id.parse().map_err(|_| ApiError::not_found())?;
+    // Most fetches are of public posts: check a signature only when needed.
+    match fed::status_document(&s.ctx, &name, id, None).await {
+        Err(ServiceError::NotFound(_)) if headers.contains_key("signature") => {}
+        other => return Ok(activity_json(other?)),
+    }
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    let header = |n: &str| {
+        headers
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let signer = crate::federation::inbox::signer(
+        &s.ctx,
+        crate::federation::signatures::SignedRequest {
+            method: method.as_str(),
+            path_and_query: path,
+            header: &header,
+            body: None,
+        },
+    )
+    .await;
     Ok(activity_json(
-        fed::status_document(&s.ctx, &name, id).await?,
+        fed::status_document(&s.ctx, &name, id, signer.as_ref()).await?,
     ))
 }
 

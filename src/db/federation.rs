@@ -27,6 +27,30 @@ pub async fn store_inbound(conn: &mut DbConn<'_>, a: &InboxActivity) -> DbResult
     Ok(stored)
 }
 
+/// The activities received from one actor, oldest first: (id, type,
+/// processed). For operators tracing what a remote server sent.
+pub async fn received_from(
+    conn: &mut DbConn<'_>,
+    actor_uri: &str,
+) -> DbResult<Vec<(String, String, bool)>> {
+    let rows: Vec<(String, String, Option<NaiveDateTime>)> = with_conn!(conn, |c| {
+        inbox_activities::table
+            .filter(inbox_activities::actor_uri.eq(actor_uri))
+            .order(inbox_activities::id.asc())
+            .select((
+                inbox_activities::ap_id,
+                inbox_activities::kind,
+                inbox_activities::processed_at,
+            ))
+            .load(c)
+            .await
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, kind, done)| (id, kind, done.is_some()))
+        .collect())
+}
+
 /// NOTIFY channels: workers on every node LISTEN (see [`crate::db::listen`]).
 pub const DELIVERY_CHANNEL: &str = "tsunagu_delivery";
 pub const INBOX_CHANNEL: &str = "tsunagu_inbox";

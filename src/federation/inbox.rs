@@ -102,6 +102,20 @@ pub async fn receive(ctx: &Ctx, req: Inbound<'_>) -> Result<bool, Refusal> {
     Ok(stored)
 }
 
+/// The verified signer of a signed GET (authorized fetch), if any: the
+/// account (a person, or an instance actor) whose key signed the request.
+pub async fn signer(ctx: &Ctx, req: SignedRequest<'_>) -> Option<Account> {
+    let sig = signatures::parse_signature_header(&(req.header)("signature")?).ok()?;
+    signatures::precheck(&req, &sig, SystemTime::now()).ok()?;
+    let owner = sig.key_id.split('#').next()?;
+    let actor = actors::resolve(ctx, owner, false).await.ok()?;
+    if check_with(&req, &sig, &actor).is_ok() {
+        return Some(actor);
+    }
+    let fresh = actors::resolve(ctx, owner, true).await.ok()?;
+    check_with(&req, &sig, &fresh).ok().map(|_| fresh)
+}
+
 fn check_with(
     signed: &SignedRequest<'_>,
     sig: &signatures::SignatureHeader,
@@ -168,7 +182,13 @@ async fn process(ctx: &Ctx, a: &InboxActivity) -> ServiceResult<()> {
     let object = &activity["object"];
     match a.kind.as_str() {
         "Follow" => follow(ctx, &actor, &activity).await,
+        "Accept" | "Reject" if is_join_answer(ctx, object).await? => {
+            join_answered(ctx, &actor, &activity, a.kind == "Accept").await
+        }
         "Accept" | "Reject" => answer(ctx, &actor, object, a.kind == "Accept").await,
+        "Join" => join(ctx, &actor, &activity).await,
+        "Leave" => leave(ctx, &actor, object).await,
+        "Remove" => removed(ctx, &actor, &activity).await,
         "Undo" => {
             // Only the actor's own activities can be undone (FEP-fe34).
             if id_of(&object["actor"]).is_some_and(|a| a != a_uri(&actor)) {
@@ -304,6 +324,176 @@ async fn follow(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult<(
     Ok(())
 }
 
+/// Whether an Accept/Reject answers a Join (embedded, or by the id of one we sent).
+async fn is_join_answer(ctx: &Ctx, object: &Value) -> ServiceResult<bool> {
+    if object["type"] == "Join" {
+        return Ok(true);
+    }
+    let base = ctx.base_url();
+    Ok(id_of(object)
+        .is_some_and(|id| id.starts_with(&format!("{base}/users/")) && id.contains("/join/")))
+}
+
+/// A remote group's answer to our person's Join.
+async fn join_answered(
+    ctx: &Ctx,
+    group: &Account,
+    activity: &Value,
+    accept: bool,
+) -> ServiceResult<()> {
+    let object = &activity["object"];
+    let mut conn = ctx.conn().await?;
+    let person = match id_of(&object["actor"]) {
+        Some(uri) => local_by_uri(ctx, &mut conn, uri).await?,
+        None => None,
+    };
+    // By id alone: our Join ids name the person (`/users/<name>/join/<id>`).
+    let person = match person {
+        Some(p) => Some(p),
+        None => match id_of(object).and_then(|id| id.split("/join/").next()) {
+            Some(actor) => local_by_uri(ctx, &mut conn, actor).await?,
+            None => None,
+        },
+    };
+    let Some(person) = person else {
+        return Err(bad("Accept/Reject of a Join by nobody here"));
+    };
+    drop(conn);
+    let claim = &activity["tsunaguMembership"];
+    crate::services::memberships::remote_answer(
+        ctx,
+        group,
+        person.id,
+        if accept { "verified" } else { "rejected" },
+        claim["role"].as_str(),
+        claim["leftOn"].as_str().map(str::to_owned),
+    )
+    .await
+}
+
+/// A remote person asks to join one of our orgs (our membership protocol,
+/// docs/federation.md).
+async fn join(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult<()> {
+    let target = id_of(&activity["object"]).ok_or_else(|| bad("Join without object"))?;
+    let mut conn = ctx.conn().await?;
+    let Some(org) = local_by_uri(ctx, &mut conn, target)
+        .await?
+        .filter(|a| a.actor_type == "Group")
+    else {
+        return Err(bad("Join of no org here"));
+    };
+    drop(conn);
+    let claim = &activity["tsunaguMembership"];
+    let text = |k: &str| claim[k].as_str().map(str::to_owned);
+    let request = crate::services::memberships::JoinRequest {
+        role: text("role").filter(|r| r != "office"),
+        tenure_from: text("tenureFrom"),
+        tenure_to: text("tenureTo"),
+        divisions: claim["divisions"]
+            .as_array()
+            .map(|l| {
+                l.iter()
+                    .take(20)
+                    .filter_map(|d| d.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        message: activity["content"]
+            .as_str()
+            .map(crate::services::text::strip_html),
+        invite_code: text("inviteCode"),
+        consents: vec![],
+        wording_version: None,
+    };
+    let join_id = activity["id"].as_str().map(str::to_owned);
+    let result = crate::services::memberships::request_as(
+        ctx,
+        org.id,
+        actor,
+        None,
+        join_id.clone(),
+        request,
+    )
+    .await;
+    match result {
+        Ok(m) if m.state != "pending" => {
+            // Answered at once (invite) or again (a repeated Join).
+            let mut conn = ctx.conn().await?;
+            conn.transaction(async |tx| {
+                crate::services::groups::membership_changed(ctx, tx, &m).await
+            })
+            .await?;
+            ctx.fed.wake_delivery.notify_one();
+            Ok(())
+        }
+        Ok(_) => Ok(()),
+        Err(ServiceError::Validation(errs)) => {
+            // A claim we cannot accept is answered with Reject, not silence.
+            tracing::info!(actor = a_uri(actor), ?errs, "Join refused");
+            let mut conn = ctx.conn().await?;
+            let mut m = crate::db::models::Membership {
+                id: ids::next_id(),
+                org_id: org.id,
+                account_id: actor.id,
+                role: "alumnus".into(),
+                state: "rejected".into(),
+                via: "remote".into(),
+                tenure_from: None,
+                tenure_to: None,
+                divisions: String::new(),
+                message: String::new(),
+                left_on: None,
+                graduation_requested_on: None,
+                join_ap_id: join_id,
+                decided_by: None,
+                decided_at: Some(ids::now()),
+                created_at: ids::now(),
+                updated_at: ids::now(),
+            };
+            conn.transaction(async |tx| {
+                m = db::memberships::save(tx, &m).await?;
+                crate::services::groups::membership_changed(ctx, tx, &m).await
+            })
+            .await?;
+            ctx.fed.wake_delivery.notify_one();
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A remote member leaves one of our orgs.
+async fn leave(ctx: &Ctx, actor: &Account, object: &Value) -> ServiceResult<()> {
+    let target = id_of(object).ok_or_else(|| bad("Leave without object"))?;
+    let mut conn = ctx.conn().await?;
+    let Some(org) = local_by_uri(ctx, &mut conn, target).await? else {
+        return Ok(());
+    };
+    drop(conn);
+    crate::services::memberships::remote_left(ctx, org.id, actor.id).await
+}
+
+/// A remote group removes our person from its members.
+async fn removed(ctx: &Ctx, group: &Account, activity: &Value) -> ServiceResult<()> {
+    let members = crate::services::groups::members_collection(a_uri(group));
+    if id_of(&activity["target"]) != Some(members.as_str()) {
+        tracing::info!(
+            actor = a_uri(group),
+            "Remove from another collection; dropped"
+        );
+        return Ok(());
+    }
+    let Some(person_uri) = id_of(&activity["object"]) else {
+        return Err(bad("Remove without object"));
+    };
+    let mut conn = ctx.conn().await?;
+    let Some(person) = local_by_uri(ctx, &mut conn, person_uri).await? else {
+        return Ok(());
+    };
+    drop(conn);
+    crate::services::memberships::remote_answer(ctx, group, person.id, "left", None, None).await
+}
+
 /// Accept/Reject of a follow we sent (the object is our Follow, embedded or by id).
 async fn answer(ctx: &Ctx, actor: &Account, object: &Value, accept: bool) -> ServiceResult<()> {
     let mut conn = ctx.conn().await?;
@@ -360,6 +550,44 @@ pub fn note_owned_by(object: &Value, actor_uri: &str) -> bool {
         v => id_of(v).into_iter().collect(),
     };
     same_origin(id, actor_uri) && attributed == [actor_uri]
+}
+
+/// The group a Note is addressed to (`audience`), when known or fetchable.
+/// A members-only Note (addressed to the group's members collection) is
+/// taken directly only from the group's own server; from elsewhere it must
+/// come through the group. Sets `visibility` to `members` for those.
+async fn audience_of(
+    ctx: &Ctx,
+    actor: &Account,
+    object: &Value,
+    visibility: &mut &'static str,
+) -> ServiceResult<Option<Account>> {
+    let Some(group_uri) = id_of(&object["audience"]) else {
+        return Ok(None);
+    };
+    let members = crate::services::groups::members_collection(group_uri);
+    let addressed = |k: &str| match &object[k] {
+        Value::Array(l) => l.iter().any(|v| id_of(v) == Some(members.as_str())),
+        v => id_of(v) == Some(members.as_str()),
+    };
+    let members_only = addressed("to") || addressed("cc");
+    if members_only {
+        if !same_origin(group_uri, a_uri(actor)) {
+            return Err(bad("a members-only post from outside the group's server"));
+        }
+        *visibility = "members";
+    }
+    let mut conn = ctx.conn().await?;
+    let known = match local_by_uri(ctx, &mut conn, group_uri).await? {
+        Some(a) => Some(a),
+        None => db::federation::account_by_ap_id(&mut conn, group_uri).await?,
+    };
+    drop(conn);
+    let group = match known {
+        Some(a) => Some(a),
+        None => actors::resolve(ctx, group_uri, false).await.ok(),
+    };
+    Ok(group.filter(|g| g.actor_type == "Group"))
 }
 
 /// Visibility from addressing, as Mastodon reads it.
@@ -518,7 +746,10 @@ pub async fn store_note(
     if let Some(known) = db::statuses::find_by_uri(&mut conn, uri).await? {
         return Ok(Some(known));
     }
-    let visibility = visibility_of(object, actor.followers_url.as_deref());
+    drop(conn);
+    let mut visibility = visibility_of(object, actor.followers_url.as_deref());
+    let audience = audience_of(ctx, actor, object, &mut visibility).await?;
+    let mut conn = ctx.conn().await?;
     let mut mentioned_local = Vec::new();
     for href in mentions(object) {
         if let Some(a) = local_by_uri(ctx, &mut conn, href).await? {
@@ -528,6 +759,9 @@ pub async fn store_note(
     let tags = hashtags(object);
     // A direct post reaches only those it names: drop it when it names nobody here.
     if visibility == "direct" && mentioned_local.is_empty() {
+        return Ok(None);
+    }
+    if visibility == "members" && audience.is_none() {
         return Ok(None);
     }
     let mut parent = match id_of(&object["inReplyTo"]) {
@@ -578,7 +812,7 @@ pub async fn store_note(
         created_at: published,
         updated_at: now,
         edited_at: None,
-        audience_id: None,
+        audience_id: audience.as_ref().map(|a| a.id),
     };
     let attachments = objects::parse_attachments(object);
     let question = (object["type"] == "Question")
@@ -618,7 +852,42 @@ pub async fn store_note(
     streaming::notifications(ctx, &notes);
     let streams = streaming::status_streams(ctx, &s, &mentioned_local, &tags).await?;
     ctx.hub.publish(streams, streaming::Payload::Status(s.id));
+    if let Some(org) = &audience
+        && org.local
+    {
+        announce_member_post(ctx, org, actor, &s).await?;
+    }
     Ok(Some(s))
+}
+
+/// A verified member elsewhere posted into one of our orgs: the org
+/// announces it to its followers (FEP-1b12).
+async fn announce_member_post(
+    ctx: &Ctx,
+    org: &Account,
+    author: &Account,
+    s: &Status,
+) -> ServiceResult<()> {
+    if !crate::services::memberships::is_member(ctx, org.id, author.id).await? {
+        tracing::info!(
+            author = a_uri(author),
+            "a post into an org by a non-member; not announced"
+        );
+        return Ok(());
+    }
+    let mut conn = ctx.conn().await?;
+    let reblog = conn
+        .transaction(async |tx| {
+            crate::services::groups::announce_into(ctx, tx, org, author, s).await
+        })
+        .await?;
+    drop(conn);
+    ctx.fed.wake_delivery.notify_one();
+    if let Some(r) = reblog {
+        let streams = streaming::status_streams(ctx, &r, &[], &[]).await?;
+        ctx.hub.publish(streams, streaming::Payload::Status(r.id));
+    }
+    Ok(())
 }
 
 async fn delete(ctx: &Ctx, actor: &Account, object: &Value) -> ServiceResult<()> {
@@ -703,7 +972,19 @@ async fn like(ctx: &Ctx, actor: &Account, object: &Value, on: bool) -> ServiceRe
 /// Announce of a status we have (ours, or a remote one we stored).
 async fn announce(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult<()> {
     let id = activity["id"].as_str().unwrap_or_default();
-    let uri = id_of(&activity["object"]).ok_or_else(|| bad("Announce without object"))?;
+    // Groups (Lemmy, Mbin, us) also announce the Create: the post is inside.
+    let object = match activity["object"]["type"].as_str() {
+        Some("Create") => &activity["object"]["object"],
+        Some("Note" | "Question" | "Article" | "Page") | None => &activity["object"],
+        Some(other) => {
+            tracing::info!(
+                kind = other,
+                "Announce of an activity of this type; dropped"
+            );
+            return Ok(());
+        }
+    };
+    let uri = id_of(object).ok_or_else(|| bad("Announce without object"))?;
     let mut conn = ctx.conn().await?;
     if db::statuses::find_by_uri(&mut conn, id).await?.is_some() {
         return Ok(());
@@ -732,6 +1013,13 @@ async fn announce(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult
     };
     if !matches!(original.visibility.as_str(), "public" | "unlisted") {
         return Err(bad("Announce of a non-public status"));
+    }
+    // Both forms of a group's announce (and any repeat) make one boost.
+    if !db::statuses::reblogged_by(&mut conn, actor.id, &[original.id])
+        .await?
+        .is_empty()
+    {
+        return Ok(());
     }
     let now = ids::now();
     let row = Status {

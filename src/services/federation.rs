@@ -114,14 +114,35 @@ pub async fn actor_document(ctx: &Ctx, name: &str) -> ServiceResult<Value> {
     Ok(doc)
 }
 
-/// The Note of a public or unlisted local status.
-pub async fn status_document(ctx: &Ctx, name: &str, id: i64) -> ServiceResult<Value> {
+/// The Note of a local status: public and unlisted ones to anyone;
+/// members-only ones to a signed fetch by a verified member of the org (or
+/// by the instance actor of a member's server, which vouches for them);
+/// nothing else (404, as if it did not exist).
+pub async fn status_document(
+    ctx: &Ctx,
+    name: &str,
+    id: i64,
+    signer: Option<&Account>,
+) -> ServiceResult<Value> {
     let author = local_account(ctx, name).await?;
     let mut conn = ctx.conn().await?;
-    let s = db::statuses::find_visible(&mut conn, id, None)
+    let s = db::statuses::find(&mut conn, id)
         .await?
         .filter(|s| s.account_id == author.id && s.local && s.reblog_of_id.is_none())
         .ok_or_else(not_found)?;
+    let allowed = match s.visibility.as_str() {
+        "public" | "unlisted" => true,
+        "members" => match (signer, s.audience_id) {
+            (Some(who), Some(org)) => {
+                db::memberships::member_or_member_instance(&mut conn, org, who).await?
+            }
+            _ => false,
+        },
+        _ => false,
+    };
+    if !allowed {
+        return Err(not_found());
+    }
     let mut note = note_of(ctx, &mut conn, &author, &s).await?;
     note["@context"] = objects::context();
     Ok(note)

@@ -300,8 +300,14 @@ pub async fn announce_into(
     let base = ctx.base_url();
     let urls = Urls { base: &base };
     let group = urls.actor(&org.username);
-    let create = super::federation::create_activity(ctx, conn, author, s).await?;
     let note_uri = objects::status_uri(&urls, author, s);
+    // The wrapped form embeds the author's Create; we hold it only for our own
+    // people (a remote member's post goes out as Announce{Note} alone).
+    let create = if author.local {
+        Some(super::federation::create_activity(ctx, conn, author, s).await?)
+    } else {
+        None
+    };
     let to = json!([objects::PUBLIC]);
     let cc = json!([
         urls.followers(&org.username),
@@ -309,7 +315,11 @@ pub async fn announce_into(
     ]);
     let plain_id = format!("{}/activity", urls.status(&org.username, reblog.id));
     let wrapped_id = format!("{plain_id}#create");
-    for (id, object) in [(&plain_id, json!(note_uri)), (&wrapped_id, create)] {
+    let mut forms = vec![(&plain_id, json!(note_uri))];
+    if let Some(create) = create {
+        forms.push((&wrapped_id, create));
+    }
+    for (id, object) in forms {
         let activity = json!({
             "@context": objects::context(),
             "id": id,

@@ -262,13 +262,35 @@ async fn current_consents(
 /// Asks to join an org: with a valid invite code the person is verified at
 /// once with the invite's role; a roster entry matching their confirmed
 /// e-mail verifies them too; otherwise the request waits for the office.
+/// For an org on another server, the request goes there as a `Join`.
 pub async fn request(
     ctx: &Ctx,
     me: &LocalUser,
     org_id: i64,
     r: JoinRequest,
 ) -> ServiceResult<MembershipView> {
-    let org = active_org(ctx, org_id).await?;
+    let org_account = {
+        let mut conn = ctx.conn().await?;
+        db::accounts::find(&mut conn, org_id)
+            .await?
+            .map(|(a, _)| a)
+            .filter(|a| a.actor_type == "Group")
+            .ok_or_else(not_found)?
+    };
+    if !org_account.local {
+        return request_remote(ctx, me, &org_account, r).await;
+    }
+    let email = me
+        .user
+        .email_confirmed_at
+        .is_some()
+        .then_some(me.user.email_key.as_str());
+    let saved = request_as(ctx, org_id, &me.account, email, None, r).await?;
+    view(ctx, saved).await
+}
+
+/// The checked claim of a join request, as a pending membership.
+fn claimed(org_id: i64, account_id: i64, r: &JoinRequest) -> ServiceResult<Membership> {
     let role = r.role.clone().filter(|r| !r.is_empty());
     if let Some(role) = &role {
         check_role("role", role)?;
@@ -280,9 +302,6 @@ pub async fn request(
             ));
         }
     }
-    let tenure_from = check_date("tenure_from", r.tenure_from.clone())?;
-    let tenure_to = check_date("tenure_to", r.tenure_to.clone())?;
-    let divisions = check_divisions(&r.divisions)?;
     let message = r.message.clone().unwrap_or_default();
     if message.chars().count() > MAX_TEXT {
         return Err(ServiceError::invalid(
@@ -292,15 +311,46 @@ pub async fn request(
         ));
     }
     check_consents(&r.consents)?;
+    let mut m = new_membership(
+        org_id,
+        account_id,
+        role.as_deref().unwrap_or("alumnus"),
+        "pending",
+        "request",
+    );
+    m.tenure_from = check_date("tenure_from", r.tenure_from.clone())?;
+    m.tenure_to = check_date("tenure_to", r.tenure_to.clone())?;
+    m.divisions = check_divisions(&r.divisions)?;
+    m.message = message;
+    Ok(m)
+}
+
+/// A join request of a local org by a person here or elsewhere (`join_ap_id`
+/// names the remote `Join`; the answer goes back as Accept or Reject).
+pub async fn request_as(
+    ctx: &Ctx,
+    org_id: i64,
+    person: &Account,
+    confirmed_email: Option<&str>,
+    join_ap_id: Option<String>,
+    r: JoinRequest,
+) -> ServiceResult<Membership> {
+    active_org(ctx, org_id).await?;
+    let mut m = claimed(org_id, person.id, &r)?;
+    m.join_ap_id = join_ap_id;
     let mut conn = ctx.conn().await?;
-    if let Some(m) = db::memberships::find(&mut conn, org_id, me.account.id).await?
-        && matches!(m.state.as_str(), "verified" | "pending")
+    if let Some(existing) = db::memberships::find(&mut conn, org_id, person.id).await?
+        && matches!(existing.state.as_str(), "verified" | "pending")
         && r.invite_code.is_none()
     {
+        if !person.local {
+            // A repeated remote Join: answer again (the first answer may be lost).
+            return Ok(existing);
+        }
         return Err(ServiceError::invalid(
             "org",
             "ERR_TAKEN",
-            if m.state == "verified" {
+            if existing.state == "verified" {
                 "you are already a member"
             } else {
                 "your request is already waiting for the office"
@@ -322,22 +372,11 @@ pub async fn request(
         ),
         None => None,
     };
-    let roster = match &me.user.email_confirmed_at {
-        Some(_) => db::memberships::roster_entry(&mut conn, org_id, &me.user.email_key).await?,
+    let roster = match confirmed_email {
+        Some(e) => db::memberships::roster_entry(&mut conn, org_id, e).await?,
         None => None,
     };
     let now = ids::now();
-    let mut m = new_membership(
-        org_id,
-        me.account.id,
-        role.as_deref().unwrap_or("alumnus"),
-        "pending",
-        "request",
-    );
-    m.tenure_from = tenure_from;
-    m.tenure_to = tenure_to;
-    m.divisions = divisions;
-    m.message = message;
     if let Some(e) = &roster {
         // The roster knows better than the claim.
         m.role = e.role.clone();
@@ -350,12 +389,8 @@ pub async fn request(
         m.via = "roster".into();
         m.decided_at = Some(now);
     }
-    let consents = consent_rows(
-        org_id,
-        me.account.id,
-        &r.consents,
-        r.wording_version.as_deref(),
-    );
+    let consents = consent_rows(org_id, person.id, &r.consents, r.wording_version.as_deref());
+    let from = person.id;
     let saved = conn
         .transaction(async |tx| {
             if let Some(i) = &invite {
@@ -375,14 +410,106 @@ pub async fn request(
             let saved = db::memberships::save(tx, &m).await?;
             db::memberships::insert_consents(tx, &consents).await?;
             if saved.state == "pending" {
-                notify_office(tx, org_id, me.account.id).await?;
+                notify_office(tx, org_id, from).await?;
+            } else {
+                super::groups::membership_changed(ctx, tx, &saved).await?;
             }
             Ok::<_, ServiceError>(saved)
         })
         .await?;
     drop(conn);
-    let _ = org;
+    super::federation::wake(ctx);
+    Ok(saved)
+}
+
+/// Asks a group on another server: a pending membership here, and a `Join`
+/// there; its Accept or Reject settles the state.
+async fn request_remote(
+    ctx: &Ctx,
+    me: &LocalUser,
+    org: &Account,
+    r: JoinRequest,
+) -> ServiceResult<MembershipView> {
+    let mut m = claimed(org.id, me.account.id, &r)?;
+    m.via = "remote".into();
+    let consents = consent_rows(
+        org.id,
+        me.account.id,
+        &r.consents,
+        r.wording_version.as_deref(),
+    );
+    let mut conn = ctx.conn().await?;
+    if let Some(existing) = db::memberships::find(&mut conn, org.id, me.account.id).await?
+        && existing.state == "verified"
+    {
+        return Err(ServiceError::invalid(
+            "org",
+            "ERR_TAKEN",
+            "you are already a member",
+        ));
+    }
+    let saved = conn
+        .transaction(async |tx| {
+            let join = super::groups::membership_requested(
+                ctx,
+                tx,
+                &me.account,
+                org,
+                &m,
+                r.invite_code.as_deref(),
+            )
+            .await?;
+            m.join_ap_id = Some(join);
+            let saved = db::memberships::save(tx, &m).await?;
+            db::memberships::insert_consents(tx, &consents).await?;
+            Ok::<_, ServiceError>(saved)
+        })
+        .await?;
+    drop(conn);
+    super::federation::wake(ctx);
     view(ctx, saved).await
+}
+
+/// A remote group answered our person's Join (Accept: verified with the role
+/// it names; Reject), or removed them (`left`).
+pub async fn remote_answer(
+    ctx: &Ctx,
+    org: &Account,
+    person_id: i64,
+    state: &str,
+    role: Option<&str>,
+    left_on: Option<String>,
+) -> ServiceResult<()> {
+    let mut conn = ctx.conn().await?;
+    let Some(mut m) = db::memberships::find(&mut conn, org.id, person_id).await? else {
+        return Err(ServiceError::BadRequest(
+            "an answer to a Join we did not send".into(),
+        ));
+    };
+    m.state = state.into();
+    if let Some(r) = role.filter(|r| ROLES.contains(r)) {
+        m.role = r.into();
+    }
+    if let Ok(Some(d)) = check_date("left_on", left_on) {
+        m.left_on = Some(d);
+    }
+    m.decided_at = Some(ids::now());
+    m.updated_at = ids::now();
+    db::memberships::save(&mut conn, &m).await?;
+    Ok(())
+}
+
+/// A remote member left one of our orgs (`Leave`).
+pub async fn remote_left(ctx: &Ctx, org_id: i64, person_id: i64) -> ServiceResult<()> {
+    let mut conn = ctx.conn().await?;
+    if let Some(mut m) = db::memberships::find(&mut conn, org_id, person_id).await? {
+        m.state = "left".into();
+        m.decided_by = Some(person_id);
+        m.decided_at = Some(ids::now());
+        m.updated_at = ids::now();
+        db::memberships::save(&mut conn, &m).await?;
+    }
+    Ok(())
 }
 
 /// Tells the org's local office members that a request waits.
