@@ -571,7 +571,8 @@ pub async fn list(
     let member = db::memberships::find(&mut conn, org_id, me.account.id)
         .await?
         .is_some_and(|m| m.state == "verified");
-    if !office && !(member && state == "verified") {
+    let may_read = office || (member && state == "verified");
+    if !may_read {
         return Err(ServiceError::Forbidden(
             "The member directory is for verified members".into(),
         ));
