@@ -191,6 +191,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/api/v1/orgs/{id}", get(orgs::show).patch(orgs::update))
         .route("/api/v1/orgs/{id}/members", get(orgs::members))
         .route("/api/v1/orgs/{id}/timeline", get(timelines::org))
+        .route("/api/v1/orgs/{id}/statuses", post(statuses::create_as_org))
         .route(
             "/api/v1/orgs/{id}/members/{account_id}",
             delete(orgs::remove_member),

@@ -36,6 +36,9 @@ pub struct StatusParams {
     media_ids: Option<Vec<String>>,
     #[serde(default)]
     poll: Option<PollParams>,
+    /// Org posts only: pin into the org's featured collection (an announcement).
+    #[serde(default, deserialize_with = "de::bool_opt")]
+    pinned: Option<bool>,
     /// Our extension: the org (id) the post is addressed to.
     #[serde(default, deserialize_with = "de::string_opt")]
     audience: Option<String>,
@@ -91,15 +94,10 @@ fn media_ids(p: &StatusParams) -> ApiResult<Option<Vec<i64>>> {
         .transpose()
 }
 
-pub async fn create(
-    State(s): State<AppState>,
-    auth: Auth,
-    headers: HeaderMap,
-    Params { value: p, .. }: Params<StatusParams>,
-) -> ApiResult<Json<Value>> {
-    let (caller, me) = auth.user("write:statuses")?;
+/// The status a request describes (shared by posting as oneself and as an org).
+fn new_status(caller_app: i64, headers: &HeaderMap, p: StatusParams) -> ApiResult<NewStatus> {
     let media = media_ids(&p)?;
-    let new = NewStatus {
+    Ok(NewStatus {
         in_reply_to_id: reply_id(&p)?,
         text: p.status.unwrap_or_default(),
         spoiler_text: p.spoiler_text,
@@ -110,7 +108,7 @@ pub async fn create(
             .get("idempotency-key")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
-        application_id: Some(caller.app.id),
+        application_id: Some(caller_app),
         media_ids: media.unwrap_or_default(),
         poll: new_poll(p.poll)?,
         audience_id: match p.audience.as_deref().filter(|a| !a.is_empty()) {
@@ -120,8 +118,33 @@ pub async fn create(
                     .map_err(|_| ApiError::invalid_param("audience", "is not an org id"))?,
             ),
         },
-    };
+    })
+}
+
+pub async fn create(
+    State(s): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    Params { value: p, .. }: Params<StatusParams>,
+) -> ApiResult<Json<Value>> {
+    let (caller, me) = auth.user("write:statuses")?;
+    let new = new_status(caller.app.id, &headers, p)?;
     let view = statuses::create(&s.ctx, me, new).await?;
+    Ok(Json(entities::status(&s.ctx, &view)))
+}
+
+/// `POST /api/v1/orgs/:id/statuses`: the office posts as the org.
+pub async fn create_as_org(
+    State(s): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Params { value: p, .. }: Params<StatusParams>,
+) -> ApiResult<Json<Value>> {
+    let (caller, me) = auth.user("write:statuses")?;
+    let pinned = p.pinned.unwrap_or(false);
+    let new = new_status(caller.app.id, &headers, p)?;
+    let view = crate::services::orgs::post(&s.ctx, me, parse_id(&id)?, new, pinned).await?;
     Ok(Json(entities::status(&s.ctx, &view)))
 }
 

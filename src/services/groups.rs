@@ -221,7 +221,8 @@ pub async fn audience_for(
                 "a direct message has no org audience",
             ));
         }
-        let needs_membership = org.local || members_only;
+        // The org itself (its office posting as it) needs no membership.
+        let needs_membership = (org.local || members_only) && org.id != author;
         if needs_membership && !member(conn, org_id).await? {
             return Err(super::ServiceError::Forbidden(
                 "Only verified members post into this org".into(),

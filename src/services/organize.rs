@@ -720,7 +720,34 @@ pub async fn announcements(
     viewer: Option<i64>,
 ) -> ServiceResult<Vec<(Announcement, bool)>> {
     let mut conn = ctx.conn().await?;
-    Ok(db::lists::active_announcements(&mut conn, viewer, ids::now()).await?)
+    let mut list = db::lists::active_announcements(&mut conn, viewer, ids::now()).await?;
+    drop(conn);
+    // Members also get their orgs' announcements (the office's pinned posts).
+    if let Some(v) = viewer {
+        for (org, s) in super::orgs::announcements(ctx, v).await? {
+            let name = if org.display_name.is_empty() {
+                &org.username
+            } else {
+                &org.display_name
+            };
+            let heading = format!("<p><strong>{}</strong></p>", html_escape::encode_text(name));
+            list.push((
+                Announcement {
+                    id: s.id,
+                    text: s.text,
+                    content: heading + &s.content,
+                    starts_at: None,
+                    ends_at: None,
+                    all_day: false,
+                    published: true,
+                    created_at: s.created_at,
+                    updated_at: s.edited_at.unwrap_or(s.created_at),
+                },
+                false,
+            ));
+        }
+    }
+    Ok(list)
 }
 
 pub async fn dismiss_announcement(ctx: &Ctx, me: &LocalUser, id: i64) -> ServiceResult<()> {

@@ -1,7 +1,7 @@
 //! Orgs: an organisation's network (official, or a club), a Group actor that
 //! anyone may follow. Membership and roles build on this (issue 5).
 use super::{Ctx, ServiceError, ServiceResult, accounts, views};
-use crate::db::models::{LocalUser, Org};
+use crate::db::models::{Account, LocalUser, Org};
 use crate::db::orgs::OrgChanges;
 use crate::db::{self};
 use crate::{crypto, ids};
@@ -217,4 +217,79 @@ pub async fn update(ctx: &Ctx, me: &LocalUser, id: i64, u: OrgUpdate) -> Service
     drop(conn);
     super::federation::wake(ctx);
     get(ctx, id).await
+}
+
+/// The office posts as the org: public news, or (`visibility` `members`)
+/// members-only; `pinned` puts it in the org's featured collection, and
+/// pinned posts are listed to members by `GET /api/v1/announcements`.
+pub async fn post(
+    ctx: &Ctx,
+    me: &LocalUser,
+    org_id: i64,
+    mut new: super::statuses::NewStatus,
+    pinned: bool,
+) -> ServiceResult<super::views::StatusView> {
+    let org = get(ctx, org_id).await?;
+    if !super::memberships::is_office(&mut ctx.conn().await?, org_id, me).await? {
+        return Err(ServiceError::Forbidden(
+            "Only the org's office posts as the org".into(),
+        ));
+    }
+    if matches!(new.visibility.as_deref(), Some("members" | "private")) {
+        new.visibility = Some("members".into());
+        new.audience_id = Some(org_id);
+    } else {
+        new.audience_id = None;
+    }
+    let org_account = org.account.account;
+    let view = super::statuses::create_as(ctx, me, &org_account, new).await?;
+    if pinned {
+        let mut conn = ctx.conn().await?;
+        db::social::pin::add(
+            &mut conn,
+            &crate::db::models::StatusPin {
+                id: ids::next_id(),
+                account_id: org_id,
+                status_id: view.status.id,
+                created_at: ids::now(),
+            },
+        )
+        .await?;
+    }
+    super::statuses::get(ctx, Some(me.account.id), view.status.id).await
+}
+
+/// Pinned posts of the orgs the viewer is a verified member of: the org
+/// announcements apps show through `GET /api/v1/announcements`.
+pub async fn announcements(
+    ctx: &Ctx,
+    viewer: i64,
+) -> ServiceResult<Vec<(Account, crate::db::models::Status)>> {
+    let mut conn = ctx.conn().await?;
+    let orgs = db::memberships::verified_orgs(&mut conn, viewer).await?;
+    let mut out = Vec::new();
+    for org in orgs {
+        let Some((account, _)) = db::accounts::find(&mut conn, org).await? else {
+            continue;
+        };
+        if !account.local {
+            continue;
+        }
+        let pinned = db::timelines::account(
+            &mut conn,
+            Some(viewer),
+            org,
+            &db::timelines::AccountFilter {
+                pinned: true,
+                ..Default::default()
+            },
+            db::statuses::Page {
+                limit: 20,
+                ..Default::default()
+            },
+        )
+        .await?;
+        out.extend(pinned.into_iter().map(|s| (account.clone(), s)));
+    }
+    Ok(out)
 }

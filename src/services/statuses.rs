@@ -122,7 +122,18 @@ fn notification(recipient: i64, from: i64, kind: &str, status_id: Option<i64>) -
 }
 
 pub async fn create(ctx: &Ctx, me: &LocalUser, new: NewStatus) -> ServiceResult<StatusView> {
-    let author = &me.account;
+    create_as(ctx, me, &me.account, new).await
+}
+
+/// Posts as `author`: the person themselves, or an org whose office `me`
+/// acts for (checked by the caller). `me` supplies the posting defaults and
+/// owns the attached media.
+pub async fn create_as(
+    ctx: &Ctx,
+    me: &LocalUser,
+    author: &Account,
+    new: NewStatus,
+) -> ServiceResult<StatusView> {
     let mut conn = ctx.conn().await?;
     if let Some(key) = new.idempotency_key.as_deref().filter(|k| !k.is_empty())
         && let Some(id) = db::statuses::idempotent_status(&mut conn, author.id, key).await?
@@ -277,10 +288,12 @@ pub async fn create(ctx: &Ctx, me: &LocalUser, new: NewStatus) -> ServiceResult<
             if let Some(k) = &key {
                 db::statuses::remember_idempotency(tx, author_id, k, s.id, now).await?;
             }
-            super::federation::status_published(ctx, tx, &me.account, &s, false).await?;
+            super::federation::status_published(ctx, tx, author, &s, false).await?;
             let announced = match &audience {
-                Some(org) => super::groups::announce_into(ctx, tx, org, &me.account, &s).await?,
-                None => None,
+                Some(org) if org.id != author.id => {
+                    super::groups::announce_into(ctx, tx, org, author, &s).await?
+                }
+                _ => None,
             };
             Ok::<_, ServiceError>((s, notes, root_of_thread, announced))
         })

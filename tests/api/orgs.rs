@@ -998,3 +998,137 @@ async fn members_only_posts_are_seen_by_verified_members_on_every_path(b: Backen
     assert!(!ids_in(&home).contains(&post_id), "{home}");
     app.finish().await;
 }
+
+dual!(the_office_posts_as_the_org_and_members_see_its_announcements);
+
+async fn the_office_posts_as_the_org_and_members_see_its_announcements(b: Backend) {
+    let app = TestApp::start(b).await;
+    let (_, office) = app.user_with("office", "read write follow", true).await;
+    let (_, hanako) = app.user("hanako", "read write follow").await;
+    let (_, taro) = app.user("taro", "read write follow").await;
+    let call = async |method: Method, path: &str, token: &str, body: Value| {
+        app.json(method, path, Some(token), &body).await
+    };
+    let acme = call(
+        Method::POST,
+        "/api/v1/orgs",
+        &office,
+        json!({"username": "acme", "display_name": "ACME Alumni"}),
+    )
+    .await
+    .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let code = call(
+        Method::POST,
+        &format!("/api/v1/orgs/{acme}/invites"),
+        &office,
+        json!({}),
+    )
+    .await
+    .json()["code"]
+        .clone();
+    call(
+        Method::POST,
+        &format!("/api/v1/orgs/{acme}/membership_requests"),
+        &hanako,
+        json!({"invite_code": code}),
+    )
+    .await;
+    call(
+        Method::POST,
+        &format!("/api/v1/accounts/{acme}/follow"),
+        &taro,
+        json!({}),
+    )
+    .await;
+    let post = format!("/api/v1/orgs/{acme}/statuses");
+
+    let r = call(
+        Method::POST,
+        &post,
+        &hanako,
+        json!({"status": "I am the org now"}),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "members do not speak for the org"
+    );
+    let r = call(
+        Method::POST,
+        &post,
+        &office,
+        json!({"status": "Welcome to ACME Alumni", "pinned": true}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["account"]["acct"], "acme");
+    assert_eq!(
+        r.json()["pinned"],
+        false,
+        "pinned by the org, not by the office person"
+    );
+    let welcome = r.json()["id"].as_str().unwrap().to_owned();
+    let r = call(
+        Method::POST,
+        &post,
+        &office,
+        json!({"status": "Members: the annual meeting is on 3 December", "visibility": "private", "pinned": true}),
+    )
+    .await;
+    assert_eq!(r.json()["tsunagu"]["members_only"], true, "{}", r.text());
+    let meeting = r.json()["id"].as_str().unwrap().to_owned();
+
+    // Followers get the public news; only members get the members-only one.
+    let home = app.get("/api/v1/timelines/home", Some(&taro)).await.json();
+    let ids: Vec<&str> = home
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["id"].as_str())
+        .collect();
+    assert!(
+        ids.contains(&welcome.as_str()) && !ids.contains(&meeting.as_str()),
+        "{home}"
+    );
+    let r = app
+        .get(&format!("/api/v1/statuses/{meeting}"), Some(&hanako))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+
+    // Announcements: members see the org's pinned posts, headed by its name.
+    let list = app.get("/api/v1/announcements", Some(&hanako)).await.json();
+    let text = list.to_string();
+    assert!(
+        text.contains("Welcome to ACME Alumni") && text.contains("annual meeting"),
+        "{list}"
+    );
+    assert!(text.contains("<strong>ACME Alumni</strong>"), "{list}");
+    let list = app.get("/api/v1/announcements", Some(&taro)).await.json();
+    assert!(!list.to_string().contains("annual meeting"), "{list}");
+    assert!(
+        !list.to_string().contains("Welcome to ACME"),
+        "not a member: {list}"
+    );
+
+    // The org's featured collection holds the public pin only.
+    let featured = app
+        .send(
+            Request::builder()
+                .uri("/users/acme/collections/featured")
+                .header("accept", "application/activity+json")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .json();
+    let text = featured.to_string();
+    assert!(
+        text.contains("Welcome to ACME Alumni") && !text.contains("annual meeting"),
+        "{featured}"
+    );
+    app.finish().await;
+}
