@@ -111,6 +111,7 @@ dual!(
     mastodon_py_posts_and_reads,
     masto_js_streams,
     schemathesis_finds_nothing,
+    schemathesis_checks_the_served_orgs_description,
 );
 
 async fn mastodon_py_registers_and_logs_in(b: Backend) {
@@ -231,6 +232,69 @@ async fn schemathesis_finds_nothing(b: Backend) {
             schema.to_str().unwrap(),
             out.to_str().unwrap(),
         ],
+        &[],
+    )
+    .await;
+    let _ = stop.send(());
+    db.drop_db().await;
+}
+
+/// Schemathesis over the OpenAPI description the server itself serves for our
+/// extensions (orgs, membership): no server error, every response as described.
+async fn schemathesis_checks_the_served_orgs_description(b: Backend) {
+    let db = TestDb::new(b).await;
+    let (base, stop, state) = serve(&db, |c| {
+        c.limits.api_requests_per_5min = 1_000_000;
+    })
+    .await;
+    let office = accounts::create_from_shell(
+        &state.ctx,
+        "office",
+        "office@example.com",
+        "correct horse battery",
+        true,
+    )
+    .await
+    .unwrap();
+    // An org to act on, besides the ids schemathesis makes up.
+    tsunagu::services::orgs::create(
+        &state.ctx,
+        &office,
+        tsunagu::services::orgs::NewOrg {
+            username: "acme".into(),
+            display_name: None,
+            note: None,
+            kind: None,
+            parent_id: None,
+            locked: None,
+        },
+    )
+    .await
+    .unwrap();
+    let app = tsunagu::services::oauth::create_app(
+        &state.ctx,
+        tsunagu::services::oauth::NewApp {
+            name: "acceptance".into(),
+            redirect_uris: vec![tsunagu::services::oauth::OOB.into()],
+            scopes: Some("read write".into()),
+            website: None,
+        },
+    )
+    .await
+    .unwrap();
+    let token = tsunagu::services::oauth::issue_for_registration(
+        &state.ctx,
+        app.app.id,
+        &office,
+        tsunagu::services::scopes::Scopes::parse("read write").unwrap(),
+    )
+    .await
+    .unwrap()
+    .access_token;
+    let out = workspace().join(format!("target/schemathesis-orgs-{b:?}"));
+    python(
+        "schemathesis_orgs.py",
+        &[&base, &token, out.to_str().unwrap()],
         &[],
     )
     .await;

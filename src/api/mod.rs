@@ -61,6 +61,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let upload_limit = state.ctx.config.media.max_image_bytes * 2 + 64 * 1024;
     Router::new()
         .route("/api/v1/instance", get(instance::v1))
+        .route("/api/tsunagu/openapi.json", get(orgs::openapi))
         .route("/api/v2/instance", get(instance::v2))
         .route("/api/v1/instance/rules", get(instance::rules))
         .route("/api/v1/instance/peers", get(instance::peers))

@@ -510,3 +510,15 @@ async fn recognitions_json(s: &AppState, id: i64) -> ApiResult<Json<Value>> {
         "recognizes": list(&clubs),
     })))
 }
+
+/// `GET /api/tsunagu/openapi.json`: the OpenAPI 3.1 description of our
+/// client-API extensions (kept beside this file; checked by schemathesis in
+/// tests/clients.rs).
+pub async fn openapi() -> Response {
+    use axum::response::IntoResponse;
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        include_str!("openapi.json"),
+    )
+        .into_response()
+}
