@@ -77,9 +77,9 @@ pub async fn verify_credentials(
 #[derive(Deserialize)]
 pub struct FieldParam {
     #[serde(default, deserialize_with = "de::string_opt")]
-    name: Option<String>,
+    pub name: Option<String>,
     #[serde(default, deserialize_with = "de::string_opt")]
-    value: Option<String>,
+    pub value: Option<String>,
 }
 
 #[derive(Deserialize, Default)]

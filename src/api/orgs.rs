@@ -11,6 +11,7 @@ use super::pagination::{Pager, paged};
 use super::params::{Params, de};
 use super::statuses::parse_id;
 use crate::app::AppState;
+use crate::services::accounts::Upload;
 use crate::services::memberships::{self, JoinRequest, NewInvite};
 use crate::services::orgs::{self, NewOrg, OrgUpdate};
 use axum::response::Response;
@@ -31,6 +32,9 @@ pub struct OrgParams {
     locked: Option<bool>,
     #[serde(default, deserialize_with = "de::bool_opt")]
     archived: Option<bool>,
+    /// Profile fields, as in `update_credentials`.
+    #[serde(default, deserialize_with = "de::seq_opt")]
+    fields_attributes: Option<Vec<super::accounts::FieldParam>>,
 }
 
 /// An org id parameter: empty means none.
@@ -101,9 +105,12 @@ pub async fn update(
     State(s): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
-    Params { value: p, .. }: Params<OrgParams>,
+    mut params: Params<OrgParams>,
 ) -> ApiResult<Json<Value>> {
     let (_, me) = auth.user("write:accounts")?;
+    let avatar = params.take_upload("avatar").map(|bytes| Upload { bytes });
+    let header = params.take_upload("header").map(|bytes| Upload { bytes });
+    let p = params.value;
     let parent_id = match &p.parent_id {
         None => None,
         Some(v) => Some(org_id("parent_id", Some(v))?),
@@ -118,6 +125,13 @@ pub async fn update(
             locked: p.locked,
             parent_id,
             archived: p.archived,
+            avatar,
+            header,
+            fields: p.fields_attributes.map(|fs| {
+                fs.into_iter()
+                    .map(|f| (f.name.unwrap_or_default(), f.value.unwrap_or_default()))
+                    .collect()
+            }),
         },
     )
     .await?;

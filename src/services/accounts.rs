@@ -560,12 +560,13 @@ pub fn field_value_html(value: &str) -> String {
     text::linkify_line(value)
 }
 
-pub async fn update_profile(
+/// Checks a profile change and stores its images; returns the row changes
+/// and the new image files. Shared by people and orgs (their Group account).
+pub(crate) async fn profile_changes(
     ctx: &Ctx,
-    me: &LocalUser,
+    account: &Account,
     up: ProfileUpdate,
-) -> ServiceResult<CredentialView> {
-    let account = &me.account;
+) -> ServiceResult<(ProfileChanges, Option<String>, Option<String>)> {
     let mut errors = Vec::new();
     let too_long = |field: &'static str, max: usize| FieldError {
         field,
@@ -671,10 +672,22 @@ pub async fn update_profile(
         header_file: header.clone().map(Some),
         updated_at: Some(now),
     };
+    Ok((changes, avatar, header))
+}
+
+pub async fn update_profile(
+    ctx: &Ctx,
+    me: &LocalUser,
+    up: ProfileUpdate,
+) -> ServiceResult<CredentialView> {
+    let account = &me.account;
+    let (privacy, sensitive, language) = (up.privacy.clone(), up.sensitive, up.language.clone());
+    let (changes, avatar, header) = profile_changes(ctx, account, up).await?;
+    let now = changes.updated_at.unwrap_or_else(ids::now);
     let settings = SettingsChanges {
-        default_privacy: up.privacy,
-        default_sensitive: up.sensitive,
-        default_language: up.language.map(|l| Some(l).filter(|l| !l.is_empty())),
+        default_privacy: privacy,
+        default_sensitive: sensitive,
+        default_language: language.map(|l| Some(l).filter(|l| !l.is_empty())),
         updated_at: Some(now),
     };
     let mut conn = ctx.conn().await?;

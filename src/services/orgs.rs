@@ -27,6 +27,10 @@ pub struct OrgUpdate {
     /// Some(None) detaches from the parent.
     pub parent_id: Option<Option<i64>>,
     pub archived: Option<bool>,
+    /// Profile images and fields, as for a person's profile.
+    pub avatar: Option<accounts::Upload>,
+    pub header: Option<accounts::Upload>,
+    pub fields: Option<Vec<(String, String)>>,
 }
 
 pub struct OrgView {
@@ -204,9 +208,29 @@ pub async fn update(ctx: &Ctx, me: &LocalUser, id: i64, u: OrgUpdate) -> Service
         parent_id,
         archived_at,
     };
+    let images = (u.avatar.is_some() || u.header.is_some() || u.fields.is_some()).then_some(());
+    let profile = match images {
+        Some(()) => Some(
+            accounts::profile_changes(
+                ctx,
+                a,
+                accounts::ProfileUpdate {
+                    avatar: u.avatar,
+                    header: u.header,
+                    fields: u.fields,
+                    ..Default::default()
+                },
+            )
+            .await?,
+        ),
+        None => None,
+    };
     let mut conn = ctx.conn().await?;
     conn.transaction(async |tx| {
         db::orgs::update(tx, id, &changes, now).await?;
+        if let Some((p, _, _)) = &profile {
+            db::accounts::update_profile(tx, id, p).await?;
+        }
         // Followers on other servers get the new profile (Update{Group}).
         if let Some((group, _)) = db::accounts::find(tx, id).await? {
             super::federation::profile_updated(ctx, tx, &group).await?;
@@ -216,6 +240,16 @@ pub async fn update(ctx: &Ctx, me: &LocalUser, id: i64, u: OrgUpdate) -> Service
     .await?;
     drop(conn);
     super::federation::wake(ctx);
+    // Replaced images are unreferenced now.
+    if let Some((_, avatar, header)) = &profile {
+        for (old, new) in [(&a.avatar_file, avatar), (&a.header_file, header)] {
+            if let (Some(old), Some(new)) = (old, new)
+                && old != new
+            {
+                super::media::remove(ctx, old).await;
+            }
+        }
+    }
     get(ctx, id).await
 }
 

@@ -13,7 +13,7 @@ dual!(
     upload_rejects
 );
 
-fn png(w: u32, h: u32) -> Vec<u8> {
+pub fn png(w: u32, h: u32) -> Vec<u8> {
     let img = image::RgbImage::from_fn(w, h, |x, y| {
         image::Rgb([(x * 7 % 256) as u8, (y * 5 % 256) as u8, 90])
     });

@@ -1132,3 +1132,87 @@ async fn the_office_posts_as_the_org_and_members_see_its_announcements(b: Backen
     );
     app.finish().await;
 }
+
+dual!(an_org_profile_has_avatar_header_and_fields);
+
+async fn an_org_profile_has_avatar_header_and_fields(b: Backend) {
+    use crate::media::{multipart, png};
+    let app = TestApp::start(b).await;
+    let (_, office) = app.user_with("office", "read write", true).await;
+    let (_, taro) = app.user("taro", "read write").await;
+    let acme = app
+        .json(
+            Method::POST,
+            "/api/v1/orgs",
+            Some(&office),
+            &json!({"username": "acme"}),
+        )
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (logo, banner) = (png(400, 400), png(1500, 500));
+    let (ctype, body) = multipart(&[
+        ("display_name", None, "ACME Alumni".as_bytes()),
+        ("fields_attributes[0][name]", None, b"Founded"),
+        ("fields_attributes[0][value]", None, b"1950"),
+        ("fields_attributes[1][name]", None, b"Website"),
+        ("fields_attributes[1][value]", None, b"https://acme.example"),
+        ("avatar", Some("logo.png"), &logo),
+        ("header", Some("banner.png"), &banner),
+    ]);
+    let path = format!("/api/v1/orgs/{acme}");
+    let r = app
+        .raw(Method::PATCH, &path, Some(&taro), &ctype, body.clone())
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "not the office");
+    let r = app
+        .raw(Method::PATCH, &path, Some(&office), &ctype, body)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let org = r.json();
+    let account = &org["account"];
+    assert_eq!(org["display_name"], "ACME Alumni");
+    assert_eq!(account["fields"][0]["name"], "Founded");
+    assert!(
+        account["fields"][1]["value"]
+            .as_str()
+            .unwrap()
+            .contains("href=\"https://acme.example\"")
+    );
+    let avatar = account["avatar"].as_str().unwrap();
+    assert!(avatar.contains("/media/accounts/avatar/"), "{avatar}");
+    assert!(
+        account["header"]
+            .as_str()
+            .unwrap()
+            .contains("/media/accounts/header/")
+    );
+    let r = app
+        .get(&avatar[avatar.find("/media/").unwrap()..], None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    // Other servers see them on the Group actor.
+    let doc = app
+        .send(
+            Request::builder()
+                .uri("/users/acme")
+                .header("accept", "application/activity+json")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .json();
+    assert_eq!(doc["icon"]["url"], avatar);
+    assert_eq!(doc["attachment"][0]["name"], "Founded");
+    // Bad input keeps what is stored.
+    let (ctype, body) = multipart(&[("avatar", Some("x.png"), b"not an image")]);
+    let r = app
+        .raw(Method::PATCH, &path, Some(&office), &ctype, body)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let again = app.get(&path, None).await.json();
+    assert_eq!(again["account"]["avatar"], avatar);
+    app.finish().await;
+}
