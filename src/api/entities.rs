@@ -715,3 +715,13 @@ pub fn org_invite(i: &crate::db::models::OrgInvite) -> Value {
         "created_at": datetime(&i.created_at),
     })
 }
+
+pub fn org_block(b: &crate::db::models::OrgBlock) -> Value {
+    json!({
+        "id": b.id.to_string(),
+        "org_id": b.org_id.to_string(),
+        "account_id": b.account_id.map(|a| a.to_string()),
+        "domain": b.domain,
+        "created_at": datetime(&b.created_at),
+    })
+}

@@ -235,6 +235,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/api/v1/orgs/{id}/recognitions", get(orgs::recognitions))
         .route(
+            "/api/v1/orgs/{id}/blocks",
+            get(orgs::blocks).post(orgs::block),
+        )
+        .route("/api/v1/orgs/{id}/blocks/{block_id}", delete(orgs::unblock))
+        .route(
             "/api/v1/orgs/{id}/recognitions/{club_id}",
             post(orgs::recognise).delete(orgs::withdraw_recognition),
         )

@@ -536,3 +536,52 @@ pub async fn openapi() -> Response {
     )
         .into_response()
 }
+
+#[derive(Deserialize)]
+pub struct BlockParams {
+    #[serde(default, deserialize_with = "de::string_opt")]
+    account_id: Option<String>,
+    #[serde(default, deserialize_with = "de::string_opt")]
+    domain: Option<String>,
+}
+
+/// `GET/POST /api/v1/orgs/:id/blocks`, `DELETE .../blocks/:block_id` (office).
+pub async fn blocks(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let (_, me) = auth.user("read:blocks")?;
+    let list = memberships::blocks(&s.ctx, me, parse_id(&id)?).await?;
+    Ok(Json(Value::Array(
+        list.iter().map(entities::org_block).collect(),
+    )))
+}
+
+pub async fn block(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Params { value: p, .. }: Params<BlockParams>,
+) -> ApiResult<Json<Value>> {
+    let (_, me) = auth.user("write:blocks")?;
+    let account_id = match p.account_id.as_deref().filter(|v| !v.is_empty()) {
+        None => None,
+        Some(v) => Some(
+            v.parse()
+                .map_err(|_| ApiError::invalid_param("account_id", "is not an account id"))?,
+        ),
+    };
+    let b = memberships::block(&s.ctx, me, parse_id(&id)?, account_id, p.domain).await?;
+    Ok(Json(entities::org_block(&b)))
+}
+
+pub async fn unblock(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((id, block_id)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let (_, me) = auth.user("write:blocks")?;
+    memberships::unblock(&s.ctx, me, parse_id(&id)?, parse_id(&block_id)?).await?;
+    Ok(Json(serde_json::json!({})))
+}

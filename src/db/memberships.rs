@@ -3,9 +3,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use super::models::{Account, Consent, Membership, OrgInvite, RosterEntry};
+use super::models::{Account, Consent, Membership, OrgBlock, OrgInvite, RosterEntry};
 use super::schema::{
-    accounts, consents, memberships, org_invites, org_recognitions, roster_entries, users,
+    accounts, consents, memberships, org_blocks, org_invites, org_recognitions, roster_entries,
+    users,
 };
 use super::statuses::Page;
 use super::{DbConn, DbResult};
@@ -380,4 +381,77 @@ pub async fn recognised_by(conn: &mut DbConn<'_>, club_id: i64) -> DbResult<Vec<
         .select(Account::as_select())
         .load(c)
         .await)
+}
+
+// Org blocks
+
+pub async fn insert_block(conn: &mut DbConn<'_>, b: &OrgBlock) -> DbResult<bool> {
+    with_conn!(conn, |c| diesel::insert_into(org_blocks::table)
+        .values(b)
+        .on_conflict_do_nothing()
+        .execute(c)
+        .await
+        .map(|n| n == 1))
+}
+
+pub async fn delete_block(conn: &mut DbConn<'_>, org_id: i64, id: i64) -> DbResult<usize> {
+    with_conn!(conn, |c| diesel::delete(
+        org_blocks::table
+            .filter(org_blocks::id.eq(id))
+            .filter(org_blocks::org_id.eq(org_id))
+    )
+    .execute(c)
+    .await)
+}
+
+pub async fn blocks(conn: &mut DbConn<'_>, org_id: i64) -> DbResult<Vec<OrgBlock>> {
+    with_conn!(conn, |c| org_blocks::table
+        .filter(org_blocks::org_id.eq(org_id))
+        .order(org_blocks::id.desc())
+        .select(OrgBlock::as_select())
+        .load(c)
+        .await)
+}
+
+/// Whether the org blocks this account, or its domain.
+pub async fn blocked(conn: &mut DbConn<'_>, org_id: i64, a: &Account) -> DbResult<bool> {
+    let domain = a.domain.clone().unwrap_or_default().to_lowercase();
+    let n: i64 = with_conn!(conn, |c| org_blocks::table
+        .filter(org_blocks::org_id.eq(org_id))
+        .filter(
+            org_blocks::account_id
+                .eq(a.id)
+                .or(org_blocks::domain.eq(&domain))
+        )
+        .count()
+        .get_result(c)
+        .await)?;
+    Ok(n > 0)
+}
+
+/// Ends memberships of the org by accounts on a blocked domain.
+pub async fn remove_domain_members(
+    conn: &mut DbConn<'_>,
+    org_id: i64,
+    domain: &str,
+    now: NaiveDateTime,
+) -> DbResult<usize> {
+    with_conn!(conn, |c| diesel::update(
+        memberships::table
+            .filter(memberships::org_id.eq(org_id))
+            .filter(
+                memberships::account_id.eq_any(
+                    accounts::table
+                        .filter(accounts::domain.eq(domain))
+                        .select(accounts::id)
+                )
+            )
+    )
+    .set((
+        memberships::state.eq("left"),
+        memberships::decided_at.eq(now),
+        memberships::updated_at.eq(now),
+    ))
+    .execute(c)
+    .await)
 }

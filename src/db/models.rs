@@ -540,3 +540,16 @@ pub struct Consent {
     pub wording_version: String,
     pub created_at: NaiveDateTime,
 }
+
+/// An org's block of one account or of a whole domain.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::db::schema::org_blocks)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct OrgBlock {
+    pub id: i64,
+    pub org_id: i64,
+    pub account_id: Option<i64>,
+    pub domain: Option<String>,
+    pub created_by: Option<i64>,
+    pub created_at: NaiveDateTime,
+}

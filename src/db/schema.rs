@@ -549,6 +549,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    org_blocks (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        account_id -> Nullable<BigInt>,
+        domain -> Nullable<Text>,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(outbound_targets -> outbound_activities (activity_id));
 diesel::joinable!(users -> accounts (account_id));
 diesel::joinable!(orgs -> accounts (account_id));
@@ -606,4 +617,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     roster_entries,
     consents,
     org_recognitions,
+    org_blocks,
 );

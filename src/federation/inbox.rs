@@ -269,7 +269,9 @@ async fn follow(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult<(
     };
     let blocked = !db::social::blocking::blocks_between(&mut conn, target.id, &[actor.id])
         .await?
-        .is_empty();
+        .is_empty()
+        || (target.actor_type == "Group"
+            && db::memberships::blocked(&mut conn, target.id, actor).await?);
     let existing = db::social::find_follow(&mut conn, actor.id, target.id).await?;
     let pending = !blocked && existing.as_ref().map_or(target.locked, |f| f.pending);
     let row = Follow {
@@ -427,9 +429,10 @@ async fn join(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult<()>
             Ok(())
         }
         Ok(_) => Ok(()),
-        Err(ServiceError::Validation(errs)) => {
-            // A claim we cannot accept is answered with Reject, not silence.
-            tracing::info!(actor = a_uri(actor), ?errs, "Join refused");
+        Err(e @ (ServiceError::Validation(_) | ServiceError::Forbidden(_))) => {
+            // A claim we cannot accept (or a blocked person) is answered with
+            // Reject, not silence.
+            tracing::info!(actor = a_uri(actor), error = %e, "Join refused");
             let mut conn = ctx.conn().await?;
             let mut m = crate::db::models::Membership {
                 id: ids::next_id(),

@@ -221,6 +221,15 @@ pub async fn audience_for(
                 "a direct message has no org audience",
             ));
         }
+        if org.local
+            && org.id != author
+            && let Some((me, _)) = db::accounts::find(conn, author).await?
+            && db::memberships::blocked(conn, org_id, &me).await?
+        {
+            return Err(super::ServiceError::Forbidden(
+                "This org has blocked you".into(),
+            ));
+        }
         // The org itself (its office posting as it) needs no membership.
         let needs_membership = (org.local || members_only) && org.id != author;
         if needs_membership && !member(conn, org_id).await? {

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use super::orgs::OrgView;
 use super::views::{self, AccountView};
 use super::{Ctx, ServiceError, ServiceResult};
-use crate::db::models::{Account, Consent, LocalUser, Membership, OrgInvite};
+use crate::db::models::{Account, Consent, LocalUser, Membership, OrgBlock, OrgInvite};
 use crate::db::statuses::Page;
 use crate::db::{self, DbConn};
 use crate::{crypto, ids};
@@ -339,6 +339,9 @@ pub async fn request_as(
     let mut m = claimed(org_id, person.id, &r)?;
     m.join_ap_id = join_ap_id;
     let mut conn = ctx.conn().await?;
+    if db::memberships::blocked(&mut conn, org_id, person).await? {
+        return Err(ServiceError::Forbidden("This org has blocked you".into()));
+    }
     if let Some(existing) = db::memberships::find(&mut conn, org_id, person.id).await?
         && matches!(existing.state.as_str(), "verified" | "pending")
         && r.invite_code.is_none()
@@ -965,4 +968,114 @@ pub async fn recognitions(ctx: &Ctx, org_id: i64) -> ServiceResult<(Vec<Account>
         db::memberships::recognised_by(&mut conn, org_id).await?,
         db::memberships::recognised_clubs(&mut conn, org_id).await?,
     ))
+}
+
+/// The office blocks an account or a whole domain for the org: a blocked
+/// member's membership ends, and they can no longer join, follow the org or
+/// post into it.
+pub async fn block(
+    ctx: &Ctx,
+    me: &LocalUser,
+    org_id: i64,
+    account_id: Option<i64>,
+    domain: Option<String>,
+) -> ServiceResult<OrgBlock> {
+    require_office(ctx, org_id, me).await?;
+    let domain = domain
+        .map(|d| d.trim().trim_start_matches('@').to_lowercase())
+        .filter(|d| !d.is_empty());
+    let valid_domain = |d: &str| {
+        d.len() <= 253
+            && d.contains('.')
+            && d.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'))
+    };
+    match (&account_id, &domain) {
+        (Some(_), None) => {}
+        (None, Some(d)) if valid_domain(d) => {}
+        (None, Some(_)) => {
+            return Err(ServiceError::invalid(
+                "domain",
+                "ERR_INVALID",
+                "is not a domain name",
+            ));
+        }
+        _ => {
+            return Err(ServiceError::invalid(
+                "account_id",
+                "ERR_BLANK",
+                "give either account_id or domain",
+            ));
+        }
+    }
+    let mut conn = ctx.conn().await?;
+    let target = match account_id {
+        Some(id) => Some(
+            db::accounts::find(&mut conn, id)
+                .await?
+                .map(|(a, _)| a)
+                .filter(|a| a.id != org_id)
+                .ok_or_else(not_found)?,
+        ),
+        None => None,
+    };
+    if domain.as_deref() == Some(ctx.config.server.domain.to_lowercase().as_str()) {
+        return Err(ServiceError::invalid(
+            "domain",
+            "ERR_INVALID",
+            "is this server's own domain",
+        ));
+    }
+    let now = ids::now();
+    let b = OrgBlock {
+        id: ids::next_id(),
+        org_id,
+        account_id,
+        domain: domain.clone(),
+        created_by: Some(me.account.id),
+        created_at: now,
+    };
+    let ended = conn
+        .transaction(async |tx| {
+            db::memberships::insert_block(tx, &b).await?;
+            let mut ended = None;
+            if let Some(t) = &target {
+                if let Some(mut m) = db::memberships::find(tx, org_id, t.id).await?
+                    && matches!(m.state.as_str(), "verified" | "pending")
+                {
+                    m.state = "left".into();
+                    m.decided_by = Some(me.account.id);
+                    m.decided_at = Some(now);
+                    m.updated_at = now;
+                    ended = Some(db::memberships::save(tx, &m).await?);
+                    super::groups::membership_changed(ctx, tx, ended.as_ref().unwrap()).await?;
+                }
+                db::social::delete_follow(tx, t.id, org_id).await?;
+            }
+            if let Some(d) = &domain {
+                db::memberships::remove_domain_members(tx, org_id, d, now).await?;
+            }
+            Ok::<_, ServiceError>(ended)
+        })
+        .await?;
+    drop(conn);
+    if ended.is_some() {
+        super::federation::wake(ctx);
+    }
+    Ok(b)
+}
+
+pub async fn unblock(ctx: &Ctx, me: &LocalUser, org_id: i64, block_id: i64) -> ServiceResult<()> {
+    require_office(ctx, org_id, me).await?;
+    let mut conn = ctx.conn().await?;
+    if db::memberships::delete_block(&mut conn, org_id, block_id).await? == 0 {
+        return Err(not_found());
+    }
+    Ok(())
+}
+
+pub async fn blocks(ctx: &Ctx, me: &LocalUser, org_id: i64) -> ServiceResult<Vec<OrgBlock>> {
+    require_office(ctx, org_id, me).await?;
+    let mut conn = ctx.conn().await?;
+    Ok(db::memberships::blocks(&mut conn, org_id).await?)
 }

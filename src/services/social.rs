@@ -87,9 +87,13 @@ pub async fn follow(
     }
     let target = accounts::get(ctx, target_id).await?;
     let mut conn = ctx.conn().await?;
-    if !db::social::blocking::blocks_between(&mut conn, me_id, &[target_id])
-        .await?
-        .is_empty()
+    let org_blocked = target.actor_type == "Group"
+        && target.local
+        && db::memberships::blocked(&mut conn, target_id, &me.account).await?;
+    if org_blocked
+        || !db::social::blocking::blocks_between(&mut conn, me_id, &[target_id])
+            .await?
+            .is_empty()
     {
         return Err(ServiceError::Forbidden("This action is not allowed".into()));
     }

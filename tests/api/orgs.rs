@@ -1216,3 +1216,169 @@ async fn an_org_profile_has_avatar_header_and_fields(b: Backend) {
     assert_eq!(again["account"]["avatar"], avatar);
     app.finish().await;
 }
+
+dual!(the_office_blocks_accounts_and_domains_for_the_org);
+
+async fn the_office_blocks_accounts_and_domains_for_the_org(b: Backend) {
+    let app = TestApp::start(b).await;
+    let (_, office) = app.user_with("office", "read write follow", true).await;
+    let (hanako_me, hanako) = app.user("hanako", "read write follow").await;
+    let (taro_me, taro) = app.user("taro", "read write follow").await;
+    let call = async |method: Method, path: &str, token: &str, body: Value| {
+        app.json(method, path, Some(token), &body).await
+    };
+    let acme = call(
+        Method::POST,
+        "/api/v1/orgs",
+        &office,
+        json!({"username": "acme"}),
+    )
+    .await
+    .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let code = call(
+        Method::POST,
+        &format!("/api/v1/orgs/{acme}/invites"),
+        &office,
+        json!({}),
+    )
+    .await
+    .json()["code"]
+        .clone();
+    call(
+        Method::POST,
+        &format!("/api/v1/orgs/{acme}/membership_requests"),
+        &hanako,
+        json!({"invite_code": code}),
+    )
+    .await;
+    call(
+        Method::POST,
+        &format!("/api/v1/accounts/{acme}/follow"),
+        &hanako,
+        json!({}),
+    )
+    .await;
+    let blocks = format!("/api/v1/orgs/{acme}/blocks");
+
+    // Only the office blocks; either an account or a domain, checked.
+    let taro_id = taro_me.account.id.to_string();
+    let r = call(
+        Method::POST,
+        &blocks,
+        &hanako,
+        json!({"account_id": taro_id}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    for (body, field) in [
+        (json!({}), "account_id"),
+        (json!({"domain": "not a domain"}), "domain"),
+        (
+            json!({"domain": app.state.ctx.config.server.domain}),
+            "domain",
+        ),
+    ] {
+        let r = call(Method::POST, &blocks, &office, body.clone()).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {}",
+            r.text()
+        );
+        assert!(
+            r.json()["details"].get(field).is_some(),
+            "{body}: {}",
+            r.text()
+        );
+    }
+    let r = call(
+        Method::POST,
+        &blocks,
+        &office,
+        json!({"account_id": taro_id}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let taro_block = r.json()["id"].as_str().unwrap().to_owned();
+    let r = call(
+        Method::POST,
+        &blocks,
+        &office,
+        json!({"domain": "Spam.Example"}),
+    )
+    .await;
+    assert_eq!(r.json()["domain"], "spam.example");
+
+    // A blocked person cannot join, follow the org or post into it.
+    let r = call(
+        Method::POST,
+        &format!("/api/v1/orgs/{acme}/membership_requests"),
+        &taro,
+        json!({"invite_code": code}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    let r = call(
+        Method::POST,
+        &format!("/api/v1/accounts/{acme}/follow"),
+        &taro,
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+
+    // Blocking a member ends the membership and the follow at once.
+    let hanako_id = hanako_me.account.id.to_string();
+    let r = call(
+        Method::POST,
+        &blocks,
+        &office,
+        json!({"account_id": hanako_id}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let m = app
+        .get(&format!("/api/v1/orgs/{acme}/membership"), Some(&hanako))
+        .await
+        .json();
+    assert_eq!(m["state"], "left", "{m}");
+    let rel = app
+        .get(
+            &format!("/api/v1/accounts/relationships?id[]={acme}"),
+            Some(&hanako),
+        )
+        .await
+        .json();
+    assert_eq!(rel[0]["following"], false, "{rel}");
+    let r = call(
+        Method::POST,
+        "/api/v1/statuses",
+        &hanako,
+        json!({"status": "hi", "audience": acme}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+
+    let list = app.get(&blocks, Some(&office)).await.json();
+    assert_eq!(list.as_array().unwrap().len(), 3, "{list}");
+    let r = call(
+        Method::DELETE,
+        &format!("{blocks}/{taro_block}"),
+        &office,
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = call(
+        Method::POST,
+        &format!("/api/v1/accounts/{acme}/follow"),
+        &taro,
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "unblocked: {}", r.text());
+    app.finish().await;
+}
