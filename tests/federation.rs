@@ -2921,3 +2921,141 @@ async fn remote_members_get_members_only_posts_and_followers_get_announcements(b
 fn urlencode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
+
+dual!(club_recognition_is_verified_from_another_server);
+
+async fn club_recognition_is_verified_from_another_server(b: Backend) {
+    // A fake server whose club claims a recognition acme never gave.
+    let (fake, port, extra) = fake_host("clubs").await;
+    let nodes = cluster_with(b, &["alpha", "beta"], &extra).await;
+    let (alpha, beta) = (&nodes[0], &nodes[1]);
+    let c = Client::new(&nodes);
+    let office = alpha.token("office").await;
+    let taro = alpha.token("taro").await;
+    let acme_uri = format!("{}/users/acme", alpha.base);
+    {
+        let mut conn = alpha.state.ctx.conn().await.unwrap();
+        let (a, _) = tsunagu::db::accounts::find_by_acct_key(&mut conn, "office")
+            .await
+            .unwrap()
+            .unwrap();
+        let mut admin = tsunagu::db::accounts::find_local_user(&mut conn, a.id)
+            .await
+            .unwrap()
+            .unwrap();
+        drop(conn);
+        admin.user.is_admin = true;
+        tsunagu::services::orgs::create(
+            &alpha.state.ctx,
+            &admin,
+            tsunagu::services::orgs::NewOrg {
+                username: "acme".into(),
+                display_name: None,
+                note: None,
+                kind: None,
+                parent_id: None,
+                locked: None,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let acme = c.get(&format!("{}/api/v1/orgs", alpha.base), &office).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let tennis = c
+        .post(
+            &format!("{}/api/v1/orgs", alpha.base),
+            &taro,
+            json!({"username": "acme_tennis", "kind": "club"}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    c.post(
+        &format!("{}/api/v1/orgs/{acme}/recognitions/{tennis}", alpha.base),
+        &office,
+        json!({}),
+    )
+    .await;
+
+    let fake_base = format!("http://clubs.test:{port}");
+    let mut liar = fake_actor(&fake_base, "fakeclub", &public_key_pem());
+    liar["type"] = json!("Group");
+    liar["tsunaguRecognizedBy"] = json!([acme_uri]);
+    let liar = liar.to_string();
+    let jrd = json!({
+        "subject": format!("acct:fakeclub@clubs.test:{port}"),
+        "links": [{"rel": "self", "type": "application/activity+json",
+                   "href": format!("{fake_base}/users/fakeclub")}],
+    })
+    .to_string();
+    let app = axum::Router::new()
+        .route(
+            "/users/fakeclub",
+            axum::routing::get(move || {
+                let d = liar.clone();
+                async move { d }
+            }),
+        )
+        .route(
+            "/.well-known/webfinger",
+            axum::routing::get(move || {
+                let d = jrd.clone();
+                async move { d }
+            }),
+        );
+    tokio::spawn(async move { axum::serve(fake, app).await.unwrap() });
+
+    // On beta: the real club is confirmed by acme's own collection; the liar is not.
+    let bob = beta.token("bob").await;
+    let lookup = async |acct: String| {
+        c.get(
+            &format!("{}/api/v1/accounts/lookup?acct={acct}", beta.base),
+            &bob,
+        )
+        .await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let tennis_on_beta = lookup(format!("acme_tennis@{}", alpha.host())).await;
+    let liar_on_beta = lookup(format!("fakeclub@clubs.test:{port}")).await;
+    let recognitions = async |id: &str| {
+        c.get(
+            &format!("{}/api/v1/orgs/{id}/recognitions", beta.base),
+            &bob,
+        )
+        .await
+    };
+    let r = recognitions(&tennis_on_beta).await;
+    assert_eq!(r["recognized_by"].as_array().unwrap().len(), 1, "{r}");
+    assert_eq!(
+        r["recognized_by"][0]["url"]
+            .as_str()
+            .unwrap()
+            .contains("acme"),
+        true,
+        "{r}"
+    );
+    let r = recognitions(&liar_on_beta).await;
+    assert_eq!(r["recognized_by"], json!([]), "an unbacked claim: {r}");
+
+    // Withdrawn on alpha: beta no longer confirms it.
+    let (status, _) = c
+        .call(
+            reqwest::Method::DELETE,
+            &format!("{}/api/v1/orgs/{acme}/recognitions/{tennis}", alpha.base),
+            &office,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let r = recognitions(&tennis_on_beta).await;
+    assert_eq!(r["recognized_by"], json!([]), "{r}");
+    for n in nodes {
+        n.stop().await;
+    }
+}

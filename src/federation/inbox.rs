@@ -182,7 +182,7 @@ async fn process(ctx: &Ctx, a: &InboxActivity) -> ServiceResult<()> {
     let object = &activity["object"];
     match a.kind.as_str() {
         "Follow" => follow(ctx, &actor, &activity).await,
-        "Accept" | "Reject" if is_join_answer(ctx, object).await? => {
+        "Accept" | "Reject" if is_join_answer(ctx, object) => {
             join_answered(ctx, &actor, &activity, a.kind == "Accept").await
         }
         "Accept" | "Reject" => answer(ctx, &actor, object, a.kind == "Accept").await,
@@ -327,13 +327,11 @@ async fn follow(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult<(
 }
 
 /// Whether an Accept/Reject answers a Join (embedded, or by the id of one we sent).
-async fn is_join_answer(ctx: &Ctx, object: &Value) -> ServiceResult<bool> {
-    if object["type"] == "Join" {
-        return Ok(true);
-    }
+fn is_join_answer(ctx: &Ctx, object: &Value) -> bool {
     let base = ctx.base_url();
-    Ok(id_of(object)
-        .is_some_and(|id| id.starts_with(&format!("{base}/users/")) && id.contains("/join/")))
+    object["type"] == "Join"
+        || id_of(object)
+            .is_some_and(|id| id.starts_with(&format!("{base}/users/")) && id.contains("#join/"))
 }
 
 /// A remote group's answer to our person's Join.
@@ -349,10 +347,10 @@ async fn join_answered(
         Some(uri) => local_by_uri(ctx, &mut conn, uri).await?,
         None => None,
     };
-    // By id alone: our Join ids name the person (`/users/<name>/join/<id>`).
+    // By id alone: our Join ids name the person (`/users/<name>#join/<id>`).
     let person = match person {
         Some(p) => Some(p),
-        None => match id_of(object).and_then(|id| id.split("/join/").next()) {
+        None => match id_of(object).and_then(|id| id.split("#join/").next()) {
             Some(actor) => local_by_uri(ctx, &mut conn, actor).await?,
             None => None,
         },

@@ -345,3 +345,51 @@ pub async fn announce_into(
     }
     Ok(Some(reblog))
 }
+
+/// Recognitions of a club on another server, checked from here: each
+/// official org the club's actor names in `tsunaguRecognizedBy` must list
+/// the club in its own `tsunaguRecognized` collection, served from the
+/// official org's origin. Returns the official orgs that confirm it.
+pub async fn verified_recognitions(ctx: &Ctx, club: &Account) -> ServiceResult<Vec<Account>> {
+    use crate::federation::actors::{self, fetch_signed, id_of, same_origin};
+    let Some(club_uri) = club.ap_id.clone() else {
+        return Ok(vec![]);
+    };
+    let parse = |u: &str| {
+        url::Url::parse(u).map_err(|_| super::ServiceError::BadRequest("not a URL".into()))
+    };
+    let doc = fetch_signed(ctx, &parse(&club_uri)?).await?;
+    let claimed: Vec<String> = match &doc["tsunaguRecognizedBy"] {
+        Value::Array(l) => l
+            .iter()
+            .take(20)
+            .filter_map(|v| id_of(v).map(str::to_owned))
+            .collect(),
+        v => id_of(v).map(str::to_owned).into_iter().collect(),
+    };
+    let mut confirmed = Vec::new();
+    for official_uri in claimed {
+        let Ok(official) = actors::resolve(ctx, &official_uri, false).await else {
+            continue;
+        };
+        let Ok(official_doc) = fetch_signed(ctx, &parse(&official_uri)?).await else {
+            continue;
+        };
+        let Some(collection) = id_of(&official_doc["tsunaguRecognized"])
+            .filter(|c| same_origin(c, &official_uri))
+            .map(str::to_owned)
+        else {
+            continue;
+        };
+        let Ok(list) = fetch_signed(ctx, &parse(&collection)?).await else {
+            continue;
+        };
+        let listed = list["orderedItems"]
+            .as_array()
+            .is_some_and(|items| items.iter().any(|i| id_of(i) == Some(club_uri.as_str())));
+        if listed && official.actor_type == "Group" {
+            confirmed.push(official);
+        }
+    }
+    Ok(confirmed)
+}

@@ -961,9 +961,23 @@ pub async fn recognise(
     Ok(db::memberships::recognised_clubs(&mut conn, org_id).await?)
 }
 
-/// (orgs recognising this club, clubs this org recognises).
+/// (orgs recognising this club, clubs this org recognises). For a club on
+/// another server, its claims are checked against each official org's own
+/// collection at the time of asking.
 pub async fn recognitions(ctx: &Ctx, org_id: i64) -> ServiceResult<(Vec<Account>, Vec<Account>)> {
     let mut conn = ctx.conn().await?;
+    let org = db::accounts::find(&mut conn, org_id)
+        .await?
+        .map(|(a, _)| a)
+        .filter(|a| a.actor_type == "Group")
+        .ok_or_else(not_found)?;
+    if !org.local {
+        drop(conn);
+        return Ok((
+            super::groups::verified_recognitions(ctx, &org).await?,
+            vec![],
+        ));
+    }
     Ok((
         db::memberships::recognised_by(&mut conn, org_id).await?,
         db::memberships::recognised_clubs(&mut conn, org_id).await?,
