@@ -2548,6 +2548,36 @@ async fn a_remote_person_follows_an_org(b: Backend) {
     }
 }
 
+/// Makes `office` (a local person on `node`) an administrator and creates
+/// the official org `name` as them (its founder, so its office).
+async fn official_org(node: &Instance, office: &str, name: &str) {
+    let mut conn = node.state.ctx.conn().await.unwrap();
+    let (a, _) = tsunagu::db::accounts::find_by_acct_key(&mut conn, office)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut admin = tsunagu::db::accounts::find_local_user(&mut conn, a.id)
+        .await
+        .unwrap()
+        .unwrap();
+    drop(conn);
+    admin.user.is_admin = true;
+    tsunagu::services::orgs::create(
+        &node.state.ctx,
+        &admin,
+        tsunagu::services::orgs::NewOrg {
+            username: name.into(),
+            display_name: Some("ACME Alumni".into()),
+            note: None,
+            kind: None,
+            parent_id: None,
+            locked: None,
+        },
+    )
+    .await
+    .unwrap();
+}
+
 /// GET `url` signed by `signer`'s key (`keyId`), as an authorized fetch.
 async fn signed_get(c: &Client, url: &str, key_pem: &str, key_id: &str) -> u16 {
     let key = tsunagu::federation::signatures::PrivateKey::from_pem(key_pem).unwrap();
@@ -2592,35 +2622,7 @@ async fn remote_members_get_members_only_posts_and_followers_get_announcements(b
     let (alpha, beta, gamma) = (&nodes[0], &nodes[1], &nodes[2]);
     let c = Client::new(&nodes);
     let office = alpha.token("office").await;
-    // The office's account is made an administrator to create the official org.
-    {
-        let mut conn = alpha.state.ctx.conn().await.unwrap();
-        let (a, _) = tsunagu::db::accounts::find_by_acct_key(&mut conn, "office")
-            .await
-            .unwrap()
-            .unwrap();
-        let me = tsunagu::db::accounts::find_local_user(&mut conn, a.id)
-            .await
-            .unwrap()
-            .unwrap();
-        drop(conn);
-        let mut admin = me.clone();
-        admin.user.is_admin = true;
-        tsunagu::services::orgs::create(
-            &alpha.state.ctx,
-            &admin,
-            tsunagu::services::orgs::NewOrg {
-                username: "acme".into(),
-                display_name: Some("ACME Alumni".into()),
-                note: None,
-                kind: None,
-                parent_id: None,
-                locked: None,
-            },
-        )
-        .await
-        .unwrap();
-    }
+    official_org(alpha, "office", "acme").await;
     let orgs = c.get(&format!("{}/api/v1/orgs", alpha.base), &office).await;
     let acme_on_alpha = orgs[0]["id"].as_str().unwrap().to_owned();
     let hanako = alpha.token("hanako").await;
@@ -2933,33 +2935,7 @@ async fn club_recognition_is_verified_from_another_server(b: Backend) {
     let office = alpha.token("office").await;
     let taro = alpha.token("taro").await;
     let acme_uri = format!("{}/users/acme", alpha.base);
-    {
-        let mut conn = alpha.state.ctx.conn().await.unwrap();
-        let (a, _) = tsunagu::db::accounts::find_by_acct_key(&mut conn, "office")
-            .await
-            .unwrap()
-            .unwrap();
-        let mut admin = tsunagu::db::accounts::find_local_user(&mut conn, a.id)
-            .await
-            .unwrap()
-            .unwrap();
-        drop(conn);
-        admin.user.is_admin = true;
-        tsunagu::services::orgs::create(
-            &alpha.state.ctx,
-            &admin,
-            tsunagu::services::orgs::NewOrg {
-                username: "acme".into(),
-                display_name: None,
-                note: None,
-                kind: None,
-                parent_id: None,
-                locked: None,
-            },
-        )
-        .await
-        .unwrap();
-    }
+    official_org(alpha, "office", "acme").await;
     let acme = c.get(&format!("{}/api/v1/orgs", alpha.base), &office).await[0]["id"]
         .as_str()
         .unwrap()

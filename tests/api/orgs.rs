@@ -779,36 +779,7 @@ async fn members_only_posts_are_seen_by_verified_members_on_every_path(b: Backen
     let call = async |method: Method, path: &str, token: &str, body: Value| {
         app.json(method, path, Some(token), &body).await
     };
-    let acme = call(
-        Method::POST,
-        "/api/v1/orgs",
-        &office,
-        json!({"username": "acme"}),
-    )
-    .await
-    .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let invite = call(
-        Method::POST,
-        &format!("/api/v1/orgs/{acme}/invites"),
-        &office,
-        json!({}),
-    )
-    .await
-    .json()["code"]
-        .clone();
-    for token in [&hanako, &shiro] {
-        let r = call(
-            Method::POST,
-            &format!("/api/v1/orgs/{acme}/membership_requests"),
-            token,
-            json!({"invite_code": invite}),
-        )
-        .await;
-        assert_eq!(r.json()["state"], "verified");
-    }
+    let (acme, _) = org_with_members(&app, &office, &[&hanako, &shiro]).await;
     // taro follows hanako and the org, but is no member.
     let hanako_id = hanako_me.account.id.to_string();
     for target in [&hanako_id, &acme] {
@@ -1009,33 +980,7 @@ async fn the_office_posts_as_the_org_and_members_see_its_announcements(b: Backen
     let call = async |method: Method, path: &str, token: &str, body: Value| {
         app.json(method, path, Some(token), &body).await
     };
-    let acme = call(
-        Method::POST,
-        "/api/v1/orgs",
-        &office,
-        json!({"username": "acme", "display_name": "ACME Alumni"}),
-    )
-    .await
-    .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let code = call(
-        Method::POST,
-        &format!("/api/v1/orgs/{acme}/invites"),
-        &office,
-        json!({}),
-    )
-    .await
-    .json()["code"]
-        .clone();
-    call(
-        Method::POST,
-        &format!("/api/v1/orgs/{acme}/membership_requests"),
-        &hanako,
-        json!({"invite_code": code}),
-    )
-    .await;
+    let (acme, _) = org_with_members(&app, &office, &[&hanako]).await;
     call(
         Method::POST,
         &format!("/api/v1/accounts/{acme}/follow"),
@@ -1227,33 +1172,7 @@ async fn the_office_blocks_accounts_and_domains_for_the_org(b: Backend) {
     let call = async |method: Method, path: &str, token: &str, body: Value| {
         app.json(method, path, Some(token), &body).await
     };
-    let acme = call(
-        Method::POST,
-        "/api/v1/orgs",
-        &office,
-        json!({"username": "acme"}),
-    )
-    .await
-    .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let code = call(
-        Method::POST,
-        &format!("/api/v1/orgs/{acme}/invites"),
-        &office,
-        json!({}),
-    )
-    .await
-    .json()["code"]
-        .clone();
-    call(
-        Method::POST,
-        &format!("/api/v1/orgs/{acme}/membership_requests"),
-        &hanako,
-        json!({"invite_code": code}),
-    )
-    .await;
+    let (acme, code) = org_with_members(&app, &office, &[&hanako]).await;
     call(
         Method::POST,
         &format!("/api/v1/accounts/{acme}/follow"),
@@ -1381,4 +1300,43 @@ async fn the_office_blocks_accounts_and_domains_for_the_org(b: Backend) {
     .await;
     assert_eq!(r.status, StatusCode::OK, "unblocked: {}", r.text());
     app.finish().await;
+}
+
+/// `office` creates the org `acme` (display name `ACME Alumni`) and each of
+/// `members` joins it with an invite; returns (org id, invite code).
+async fn org_with_members(app: &TestApp, office: &str, members: &[&str]) -> (String, Value) {
+    let acme = app
+        .json(
+            Method::POST,
+            "/api/v1/orgs",
+            Some(office),
+            &json!({"username": "acme", "display_name": "ACME Alumni"}),
+        )
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let code = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/orgs/{acme}/invites"),
+            Some(office),
+            &json!({}),
+        )
+        .await
+        .json()["code"]
+        .clone();
+    for token in members {
+        let r = app
+            .json(
+                Method::POST,
+                &format!("/api/v1/orgs/{acme}/membership_requests"),
+                Some(token),
+                &json!({"invite_code": code}),
+            )
+            .await;
+        assert_eq!(r.json()["state"], "verified", "{}", r.text());
+    }
+    (acme, code)
 }
