@@ -2886,6 +2886,44 @@ async fn remote_members_get_members_only_posts_and_followers_get_announcements(b
         .as_u16();
     assert_eq!(public_status, 200, "public posts need no signature");
 
+    // From a plain Mastodon app: bob's private post mentioning the org
+    // becomes members-only on alpha, seen by members there and nobody else.
+    let question = c
+        .post(
+            &format!("{}/api/v1/statuses", beta.base),
+            &bob,
+            json!({"status": format!("@{acme_acct} is the reunion budget approved?"), "visibility": "private"}),
+        )
+        .await;
+    let question_uri = question["uri"].as_str().unwrap().to_owned();
+    let seen = eventually("hanako sees bob's members-only question", async || {
+        let home = c
+            .get(&format!("{}/api/v1/timelines/home", alpha.base), &hanako)
+            .await;
+        home.as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["uri"] == question_uri.as_str())
+            .cloned()
+    })
+    .await;
+    assert_eq!(seen["tsunagu"]["members_only"], true, "{seen}");
+    assert_eq!(seen["tsunagu"]["audience"]["acct"], "acme");
+    let outsider = alpha.token("outsider").await;
+    let r = c
+        .call(
+            reqwest::Method::GET,
+            &format!(
+                "{}/api/v1/statuses/{}",
+                alpha.base,
+                seen["id"].as_str().unwrap()
+            ),
+            &outsider,
+            None,
+        )
+        .await;
+    assert_eq!(r.0, 404, "a non-member on alpha: {}", r.1);
+
     // bob leaves (one action): beta hides the post at once, alpha refuses his fetch.
     let (status, left) = c
         .call(

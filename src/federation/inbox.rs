@@ -749,12 +749,31 @@ pub async fn store_note(
     }
     drop(conn);
     let mut visibility = visibility_of(object, actor.followers_url.as_deref());
-    let audience = audience_of(ctx, actor, object, &mut visibility).await?;
+    let mut audience = audience_of(ctx, actor, object, &mut visibility).await?;
     let mut conn = ctx.conn().await?;
     let mut mentioned_local = Vec::new();
+    let mut mentioned_accounts = Vec::new();
     for href in mentions(object) {
         if let Some(a) = local_by_uri(ctx, &mut conn, href).await? {
             mentioned_local.push(a.id);
+            mentioned_accounts.push(a);
+        }
+    }
+    // A private or direct post by a verified member that mentions one of our
+    // orgs is members-only in that org (the Friendica convention, so members
+    // on plain Mastodon servers can post to the org's members).
+    if audience.is_none() && matches!(visibility, "private" | "direct") {
+        let (v, org) = crate::services::groups::audience_for(
+            &mut conn,
+            actor.id,
+            None,
+            visibility,
+            &mentioned_accounts,
+        )
+        .await?;
+        if org.is_some() && v == "members" {
+            visibility = "members";
+            audience = org;
         }
     }
     let tags = hashtags(object);
