@@ -2778,6 +2778,26 @@ async fn remote_members_get_members_only_posts_and_followers_get_announcements(b
             .then_some(())
     })
     .await;
+    // The office's own announcement (posted as the org) reaches the follower too.
+    let notice = c
+        .post(
+            &format!("{}/api/v1/orgs/{acme_on_alpha}/statuses", alpha.base),
+            &office,
+            json!({"status": "ACME alumni homecoming: 5 December", "pinned": true}),
+        )
+        .await;
+    let notice_uri = notice["uri"].as_str().unwrap().to_owned();
+    eventually("carol sees the org's own announcement", async || {
+        let home = c
+            .get(&format!("{}/api/v1/timelines/home", gamma.base), &carol)
+            .await;
+        home.as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["uri"] == notice_uri.as_str())
+            .then_some(())
+    })
+    .await;
     // Both forms arrived and were processed.
     let acme_uri = format!("{}/users/acme", alpha.base);
     let forms = eventually("both announce forms processed on gamma", async || {
