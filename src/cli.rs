@@ -56,6 +56,21 @@ enum Command {
 
 #[derive(Subcommand)]
 enum OrgCommand {
+    /// Create an org; the founder (an existing local account) becomes its
+    /// first office member.
+    Create {
+        /// The org's username (its handle, in the same name space as people).
+        #[arg(long)]
+        username: String,
+        /// The local account that runs it at first.
+        #[arg(long)]
+        founder: String,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// A club (informal) rather than an official org.
+        #[arg(long)]
+        club: bool,
+    },
     /// Import the office's roster of former employees from a CSV file with a
     /// header row: email (required), name, tenure_from, tenure_to (YYYY,
     /// YYYY-MM or YYYY-MM-DD), divisions (separated by ;), role (alumnus or
@@ -210,6 +225,42 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Admin { command, .. } => {
             let (ctx, _) = Ctx::new(config).await?;
             admin(&ctx, command).await
+        }
+        Command::Org {
+            command:
+                OrgCommand::Create {
+                    username,
+                    founder,
+                    display_name,
+                    club,
+                },
+            ..
+        } => {
+            let (ctx, _) = Ctx::new(config).await?;
+            // From the shell the operator acts with administrator rights.
+            let mut me = accounts::find_local_by_username(&ctx, &founder)
+                .await
+                .map_err(|_| anyhow::anyhow!("there is no local account named {founder:?}"))?;
+            me.user.is_admin = true;
+            let org = crate::services::orgs::create(
+                &ctx,
+                &me,
+                crate::services::orgs::NewOrg {
+                    username,
+                    display_name,
+                    note: None,
+                    kind: Some(if club { "club" } else { "official" }.into()),
+                    parent_id: None,
+                    locked: None,
+                },
+            )
+            .await
+            .map_err(explain)?;
+            println!(
+                "Created {} org @{} (id {}), run by @{founder}",
+                org.org.kind, org.account.account.username, org.org.account_id
+            );
+            Ok(())
         }
         Command::Org {
             command: OrgCommand::ImportRoster { org, file },

@@ -365,7 +365,7 @@ async fn roster_import_reports_bad_rows_verifies_matches_and_is_idempotent(b: Ba
     use tsunagu::services::{memberships, orgs, roster};
     let db = TestDb::new(b).await;
     let ctx = ctx_for(&db).await;
-    let office =
+    let _office =
         accounts::create_from_shell(&ctx, "office", "office@acme.example", "pw-123456", true)
             .await
             .unwrap();
@@ -378,20 +378,34 @@ async fn roster_import_reports_bad_rows_verifies_matches_and_is_idempotent(b: Ba
         accounts::create_from_shell(&ctx, "jiro", "jiro@elsewhere.example", "pw-123456", false)
             .await
             .unwrap();
-    let acme = orgs::create(
-        &ctx,
-        &office,
-        orgs::NewOrg {
-            username: "acme".into(),
-            display_name: None,
-            note: None,
-            kind: None,
-            parent_id: None,
-            locked: None,
-        },
-    )
-    .await
-    .unwrap();
+    let o = tsunagu(
+        &db,
+        &["org", "create", "--username", "acme", "--founder", "office"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("Created official org @acme"),
+        "{}",
+        stdout(&o)
+    );
+    let o = tsunagu(
+        &db,
+        &[
+            "org",
+            "create",
+            "--username",
+            "acme2",
+            "--founder",
+            "nobody",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("no local account named \"nobody\""),
+        "{}",
+        stderr(&o)
+    );
+    let acme = orgs::list(&ctx, None).await.unwrap().remove(0);
     let org_id = acme.org.account_id;
 
     // 10,000 good rows and four bad ones, at known lines.
