@@ -11,7 +11,8 @@ use crate::dual;
 
 dual!(
     server_sent_events_respect_visibility,
-    streaming_requires_the_right_token
+    streaming_requires_the_right_token,
+    members_only_posts_stream_to_members_only
 );
 
 /// An open SSE stream, read frame by frame.
@@ -188,5 +189,90 @@ async fn streaming_requires_the_right_token(b: Backend) {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, _) = Sse::open(&app, "/api/v1/streaming/list?list=12345", Some(&t)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    app.finish().await;
+}
+
+async fn members_only_posts_stream_to_members_only(b: Backend) {
+    let app = TestApp::start(b).await;
+    let (_, office) = app.user_with("office", "read write follow", true).await;
+    let (_, author) = app.user("speaker", "read write follow").await;
+    let (_, member) = app.user("member", "read write follow").await;
+    let (_, fan) = app.user("fan", "read write follow").await;
+    let call = async |path: &str, token: &str, body: Value| {
+        app.json(Method::POST, path, Some(token), &body)
+            .await
+            .json()
+    };
+    let acme = call("/api/v1/orgs", &office, json!({"username": "acme"})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let code =
+        call(&format!("/api/v1/orgs/{acme}/invites"), &office, json!({})).await["code"].clone();
+    for token in [&author, &member] {
+        let m = call(
+            &format!("/api/v1/orgs/{acme}/membership_requests"),
+            token,
+            json!({"invite_code": code}),
+        )
+        .await;
+        assert_eq!(m["state"], "verified");
+    }
+    let sid = app
+        .get("/api/v1/accounts/lookup?acct=speaker", None)
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    call(&format!("/api/v1/accounts/{sid}/follow"), &fan, json!({})).await;
+
+    let (_, mut member_home) = Sse::open(&app, "/api/v1/streaming/user", Some(&member)).await;
+    let (_, mut fan_home) = Sse::open(&app, "/api/v1/streaming/user", Some(&fan)).await;
+    let (_, mut public) = Sse::open(&app, "/api/v1/streaming/public", None).await;
+    let (_, mut tag) = Sse::open(&app, "/api/v1/streaming/hashtag?tag=reunion", Some(&fan)).await;
+    let post = call(
+        "/api/v1/statuses",
+        &author,
+        json!({"status": "members: #reunion on Friday", "visibility": "private", "audience": acme}),
+    )
+    .await;
+    let (ev, data) = member_home
+        .next(WAIT)
+        .await
+        .expect("the member's home stream");
+    assert_eq!(ev, "update");
+    let v: Value = serde_json::from_str(&data).unwrap();
+    assert_eq!(v["id"], post["id"]);
+    assert_eq!(v["visibility"], "private");
+    assert_eq!(v["tsunagu"]["members_only"], true);
+    assert!(
+        fan_home.next(QUIET).await.is_none(),
+        "a follower who is no member"
+    );
+    assert!(
+        public.next(QUIET).await.is_none(),
+        "never on public streams"
+    );
+    assert!(tag.next(QUIET).await.is_none(), "never on hashtag streams");
+
+    // After leaving, nothing more arrives.
+    app.json(
+        Method::DELETE,
+        &format!("/api/v1/orgs/{acme}/membership"),
+        Some(&member),
+        &json!({}),
+    )
+    .await;
+    call(
+        "/api/v1/statuses",
+        &author,
+        json!({"status": "members: second note", "visibility": "private", "audience": acme}),
+    )
+    .await;
+    assert!(
+        member_home.next(QUIET).await.is_none(),
+        "left: no longer streamed"
+    );
     app.finish().await;
 }
