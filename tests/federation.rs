@@ -2906,6 +2906,35 @@ async fn remote_members_get_members_only_posts_and_followers_get_announcements(b
         .as_u16();
     assert_eq!(public_status, 200, "public posts need no signature");
 
+    // A remote member posts into the org from his own server: the org
+    // announces it to its followers (carol on gamma).
+    let from_bob = c
+        .post(
+            &format!("{}/api/v1/statuses", beta.base),
+            &bob,
+            json!({"status": "R&D alumni meetup next week", "audience": acme_on_beta}),
+        )
+        .await;
+    assert_eq!(
+        from_bob["tsunagu"]["audience"]["acct"],
+        acme_acct.to_lowercase()
+    );
+    let from_bob_uri = from_bob["uri"].as_str().unwrap().to_owned();
+    eventually("carol sees acme announce bob's post", async || {
+        let home = c
+            .get(&format!("{}/api/v1/timelines/home", gamma.base), &carol)
+            .await;
+        home.as_array()
+            .unwrap()
+            .iter()
+            .any(|s| {
+                s["reblog"]["uri"] == from_bob_uri.as_str()
+                    && s["account"]["acct"] == acme_acct.to_lowercase()
+            })
+            .then_some(())
+    })
+    .await;
+
     // From a plain Mastodon app: bob's private post mentioning the org
     // becomes members-only on alpha, seen by members there and nobody else.
     let question = c
