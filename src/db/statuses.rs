@@ -384,6 +384,18 @@ pub async fn account_counts(
     })
 }
 
+/// An account's public and unlisted statuses (what its outbox may admit to).
+pub async fn count_public(conn: &mut DbConn<'_>, account_id: i64) -> DbResult<i64> {
+    with_conn!(conn, |c| {
+        statuses::table
+            .filter(statuses::account_id.eq(account_id))
+            .filter(statuses::visibility.eq_any(["public", "unlisted"]))
+            .count()
+            .get_result(c)
+            .await
+    })
+}
+
 pub async fn count_local(conn: &mut DbConn<'_>) -> DbResult<i64> {
     with_conn!(conn, |c| {
         statuses::table

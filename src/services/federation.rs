@@ -164,13 +164,12 @@ pub async fn collection(ctx: &Ctx, name: &str, which: &str) -> ServiceResult<Val
                 (urls.following(&a.username), following)
             }
         }
-        "outbox" => {
-            let counts = db::statuses::account_counts(&mut conn, &[a.id]).await?;
-            (
-                urls.outbox(&a.username),
-                counts.first().map(|c| c.1).unwrap_or(0),
-            )
-        }
+        // Counts only what anyone may see: private and members-only posts
+        // are not admitted to, even by number.
+        "outbox" => (
+            urls.outbox(&a.username),
+            db::statuses::count_public(&mut conn, a.id).await?,
+        ),
         _ => return Err(not_found()),
     };
     Ok(json!({

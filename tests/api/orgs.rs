@@ -952,6 +952,20 @@ async fn members_only_posts_are_seen_by_verified_members_on_every_path(b: Backen
         "once, not with the org's reblog"
     );
 
+    // The author's outbox admits to the public post only (the members-only
+    // and Friendica-style posts are not counted).
+    let outbox = app
+        .send(
+            Request::builder()
+                .uri("/users/hanako/outbox")
+                .header("accept", "application/activity+json")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .json();
+    assert_eq!(outbox["totalItems"], 1, "{outbox}");
+
     // A member who leaves loses access at once.
     let r = call(
         Method::DELETE,
