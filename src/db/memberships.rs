@@ -309,16 +309,16 @@ pub async fn insert_consents(conn: &mut DbConn<'_>, rows: &[Consent]) -> DbResul
     })
 }
 
-/// Every consent record of a person in an org, oldest first (the last per
-/// purpose holds).
+/// Every consent record of these people in an org, oldest first (the last
+/// per purpose holds).
 pub async fn consents(
     conn: &mut DbConn<'_>,
     org_id: i64,
-    account_id: i64,
+    account_ids: &[i64],
 ) -> DbResult<Vec<Consent>> {
     with_conn!(conn, |c| consents::table
         .filter(consents::org_id.eq(org_id))
-        .filter(consents::account_id.eq(account_id))
+        .filter(consents::account_id.eq_any(account_ids))
         .order(consents::id.asc())
         .select(Consent::as_select())
         .load(c)

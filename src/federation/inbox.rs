@@ -432,25 +432,11 @@ async fn join(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult<()>
             // Reject, not silence.
             tracing::info!(actor = a_uri(actor), error = %e, "Join refused");
             let mut conn = ctx.conn().await?;
-            let mut m = crate::db::models::Membership {
-                id: ids::next_id(),
-                org_id: org.id,
-                account_id: actor.id,
-                role: "alumnus".into(),
-                state: "rejected".into(),
-                via: "remote".into(),
-                tenure_from: None,
-                tenure_to: None,
-                divisions: String::new(),
-                message: String::new(),
-                left_on: None,
-                graduation_requested_on: None,
-                join_ap_id: join_id,
-                decided_by: None,
-                decided_at: Some(ids::now()),
-                created_at: ids::now(),
-                updated_at: ids::now(),
-            };
+            let mut m = crate::services::memberships::new_membership(
+                org.id, actor.id, "alumnus", "rejected", "remote",
+            );
+            m.join_ap_id = join_id;
+            m.decided_at = Some(m.created_at);
             conn.transaction(async |tx| {
                 m = db::memberships::save(tx, &m).await?;
                 crate::services::groups::membership_changed(ctx, tx, &m).await
@@ -1041,28 +1027,13 @@ async fn announce(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult
     {
         return Ok(());
     }
-    let now = ids::now();
-    let row = Status {
-        id: ids::next_id(),
-        account_id: actor.id,
-        uri: Some(id.to_owned()),
-        url: None,
-        text: String::new(),
-        content: String::new(),
-        spoiler_text: String::new(),
-        visibility: visibility_of(activity, actor.followers_url.as_deref()).into(),
-        sensitive: false,
-        language: None,
-        in_reply_to_id: None,
-        in_reply_to_account_id: None,
-        reblog_of_id: Some(original.id),
-        application_id: None,
-        local: false,
-        created_at: now,
-        updated_at: now,
-        edited_at: None,
-        audience_id: None,
-    };
+    let row = crate::services::statuses::reblog_row(
+        actor.id,
+        original.id,
+        visibility_of(activity, actor.followers_url.as_deref()).into(),
+        Some(id.to_owned()),
+    );
+    let now = row.created_at;
     let author_local = db::accounts::find(&mut conn, original.account_id)
         .await?
         .is_some_and(|(a, _)| a.local);

@@ -280,28 +280,8 @@ pub async fn announce_into(
     {
         return Ok(None);
     }
-    let now = ids::now();
-    let reblog = crate::db::models::Status {
-        id: ids::next_id(),
-        account_id: org.id,
-        uri: None,
-        url: None,
-        text: String::new(),
-        content: String::new(),
-        spoiler_text: String::new(),
-        visibility: s.visibility.clone(),
-        sensitive: false,
-        language: None,
-        in_reply_to_id: None,
-        in_reply_to_account_id: None,
-        reblog_of_id: Some(s.id),
-        application_id: None,
-        local: true,
-        created_at: now,
-        updated_at: now,
-        edited_at: None,
-        audience_id: None,
-    };
+    let reblog = super::statuses::reblog_row(org.id, s.id, s.visibility.clone(), None);
+    let now = reblog.created_at;
     let reblog = db::statuses::insert(conn, &reblog).await?;
     let inboxes = db::federation::follower_inboxes(conn, org.id).await?;
     if inboxes.is_empty() {

@@ -5,10 +5,9 @@
 //! directly, so a change (leaving, removal) takes effect at once.
 use chrono::NaiveDate;
 
-use super::orgs::OrgView;
 use super::views::{self, AccountView};
 use super::{Ctx, ServiceError, ServiceResult};
-use crate::db::models::{Account, Consent, LocalUser, Membership, OrgBlock, OrgInvite};
+use crate::db::models::{Account, Consent, LocalUser, Membership, Org, OrgBlock, OrgInvite};
 use crate::db::statuses::Page;
 use crate::db::{self, DbConn};
 use crate::{crypto, ids};
@@ -156,9 +155,12 @@ fn consent_rows(
 }
 
 /// The local org, refusing archived ones for anything that changes membership.
-async fn active_org(ctx: &Ctx, org_id: i64) -> ServiceResult<OrgView> {
-    let org = super::orgs::get(ctx, org_id).await?;
-    if org.org.archived_at.is_some() {
+async fn active_org(ctx: &Ctx, org_id: i64) -> ServiceResult<Org> {
+    let mut conn = ctx.conn().await?;
+    let (org, _) = db::orgs::find(&mut conn, org_id)
+        .await?
+        .ok_or_else(not_found)?;
+    if org.archived_at.is_some() {
         return Err(ServiceError::invalid(
             "org",
             "ERR_INVALID",
@@ -196,7 +198,13 @@ pub async fn is_member(ctx: &Ctx, org_id: i64, account_id: i64) -> ServiceResult
         .is_some_and(|m| m.state == "verified"))
 }
 
-fn new_membership(org_id: i64, account_id: i64, role: &str, state: &str, via: &str) -> Membership {
+pub fn new_membership(
+    org_id: i64,
+    account_id: i64,
+    role: &str,
+    state: &str,
+    via: &str,
+) -> Membership {
     let now = ids::now();
     Membership {
         id: ids::next_id(),
@@ -233,7 +241,8 @@ async fn view(ctx: &Ctx, m: Membership) -> ServiceResult<MembershipView> {
         .await?
         .ok_or_else(not_found)?
         .0;
-    let consents = current_consents(&mut conn, m.org_id, m.account_id).await?;
+    let rows = db::memberships::consents(&mut conn, m.org_id, &[m.account_id]).await?;
+    let consents = current_consents(&rows, m.account_id);
     drop(conn);
     Ok(MembershipView {
         membership: m,
@@ -242,21 +251,17 @@ async fn view(ctx: &Ctx, m: Membership) -> ServiceResult<MembershipView> {
     })
 }
 
-async fn current_consents(
-    conn: &mut DbConn<'_>,
-    org_id: i64,
-    account_id: i64,
-) -> ServiceResult<Vec<(String, bool)>> {
-    let rows = db::memberships::consents(conn, org_id, account_id).await?;
-    Ok(PURPOSES
+/// One person's current choice per purpose, from consent records in order.
+fn current_consents(rows: &[Consent], account_id: i64) -> Vec<(String, bool)> {
+    PURPOSES
         .iter()
         .filter_map(|p| {
             rows.iter()
                 .rev()
-                .find(|r| r.purpose == *p)
+                .find(|r| r.account_id == account_id && r.purpose == *p)
                 .map(|r| (r.purpose.clone(), r.granted))
         })
-        .collect())
+        .collect()
 }
 
 /// Asks to join an org: with a valid invite code the person is verified at
@@ -583,10 +588,12 @@ pub async fn list(
     let rows = db::memberships::list(&mut conn, org_id, state, role, page).await?;
     let mut out = Vec::with_capacity(rows.len());
     let (ms, accounts): (Vec<_>, Vec<Account>) = rows.into_iter().unzip();
-    let mut consents = Vec::with_capacity(ms.len());
-    for m in &ms {
-        consents.push(current_consents(&mut conn, org_id, m.account_id).await?);
-    }
+    let ids: Vec<i64> = ms.iter().map(|m| m.account_id).collect();
+    let records = db::memberships::consents(&mut conn, org_id, &ids).await?;
+    let consents: Vec<_> = ids
+        .iter()
+        .map(|id| current_consents(&records, *id))
+        .collect();
     drop(conn);
     let accounts = views::accounts(ctx, accounts).await?;
     for ((m, account), consents) in ms.into_iter().zip(accounts).zip(consents) {
@@ -839,7 +846,7 @@ pub async fn consent_history(
     org_id: i64,
 ) -> ServiceResult<Vec<Consent>> {
     let mut conn = ctx.conn().await?;
-    Ok(db::memberships::consents(&mut conn, org_id, me.account.id).await?)
+    Ok(db::memberships::consents(&mut conn, org_id, &[me.account.id]).await?)
 }
 
 /// Creates an invite link's code (office only).
@@ -913,7 +920,7 @@ pub async fn recognise(
     recognised: bool,
 ) -> ServiceResult<Vec<Account>> {
     let org = active_org(ctx, org_id).await?;
-    if org.org.kind != "official" {
+    if org.kind != "official" {
         return Err(ServiceError::invalid(
             "org",
             "ERR_INVALID",

@@ -9,9 +9,9 @@
 use std::collections::HashMap;
 use std::io::Read;
 
-use super::memberships::{check_date, check_divisions};
+use super::memberships::{check_date, check_divisions, new_membership};
 use super::{Ctx, ServiceError, ServiceResult};
-use crate::db::models::{Membership, RosterEntry};
+use crate::db::models::RosterEntry;
 use crate::db::{self};
 use crate::ids;
 
@@ -248,28 +248,22 @@ pub async fn import(
                         // Verified already, or left by choice: the roster changes neither.
                         continue;
                     }
-                    let m = Membership {
-                        id: current.as_ref().map_or_else(ids::next_id, |m| m.id),
-                        org_id: org.account_id,
-                        account_id: *account_id,
-                        role: row.role.clone(),
-                        state: "verified".into(),
-                        via: "roster".into(),
-                        tenure_from: row.tenure_from.clone(),
-                        tenure_to: row.tenure_to.clone(),
-                        divisions: row.divisions.clone(),
-                        message: current
-                            .as_ref()
-                            .map(|m| m.message.clone())
-                            .unwrap_or_default(),
-                        left_on: None,
-                        graduation_requested_on: None,
-                        join_ap_id: None,
-                        decided_by: None,
-                        decided_at: Some(now),
-                        created_at: current.as_ref().map_or(now, |m| m.created_at),
-                        updated_at: now,
-                    };
+                    let mut m = new_membership(
+                        org.account_id,
+                        *account_id,
+                        &row.role,
+                        "verified",
+                        "roster",
+                    );
+                    if let Some(c) = &current {
+                        m.id = c.id;
+                        m.message = c.message.clone();
+                        m.created_at = c.created_at;
+                    }
+                    m.tenure_from = row.tenure_from.clone();
+                    m.tenure_to = row.tenure_to.clone();
+                    m.divisions = row.divisions.clone();
+                    m.decided_at = Some(now);
                     db::memberships::save(tx, &m).await?;
                     verified += 1;
                 }

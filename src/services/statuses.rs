@@ -32,6 +32,33 @@ pub struct NewStatus {
     pub audience_id: Option<i64>,
 }
 
+/// The row of a reblog (boost) of `of` by `account_id`; `uri` is the remote
+/// Announce's id (None for ours).
+pub fn reblog_row(account_id: i64, of: i64, visibility: String, uri: Option<String>) -> Status {
+    let now = ids::now();
+    Status {
+        id: ids::next_id(),
+        account_id,
+        local: uri.is_none(),
+        uri,
+        url: None,
+        text: String::new(),
+        content: String::new(),
+        spoiler_text: String::new(),
+        visibility,
+        sensitive: false,
+        language: None,
+        in_reply_to_id: None,
+        in_reply_to_account_id: None,
+        reblog_of_id: Some(of),
+        application_id: None,
+        created_at: now,
+        updated_at: now,
+        edited_at: None,
+        audience_id: None,
+    }
+}
+
 pub fn not_found() -> ServiceError {
     ServiceError::NotFound("Record not found".into())
 }
@@ -709,28 +736,7 @@ pub async fn reblog(
             ));
         }
     };
-    let now = ids::now();
-    let row = Status {
-        id: ids::next_id(),
-        account_id: actor,
-        uri: None,
-        url: None,
-        text: String::new(),
-        content: String::new(),
-        spoiler_text: String::new(),
-        visibility,
-        sensitive: false,
-        language: None,
-        in_reply_to_id: None,
-        in_reply_to_account_id: None,
-        reblog_of_id: Some(s.id),
-        application_id: None,
-        local: true,
-        created_at: now,
-        updated_at: now,
-        edited_at: None,
-        audience_id: None,
-    };
+    let row = reblog_row(actor, s.id, visibility, None);
     let author = s.account_id;
     let created = conn
         .transaction(async |tx| {
