@@ -3119,3 +3119,646 @@ async fn club_recognition_is_verified_from_another_server(b: Backend) {
         n.stop().await;
     }
 }
+
+/// `person` on `home` asks to join the org `acme` on `alpha` and the office
+/// approves; returns the org's account id on `home`.
+async fn remote_member(
+    c: &Client,
+    (alpha, office, acme_on_alpha): (&Instance, &str, &str),
+    home: &Instance,
+    person: &str,
+) -> String {
+    let acme_on_home = c
+        .get(
+            &format!(
+                "{}/api/v1/accounts/lookup?acct=acme@{}",
+                home.base,
+                alpha.host()
+            ),
+            person,
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let asked = c
+        .post(
+            &format!(
+                "{}/api/v1/orgs/{acme_on_home}/membership_requests",
+                home.base
+            ),
+            person,
+            json!({"consents": {"directory": true}}),
+        )
+        .await;
+    assert_eq!(asked["state"], "pending", "{asked}");
+    let me = c
+        .get(
+            &format!("{}/api/v1/accounts/verify_credentials", home.base),
+            person,
+        )
+        .await;
+    let acct = format!("{}@{}", me["username"].as_str().unwrap(), home.host());
+    let request = eventually("the office sees the request", async || {
+        let q = c
+            .get(
+                &format!(
+                    "{}/api/v1/orgs/{acme_on_alpha}/membership_requests",
+                    alpha.base
+                ),
+                office,
+            )
+            .await;
+        q.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["account"]["acct"] == acct.as_str())
+            .cloned()
+    })
+    .await;
+    c.post(
+        &format!(
+            "{}/api/v1/orgs/{acme_on_alpha}/membership_requests/{}/approve",
+            alpha.base,
+            request["id"].as_str().unwrap()
+        ),
+        office,
+        json!({}),
+    )
+    .await;
+    eventually("the member's server learns of the approval", async || {
+        let m = c
+            .get(
+                &format!("{}/api/v1/orgs/{acme_on_home}/membership", home.base),
+                person,
+            )
+            .await;
+        (m["state"] == "verified").then_some(())
+    })
+    .await;
+    acme_on_home
+}
+
+/// Server-sent events of one stream, collected in the background.
+struct Collected {
+    text: std::sync::Arc<std::sync::Mutex<String>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Collected {
+    async fn open(c: &Client, url: &str, token: Option<&str>) -> Collected {
+        let mut req = c.http.get(url).timeout(Duration::from_secs(600));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let mut resp = req.send().await.unwrap();
+        assert_eq!(resp.status(), 200, "{url}");
+        let text = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let into = text.clone();
+        let task = tokio::spawn(async move {
+            while let Ok(Some(chunk)) = resp.chunk().await {
+                into.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&chunk));
+            }
+        });
+        Collected { text, task }
+    }
+
+    fn close(self) -> String {
+        self.task.abort();
+        self.text.lock().unwrap().clone()
+    }
+}
+
+dual!(who_sees_what_by_viewer_visibility_and_path);
+
+/// The done-when table of the orgs issue: hanako (a member of acme@alpha)
+/// posts once in each visibility, mentioning taro (alpha) and carol (gamma),
+/// who follow her and are no members; every viewer × path says which of the
+/// five posts it shows. Letters: p public, u unlisted, f followers-only,
+/// m members-only, d direct.
+async fn who_sees_what_by_viewer_visibility_and_path(b: Backend) {
+    let nodes = cluster(b, &["alpha", "beta", "gamma"]).await;
+    let (alpha, beta, gamma) = (&nodes[0], &nodes[1], &nodes[2]);
+    let c = Client::new(&nodes);
+    let office = alpha.token("office").await;
+    official_org(alpha, "office", "acme").await;
+    let orgs = c.get(&format!("{}/api/v1/orgs", alpha.base), &office).await;
+    let acme = orgs[0]["id"].as_str().unwrap().to_owned();
+    let (hanako, shiro, taro) = (
+        alpha.token("hanako").await,
+        alpha.token("shiro").await,
+        alpha.token("taro").await,
+    );
+    let invite = c
+        .post(
+            &format!("{}/api/v1/orgs/{acme}/invites", alpha.base),
+            &office,
+            json!({"max_uses": 2}),
+        )
+        .await;
+    for t in [&hanako, &shiro] {
+        let m = c
+            .post(
+                &format!("{}/api/v1/orgs/{acme}/membership_requests", alpha.base),
+                t,
+                json!({"invite_code": invite["code"]}),
+            )
+            .await;
+        assert_eq!(m["state"], "verified", "{m}");
+    }
+    let hanako_id = c
+        .get(
+            &format!("{}/api/v1/accounts/lookup?acct=hanako", alpha.base),
+            &taro,
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    c.post(
+        &format!("{}/api/v1/accounts/{hanako_id}/follow", alpha.base),
+        &taro,
+        json!({}),
+    )
+    .await;
+    let bob = beta.token("bob").await;
+    remote_member(&c, (alpha, &office, &acme), beta, &bob).await;
+    let carol = gamma.token("carol").await;
+    c.follow_and_wait(gamma, &carol, &format!("hanako@{}", alpha.host()))
+        .await;
+
+    // Streams open before anything is posted.
+    let stream = |node: &Instance, which: &str| format!("{}/api/v1/streaming/{which}", node.base);
+    let mut streams = vec![(
+        "anonymous",
+        Collected::open(&c, &stream(alpha, "public"), None).await,
+    )];
+    for (who, node, token) in [
+        ("follower", alpha, &taro),
+        ("member", alpha, &shiro),
+        ("office", alpha, &office),
+        ("author", alpha, &hanako),
+        ("remote member", beta, &bob),
+        ("remote non-member", gamma, &carol),
+    ] {
+        streams.push((
+            who,
+            Collected::open(&c, &stream(node, "user"), Some(token)).await,
+        ));
+    }
+
+    // One post per visibility; `members` is `private` with an org audience.
+    let mut posts = Vec::new();
+    for (letter, visibility) in [
+        ('p', "public"),
+        ('u', "unlisted"),
+        ('f', "private"),
+        ('m', "members"),
+        ('d', "direct"),
+    ] {
+        let mut body = json!({
+            "status": format!("matrixword {visibility} #matrix @taro @carol@{}", gamma.host()),
+            "visibility": if visibility == "members" { "private" } else { visibility },
+        });
+        if visibility == "members" {
+            body["audience"] = json!(acme);
+        }
+        let s = c
+            .post(&format!("{}/api/v1/statuses", alpha.base), &hanako, body)
+            .await;
+        let uri = s["uri"].as_str().unwrap().to_owned();
+        posts.push((letter, s["id"].as_str().unwrap().to_owned(), uri));
+    }
+    let uri_of = |l: char| posts.iter().find(|p| p.0 == l).unwrap().2.clone();
+    let home_of = async |node: &Instance, token: &str| {
+        c.get(&format!("{}/api/v1/timelines/home", node.base), token)
+            .await
+            .to_string()
+    };
+    eventually("deliveries arrive", async || {
+        let b = home_of(beta, &bob).await;
+        let g = home_of(gamma, &carol).await;
+        (b.contains(&uri_of('m')) && g.contains(&uri_of('d')) && g.contains(&uri_of('f')))
+            .then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // What each viewer × path shows, as the letters of the posts seen.
+    let fetch = async |url: &str, token: Option<&str>, accept: Option<&str>| {
+        let mut r = c.http.get(url);
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        if let Some(a) = accept {
+            r = r.header("Accept", a);
+        }
+        let r = r.send().await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    };
+    let letters = |seen: &dyn Fn(&(char, String, String)) -> bool| -> String {
+        posts.iter().filter(|p| seen(p)).map(|p| p.0).collect()
+    };
+    let mut got: Vec<(String, String, String)> = Vec::new();
+    let a = &alpha.base;
+    let listings = [
+        (
+            "account",
+            format!("{a}/api/v1/accounts/{hanako_id}/statuses"),
+        ),
+        ("home", format!("{a}/api/v1/timelines/home")),
+        ("public", format!("{a}/api/v1/timelines/public")),
+        ("tag", format!("{a}/api/v1/timelines/tag/matrix")),
+        ("org", format!("{a}/api/v1/orgs/{acme}/timeline")),
+        (
+            "search",
+            format!("{a}/api/v2/search?q=matrixword&type=statuses"),
+        ),
+        ("notifications", format!("{a}/api/v1/notifications")),
+    ];
+    for (who, token) in [
+        ("anonymous", None),
+        ("follower", Some(taro.as_str())),
+        ("member", Some(shiro.as_str())),
+        ("office", Some(office.as_str())),
+        ("author", Some(hanako.as_str())),
+    ] {
+        for (path, suffix) in [("status", ""), ("context", "/context")] {
+            let mut seen = String::new();
+            for (l, id, _) in &posts {
+                let url = format!("{a}/api/v1/statuses/{id}{suffix}");
+                if fetch(&url, token, None).await.0 == 200 {
+                    seen.push(*l);
+                }
+            }
+            got.push((who.into(), path.into(), seen));
+        }
+        for (path, url) in &listings {
+            if token.is_none() && matches!(*path, "home" | "notifications") {
+                let (status, _) = fetch(url, None, None).await;
+                assert_eq!(status, 401, "{path} needs a token");
+                continue;
+            }
+            let (status, text) = fetch(url, token, None).await;
+            assert_eq!(status, 200, "{who} {path}: {text}");
+            got.push((
+                who.into(),
+                path.to_string(),
+                letters(&|p| text.contains(&p.2)),
+            ));
+        }
+    }
+    // The post's own address, anonymously: as ActivityPub and as a browser asks.
+    for (path, accept) in [
+        ("activitypub", "application/activity+json"),
+        ("browser", "text/html"),
+    ] {
+        let mut seen = String::new();
+        for (l, _, uri) in &posts {
+            let (status, text) = fetch(uri, None, Some(accept)).await;
+            if status == 200 && text.contains("matrixword") {
+                seen.push(*l);
+            }
+        }
+        got.push(("anonymous".into(), path.into(), seen));
+    }
+    let (status, page) = fetch(&format!("{a}/@hanako"), None, Some("text/html")).await;
+    assert_eq!(status, 200, "{page}");
+    got.push((
+        "anonymous".into(),
+        "web profile".into(),
+        letters(&|p| page.contains(&format!("{}\"", p.1))),
+    ));
+    // Remote viewers, on their own servers and fetching with their own keys.
+    for (who, node, token, name) in [
+        ("remote member", beta, &bob, "bob"),
+        ("remote non-member", gamma, &carol, "carol"),
+    ] {
+        let home = home_of(node, token).await;
+        got.push((who.into(), "home".into(), letters(&|p| home.contains(&p.2))));
+        let notes = c
+            .get(&format!("{}/api/v1/notifications", node.base), token)
+            .await
+            .to_string();
+        got.push((
+            who.into(),
+            "notifications".into(),
+            letters(&|p| notes.contains(&p.2)),
+        ));
+        let mut resolved = String::new();
+        let mut fetched = String::new();
+        let key = private_key_of(node, name).await;
+        let key_id = format!("{}/users/{name}#main-key", node.base);
+        for (l, _, uri) in &posts {
+            if resolve_on(&c, &node.base, token, uri).await["statuses"]
+                .to_string()
+                .contains(uri.as_str())
+            {
+                resolved.push(*l);
+            }
+            if signed_get(&c, uri, &key, &key_id).await == 200 {
+                fetched.push(*l);
+            }
+        }
+        got.push((who.into(), "resolve".into(), resolved));
+        got.push((who.into(), "activitypub".into(), fetched));
+    }
+    for (who, s) in streams {
+        let text = s.close();
+        got.push((
+            who.into(),
+            "stream".into(),
+            letters(&|p| text.contains(&p.2)),
+        ));
+    }
+
+    let expected: &[(&str, &[(&str, &str)])] = &[
+        (
+            "anonymous",
+            &[
+                ("status", "pu"),
+                ("context", "pu"),
+                ("account", "pu"),
+                ("public", "p"),
+                ("tag", "p"),
+                ("org", ""),
+                ("search", "p"),
+                ("activitypub", "pu"),
+                ("browser", "pu"),
+                ("web profile", "pu"),
+                ("stream", "p"),
+            ],
+        ),
+        (
+            "follower",
+            &[
+                ("status", "pufd"),
+                ("context", "pufd"),
+                ("account", "pufd"),
+                ("home", "pufd"),
+                ("public", "p"),
+                ("tag", "p"),
+                ("org", ""),
+                ("search", "pufd"),
+                ("notifications", "pufd"),
+                ("stream", "pufd"),
+            ],
+        ),
+        (
+            "member",
+            &[
+                ("status", "pum"),
+                ("context", "pum"),
+                ("account", "pum"),
+                ("home", "m"),
+                ("public", "p"),
+                ("tag", "p"),
+                ("org", "m"),
+                ("search", "pm"),
+                ("notifications", ""),
+                ("stream", "m"),
+            ],
+        ),
+        (
+            "office",
+            &[
+                ("status", "pum"),
+                ("context", "pum"),
+                ("account", "pum"),
+                ("home", "m"),
+                ("public", "p"),
+                ("tag", "p"),
+                ("org", "m"),
+                ("search", "pm"),
+                ("notifications", ""),
+                ("stream", "m"),
+            ],
+        ),
+        (
+            "author",
+            &[
+                ("status", "pufmd"),
+                ("context", "pufmd"),
+                ("account", "pufmd"),
+                ("home", "pufmd"),
+                ("public", "p"),
+                ("tag", "p"),
+                ("org", "m"),
+                ("search", "pufmd"),
+                ("notifications", ""),
+                ("stream", "pufmd"),
+            ],
+        ),
+        (
+            "remote member",
+            &[
+                ("home", "m"),
+                ("notifications", ""),
+                ("resolve", "pum"),
+                ("activitypub", "pum"),
+                ("stream", "m"),
+            ],
+        ),
+        (
+            "remote non-member",
+            &[
+                ("home", "pufd"),
+                ("notifications", "pufd"),
+                ("resolve", "pufd"),
+                ("activitypub", "pufd"),
+                ("stream", "pufd"),
+            ],
+        ),
+    ];
+    let mut wrong = Vec::new();
+    let mut expected_count = 0;
+    for (who, paths) in expected {
+        for (path, want) in *paths {
+            expected_count += 1;
+            let have = got
+                .iter()
+                .find(|(w, p, _)| w == who && p == path)
+                .map(|g| g.2.as_str());
+            if have != Some(*want) {
+                wrong.push(format!("{who} / {path}: want {want:?}, got {have:?}"));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "viewer × path mismatches:\n{}",
+        wrong.join("\n")
+    );
+    assert_eq!(
+        got.len(),
+        expected_count,
+        "every measured cell is in the table"
+    );
+
+    // Counted in the outbox: public and unlisted only.
+    let (_, outbox) = fetch(
+        &format!("{a}/users/hanako/outbox"),
+        None,
+        Some("application/activity+json"),
+    )
+    .await;
+    let outbox: Value = serde_json::from_str(&outbox).unwrap();
+    assert_eq!(outbox["totalItems"], 2, "{outbox}");
+    for n in nodes {
+        n.stop().await;
+    }
+}
+
+dual!(the_org_passes_members_posts_on_to_members_on_other_servers);
+
+/// bob (beta) and carol (gamma) are members of acme@alpha; dave (gamma) is
+/// not. bob's members-only posts (our API's audience, and a plain Mastodon
+/// app's private mention of the org) reach carol through the org, which
+/// passes them on as Announce with the Note inside; dave never sees them.
+async fn the_org_passes_members_posts_on_to_members_on_other_servers(b: Backend) {
+    let nodes = cluster(b, &["alpha", "beta", "gamma"]).await;
+    let (alpha, beta, gamma) = (&nodes[0], &nodes[1], &nodes[2]);
+    let c = Client::new(&nodes);
+    let office = alpha.token("office").await;
+    official_org(alpha, "office", "acme").await;
+    let orgs = c.get(&format!("{}/api/v1/orgs", alpha.base), &office).await;
+    let acme = orgs[0]["id"].as_str().unwrap().to_owned();
+    let (bob, carol, dave) = (
+        beta.token("bob").await,
+        gamma.token("carol").await,
+        gamma.token("dave").await,
+    );
+    let acme_on_beta = remote_member(&c, (alpha, &office, &acme), beta, &bob).await;
+    let acme_on_gamma = remote_member(&c, (alpha, &office, &acme), gamma, &carol).await;
+    // dave follows bob: followers-only posts reach him, members-only ones must not.
+    c.follow_and_wait(gamma, &dave, &format!("bob@{}", beta.host()))
+        .await;
+
+    let explicit = c
+        .post(
+            &format!("{}/api/v1/statuses", beta.base),
+            &bob,
+            json!({"status": "Members: R&D reunion budget is approved", "visibility": "private", "audience": acme_on_beta}),
+        )
+        .await;
+    assert_eq!(explicit["tsunagu"]["members_only"], true, "{explicit}");
+    // dave stops following bob before the Friendica-style post, which bob
+    // also addresses to his followers (those who have it as followers-only
+    // keep it so).
+    let bob_on_gamma = c
+        .get(
+            &format!(
+                "{}/api/v1/accounts/lookup?acct=bob@{}",
+                gamma.base,
+                beta.host()
+            ),
+            &dave,
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    c.post(
+        &format!("{}/api/v1/accounts/{bob_on_gamma}/unfollow", gamma.base),
+        &dave,
+        json!({}),
+    )
+    .await;
+    eventually("beta hears dave unfollowed", async || {
+        let me = c
+            .get(
+                &format!("{}/api/v1/accounts/verify_credentials", beta.base),
+                &bob,
+            )
+            .await;
+        (me["followers_count"] == 0).then_some(())
+    })
+    .await;
+    let friendica = c
+        .post(
+            &format!("{}/api/v1/statuses", beta.base),
+            &bob,
+            json!({"status": format!("@acme@{} who brings the cake to the reunion?", alpha.host()), "visibility": "private"}),
+        )
+        .await;
+    let uris = [
+        explicit["uri"].as_str().unwrap().to_owned(),
+        friendica["uri"].as_str().unwrap().to_owned(),
+    ];
+    let home_of = async |node: &Instance, token: &str| {
+        c.get(&format!("{}/api/v1/timelines/home", node.base), token)
+            .await
+    };
+    let seen = eventually("carol gets both posts through the org", async || {
+        let home = home_of(gamma, &carol).await;
+        let found: Vec<Value> = uris
+            .iter()
+            .filter_map(|u| {
+                home.as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|s| s["uri"] == u.as_str())
+                    .cloned()
+            })
+            .collect();
+        (found.len() == 2).then_some(found)
+    })
+    .await;
+    for s in &seen {
+        assert_eq!(s["visibility"], "private", "{s}");
+        assert_eq!(s["tsunagu"]["members_only"], true, "{s}");
+        assert_eq!(s["account"]["acct"], format!("bob@{}", beta.host()));
+        assert_eq!(s["tsunagu"]["audience"]["id"], acme_on_gamma.as_str());
+    }
+    // The org's own members on alpha see them too.
+    let on_alpha = c
+        .get(
+            &format!("{}/api/v1/orgs/{acme}/timeline", alpha.base),
+            &office,
+        )
+        .await
+        .to_string();
+    assert!(
+        uris.iter().all(|u| on_alpha.contains(u.as_str())),
+        "{on_alpha}"
+    );
+    // dave, on the same server as carol and a follower of bob, sees neither.
+    for path in [
+        "/api/v1/timelines/home".to_owned(),
+        "/api/v2/search?q=reunion&type=statuses".to_owned(),
+        format!("/api/v1/statuses/{}", seen[0]["id"].as_str().unwrap()),
+        format!("/api/v1/statuses/{}", seen[1]["id"].as_str().unwrap()),
+    ] {
+        let (_, v) = c
+            .call(
+                reqwest::Method::GET,
+                &format!("{}{path}", gamma.base),
+                &dave,
+                None,
+            )
+            .await;
+        let text = v.to_string();
+        assert!(
+            uris.iter().all(|u| !text.contains(u.as_str())),
+            "{path}: {text}"
+        );
+    }
+    // Only alpha (the group) passed them on: one Announce each, signed by acme.
+    let acme_uri = format!("{}/users/acme", alpha.base);
+    let mut conn = gamma.state.ctx.conn().await.unwrap();
+    let from_acme = tsunagu::db::federation::received_from(&mut conn, &acme_uri)
+        .await
+        .unwrap();
+    drop(conn);
+    assert_eq!(
+        from_acme.iter().filter(|(_, k, _)| k == "Announce").count(),
+        2,
+        "{from_acme:?}"
+    );
+
+    for n in nodes {
+        n.stop().await;
+    }
+}

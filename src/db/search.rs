@@ -82,6 +82,20 @@ pub async fn tags(
     })
 }
 
+/// Unlisted posts stay out of search (as out of public timelines), except
+/// for their author and those they mention.
+macro_rules! unlisted_only_for_own {
+    ($q:expr, $viewer:expr) => {{
+        use $crate::db::schema::mentions as um;
+        let listed = statuses::visibility.ne("unlisted");
+        match $viewer {
+            None => $q.filter(listed),
+            Some(v) => $q.filter(listed.or(statuses::account_id.eq(v)).or(
+                statuses::id.eq_any(um::table.filter(um::account_id.eq(v)).select(um::status_id)),
+            )),
+        }
+    }};
+}
 /// Statuses the viewer may see whose text matches, newest first.
 pub async fn statuses(
     conn: &mut DbConn<'_>,
@@ -107,7 +121,7 @@ pub async fn statuses(
             if let Some(a) = account_id {
                 query = query.filter(statuses::account_id.eq(a));
             }
-            let query = visible_to!(query, viewer);
+            let query = unlisted_only_for_own!(visible_to!(query, viewer), viewer);
             query
                 .order(statuses::id.desc())
                 .limit(limit)
@@ -130,7 +144,7 @@ pub async fn statuses(
             if let Some(a) = account_id {
                 query = query.filter(statuses::account_id.eq(a));
             }
-            let query = visible_to!(query, viewer);
+            let query = unlisted_only_for_own!(visible_to!(query, viewer), viewer);
             query
                 .order(statuses::id.desc())
                 .limit(limit)

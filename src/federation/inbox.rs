@@ -539,33 +539,51 @@ pub fn note_owned_by(object: &Value, actor_uri: &str) -> bool {
     same_origin(id, actor_uri) && attributed == [actor_uri]
 }
 
-/// The group a Note is addressed to (`audience`), when known or fetchable.
-/// A members-only Note (addressed to the group's members collection) is
-/// taken directly only from the group's own server; from elsewhere it must
-/// come through the group. Sets `visibility` to `members` for those.
-async fn audience_of(
-    ctx: &Ctx,
-    actor: &Account,
-    object: &Value,
-    visibility: &mut &'static str,
-) -> ServiceResult<Option<Account>> {
-    let Some(group_uri) = id_of(&object["audience"]) else {
-        return Ok(None);
-    };
+/// Whether a Note is addressed to `group_uri`'s members collection.
+fn addressed_to_members(object: &Value, group_uri: &str) -> bool {
     let members = crate::services::groups::members_collection(group_uri);
     let addressed = |k: &str| match &object[k] {
         Value::Array(l) => l.iter().any(|v| id_of(v) == Some(members.as_str())),
         v => id_of(v) == Some(members.as_str()),
     };
-    let members_only = addressed("to") || addressed("cc");
-    if members_only {
-        if !same_origin(group_uri, a_uri(actor)) {
-            return Err(bad("a members-only post from outside the group's server"));
+    addressed("to") || addressed("cc")
+}
+
+/// The group a Note is addressed to (`audience`), when known or fetchable.
+/// A members-only Note (addressed to the group's members collection) is
+/// taken from the group's own server, from the group itself (`vouched_by`,
+/// its Announce), or from a verified member posting into one of our orgs
+/// (which then passes it on); from anyone else it is refused. Sets
+/// `visibility` to `members` for those.
+async fn audience_of(
+    ctx: &Ctx,
+    actor: &Account,
+    object: &Value,
+    visibility: &mut &'static str,
+    vouched_by: Option<&Account>,
+) -> ServiceResult<Option<Account>> {
+    let Some(group_uri) = id_of(&object["audience"]) else {
+        return Ok(None);
+    };
+    let mut conn = ctx.conn().await?;
+    let local = local_by_uri(ctx, &mut conn, group_uri).await?;
+    if addressed_to_members(object, group_uri) {
+        let allowed = same_origin(group_uri, a_uri(actor))
+            || vouched_by.is_some_and(|g| a_uri(g) == group_uri)
+            || match &local {
+                Some(org) => db::memberships::find(&mut conn, org.id, actor.id)
+                    .await?
+                    .is_some_and(|m| m.state == "verified"),
+                None => false,
+            };
+        if !allowed {
+            return Err(bad(
+                "a members-only post from neither the group nor one of its members",
+            ));
         }
         *visibility = "members";
     }
-    let mut conn = ctx.conn().await?;
-    let known = match local_by_uri(ctx, &mut conn, group_uri).await? {
+    let known = match local {
         Some(a) => Some(a),
         None => db::federation::account_by_ap_id(&mut conn, group_uri).await?,
     };
@@ -720,6 +738,17 @@ pub async fn store_note(
     object: &Value,
     chain: actors::Ancestry,
 ) -> ServiceResult<Option<Status>> {
+    store_note_vouched(ctx, actor, object, chain, None).await
+}
+
+/// `store_note`, for a Note a group passed on (`vouched_by`, in its Announce).
+async fn store_note_vouched(
+    ctx: &Ctx,
+    actor: &Account,
+    object: &Value,
+    chain: actors::Ancestry,
+    vouched_by: Option<&Account>,
+) -> ServiceResult<Option<Status>> {
     let Some(uri) = object["id"].as_str() else {
         // Only the id: fetching it is for the resolve path; nothing embedded to trust.
         return Err(bad("Create without an embedded object"));
@@ -735,7 +764,7 @@ pub async fn store_note(
     }
     drop(conn);
     let mut visibility = visibility_of(object, actor.followers_url.as_deref());
-    let mut audience = audience_of(ctx, actor, object, &mut visibility).await?;
+    let mut audience = audience_of(ctx, actor, object, &mut visibility, vouched_by).await?;
     let mut conn = ctx.conn().await?;
     let mut mentioned_local = Vec::new();
     let mut mentioned_accounts = Vec::new();
@@ -861,18 +890,20 @@ pub async fn store_note(
     if let Some(org) = &audience
         && org.local
     {
-        announce_member_post(ctx, org, actor, &s).await?;
+        announce_member_post(ctx, org, actor, &s, object).await?;
     }
     Ok(Some(s))
 }
 
 /// A verified member elsewhere posted into one of our orgs: the org
-/// announces it to its followers (FEP-1b12).
+/// announces it to its followers (FEP-1b12), or, members-only, passes it on
+/// to its members' other servers.
 async fn announce_member_post(
     ctx: &Ctx,
     org: &Account,
     author: &Account,
     s: &Status,
+    object: &Value,
 ) -> ServiceResult<()> {
     if !crate::services::memberships::is_member(ctx, org.id, author.id).await? {
         tracing::info!(
@@ -882,6 +913,14 @@ async fn announce_member_post(
         return Ok(());
     }
     let mut conn = ctx.conn().await?;
+    if s.visibility == "members" {
+        conn.transaction(async |tx| {
+            crate::services::groups::pass_on_to_members(ctx, tx, org, author, s, object).await
+        })
+        .await?;
+        ctx.fed.wake_delivery.notify_one();
+        return Ok(());
+    }
     let reblog = conn
         .transaction(async |tx| {
             crate::services::groups::announce_into(ctx, tx, org, author, s).await
@@ -991,6 +1030,13 @@ async fn announce(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult
         }
     };
     let uri = id_of(object).ok_or_else(|| bad("Announce without object"))?;
+    if actor.actor_type == "Group"
+        && object.is_object()
+        && id_of(&object["audience"]) == Some(a_uri(actor))
+        && addressed_to_members(object, a_uri(actor))
+    {
+        return members_post_passed_on(ctx, actor, object).await;
+    }
     let mut conn = ctx.conn().await?;
     if db::statuses::find_by_uri(&mut conn, id).await?.is_some() {
         return Ok(());
@@ -1061,6 +1107,33 @@ async fn announce(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult
     let streams = streaming::status_streams(ctx, &r, &[], &[]).await?;
     ctx.hub.publish(streams, streaming::Payload::Status(r.id));
     Ok(())
+}
+
+/// A members-only post by a member on a third server, passed on by its group:
+/// the embedded Note is taken on the group's word (its origin serves it to
+/// no one but the group's members), when someone here is a verified member.
+async fn members_post_passed_on(ctx: &Ctx, group: &Account, object: &Value) -> ServiceResult<()> {
+    let mut conn = ctx.conn().await?;
+    if db::memberships::local_members(&mut conn, group.id)
+        .await?
+        .is_empty()
+    {
+        tracing::info!(
+            group = a_uri(group),
+            "a members-only post from a group with no members here; dropped"
+        );
+        return Ok(());
+    }
+    drop(conn);
+    let author_uri = match &object["attributedTo"] {
+        Value::Array(l) if l.len() == 1 => id_of(&l[0]),
+        v => id_of(v),
+    }
+    .ok_or_else(|| bad("a Note without one author"))?;
+    let author = actors::resolve(ctx, author_uri, false).await?;
+    store_note_vouched(ctx, &author, object, actors::Ancestry::start(), Some(group))
+        .await
+        .map(|_| ())
 }
 
 async fn undo_announce(ctx: &Ctx, actor: &Account, object: &Value) -> ServiceResult<()> {

@@ -138,7 +138,17 @@ pub async fn status_document(
             }
             _ => false,
         },
-        _ => false,
+        // Followers-only and direct posts: to a fetch signed by someone who
+        // may see them here (a follower, someone mentioned), as Mastodon does;
+        // an instance actor vouches for no one.
+        _ => match signer {
+            Some(who) if !who.local && who.actor_type != "Application" => {
+                db::statuses::find_visible(&mut conn, s.id, Some(who.id))
+                    .await?
+                    .is_some()
+            }
+            _ => false,
+        },
     };
     if !allowed {
         return Err(not_found());

@@ -326,6 +326,57 @@ pub async fn announce_into(
     Ok(Some(reblog))
 }
 
+/// A members-only post by a member on another server, passed on by the org
+/// to its members' other servers as `Announce` with the Note embedded: they
+/// cannot fetch it from its origin, which serves it only to members it knows.
+/// The Note is addressed to the members collection whatever form it came in
+/// (a Friendica-style private mention of the org, from a Mastodon server).
+pub async fn pass_on_to_members(
+    ctx: &Ctx,
+    conn: &mut DbConn<'_>,
+    org: &Account,
+    author: &Account,
+    s: &crate::db::models::Status,
+    object: &Value,
+) -> ServiceResult<()> {
+    let Some(author_uri) = author.ap_id.as_deref() else {
+        return Ok(());
+    };
+    let inboxes: Vec<String> = db::memberships::member_inboxes(conn, org.id)
+        .await?
+        .into_iter()
+        .filter(|i| !crate::federation::actors::same_origin(i, author_uri))
+        .collect();
+    if inboxes.is_empty() {
+        return Ok(());
+    }
+    let base = ctx.base_url();
+    let urls = Urls { base: &base };
+    let group = urls.actor(&org.username);
+    let mut note = object.clone();
+    if let Some(o) = note.as_object_mut() {
+        for k in ["@context", "bto", "bcc"] {
+            o.remove(k);
+        }
+        o.insert("to".into(), json!([members_collection(&group)]));
+        o.insert("cc".into(), json!([]));
+        o.insert("audience".into(), json!(group));
+    }
+    let id = urls.activity(&org.username, "announce", s.id);
+    let activity = json!({
+        "@context": objects::context(),
+        "id": id,
+        "type": "Announce",
+        "actor": group,
+        "published": objects::timestamp(&ids::now()),
+        "to": [members_collection(&group)],
+        "audience": group,
+        "object": note,
+    });
+    delivery::enqueue(conn, &base, org, &id, &activity, inboxes).await?;
+    Ok(())
+}
+
 /// Recognitions of a club on another server, checked from here: each
 /// official org the club's actor names in `tsunaguRecognizedBy` must list
 /// the club in its own `tsunaguRecognized` collection, served from the

@@ -13,6 +13,7 @@ pub mod notifications;
 pub mod oauth;
 pub mod organize;
 pub mod orgs;
+pub mod pages;
 pub mod polls;
 pub mod reports;
 pub mod roster;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::Form;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::header::{
     ACCEPT_LANGUAGE, CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE,
 };
@@ -22,7 +22,8 @@ use crate::api::ratelimit::client_ip;
 use crate::app::AppState;
 use crate::crypto;
 use crate::services::oauth::{self, AuthorizeRequest, ValidAuthorization};
-use crate::services::{ServiceError, accounts};
+use crate::services::views::StatusView;
+use crate::services::{ServiceError, accounts, pages};
 use i18n::I18n;
 
 const CSRF_COOKIE: &str = "tsunagu_csrf";
@@ -43,6 +44,9 @@ impl Web {
             ("message.html", include_str!("templates/message.html")),
             ("setup.html", include_str!("templates/setup.html")),
             ("home.html", include_str!("templates/home.html")),
+            ("post.html", include_str!("templates/post.html")),
+            ("profile.html", include_str!("templates/profile.html")),
+            ("status.html", include_str!("templates/status.html")),
         ] {
             env.add_template(name, src)?;
         }
@@ -143,6 +147,8 @@ pub fn router() -> Router<AppState> {
         .route("/setup", get(setup_form).post(setup_submit))
         .route("/auth/confirm", get(confirm_email))
         .route("/static/{file}", get(static_file))
+        .route("/@{name}", get(profile_page))
+        .route("/@{name}/{id}", get(post_page))
 }
 
 fn lang_of(
@@ -654,4 +660,120 @@ pub async fn not_found(
         heading,
         s.web.i18n.t(lang, "not-found", &[]),
     )
+}
+
+/// What a post shows on a page (its HTML was sanitised when stored).
+fn post_context(s: &AppState, v: &StatusView) -> TplValue {
+    let a = &v.account.account;
+    let base = s.ctx.base_url();
+    let created = v.status.created_at.and_utc();
+    let excerpt: String = crate::services::text::strip_html(&v.status.content)
+        .chars()
+        .take(60)
+        .collect();
+    let media: Vec<TplValue> = v
+        .media
+        .iter()
+        .filter_map(|m| {
+            let url = m
+                .file
+                .as_deref()
+                .map(|f| crate::services::media::url(&s.ctx, f))
+                .or_else(|| m.remote_url.clone())?;
+            Some(context! { url => url, kind => m.kind.clone(), description => m.description.clone() })
+        })
+        .collect();
+    context! {
+        author => if a.display_name.is_empty() { a.username.clone() } else { a.display_name.clone() },
+        acct => format!("{}@{}", a.username, s.ctx.config.server.domain),
+        profile_url => format!("{base}/@{}", a.username),
+        url => format!("{base}/@{}/{}", a.username, v.status.id),
+        content => TplValue::from_safe_string(v.status.content.clone()),
+        spoiler => v.status.spoiler_text.clone(),
+        excerpt => excerpt,
+        media => media,
+        unlisted => v.status.visibility == "unlisted",
+        created_at => created.to_rfc3339(),
+        created_at_text => created.format("%Y-%m-%d %H:%M UTC").to_string(),
+        replies => v.replies_count,
+        boosts => v.reblogs_count,
+        favourites => v.favourites_count,
+    }
+}
+
+fn page_not_found(s: &AppState, lang: &str, e: ServiceError) -> Response {
+    match e {
+        ServiceError::NotFound(_) => {
+            let heading = s.web.i18n.t(lang, "page-error", &[]);
+            let message = s.web.i18n.t(lang, "not-found", &[]);
+            s.web
+                .message(s, StatusCode::NOT_FOUND, lang, heading, message)
+        }
+        other => oauth_error_page(s, lang, other),
+    }
+}
+
+/// `/@name`: a local person's or org's public page.
+async fn profile_page(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    Query(q): Query<LangQuery>,
+) -> Response {
+    let lang = lang_of(&headers, q.lang.as_deref(), None);
+    let (view, posts) = match pages::profile(&s.ctx, &name).await {
+        Ok(found) => found,
+        Err(e) => return page_not_found(&s, lang, e),
+    };
+    let a = &view.account;
+    let fields: Vec<TplValue> = accounts::profile_fields(a)
+        .into_iter()
+        .map(|f| {
+            context! {
+                name => f.name,
+                value => crate::services::text::strip_html(&f.value),
+            }
+        })
+        .collect();
+    let posts: Vec<TplValue> = posts.iter().map(|p| post_context(&s, p)).collect();
+    s.web.render(
+        &s,
+        StatusCode::OK,
+        "profile.html",
+        lang,
+        context! {
+            name => if a.display_name.is_empty() { a.username.clone() } else { a.display_name.clone() },
+            acct => format!("{}@{}", a.username, s.ctx.config.server.domain),
+            is_org => a.actor_type == "Group",
+            note => TplValue::from_safe_string(a.note.clone()),
+            fields => fields,
+            posts_count => view.stats.statuses,
+            following => view.stats.following,
+            followers => view.stats.followers,
+            posts => posts,
+        },
+    )
+}
+
+/// `/@name/id`: one public or unlisted post.
+async fn post_page(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path((name, id)): Path<(String, String)>,
+    Query(q): Query<LangQuery>,
+) -> Response {
+    let lang = lang_of(&headers, q.lang.as_deref(), None);
+    let Ok(id) = id.parse::<i64>() else {
+        return page_not_found(&s, lang, ServiceError::NotFound(String::new()));
+    };
+    match pages::post(&s.ctx, &name, id).await {
+        Ok(v) => s.web.render(
+            &s,
+            StatusCode::OK,
+            "status.html",
+            lang,
+            context! { post => post_context(&s, &v) },
+        ),
+        Err(e) => page_not_found(&s, lang, e),
+    }
 }

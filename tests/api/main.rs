@@ -10,6 +10,7 @@ mod media;
 mod oauth;
 mod organize;
 mod orgs;
+mod pages;
 mod polls;
 mod registration;
 mod reports;

@@ -45,3 +45,11 @@ home-intro = { $title } is an alumni network on the fediverse.
 home-apps = Use any Mastodon app (Tusky, Ivory, Elk, Phanpy, Ice Cubes, toot...) and enter { $domain } as the server.
 home-version = Running tsunagu { $version }.
 not-found = This page does not exist.
+
+profile-org = Organisation
+profile-counts = { $posts } posts · { $following } following · { $followers } followers
+profile-follow = Follow from any Mastodon app: search for @{ $acct }.
+profile-no-posts = No public posts yet.
+post-unlisted = unlisted
+post-counts = { $replies } replies · { $boosts } boosts · { $favourites } favourites
+post-more = More from { $name }

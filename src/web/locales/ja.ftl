@@ -45,3 +45,11 @@ home-intro = { $title } はフェディバース上の卒業生（アルムナ�
 home-apps = お好きな Mastodon アプリ（Tusky、Ivory、Elk、Phanpy、Ice Cubes、toot など）でサーバーに { $domain } を指定してください。
 home-version = tsunagu { $version } で稼働中。
 not-found = このページは存在しません。
+
+profile-org = 組織
+profile-counts = 投稿 { $posts } · フォロー { $following } · フォロワー { $followers }
+profile-follow = Mastodon 対応アプリで @{ $acct } を検索するとフォローできます。
+profile-no-posts = 公開の投稿はまだありません。
+post-unlisted = 未収載
+post-counts = 返信 { $replies } · ブースト { $boosts } · お気に入り { $favourites }
+post-more = { $name } さんの他の投稿
