@@ -3762,3 +3762,139 @@ async fn the_org_passes_members_posts_on_to_members_on_other_servers(b: Backend)
         n.stop().await;
     }
 }
+
+dual!(role_changes_graduation_and_answers_by_id_reach_the_members_server);
+
+/// The office changes a remote member's role and graduates him: his server
+/// hears each change (Accept{Join} again, with the role and leaving date).
+/// Answers that name the Join by id only (as other servers send them) work.
+async fn role_changes_graduation_and_answers_by_id_reach_the_members_server(b: Backend) {
+    let nodes = cluster(b, &["alpha", "beta"]).await;
+    let (alpha, beta) = (&nodes[0], &nodes[1]);
+    let c = Client::new(&nodes);
+    let office = alpha.token("office").await;
+    official_org(alpha, "office", "acme").await;
+    let orgs = c.get(&format!("{}/api/v1/orgs", alpha.base), &office).await;
+    let acme = orgs[0]["id"].as_str().unwrap().to_owned();
+    let bob = beta.token("bob").await;
+    let acme_on_beta = remote_member(&c, (alpha, &office, &acme), beta, &bob).await;
+    let bob_on_alpha = c
+        .get(
+            &format!(
+                "{}/api/v1/accounts/lookup?acct=bob@{}",
+                alpha.base,
+                beta.host()
+            ),
+            &office,
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let membership_on_beta = async |token: &str| {
+        c.get(
+            &format!("{}/api/v1/orgs/{acme_on_beta}/membership", beta.base),
+            token,
+        )
+        .await
+    };
+
+    let m = c
+        .post(
+            &format!(
+                "{}/api/v1/orgs/{acme}/members/{bob_on_alpha}/role",
+                alpha.base
+            ),
+            &office,
+            json!({"role": "employee"}),
+        )
+        .await;
+    assert_eq!(m["role"], "employee", "{m}");
+    eventually("beta hears bob is an employee", async || {
+        (membership_on_beta(&bob).await["role"] == "employee").then_some(())
+    })
+    .await;
+    let m = c
+        .post(
+            &format!(
+                "{}/api/v1/orgs/{acme}/members/{bob_on_alpha}/graduate",
+                alpha.base
+            ),
+            &office,
+            json!({"left_on": "2026-10-31"}),
+        )
+        .await;
+    assert_eq!(
+        (m["role"].as_str(), m["left_on"].as_str()),
+        (Some("alumnus"), Some("2026-10-31")),
+        "{m}"
+    );
+    let seen = eventually("beta hears bob graduated", async || {
+        let m = membership_on_beta(&bob).await;
+        (m["role"] == "alumnus").then_some(m)
+    })
+    .await;
+    assert_eq!(seen["left_on"], "2026-10-31", "{seen}");
+    assert_eq!(seen["state"], "verified", "{seen}");
+
+    // Two more ask; the group answers each naming only the Join's id.
+    let join_id = async |name: &str| {
+        let mut conn = beta.state.ctx.conn().await.unwrap();
+        let find = async |conn: &mut tsunagu::db::DbConn<'_>, key: &str| {
+            tsunagu::db::accounts::find_by_acct_key(conn, key)
+                .await
+                .unwrap()
+                .unwrap()
+                .0
+                .id
+        };
+        let person = find(&mut conn, name).await;
+        let org = find(&mut conn, &format!("acme@{}", alpha.host())).await;
+        tsunagu::db::memberships::find(&mut conn, org, person)
+            .await
+            .unwrap()
+            .unwrap()
+            .join_ap_id
+            .unwrap()
+    };
+    let acme_uri = format!("{}/users/acme", alpha.base);
+    for (name, kind, state) in [
+        ("eve", "Reject", "rejected"),
+        ("frank", "Accept", "verified"),
+    ] {
+        let token = beta.token(name).await;
+        let asked = c
+            .post(
+                &format!(
+                    "{}/api/v1/orgs/{acme_on_beta}/membership_requests",
+                    beta.base
+                ),
+                &token,
+                json!({}),
+            )
+            .await;
+        assert_eq!(asked["state"], "pending", "{asked}");
+        let join = join_id(name).await;
+        assert!(join.contains(&format!("/users/{name}#join/")), "{join}");
+        let answer = json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{acme_uri}#answers/{name}"),
+            "type": kind,
+            "actor": acme_uri,
+            "object": join,
+            "tsunaguMembership": {"role": "employee"},
+        });
+        assert_eq!(deliver_as(&c, alpha, "acme", beta, &answer).await, 202);
+        let m = eventually("beta takes the answer by id", async || {
+            let m = membership_on_beta(&token).await;
+            (m["state"] == state).then_some(m)
+        })
+        .await;
+        if state == "verified" {
+            assert_eq!(m["role"], "employee", "{m}");
+        }
+    }
+    for n in nodes {
+        n.stop().await;
+    }
+}

@@ -9,7 +9,7 @@ use super::models::{
 };
 use super::schema::{
     accounts, announcement_reads, announcements, conversations, featured_tags, filter_keywords,
-    filters, list_accounts, lists, markers, statuses, tags,
+    filters, list_accounts, lists, markers, org_announcement_reads, statuses, tags,
 };
 use super::statuses::Page;
 use super::{DbConn, DbResult};
@@ -523,6 +523,40 @@ pub async fn dismiss_announcement(
             .execute(c)
             .await?;
         Ok(1)
+    })
+}
+
+/// Which of these org announcements (pinned posts) the person dismissed.
+pub async fn org_announcements_read(
+    conn: &mut DbConn<'_>,
+    account_id: i64,
+    status_ids: &[i64],
+) -> DbResult<Vec<i64>> {
+    with_conn!(conn, |c| {
+        org_announcement_reads::table
+            .filter(org_announcement_reads::account_id.eq(account_id))
+            .filter(org_announcement_reads::status_id.eq_any(status_ids))
+            .select(org_announcement_reads::status_id)
+            .load(c)
+            .await
+    })
+}
+
+pub async fn dismiss_org_announcement(
+    conn: &mut DbConn<'_>,
+    account_id: i64,
+    status_id: i64,
+) -> DbResult<()> {
+    with_conn!(conn, |c| {
+        diesel::insert_into(org_announcement_reads::table)
+            .values((
+                org_announcement_reads::account_id.eq(account_id),
+                org_announcement_reads::status_id.eq(status_id),
+            ))
+            .on_conflict_do_nothing()
+            .execute(c)
+            .await
+            .map(|_| ())
     })
 }
 

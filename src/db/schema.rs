@@ -366,6 +366,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    org_announcement_reads (account_id, status_id) {
+        account_id -> BigInt,
+        status_id -> BigInt,
+    }
+}
+
+diesel::table! {
     polls (id) {
         id -> BigInt,
         status_id -> BigInt,
@@ -608,6 +615,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     conversations,
     announcements,
     announcement_reads,
+    org_announcement_reads,
     polls,
     poll_votes,
     reports,

@@ -724,7 +724,12 @@ pub async fn announcements(
     drop(conn);
     // Members also get their orgs' announcements (the office's pinned posts).
     if let Some(v) = viewer {
-        for (org, s) in super::orgs::announcements(ctx, v).await? {
+        let pinned = super::orgs::announcements(ctx, v).await?;
+        let ids: Vec<i64> = pinned.iter().map(|(_, s)| s.id).collect();
+        let mut conn = ctx.conn().await?;
+        let read = db::lists::org_announcements_read(&mut conn, v, &ids).await?;
+        drop(conn);
+        for (org, s) in pinned {
             let name = if org.display_name.is_empty() {
                 &org.username
             } else {
@@ -743,7 +748,7 @@ pub async fn announcements(
                     created_at: s.created_at,
                     updated_at: s.edited_at.unwrap_or(s.created_at),
                 },
-                false,
+                read.contains(&s.id),
             ));
         }
     }
@@ -753,7 +758,14 @@ pub async fn announcements(
 pub async fn dismiss_announcement(ctx: &Ctx, me: &LocalUser, id: i64) -> ServiceResult<()> {
     let mut conn = ctx.conn().await?;
     if db::lists::dismiss_announcement(&mut conn, me.account.id, id).await? == 0 {
-        return Err(not_found());
+        drop(conn);
+        // Else one of my orgs' announcements (a pinned post, by its id)?
+        let mine = super::orgs::announcements(ctx, me.account.id).await?;
+        if !mine.iter().any(|(_, s)| s.id == id) {
+            return Err(not_found());
+        }
+        let mut conn = ctx.conn().await?;
+        db::lists::dismiss_org_announcement(&mut conn, me.account.id, id).await?;
     }
     Ok(())
 }

@@ -1072,6 +1072,36 @@ async fn the_office_posts_as_the_org_and_members_see_its_announcements(b: Backen
         !list.to_string().contains("Welcome to ACME"),
         "not a member: {list}"
     );
+    // A member dismisses one; a non-member cannot dismiss it.
+    let list = app.get("/api/v1/announcements", Some(&hanako)).await.json();
+    let all = list.as_array().unwrap();
+    assert!(all.iter().all(|a| a["read"] == false), "{list}");
+    let meeting_notice = all
+        .iter()
+        .find(|a| a["content"].as_str().unwrap().contains("annual meeting"))
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let dismiss = format!("/api/v1/announcements/{meeting_notice}/dismiss");
+    let r = app
+        .json(Method::POST, &dismiss, Some(&taro), &json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
+    for _ in 0..2 {
+        let r = app
+            .json(Method::POST, &dismiss, Some(&hanako), &json!({}))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "twice is fine: {}", r.text());
+    }
+    let list = app.get("/api/v1/announcements", Some(&hanako)).await.json();
+    for a in list.as_array().unwrap() {
+        assert_eq!(
+            a["read"],
+            a["id"] == meeting_notice.as_str(),
+            "only the dismissed one is read: {list}"
+        );
+    }
 
     // The org's featured collection holds the public pin only.
     let featured = app
