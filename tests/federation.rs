@@ -3837,6 +3837,57 @@ async fn role_changes_graduation_and_answers_by_id_reach_the_members_server(b: B
     assert_eq!(seen["left_on"], "2026-10-31", "{seen}");
     assert_eq!(seen["state"], "verified", "{seen}");
 
+    // bob's consents travel to alpha: listed in the directory for members
+    // there while he agrees, gone from it once he withdraws on beta.
+    let hanako = alpha.token("hanako").await;
+    let invite = c
+        .post(
+            &format!("{}/api/v1/orgs/{acme}/invites", alpha.base),
+            &office,
+            json!({}),
+        )
+        .await;
+    c.post(
+        &format!("{}/api/v1/orgs/{acme}/membership_requests", alpha.base),
+        &hanako,
+        json!({"invite_code": invite["code"]}),
+    )
+    .await;
+    let directory = async || {
+        c.get(
+            &format!("{}/api/v1/orgs/{acme}/members", alpha.base),
+            &hanako,
+        )
+        .await
+        .to_string()
+    };
+    let bob_acct = format!("bob@{}", beta.host());
+    assert!(
+        directory().await.contains(&bob_acct),
+        "{}",
+        directory().await
+    );
+    let m = c
+        .post(
+            &format!(
+                "{}/api/v1/orgs/{acme_on_beta}/membership/consents",
+                beta.base
+            ),
+            &bob,
+            json!({"consents": {"directory": false}}),
+        )
+        .await;
+    assert_eq!(m["consents"]["directory"], false, "{m}");
+    eventually("alpha hears bob withdrew", async || {
+        (!directory().await.contains(&bob_acct)).then_some(())
+    })
+    .await;
+    assert_eq!(
+        membership_on_beta(&bob).await["role"],
+        "alumnus",
+        "the re-sent Join changed nothing else"
+    );
+
     // Two more ask; the group answers each naming only the Join's id.
     let join_id = async |name: &str| {
         let mut conn = beta.state.ctx.conn().await.unwrap();

@@ -402,8 +402,16 @@ async fn join(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult<()>
             .as_str()
             .map(crate::services::text::strip_html),
         invite_code: text("inviteCode"),
-        consents: vec![],
-        wording_version: None,
+        consents: claim["consents"]
+            .as_object()
+            .map(|o| {
+                o.iter()
+                    .filter(|(p, _)| crate::services::memberships::PURPOSES.contains(&p.as_str()))
+                    .filter_map(|(p, g)| g.as_bool().map(|g| (p.clone(), g)))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        wording_version: text("consentWordingVersion").filter(|v| v.len() <= 32),
     };
     let join_id = activity["id"].as_str().map(str::to_owned);
     let result = crate::services::memberships::request_as(

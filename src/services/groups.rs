@@ -93,12 +93,28 @@ pub async fn membership_requested(
     org: &Account,
     m: &Membership,
     invite_code: Option<&str>,
+    consents: &[crate::db::models::Consent],
 ) -> ServiceResult<String> {
     let base = ctx.base_url();
     let urls = Urls { base: &base };
-    let id = urls.activity(&me.username, "join", m.id);
+    // A Join again (consents changed) gets an id of its own.
+    let id = if m.join_ap_id.is_some() {
+        urls.activity(&me.username, "join", ids::next_id())
+    } else {
+        urls.activity(&me.username, "join", m.id)
+    };
     let mut membership = claim(m);
     membership["inviteCode"] = json!(invite_code);
+    // The person's consents travel with the request (and again when they
+    // change): the org's server lists them in its directory only if asked.
+    if !consents.is_empty() {
+        let granted: serde_json::Map<String, Value> = consents
+            .iter()
+            .map(|c| (c.purpose.clone(), Value::Bool(c.granted)))
+            .collect();
+        membership["consents"] = Value::Object(granted);
+        membership["consentWordingVersion"] = json!(consents[0].wording_version);
+    }
     let activity = json!({
         "@context": objects::context(),
         "id": id,

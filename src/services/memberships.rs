@@ -352,7 +352,10 @@ pub async fn request_as(
         && r.invite_code.is_none()
     {
         if !person.local {
-            // A repeated remote Join: answer again (the first answer may be lost).
+            // A repeated remote Join: answer again (the first answer may be
+            // lost); it may carry changed consents.
+            let rows = consent_rows(org_id, person.id, &r.consents, r.wording_version.as_deref());
+            db::memberships::insert_consents(&mut conn, &rows).await?;
             return Ok(existing);
         }
         return Err(ServiceError::invalid(
@@ -465,6 +468,7 @@ async fn request_remote(
                 org,
                 &m,
                 r.invite_code.as_deref(),
+                &consents,
             )
             .await?;
             m.join_ap_id = Some(join);
@@ -598,8 +602,18 @@ pub async fn list(
     let accounts = views::accounts(ctx, accounts).await?;
     for ((m, account), consents) in ms.into_iter().zip(accounts).zip(consents) {
         // Private by default: only those who consented are listed to members.
-        let listed = consents.iter().any(|(p, g)| p == "directory" && *g);
-        if office || listed || m.account_id == me.account.id {
+        let granted = |purpose: &str| consents.iter().any(|(p, g)| p == purpose && *g);
+        let own = m.account_id == me.account.id;
+        if office || own || granted("directory") {
+            let mut m = m;
+            // Fellow members see tenure, divisions and the request's message
+            // only with the member's `share_profile` consent.
+            if !office && !own && !granted("share_profile") {
+                m.tenure_from = None;
+                m.tenure_to = None;
+                m.divisions = String::new();
+                m.message = String::new();
+            }
             out.push(MembershipView {
                 membership: m,
                 account,
@@ -834,8 +848,20 @@ pub async fn set_consents(
         .await?
         .ok_or_else(not_found)?;
     let rows = consent_rows(org_id, me.account.id, &choices, wording_version.as_deref());
-    db::memberships::insert_consents(&mut conn, &rows).await?;
+    let org = db::accounts::find(&mut conn, org_id).await?.map(|(a, _)| a);
+    conn.transaction(async |tx| {
+        db::memberships::insert_consents(tx, &rows).await?;
+        // An org elsewhere hears the change (a Join again, with the consents).
+        if let Some(org) = org.as_ref().filter(|o| !o.local)
+            && matches!(m.state.as_str(), "verified" | "pending")
+        {
+            super::groups::membership_requested(ctx, tx, &me.account, org, &m, None, &rows).await?;
+        }
+        Ok::<_, ServiceError>(())
+    })
+    .await?;
     drop(conn);
+    super::federation::wake(ctx);
     view(ctx, m).await
 }
 

@@ -594,6 +594,37 @@ async fn membership_by_request_invite_roles_graduation_consent_and_leaving(b: Ba
         ["goro", "hanako", "office", "saburo", "shiro"]
     );
     assert_eq!(names(&office, "?role=office").await, ["office"]);
+    // Tenure and divisions: to fellow members only with `share_profile`.
+    let hanako_in = async |token: &str| -> Value {
+        let r = app.get(&org("/members"), Some(token)).await.json();
+        r.as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["account"]["username"] == "hanako")
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(
+        hanako_in(&office).await["divisions"],
+        json!(["Sales", "Tokyo"])
+    );
+    let seen = hanako_in(&goro).await;
+    assert_eq!(
+        (seen["divisions"].clone(), seen["tenure_from"].clone()),
+        (json!([]), Value::Null),
+        "{seen}"
+    );
+    let r = call(
+        Method::POST,
+        org("/membership/consents"),
+        &hanako,
+        json!({"consents": {"share_profile": true}}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let seen = hanako_in(&goro).await;
+    assert_eq!(seen["divisions"], json!(["Sales", "Tokyo"]), "{seen}");
+    assert_eq!(seen["tenure_from"], "2012-04", "{seen}");
     assert_eq!(names(&office, "?state=pending").await, ["jiro"]);
     let r = app.get(&org("/members?state=pending"), Some(&goro)).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "requests are the office's");
@@ -626,8 +657,9 @@ async fn membership_by_request_invite_roles_graduation_consent_and_leaving(b: Ba
             )
         })
         .collect();
-    assert_eq!(h.len(), 3, "{history}");
+    assert_eq!(h.len(), 4, "{history}");
     assert!(h.contains(&("directory".into(), true, "v7".into())));
+    assert!(h.contains(&("share_profile".into(), true, "2026-11".into())));
     assert!(h.contains(&("directory".into(), false, "2026-11".into())));
     assert!(history[0]["created_at"].is_string());
 
