@@ -3949,3 +3949,160 @@ async fn role_changes_graduation_and_answers_by_id_reach_the_members_server(b: B
         n.stop().await;
     }
 }
+
+dual!(a_lemmy_community_announce_of_a_page_is_one_post);
+
+/// A real Lemmy `Announce{Create{Page}}` (tests/fixtures/federation/lemmy),
+/// replayed from a fake Lemmy server: the Page is fetched from its origin
+/// (the embedded copy is not trusted), its title kept, and the community's
+/// announce is one boost, also when the same post comes again as
+/// Mastodon-style `Announce{Page}` and when the same activity repeats.
+async fn a_lemmy_community_announce_of_a_page_is_one_post(b: Backend) {
+    use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
+    let (lemmy, port, extra) = fake_host("lemmy").await;
+    let nodes = cluster_with(b, &["alpha"], &extra).await;
+    let alpha = &nodes[0];
+    let c = Client::new(&nodes);
+    let alice = alpha.token("alice").await;
+    let base = format!("http://lemmy.test:{port}");
+    let real = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/federation/lemmy/announce_create_page.json"),
+    )
+    .unwrap()
+    .replace("http://enterprise.lemmy.ml", &base);
+    let announce: Value = serde_json::from_str(&real).unwrap();
+    let page = {
+        let mut p = announce["object"]["object"].clone();
+        p["@context"] = json!("https://www.w3.org/ns/activitystreams");
+        p
+    };
+    let key = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
+    let private_pem = key.to_pkcs8_pem(LineEnding::LF).unwrap().to_string();
+    let public_pem = key
+        .to_public_key()
+        .to_public_key_pem(LineEnding::LF)
+        .unwrap();
+    let community = {
+        let id = format!("{base}/c/main");
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": id, "type": "Group", "preferredUsername": "main", "name": "Main",
+            "inbox": format!("{id}/inbox"), "followers": format!("{id}/followers"),
+            "publicKey": { "id": format!("{id}#main-key"), "owner": id, "publicKeyPem": public_pem },
+        })
+    };
+    let person = {
+        let mut p = fake_actor(&base, "lemmy_beta", &public_key_pem());
+        let id = format!("{base}/u/lemmy_beta");
+        p["id"] = json!(id);
+        p["inbox"] = json!(format!("{id}/inbox"));
+        p["publicKey"]["id"] = json!(format!("{id}#main-key"));
+        p["publicKey"]["owner"] = json!(id);
+        p
+    };
+    let serve = |doc: Value| {
+        axum::routing::get(move || {
+            let d = doc.clone();
+            async move { d.to_string() }
+        })
+    };
+    let app = axum::Router::new()
+        .route("/c/main", serve(community))
+        .route("/u/lemmy_beta", serve(person))
+        .route("/post/7", serve(page));
+    tokio::spawn(async move { axum::serve(lemmy, app).await.unwrap() });
+
+    let signing_key = tsunagu::federation::signatures::PrivateKey::from_pem(&private_pem).unwrap();
+    let deliver = async |activity: &Value| {
+        let body = activity.to_string();
+        let headers = tsunagu::federation::signatures::sign_request(
+            &signing_key,
+            &format!("{base}/c/main#main-key"),
+            "POST",
+            "/inbox",
+            &alpha.host(),
+            Some(body.as_bytes()),
+            std::time::SystemTime::now(),
+        );
+        let mut r = c
+            .http
+            .post(format!("{}/inbox", alpha.base))
+            .header("Content-Type", "application/activity+json")
+            .body(body);
+        for (k, v) in headers {
+            r = r.header(k, v);
+        }
+        r.send().await.unwrap().status().as_u16()
+    };
+    let post_uri = format!("{base}/post/7");
+    let mastodon_style = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{base}/activities/announce/plain-form"),
+        "type": "Announce",
+        "actor": format!("{base}/c/main"),
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        "cc": [format!("{base}/c/main/followers")],
+        "object": post_uri,
+    });
+    for activity in [&announce, &mastodon_style, &announce] {
+        assert_eq!(deliver(activity).await, 202);
+    }
+    let community_id = eventually("alpha knows the community", async || {
+        let (status, v) = c
+            .call(
+                reqwest::Method::GET,
+                &format!(
+                    "{}/api/v1/accounts/lookup?acct=main@lemmy.test:{port}",
+                    alpha.base
+                ),
+                &alice,
+                None,
+            )
+            .await;
+        (status == 200).then(|| v["id"].as_str().unwrap().to_owned())
+    })
+    .await;
+    let boosts = eventually("both forms processed", async || {
+        let mut conn = alpha.state.ctx.conn().await.unwrap();
+        let got = tsunagu::db::federation::received_from(&mut conn, &format!("{base}/c/main"))
+            .await
+            .unwrap();
+        drop(conn);
+        if got.len() != 2 || got.iter().any(|(_, _, done)| !done) {
+            return None;
+        }
+        let list = c
+            .get(
+                &format!("{}/api/v1/accounts/{community_id}/statuses", alpha.base),
+                &alice,
+            )
+            .await;
+        Some(list)
+    })
+    .await;
+    let boosts = boosts.as_array().unwrap();
+    assert_eq!(
+        boosts.len(),
+        1,
+        "one boost for two forms and a repeat: {boosts:?}"
+    );
+    let original = &boosts[0]["reblog"];
+    assert_eq!(original["uri"], post_uri.as_str());
+    assert_eq!(original["visibility"], "public");
+    assert_eq!(
+        original["account"]["acct"],
+        format!("lemmy_beta@lemmy.test:{port}")
+    );
+    assert!(
+        original["content"]
+            .as_str()
+            .unwrap()
+            .contains("<strong>post 4</strong>"),
+        "the Page's title is kept: {original}"
+    );
+    assert_eq!(boosts[0]["account"]["group"], true);
+    for n in nodes {
+        n.stop().await;
+    }
+}

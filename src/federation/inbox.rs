@@ -823,7 +823,20 @@ async fn store_note_vouched(
             return Ok(Some(known));
         }
     }
-    let content = crate::services::text::sanitize(object["content"].as_str().unwrap_or_default());
+    let mut content =
+        crate::services::text::sanitize(object["content"].as_str().unwrap_or_default());
+    // Lemmy and Mbin posts (Page, Article) carry their title in `name`.
+    if matches!(object["type"].as_str(), Some("Page" | "Article"))
+        && let Some(title) = object["name"]
+            .as_str()
+            .map(crate::services::text::strip_html)
+        && !title.trim().is_empty()
+    {
+        content = format!(
+            "<p><strong>{}</strong></p>{content}",
+            html_escape::encode_text(title.trim())
+        );
+    }
     let now = ids::now();
     let published = object["published"]
         .as_str()
