@@ -192,8 +192,11 @@ pub fn backend_of(url: &str) -> Result<Backend, String> {
 }
 
 /// Per-connection pragmas; WAL and busy_timeout matter for concurrent writers.
-const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;";
+/// `busy_timeout` first: the other pragmas may need a lock, and a new pooled
+/// connection opened while another writes must wait for it, not fail with
+/// "database is locked" (seen as rare 500s under load, and in CI).
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
 
 /// `sqlite://data/x.db` is relative, `sqlite:///abs/x.db` absolute.
 fn sqlite_path(url: &str) -> String {
@@ -367,4 +370,40 @@ async fn listen_once(
     };
     driver.abort();
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel_async::SimpleAsyncConnection;
+
+    /// A connection opened while another holds the write lock waits for it
+    /// (busy_timeout applies to the set-up pragmas too) instead of failing.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_new_sqlite_connection_waits_for_a_writer() {
+        let dir = std::env::temp_dir().join(format!("tsunagu-lock-{}", std::process::id()));
+        let url = format!("sqlite://{}", dir.join("t.db").display());
+        let (pool, _) = DbPool::connect(&url, 4).await.unwrap();
+        let mut writer = pool.get().await.unwrap();
+        let DbConn::Sqlite(w) = &mut writer else {
+            unreachable!()
+        };
+        // Exclusive locking mode: even readers wait (as while SQLite removes
+        // the WAL when a connection closes).
+        w.batch_execute(
+            "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; CREATE TABLE lock_probe (x INTEGER)",
+        )
+        .await
+        .unwrap();
+        let opening = tokio::spawn({
+            let pool = pool.clone();
+            async move { pool.get().await.map(|_| ()) }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        w.batch_execute("COMMIT; PRAGMA locking_mode = NORMAL; SELECT 1 FROM lock_probe")
+            .await
+            .unwrap();
+        opening.await.unwrap().expect("the new connection waited");
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
