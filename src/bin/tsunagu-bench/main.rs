@@ -1,0 +1,60 @@
+//! `tsunagu-bench SCENARIO [--db sqlite|postgres]`: starts real tsunagu
+//! servers (child processes of this program, so their memory and CPU are
+//! theirs alone) and fake remote servers on loopback, runs one scenario,
+//! prints a table and, last, `RESULT {json}`. docs/performance.md explains
+//! each scenario and keeps the latest figures.
+mod crypto;
+mod harness;
+mod memory;
+mod pickup;
+
+use clap::{Parser, ValueEnum};
+use serde_json::Value;
+
+#[derive(Parser)]
+#[command(
+    name = "tsunagu-bench",
+    about = "tsunagu's benchmarks (docs/performance.md)"
+)]
+struct Args {
+    scenario: Scenario,
+    /// The database the servers use.
+    #[arg(long, value_enum, default_value = "sqlite")]
+    db: harness::DbKind,
+    /// Seconds each crypto operation is measured for.
+    #[arg(long, default_value_t = 3)]
+    seconds: u64,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Scenario {
+    Crypto,
+    Pickup,
+    Memory,
+}
+
+fn main() {
+    // A server child process: this binary, re-executed as `tsunagu serve`.
+    if std::env::args().nth(1).as_deref() == Some("serve") {
+        std::process::exit(tsunagu::cli::run());
+    }
+    let args = Args::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let result: anyhow::Result<Value> = rt.block_on(async {
+        match args.scenario {
+            Scenario::Crypto => crypto::run(args.seconds).await,
+            Scenario::Pickup => pickup::run(args.db).await,
+            Scenario::Memory => memory::run(args.db).await,
+        }
+    });
+    match result {
+        Ok(v) => println!("RESULT {v}"),
+        Err(e) => {
+            eprintln!("tsunagu-bench: {e:#}");
+            std::process::exit(1);
+        }
+    }
+}
