@@ -91,7 +91,7 @@ pub struct Server {
     pub base: String,
     pub host: String,
     pub config: Config,
-    child: tokio::process::Child,
+    child: std::process::Child,
     pub ctx: Ctx,
 }
 
@@ -127,11 +127,10 @@ impl Server {
         std::fs::write(&path, config_toml(&config))?;
         // Migrations run here first, so the server starts at once.
         let (ctx, _) = Ctx::new(config.clone()).await?;
-        let child = tokio::process::Command::new(std::env::current_exe()?)
+        let child = std::process::Command::new(std::env::current_exe()?)
             .args(["serve", "--config"])
             .arg(&path)
             .stdout(std::process::Stdio::null())
-            .kill_on_drop(true)
             .spawn()
             .context("starting the server")?;
         let server = Server {
@@ -158,7 +157,7 @@ impl Server {
     }
 
     pub fn pid(&self) -> u32 {
-        self.child.id().unwrap_or(0)
+        self.child.id()
     }
 
     /// Resident memory of the server process, MiB.
@@ -218,8 +217,16 @@ impl Server {
     }
 
     pub async fn stop(mut self) {
-        let _ = self.child.start_kill();
-        let _ = self.child.wait().await;
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    /// A scenario that fails half-way leaves no server behind.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
