@@ -1135,10 +1135,22 @@ async fn deliver_as(
         acct.private_key_pem.as_deref().unwrap(),
     )
     .unwrap();
+    let key_id = format!("{}/users/{name}#main-key", signer.base);
+    deliver_signed(c, &key, &key_id, to, activity).await
+}
+
+/// Posts `activity` to `to`'s shared inbox signed with `key` as `key_id`.
+async fn deliver_signed(
+    c: &Client,
+    key: &tsunagu::federation::signatures::PrivateKey,
+    key_id: &str,
+    to: &Instance,
+    activity: &Value,
+) -> u16 {
     let body = activity.to_string();
     let headers = tsunagu::federation::signatures::sign_request(
-        &key,
-        &format!("{}/users/{name}#main-key", signer.base),
+        key,
+        key_id,
         "POST",
         "/inbox",
         &to.host(),
@@ -4014,27 +4026,9 @@ async fn a_lemmy_community_announce_of_a_page_is_one_post(b: Backend) {
     tokio::spawn(async move { axum::serve(lemmy, app).await.unwrap() });
 
     let signing_key = tsunagu::federation::signatures::PrivateKey::from_pem(&private_pem).unwrap();
-    let deliver = async |activity: &Value| {
-        let body = activity.to_string();
-        let headers = tsunagu::federation::signatures::sign_request(
-            &signing_key,
-            &format!("{base}/c/main#main-key"),
-            "POST",
-            "/inbox",
-            &alpha.host(),
-            Some(body.as_bytes()),
-            std::time::SystemTime::now(),
-        );
-        let mut r = c
-            .http
-            .post(format!("{}/inbox", alpha.base))
-            .header("Content-Type", "application/activity+json")
-            .body(body);
-        for (k, v) in headers {
-            r = r.header(k, v);
-        }
-        r.send().await.unwrap().status().as_u16()
-    };
+    let key_id = format!("{base}/c/main#main-key");
+    let deliver =
+        async |activity: &Value| deliver_signed(&c, &signing_key, &key_id, alpha, activity).await;
     let post_uri = format!("{base}/post/7");
     let mastodon_style = json!({
         "@context": "https://www.w3.org/ns/activitystreams",
