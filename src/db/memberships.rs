@@ -106,6 +106,19 @@ pub async fn local_members(conn: &mut DbConn<'_>, org_id: i64) -> DbResult<Vec<i
         .await)
 }
 
+/// Whether a verified member of the org has an account here.
+pub async fn has_local_member(conn: &mut DbConn<'_>, org_id: i64) -> DbResult<bool> {
+    with_conn!(conn, |c| diesel::select(diesel::dsl::exists(
+        memberships::table
+            .inner_join(accounts::table.on(accounts::id.eq(memberships::account_id)))
+            .filter(memberships::org_id.eq(org_id))
+            .filter(memberships::state.eq("verified"))
+            .filter(accounts::local.eq(true)),
+    ))
+    .get_result(c)
+    .await)
+}
+
 /// Where an org's remote verified members receive (shared inboxes first:
 /// their instance holds the membership and shows the post to members only).
 pub async fn member_inboxes(conn: &mut DbConn<'_>, org_id: i64) -> DbResult<Vec<String>> {

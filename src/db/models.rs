@@ -49,6 +49,17 @@ pub struct Account {
     pub moved_to_account_id: Option<i64>,
 }
 
+impl Account {
+    /// The name people see: the display name, else the username.
+    pub fn shown_name(&self) -> &str {
+        if self.display_name.is_empty() {
+            &self.username
+        } else {
+            &self.display_name
+        }
+    }
+}
+
 /// The sign-in data and settings of a local person.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
 #[diesel(table_name = users, primary_key(account_id))]

@@ -1135,10 +1135,7 @@ async fn announce(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult
 /// no one but the group's members), when someone here is a verified member.
 async fn members_post_passed_on(ctx: &Ctx, group: &Account, object: &Value) -> ServiceResult<()> {
     let mut conn = ctx.conn().await?;
-    if db::memberships::local_members(&mut conn, group.id)
-        .await?
-        .is_empty()
-    {
+    if !db::memberships::has_local_member(&mut conn, group.id).await? {
         tracing::info!(
             group = a_uri(group),
             "a members-only post from a group with no members here; dropped"

@@ -730,12 +730,10 @@ pub async fn announcements(
         let read = db::lists::org_announcements_read(&mut conn, v, &ids).await?;
         drop(conn);
         for (org, s) in pinned {
-            let name = if org.display_name.is_empty() {
-                &org.username
-            } else {
-                &org.display_name
-            };
-            let heading = format!("<p><strong>{}</strong></p>", html_escape::encode_text(name));
+            let heading = format!(
+                "<p><strong>{}</strong></p>",
+                html_escape::encode_text(org.shown_name())
+            );
             list.push((
                 Announcement {
                     id: s.id,

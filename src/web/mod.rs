@@ -684,7 +684,7 @@ fn post_context(s: &AppState, v: &StatusView) -> TplValue {
         })
         .collect();
     context! {
-        author => if a.display_name.is_empty() { a.username.clone() } else { a.display_name.clone() },
+        author => a.shown_name(),
         acct => format!("{}@{}", a.username, s.ctx.config.server.domain),
         profile_url => format!("{base}/@{}", a.username),
         url => format!("{base}/@{}/{}", a.username, v.status.id),
@@ -742,7 +742,7 @@ async fn profile_page(
         "profile.html",
         lang,
         context! {
-            name => if a.display_name.is_empty() { a.username.clone() } else { a.display_name.clone() },
+            name => a.shown_name(),
             acct => format!("{}@{}", a.username, s.ctx.config.server.domain),
             is_org => a.actor_type == "Group",
             note => TplValue::from_safe_string(a.note.clone()),

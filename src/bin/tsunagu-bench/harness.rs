@@ -27,6 +27,27 @@ pub enum DbKind {
     Postgres,
 }
 
+impl DbKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            DbKind::Sqlite => "sqlite",
+            DbKind::Postgres => "postgres",
+        }
+    }
+}
+
+/// Runs `scenario` on a fresh database of `kind`, dropped afterwards even
+/// when the scenario fails.
+pub async fn with_db(
+    kind: DbKind,
+    scenario: impl AsyncFnOnce(&Db) -> Result<Value>,
+) -> Result<Value> {
+    let db = Db::new(kind).await?;
+    let out = scenario(&db).await;
+    db.drop().await;
+    out
+}
+
 /// A fresh database: a file in a temporary directory, or a new PostgreSQL
 /// database on the server `TSUNAGU_BENCH_POSTGRES_URL` names (default:
 /// postgres://postgres@127.0.0.1:5432/postgres); dropped afterwards.
@@ -215,15 +236,10 @@ impl Server {
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .access_token)
     }
-
-    pub async fn stop(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl Drop for Server {
-    /// A scenario that fails half-way leaves no server behind.
+    /// Stops the server; a scenario that fails half-way leaves none behind.
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

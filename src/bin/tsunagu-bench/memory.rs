@@ -7,14 +7,10 @@ use std::time::Duration;
 use anyhow::Result;
 use serde_json::{Value, json};
 
-use crate::harness::{Db, DbKind, Server, client};
-use crate::pickup::db_name;
+use crate::harness::{Db, DbKind, Server, client, with_db};
 
 pub async fn run(kind: DbKind) -> Result<Value> {
-    let db = Db::new(kind).await?;
-    let out = measure(&db, kind).await;
-    db.drop().await;
-    out
+    with_db(kind, async |db| measure(db, kind).await).await
 }
 
 async fn measure(db: &Db, kind: DbKind) -> Result<Value> {
@@ -44,8 +40,8 @@ async fn measure(db: &Db, kind: DbKind) -> Result<Value> {
     let cpu = server.cpu_seconds() - cpu_before;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let loaded = server.rss_mb();
-    server.stop().await;
-    println!("memory ({}): server resident set", db_name(kind));
+    drop(server);
+    println!("memory ({}): server resident set", kind.name());
     println!("{:<34} {:>8} {:>10}", "", "MiB", "goal");
     println!("{:<34} {:>8.1} {:>10}", "idle after start", idle, "< 60 MB");
     println!(
@@ -54,7 +50,7 @@ async fn measure(db: &Db, kind: DbKind) -> Result<Value> {
     );
     Ok(json!({
         "scenario": "memory",
-        "db": db_name(kind),
+        "db": kind.name(),
         "idle_mb": (idle * 10.0).round() / 10.0,
         "loaded_mb": (loaded * 10.0).round() / 10.0,
         "loaded_after": "200 posts and 2,000 home timeline pages (the timeline scenario is not built yet)",

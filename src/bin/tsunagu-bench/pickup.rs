@@ -7,15 +7,12 @@ use std::time::{Duration, SystemTime};
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
 
-use crate::harness::{Db, DbKind, FakeRemotes, Server, client, percentile};
+use crate::harness::{Db, DbKind, FakeRemotes, Server, client, percentile, with_db};
 
 const POSTS: usize = 40;
 
 pub async fn run(kind: DbKind) -> Result<Value> {
-    let db = Db::new(kind).await?;
-    let out = measure(&db, kind).await;
-    db.drop().await;
-    out
+    with_db(kind, async |db| measure(db, kind).await).await
 }
 
 async fn measure(db: &Db, kind: DbKind) -> Result<Value> {
@@ -65,7 +62,7 @@ async fn measure(db: &Db, kind: DbKind) -> Result<Value> {
             * 1000.0;
         samples.push(ms);
     }
-    server.stop().await;
+    drop(server);
     samples.sort_by(f64::total_cmp);
     let (median, p90, max) = (
         percentile(&samples, 50.0),
@@ -74,7 +71,7 @@ async fn measure(db: &Db, kind: DbKind) -> Result<Value> {
     );
     println!(
         "pickup ({}): {POSTS} posts, each after 300 ms idle, to one follower's server",
-        db_name(kind)
+        kind.name()
     );
     println!(
         "{:<10} {:>10} {:>10} {:>10} {:>12}",
@@ -86,7 +83,7 @@ async fn measure(db: &Db, kind: DbKind) -> Result<Value> {
     );
     Ok(json!({
         "scenario": "pickup",
-        "db": db_name(kind),
+        "db": kind.name(),
         "posts": POSTS,
         "median_ms": (median * 10.0).round() / 10.0,
         "p90_ms": (p90 * 10.0).round() / 10.0,
@@ -94,11 +91,4 @@ async fn measure(db: &Db, kind: DbKind) -> Result<Value> {
         "goal_ms": 100,
         "ratio_to_goal": (median / 100.0 * 1000.0).round() / 1000.0,
     }))
-}
-
-pub fn db_name(kind: DbKind) -> &'static str {
-    match kind {
-        DbKind::Sqlite => "sqlite",
-        DbKind::Postgres => "postgres",
-    }
 }
