@@ -137,6 +137,9 @@ pub struct FederationConfig {
     /// How often idle workers look for work nobody signalled (another node's on SQLite;
     /// a safety net on PostgreSQL, where LISTEN/NOTIFY wakes them at once).
     pub idle_poll_secs: u64,
+    /// Unprocessed inbound activities at which the inbox answers 503 (Retry-After)
+    /// until the workers catch up.
+    pub inbox_backlog: u64,
 }
 
 impl Default for FederationConfig {
@@ -146,6 +149,7 @@ impl Default for FederationConfig {
             resolve: BTreeMap::new(),
             workers: true,
             idle_poll_secs: 5,
+            inbox_backlog: 50_000,
         }
     }
 }
@@ -378,6 +382,9 @@ impl Config {
                     );
                 }
             }
+        }
+        if self.federation.inbox_backlog == 0 {
+            return bad("federation.inbox_backlog", "must be at least 1".into());
         }
         if !(1..=3600).contains(&self.federation.idle_poll_secs) {
             return bad(

@@ -329,6 +329,7 @@ dual!(
     attachments_travel_as_documents,
     a_moved_account_takes_its_followers_along,
     a_remote_person_follows_an_org,
+    an_inbound_flood_is_refused_politely_and_loses_nothing,
 );
 
 async fn follow_post_and_unfollow_across_instances(b: Backend) {
@@ -1147,25 +1148,39 @@ async fn deliver_signed(
     to: &Instance,
     activity: &Value,
 ) -> u16 {
+    deliver_signed_response(&c.http, key, key_id, &to.host(), &to.base, activity)
+        .await
+        .status()
+        .as_u16()
+}
+
+/// [`deliver_signed`], returning the whole response (status and headers).
+async fn deliver_signed_response(
+    http: &reqwest::Client,
+    key: &tsunagu::federation::signatures::PrivateKey,
+    key_id: &str,
+    to_host: &str,
+    to_base: &str,
+    activity: &Value,
+) -> reqwest::Response {
     let body = activity.to_string();
     let headers = tsunagu::federation::signatures::sign_request(
         key,
         key_id,
         "POST",
         "/inbox",
-        &to.host(),
+        to_host,
         Some(body.as_bytes()),
         std::time::SystemTime::now(),
     );
-    let mut r = c
-        .http
-        .post(format!("{}/inbox", to.base))
+    let mut r = http
+        .post(format!("{to_base}/inbox"))
         .header("Content-Type", "application/activity+json")
         .body(body);
     for (k, v) in headers {
         r = r.header(k, v);
     }
-    r.send().await.unwrap().status().as_u16()
+    r.send().await.unwrap()
 }
 
 async fn origins_duplicates_and_actor_deletion(b: Backend) {
@@ -4097,6 +4112,170 @@ async fn a_lemmy_community_announce_of_a_page_is_one_post(b: Backend) {
     );
     assert_eq!(boosts[0]["account"]["group"], true);
     for n in nodes {
+        n.stop().await;
+    }
+}
+
+/// A flood at six times what beta will hold unprocessed (its backlog limit
+/// is 20 and its workers are off, so nothing drains meanwhile): beta's
+/// client API keeps answering, the excess is refused with 503 and
+/// Retry-After, and every accepted activity becomes a post once a worker
+/// node runs. A refused sender that retries later gets through.
+async fn an_inbound_flood_is_refused_politely_and_loses_nothing(b: Backend) {
+    const BACKLOG: usize = 20;
+    const FLOOD: usize = 120;
+    let mut nodes = cluster_tweaked(b, &["alpha", "beta"], &BTreeMap::new(), |name, cfg| {
+        if name == "beta" {
+            cfg.federation.workers = false;
+            cfg.federation.inbox_backlog = BACKLOG as u64;
+        }
+    })
+    .await;
+    let (alpha, beta) = (&nodes[0], &nodes[1]);
+    let c = Client::new(&nodes);
+    alpha.token("alice").await;
+    let bob = beta.token("bob").await;
+    let mut conn = alpha.state.ctx.conn().await.unwrap();
+    let (alice, _) = tsunagu::db::accounts::find_by_acct_key(&mut conn, "alice")
+        .await
+        .unwrap()
+        .unwrap();
+    drop(conn);
+    let key = std::sync::Arc::new(
+        tsunagu::federation::signatures::PrivateKey::from_pem(
+            alice.private_key_pem.as_deref().unwrap(),
+        )
+        .unwrap(),
+    );
+    let alice_uri = format!("{}/users/alice", alpha.base);
+    let create = |n: usize| {
+        let id = format!("{alice_uri}/statuses/flood{n}");
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{id}/activity"), "type": "Create", "actor": alice_uri,
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            "object": {
+                "id": id, "type": "Note", "attributedTo": alice_uri,
+                "content": format!("<p>flood {n}</p>"),
+                "to": ["https://www.w3.org/ns/activitystreams#Public"], "cc": [],
+            },
+        })
+    };
+
+    // The flood, 24 at a time, while bob uses beta's client API.
+    let (done_tx, mut done_rx) = tokio::sync::watch::channel(false);
+    let api = {
+        let (http, base, bob) = (c.http.clone(), beta.base.clone(), bob.clone());
+        tokio::spawn(async move {
+            let mut answered = 0;
+            loop {
+                for path in [
+                    "/api/v1/accounts/verify_credentials",
+                    "/api/v1/timelines/home",
+                ] {
+                    let r = http
+                        .get(format!("{base}{path}"))
+                        .bearer_auth(&bob)
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(r.status().as_u16(), 200, "{path} during the flood");
+                    answered += 1;
+                }
+                if *done_rx.borrow_and_update() {
+                    return answered;
+                }
+            }
+        })
+    };
+    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(24));
+    let mut sends = Vec::new();
+    for n in 0..FLOOD {
+        let permit = gate.clone().acquire_owned().await.unwrap();
+        let (http, key, key_id) = (c.http.clone(), key.clone(), format!("{alice_uri}#main-key"));
+        let (host, base, activity) = (beta.host(), beta.base.clone(), create(n));
+        sends.push(tokio::spawn(async move {
+            let r = deliver_signed_response(&http, &key, &key_id, &host, &base, &activity).await;
+            drop(permit);
+            let retry_after = r
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok());
+            (n, r.status().as_u16(), retry_after)
+        }));
+    }
+    let mut accepted = Vec::new();
+    let mut refused = Vec::new();
+    for s in sends {
+        match s.await.unwrap() {
+            (n, 202, _) => accepted.push(n),
+            (n, 503, Some(secs)) if secs > 0 => refused.push(n),
+            other => panic!("a flooded inbox answered {other:?}"),
+        }
+    }
+    done_tx.send(true).unwrap();
+    let answered = api.await.unwrap();
+    assert!(answered >= 2, "the client API was used during the flood");
+    // The limit is checked before each store, so a few in flight may pass it.
+    assert!(
+        (BACKLOG..BACKLOG + 24).contains(&accepted.len()),
+        "{} accepted",
+        accepted.len()
+    );
+    assert_eq!(accepted.len() + refused.len(), FLOOD);
+
+    // A worker node on beta's database processes everything accepted.
+    let mut worker_cfg = nodes[1].config.clone();
+    worker_cfg.federation.workers = true;
+    worker_cfg.federation.idle_poll_secs = 1;
+    let worker_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (worker, worker_stop, worker_done) = serve(worker_listener, worker_cfg).await;
+    let status_of = async |n: usize| {
+        let mut conn = worker.ctx.conn().await.unwrap();
+        tsunagu::db::statuses::find_by_uri(&mut conn, &format!("{alice_uri}/statuses/flood{n}"))
+            .await
+            .unwrap()
+    };
+    eventually("every accepted activity is processed", async || {
+        let mut conn = worker.ctx.conn().await.unwrap();
+        (tsunagu::db::federation::inbound_pending(&mut conn)
+            .await
+            .unwrap()
+            == 0)
+            .then_some(())
+    })
+    .await;
+    for &n in &accepted {
+        assert!(status_of(n).await.is_some(), "accepted flood{n} was lost");
+    }
+    for &n in &refused {
+        assert!(status_of(n).await.is_none(), "refused flood{n} was stored");
+    }
+
+    // The sender retries after the backlog drained: taken.
+    let retried = refused[0];
+    eventually("a retried delivery is accepted", async || {
+        let r = deliver_signed_response(
+            &c.http,
+            &key,
+            &format!("{alice_uri}#main-key"),
+            &nodes[1].host(),
+            &nodes[1].base,
+            &create(retried),
+        )
+        .await;
+        (r.status().as_u16() == 202).then_some(())
+    })
+    .await;
+    eventually("the retried activity becomes a post", async || {
+        status_of(retried).await.map(|_| ())
+    })
+    .await;
+
+    let _ = worker_stop.send(());
+    let _ = worker_done.await;
+    for n in nodes.drain(..) {
         n.stop().await;
     }
 }

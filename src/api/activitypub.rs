@@ -194,6 +194,11 @@ pub async fn inbox(
         }
         Err(Refusal::Unauthorized(m)) => ApiError::new(StatusCode::UNAUTHORIZED, m).into_response(),
         Err(Refusal::BadRequest(m)) => ApiError::bad_request(m).into_response(),
+        Err(e @ Refusal::Busy(secs)) => (
+            [(axum::http::header::RETRY_AFTER, secs.to_string())],
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+        )
+            .into_response(),
         Err(Refusal::Internal(e)) => ApiError::from(e).into_response(),
     }
 }

@@ -156,6 +156,14 @@ pub async fn retry_inbound(
         .map(|_| ()))
 }
 
+/// Every activity ever stored, processed or not (operators, benchmarks).
+pub async fn inbound_total(conn: &mut DbConn<'_>) -> DbResult<i64> {
+    with_conn!(conn, |c| inbox_activities::table
+        .count()
+        .get_result(c)
+        .await)
+}
+
 pub async fn inbound_pending(conn: &mut DbConn<'_>) -> DbResult<i64> {
     with_conn!(conn, |c| inbox_activities::table
         .filter(inbox_activities::processed_at.is_null())

@@ -1,11 +1,12 @@
 //! The inbox: verify → dedupe → store → 202, then process in a worker.
-use std::time::{Duration, SystemTime};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{Value, json};
 
 use super::actors::{self, id_of, same_origin};
 use super::objects::{self, PUBLIC};
-use super::signatures::{self, PublicKey, SignatureError, SignedRequest};
+use super::signatures::{self, SignatureError, SignedRequest};
 use crate::db::models::{Account, Follow, InboxActivity, Notification, Status};
 use crate::db::{self, DbConn};
 use crate::ids;
@@ -20,8 +21,67 @@ pub enum Refusal {
     Unauthorized(String),
     #[error("{0}")]
     BadRequest(String),
+    /// Over capacity: try again after this many seconds.
+    #[error("the inbox is over capacity; retry later")]
+    Busy(u64),
     #[error(transparent)]
     Internal(#[from] ServiceError),
+}
+
+/// How long a delivery may wait for its turn before it is refused.
+const ADMISSION_WAIT: Duration = Duration::from_secs(2);
+
+/// Admission to the inbox, so that a flood neither starves the client API
+/// (of database connections and CPU) nor grows the backlog without bound:
+/// at most a few deliveries are verified and stored at once (the others wait
+/// up to [`ADMISSION_WAIT`]), and none is taken while `federation.inbox_backlog`
+/// activities wait for the worker. A refused sender gets 503 with
+/// Retry-After and delivers again later, as every ActivityPub server does.
+pub struct Admission {
+    gate: tokio::sync::Semaphore,
+    backlog_limit: i64,
+    /// Unprocessed activities: counted in the database at most once a
+    /// second (every node's workers drain it), plus those stored here since.
+    backlog: AtomicI64,
+    counted_at: tokio::sync::Mutex<Option<Instant>>,
+}
+
+impl Admission {
+    pub fn new(config: &crate::config::Config) -> Admission {
+        // Leave pooled connections for the client API and the workers.
+        let in_flight = config.database.max_connections.saturating_sub(2).max(1);
+        Admission {
+            gate: tokio::sync::Semaphore::new(in_flight),
+            backlog_limit: i64::try_from(config.federation.inbox_backlog).unwrap_or(i64::MAX),
+            backlog: AtomicI64::new(0),
+            counted_at: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    async fn enter(&self) -> Result<tokio::sync::SemaphorePermit<'_>, Refusal> {
+        match tokio::time::timeout(ADMISSION_WAIT, self.gate.acquire()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(Refusal::Busy(ADMISSION_WAIT.as_secs().max(1))),
+        }
+    }
+
+    /// Refuses while the backlog is at its limit.
+    async fn check_backlog(&self, ctx: &Ctx) -> Result<(), Refusal> {
+        if let Ok(mut counted) = self.counted_at.try_lock()
+            && counted.is_none_or(|at| at.elapsed() >= Duration::from_secs(1))
+        {
+            let mut conn = ctx.conn().await?;
+            let n = db::federation::inbound_pending(&mut conn)
+                .await
+                .map_err(ServiceError::from)?;
+            self.backlog.store(n, Ordering::Relaxed);
+            *counted = Some(Instant::now());
+        }
+        if self.backlog.load(Ordering::Relaxed) >= self.backlog_limit {
+            return Err(Refusal::Busy(30));
+        }
+        Ok(())
+    }
 }
 
 pub struct Inbound<'a> {
@@ -33,6 +93,8 @@ pub struct Inbound<'a> {
 
 /// Verifies and stores one delivery. Ok(true): stored; Ok(false): a duplicate.
 pub async fn receive(ctx: &Ctx, req: Inbound<'_>) -> Result<bool, Refusal> {
+    let _turn = ctx.fed.admission.enter().await?;
+    ctx.fed.admission.check_backlog(ctx).await?;
     let sig_header = (req.header)("signature").ok_or(SignatureError::Missing)?;
     let sig = signatures::parse_signature_header(&sig_header)?;
     let signed = SignedRequest {
@@ -72,13 +134,13 @@ pub async fn receive(ctx: &Ctx, req: Inbound<'_>) -> Result<bool, Refusal> {
             )));
         }
     };
-    let verified = check_with(&signed, &sig, &actor);
+    let verified = check_with(ctx, &signed, &sig, &actor);
     if verified.is_err() {
         // The key may have rotated: fetch the actor once more.
         let fresh = actors::resolve(ctx, actor_uri, true)
             .await
             .map_err(|e| Refusal::Unauthorized(format!("cannot fetch the actor: {e}")))?;
-        check_with(&signed, &sig, &fresh)?;
+        check_with(ctx, &signed, &sig, &fresh)?;
     }
     let row = InboxActivity {
         id: ids::next_id(),
@@ -97,6 +159,7 @@ pub async fn receive(ctx: &Ctx, req: Inbound<'_>) -> Result<bool, Refusal> {
         .await
         .map_err(ServiceError::from)?;
     if stored {
+        ctx.fed.admission.backlog.fetch_add(1, Ordering::Relaxed);
         ctx.fed.wake_inbox.notify_one();
     }
     Ok(stored)
@@ -109,19 +172,20 @@ pub async fn signer(ctx: &Ctx, req: SignedRequest<'_>) -> Option<Account> {
     signatures::precheck(&req, &sig, SystemTime::now()).ok()?;
     let owner = sig.key_id.split('#').next()?;
     let actor = actors::resolve(ctx, owner, false).await.ok()?;
-    if check_with(&req, &sig, &actor).is_ok() {
+    if check_with(ctx, &req, &sig, &actor).is_ok() {
         return Some(actor);
     }
     let fresh = actors::resolve(ctx, owner, true).await.ok()?;
-    check_with(&req, &sig, &fresh).ok().map(|_| fresh)
+    check_with(ctx, &req, &sig, &fresh).ok().map(|_| fresh)
 }
 
 fn check_with(
+    ctx: &Ctx,
     signed: &SignedRequest<'_>,
     sig: &signatures::SignatureHeader,
     actor: &Account,
 ) -> Result<(), SignatureError> {
-    let key = PublicKey::from_pem(&actor.public_key_pem)?;
+    let key = ctx.fed.keys.get(&actor.public_key_pem)?;
     signatures::verify(signed, sig, &key)
 }
 

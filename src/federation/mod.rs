@@ -22,6 +22,10 @@ pub struct Runtime {
     pub wake_inbox: Notify,
     /// The instance actor's key, loaded (or created) on first use.
     pub instance_key: tokio::sync::OnceCell<std::sync::Arc<InstanceKey>>,
+    /// Remote actors' keys, parsed once.
+    pub keys: signatures::KeyCache,
+    /// Admission to the inbox (see [`inbox::Admission`]).
+    pub admission: inbox::Admission,
 }
 
 pub struct InstanceKey {
@@ -41,6 +45,8 @@ impl Runtime {
             wake_delivery: Notify::new(),
             wake_inbox: Notify::new(),
             instance_key: tokio::sync::OnceCell::new(),
+            keys: signatures::KeyCache::new(10_000),
+            admission: inbox::Admission::new(config),
         })
     }
 }

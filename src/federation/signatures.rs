@@ -92,6 +92,28 @@ impl PublicKey {
     }
 }
 
+/// Parsed public keys by their PEM text, most recently used kept: parsing
+/// costs about as much as verifying, and a few thousand actors sign most
+/// requests. A rotated key is new text, so it is parsed afresh.
+pub struct KeyCache(std::sync::Mutex<lru::LruCache<String, std::sync::Arc<PublicKey>>>);
+
+impl KeyCache {
+    pub fn new(capacity: usize) -> KeyCache {
+        let cap = std::num::NonZeroUsize::new(capacity).unwrap_or(std::num::NonZeroUsize::MIN);
+        KeyCache(std::sync::Mutex::new(lru::LruCache::new(cap)))
+    }
+
+    pub fn get(&self, pem: &str) -> Result<std::sync::Arc<PublicKey>, SignatureError> {
+        let lock = || self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(k) = lock().get(pem) {
+            return Ok(k.clone());
+        }
+        let key = std::sync::Arc::new(PublicKey::from_pem(pem)?);
+        lock().put(pem.to_owned(), key.clone());
+        Ok(key)
+    }
+}
+
 fn pem_body(pem: &str, label: &str) -> Result<Vec<u8>, SignatureError> {
     let begin = format!("-----BEGIN {label}-----");
     let end = format!("-----END {label}-----");
@@ -300,6 +322,30 @@ mod tests {
             PrivateKey::from_pem(&private).unwrap(),
             PublicKey::from_pem(&public).unwrap(),
         )
+    }
+
+    #[test]
+    fn the_key_cache_parses_each_key_once_and_a_rotated_key_afresh() {
+        use rsa::pkcs8::{EncodePublicKey, LineEnding};
+        let pem = |_: u8| {
+            let k = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
+            k.to_public_key().to_public_key_pem(LineEnding::LF).unwrap()
+        };
+        let (old, rotated) = (pem(0), pem(1));
+        let cache = KeyCache::new(2);
+        let first = cache.get(&old).unwrap();
+        assert!(std::sync::Arc::ptr_eq(&first, &cache.get(&old).unwrap()));
+        assert!(!std::sync::Arc::ptr_eq(
+            &first,
+            &cache.get(&rotated).unwrap()
+        ));
+        assert!(matches!(
+            cache.get("not a key"),
+            Err(SignatureError::Key(_))
+        ));
+        // Least recently used goes first when full.
+        cache.get(&pem(2)).unwrap();
+        assert!(!std::sync::Arc::ptr_eq(&first, &cache.get(&old).unwrap()));
     }
 
     fn check(

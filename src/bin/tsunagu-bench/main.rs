@@ -4,7 +4,9 @@
 //! prints a table and, last, `RESULT {json}`. docs/performance.md explains
 //! each scenario and keeps the latest figures.
 mod crypto;
+mod fanout;
 mod harness;
+mod inbox;
 mod memory;
 mod pickup;
 
@@ -29,6 +31,9 @@ struct Args {
 #[derive(Clone, Copy, ValueEnum)]
 enum Scenario {
     Crypto,
+    Fanout,
+    SlowRemote,
+    Inbox,
     Pickup,
     Memory,
 }
@@ -46,6 +51,9 @@ fn main() {
     let result: anyhow::Result<Value> = rt.block_on(async {
         match args.scenario {
             Scenario::Crypto => crypto::run(args.seconds).await,
+            Scenario::Inbox => inbox::run(args.db).await,
+            Scenario::Fanout => fanout::run(args.db).await,
+            Scenario::SlowRemote => fanout::run_slow(args.db).await,
             Scenario::Pickup => pickup::run(args.db).await,
             Scenario::Memory => memory::run(args.db).await,
         }

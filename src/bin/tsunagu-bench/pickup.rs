@@ -26,7 +26,7 @@ async fn measure(db: &Db, kind: DbKind) -> Result<Value> {
     resolve.extend(server.config.federation.resolve.clone());
     let http = client(&resolve);
     let token = server.person("alice").await?;
-    remotes.follow(&http, &server, 0, "alice").await?;
+    remotes.follow_all(&http, &server, &[0], "alice").await?;
 
     let mut samples = Vec::with_capacity(POSTS);
     for i in 0..POSTS {
