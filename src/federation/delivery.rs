@@ -27,8 +27,9 @@ pub const GIVE_UP_AFTER: Duration = Duration::from_secs(4 * 24 * 3600);
 /// Longest backoff between attempts at a failing host.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(6 * 3600);
 const FIRST_BACKOFF: Duration = Duration::from_secs(10);
-const BATCH: i64 = 32;
-const IN_FLIGHT_PER_HOST: usize = 8;
+const BATCH: i64 = 64;
+/// Requests in flight to one host (GoToSocial on 2 CPUs takes 16 at once).
+const IN_FLIGHT_PER_HOST: usize = 16;
 const MAX_HOST_WORKERS: usize = 256;
 const LEASE: Duration = Duration::from_secs(30);
 
@@ -272,77 +273,161 @@ async fn host_worker(
     host: &str,
     keys: &Mutex<HashMap<i64, Arc<Signer>>>,
 ) -> anyhow::Result<()> {
-    let lease_until = || ids::now() + chrono::Duration::from_std(LEASE).unwrap_or_default();
-    let mut conn = db.get().await?;
-    if !db::federation::lease_host(&mut conn, host, &rt.node, ids::now(), lease_until()).await? {
-        return Ok(());
+    {
+        let mut conn = db.get().await?;
+        if !db::federation::lease_host(&mut conn, host, &rt.node, ids::now(), lease_until()).await?
+        {
+            return Ok(());
+        }
     }
-    let result = async {
-        loop {
+    let result = drain_host(rt, db, base_url, host, keys).await;
+    let mut conn = db.get().await?;
+    db::federation::release_host(&mut conn, host, &rt.node).await?;
+    result
+}
+
+fn lease_until() -> NaiveDateTime {
+    ids::now() + chrono::Duration::from_std(LEASE).unwrap_or_default()
+}
+
+/// Sends a leased host's backlog batch by batch until it is empty, the
+/// host fails (backed off) or the lease is lost. No pooled connection is
+/// held while requests are in flight: slow hosts must not starve the pool.
+async fn drain_host(
+    rt: &Runtime,
+    db: &DbPool,
+    base_url: &str,
+    host: &str,
+    keys: &Mutex<HashMap<i64, Arc<Signer>>>,
+) -> anyhow::Result<()> {
+    loop {
+        let (state, batch) = {
+            let mut conn = db.get().await?;
             let state = db::federation::host(&mut conn, host)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("host row vanished"))?;
             let batch = db::federation::batch_for(&mut conn, host, state.done_upto, BATCH).await?;
-            if batch.is_empty() {
-                return Ok::<_, anyhow::Error>(());
-            }
-            let mut outcomes = Vec::with_capacity(batch.len());
-            for chunk in batch.chunks(IN_FLIGHT_PER_HOST) {
-                let sends = chunk
-                    .iter()
-                    .map(|(a, inboxes)| send_one(rt, db, base_url, keys, a, inboxes));
-                outcomes.extend(futures_util::future::join_all(sends).await);
-            }
-            let now = ids::now();
-            let mut done_upto = state.done_upto;
-            let mut delivered = 0;
-            let mut failure: Option<(String, NaiveDateTime)> = None;
-            for ((a, _), outcome) in batch.iter().zip(outcomes) {
-                match outcome {
-                    Outcome::Delivered => delivered += 1,
-                    Outcome::Refused(why) => {
-                        tracing::info!(%host, activity = %a.ap_id, %why, "delivery refused; not retried");
-                    }
-                    Outcome::Retry(why) => {
-                        let age = (now - a.created_at).to_std().unwrap_or_default();
-                        if age > GIVE_UP_AFTER {
-                            tracing::warn!(%host, activity = %a.ap_id, %why, "giving up on an old activity");
-                        } else {
-                            failure = Some((why, a.created_at));
-                            break;
-                        }
+            (state, batch)
+        };
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let outcomes = send_batch(rt, db, base_url, keys, &batch).await;
+        let now = ids::now();
+        let mut done_upto = state.done_upto;
+        let mut delivered = 0;
+        let mut failure: Option<String> = None;
+        for ((a, _), outcome) in batch.iter().zip(outcomes) {
+            match outcome {
+                Some(Outcome::Delivered) => delivered += 1,
+                Some(Outcome::Refused(why)) => {
+                    tracing::info!(%host, activity = %a.ap_id, %why, "delivery refused; not retried");
+                }
+                Some(Outcome::Retry(why)) => {
+                    let age = (now - a.created_at).to_std().unwrap_or_default();
+                    if age > GIVE_UP_AFTER {
+                        tracing::warn!(%host, activity = %a.ap_id, %why, "giving up on an old activity");
+                    } else {
+                        failure = Some(why);
+                        break;
                     }
                 }
-                done_upto = a.id;
-            }
-            match failure {
                 None => {
-                    db::federation::advance(&mut conn, host, done_upto, delivered, now).await?;
-                    if !db::federation::lease_host(&mut conn, host, &rt.node, now, lease_until())
-                        .await?
-                    {
-                        return Ok(());
-                    }
+                    failure =
+                        Some("held back behind a failed activity about the same object".into());
+                    break;
                 }
-                Some((why, _)) => {
-                    let retry_at = now
-                        + chrono::Duration::from_std(backoff(state.failures)).unwrap_or_default();
-                    db::federation::failed(&mut conn, host, done_upto, delivered, retry_at, &why)
-                        .await?;
-                    tracing::info!(%host, error = %why, ?retry_at, "delivery failed; host backed off");
+            }
+            done_upto = a.id;
+        }
+        let mut conn = db.get().await?;
+        match failure {
+            None => {
+                db::federation::advance(&mut conn, host, done_upto, delivered, now).await?;
+                if !db::federation::lease_host(&mut conn, host, &rt.node, now, lease_until())
+                    .await?
+                {
                     return Ok(());
                 }
             }
+            Some(why) => {
+                let retry_at =
+                    now + chrono::Duration::from_std(backoff(state.failures)).unwrap_or_default();
+                db::federation::failed(&mut conn, host, done_upto, delivered, retry_at, &why)
+                    .await?;
+                tracing::info!(%host, error = %why, ?retry_at, "delivery failed; host backed off");
+                return Ok(());
+            }
         }
     }
-    .await;
-    db::federation::release_host(&mut conn, host, &rt.node).await?;
-    result
+}
+
+/// Sends one batch to a host: activities about the same object one after
+/// another, in order (a Delete never overtakes its Create); different
+/// objects side by side, [`IN_FLIGHT_PER_HOST`] at a time. An outcome is
+/// None when an earlier activity about its object failed, so it was held.
+async fn send_batch(
+    rt: &Runtime,
+    db: &DbPool,
+    base_url: &str,
+    keys: &Mutex<HashMap<i64, Arc<Signer>>>,
+    batch: &[(OutboundActivity, String)],
+) -> Vec<Option<Outcome>> {
+    use futures_util::StreamExt;
+    let mut lanes: Vec<Vec<usize>> = Vec::new();
+    let mut lane_of: HashMap<String, usize> = HashMap::new();
+    for (i, (a, _)) in batch.iter().enumerate() {
+        let lane = *lane_of.entry(subject(&a.body)).or_insert_with(|| {
+            lanes.push(Vec::new());
+            lanes.len() - 1
+        });
+        lanes[lane].push(i);
+    }
+    let sent: Vec<Vec<(usize, Outcome)>> = futures_util::stream::iter(lanes)
+        .map(|lane| async move {
+            let mut out = Vec::with_capacity(lane.len());
+            for i in lane {
+                let (a, inboxes) = &batch[i];
+                let outcome = send_one(rt, db, base_url, keys, a, inboxes).await;
+                let held = matches!(outcome, Outcome::Retry(_));
+                out.push((i, outcome));
+                if held {
+                    break;
+                }
+            }
+            out
+        })
+        .buffer_unordered(IN_FLIGHT_PER_HOST)
+        .collect()
+        .await;
+    let mut outcomes: Vec<Option<Outcome>> = batch.iter().map(|_| None).collect();
+    for (i, outcome) in sent.into_iter().flatten() {
+        outcomes[i] = Some(outcome);
+    }
+    outcomes
+}
+
+/// What an activity is about, for ordering: the innermost `object`
+/// (an Undo of a Like is about the liked post, a Create about its Note).
+fn subject(body: &str) -> String {
+    let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+    let mut cur = &v;
+    loop {
+        match &cur["object"] {
+            serde_json::Value::String(id) => return id.clone(),
+            inner @ serde_json::Value::Object(o) if o.contains_key("object") => cur = inner,
+            inner @ serde_json::Value::Object(_) => {
+                return inner["id"].as_str().unwrap_or_default().to_owned();
+            }
+            _ => return cur["id"].as_str().unwrap_or_default().to_owned(),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn backoff_grows_and_covers_three_days_before_giving_up() {
@@ -359,6 +444,24 @@ mod tests {
             total < GIVE_UP_AFTER,
             "retries span 3 days before an activity is dropped"
         );
+    }
+
+    #[test]
+    fn activities_are_ordered_by_the_object_they_are_about() {
+        let note = "https://a.example/statuses/1";
+        for body in [
+            json!({"type": "Create", "id": "https://a.example/c", "object": {"id": note, "type": "Note"}}),
+            json!({"type": "Delete", "id": "https://a.example/d", "object": {"id": note, "type": "Tombstone"}}),
+            json!({"type": "Like", "id": "https://a.example/l", "object": note}),
+            json!({"type": "Undo", "id": "https://a.example/u", "object": {"type": "Like", "id": "https://a.example/l", "object": note}}),
+        ] {
+            assert_eq!(subject(&body.to_string()), note, "{body}");
+        }
+        assert_eq!(
+            subject(&json!({"type": "Update", "id": "https://a.example/p#u", "object": {"id": "https://a.example/p", "type": "Person"}}).to_string()),
+            "https://a.example/p"
+        );
+        assert_eq!(subject("not json"), "");
     }
 
     #[test]
