@@ -135,6 +135,13 @@ macro_rules! with_conn {
     };
 }
 
+/// Runs SQL statements as written (benchmark data sets, operators' one-off
+/// scripts); the caller writes SQL that suits the backend at hand.
+pub async fn execute_script(conn: &mut DbConn<'_>, sql: &str) -> DbResult<()> {
+    use diesel_async::SimpleAsyncConnection;
+    with_conn!(conn, |c| c.batch_execute(sql).await)
+}
+
 impl DbConn<'_> {
     pub fn backend(&self) -> Backend {
         match self {

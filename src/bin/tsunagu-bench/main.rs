@@ -9,6 +9,7 @@ mod harness;
 mod inbox;
 mod memory;
 mod pickup;
+mod timeline;
 
 use clap::{Parser, ValueEnum};
 use serde_json::Value;
@@ -36,6 +37,7 @@ enum Scenario {
     Inbox,
     Pickup,
     Memory,
+    Timeline,
 }
 
 fn main() {
@@ -55,6 +57,7 @@ fn main() {
             Scenario::Fanout => fanout::run(args.db).await,
             Scenario::SlowRemote => fanout::run_slow(args.db).await,
             Scenario::Pickup => pickup::run(args.db).await,
+            Scenario::Timeline => timeline::run(args.db).await,
             Scenario::Memory => memory::run(args.db).await,
         }
     });
