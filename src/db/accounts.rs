@@ -323,3 +323,23 @@ pub async fn admin_ids(conn: &mut DbConn<'_>) -> DbResult<Vec<i64>> {
             .await
     })
 }
+
+/// The counters shown with accounts (kept by triggers, see migration
+/// 000016): (account, statuses, last status at, followers, following).
+pub async fn stats(
+    conn: &mut DbConn<'_>,
+    ids: &[i64],
+) -> DbResult<Vec<(i64, i64, Option<NaiveDateTime>, i64, i64)>> {
+    use super::schema::account_stats as st;
+    with_conn!(conn, |c| st::table
+        .filter(st::account_id.eq_any(ids))
+        .select((
+            st::account_id,
+            st::statuses_count,
+            st::last_status_at,
+            st::followers_count,
+            st::following_count,
+        ))
+        .load(c)
+        .await)
+}

@@ -39,6 +39,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    account_stats (account_id) {
+        account_id -> BigInt,
+        statuses_count -> BigInt,
+        last_status_at -> Nullable<Timestamp>,
+        followers_count -> BigInt,
+        following_count -> BigInt,
+    }
+}
+
+diesel::table! {
     users (account_id) {
         account_id -> BigInt,
         email -> Text,
@@ -583,6 +593,7 @@ diesel::joinable!(filter_keywords -> filters (filter_id));
 diesel::joinable!(featured_tags -> tags (tag_id));
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
+    account_stats,
     inbox_activities,
     outbound_activities,
     outbound_targets,

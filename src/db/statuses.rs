@@ -365,25 +365,6 @@ pub async fn reblogs_counts(
     })
 }
 
-/// (account id, statuses, newest status time) for the given accounts (reblogs included, as on Mastodon).
-pub async fn account_counts(
-    conn: &mut DbConn<'_>,
-    ids: &[i64],
-) -> DbResult<Vec<(i64, i64, Option<NaiveDateTime>)>> {
-    with_conn!(conn, |c| {
-        statuses::table
-            .filter(statuses::account_id.eq_any(ids))
-            .group_by(statuses::account_id)
-            .select((
-                statuses::account_id,
-                diesel::dsl::count_star(),
-                diesel::dsl::max(statuses::created_at),
-            ))
-            .load(c)
-            .await
-    })
-}
-
 /// An account's public and unlisted statuses (what its outbox may admit to).
 pub async fn count_public(conn: &mut DbConn<'_>, account_id: i64) -> DbResult<i64> {
     with_conn!(conn, |c| {

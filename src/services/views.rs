@@ -64,22 +64,18 @@ pub async fn account_stats(
     if ids.is_empty() {
         return Ok(out);
     }
-    for (id, n, last) in db::statuses::account_counts(conn, ids).await? {
-        if let Some(s) = out.get_mut(&id) {
-            s.statuses = n;
-            s.last_status_at = last;
-        }
-    }
-    let (followers, following) = db::social::follow_counts(conn, ids).await?;
-    for (id, n) in followers {
-        if let Some(s) = out.get_mut(&id) {
-            s.followers = n;
-        }
-    }
-    for (id, n) in following {
-        if let Some(s) = out.get_mut(&id) {
-            s.following = n;
-        }
+    for (id, statuses, last_status_at, followers, following) in
+        db::accounts::stats(conn, ids).await?
+    {
+        out.insert(
+            id,
+            AccountStats {
+                statuses,
+                last_status_at,
+                followers,
+                following,
+            },
+        );
     }
     Ok(out)
 }

@@ -44,7 +44,12 @@ pub async fn with_db(
 ) -> Result<Value> {
     let db = Db::new(kind).await?;
     let out = scenario(&db).await;
-    db.drop().await;
+    // To look into a scenario's data afterwards (query plans, say).
+    if std::env::var_os("TSUNAGU_BENCH_KEEP_DB").is_some() {
+        eprintln!("kept: {}", db.url);
+    } else {
+        db.drop().await;
+    }
     out
 }
 
