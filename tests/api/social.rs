@@ -7,7 +7,8 @@ use crate::dual;
 dual!(
     follow_unfollow_relationships,
     locked_accounts_and_requests,
-    notifications_endpoints
+    notifications_endpoints,
+    counters_follow_every_change
 );
 
 async fn account_id(app: &TestApp, acct: &str) -> String {
@@ -375,4 +376,103 @@ async fn notifications_endpoints(b: Backend) {
             "This action is outside the authorized scopes",
         );
     app.finish().await;
+}
+
+/// The counters shown with an account (kept by the database as rows change)
+/// follow posts, deletions, requests, answers, unfollows and blocks.
+async fn counters_follow_every_change(b: Backend) {
+    let app = TestApp::start(b).await;
+    let (_, ayumi) = app.user("ayumi", "read write follow").await;
+    let (_, office) = app.user("office", "read write follow").await;
+    let (_, bunzo) = app.user("bunzo", "read write follow").await;
+    app.json(
+        Method::PATCH,
+        "/api/v1/accounts/update_credentials",
+        Some(&office),
+        &json!({"locked": true}),
+    )
+    .await;
+    let (aid, oid, bid) = (
+        account_id(&app, "ayumi").await,
+        account_id(&app, "office").await,
+        account_id(&app, "bunzo").await,
+    );
+    let counts = async |id: &str| {
+        let a = app
+            .get(&format!("/api/v1/accounts/{id}"), None)
+            .await
+            .json();
+        (
+            a["statuses_count"].as_i64().unwrap(),
+            a["followers_count"].as_i64().unwrap(),
+            a["following_count"].as_i64().unwrap(),
+            a["last_status_at"].clone(),
+        )
+    };
+    assert_eq!(counts(&aid).await, (0, 0, 0, Value::Null));
+
+    let mut posted = Vec::new();
+    for text in ["one", "two"] {
+        let r = app
+            .json(
+                Method::POST,
+                "/api/v1/statuses",
+                Some(&ayumi),
+                &json!({"status": text}),
+            )
+            .await
+            .json();
+        posted.push(r["id"].as_str().unwrap().to_owned());
+    }
+    let (n, _, _, last) = counts(&aid).await;
+    assert_eq!(n, 2);
+    assert!(last.is_string(), "{last}");
+    app.form(
+        Method::DELETE,
+        &format!("/api/v1/statuses/{}", posted[0]),
+        Some(&ayumi),
+        &[],
+    )
+    .await;
+    assert_eq!(counts(&aid).await.0, 1);
+
+    // A request counts once answered.
+    let follow = async |token: &str, id: &str, verb: &str| {
+        let r = app
+            .form(
+                Method::POST,
+                &format!("/api/v1/accounts/{id}/{verb}"),
+                Some(token),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{verb}: {}", r.text());
+    };
+    follow(&ayumi, &oid, "follow").await;
+    assert_eq!(counts(&oid).await.1, 0);
+    assert_eq!(counts(&aid).await.2, 0);
+    let r = app
+        .form(
+            Method::POST,
+            &format!("/api/v1/follow_requests/{aid}/authorize"),
+            Some(&office),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(counts(&oid).await.1, 1);
+    assert_eq!(counts(&aid).await.2, 1);
+    follow(&ayumi, &oid, "unfollow").await;
+    assert_eq!(counts(&oid).await.1, 0);
+    assert_eq!(counts(&aid).await.2, 0);
+
+    // A block ends the follow both ways.
+    follow(&ayumi, &bid, "follow").await;
+    follow(&bunzo, &aid, "follow").await;
+    assert_eq!(counts(&bid).await.1, 1);
+    assert_eq!(counts(&aid).await.1, 1);
+    follow(&bunzo, &aid, "block").await;
+    assert_eq!(counts(&bid).await, (0, 0, 0, Value::Null));
+    let (n, followers, following, _) = counts(&aid).await;
+    assert_eq!((n, followers, following), (1, 0, 0));
 }
