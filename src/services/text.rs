@@ -217,43 +217,42 @@ pub fn tag_url(base_url: &str, name: &str) -> String {
     format!("{base_url}/tags/{}", encoded.replace('+', "%20"))
 }
 
+/// The tags remote HTML keeps (Mastodon's set); everything else is dropped.
+pub const ALLOWED_TAGS: &[&str] = &[
+    "p",
+    "br",
+    "a",
+    "span",
+    "del",
+    "pre",
+    "code",
+    "em",
+    "strong",
+    "b",
+    "i",
+    "u",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+];
+
 pub fn sanitize(html: &str) -> String {
     use std::sync::LazyLock;
     static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         let mut b = ammonia::Builder::default();
-        b.tags(
-            [
-                "p",
-                "br",
-                "a",
-                "span",
-                "del",
-                "pre",
-                "code",
-                "em",
-                "strong",
-                "b",
-                "i",
-                "u",
-                "ul",
-                "ol",
-                "li",
-                "blockquote",
-            ]
-            .into_iter()
-            .collect(),
-        )
-        .tag_attributes(
-            [
-                ("a", ["href", "class"].into_iter().collect()),
-                ("span", ["class"].into_iter().collect()),
-            ]
-            .into_iter()
-            .collect(),
-        )
-        .url_schemes(["http", "https"].into_iter().collect())
-        .link_rel(Some("nofollow noopener noreferrer"))
-        .set_tag_attribute_value("a", "target", "_blank");
+        b.tags(ALLOWED_TAGS.iter().copied().collect())
+            .tag_attributes(
+                [
+                    ("a", ["href", "class"].into_iter().collect()),
+                    ("span", ["class"].into_iter().collect()),
+                ]
+                .into_iter()
+                .collect(),
+            )
+            .url_schemes(["http", "https"].into_iter().collect())
+            .link_rel(Some("nofollow noopener noreferrer"))
+            .set_tag_attribute_value("a", "target", "_blank");
         b
     });
     CLEANER.clean(html).to_string()

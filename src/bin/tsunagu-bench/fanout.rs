@@ -4,7 +4,7 @@
 //! `slow-remote`: one remote that answers each POST after 200 ms; a run of
 //! posts to its follower: activities per second delivered.
 use std::collections::HashSet;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
@@ -23,32 +23,6 @@ pub async fn run_slow(kind: DbKind) -> Result<Value> {
     with_db(kind, async |db| slow(db, kind).await).await
 }
 
-/// Posts as `token` and returns (commit time, uri).
-async fn post(
-    http: &reqwest::Client,
-    server: &Server,
-    token: &str,
-    text: &str,
-) -> Result<(SystemTime, String)> {
-    let posted: Value = http
-        .post(format!("{}/api/v1/statuses", server.base))
-        .bearer_auth(token)
-        .json(&json!({"status": text}))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    let created: SystemTime = chrono::DateTime::parse_from_rfc3339(
-        posted["created_at"].as_str().context("no created_at")?,
-    )?
-    .into();
-    Ok((
-        created,
-        posted["uri"].as_str().context("no uri")?.to_owned(),
-    ))
-}
-
 async fn fanout(db: &Db, kind: DbKind) -> Result<Value> {
     let mut remotes = FakeRemotes::start(HOSTS, Duration::ZERO).await?;
     let server = Server::start(db, "alpha", &remotes.resolve, |_| {}).await?;
@@ -60,7 +34,7 @@ async fn fanout(db: &Db, kind: DbKind) -> Result<Value> {
     remotes.follow_all(&http, &server, &all, "alice").await?;
 
     let cpu0 = server.cpu_seconds();
-    let (created, uri) = post(&http, &server, &token, "fan-out benchmark").await?;
+    let (created, uri) = server.post(&http, &token, "fan-out benchmark").await?;
     let mut reached = HashSet::new();
     let mut last = created;
     while reached.len() < HOSTS {
@@ -115,7 +89,9 @@ async fn slow(db: &Db, kind: DbKind) -> Result<Value> {
     let mut first = None;
     let mut uris = Vec::with_capacity(SLOW_POSTS);
     for i in 0..SLOW_POSTS {
-        let (created, uri) = post(&http, &server, &token, &format!("slow remote {i}")).await?;
+        let (created, uri) = server
+            .post(&http, &token, &format!("slow remote {i}"))
+            .await?;
         first.get_or_insert(created);
         uris.push(uri);
     }

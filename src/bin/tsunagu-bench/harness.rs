@@ -209,6 +209,33 @@ impl Server {
         (ticks(11) + ticks(12)) / 100.0
     }
 
+    /// Posts as `token`; returns the post's commit time (`created_at`,
+    /// stamped just before its transaction) and its ActivityPub id.
+    pub async fn post(
+        &self,
+        http: &reqwest::Client,
+        token: &str,
+        text: &str,
+    ) -> Result<(SystemTime, String)> {
+        let posted: Value = http
+            .post(format!("{}/api/v1/statuses", self.base))
+            .bearer_auth(token)
+            .json(&json!({"status": text}))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let created: SystemTime = chrono::DateTime::parse_from_rfc3339(
+            posted["created_at"].as_str().context("no created_at")?,
+        )?
+        .into();
+        Ok((
+            created,
+            posted["uri"].as_str().context("no uri")?.to_owned(),
+        ))
+    }
+
     /// A person with an access token (read write follow).
     pub async fn person(&self, name: &str) -> Result<String> {
         let me = accounts::create_from_shell(

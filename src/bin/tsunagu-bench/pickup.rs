@@ -2,7 +2,7 @@
 //! first delivery attempt reaching a follower's server. The commit time is
 //! the post's `created_at` (set just before its transaction); the arrival is
 //! stamped by the fake remote as the request comes in. Same clock, one host.
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
@@ -32,20 +32,7 @@ async fn measure(db: &Db, kind: DbKind) -> Result<Value> {
     for i in 0..POSTS {
         // Idle: nothing queued, workers asleep.
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let posted: Value = http
-            .post(format!("{}/api/v1/statuses", server.base))
-            .bearer_auth(&token)
-            .json(&json!({"status": format!("pickup {i}")}))
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        let created: SystemTime = chrono::DateTime::parse_from_rfc3339(
-            posted["created_at"].as_str().context("no created_at")?,
-        )?
-        .into();
-        let uri = posted["uri"].as_str().context("no uri")?.to_owned();
+        let (created, uri) = server.post(&http, &token, &format!("pickup {i}")).await?;
         let arrived = loop {
             let a = tokio::time::timeout(Duration::from_secs(30), remotes.arrivals.recv())
                 .await
