@@ -30,7 +30,7 @@ async fn measure(db: &Db, kind: DbKind) -> Result<Value> {
     println!("{:<44} {:>8.1} {:>10}", "idle after start", idle, "< 60 MB");
     println!(
         "{:<44} {:>8.1} {:>10}",
-        format!("after the timeline load ({callers} callers, 10 s)"),
+        format!("after the timeline load (callers: {callers}, 10 s)"),
         loaded,
         ""
     );
@@ -40,7 +40,7 @@ async fn measure(db: &Db, kind: DbKind) -> Result<Value> {
         "idle_mb": (idle * 10.0).round() / 10.0,
         "loaded_mb": (loaded * 10.0).round() / 10.0,
         "loaded_after": format!(
-            "the timeline data set ({} accounts, {} statuses) and {:.0} home pages/s from {callers} callers for 10 s",
+            "the timeline data set ({} accounts, {} statuses) and {:.0} home pages/s from callers: {callers}, for 10 s",
             timeline::ACCOUNTS, timeline::STATUSES, load.requests_per_s
         ),
         "goal_idle_mb": 60,
