@@ -21,9 +21,9 @@ use serde_json::Value;
 )]
 struct Args {
     scenario: Scenario,
-    /// The database the servers use.
-    #[arg(long, value_enum, default_value = "sqlite")]
-    db: harness::DbKind,
+    /// The database the servers use (default: SQLite; PostgreSQL for `timeline`).
+    #[arg(long, value_enum)]
+    db: Option<harness::DbKind>,
     /// Seconds each crypto operation is measured for.
     #[arg(long, default_value_t = 3)]
     seconds: u64,
@@ -46,6 +46,10 @@ fn main() {
         std::process::exit(tsunagu::cli::run());
     }
     let args = Args::parse();
+    let db = args.db.unwrap_or(match args.scenario {
+        Scenario::Timeline => harness::DbKind::Postgres,
+        _ => harness::DbKind::Sqlite,
+    });
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -53,12 +57,12 @@ fn main() {
     let result: anyhow::Result<Value> = rt.block_on(async {
         match args.scenario {
             Scenario::Crypto => crypto::run(args.seconds).await,
-            Scenario::Inbox => inbox::run(args.db).await,
-            Scenario::Fanout => fanout::run(args.db).await,
-            Scenario::SlowRemote => fanout::run_slow(args.db).await,
-            Scenario::Pickup => pickup::run(args.db).await,
-            Scenario::Timeline => timeline::run(args.db).await,
-            Scenario::Memory => memory::run(args.db).await,
+            Scenario::Inbox => inbox::run(db).await,
+            Scenario::Fanout => fanout::run(db).await,
+            Scenario::SlowRemote => fanout::run_slow(db).await,
+            Scenario::Pickup => pickup::run(db).await,
+            Scenario::Timeline => timeline::run(db).await,
+            Scenario::Memory => memory::run(db).await,
         }
     });
     match result {
