@@ -118,30 +118,6 @@ pub async fn follow_list(
     })
 }
 
-/// (account, followers, following) counts for the given accounts, accepted follows only.
-pub async fn follow_counts(
-    conn: &mut DbConn<'_>,
-    ids: &[i64],
-) -> DbResult<(Vec<(i64, i64)>, Vec<(i64, i64)>)> {
-    with_conn!(conn, |c| {
-        let followers = follows::table
-            .filter(follows::target_account_id.eq_any(ids))
-            .filter(follows::pending.eq(false))
-            .group_by(follows::target_account_id)
-            .select((follows::target_account_id, diesel::dsl::count_star()))
-            .load(c)
-            .await?;
-        let following = follows::table
-            .filter(follows::account_id.eq_any(ids))
-            .filter(follows::pending.eq(false))
-            .group_by(follows::account_id)
-            .select((follows::account_id, diesel::dsl::count_star()))
-            .load(c)
-            .await?;
-        Ok((followers, following))
-    })
-}
-
 pub async fn pending_requests_count(conn: &mut DbConn<'_>, account_id: i64) -> DbResult<i64> {
     with_conn!(conn, |c| {
         follows::table

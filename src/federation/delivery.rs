@@ -12,7 +12,6 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::NaiveDateTime;
 use url::Url;
 
 use super::Runtime;
@@ -273,12 +272,8 @@ async fn host_worker(
     host: &str,
     keys: &Mutex<HashMap<i64, Arc<Signer>>>,
 ) -> anyhow::Result<()> {
-    {
-        let mut conn = db.get().await?;
-        if !db::federation::lease_host(&mut conn, host, &rt.node, ids::now(), lease_until()).await?
-        {
-            return Ok(());
-        }
+    if !renew_lease(&mut db.get().await?, rt, host).await? {
+        return Ok(());
     }
     let result = drain_host(rt, db, base_url, host, keys).await;
     let mut conn = db.get().await?;
@@ -286,8 +281,16 @@ async fn host_worker(
     result
 }
 
-fn lease_until() -> NaiveDateTime {
-    ids::now() + chrono::Duration::from_std(LEASE).unwrap_or_default()
+/// Takes or renews this node's lease on a host for [`LEASE`]; false when
+/// another node holds it.
+async fn renew_lease(
+    conn: &mut crate::db::DbConn<'_>,
+    rt: &Runtime,
+    host: &str,
+) -> anyhow::Result<bool> {
+    let now = ids::now();
+    let until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
+    Ok(db::federation::lease_host(conn, host, &rt.node, now, until).await?)
 }
 
 /// Sends a leased host's backlog batch by batch until it is empty, the
@@ -344,9 +347,7 @@ async fn drain_host(
         match failure {
             None => {
                 db::federation::advance(&mut conn, host, done_upto, delivered, now).await?;
-                if !db::federation::lease_host(&mut conn, host, &rt.node, now, lease_until())
-                    .await?
-                {
+                if !renew_lease(&mut conn, rt, host).await? {
                     return Ok(());
                 }
             }

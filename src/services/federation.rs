@@ -165,9 +165,10 @@ pub async fn collection(ctx: &Ctx, name: &str, which: &str) -> ServiceResult<Val
     let mut conn = ctx.conn().await?;
     let (id, total) = match which {
         "followers" | "following" => {
-            let (ers, ing) = db::social::follow_counts(&mut conn, &[a.id]).await?;
-            let count = |l: &[(i64, i64)]| l.first().map_or(0, |(_, n)| *n);
-            let (followers, following) = (count(&ers), count(&ing));
+            let (followers, following) = db::accounts::stats(&mut conn, &[a.id])
+                .await?
+                .first()
+                .map_or((0, 0), |&(_, _, _, ers, ing)| (ers, ing));
             if which == "followers" {
                 (urls.followers(&a.username), followers)
             } else {
