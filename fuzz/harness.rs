@@ -103,11 +103,15 @@ fn check_markup(html: &str) {
 }
 
 /// The client API's parameter decoder: a query string and a urlencoded or
-/// JSON body merged, Rails-style brackets and all.
+/// JSON body merged, Rails-style brackets and all. In the query line,
+/// `[seg]{N}` stands for the bracket repeated N times (up to 65,535), so the
+/// fuzzer reaches deep nesting with short inputs. Whatever comes in, the
+/// decoder answers (it once recursed off its stack on 10,000 brackets), and
+/// what it accepts is nested no deeper than its bound (plus JSON's own).
 pub fn form_params(data: &[u8]) {
     // First line: the query string; second: the content type; the rest: the body.
     let mut parts = data.splitn(3, |b| *b == b'\n');
-    let query = String::from_utf8_lossy(parts.next().unwrap_or_default()).into_owned();
+    let query = expand_repeats(&String::from_utf8_lossy(parts.next().unwrap_or_default()));
     let kind = match parts.next().and_then(|k| k.first()) {
         Some(b'j') => "application/json",
         _ => "application/x-www-form-urlencoded",
@@ -127,7 +131,48 @@ pub fn form_params(data: &[u8]) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");
-    let _ = rt.block_on(Params::<serde_json::Value>::from_request(req, &()));
+    if let Ok(p) = rt.block_on(Params::<serde_json::Value>::from_request(req, &())) {
+        // serde_json stops at 128 levels; brackets add at most MAX_DEPTH.
+        let bound = 128 + tsunagu::api::params::MAX_DEPTH + 1;
+        let depth = depth_of(&p.value);
+        assert!(depth <= bound, "accepted parameters nested {depth} deep");
+    }
+}
+
+/// `[x]{3}` → `[x][x][x]`.
+fn expand_repeats(q: &str) -> String {
+    let mut out = String::with_capacity(q.len());
+    let mut rest = q;
+    while let Some(i) = rest.find("]{") {
+        let seg_start = rest[..i].rfind('[').unwrap_or(i);
+        let after = &rest[i + 2..];
+        let Some(close) = after.find('}') else { break };
+        let Ok(n) = after[..close].parse::<u16>() else {
+            out.push_str(&rest[..i + 2]);
+            rest = after;
+            continue;
+        };
+        out.push_str(&rest[..seg_start]);
+        out.push_str(&rest[seg_start..=i].repeat(usize::from(n)));
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Nesting depth of a JSON value, counted without recursion.
+fn depth_of(v: &Value) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(v, 1usize)];
+    while let Some((v, d)) = stack.pop() {
+        deepest = deepest.max(d);
+        match v {
+            Value::Array(l) => stack.extend(l.iter().map(|x| (x, d + 1))),
+            Value::Object(m) => stack.extend(m.values().map(|x| (x, d + 1))),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 const ACTOR: &str = "https://remote.example/users/mallory";

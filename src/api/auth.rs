@@ -16,28 +16,36 @@ pub struct Auth(pub Option<Caller>);
 
 /// The token from `Authorization: Bearer ...` or, as Doorkeeper allows, `?access_token=`.
 pub fn bearer_token(parts: &Parts) -> Option<String> {
-    if let Some(h) = parts
-        .headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    {
+    bearer_of(&parts.headers, &parts.uri)
+}
+
+pub fn bearer_of(headers: &axum::http::HeaderMap, uri: &axum::http::Uri) -> Option<String> {
+    if let Some(h) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         let (scheme, token) = h.split_once(' ')?;
         return scheme
             .eq_ignore_ascii_case("bearer")
             .then(|| token.trim().to_owned())
             .filter(|t| !t.is_empty());
     }
-    let q = parts.uri.query()?;
+    let q = uri.query()?;
     form_urlencoded::parse(q.as_bytes())
         .find(|(k, _)| k == "access_token")
         .map(|(_, v)| v.into_owned())
         .filter(|t| !t.is_empty())
 }
 
+/// The caller the rate limiter already authenticated (it keys on the token),
+/// so the handler's extractor does not look the token up twice.
+#[derive(Clone)]
+pub struct Authenticated(pub Caller);
+
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(Authenticated(caller)) = parts.extensions.remove::<Authenticated>() {
+            return Ok(Auth(Some(caller)));
+        }
         match bearer_token(parts) {
             None => Ok(Auth(None)),
             Some(t) => Ok(Auth(Some(oauth::authenticate(&state.ctx, &t).await?))),

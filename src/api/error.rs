@@ -82,6 +82,10 @@ impl From<ServiceError> for ApiError {
                     body: json!({ "error": code, "error_description": description }),
                 }
             }
+            ServiceError::Remote(ref detail) => {
+                tracing::info!(%detail, "a remote fetch failed");
+                ApiError::bad_request(e.to_string())
+            }
             ServiceError::Internal(err) => {
                 tracing::error!(error = ?err, "internal error");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")

@@ -10,6 +10,53 @@ use serde_json::{Map, Value};
 
 use super::error::ApiError;
 
+/// Brackets one parameter name may nest (`a[b][0][c]` is 3). Rails allows
+/// 100; our deepest real parameter (`fields_attributes[0][name]`) needs 2.
+/// Bounded so that no request can recurse the decoder off its stack.
+pub const MAX_DEPTH: usize = 8;
+/// Parameters one request may carry (query string and body together).
+pub const MAX_PARAMS: usize = 1000;
+
+/// Why a parameter could not be taken.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ParamError {
+    TooDeep,
+    TooMany,
+}
+
+impl From<ParamError> for ApiError {
+    fn from(e: ParamError) -> ApiError {
+        ApiError::bad_request(match e {
+            ParamError::TooDeep => {
+                format!("A parameter name nests more than {MAX_DEPTH} brackets")
+            }
+            ParamError::TooMany => format!("More than {MAX_PARAMS} parameters"),
+        })
+    }
+}
+
+/// Collects decoded pairs into the nested parameter map, counting them.
+#[derive(Default)]
+struct Collector {
+    root: Map<String, Value>,
+    count: usize,
+}
+
+impl Collector {
+    fn tick(&mut self) -> Result<(), ParamError> {
+        self.count += 1;
+        if self.count > MAX_PARAMS {
+            return Err(ParamError::TooMany);
+        }
+        Ok(())
+    }
+
+    fn add(&mut self, key: &str, value: String) -> Result<(), ParamError> {
+        self.tick()?;
+        insert_pair(&mut self.root, key, Value::String(value))
+    }
+}
+
 /// A file from a multipart body. Its declared name and type are kept only
 /// for logs: services decide what the bytes are.
 #[derive(Debug)]
@@ -34,10 +81,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Params<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let mut root = Map::new();
+        let mut params = Collector::default();
         if let Some(q) = req.uri().query() {
             for (k, v) in form_urlencoded::parse(q.as_bytes()) {
-                insert_pair(&mut root, &k, Value::String(v.into_owned()));
+                params.add(&k, v.into_owned())?;
             }
         }
         let ctype = req
@@ -58,6 +105,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Params<T> {
             {
                 let name = field.name().unwrap_or_default().to_owned();
                 if field.file_name().is_some() {
+                    params.tick()?;
                     let bytes = field
                         .bytes()
                         .await
@@ -71,7 +119,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Params<T> {
                         .text()
                         .await
                         .map_err(|e| multipart_error(e.status(), e.body_text()))?;
-                    insert_pair(&mut root, &name, Value::String(text));
+                    params.add(&name, text)?;
                 }
             }
         } else {
@@ -84,7 +132,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Params<T> {
                 // No body: the query string is everything.
             } else if looks_json {
                 match serde_json::from_slice::<Value>(&body) {
-                    Ok(Value::Object(obj)) => root.extend(obj),
+                    Ok(Value::Object(obj)) => params.root.extend(obj),
                     Ok(_) => {
                         return Err(ApiError::bad_request(
                             "The request body must be a JSON object",
@@ -98,7 +146,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Params<T> {
                 }
             } else if ctype.is_empty() || ctype.starts_with("application/x-www-form-urlencoded") {
                 for (k, v) in form_urlencoded::parse(&body) {
-                    insert_pair(&mut root, &k, Value::String(v.into_owned()));
+                    params.add(&k, v.into_owned())?;
                 }
             } else {
                 return Err(ApiError::new(
@@ -109,7 +157,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Params<T> {
                 ));
             }
         }
-        let root = Value::Object(root);
+        let root = Value::Object(params.root);
         if let Some(path) = nul_at(&root, String::new()) {
             // PostgreSQL text cannot hold NUL, and no person types one.
             return Err(ApiError::invalid_param(&path, "contains a NUL character"));
@@ -131,29 +179,38 @@ fn multipart_error(status: axum::http::StatusCode, text: String) -> ApiError {
     ApiError::new(status, format!("Malformed multipart body: {text}"))
 }
 
-/// Splits `a[b][0][]` into `["a", "b", "0", ""]`.
-fn key_path(key: &str) -> Vec<&str> {
+/// Splits `a[b][0][]` into `["a", "b", "0", ""]`; refuses more than
+/// [`MAX_DEPTH`] brackets.
+fn key_path(key: &str) -> Result<Vec<&str>, ParamError> {
     let (base, mut rest) = match key.find('[') {
         Some(i) if key.ends_with(']') => (&key[..i], &key[i..]),
-        _ => return vec![key],
+        _ => return Ok(vec![key]),
     };
     let mut out = vec![base];
     while let Some(stripped) = rest.strip_prefix('[') {
         match stripped.find(']') {
             Some(end) => {
+                if out.len() > MAX_DEPTH {
+                    return Err(ParamError::TooDeep);
+                }
                 out.push(&stripped[..end]);
                 rest = &stripped[end + 1..];
             }
-            None => return vec![key],
+            None => return Ok(vec![key]),
         }
     }
-    out
+    Ok(out)
 }
 
 /// Inserts one decoded pair into the nested parameter map, Rails-style.
-pub fn insert_pair(root: &mut Map<String, Value>, key: &str, value: Value) {
-    let path = key_path(key);
+pub fn insert_pair(
+    root: &mut Map<String, Value>,
+    key: &str,
+    value: Value,
+) -> Result<(), ParamError> {
+    let path = key_path(key)?;
     insert_path(root, &path, value);
+    Ok(())
 }
 
 fn insert_path(map: &mut Map<String, Value>, path: &[&str], value: Value) {
@@ -325,7 +382,7 @@ mod tests {
     fn parse(pairs: &[(&str, &str)]) -> Value {
         let mut m = Map::new();
         for (k, v) in pairs {
-            insert_pair(&mut m, k, Value::String((*v).into()));
+            insert_pair(&mut m, k, Value::String((*v).into())).unwrap();
         }
         Value::Object(m)
     }
@@ -361,6 +418,24 @@ mod tests {
         assert_eq!(
             parse(&[("f[][name]", "a"), ("f[][value]", "b"), ("f[][name]", "c")]),
             json!({"f": [{"name": "a", "value": "b"}, {"name": "c"}]})
+        );
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let mut m = Map::new();
+        let ok = format!("a{}", "[x]".repeat(MAX_DEPTH));
+        assert_eq!(insert_pair(&mut m, &ok, Value::Null), Ok(()));
+        let deep = format!("a{}", "[x]".repeat(MAX_DEPTH + 1));
+        assert_eq!(
+            insert_pair(&mut m, &deep, Value::Null),
+            Err(ParamError::TooDeep)
+        );
+        // The finding: 10,000 brackets used to recurse once each.
+        let attack = format!("a{}", "[x]".repeat(10_000));
+        assert_eq!(
+            insert_pair(&mut m, &attack, Value::Null),
+            Err(ParamError::TooDeep)
         );
     }
 

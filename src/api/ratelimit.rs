@@ -18,7 +18,6 @@ use governor::{Quota, RateLimiter};
 use super::error::ApiError;
 use crate::app::AppState;
 use crate::config::LimitsConfig;
-use crate::crypto;
 
 pub struct Limiter {
     inner: RateLimiter<
@@ -169,14 +168,22 @@ pub fn set_headers(headers: &mut HeaderMap, v: &Verdict) {
     }
 }
 
-/// Middleware for the client API: keyed by token (hashed) or else by address.
-pub async fn api_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let key = match req
-        .headers()
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    {
-        Some(h) => format!("t:{}", crypto::token_hash(h)),
+/// Middleware for the client API: keyed by the token when it is a valid
+/// one, else by the client's address. Keying on whatever credential a
+/// request carries would give an attacker a fresh budget per made-up header.
+pub async fn api_limit(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let caller = match super::auth::bearer_of(req.headers(), req.uri()) {
+        Some(t) => crate::services::oauth::authenticate(&state.ctx, &t)
+            .await
+            .ok(),
+        None => None,
+    };
+    let key = match caller {
+        Some(c) => {
+            let key = format!("t:{}", c.token.id);
+            req.extensions_mut().insert(super::auth::Authenticated(c));
+            key
+        }
         None => format!(
             "ip:{}",
             client_ip(

@@ -58,6 +58,25 @@ pub async fn take_use(
     })
 }
 
+/// Ends every first-run (admin) invite: an administrator exists.
+pub async fn retire_admin_invites(conn: &mut DbConn<'_>, now: NaiveDateTime) -> DbResult<()> {
+    with_conn!(conn, |c| {
+        diesel::update(
+            invites::table
+                .filter(invites::grants_admin.eq(true))
+                .filter(
+                    invites::expires_at
+                        .is_null()
+                        .or(invites::expires_at.gt(now)),
+                ),
+        )
+        .set(invites::expires_at.eq(Some(now)))
+        .execute(c)
+        .await
+        .map(|_| ())
+    })
+}
+
 /// Unused first-run (admin) invites that are still valid.
 pub async fn find_open_admin_invite(
     conn: &mut DbConn<'_>,

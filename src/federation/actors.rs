@@ -187,7 +187,7 @@ pub async fn fetch_signed(ctx: &Ctx, url: &Url) -> ServiceResult<Value> {
         .client
         .get_json(url, Some(&signer))
         .await
-        .map_err(|e| bad(e.to_string()))
+        .map_err(|e| ServiceError::Remote(e.to_string()))
 }
 
 /// The account for an actor URI: stored, or fetched and stored (`refresh`
@@ -236,7 +236,7 @@ pub async fn webfinger(ctx: &Ctx, user: &str, host: &str) -> ServiceResult<Accou
         .client
         .get(&url, "application/jrd+json, application/json", None)
         .await
-        .map_err(|e| bad(e.to_string()))?;
+        .map_err(|e| ServiceError::Remote(e.to_string()))?;
     let jrd: Webfinger = serde_json::from_slice(&body)
         .map_err(|e| bad(format!("unusable WebFinger answer: {e}")))?;
     let href = jrd

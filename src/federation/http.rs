@@ -115,7 +115,23 @@ fn public_v4(ip: Ipv4Addr) -> bool {
 }
 
 fn public_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
+    let seg = ip.segments();
+    let first = seg[0];
+    // IPv4-compatible (`::a.b.c.d`, deprecated; some stacks still route it
+    // to the IPv4 address) and 6to4 (`2002:AABB:CCDD::`) carry an IPv4
+    // address: judged by that address.
+    if seg[..6] == [0; 6] {
+        return false;
+    }
+    if first == 0x2002 {
+        let v4 = Ipv4Addr::new(
+            (seg[1] >> 8) as u8,
+            seg[1] as u8,
+            (seg[2] >> 8) as u8,
+            seg[2] as u8,
+        );
+        return public_v4(v4);
+    }
     !(ip.is_loopback()
         || ip.is_unspecified()
         || ip.is_multicast()
@@ -347,6 +363,7 @@ mod tests {
             "https://169.254.169.254/latest/meta-data",
             "https://[::1]/a",
             "https://[::ffff:127.0.0.1]/a",
+            "https://[::127.0.0.1]/a",
             "https://0x7f.1/a",
             "https://localhost/a",
             "https://192.168.1.1/",
@@ -398,6 +415,12 @@ mod tests {
             "::ffff:10.0.0.1",
             "fc00::1",
             "64:ff9b::7f00:1",
+            // IPv4-compatible and 6to4 forms of inside addresses.
+            "::127.0.0.1",
+            "::10.0.0.1",
+            "::169.254.169.254",
+            "2002:7f00:1::1",
+            "2002:a9fe:a9fe::1",
         ] {
             assert!(!public_ip(ip.parse().unwrap()), "{ip}");
         }

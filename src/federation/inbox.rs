@@ -125,21 +125,16 @@ pub async fn receive(ctx: &Ctx, req: Inbound<'_>) -> Result<bool, Refusal> {
             "the activity id is not on the actor's origin".into(),
         ));
     }
-    let actor = match actors::resolve(ctx, actor_uri, false).await {
-        Ok(a) => a,
-        // A Delete of an actor that is already gone cannot be verified: drop it.
-        Err(e) => {
-            return Err(Refusal::Unauthorized(format!(
-                "cannot fetch the actor: {e}"
-            )));
-        }
-    };
+    // A Delete of an actor that is already gone cannot be verified: refused.
+    let actor = actors::resolve(ctx, actor_uri, false)
+        .await
+        .map_err(|e| actor_unusable(actor_uri, &e))?;
     let verified = check_with(ctx, &signed, &sig, &actor);
     if verified.is_err() {
         // The key may have rotated: fetch the actor once more.
         let fresh = actors::resolve(ctx, actor_uri, true)
             .await
-            .map_err(|e| Refusal::Unauthorized(format!("cannot fetch the actor: {e}")))?;
+            .map_err(|e| actor_unusable(actor_uri, &e))?;
         check_with(ctx, &signed, &sig, &fresh)?;
     }
     let row = InboxActivity {
@@ -163,6 +158,14 @@ pub async fn receive(ctx: &Ctx, req: Inbound<'_>) -> Result<bool, Refusal> {
         ctx.fed.wake_inbox.notify_one();
     }
     Ok(stored)
+}
+
+/// The refusal when the signing actor cannot be fetched or used: the sender
+/// hears only that; what went wrong (which may describe the network behind
+/// this server: ports open or closed, addresses) goes to the log.
+fn actor_unusable(actor_uri: &str, e: &ServiceError) -> Refusal {
+    tracing::info!(actor = actor_uri, error = %e.detail(), "inbox: the signing actor is unusable");
+    Refusal::Unauthorized("the signing actor could not be fetched or is not usable".into())
 }
 
 /// The verified signer of a signed GET (authorized fetch), if any: the
@@ -224,11 +227,11 @@ pub async fn process_batch(ctx: &Ctx) -> ServiceResult<usize> {
             Ok(()) => db::federation::finish_inbound(&mut conn, a.id, ids::now(), None).await?,
             Err(ServiceError::Internal(e)) if a.attempts < 5 => {
                 let at = ids::now() + chrono::Duration::seconds(10 << a.attempts);
-                db::federation::retry_inbound(&mut conn, a.id, at, &e.to_string()).await?;
+                db::federation::retry_inbound(&mut conn, a.id, at, &format!("{e:#}")).await?;
             }
             Err(e) => {
-                tracing::info!(activity = %a.ap_id, kind = %a.kind, error = %e, "inbound activity dropped");
-                db::federation::finish_inbound(&mut conn, a.id, ids::now(), Some(&e.to_string()))
+                tracing::info!(activity = %a.ap_id, kind = %a.kind, error = %e.detail(), "inbound activity dropped");
+                db::federation::finish_inbound(&mut conn, a.id, ids::now(), Some(&e.detail()))
                     .await?;
             }
         }

@@ -238,14 +238,27 @@ async fn create(
     };
     let result = conn
         .transaction(async |tx| {
-            if let Some(code) = invite_code
-                && db::invites::take_use(tx, code, now).await?.is_none()
-            {
-                return Err(ServiceError::invalid(
-                    "invite_code",
-                    "ERR_INVALID",
-                    "is invalid or has expired",
-                ));
+            if let Some(code) = invite_code {
+                let taken = db::invites::take_use(tx, code, now).await?;
+                if taken.is_none() {
+                    return Err(ServiceError::invalid(
+                        "invite_code",
+                        "ERR_INVALID",
+                        "is invalid or has expired",
+                    ));
+                }
+                // The first-run link makes the first administrator only.
+                if taken.is_some_and(|i| i.grants_admin)
+                    && db::accounts::count_local_admins(tx).await? > 0
+                {
+                    return Err(ServiceError::Forbidden(
+                        "This setup link is invalid or was already used".into(),
+                    ));
+                }
+            }
+            if new.is_admin {
+                // An administrator exists now: no first-run link may make another.
+                db::invites::retire_admin_invites(tx, now).await?;
             }
             Ok(db::accounts::insert_local(tx, &account, &user).await?)
         })
@@ -835,13 +848,15 @@ pub async fn setup_link(ctx: &Ctx) -> ServiceResult<Option<String>> {
 }
 
 /// Is this a usable first-run code? (The page checks before showing its form.)
+/// Only while no administrator exists, however one was made.
 pub async fn setup_code_valid(ctx: &Ctx, code: &str) -> ServiceResult<bool> {
     let mut conn = ctx.conn().await?;
     let now = ids::now();
-    Ok(matches!(
+    let open = matches!(
         db::invites::find_by_code(&mut conn, code).await?,
         Some(i) if i.grants_admin && i.uses == 0 && i.expires_at.is_none_or(|e| e > now)
-    ))
+    );
+    Ok(open && db::accounts::count_local_admins(&mut conn).await? == 0)
 }
 
 /// Creates the first admin through the one-time setup link.

@@ -98,6 +98,11 @@ pub enum ServiceError {
         code: &'static str,
         description: String,
     },
+    /// A remote server could not be reached or gave no usable answer. The
+    /// detail (addresses, ports, transport errors) is for logs only: shown
+    /// to a client it would map the network behind the server.
+    #[error("The remote server did not give a usable answer")]
+    Remote(String),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -116,6 +121,16 @@ fn describe(errs: &[FieldError]) -> String {
 }
 
 impl ServiceError {
+    /// What happened, with the detail kept from clients (for logs and the
+    /// operator's own records).
+    pub fn detail(&self) -> String {
+        match self {
+            ServiceError::Remote(detail) => format!("remote: {detail}"),
+            ServiceError::Internal(e) => format!("{e:#}"),
+            other => other.to_string(),
+        }
+    }
+
     pub fn invalid(
         field: &'static str,
         code: &'static str,

@@ -15,6 +15,7 @@ mod polls;
 mod registration;
 mod reports;
 mod search;
+mod security;
 mod setup;
 mod social;
 mod statuses;

@@ -101,6 +101,16 @@ impl TestDb {
     }
 }
 
+/// Random letters and digits (made-up credentials, names).
+pub fn random_text(len: usize) -> String {
+    use rand::Rng;
+    rand::thread_rng()
+        .sample_iter(rand::distributions::Alphanumeric)
+        .take(len)
+        .map(char::from)
+        .collect()
+}
+
 fn rand_suffix() -> u32 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
