@@ -35,6 +35,7 @@ pub fn signature_header(data: &[u8]) {
     let req = SignedRequest {
         method: "POST",
         path_and_query: "/inbox",
+        authority: "alpha.example",
         header: &header,
         body: Some(b"{}"),
     };

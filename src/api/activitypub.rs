@@ -134,6 +134,7 @@ pub async fn status_object(
         crate::federation::signatures::SignedRequest {
             method: method.as_str(),
             path_and_query: path,
+            authority: &s.ctx.config.server.domain,
             header: &header,
             body: None,
         },

@@ -89,7 +89,7 @@ pub fn account(ctx: &Ctx, view: &AccountView) -> AccountEntity {
         let uri = a.ap_id.clone().unwrap_or_default();
         (
             format!("{}@{domain}", a.username),
-            a.profile_url.clone().unwrap_or_else(|| uri.clone()),
+            crate::services::statuses::profile_url(&base, a),
             uri,
         )
     };
@@ -381,7 +381,12 @@ pub fn status(ctx: &Ctx, v: &StatusView) -> Value {
         )
     } else {
         let uri = s.uri.clone().unwrap_or_default();
-        (uri.clone(), s.url.clone().unwrap_or(uri))
+        let url = s
+            .url
+            .clone()
+            .filter(|u| crate::federation::actors::is_web_url(u))
+            .unwrap_or_else(|| uri.clone());
+        (uri, url)
     };
     let tags: Vec<Value> = v
         .tags

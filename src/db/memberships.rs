@@ -133,26 +133,19 @@ pub async fn member_inboxes(conn: &mut DbConn<'_>, org_id: i64) -> DbResult<Vec<
     Ok(super::federation::preferred_inboxes(rows))
 }
 
-/// Whether a verified member of the org signs with this key owner, or is on
-/// the instance whose actor signs (the instance vouches for its member).
-pub async fn member_or_member_instance(
+/// Whether this account is a verified member of the org.
+pub async fn is_verified_member(
     conn: &mut DbConn<'_>,
     org_id: i64,
-    signer: &Account,
+    account_id: i64,
 ) -> DbResult<bool> {
-    let n: i64 = with_conn!(conn, |c| {
-        let q = memberships::table
-            .inner_join(accounts::table.on(accounts::id.eq(memberships::account_id)))
-            .filter(memberships::org_id.eq(org_id))
-            .filter(memberships::state.eq("verified"))
-            .into_boxed();
-        let q = if signer.actor_type == "Application" {
-            q.filter(accounts::domain.eq(signer.domain.clone()))
-        } else {
-            q.filter(accounts::id.eq(signer.id))
-        };
-        q.count().get_result(c).await
-    })?;
+    let n: i64 = with_conn!(conn, |c| memberships::table
+        .filter(memberships::org_id.eq(org_id))
+        .filter(memberships::account_id.eq(account_id))
+        .filter(memberships::state.eq("verified"))
+        .count()
+        .get_result(c)
+        .await)?;
     Ok(n > 0)
 }
 

@@ -28,6 +28,28 @@ pub fn id_of(v: &Value) -> Option<&str> {
     }
 }
 
+/// Whether `s` is a web address a page or an app may link to: http(s), at
+/// most 2048 bytes. Every URL taken from a remote document passes this
+/// before it is stored (a `javascript:` one would end up in a link).
+pub fn is_web_url(s: &str) -> bool {
+    s.len() <= 2048
+        && Url::parse(s).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
+}
+
+/// A `url` property as a link for people: a string, a `Link` object or a
+/// list of them (Peertube, Lemmy); the first web address among them.
+pub fn web_url(v: &Value) -> Option<String> {
+    let candidates: Vec<&Value> = match v {
+        Value::Array(l) => l.iter().take(16).collect(),
+        one => vec![one],
+    };
+    candidates
+        .into_iter()
+        .filter_map(id_of)
+        .find(|u| is_web_url(u))
+        .map(str::to_owned)
+}
+
 /// Same origin (scheme, host, port) — FEP-fe34.
 pub fn same_origin(a: &str, b: &str) -> bool {
     match (Url::parse(a), Url::parse(b)) {
@@ -81,7 +103,7 @@ pub fn parse_actor(uri: &str, doc: &Value, now: chrono::NaiveDateTime) -> Servic
         v["url"]
             .as_str()
             .or_else(|| id_of(&v["url"]))
-            .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+            .filter(|u| is_web_url(u))
             .map(str::to_owned)
     };
     let fields: Vec<Value> = doc["attachment"]
@@ -130,7 +152,7 @@ pub fn parse_actor(uri: &str, doc: &Value, now: chrono::NaiveDateTime) -> Servic
         shared_inbox_url: shared,
         outbox_url: on_origin(&doc["outbox"]),
         followers_url: on_origin(&doc["followers"]),
-        profile_url: id_of(&doc["url"]).map(str::to_owned),
+        profile_url: web_url(&doc["url"]),
         public_key_pem: pem.to_owned(),
         private_key_pem: None,
         fetched_at: Some(now),

@@ -100,6 +100,7 @@ pub async fn receive(ctx: &Ctx, req: Inbound<'_>) -> Result<bool, Refusal> {
     let signed = SignedRequest {
         method: req.method,
         path_and_query: req.path_and_query,
+        authority: &ctx.config.server.domain,
         header: req.header,
         body: Some(req.body),
     };
@@ -169,17 +170,21 @@ fn actor_unusable(actor_uri: &str, e: &ServiceError) -> Refusal {
 }
 
 /// The verified signer of a signed GET (authorized fetch), if any: the
-/// account (a person, or an instance actor) whose key signed the request.
+/// account whose key signed the request for this server. Only accounts we
+/// already store can sign here: whoever may see a non-public object (a
+/// member, a follower, someone mentioned) is stored already, and a GET
+/// anyone can send must never make this server fetch (a made-up keyId would
+/// point it anywhere).
 pub async fn signer(ctx: &Ctx, req: SignedRequest<'_>) -> Option<Account> {
     let sig = signatures::parse_signature_header(&(req.header)("signature")?).ok()?;
     signatures::precheck(&req, &sig, SystemTime::now()).ok()?;
     let owner = sig.key_id.split('#').next()?;
-    let actor = actors::resolve(ctx, owner, false).await.ok()?;
-    if check_with(ctx, &req, &sig, &actor).is_ok() {
-        return Some(actor);
-    }
-    let fresh = actors::resolve(ctx, owner, true).await.ok()?;
-    check_with(ctx, &req, &sig, &fresh).ok().map(|_| fresh)
+    let mut conn = ctx.conn().await.ok()?;
+    let actor = db::federation::account_by_ap_id(&mut conn, owner)
+        .await
+        .ok()??;
+    drop(conn);
+    check_with(ctx, &req, &sig, &actor).ok().map(|_| actor)
 }
 
 fn check_with(
@@ -915,7 +920,7 @@ async fn store_note_vouched(
         id: ids::next_id(),
         account_id: actor.id,
         uri: Some(uri.to_owned()),
-        url: id_of(&object["url"]).map(str::to_owned),
+        url: actors::web_url(&object["url"]),
         text: String::new(),
         content,
         spoiler_text: crate::services::text::strip_html(

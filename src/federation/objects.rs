@@ -314,7 +314,7 @@ pub fn parse_attachments(object: &Value) -> Vec<Attachment> {
                 Value::Array(l) => l.iter().find_map(|x| x["href"].as_str().or(x.as_str())),
                 v => v["href"].as_str(),
             }?;
-            if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 2048 {
+            if !super::actors::is_web_url(url) {
                 return None;
             }
             let media_type = a["mediaType"]

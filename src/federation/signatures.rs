@@ -30,6 +30,8 @@ pub enum SignatureError {
     NotCovered(&'static str),
     #[error("the Date header is missing, malformed or outside the allowed window")]
     Stale,
+    #[error("the signed host is not this server")]
+    WrongHost,
     #[error("the Digest header does not match the body")]
     Digest,
     #[error("the signature does not verify")]
@@ -230,10 +232,14 @@ pub fn parse_signature_header(value: &str) -> Result<SignatureHeader, SignatureE
 }
 
 /// What the verifier needs of a request: its method, path and query as
-/// received, and a header lookup (lower-case names).
+/// received, a header lookup (lower-case names), and the authority the
+/// request must have been made for (ours: `server.domain`). A signature
+/// covers the `host` it was made for; without comparing it with our own, a
+/// signed request captured by one server could be replayed to another.
 pub struct SignedRequest<'a> {
     pub method: &'a str,
     pub path_and_query: &'a str,
+    pub authority: &'a str,
     pub header: &'a (dyn Fn(&str) -> Option<String> + Sync),
     pub body: Option<&'a [u8]>,
 }
@@ -254,6 +260,10 @@ pub fn precheck(
     }
     if !covers("date") && !covers("(created)") {
         return Err(SignatureError::NotCovered("date"));
+    }
+    let host = (req.header)("host").ok_or(SignatureError::WrongHost)?;
+    if !same_authority(&host, req.authority) {
+        return Err(SignatureError::WrongHost);
     }
     let date = (req.header)("date")
         .and_then(|d| httpdate::parse_http_date(&d).ok())
@@ -277,6 +287,18 @@ pub fn precheck(
         }
     }
     Ok(())
+}
+
+/// `host` names `ours` (case aside; a default port written out or not).
+fn same_authority(host: &str, ours: &str) -> bool {
+    let strip = |a: &str| {
+        let a = a.trim().to_ascii_lowercase();
+        match a.strip_suffix(":443").or_else(|| a.strip_suffix(":80")) {
+            Some(bare) => bare.to_owned(),
+            None => a,
+        }
+    };
+    !ours.is_empty() && strip(host) == strip(ours)
 }
 
 /// Verifies the signature with the signer's key (after [`precheck`]).
@@ -366,6 +388,7 @@ mod tests {
         let req = SignedRequest {
             method: "POST",
             path_and_query: "/inbox",
+            authority: "b.example",
             header: &lookup,
             body: Some(body),
         };
@@ -398,14 +421,24 @@ mod tests {
             check(&h, &host, br#"{"type":"Delete"}"#, &public, now),
             Err(SignatureError::Digest)
         );
-        // Another host: the signature no longer verifies.
+        // Another host: not ours, so refused before the key is even looked at.
         let other = [
             ("host", "c.example"),
             ("content-type", "application/activity+json"),
         ];
         assert_eq!(
             check(&h, &other, body, &public, now),
-            Err(SignatureError::Invalid)
+            Err(SignatureError::WrongHost)
+        );
+        // Our host written with its default port is still ours.
+        let with_port = [
+            ("host", "B.example:443"),
+            ("content-type", "application/activity+json"),
+        ];
+        assert_eq!(
+            check(&h, &with_port, body, &public, now),
+            Err(SignatureError::Invalid),
+            "host passes; the signature covered the bare host"
         );
         // Stale and future dates.
         let later = now + MAX_CLOCK_SKEW + Duration::from_secs(5);
@@ -449,14 +482,22 @@ mod tests {
         let (private, public) = keys();
         let now = SystemTime::now();
         let body = b"{}";
-        let mut h = sign_request(&private, "k", "POST", "/inbox", "b", Some(body), now);
+        let mut h = sign_request(
+            &private,
+            "k",
+            "POST",
+            "/inbox",
+            "b.example",
+            Some(body),
+            now,
+        );
         let sig = h.iter_mut().find(|(k, _)| *k == "Signature").unwrap();
         sig.1 = sig.1.replace(
             "headers=\"(request-target) host date digest content-type\"",
             "headers=\"(request-target) host date\"",
         );
         assert_eq!(
-            check(&h, &[("host", "b")], body, &public, now),
+            check(&h, &[("host", "b.example")], body, &public, now),
             Err(SignatureError::NotCovered("digest"))
         );
     }

@@ -115,9 +115,10 @@ pub async fn actor_document(ctx: &Ctx, name: &str) -> ServiceResult<Value> {
 }
 
 /// The Note of a local status: public and unlisted ones to anyone;
-/// members-only ones to a signed fetch by a verified member of the org (or
-/// by the instance actor of a member's server, which vouches for them);
-/// nothing else (404, as if it did not exist).
+/// members-only ones to a signed fetch by a verified member of the org (or,
+/// for a post into a group elsewhere, by that group's own server, which
+/// holds every member's posts anyway) — never to "some actor on a member's
+/// domain"; nothing else (404, as if it did not exist).
 pub async fn status_document(
     ctx: &Ctx,
     name: &str,
@@ -133,9 +134,7 @@ pub async fn status_document(
     let allowed = match s.visibility.as_str() {
         "public" | "unlisted" => true,
         "members" => match (signer, s.audience_id) {
-            (Some(who), Some(org)) => {
-                db::memberships::member_or_member_instance(&mut conn, org, who).await?
-            }
+            (Some(who), Some(org)) => members_only_reader(&mut conn, org, who).await?,
             _ => false,
         },
         // Followers-only and direct posts: to a fetch signed by someone who
@@ -156,6 +155,28 @@ pub async fn status_document(
     let mut note = note_of(ctx, &mut conn, &author, &s).await?;
     note["@context"] = objects::context();
     Ok(note)
+}
+
+/// Whether `who` (a verified signer) may read a members-only post of `org`:
+/// a verified member, or the instance actor of the group's own server when
+/// the group lives elsewhere.
+async fn members_only_reader(
+    conn: &mut DbConn<'_>,
+    org_id: i64,
+    who: &Account,
+) -> ServiceResult<bool> {
+    if db::memberships::is_verified_member(conn, org_id, who.id).await? {
+        return Ok(true);
+    }
+    let Some((org, _)) = db::accounts::find(conn, org_id).await? else {
+        return Ok(false);
+    };
+    Ok(!org.local
+        && who.actor_type == "Application"
+        && crate::federation::actors::same_origin(
+            org.ap_id.as_deref().unwrap_or_default(),
+            who.ap_id.as_deref().unwrap_or_default(),
+        ))
 }
 
 pub async fn collection(ctx: &Ctx, name: &str, which: &str) -> ServiceResult<Value> {

@@ -130,9 +130,13 @@ pub fn profile_url(base: &str, a: &Account) -> String {
     if a.local {
         format!("{base}/@{}", a.username)
     } else {
-        a.profile_url
-            .clone()
-            .or_else(|| a.ap_id.clone())
+        // Rows stored before URLs were checked may hold anything: only a web
+        // address is ever rendered as a link.
+        [&a.profile_url, &a.ap_id]
+            .into_iter()
+            .flatten()
+            .find(|u| crate::federation::actors::is_web_url(u))
+            .cloned()
             .unwrap_or_default()
     }
 }

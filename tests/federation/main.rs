@@ -1,7 +1,9 @@
 //! Several real instances on loopback, each with its own database, named
 //! `alpha.test:PORT`, `beta.test:PORT` through the development resolve map,
 //! driven through the client API over real HTTP.
+#[path = "../common/mod.rs"]
 mod common;
+mod security;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -1613,17 +1615,19 @@ async fn fetches_are_signed_by_the_instance_actor(b: Backend) {
     let key_id = actor["publicKey"]["id"].as_str().unwrap().to_owned();
 
     let strict_base = format!("http://strict.test:{strict_port}");
+    let strict_host = format!("strict.test:{strict_port}");
     let doc = fake_actor(&strict_base, "strict", &public_key_pem());
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let seen2 = seen.clone();
     let app = axum::Router::new().route(
         "/users/strict",
         axum::routing::get(move |headers: HeaderMap| {
-            let (doc, seen, alpha_key, key_id) = (
+            let (doc, seen, alpha_key, key_id, strict_host) = (
                 doc.clone(),
                 seen2.clone(),
                 alpha_key.clone(),
                 key_id.clone(),
+                strict_host.clone(),
             );
             async move {
                 let lookup = |n: &str| {
@@ -1640,6 +1644,7 @@ async fn fetches_are_signed_by_the_instance_actor(b: Backend) {
                 let req = tsunagu::federation::signatures::SignedRequest {
                     method: "GET",
                     path_and_query: "/users/strict",
+                    authority: &strict_host,
                     header: &lookup,
                     body: None,
                 };
@@ -2865,7 +2870,8 @@ async fn remote_members_get_members_only_posts_and_followers_get_announcements(b
     }
 
     // Fetching the post: unsigned 404; a non-member's server 404; the
-    // member's key or the member's instance actor 200.
+    // member's own key 200; the member's instance actor 404 (it would vouch
+    // for anyone on its server: tests/federation/security.rs).
     let anon = c
         .http
         .get(&secret_uri)
@@ -2914,7 +2920,7 @@ async fn remote_members_get_members_only_posts_and_followers_get_announcements(b
             &format!("{}/actor#main-key", beta.base)
         )
         .await,
-        200
+        404
     );
     let bob_key = private_key_of(beta, "bob").await;
     let bob_key_id = format!("{}/users/bob#main-key", beta.base);

@@ -1,0 +1,410 @@
+//! Regression tests for the findings of the security review (issue 14) that
+//! need other servers: real instances on loopback and a hostile fake server
+//! that records every request made to it. Each test is named after its
+//! finding and fails on the code before the fix.
+use std::sync::{Arc, Mutex};
+
+use axum::http::{HeaderMap, StatusCode, Uri};
+use serde_json::{Value, json};
+use tsunagu::federation::signatures::PrivateKey;
+
+use super::common::Backend;
+use super::{
+    Client, Instance, cluster_with, deliver_signed, eventually, fake_host, official_org,
+    private_key_of, remote_member, signed_get,
+};
+use crate::dual;
+
+/// A hostile server on loopback: serves the actors and objects it is given,
+/// answers 404 to anything else, and records every request (path and
+/// headers) so a test can see what our servers asked of it.
+struct Hostile {
+    base: String,
+    host: String,
+    key: PrivateKey,
+    seen: Arc<Mutex<Vec<(String, HeaderMap)>>>,
+    docs: Arc<Mutex<std::collections::HashMap<String, Value>>>,
+}
+
+impl Hostile {
+    async fn start(name: &str) -> (Hostile, std::collections::BTreeMap<String, String>) {
+        let (listener, port, extra) = fake_host(name).await;
+        let (private_pem, public_pem) = keypair();
+        let base = format!("http://{name}.test:{port}");
+        let seen: Arc<Mutex<Vec<(String, HeaderMap)>>> = Arc::default();
+        let docs: Arc<Mutex<std::collections::HashMap<String, Value>>> = Arc::default();
+        let mallory = super::fake_actor(&base, "mallory", &public_pem);
+        docs.lock()
+            .unwrap()
+            .insert("/users/mallory".into(), mallory);
+        let (seen2, docs2) = (seen.clone(), docs.clone());
+        let app = axum::Router::new().fallback(move |uri: Uri, headers: HeaderMap| {
+            let (seen, docs) = (seen2.clone(), docs2.clone());
+            async move {
+                let path = uri.path().to_owned();
+                seen.lock().unwrap().push((path.clone(), headers));
+                match docs.lock().unwrap().get(&path) {
+                    Some(doc) => (
+                        StatusCode::OK,
+                        [("content-type", "application/activity+json")],
+                        doc.to_string(),
+                    ),
+                    None => (
+                        StatusCode::NOT_FOUND,
+                        [("content-type", "text/plain")],
+                        "not here".to_owned(),
+                    ),
+                }
+            }
+        });
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let hostile = Hostile {
+            host: format!("{name}.test:{port}"),
+            base,
+            key: PrivateKey::from_pem(&private_pem).unwrap(),
+            seen,
+            docs,
+        };
+        (hostile, extra)
+    }
+
+    fn actor(&self) -> String {
+        format!("{}/users/mallory", self.base)
+    }
+
+    fn key_id(&self) -> String {
+        format!("{}#main-key", self.actor())
+    }
+
+    fn serve(&self, path: &str, doc: Value) {
+        self.docs.lock().unwrap().insert(path.to_owned(), doc);
+    }
+
+    /// The requests made of this server so far, whose path starts with `prefix`.
+    fn requests(&self, prefix: &str) -> Vec<(String, HeaderMap)> {
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(p, _)| p.starts_with(prefix))
+            .cloned()
+            .collect()
+    }
+
+    /// Delivers `activity` to `to`'s shared inbox, signed as mallory.
+    async fn deliver(&self, c: &Client, to: &Instance, activity: &Value) -> u16 {
+        deliver_signed(c, &self.key, &self.key_id(), to, activity).await
+    }
+}
+
+fn keypair() -> (String, String) {
+    use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
+    let k = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
+    (
+        k.to_pkcs8_pem(LineEnding::LF).unwrap().to_string(),
+        k.to_public_key().to_public_key_pem(LineEnding::LF).unwrap(),
+    )
+}
+
+/// A GET sent as raw HTTP/1.1 to `node`'s address with whatever `Host` and
+/// other headers the caller chooses (a replay needs the captured ones).
+async fn raw_get(node: &Instance, path: &str, headers: &[(&str, String)]) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let port = node.host().rsplit_once(':').unwrap().1.to_owned();
+    let mut s = tokio::net::TcpStream::connect(format!("127.0.0.1:{port}"))
+        .await
+        .unwrap();
+    let mut req = format!("GET {path} HTTP/1.1\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await.unwrap();
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, text)
+}
+
+/// An org `acme` on `alpha` with its office and hanako (local, verified via an
+/// invite) and `bob` on `beta` (remote, approved by the office). Returns the
+/// tokens of the office, hanako and bob, and the org's id on alpha.
+struct Org {
+    office: String,
+    hanako: String,
+    bob: String,
+    acme_on_alpha: String,
+}
+
+async fn org_with_members(c: &Client, alpha: &Instance, beta: &Instance) -> Org {
+    let office = alpha.token("office").await;
+    official_org(alpha, "office", "acme").await;
+    let orgs = c.get(&format!("{}/api/v1/orgs", alpha.base), &office).await;
+    let acme_on_alpha = orgs[0]["id"].as_str().unwrap().to_owned();
+    let hanako = alpha.token("hanako").await;
+    let invite = c
+        .post(
+            &format!("{}/api/v1/orgs/{acme_on_alpha}/invites", alpha.base),
+            &office,
+            json!({}),
+        )
+        .await;
+    let joined = c
+        .post(
+            &format!(
+                "{}/api/v1/orgs/{acme_on_alpha}/membership_requests",
+                alpha.base
+            ),
+            &hanako,
+            json!({"invite_code": invite["code"]}),
+        )
+        .await;
+    assert_eq!(joined["state"], "verified");
+    let bob = beta.token("bob").await;
+    remote_member(c, (alpha, &office, &acme_on_alpha), beta, &bob).await;
+    Org {
+        office,
+        hanako,
+        bob,
+        acme_on_alpha,
+    }
+}
+
+/// hanako's members-only post into acme; returns its URI.
+async fn members_only_post(c: &Client, alpha: &Instance, org: &Org, text: &str) -> String {
+    let secret = c
+        .post(
+            &format!("{}/api/v1/statuses", alpha.base),
+            &org.hanako,
+            json!({"status": text, "visibility": "private", "audience": org.acme_on_alpha}),
+        )
+        .await;
+    assert_eq!(secret["tsunagu"]["members_only"], true, "{secret}");
+    secret["uri"].as_str().unwrap().to_owned()
+}
+
+dual!(a_signed_get_captured_by_a_hostile_server_cannot_be_replayed_to_read_members_only_posts);
+
+/// Finding 2: mallory makes beta (where a member of acme lives) fetch a URL
+/// on mallory's own server with the path of a members-only post on alpha,
+/// captures beta's instance-actor signature, and replays it to alpha with
+/// the captured `Host`. alpha used to answer 200 with the post: it never
+/// compared the signed host with its own, and any instance actor on a
+/// member's domain was trusted.
+async fn a_signed_get_captured_by_a_hostile_server_cannot_be_replayed_to_read_members_only_posts(
+    b: Backend,
+) {
+    let (evil, extra) = Hostile::start("evil").await;
+    let nodes = cluster_with(b, &["alpha", "beta"], &extra).await;
+    let (alpha, beta) = (&nodes[0], &nodes[1]);
+    let c = Client::new(&nodes);
+    let org = org_with_members(&c, alpha, beta).await;
+    let secret_uri = members_only_post(&c, alpha, &org, "Members only: salaries").await;
+    let path = secret_uri.strip_prefix(&alpha.base).unwrap().to_owned();
+
+    // 1. A delivery to beta whose actor is mallory's server at the post's path.
+    let bait_actor = format!("{}{path}", evil.base);
+    let bait = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}#follow-bait", evil.actor()),
+        "type": "Follow",
+        "actor": bait_actor,
+        "object": format!("{}/users/bob", beta.base),
+    });
+    let key_id = format!("{bait_actor}#main-key");
+    let status = deliver_signed(&c, &evil.key, &key_id, beta, &bait).await;
+    assert_eq!(status, 401, "beta cannot use the bait actor");
+    let captured = evil.requests(&path);
+    assert_eq!(
+        captured.len(),
+        1,
+        "beta fetched the bait (as any server would)"
+    );
+    let headers = &captured[0].1;
+    let header = |n: &str| headers.get(n).unwrap().to_str().unwrap().to_owned();
+    assert!(header("signature").contains(&format!("{}/actor#main-key", beta.base)));
+
+    // 2. The replay: beta's signature, beta's date, mallory's host, alpha's address.
+    let (status, body) = raw_get(
+        alpha,
+        &path,
+        &[
+            ("Host", evil.host.clone()),
+            ("Accept", "application/activity+json".into()),
+            ("Date", header("date")),
+            ("Signature", header("signature")),
+        ],
+    )
+    .await;
+    assert_eq!(status, 404, "{body}");
+    assert!(!body.contains("salaries"), "{body}");
+
+    // 3. Even a signature beta's instance actor made for alpha itself opens
+    //    nothing: an instance actor vouches for no one.
+    let beta_instance_key = {
+        let mut conn = beta.state.ctx.conn().await.unwrap();
+        tsunagu::db::federation::instance_keys(&mut conn)
+            .await
+            .unwrap()
+            .unwrap()
+            .0
+    };
+    // alpha knows beta's instance actor (it signed the fetches of bob's Join).
+    let beta_actor = format!("{}/actor", beta.base);
+    let _ = c
+        .http
+        .get(format!(
+            "{}/api/v2/search?q={}&resolve=true",
+            alpha.base,
+            super::urlencode(&beta_actor)
+        ))
+        .bearer_auth(&org.office)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        signed_get(
+            &c,
+            &secret_uri,
+            &beta_instance_key,
+            &format!("{beta_actor}#main-key")
+        )
+        .await,
+        404
+    );
+    // The member herself still reads it with her own key.
+    assert_eq!(
+        signed_get(
+            &c,
+            &secret_uri,
+            &private_key_of(beta, "bob").await,
+            &format!("{}/users/bob#main-key", beta.base)
+        )
+        .await,
+        200
+    );
+
+    // 4. A signed GET naming an unknown key makes alpha fetch nothing.
+    let before = evil.seen.lock().unwrap().len();
+    let (private_pem, _) = keypair();
+    assert_eq!(
+        signed_get(
+            &c,
+            &secret_uri,
+            &private_pem,
+            &format!("{}/users/stranger#main-key", evil.base)
+        )
+        .await,
+        404
+    );
+    assert_eq!(
+        evil.seen.lock().unwrap().len(),
+        before,
+        "no fetch for a GET"
+    );
+
+    // 5. An inbox delivery whose key is not on its actor's origin is refused
+    //    before anything is fetched.
+    let follow = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}#follow-1", evil.actor()),
+        "type": "Follow",
+        "actor": evil.actor(),
+        "object": format!("{}/users/hanako", alpha.base),
+    });
+    let before = evil.seen.lock().unwrap().len();
+    let status = deliver_signed(
+        &c,
+        &evil.key,
+        &format!("{}/users/hanako#main-key", alpha.base),
+        alpha,
+        &follow,
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert_eq!(evil.seen.lock().unwrap().len(), before);
+    let _ = org.bob;
+    for n in nodes {
+        n.stop().await;
+    }
+}
+
+dual!(javascript_urls_from_remote_documents_never_reach_links);
+
+/// Finding 7: a remote actor's (or Note's) `url` was stored without a scheme
+/// check; a local mention of that actor rendered `<a href="javascript:...">`
+/// in `content`, which apps trust, and the API handed the URL out as is.
+async fn javascript_urls_from_remote_documents_never_reach_links(b: Backend) {
+    let (evil, extra) = Hostile::start("evil").await;
+    let nodes = cluster_with(b, &["alpha"], &extra).await;
+    let alpha = &nodes[0];
+    let c = Client::new(&nodes);
+    let hanako = alpha.token("hanako").await;
+    let mut actor = evil.docs.lock().unwrap()["/users/mallory"].clone();
+    actor["url"] = json!("javascript:alert(document.cookie)");
+    actor["icon"] = json!({"type": "Image", "url": "javascript:alert(2)"});
+    evil.serve("/users/mallory", actor);
+    let note_id = format!("{}/notes/1", evil.base);
+    let create = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{note_id}/activity"),
+        "type": "Create",
+        "actor": evil.actor(),
+        "object": {
+            "id": note_id, "type": "Note", "attributedTo": evil.actor(),
+            "url": [{"type": "Link", "href": "javascript:alert(3)"}, "vbscript:x"],
+            "content": "<p>hello <a href=\"javascript:alert(4)\">click</a></p>",
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            "tag": [{"type": "Mention", "href": format!("{}/users/hanako", alpha.base)}],
+        },
+    });
+    assert_eq!(evil.deliver(&c, alpha, &create).await, 202);
+    let note = eventually("mallory's note is stored", async || {
+        let n = c
+            .get(&format!("{}/api/v1/notifications", alpha.base), &hanako)
+            .await;
+        n.as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["type"] == "mention")
+            .cloned()
+    })
+    .await;
+    assert!(!note.to_string().contains("javascript:"), "{note}");
+    assert!(!note.to_string().contains("vbscript:"), "{note}");
+    assert_eq!(
+        note["status"]["url"], note_id,
+        "the id stands in for a bad url"
+    );
+    assert_eq!(note["account"]["url"], evil.actor());
+    // A local mention of mallory links to the actor, never to the script.
+    let acct = format!("mallory@{}", evil.host);
+    let post = c
+        .post(
+            &format!("{}/api/v1/statuses", alpha.base),
+            &hanako,
+            json!({"status": format!("hi @{acct}")}),
+        )
+        .await;
+    let content = post["content"].as_str().unwrap();
+    assert!(!content.contains("javascript:"), "{content}");
+    assert!(
+        content.contains(&format!("href=\"{}\"", evil.actor())),
+        "{content}"
+    );
+    let account = c
+        .get(
+            &format!("{}/api/v1/accounts/lookup?acct={acct}", alpha.base),
+            &hanako,
+        )
+        .await;
+    assert!(!account.to_string().contains("javascript:"), "{account}");
+    for n in nodes {
+        n.stop().await;
+    }
+}
