@@ -45,14 +45,20 @@ impl AppState {
 
 /// The whole application as one router (before trailing-slash normalisation).
 pub fn router(state: AppState) -> Router {
-    let media = ServeDir::new(&state.ctx.config.media.path);
+    // Stored files, under unguessable names, at a bounded rate per address.
+    let media = Router::new()
+        .nest_service("/media", ServeDir::new(&state.ctx.config.media.path))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            api::ratelimit::media_limit,
+        ));
     Router::new()
         .merge(api::router(&state))
         .merge(api::oauth_router())
         .merge(api::activitypub_router())
         .merge(web::router())
         .route("/health", get(api::instance::health))
-        .nest_service("/media", media)
+        .merge(media)
         .fallback(web::not_found)
         .layer(DefaultBodyLimit::max(
             state.ctx.config.limits.max_body_bytes,

@@ -249,6 +249,9 @@ pub struct LimitsConfig {
     pub registrations_per_30min: u32,
     /// Client-API requests per token (or address) per 5 minutes.
     pub api_requests_per_5min: u32,
+    /// Requests for stored files (`/media/...`) per client address per 5
+    /// minutes (a timeline page shows dozens of images).
+    pub media_requests_per_5min: u32,
     /// Largest request body accepted, except uploads.
     pub max_body_bytes: usize,
 }
@@ -259,6 +262,7 @@ impl Default for LimitsConfig {
             login_attempts_per_5min: 25,
             registrations_per_30min: 5,
             api_requests_per_5min: 300,
+            media_requests_per_5min: 3000,
             max_body_bytes: 1024 * 1024,
         }
     }
@@ -416,6 +420,7 @@ impl Config {
         if self.limits.login_attempts_per_5min == 0
             || self.limits.registrations_per_30min == 0
             || self.limits.api_requests_per_5min == 0
+            || self.limits.media_requests_per_5min == 0
         {
             return bad("limits", "rate limits must be at least 1".into());
         }

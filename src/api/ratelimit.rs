@@ -81,6 +81,7 @@ impl Limiter {
 
 pub struct RateLimits {
     pub api: Limiter,
+    pub media: Limiter,
     pub login: Limiter,
     pub registration: Limiter,
 }
@@ -89,6 +90,7 @@ impl RateLimits {
     pub fn new(cfg: &LimitsConfig) -> Arc<RateLimits> {
         let limits = Arc::new(RateLimits {
             api: Limiter::new(cfg.api_requests_per_5min, Duration::from_secs(300)),
+            media: Limiter::new(cfg.media_requests_per_5min, Duration::from_secs(300)),
             login: Limiter::new(cfg.login_attempts_per_5min, Duration::from_secs(300)),
             registration: Limiter::new(cfg.registrations_per_30min, Duration::from_secs(1800)),
         });
@@ -101,6 +103,7 @@ impl RateLimits {
                     tick.tick().await;
                     let Some(l) = weak.upgrade() else { break };
                     l.api.forget_idle();
+                    l.media.forget_idle();
                     l.login.forget_idle();
                     l.registration.forget_idle();
                 }
@@ -194,6 +197,28 @@ pub async fn api_limit(State(state): State<AppState>, mut req: Request, next: Ne
         ),
     };
     let verdict = state.limits.api.check(&key);
+    let mut resp = if verdict.allowed {
+        next.run(req).await
+    } else {
+        ApiError::new(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            "Too many requests",
+        )
+        .into_response()
+    };
+    set_headers(resp.headers_mut(), &verdict);
+    resp
+}
+
+/// Middleware for stored files: keyed by the client's address (images are
+/// fetched without tokens), so no one can walk through file names at speed.
+pub async fn media_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let key = client_ip(
+        req.headers(),
+        peer_of(&req),
+        state.ctx.config.server.trust_forwarded_for,
+    );
+    let verdict = state.limits.media.check(&key);
     let mut resp = if verdict.allowed {
         next.run(req).await
     } else {

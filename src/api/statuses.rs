@@ -157,13 +157,22 @@ pub async fn show(
     Ok(Json(entities::status(&s.ctx, &view)))
 }
 
+#[derive(Deserialize)]
+pub struct DeleteParams {
+    /// Mastodon 4.4: remove the attachments at once instead of keeping
+    /// them a day for a redraft.
+    #[serde(default, deserialize_with = "de::bool_or_false")]
+    delete_media: bool,
+}
+
 pub async fn delete(
     State(s): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
+    Params { value: p, .. }: Params<DeleteParams>,
 ) -> ApiResult<Json<Value>> {
     let (_, me) = auth.user("write:statuses")?;
-    let view = statuses::delete(&s.ctx, me, parse_id(&id)?).await?;
+    let view = statuses::delete(&s.ctx, me, parse_id(&id)?, p.delete_media).await?;
     Ok(Json(entities::status_with_source(&s.ctx, &view)))
 }
 

@@ -108,3 +108,39 @@ pub async fn of_statuses(
             .await
     })
 }
+
+/// Deletes an attachment while it belongs to no status; whether it did.
+pub async fn delete_unattached(conn: &mut DbConn<'_>, id: i64) -> DbResult<bool> {
+    with_conn!(conn, |c| diesel::delete(
+        m::table.filter(m::id.eq(id)).filter(m::status_id.is_null())
+    )
+    .execute(c)
+    .await
+    .map(|n| n > 0))
+}
+
+/// Local uploads attached to no status, untouched since before `before`.
+pub async fn unattached_before(
+    conn: &mut DbConn<'_>,
+    before: NaiveDateTime,
+    limit: i64,
+) -> DbResult<Vec<MediaAttachment>> {
+    with_conn!(conn, |c| m::table
+        .filter(m::status_id.is_null())
+        .filter(m::remote_url.is_null())
+        .filter(m::updated_at.lt(before))
+        .order(m::id.asc())
+        .limit(limit)
+        .select(MediaAttachment::as_select())
+        .load(c)
+        .await)
+}
+
+/// Every attachment of an account.
+pub async fn of_account(conn: &mut DbConn<'_>, account_id: i64) -> DbResult<Vec<MediaAttachment>> {
+    with_conn!(conn, |c| m::table
+        .filter(m::account_id.eq(account_id))
+        .select(MediaAttachment::as_select())
+        .load(c)
+        .await)
+}

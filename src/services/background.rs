@@ -39,7 +39,8 @@ pub fn spawn(ctx: Ctx) -> Background {
             }
         },
     ));
-    tasks.push(tokio::spawn(poll_endings(ctx)));
+    tasks.push(tokio::spawn(poll_endings(ctx.clone())));
+    tasks.push(tokio::spawn(unattached_media(ctx)));
     Background { tasks }
 }
 
@@ -66,5 +67,20 @@ async fn poll_endings(ctx: Ctx) {
         };
         // A poll ending "now" is announced on the next pass, not in a busy loop.
         tokio::time::sleep(wait.max(Duration::from_millis(200))).await;
+    }
+}
+
+/// Removes uploads left unattached for a day (never posted, or their post
+/// deleted and not redrafted), every few minutes.
+async fn unattached_media(ctx: Ctx) {
+    loop {
+        let before = crate::ids::now() - super::media::UNATTACHED_FOR;
+        match super::media::remove_unattached(&ctx, before).await {
+            // A full batch: more may be waiting.
+            Ok(n) if n >= 200 => continue,
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e.detail(), "removing unattached media failed"),
+        }
+        tokio::time::sleep(Duration::from_secs(600)).await;
     }
 }

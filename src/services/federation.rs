@@ -811,6 +811,7 @@ pub async fn delete_local_account(ctx: &Ctx, username: &str) -> ServiceResult<()
         "object": uri,
     });
     let mut conn = ctx.conn().await?;
+    let attachments = db::media::of_account(&mut conn, account.id).await?;
     conn.transaction(async |tx| {
         let inboxes = db::federation::all_remote_inboxes(tx).await?;
         delivery::enqueue(tx, &base, &account, &id, &activity, inboxes).await?;
@@ -819,6 +820,7 @@ pub async fn delete_local_account(ctx: &Ctx, username: &str) -> ServiceResult<()
     })
     .await?;
     drop(conn);
+    super::media::account_erased(ctx, attachments).await;
     wake(ctx);
     Ok(())
 }

@@ -33,6 +33,41 @@ impl ProfileImage {
 
 /// Largest decoded image accepted, in pixels per side (decompression bombs).
 const MAX_SIDE: u32 = 8192;
+/// Most pixels an image may declare (Mastodon's matrix limit, 7680×4320).
+/// Checked from the header before anything is decoded: a 1 MB PNG declaring
+/// 16384×16384 would otherwise take gigabytes.
+pub const MAX_DECODE_PIXELS: u64 = 33_177_600;
+/// Most bytes one decoder may allocate (an image at the pixel limit, RGBA
+/// at 16 bits per channel, fits).
+const MAX_DECODE_ALLOC: u64 = 300 * 1024 * 1024;
+/// Images decoded at once in this process: each may take a few hundred MB,
+/// so a burst of uploads queues here instead of multiplying the peak.
+static IMAGE_SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// The image's declared size, read from its header only, within the pixel
+/// limit.
+fn check_pixels(bytes: &[u8]) -> Result<(u32, u32), String> {
+    let (w, h) = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| format!("could not read the file: {e}"))?
+        .into_dimensions()
+        .map_err(|e| format!("is not a valid image: {e}"))?;
+    if u64::from(w) * u64::from(h) > MAX_DECODE_PIXELS {
+        return Err(format!(
+            "is too large: {w}×{h} pixels (at most {} megapixels)",
+            MAX_DECODE_PIXELS / 1_000_000
+        ));
+    }
+    Ok((w, h))
+}
+
+fn decode_limits() -> Limits {
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_SIDE * 2);
+    limits.max_image_height = Some(MAX_SIDE * 2);
+    limits.max_alloc = Some(MAX_DECODE_ALLOC);
+    limits
+}
 
 /// Decodes, crops to the target shape, re-encodes and stores the image.
 /// Returns the file's path relative to the media directory.
@@ -50,7 +85,13 @@ pub async fn store_profile_image(
             format!("file is too large (maximum is {} MB)", max / (1024 * 1024)),
         ));
     }
+    check_pixels(&bytes)
+        .map_err(|msg| ServiceError::invalid(kind.field(), "ERR_TOO_LARGE", msg))?;
     let (w, h) = kind.size();
+    let _slot = IMAGE_SLOTS
+        .acquire()
+        .await
+        .map_err(|e| ServiceError::Internal(e.into()))?;
     let encoded =
         tokio::task::spawn_blocking(move || -> Result<(Vec<u8>, &'static str), String> {
             let img = decode(&bytes)?;
@@ -103,11 +144,7 @@ fn decode(bytes: &[u8]) -> Result<DynamicImage, String> {
     }) {
         return Err("is not a supported image (PNG, JPEG, GIF or WebP)".into());
     }
-    let mut limits = Limits::default();
-    limits.max_image_width = Some(MAX_SIDE);
-    limits.max_image_height = Some(MAX_SIDE);
-    limits.max_alloc = Some(512 * 1024 * 1024);
-    reader.limits(limits);
+    reader.limits(decode_limits());
     reader
         .decode()
         .map_err(|e| format!("is not a valid image: {e}"))
@@ -226,6 +263,7 @@ pub async fn upload(
             ));
         }
     }
+    check_pixels(&new.bytes).map_err(|msg| ServiceError::invalid("file", "ERR_TOO_LARGE", msg))?;
     check_description(&new.description)?;
     let focus = parse_focus(new.focus.as_deref())?;
     let now = ids::now();
@@ -278,11 +316,8 @@ fn process_image(bytes: &[u8]) -> Result<Processed, String> {
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| format!("could not read the file: {e}"))?;
-    let mut limits = Limits::default();
-    limits.max_image_width = Some(MAX_SIDE * 2);
-    limits.max_image_height = Some(MAX_SIDE * 2);
-    limits.max_alloc = Some(1024 * 1024 * 1024);
-    reader.limits(limits);
+    check_pixels(bytes)?;
+    reader.limits(decode_limits());
     let format = reader.format();
     let mut decoder = reader
         .into_decoder()
@@ -327,13 +362,23 @@ fn process_image(bytes: &[u8]) -> Result<Processed, String> {
     })
 }
 
+/// A fresh directory for one attachment's files: random, so that a file's
+/// address cannot be guessed from the time it was posted (ids are
+/// time-sortable) and a private post's photo is found only through the post.
+fn random_dir() -> String {
+    format!("attachments/{}", &crypto::random_token()[..24])
+}
+
 async fn process(ctx: Ctx, mut row: MediaAttachment, bytes: Vec<u8>) {
-    let outcome = tokio::task::spawn_blocking(move || process_image(&bytes))
-        .await
-        .unwrap_or_else(|e| Err(e.to_string()));
+    let outcome = match IMAGE_SLOTS.acquire().await {
+        Ok(_slot) => tokio::task::spawn_blocking(move || process_image(&bytes))
+            .await
+            .unwrap_or_else(|e| Err(e.to_string())),
+        Err(e) => Err(e.to_string()),
+    };
     match outcome {
         Ok(p) => {
-            let dir = format!("attachments/{}", row.id);
+            let dir = random_dir();
             let (orig, small) = (
                 format!("{dir}/original.{}", p.ext),
                 format!("{dir}/small.{}", p.ext),
@@ -435,4 +480,103 @@ pub async fn for_status(
         }
     }
     Ok(ids.to_vec())
+}
+
+/// After a status was deleted: its attachments' files move to fresh random
+/// names at once, so their old addresses die with the post, while the rows
+/// stay for a day so a "delete and redraft" can attach them again (as
+/// Mastodon keeps them); `remove_now` (`delete_media=true`) removes them.
+pub async fn status_deleted(ctx: &Ctx, attachments: Vec<MediaAttachment>, remove_now: bool) {
+    for mut a in attachments.into_iter().filter(|a| a.file.is_some()) {
+        if remove_now {
+            remove_attachment(ctx, &a).await;
+            continue;
+        }
+        let dir = random_dir();
+        let mut moved = true;
+        for f in [&mut a.file, &mut a.preview_file].into_iter() {
+            let Some(old) = f.clone() else { continue };
+            let name = old.rsplit('/').next().unwrap_or("file").to_owned();
+            let new = format!("{dir}/{name}");
+            let (Some(from), Some(to)) = (resolve(ctx, &old), resolve(ctx, &new)) else {
+                moved = false;
+                continue;
+            };
+            let renamed = async {
+                tokio::fs::create_dir_all(ctx.config.media.path.join(&dir)).await?;
+                tokio::fs::rename(&from, &to).await
+            }
+            .await;
+            match renamed {
+                Ok(()) => *f = Some(new),
+                Err(e) => {
+                    tracing::warn!(media = a.id, error = %e, "could not move a deleted post's file");
+                    moved = false;
+                }
+            }
+        }
+        a.updated_at = ids::now();
+        let recorded = match ctx.conn().await {
+            Ok(mut conn) => crate::db::media::finish(&mut conn, &a).await.is_ok(),
+            Err(_) => false,
+        };
+        if !moved || !recorded {
+            remove_attachment(ctx, &a).await;
+        }
+    }
+}
+
+/// Removes an unattached attachment: its row (only while still unattached),
+/// then its files.
+async fn remove_attachment(ctx: &Ctx, a: &MediaAttachment) {
+    let removed = match ctx.conn().await {
+        Ok(mut conn) => crate::db::media::delete_unattached(&mut conn, a.id)
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e.detail()),
+    };
+    match removed {
+        Ok(true) => remove_files(ctx, a).await,
+        Ok(false) => {}
+        Err(e) => tracing::warn!(media = a.id, error = %e, "could not remove an attachment"),
+    }
+}
+
+async fn remove_files(ctx: &Ctx, a: &MediaAttachment) {
+    for f in [&a.file, &a.preview_file].into_iter().flatten() {
+        remove(ctx, f).await;
+    }
+    if let Some(dir) = a
+        .file
+        .as_deref()
+        .and_then(|f| f.rsplit_once('/'))
+        .map(|(d, _)| d)
+        && let Some(p) = resolve(ctx, dir)
+    {
+        let _ = tokio::fs::remove_dir(p).await;
+    }
+}
+
+/// How long an upload may stay unattached (never posted, or its post
+/// deleted) before it is removed.
+pub const UNATTACHED_FOR: chrono::Duration = chrono::Duration::hours(24);
+
+/// Removes uploads unattached since before `before` (a batch at a time);
+/// returns how many went.
+pub async fn remove_unattached(ctx: &Ctx, before: chrono::NaiveDateTime) -> ServiceResult<usize> {
+    let mut conn = ctx.conn().await?;
+    let stale = crate::db::media::unattached_before(&mut conn, before, 200).await?;
+    drop(conn);
+    let n = stale.len();
+    for a in stale {
+        remove_attachment(ctx, &a).await;
+    }
+    Ok(n)
+}
+
+/// Removes every attachment of an account being erased, files and rows.
+pub async fn account_erased(ctx: &Ctx, attachments: Vec<MediaAttachment>) {
+    for a in attachments {
+        remove_attachment(ctx, &a).await;
+    }
 }

@@ -370,9 +370,15 @@ async fn own(conn: &mut DbConn<'_>, me: &LocalUser, id: i64) -> ServiceResult<St
 }
 
 /// Deletes one's own status; the returned view keeps the source text (delete and redraft).
-pub async fn delete(ctx: &Ctx, me: &LocalUser, id: i64) -> ServiceResult<StatusView> {
+pub async fn delete(
+    ctx: &Ctx,
+    me: &LocalUser,
+    id: i64,
+    delete_media: bool,
+) -> ServiceResult<StatusView> {
     let mut conn = ctx.conn().await?;
     let s = own(&mut conn, me, id).await?;
+    let attachments = db::media::of_statuses(&mut conn, &[id]).await?;
     drop(conn);
     let view = views::status(ctx, Some(me.account.id), s.clone()).await?;
     let mut conn = ctx.conn().await?;
@@ -383,6 +389,7 @@ pub async fn delete(ctx: &Ctx, me: &LocalUser, id: i64) -> ServiceResult<StatusV
         Ok::<_, ServiceError>(())
     })
     .await?;
+    super::media::status_deleted(ctx, attachments, delete_media).await;
     super::federation::wake(ctx);
     ctx.hub.publish(
         vec![streaming::Stream::Everyone],

@@ -10,6 +10,8 @@ dual!(
     one_deeply_nested_parameter_does_not_crash_the_server,
     made_up_credentials_do_not_buy_a_fresh_rate_limit,
     the_setup_link_dies_once_an_administrator_exists,
+    an_image_declaring_a_huge_canvas_is_refused_before_decoding,
+    photos_of_deleted_or_private_posts_cannot_be_found_by_address,
 );
 
 /// Finding 1: `a[x][x]...=1` with 10,000 brackets recursed once per bracket
@@ -176,5 +178,223 @@ async fn the_setup_link_dies_once_an_administrator_exists(b: Backend) {
     )
     .await;
     assert!(direct.is_err());
+    app.finish().await;
+}
+
+/// A PNG that declares `w`×`h` 8-bit grey pixels but carries only a few
+/// bytes of image data: all a decompression bomb needs is its header.
+fn png_declaring(w: u32, h: u32) -> Vec<u8> {
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFFu32;
+        for b in data {
+            crc ^= u32::from(*b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+    fn chunk(out: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let mut body = kind.to_vec();
+        body.extend_from_slice(data);
+        out.extend_from_slice(&body);
+        out.extend_from_slice(&crc32(&body).to_be_bytes());
+    }
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&w.to_be_bytes());
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 0, 0, 0, 0]);
+    chunk(&mut out, b"IHDR", &ihdr);
+    // zlib: one stored block of 64 zero bytes, then its Adler-32.
+    let mut idat = vec![0x78, 0x01, 0x01, 64, 0, !64u8, 0xFF];
+    idat.extend_from_slice(&[0; 64]);
+    idat.extend_from_slice(&(64u32 << 16 | 1).to_be_bytes());
+    chunk(&mut out, b"IDAT", &idat);
+    chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+/// Finding 6: a 1 MB PNG declaring 16384×16384 was decoded (2.2 GB each;
+/// three at once took the process to 6.6 GB). Now the declared size is
+/// checked from the header, before any decoding, for posts and profiles.
+async fn an_image_declaring_a_huge_canvas_is_refused_before_decoding(b: Backend) {
+    let app = TestApp::start(b).await;
+    let (_, token) = app.user("bomber", "read write").await;
+    let bomb = png_declaring(16384, 16384);
+    assert!(bomb.len() < 1024);
+    let (ctype, body) = crate::media::multipart(&[("file", Some("bomb.png"), &bomb)]);
+    let r = app
+        .raw(Method::POST, "/api/v2/media", Some(&token), &ctype, body)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(
+        r.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("is too large: 16384×16384 pixels"),
+        "{}",
+        r.text()
+    );
+    let (ctype, body) = crate::media::multipart(&[("avatar", Some("bomb.png"), &bomb)]);
+    let r = app
+        .raw(
+            Method::PATCH,
+            "/api/v1/accounts/update_credentials",
+            Some(&token),
+            &ctype,
+            body,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains("too large"), "{}", r.text());
+    // At the limit's edge, a real picture is still taken.
+    let (ctype, body) =
+        crate::media::multipart(&[("file", Some("ok.png"), &crate::media::png(64, 48))]);
+    let r = app
+        .raw(Method::POST, "/api/v2/media", Some(&token), &ctype, body)
+        .await;
+    assert!(r.status.is_success(), "{}", r.text());
+    app.finish().await;
+}
+
+/// Finding 8: attachments lived at `/media/attachments/<snowflake>/original.png`
+/// (guessable from a time), were served to anyone, and outlived their post.
+async fn photos_of_deleted_or_private_posts_cannot_be_found_by_address(b: Backend) {
+    let app = TestApp::start_with(b, |c| {
+        c.media.processing_wait_ms = 10_000;
+        c.limits.media_requests_per_5min = 6;
+    })
+    .await;
+    let (_, token) = app.user("photog", "read write").await;
+    let upload = async |name: &str| {
+        let (ctype, body) =
+            crate::media::multipart(&[("file", Some(name), &crate::media::png(40, 30))]);
+        let r = app
+            .raw(Method::POST, "/api/v2/media", Some(&token), &ctype, body)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        r.json()
+    };
+    let path_of = |m: &serde_json::Value| {
+        m["url"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("https://alumni.test")
+            .to_owned()
+    };
+    let photo = upload("private.png").await;
+    let id = photo["id"].as_str().unwrap().to_owned();
+    let url = path_of(&photo);
+    // The address says nothing of the id or the time: a random directory.
+    assert!(!url.contains(&id), "{url}");
+    let dir = url.split('/').nth(3).unwrap();
+    assert!(dir.len() >= 24, "{url}");
+    assert_eq!(app.get(&url, None).await.status, StatusCode::OK);
+    let post = app
+        .json(
+            Method::POST,
+            "/api/v1/statuses",
+            Some(&token),
+            &serde_json::json!({"status": "family", "visibility": "private", "media_ids": [id]}),
+        )
+        .await;
+    assert_eq!(post.status, StatusCode::OK, "{}", post.text());
+    let status_id = post.json()["id"].as_str().unwrap().to_owned();
+    // Deleted: the old address is dead at once.
+    let r = app
+        .send(
+            axum::http::Request::builder()
+                .method(Method::DELETE)
+                .uri(format!("/api/v1/statuses/{status_id}"))
+                .header("authorization", format!("Bearer {token}"))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(app.get(&url, None).await.status, StatusCode::NOT_FOUND);
+    // ...while "delete and redraft" can still use the upload, at a new address.
+    let redraft = app
+        .json(
+            Method::POST,
+            "/api/v1/statuses",
+            Some(&token),
+            &serde_json::json!({"status": "family (redraft)", "media_ids": [id]}),
+        )
+        .await;
+    assert_eq!(redraft.status, StatusCode::OK, "{}", redraft.text());
+    let new_url = path_of(&redraft.json()["media_attachments"][0]);
+    assert_ne!(new_url, url);
+    assert_eq!(app.get(&new_url, None).await.status, StatusCode::OK);
+    // delete_media=true removes the files at once, rows and all.
+    let redraft_id = redraft.json()["id"].as_str().unwrap().to_owned();
+    let r = app
+        .send(
+            axum::http::Request::builder()
+                .method(Method::DELETE)
+                .uri(format!("/api/v1/statuses/{redraft_id}?delete_media=true"))
+                .header("authorization", format!("Bearer {token}"))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let media_dir = app.db.dir.path().join("media");
+    let files = |dir: &std::path::Path| -> usize { walk(dir) };
+    fn walk(dir: &std::path::Path) -> usize {
+        std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| {
+                        let p = e.path();
+                        if p.is_dir() { walk(&p) } else { 1 }
+                    })
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+    assert_eq!(files(&media_dir.join("attachments")), 0);
+    let r = app.get(&format!("/api/v1/media/{id}"), Some(&token)).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // An upload never posted goes after a day.
+    let orphan = upload("orphan.png").await;
+    assert_eq!(files(&media_dir.join("attachments")), 2);
+    let ctx = &app.state.ctx;
+    let now = tsunagu::ids::now();
+    assert_eq!(
+        tsunagu::services::media::remove_unattached(ctx, now - chrono::Duration::hours(1))
+            .await
+            .unwrap(),
+        0,
+        "kept while young"
+    );
+    let day_later = now + tsunagu::services::media::UNATTACHED_FOR;
+    assert_eq!(
+        tsunagu::services::media::remove_unattached(ctx, day_later)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(files(&media_dir.join("attachments")), 0);
+    let r = app
+        .get(
+            &format!("/api/v1/media/{}", orphan["id"].as_str().unwrap()),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // /media is rate-limited per address (6 here; 3 asked above).
+    let mut last = StatusCode::OK;
+    for _ in 0..4 {
+        last = app.get(&path_of(&orphan), None).await.status;
+    }
+    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
     app.finish().await;
 }
