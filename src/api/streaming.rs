@@ -165,14 +165,9 @@ async fn render(
 
 /// The subscriptions an event is for; clients tell streams apart by name, so
 /// an event goes out once per matching subscription (as on Mastodon).
-fn matching<'a>(
-    subs: &'a [Subscription],
-    streams: &[Stream],
-    payload: &Payload,
-) -> Vec<&'a Subscription> {
-    let everyone = streams.contains(&Stream::Everyone) && matches!(payload, Payload::Delete(_));
+fn matching<'a>(subs: &'a [Subscription], streams: &[Stream]) -> Vec<&'a Subscription> {
     subs.iter()
-        .filter(|sub| everyone || streams.contains(&sub.stream))
+        .filter(|sub| streams.contains(&sub.stream))
         .collect()
 }
 
@@ -249,7 +244,7 @@ async fn run_socket(
                     Err(RecvError::Lagged(_)) => continue,
                     Err(RecvError::Closed) => break,
                 };
-                let names: Vec<Vec<String>> = matching(&subs, &event.streams, &event.payload).into_iter().map(|s| s.name.clone()).collect();
+                let names: Vec<Vec<String>> = matching(&subs, &event.streams).into_iter().map(|s| s.name.clone()).collect();
                 if names.is_empty() {
                     continue;
                 }
@@ -303,7 +298,7 @@ pub async fn sse(
                     Err(RecvError::Lagged(_)) => continue,
                     Err(RecvError::Closed) => return None,
                 };
-                if matching(std::slice::from_ref(&sub), &event.streams, &event.payload).is_empty() {
+                if matching(std::slice::from_ref(&sub), &event.streams).is_empty() {
                     continue;
                 }
                 if let Some((ev, payload)) = render(&s, &who, &event.payload).await {

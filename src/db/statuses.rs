@@ -150,6 +150,34 @@ pub async fn find_visible(
     })
 }
 
+/// Those of `ids` the viewer may see.
+pub async fn find_many_visible(
+    conn: &mut DbConn<'_>,
+    ids: &[i64],
+    viewer: Option<i64>,
+) -> DbResult<Vec<Status>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    with_conn!(conn, |c| {
+        let q = statuses::table
+            .filter(statuses::id.eq_any(ids))
+            .select(Status::as_select())
+            .into_boxed();
+        crate::visible_to!(q, viewer).load(c).await
+    })
+}
+
+/// Reblogs of a status (at most `limit`).
+pub async fn reblogs_of(conn: &mut DbConn<'_>, id: i64, limit: i64) -> DbResult<Vec<Status>> {
+    with_conn!(conn, |c| statuses::table
+        .filter(statuses::reblog_of_id.eq(id))
+        .limit(limit)
+        .select(Status::as_select())
+        .load(c)
+        .await)
+}
+
 pub async fn find_many(conn: &mut DbConn<'_>, ids: &[i64]) -> DbResult<Vec<Status>> {
     if ids.is_empty() {
         return Ok(vec![]);

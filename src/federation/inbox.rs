@@ -854,10 +854,10 @@ async fn store_note_vouched(
             mentioned_accounts.push(a);
         }
     }
-    // A private or direct post by a verified member that mentions one of our
-    // orgs is members-only in that org (the Friendica convention, so members
-    // on plain Mastodon servers can post to the org's members).
-    if audience.is_none() && matches!(visibility, "private" | "direct") {
+    // A private post by a verified member that mentions one of our orgs is
+    // members-only in that org (the Friendica convention, so members on
+    // plain Mastodon servers can post to the org's members); direct stays direct.
+    if audience.is_none() && visibility == "private" {
         let (v, org) = crate::services::groups::audience_for(
             &mut conn,
             actor.id,
@@ -1042,12 +1042,12 @@ async fn delete(ctx: &Ctx, actor: &Account, object: &Value) -> ServiceResult<()>
     if let Some(s) = db::statuses::find_by_uri(&mut conn, uri).await?
         && s.account_id == actor.id
     {
+        drop(conn);
+        let deletion = streaming::deletion(ctx, &s).await?;
+        let mut conn = ctx.conn().await?;
         db::statuses::delete(&mut conn, s.id).await?;
         drop(conn);
-        ctx.hub.publish(
-            vec![streaming::Stream::Everyone],
-            streaming::Payload::Delete(s.id),
-        );
+        deletion.publish(ctx);
     }
     Ok(())
 }
@@ -1235,12 +1235,12 @@ async fn undo_announce(ctx: &Ctx, actor: &Account, object: &Value) -> ServiceRes
         && r.account_id == actor.id
         && r.reblog_of_id.is_some()
     {
+        drop(conn);
+        let deletion = streaming::deletion(ctx, &r).await?;
+        let mut conn = ctx.conn().await?;
         db::statuses::delete(&mut conn, r.id).await?;
         drop(conn);
-        ctx.hub.publish(
-            vec![streaming::Stream::Everyone],
-            streaming::Payload::Delete(r.id),
-        );
+        deletion.publish(ctx);
     }
     Ok(())
 }

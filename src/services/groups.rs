@@ -203,9 +203,10 @@ pub async fn recognized_collection(ctx: &Ctx, org: &Account) -> ServiceResult<Va
 /// - an explicit audience (an org id) makes a post into that org; with
 ///   visibility `members` (or `private`) it is members-only;
 /// - without one, a post mentioning a local org its author is a verified
-///   member of is a post into that org; when that post is `private` or
-///   `direct`, it is members-only (the convention Friendica uses for
-///   private forums, so plain Mastodon apps can post members-only).
+///   member of is a post into that org; when that post is `private`, it is
+///   members-only (the convention Friendica uses for private forums, so
+///   plain Mastodon apps can post members-only). A `direct` post stays
+///   direct: only those it mentions read it (the org too, when mentioned).
 ///
 /// Returns (visibility, audience). Posting into a local org needs verified
 /// membership; a remote group decides for itself.
@@ -263,12 +264,15 @@ pub async fn audience_for(
             "a members-only post names its org in audience",
         ));
     }
+    if visibility == "direct" {
+        return Ok((visibility.into(), None));
+    }
     for a in mentioned
         .iter()
         .filter(|a| a.actor_type == "Group" && a.local)
     {
         if member(conn, a.id).await? {
-            let v = if matches!(visibility, "private" | "direct") {
+            let v = if visibility == "private" {
                 "members"
             } else {
                 visibility

@@ -381,6 +381,7 @@ pub async fn delete(
     let attachments = db::media::of_statuses(&mut conn, &[id]).await?;
     drop(conn);
     let view = views::status(ctx, Some(me.account.id), s.clone()).await?;
+    let deletion = streaming::deletion(ctx, &s).await?;
     let mut conn = ctx.conn().await?;
     conn.transaction(async |tx| {
         // The Delete names the same audience, so it is queued before the rows go.
@@ -391,10 +392,7 @@ pub async fn delete(
     .await?;
     super::media::status_deleted(ctx, attachments, delete_media).await;
     super::federation::wake(ctx);
-    ctx.hub.publish(
-        vec![streaming::Stream::Everyone],
-        streaming::Payload::Delete(id),
-    );
+    deletion.publish(ctx);
     Ok(view)
 }
 
@@ -730,15 +728,9 @@ pub async fn reblog(
         drop(conn);
         return views::status(ctx, Some(actor), existing).await;
     }
-    let visibility = match visibility.as_deref().filter(|v| !v.is_empty()) {
-        None => {
-            if own_private {
-                "private".to_owned()
-            } else {
-                "public".to_owned()
-            }
-        }
-        Some(v @ ("public" | "unlisted" | "private")) => v.to_owned(),
+    let asked = match visibility.as_deref().filter(|v| !v.is_empty()) {
+        None => "public",
+        Some(v @ ("public" | "unlisted" | "private")) => v,
         Some(_) => {
             return Err(ServiceError::invalid(
                 "visibility",
@@ -747,6 +739,9 @@ pub async fn reblog(
             ));
         }
     };
+    // A reblog is never wider than its original (an author boosting their own
+    // followers-only post reaches the same followers, as on Mastodon).
+    let visibility = narrower(asked, &s.visibility).to_owned();
     let row = reblog_row(actor, s.id, visibility, None);
     let author = s.account_id;
     let created = conn
@@ -773,6 +768,16 @@ pub async fn reblog(
     views::status(ctx, Some(actor), created).await
 }
 
+/// The narrower of two audiences among public > unlisted > private.
+fn narrower<'a>(a: &'a str, b: &'a str) -> &'a str {
+    let rank = |v: &str| match v {
+        "public" => 2,
+        "unlisted" => 1,
+        _ => 0,
+    };
+    if rank(b) < rank(a) { b } else { a }
+}
+
 /// Undoes a reblog; returns the original.
 pub async fn unreblog(ctx: &Ctx, me: &LocalUser, id: i64) -> ServiceResult<StatusView> {
     let mut conn = ctx.conn().await?;
@@ -780,6 +785,7 @@ pub async fn unreblog(ctx: &Ctx, me: &LocalUser, id: i64) -> ServiceResult<Statu
     let actor = me.account.id;
     if let Some(r) = db::statuses::reblog_by(&mut conn, actor, s.id).await? {
         let (rid, author, sid) = (r.id, s.account_id, s.id);
+        let deletion = streaming::deletion(ctx, &r).await?;
         conn.transaction(async |tx| {
             if r.visibility != "private" {
                 super::federation::announce_sent(ctx, tx, &me.account, &r, &s, false).await?;
@@ -790,6 +796,7 @@ pub async fn unreblog(ctx: &Ctx, me: &LocalUser, id: i64) -> ServiceResult<Statu
         })
         .await?;
         super::federation::wake(ctx);
+        deletion.publish(ctx);
     }
     drop(conn);
     views::status(ctx, Some(actor), s).await

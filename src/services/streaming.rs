@@ -12,8 +12,6 @@ use tokio::sync::broadcast;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Stream {
-    /// Matches every connection (deletions).
-    Everyone,
     User(i64),
     UserNotification(i64),
     Public,
@@ -137,5 +135,44 @@ pub fn notifications(ctx: &Ctx, list: &[Notification]) {
             ],
             Payload::Notification(n.id),
         );
+    }
+}
+
+/// Deletions to announce once a status is gone: to every stream the status
+/// could have reached, and for each of its reblogs the reblog's streams (as
+/// Mastodon does). Computed before the rows go; a deletion is never told to
+/// anyone who could not have seen the post.
+pub struct Deletion(Vec<(Vec<Stream>, i64)>);
+
+pub async fn deletion(ctx: &Ctx, s: &Status) -> ServiceResult<Deletion> {
+    let mut conn = ctx.conn().await?;
+    let mentioned: Vec<i64> = crate::db::statuses::mentions_of(&mut conn, &[s.id])
+        .await?
+        .into_iter()
+        .map(|(_, a)| a)
+        .collect();
+    let tags: Vec<String> = crate::db::statuses::tags_of(&mut conn, &[s.id])
+        .await?
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect();
+    let reblogs = if s.reblog_of_id.is_none() {
+        crate::db::statuses::reblogs_of(&mut conn, s.id, 1000).await?
+    } else {
+        vec![]
+    };
+    drop(conn);
+    let mut out = vec![(status_streams(ctx, s, &mentioned, &tags).await?, s.id)];
+    for r in &reblogs {
+        out.push((status_streams(ctx, r, &[], &[]).await?, r.id));
+    }
+    Ok(Deletion(out))
+}
+
+impl Deletion {
+    pub fn publish(self, ctx: &Ctx) {
+        for (streams, id) in self.0 {
+            ctx.hub.publish(streams, Payload::Delete(id));
+        }
     }
 }

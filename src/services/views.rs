@@ -134,13 +134,15 @@ pub async fn statuses(
     list: Vec<Status>,
 ) -> ServiceResult<Vec<StatusView>> {
     let mut conn = ctx.conn().await?;
-    // Originals of reblogs, loaded alongside.
+    // Originals of reblogs, loaded alongside — only those the viewer may see
+    // themselves: a reblog never shows more than its original would.
     let reblog_ids: Vec<i64> = list.iter().filter_map(|s| s.reblog_of_id).collect();
-    let originals: HashMap<i64, Status> = db::statuses::find_many(&mut conn, &reblog_ids)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s))
-        .collect();
+    let originals: HashMap<i64, Status> =
+        db::statuses::find_many_visible(&mut conn, &reblog_ids, viewer)
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s))
+            .collect();
     let all: Vec<&Status> = list.iter().chain(originals.values()).collect();
     let ids: Vec<i64> = all.iter().map(|s| s.id).collect();
 

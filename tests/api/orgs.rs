@@ -843,7 +843,7 @@ async fn members_only_posts_are_seen_by_verified_members_on_every_path(b: Backen
         Method::POST,
         "/api/v1/statuses",
         &hanako,
-        json!({"status": "@acme the reunion budget", "visibility": "direct"}),
+        json!({"status": "@acme the reunion budget", "visibility": "private"}),
     )
     .await;
     assert_eq!(r.json()["tsunagu"]["members_only"], true, "{}", r.text());

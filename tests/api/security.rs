@@ -12,6 +12,9 @@ dual!(
     the_setup_link_dies_once_an_administrator_exists,
     an_image_declaring_a_huge_canvas_is_refused_before_decoding,
     photos_of_deleted_or_private_posts_cannot_be_found_by_address,
+    a_direct_message_that_mentions_an_org_stays_direct,
+    a_reblog_never_widens_the_audience_of_its_original,
+    deletions_of_private_posts_reach_only_streams_that_could_see_them,
 );
 
 /// Finding 1: `a[x][x]...=1` with 10,000 brackets recursed once per bracket
@@ -396,5 +399,206 @@ async fn photos_of_deleted_or_private_posts_cannot_be_found_by_address(b: Backen
         last = app.get(&path_of(&orphan), None).await.status;
     }
     assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+    app.finish().await;
+}
+
+async fn post_status(app: &TestApp, token: &str, body: serde_json::Value) -> serde_json::Value {
+    let r = app
+        .json(Method::POST, "/api/v1/statuses", Some(token), &body)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    r.json()
+}
+
+/// An org `acme` run by `office`, with `members` verified through an invite.
+async fn org_with(app: &TestApp, office: &str, members: &[&str]) -> String {
+    let acme = app
+        .json(
+            Method::POST,
+            "/api/v1/orgs",
+            Some(office),
+            &serde_json::json!({"username": "acme"}),
+        )
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let code = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/orgs/{acme}/invites"),
+            Some(office),
+            &serde_json::json!({}),
+        )
+        .await
+        .json()["code"]
+        .clone();
+    for token in members {
+        let r = app
+            .json(
+                Method::POST,
+                &format!("/api/v1/orgs/{acme}/membership_requests"),
+                Some(token),
+                &serde_json::json!({"invite_code": code}),
+            )
+            .await;
+        assert_eq!(r.json()["state"], "verified", "{}", r.text());
+    }
+    acme
+}
+
+/// Finding 12: a direct message that mentioned an org became members-only:
+/// the whole org read it, and the person it was addressed to could not.
+async fn a_direct_message_that_mentions_an_org_stays_direct(b: Backend) {
+    let app = TestApp::start(b).await;
+    let (_, office) = app.user_with("office", "read write", true).await;
+    let (_, hanako) = app.user("hanako", "read write").await;
+    let (_, shiro) = app.user("shiro", "read write").await;
+    let (_, taro) = app.user("taro", "read write").await;
+    org_with(&app, &office, &[&hanako, &shiro]).await;
+    let dm = post_status(
+        &app,
+        &hanako,
+        serde_json::json!({"status": "@acme @taro a word between us", "visibility": "direct"}),
+    )
+    .await;
+    assert_eq!(dm["visibility"], "direct", "{dm}");
+    assert!(dm["tsunagu"]["members_only"] != true, "{dm}");
+    let path = format!("/api/v1/statuses/{}", dm["id"].as_str().unwrap());
+    assert_eq!(app.get(&path, Some(&taro)).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get(&path, Some(&shiro)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(app.get(&path, None).await.status, StatusCode::NOT_FOUND);
+    // A followers-only post mentioning the org is still the members' post.
+    let private = post_status(
+        &app,
+        &hanako,
+        serde_json::json!({"status": "@acme members, the budget", "visibility": "private"}),
+    )
+    .await;
+    assert_eq!(private["tsunagu"]["members_only"], true, "{private}");
+    app.finish().await;
+}
+
+/// Finding 13: reblogging one's own followers-only post with
+/// `visibility=public` showed it to everyone through the reblog.
+async fn a_reblog_never_widens_the_audience_of_its_original(b: Backend) {
+    let app = TestApp::start(b).await;
+    let (hanako_me, hanako) = app.user("hanako", "read write").await;
+    let (taro_me, taro) = app.user("taro", "read write").await;
+    let secret = post_status(
+        &app,
+        &hanako,
+        serde_json::json!({"status": "followers only", "visibility": "private"}),
+    )
+    .await;
+    let sid = secret["id"].as_str().unwrap().to_owned();
+    let r = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/statuses/{sid}/reblog"),
+            Some(&hanako),
+            &serde_json::json!({"visibility": "public"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let reblog = r.json();
+    assert_eq!(reblog["visibility"], "private", "{reblog}");
+    let rid = reblog["id"].as_str().unwrap().to_owned();
+    let account_path = format!("/api/v1/accounts/{}/statuses", hanako_me.account.id);
+    for (who, token) in [("anonymous", None), ("a stranger", Some(taro.as_str()))] {
+        let listed = app.get(&account_path, token).await.text();
+        assert!(!listed.contains("followers only"), "{who}: {listed}");
+        let one = app.get(&format!("/api/v1/statuses/{rid}"), token).await;
+        assert_eq!(one.status, StatusCode::NOT_FOUND, "{who}: {}", one.text());
+    }
+    // An unlisted post boosted "public" by someone else stays unlisted.
+    let quiet = post_status(
+        &app,
+        &hanako,
+        serde_json::json!({"status": "quiet news", "visibility": "unlisted"}),
+    )
+    .await;
+    let r = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/statuses/{}/reblog", quiet["id"].as_str().unwrap()),
+            Some(&taro),
+            &serde_json::json!({"visibility": "public"}),
+        )
+        .await;
+    assert_eq!(r.json()["visibility"], "unlisted", "{}", r.text());
+    // A wide reblog row stored before the fix (here: by taro) is still
+    // rendered only for those who may see the original.
+    let ctx = &app.state.ctx;
+    let old = tsunagu::services::statuses::reblog_row(
+        taro_me.account.id,
+        sid.parse().unwrap(),
+        "public".into(),
+        None,
+    );
+    let mut conn = ctx.conn().await.unwrap();
+    tsunagu::db::statuses::insert(&mut conn, &old)
+        .await
+        .unwrap();
+    drop(conn);
+    let taro_path = format!("/api/v1/accounts/{}/statuses", taro_me.account.id);
+    let listed = app.get(&taro_path, None).await.text();
+    assert!(!listed.contains("followers only"), "{listed}");
+    let public = app.get("/api/v1/timelines/public", None).await.text();
+    assert!(!public.contains("followers only"), "{public}");
+    app.finish().await;
+}
+
+/// Finding 14: every deletion went to every streaming connection, so an
+/// anonymous `/streaming/public` learned the ids of private posts deleted.
+async fn deletions_of_private_posts_reach_only_streams_that_could_see_them(b: Backend) {
+    use crate::streaming::{QUIET, Sse, WAIT};
+    let app = TestApp::start(b).await;
+    let (author_me, author) = app.user("author", "read write follow").await;
+    let (_, fan) = app.user("fan", "read write follow").await;
+    let r = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/accounts/{}/follow", author_me.account.id),
+            Some(&fan),
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let (_, mut public) = Sse::open(&app, "/api/v1/streaming/public", None).await;
+    let (_, mut fan_home) = Sse::open(&app, "/api/v1/streaming/user", Some(&fan)).await;
+    let secret = post_status(
+        &app,
+        &author,
+        serde_json::json!({"status": "followers only", "visibility": "private"}),
+    )
+    .await;
+    let sid = secret["id"].as_str().unwrap().to_owned();
+    assert_eq!(fan_home.next(WAIT).await.unwrap().0, "update");
+    let r = app
+        .send(
+            axum::http::Request::builder()
+                .method(Method::DELETE)
+                .uri(format!("/api/v1/statuses/{sid}"))
+                .header("authorization", format!("Bearer {author}"))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        fan_home.next(WAIT).await,
+        Some(("delete".to_owned(), sid.clone())),
+        "the follower who had it hears of the deletion"
+    );
+    assert_eq!(
+        public.next(QUIET).await,
+        None,
+        "the public stream hears nothing"
+    );
     app.finish().await;
 }

@@ -16,10 +16,10 @@ dual!(
 );
 
 /// An open SSE stream, read frame by frame.
-struct Sse(axum::body::Body);
+pub struct Sse(axum::body::Body);
 
 impl Sse {
-    async fn open(app: &TestApp, path: &str, token: Option<&str>) -> (StatusCode, Sse) {
+    pub async fn open(app: &TestApp, path: &str, token: Option<&str>) -> (StatusCode, Sse) {
         let mut b = Request::builder().uri(path);
         if let Some(t) = token {
             b = b.header("authorization", format!("Bearer {t}"));
@@ -32,7 +32,7 @@ impl Sse {
     }
 
     /// The next event (name, data), skipping keep-alive comments; None after `wait`.
-    async fn next(&mut self, wait: Duration) -> Option<(String, String)> {
+    pub async fn next(&mut self, wait: Duration) -> Option<(String, String)> {
         let deadline = tokio::time::Instant::now() + wait;
         let mut buf = String::new();
         loop {
@@ -62,8 +62,8 @@ impl Sse {
     }
 }
 
-const WAIT: Duration = Duration::from_secs(3);
-const QUIET: Duration = Duration::from_millis(400);
+pub const WAIT: Duration = Duration::from_secs(3);
+pub const QUIET: Duration = Duration::from_millis(400);
 
 async fn server_sent_events_respect_visibility(b: Backend) {
     let app = TestApp::start(b).await;
