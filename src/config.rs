@@ -140,6 +140,9 @@ pub struct FederationConfig {
     /// Unprocessed inbound activities at which the inbox answers 503 (Retry-After)
     /// until the workers catch up.
     pub inbox_backlog: u64,
+    /// How long a remote club's recognitions, once checked, are taken as
+    /// checked (0: check on every request).
+    pub recognition_cache_secs: u64,
 }
 
 impl Default for FederationConfig {
@@ -150,6 +153,7 @@ impl Default for FederationConfig {
             workers: true,
             idle_poll_secs: 5,
             inbox_backlog: 50_000,
+            recognition_cache_secs: 3600,
         }
     }
 }

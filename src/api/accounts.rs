@@ -168,14 +168,15 @@ pub struct LookupQuery {
 
 pub async fn lookup(
     State(s): State<AppState>,
-    _auth: Auth,
+    auth: Auth,
     Params { value: q, .. }: Params<LookupQuery>,
 ) -> ApiResult<Json<AccountEntity>> {
     let acct = q
         .acct
         .filter(|a| !a.trim().is_empty())
         .ok_or_else(|| ApiError::bad_request("Missing parameter: acct"))?;
-    let view = accounts::lookup(&s.ctx, &acct).await?;
+    let signed_in = auth.0.as_ref().is_some_and(|c| c.account.is_some());
+    let view = accounts::lookup(&s.ctx, &acct, signed_in).await?;
     Ok(Json(entities::account(&s.ctx, &view)))
 }
 

@@ -495,21 +495,22 @@ async fn recognition(
 ) -> ApiResult<Json<Value>> {
     let (_, me) = auth.user("write:accounts")?;
     memberships::recognise(&s.ctx, me, parse_id(id)?, parse_id(club_id)?, on).await?;
-    recognitions_json(s, parse_id(id)?).await
+    recognitions_json(s, parse_id(id)?, true).await
 }
 
 /// `GET /api/v1/orgs/:id/recognitions`: who recognises this org (a club) and
 /// which clubs it recognises.
 pub async fn recognitions(
     State(s): State<AppState>,
-    _auth: Auth,
+    auth: Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    recognitions_json(&s, parse_id(&id)?).await
+    let signed_in = auth.0.as_ref().is_some_and(|c| c.account.is_some());
+    recognitions_json(&s, parse_id(&id)?, signed_in).await
 }
 
-async fn recognitions_json(s: &AppState, id: i64) -> ApiResult<Json<Value>> {
-    let (by, clubs) = memberships::recognitions(&s.ctx, id).await?;
+async fn recognitions_json(s: &AppState, id: i64, signed_in: bool) -> ApiResult<Json<Value>> {
+    let (by, clubs) = memberships::recognitions(&s.ctx, id, signed_in).await?;
     let by = crate::services::views::accounts(&s.ctx, by).await?;
     let clubs = crate::services::views::accounts(&s.ctx, clubs).await?;
     let list = |l: &[crate::services::views::AccountView]| -> Value {

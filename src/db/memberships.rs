@@ -245,6 +245,32 @@ pub async fn roster_entry(
         .optional())
 }
 
+/// Roster entries of an org matching these local people's e-mail addresses:
+/// (account id, entry, whether the person proved the address).
+pub async fn roster_matches(
+    conn: &mut DbConn<'_>,
+    org_id: i64,
+    account_ids: &[i64],
+) -> DbResult<Vec<(i64, RosterEntry, bool)>> {
+    use super::schema::users;
+    let rows: Vec<(i64, RosterEntry, Option<chrono::NaiveDateTime>)> =
+        with_conn!(conn, |c| roster_entries::table
+            .inner_join(users::table.on(users::email_key.eq(roster_entries::email_key)))
+            .filter(roster_entries::org_id.eq(org_id))
+            .filter(users::account_id.eq_any(account_ids))
+            .select((
+                users::account_id,
+                RosterEntry::as_select(),
+                users::email_confirmed_at,
+            ))
+            .load(c)
+            .await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(a, e, confirmed)| (a, e, confirmed.is_some()))
+        .collect())
+}
+
 /// The existing roster entries for these e-mail keys.
 pub async fn roster_entries_for(
     conn: &mut DbConn<'_>,

@@ -631,16 +631,15 @@ fn addressed_to_members(object: &Value, group_uri: &str) -> bool {
 
 /// The group a Note is addressed to (`audience`), when known or fetchable.
 /// A members-only Note (addressed to the group's members collection) is
-/// taken from the group's own server, from the group itself (`vouched_by`,
-/// its Announce), or from a verified member posting into one of our orgs
-/// (which then passes it on); from anyone else it is refused. Sets
+/// taken from the group's own server, or from a verified member posting into
+/// one of our orgs (which then passes it on); from anyone else it is
+/// refused. (A group's passing on is `store_note_vouched`.) Sets
 /// `visibility` to `members` for those.
 async fn audience_of(
     ctx: &Ctx,
     actor: &Account,
     object: &Value,
     visibility: &mut &'static str,
-    vouched_by: Option<&Account>,
 ) -> ServiceResult<Option<Account>> {
     let Some(group_uri) = id_of(&object["audience"]) else {
         return Ok(None);
@@ -649,7 +648,6 @@ async fn audience_of(
     let local = local_by_uri(ctx, &mut conn, group_uri).await?;
     if addressed_to_members(object, group_uri) {
         let allowed = same_origin(group_uri, a_uri(actor))
-            || vouched_by.is_some_and(|g| a_uri(g) == group_uri)
             || match &local {
                 Some(org) => db::memberships::find(&mut conn, org.id, actor.id)
                     .await?
@@ -844,7 +842,14 @@ async fn store_note_vouched(
     }
     drop(conn);
     let mut visibility = visibility_of(object, actor.followers_url.as_deref());
-    let mut audience = audience_of(ctx, actor, object, &mut visibility, vouched_by).await?;
+    let mut audience = match vouched_by {
+        // Passed on by its group to the group's members: members-only there.
+        Some(group) => {
+            visibility = "members";
+            Some(group.clone())
+        }
+        None => audience_of(ctx, actor, object, &mut visibility).await?,
+    };
     let mut conn = ctx.conn().await?;
     let mut mentioned_local = Vec::new();
     let mut mentioned_accounts = Vec::new();
@@ -1123,10 +1128,15 @@ async fn announce(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult
         }
     };
     let uri = id_of(object).ok_or_else(|| bad("Announce without object"))?;
+    // A group passing a members-only post on: taken only when the Note is on
+    // the group's own origin (a group vouches for nothing else) or carries
+    // its author's proof. Anything else is fetched from its own origin below
+    // like any boost, which a members-only post never survives.
     if actor.actor_type == "Group"
         && object.is_object()
-        && id_of(&object["audience"]) == Some(a_uri(actor))
-        && addressed_to_members(object, a_uri(actor))
+        && addressed_to_members(activity, a_uri(actor))
+        && names_group(object, a_uri(actor))
+        && (same_origin(uri, a_uri(actor)) || proven_by_author(ctx, object).await)
     {
         return members_post_passed_on(ctx, actor, object).await;
     }
@@ -1202,9 +1212,52 @@ async fn announce(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult
     Ok(())
 }
 
-/// A members-only post by a member on a third server, passed on by its group:
-/// the embedded Note is taken on the group's word (its origin serves it to
-/// no one but the group's members), when someone here is a verified member.
+/// Whether a Note names the group among those it is for: its `audience`, or
+/// the group in `to`/`cc` (a Friendica-style mention). A group may pass on
+/// only what its author meant for it.
+fn names_group(object: &Value, group_uri: &str) -> bool {
+    let listed = |k: &str| match &object[k] {
+        Value::Array(l) => l.iter().any(|v| id_of(v) == Some(group_uri)),
+        v => id_of(v) == Some(group_uri),
+    };
+    listed("audience") || listed("to") || listed("cc")
+}
+
+/// Whether an embedded Note carries a valid proof by its author (checked
+/// with the key the author's own server publishes; fetched again once, for
+/// a rotated key).
+async fn proven_by_author(ctx: &Ctx, object: &Value) -> bool {
+    let Some(author_uri) = single_author(object) else {
+        return false;
+    };
+    if !note_owned_by(object, author_uri) {
+        return false;
+    }
+    let check = |a: &Account| {
+        ctx.fed
+            .keys
+            .get(&a.public_key_pem)
+            .is_ok_and(|key| super::proofs::verify(object, author_uri, &key))
+    };
+    match actors::resolve(ctx, author_uri, false).await {
+        Ok(a) if check(&a) => true,
+        Ok(_) => actors::resolve(ctx, author_uri, true)
+            .await
+            .is_ok_and(|a| check(&a)),
+        Err(_) => false,
+    }
+}
+
+fn single_author(object: &Value) -> Option<&str> {
+    match &object["attributedTo"] {
+        Value::Array(l) if l.len() == 1 => id_of(&l[0]),
+        v => id_of(v),
+    }
+}
+
+/// A members-only post passed on by its group (on the group's origin, or
+/// proven by its author), stored as members-only in that group when someone
+/// here is a verified member.
 async fn members_post_passed_on(ctx: &Ctx, group: &Account, object: &Value) -> ServiceResult<()> {
     let mut conn = ctx.conn().await?;
     if !db::memberships::has_local_member(&mut conn, group.id).await? {
@@ -1215,11 +1268,7 @@ async fn members_post_passed_on(ctx: &Ctx, group: &Account, object: &Value) -> S
         return Ok(());
     }
     drop(conn);
-    let author_uri = match &object["attributedTo"] {
-        Value::Array(l) if l.len() == 1 => id_of(&l[0]),
-        v => id_of(v),
-    }
-    .ok_or_else(|| bad("a Note without one author"))?;
+    let author_uri = single_author(object).ok_or_else(|| bad("a Note without one author"))?;
     let author = actors::resolve(ctx, author_uri, false).await?;
     store_note_vouched(ctx, &author, object, actors::Ancestry::start(), Some(group))
         .await

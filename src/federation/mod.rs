@@ -6,6 +6,7 @@ pub mod delivery;
 pub mod http;
 pub mod inbox;
 pub mod objects;
+pub mod proofs;
 pub mod signatures;
 
 use tokio::sync::Notify;
@@ -26,6 +27,38 @@ pub struct Runtime {
     pub keys: signatures::KeyCache,
     /// Admission to the inbox (see [`inbox::Admission`]).
     pub admission: inbox::Admission,
+    /// Recognitions of remote clubs, as last verified.
+    pub recognitions: RecognitionCache,
+}
+
+/// Remote clubs' verified recognitions (official org account ids), kept for
+/// an hour so that looking at a club does not refetch its claims each time.
+pub struct RecognitionCache {
+    entries: std::sync::Mutex<lru::LruCache<i64, (std::time::Instant, Vec<i64>)>>,
+    keep: std::time::Duration,
+}
+
+impl RecognitionCache {
+    fn new(keep: std::time::Duration) -> RecognitionCache {
+        let cap = std::num::NonZeroUsize::new(1000).unwrap_or(std::num::NonZeroUsize::MIN);
+        RecognitionCache {
+            entries: std::sync::Mutex::new(lru::LruCache::new(cap)),
+            keep,
+        }
+    }
+
+    pub fn get(&self, club: i64) -> Option<Vec<i64>> {
+        let mut cache = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        match cache.get(&club) {
+            Some((at, ids)) if at.elapsed() < self.keep => Some(ids.clone()),
+            _ => None,
+        }
+    }
+
+    pub fn put(&self, club: i64, ids: Vec<i64>) {
+        let mut cache = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        cache.put(club, (std::time::Instant::now(), ids));
+    }
 }
 
 pub struct InstanceKey {
@@ -47,6 +80,9 @@ impl Runtime {
             instance_key: tokio::sync::OnceCell::new(),
             keys: signatures::KeyCache::new(10_000),
             admission: inbox::Admission::new(config),
+            recognitions: RecognitionCache::new(std::time::Duration::from_secs(
+                config.federation.recognition_cache_secs,
+            )),
         })
     }
 }

@@ -208,7 +208,9 @@ async fn create(
     );
     let (hash, keys) = (hash?, keys?);
     let now = ids::now();
-    let confirmation = (!new.email_confirmed).then(crypto::random_token);
+    // A confirmation is asked for only when a mail can carry it.
+    let confirmation =
+        (!new.email_confirmed && ctx.config.mail_enabled()).then(crypto::random_token);
     let id = ids::next_id();
     let account = local_actor(
         id,
@@ -385,7 +387,6 @@ pub async fn register(ctx: &Ctx, reg: Registration) -> ServiceResult<LocalUser> 
             "must be accepted",
         ));
     }
-    let mail = ctx.config.mail_enabled();
     let new = NewAccount {
         username: reg.username,
         email: reg.email,
@@ -394,7 +395,9 @@ pub async fn register(ctx: &Ctx, reg: Registration) -> ServiceResult<LocalUser> 
         reason: reg.reason,
         is_admin: false,
         approved: mode == RegistrationMode::Open || invite.is_some(),
-        email_confirmed: !mail,
+        // Confirmed means proven: without a mail transport nothing proves the
+        // address, so it stays unconfirmed (sign-in is not held up for it).
+        email_confirmed: false,
         allow_reserved: false,
     };
     let (created, confirmation) =
@@ -452,7 +455,10 @@ async fn valid_invite(ctx: &Ctx, code: &str) -> ServiceResult<Invite> {
 pub fn login_refusal(ctx: &Ctx, me: &LocalUser) -> Option<&'static str> {
     if me.user.disabled || me.account.suspended {
         Some("Your login is currently disabled")
-    } else if me.user.email_confirmed_at.is_none() && ctx.config.mail_enabled() {
+    } else if me.user.email_confirmed_at.is_none()
+        && me.user.confirmation_token_hash.is_some()
+        && ctx.config.mail_enabled()
+    {
         Some("Your login is missing a confirmed e-mail address")
     } else if !me.user.approved {
         Some("Your login is currently pending approval")
@@ -509,8 +515,10 @@ pub async fn show(ctx: &Ctx, id: i64) -> ServiceResult<AccountView> {
     views::account(ctx, get(ctx, id).await?).await
 }
 
-/// `user`, `@user`, `user@our.domain`; remote `user@host` once known locally.
-pub async fn lookup(ctx: &Ctx, acct: &str) -> ServiceResult<AccountView> {
+/// `user`, `@user`, `user@our.domain`; remote `user@host` once known locally,
+/// or asked of its server when `may_fetch` (a signed-in person asks: an
+/// anonymous request never makes this server fetch).
+pub async fn lookup(ctx: &Ctx, acct: &str, may_fetch: bool) -> ServiceResult<AccountView> {
     let acct = acct.trim().trim_start_matches('@').to_lowercase();
     let key = match acct.split_once('@') {
         Some((user, host)) if host == ctx.config.server.domain => user.to_owned(),
@@ -522,11 +530,13 @@ pub async fn lookup(ctx: &Ctx, acct: &str) -> ServiceResult<AccountView> {
     let account = match (found, key.split_once('@')) {
         (Some(f), _) => visible(ctx, f),
         // Unknown user@host: ask its server (WebFinger, then the actor).
-        (None, Some((user, host))) => crate::federation::actors::webfinger(ctx, user, host)
-            .await
-            .ok()
-            .filter(|a| !a.suspended),
-        (None, None) => None,
+        (None, Some((user, host))) if may_fetch => {
+            crate::federation::actors::webfinger(ctx, user, host)
+                .await
+                .ok()
+                .filter(|a| !a.suspended)
+        }
+        (None, _) => None,
     }
     .ok_or_else(|| ServiceError::NotFound("Record not found".into()))?;
     views::account(ctx, account).await

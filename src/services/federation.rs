@@ -468,7 +468,22 @@ pub async fn status_published(
     }
     let base = ctx.base_url();
     let urls = Urls { base: &base };
-    let note = note_of(ctx, conn, author, s).await?;
+    let mut note = note_of(ctx, conn, author, s).await?;
+    // Members-only and followers-only posts may be passed on by a group to
+    // its members' servers, which cannot fetch them here: the author's proof
+    // travels with the Note, so nobody has to take the group's word for it.
+    if matches!(s.visibility.as_str(), "members" | "private")
+        && let Some(pem) = author.private_key_pem.as_deref()
+    {
+        let key = crate::federation::signatures::PrivateKey::from_pem(pem)
+            .map_err(|e| ServiceError::Internal(anyhow::anyhow!("author key: {e}")))?;
+        crate::federation::proofs::attach(
+            &mut note,
+            &key,
+            &format!("{}#main-key", urls.actor(&author.username)),
+            &objects::timestamp(&ids::now()),
+        );
+    }
     let kind = if update { "Update" } else { "Create" };
     let id = if update {
         urls.activity(&author.username, "update", ids::next_id())

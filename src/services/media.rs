@@ -45,17 +45,20 @@ const MAX_DECODE_ALLOC: u64 = 300 * 1024 * 1024;
 static IMAGE_SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
 /// The image's declared size, read from its header only, within the pixel
-/// limit.
-fn check_pixels(bytes: &[u8]) -> Result<(u32, u32), String> {
+/// limit; else the error code (`ERR_INVALID`, `ERR_TOO_LARGE`) and why.
+fn check_pixels(bytes: &[u8]) -> Result<(u32, u32), (&'static str, String)> {
     let (w, h) = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
-        .map_err(|e| format!("could not read the file: {e}"))?
+        .map_err(|e| ("ERR_INVALID", format!("could not read the file: {e}")))?
         .into_dimensions()
-        .map_err(|e| format!("is not a valid image: {e}"))?;
+        .map_err(|e| ("ERR_INVALID", format!("is not a valid image: {e}")))?;
     if u64::from(w) * u64::from(h) > MAX_DECODE_PIXELS {
-        return Err(format!(
-            "is too large: {w}×{h} pixels (at most {} megapixels)",
-            MAX_DECODE_PIXELS / 1_000_000
+        return Err((
+            "ERR_TOO_LARGE",
+            format!(
+                "is too large: {w}×{h} pixels (at most {} megapixels)",
+                MAX_DECODE_PIXELS / 1_000_000
+            ),
         ));
     }
     Ok((w, h))
@@ -85,8 +88,7 @@ pub async fn store_profile_image(
             format!("file is too large (maximum is {} MB)", max / (1024 * 1024)),
         ));
     }
-    check_pixels(&bytes)
-        .map_err(|msg| ServiceError::invalid(kind.field(), "ERR_TOO_LARGE", msg))?;
+    check_pixels(&bytes).map_err(|(code, msg)| ServiceError::invalid(kind.field(), code, msg))?;
     let (w, h) = kind.size();
     let _slot = IMAGE_SLOTS
         .acquire()
@@ -263,7 +265,7 @@ pub async fn upload(
             ));
         }
     }
-    check_pixels(&new.bytes).map_err(|msg| ServiceError::invalid("file", "ERR_TOO_LARGE", msg))?;
+    check_pixels(&new.bytes).map_err(|(code, msg)| ServiceError::invalid("file", code, msg))?;
     check_description(&new.description)?;
     let focus = parse_focus(new.focus.as_deref())?;
     let now = ids::now();
@@ -316,7 +318,7 @@ fn process_image(bytes: &[u8]) -> Result<Processed, String> {
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| format!("could not read the file: {e}"))?;
-    check_pixels(bytes)?;
+    check_pixels(bytes).map_err(|(_, msg)| msg)?;
     reader.limits(decode_limits());
     let format = reader.format();
     let mut decoder = reader

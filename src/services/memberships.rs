@@ -32,6 +32,17 @@ pub struct MembershipView {
     pub account: AccountView,
     /// The current choice per purpose (absent: never asked).
     pub consents: Vec<(String, bool)>,
+    /// For the office, on a pending request: the roster entry whose e-mail
+    /// is the person's, and whether they proved that address. An unproven
+    /// address verifies nothing by itself (anyone can type any address);
+    /// the office decides, with the match in front of it.
+    pub roster_match: Option<RosterMatch>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RosterMatch {
+    pub entry: crate::db::models::RosterEntry,
+    pub email_proven: bool,
 }
 
 /// What a person says when asking to join (all optional), and the consent
@@ -248,6 +259,7 @@ async fn view(ctx: &Ctx, m: Membership) -> ServiceResult<MembershipView> {
         membership: m,
         account: views::account(ctx, account).await?,
         consents,
+        roster_match: None,
     })
 }
 
@@ -265,8 +277,9 @@ fn current_consents(rows: &[Consent], account_id: i64) -> Vec<(String, bool)> {
 }
 
 /// Asks to join an org: with a valid invite code the person is verified at
-/// once with the invite's role; a roster entry matching their confirmed
-/// e-mail verifies them too; otherwise the request waits for the office.
+/// once with the invite's role; a roster entry matching their e-mail
+/// verifies them too when they proved the address (answered our mail);
+/// otherwise the request waits for the office, which sees any roster match.
 /// For an org on another server, the request goes there as a `Join`.
 pub async fn request(
     ctx: &Ctx,
@@ -389,15 +402,9 @@ pub async fn request_as(
     };
     let now = ids::now();
     if let Some(e) = &roster {
-        // The roster knows better than the claim.
-        m.role = e.role.clone();
-        m.tenure_from = e.tenure_from.clone().or(m.tenure_from);
-        m.tenure_to = e.tenure_to.clone().or(m.tenure_to);
-        if !e.divisions.is_empty() {
-            m.divisions = e.divisions.clone();
-        }
+        // A proven address on the roster: verified at once.
+        apply_roster(&mut m, e);
         m.state = "verified".into();
-        m.via = "roster".into();
         m.decided_at = Some(now);
     }
     let consents = consent_rows(org_id, person.id, &r.consents, r.wording_version.as_deref());
@@ -431,6 +438,17 @@ pub async fn request_as(
     drop(conn);
     super::federation::wake(ctx);
     Ok(saved)
+}
+
+/// The roster knows better than the claim: its role, tenure and divisions.
+fn apply_roster(m: &mut Membership, e: &crate::db::models::RosterEntry) {
+    m.role = e.role.clone();
+    m.tenure_from = e.tenure_from.clone().or(m.tenure_from.take());
+    m.tenure_to = e.tenure_to.clone().or(m.tenure_to.take());
+    if !e.divisions.is_empty() {
+        m.divisions = e.divisions.clone();
+    }
+    m.via = "roster".into();
 }
 
 /// Asks a group on another server: a pending membership here, and a `Join`
@@ -618,6 +636,7 @@ pub async fn list(
                 membership: m,
                 account,
                 consents,
+                roster_match: None,
             });
         }
     }
@@ -632,7 +651,20 @@ pub async fn requests(
     page: Page,
 ) -> ServiceResult<Vec<MembershipView>> {
     require_office(ctx, org_id, me).await?;
-    list(ctx, Some(me), org_id, Some("pending"), None, page).await
+    let mut out = list(ctx, Some(me), org_id, Some("pending"), None, page).await?;
+    let ids: Vec<i64> = out.iter().map(|v| v.membership.account_id).collect();
+    let mut conn = ctx.conn().await?;
+    let matches = db::memberships::roster_matches(&mut conn, org_id, &ids).await?;
+    for v in &mut out {
+        v.roster_match = matches
+            .iter()
+            .find(|(a, _, _)| *a == v.membership.account_id)
+            .map(|(_, entry, proven)| RosterMatch {
+                entry: entry.clone(),
+                email_proven: *proven,
+            });
+    }
+    Ok(out)
 }
 
 /// The signed-in person's own membership of an org.
@@ -692,6 +724,17 @@ pub async fn decide(
             "ERR_INVALID",
             format!("this request is already {}", m.state),
         ));
+    }
+    if approve {
+        // The office approves with the roster match in front of it: the
+        // roster's facts replace the claim, as for a proven address.
+        let mut conn = ctx.conn().await?;
+        if let Some((_, e, _)) = db::memberships::roster_matches(&mut conn, org_id, &[m.account_id])
+            .await?
+            .pop()
+        {
+            apply_roster(&mut m, &e);
+        }
     }
     m.state = if approve { "verified" } else { "rejected" }.into();
     m.decided_by = Some(me.account.id);
@@ -996,8 +1039,13 @@ pub async fn recognise(
 
 /// (orgs recognising this club, clubs this org recognises). For a club on
 /// another server, its claims are checked against each official org's own
-/// collection at the time of asking.
-pub async fn recognitions(ctx: &Ctx, org_id: i64) -> ServiceResult<(Vec<Account>, Vec<Account>)> {
+/// collection (answers kept for an hour); checking fetches, so it is for
+/// signed-in people only.
+pub async fn recognitions(
+    ctx: &Ctx,
+    org_id: i64,
+    signed_in: bool,
+) -> ServiceResult<(Vec<Account>, Vec<Account>)> {
     let mut conn = ctx.conn().await?;
     let org = db::accounts::find(&mut conn, org_id)
         .await?
@@ -1006,6 +1054,11 @@ pub async fn recognitions(ctx: &Ctx, org_id: i64) -> ServiceResult<(Vec<Account>
         .ok_or_else(not_found)?;
     if !org.local {
         drop(conn);
+        if !signed_in {
+            return Err(ServiceError::Unauthorized(
+                "Sign in to check the recognitions of a club on another server".into(),
+            ));
+        }
         return Ok((
             super::groups::verified_recognitions(ctx, &org).await?,
             vec![],

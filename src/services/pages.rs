@@ -14,7 +14,7 @@ pub async fn profile(ctx: &Ctx, username: &str) -> ServiceResult<(AccountView, V
     if username.contains('@') {
         return Err(not_found());
     }
-    let view = accounts::lookup(ctx, username).await?;
+    let view = accounts::lookup(ctx, username, false).await?;
     if !view.account.local {
         return Err(not_found());
     }

@@ -388,7 +388,7 @@ async fn registration_rate_limit(b: Backend) {
 }
 
 /// The text of a single-part message, whatever transfer encoding lettre chose.
-fn decode_body(raw: &str) -> String {
+pub fn decode_body(raw: &str) -> String {
     use base64::Engine;
     let (head, body) = raw.split_once("\r\n\r\n").expect("headers and body");
     if head.contains("Content-Transfer-Encoding: base64") {

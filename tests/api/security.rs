@@ -15,6 +15,7 @@ dual!(
     a_direct_message_that_mentions_an_org_stays_direct,
     a_reblog_never_widens_the_audience_of_its_original,
     deletions_of_private_posts_reach_only_streams_that_could_see_them,
+    an_unproven_email_never_matches_the_roster,
 );
 
 /// Finding 1: `a[x][x]...=1` with 10,000 brackets recursed once per bracket
@@ -601,4 +602,135 @@ async fn deletions_of_private_posts_reach_only_streams_that_could_see_them(b: Ba
         "the public stream hears nothing"
     );
     app.finish().await;
+}
+
+/// Signs up through the client API as an app would; returns the user token.
+async fn sign_up(app: &TestApp, username: &str, email: &str) -> String {
+    let (cid, secret) = app
+        .app("read write follow", "urn:ietf:wg:oauth:2.0:oob")
+        .await;
+    let app_token = app.app_token(&cid, &secret, "read write").await;
+    let r = app
+        .json(
+            Method::POST,
+            "/api/v1/accounts",
+            Some(&app_token),
+            &serde_json::json!({"username": username, "email": email,
+                "password": "correct horse battery", "agreement": true}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    r.json()["access_token"].as_str().unwrap().to_owned()
+}
+
+const ROSTER: &str = "email,name,tenure_from,tenure_to,divisions,role\n\
+    taro@acme.example,Taro Yamada,2001,2019,R&D,employee\n\
+    hana@acme.example,Hana Sato,2005,2020,Sales,employee\n";
+
+/// Finding 3: without a mail transport (the default) a new account's
+/// address counted as confirmed, and a roster entry with that unproven
+/// address verified whoever typed it, with the roster's role.
+async fn an_unproven_email_never_matches_the_roster(b: Backend) {
+    use tsunagu::config::MailTransport;
+    for transport in [MailTransport::None, MailTransport::File] {
+        let app = TestApp::start_with(b, |c| c.mail.transport = transport).await;
+        let (_, office) = app.user_with("office", "read write", true).await;
+        let acme = org_with(&app, &office, &[]).await;
+        let report = tsunagu::services::roster::import(
+            &app.state.ctx,
+            "acme",
+            ROSTER.as_bytes(),
+            &|_, _| {},
+        )
+        .await
+        .unwrap();
+        assert_eq!(report.added, 2);
+        // Someone who is not Taro signs up with Taro's address and asks to join.
+        let mallory = sign_up(&app, "mallory", "taro@acme.example").await;
+        let ask = async |token: &str| {
+            app.json(
+                Method::POST,
+                &format!("/api/v1/orgs/{acme}/membership_requests"),
+                Some(token),
+                &serde_json::json!({"role": "alumnus"}),
+            )
+            .await
+        };
+        if transport == MailTransport::File {
+            // With mail, the unconfirmed person cannot even use the API yet...
+            let r = ask(&mallory).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+            // ...and Hana, who answers the mail sent to her address, is
+            // verified at once with the roster's facts.
+            let hana = sign_up(&app, "hana", "hana@acme.example").await;
+            let dir = app.db.dir.path().join("mail");
+            let raw = std::fs::read_dir(&dir)
+                .unwrap()
+                .flatten()
+                .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+                .find(|m| m.contains("To: hana@acme.example"))
+                .expect("a mail to hana");
+            let body = crate::registration::decode_body(&raw);
+            let start = body.find("/auth/confirm?token=").expect("a link");
+            let path: String = body[start..]
+                .chars()
+                .take_while(|c| !c.is_whitespace())
+                .collect();
+            assert_eq!(app.get(&path, None).await.status, StatusCode::OK);
+            let r = ask(&hana).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+            assert_eq!(r.json()["state"], "verified", "{}", r.text());
+            assert_eq!(r.json()["role"], "employee");
+            app.finish().await;
+            continue;
+        }
+        let r = ask(&mallory).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert_eq!(r.json()["state"], "pending", "{}", r.text());
+        assert_eq!(r.json()["role"], "alumnus");
+        // Importing the roster again verifies no one either.
+        let report = tsunagu::services::roster::import(
+            &app.state.ctx,
+            "acme",
+            ROSTER.as_bytes(),
+            &|_, _| {},
+        )
+        .await
+        .unwrap();
+        assert_eq!(report.verified, 0);
+        // The office sees the request with the match, marked unproven.
+        let q = app
+            .get(
+                &format!("/api/v1/orgs/{acme}/membership_requests"),
+                Some(&office),
+            )
+            .await
+            .json();
+        let request = &q[0];
+        assert_eq!(request["account"]["acct"], "mallory", "{q}");
+        assert_eq!(request["roster_match"]["name"], "Taro Yamada", "{q}");
+        assert_eq!(request["roster_match"]["role"], "employee");
+        assert_eq!(request["roster_match"]["email_proven"], false);
+        let r = app
+            .get(&format!("/api/v1/orgs/{acme}/membership"), Some(&mallory))
+            .await;
+        assert_eq!(r.json()["state"], "pending");
+        // The office decides; approving takes the roster's facts.
+        let r = app
+            .json(
+                Method::POST,
+                &format!(
+                    "/api/v1/orgs/{acme}/membership_requests/{}/approve",
+                    request["id"].as_str().unwrap()
+                ),
+                Some(&office),
+                &serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert_eq!(r.json()["state"], "verified");
+        assert_eq!(r.json()["role"], "employee");
+        assert_eq!(r.json()["via"], "roster");
+        app.finish().await;
+    }
 }

@@ -3049,7 +3049,12 @@ dual!(club_recognition_is_verified_from_another_server);
 async fn club_recognition_is_verified_from_another_server(b: Backend) {
     // A fake server whose club claims a recognition acme never gave.
     let (fake, port, extra) = fake_host("clubs").await;
-    let nodes = cluster_with(b, &["alpha", "beta"], &extra).await;
+    // Checked afresh on every request here, so the withdrawal shows at once
+    // (checks are kept for an hour by default).
+    let nodes = cluster_tweaked(b, &["alpha", "beta"], &extra, |_, c| {
+        c.federation.recognition_cache_secs = 0
+    })
+    .await;
     let (alpha, beta) = (&nodes[0], &nodes[1]);
     let c = Client::new(&nodes);
     let office = alpha.token("office").await;

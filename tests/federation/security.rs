@@ -408,3 +408,78 @@ async fn javascript_urls_from_remote_documents_never_reach_links(b: Backend) {
         n.stop().await;
     }
 }
+
+dual!(anonymous_requests_never_make_the_server_fetch);
+
+/// Finding 9: one anonymous `GET /api/v1/orgs/:remote_club/recognitions` made
+/// 61 outbound fetches (a club naming 20 official orgs), and an anonymous
+/// lookup of an unknown `user@host` made the server ask that host.
+async fn anonymous_requests_never_make_the_server_fetch(b: Backend) {
+    let (evil, extra) = Hostile::start("evil").await;
+    let nodes = cluster_with(b, &["alpha"], &extra).await;
+    let alpha = &nodes[0];
+    let c = Client::new(&nodes);
+    let hanako = alpha.token("hanako").await;
+    // A club on the hostile server claiming 20 official orgs, each of which
+    // (being the same server) happily confirms it.
+    let (_, pem) = keypair();
+    let club_uri = format!("{}/users/club", evil.base);
+    let mut club = super::fake_actor(&evil.base, "club", &pem);
+    club["type"] = json!("Group");
+    let officials: Vec<String> = (0..20)
+        .map(|i| format!("{}/users/o{i}", evil.base))
+        .collect();
+    club["tsunaguRecognizedBy"] = json!(officials);
+    evil.serve("/users/club", club);
+    for i in 0..20 {
+        let mut o = super::fake_actor(&evil.base, &format!("o{i}"), &pem);
+        o["type"] = json!("Group");
+        o["tsunaguRecognized"] = json!(format!("{}/users/o{i}/recognized", evil.base));
+        evil.serve(&format!("/users/o{i}"), o);
+        evil.serve(
+            &format!("/users/o{i}/recognized"),
+            json!({"type": "OrderedCollection", "orderedItems": [club_uri]}),
+        );
+    }
+    evil.serve(
+        "/.well-known/webfinger",
+        json!({"subject": format!("acct:club@{}", evil.host),
+               "links": [{"rel": "self", "type": "application/activity+json", "href": club_uri}]}),
+    );
+    let fetched = || evil.seen.lock().unwrap().len();
+    let lookup = format!(
+        "{}/api/v1/accounts/lookup?acct=club@{}",
+        alpha.base, evil.host
+    );
+
+    // Anonymous: an unknown remote account is not looked for.
+    let r = c.http.get(&lookup).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    assert_eq!(fetched(), 0, "an anonymous lookup fetched");
+    // Signed in: it is (WebFinger, then the actor).
+    let club_on_alpha = c.get(&lookup, &hanako).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let before = fetched();
+    assert!(before >= 2);
+
+    // Anonymous recognitions of a remote club: refused, nothing fetched.
+    let url = format!("{}/api/v1/orgs/{club_on_alpha}/recognitions", alpha.base);
+    let r = c.http.get(&url).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    assert_eq!(fetched(), before, "an anonymous request fetched");
+    // Signed in: a bounded number of fetches, however many claims.
+    let r = c.get(&url, &hanako).await;
+    let confirmed = r["recognized_by"].as_array().unwrap().len();
+    let spent = fetched() - before;
+    assert!(spent <= 7, "{spent} fetches for one request");
+    assert!(confirmed >= 1 && confirmed <= 3, "{r}");
+    // And kept: asking again fetches nothing.
+    let again = c.get(&url, &hanako).await;
+    assert_eq!(again["recognized_by"], r["recognized_by"]);
+    assert_eq!(fetched() - before, spent, "the answer was fetched again");
+    for n in nodes {
+        n.stop().await;
+    }
+}
