@@ -22,6 +22,7 @@ struct Hostile {
     base: String,
     host: String,
     key: PrivateKey,
+    public_pem: String,
     seen: Arc<Mutex<Vec<(String, HeaderMap)>>>,
     docs: Arc<Mutex<std::collections::HashMap<String, Value>>>,
 }
@@ -34,9 +35,12 @@ impl Hostile {
         let seen: Arc<Mutex<Vec<(String, HeaderMap)>>> = Arc::default();
         let docs: Arc<Mutex<std::collections::HashMap<String, Value>>> = Arc::default();
         let mallory = super::fake_actor(&base, "mallory", &public_pem);
+        let mut club = super::fake_actor(&base, "club", &public_pem);
+        club["type"] = json!("Group");
         docs.lock()
             .unwrap()
             .insert("/users/mallory".into(), mallory);
+        docs.lock().unwrap().insert("/users/club".into(), club);
         let (seen2, docs2) = (seen.clone(), docs.clone());
         let app = axum::Router::new().fallback(move |uri: Uri, headers: HeaderMap| {
             let (seen, docs) = (seen2.clone(), docs2.clone());
@@ -62,6 +66,7 @@ impl Hostile {
             host: format!("{name}.test:{port}"),
             base,
             key: PrivateKey::from_pem(&private_pem).unwrap(),
+            public_pem,
             seen,
             docs,
         };
@@ -422,7 +427,7 @@ async fn anonymous_requests_never_make_the_server_fetch(b: Backend) {
     let hanako = alpha.token("hanako").await;
     // A club on the hostile server claiming 20 official orgs, each of which
     // (being the same server) happily confirms it.
-    let (_, pem) = keypair();
+    let pem = evil.public_pem.clone();
     let club_uri = format!("{}/users/club", evil.base);
     let mut club = super::fake_actor(&evil.base, "club", &pem);
     club["type"] = json!("Group");
@@ -479,6 +484,125 @@ async fn anonymous_requests_never_make_the_server_fetch(b: Backend) {
     let again = c.get(&url, &hanako).await;
     assert_eq!(again["recognized_by"], r["recognized_by"]);
     assert_eq!(fetched() - before, spent, "the answer was fetched again");
+    for n in nodes {
+        n.stop().await;
+    }
+}
+
+dual!(a_remote_group_cannot_put_words_in_the_mouth_of_people_elsewhere);
+
+/// Finding 4: a Group on a hostile server that someone here joined announced
+/// an embedded members-only Note attributed to dave@beta, with an id on
+/// beta's origin, and we stored it as dave's post. A group vouches only for
+/// objects on its own origin.
+async fn a_remote_group_cannot_put_words_in_the_mouth_of_people_elsewhere(b: Backend) {
+    let (evil, extra) = Hostile::start("evil").await;
+    let nodes = cluster_with(b, &["alpha", "beta"], &extra).await;
+    let (alpha, beta) = (&nodes[0], &nodes[1]);
+    let c = Client::new(&nodes);
+    let hanako = alpha.token("hanako").await;
+    beta.token("dave").await;
+    // hanako is a verified member of the hostile club.
+    let club_uri = format!("{}/users/club", evil.base);
+    evil.serve(
+        "/.well-known/webfinger",
+        json!({"subject": format!("acct:club@{}", evil.host),
+               "links": [{"rel": "self", "type": "application/activity+json", "href": club_uri}]}),
+    );
+    let club_on_alpha: i64 = c
+        .get(
+            &format!(
+                "{}/api/v1/accounts/lookup?acct=club@{}",
+                alpha.base, evil.host
+            ),
+            &hanako,
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let ctx = &alpha.state.ctx;
+    let mut conn = ctx.conn().await.unwrap();
+    let (hanako_account, _) = tsunagu::db::accounts::find_by_acct_key(&mut conn, "hanako")
+        .await
+        .unwrap()
+        .unwrap();
+    tsunagu::db::memberships::save(
+        &mut conn,
+        &tsunagu::services::memberships::new_membership(
+            club_on_alpha,
+            hanako_account.id,
+            "alumnus",
+            "verified",
+            "remote",
+        ),
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    let members = format!("{club_uri}/members");
+    let announce = |n: u32, note: Value| {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{club_uri}#announce/{n}"),
+            "type": "Announce",
+            "actor": club_uri,
+            "to": [members],
+            "object": note,
+        })
+    };
+    let dave = format!("{}/users/dave", beta.base);
+    let forged_uri = format!("{dave}/statuses/999");
+    let forged = json!({
+        "id": forged_uri, "type": "Note", "attributedTo": dave,
+        "content": "<p>I, dave, endorse the club's fund. Send money.</p>",
+        "audience": club_uri, "to": [members],
+    });
+    // Plain, and with a "proof" made with the club's own key in dave's name.
+    let mut with_proof = forged.clone();
+    with_proof["id"] = json!(format!("{dave}/statuses/998"));
+    tsunagu::federation::proofs::attach(
+        &mut with_proof,
+        &evil.key,
+        &format!("{dave}#main-key"),
+        "2026-12-02T00:00:00Z",
+    );
+    let key_id = format!("{club_uri}#main-key");
+    for (n, note) in [(1, forged), (2, with_proof.clone())] {
+        let status = deliver_signed(&c, &evil.key, &key_id, alpha, &announce(n, note)).await;
+        assert_eq!(status, 202);
+    }
+    // A control the club may vouch for: a Note on its own origin.
+    let own_uri = format!("{}/users/mallory/statuses/1", evil.base);
+    let own = json!({
+        "id": own_uri, "type": "Note", "attributedTo": evil.actor(),
+        "content": "<p>club news</p>", "audience": club_uri, "to": [members],
+    });
+    assert_eq!(
+        deliver_signed(&c, &evil.key, &key_id, alpha, &announce(3, own)).await,
+        202
+    );
+    let stored = async |uri: &str| {
+        let mut conn = ctx.conn().await.unwrap();
+        tsunagu::db::statuses::find_by_uri(&mut conn, uri)
+            .await
+            .unwrap()
+    };
+    let kept = eventually("the club's own post is taken", async || {
+        stored(&own_uri).await
+    })
+    .await;
+    assert_eq!(kept.visibility, "members");
+    // Processed before it (one actor's activities keep their order): dropped.
+    assert!(
+        stored(&forged_uri).await.is_none(),
+        "dave's words were forged"
+    );
+    assert!(
+        stored(with_proof["id"].as_str().unwrap()).await.is_none(),
+        "a proof by the wrong key was taken"
+    );
     for n in nodes {
         n.stop().await;
     }
