@@ -607,3 +607,59 @@ async fn a_remote_group_cannot_put_words_in_the_mouth_of_people_elsewhere(b: Bac
         n.stop().await;
     }
 }
+
+dual!(inbox_refusals_do_not_describe_the_network_behind_the_server);
+
+/// Finding 15: the inbox's 401 repeated the fetch error ("connection
+/// refused", the address and port), so a sender could map which ports are
+/// open behind the server. Now every failure reads the same.
+async fn inbox_refusals_do_not_describe_the_network_behind_the_server(b: Backend) {
+    let (evil, mut extra) = Hostile::start("evil").await;
+    // A port nothing listens on.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    extra.insert("dead.test".into(), format!("127.0.0.1:{closed}"));
+    let nodes = cluster_with(b, &["alpha"], &extra).await;
+    let alpha = &nodes[0];
+    let c = Client::new(&nodes);
+    alpha.token("hanako").await;
+    let probe = async |actor: String| {
+        let follow = json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{actor}#follow"),
+            "type": "Follow",
+            "actor": actor,
+            "object": format!("{}/users/hanako", alpha.base),
+        });
+        let r = super::deliver_signed_response(
+            &c.http,
+            &evil.key,
+            &format!("{actor}#main-key"),
+            &alpha.host(),
+            &alpha.base,
+            &follow,
+        )
+        .await;
+        (r.status().as_u16(), r.text().await.unwrap())
+    };
+    let (closed_status, closed_body) = probe(format!("http://dead.test:{closed}/users/x")).await;
+    let (open_status, open_body) = probe(format!("{}/users/nobody", evil.base)).await;
+    assert_eq!((closed_status, open_status), (401, 401));
+    assert_eq!(closed_body, open_body, "open and closed ports look alike");
+    for leak in [
+        "refused",
+        "dead.test",
+        &closed.to_string(),
+        "127.0.0.1",
+        "404",
+        "connect",
+        "sending",
+    ] {
+        assert!(!closed_body.contains(leak), "{leak} in {closed_body}");
+    }
+    for n in nodes {
+        n.stop().await;
+    }
+}
