@@ -71,25 +71,50 @@ async fn signal(conn: &mut DbConn<'_>, channel: &'static str) -> DbResult<()> {
     }
 }
 
-/// Claims up to `limit` unprocessed activities (oldest first) for `until`.
-pub async fn claim_inbound(
+/// Unprocessed activities free to take, oldest first: (id, actor). Not
+/// leased; not from an actor with an activity in flight or waiting for a
+/// retry anywhere (one actor's activities go one at a time, in order); not
+/// from the `skip` origins (`scheme://host:port`, at their share).
+pub async fn inbound_candidates(
     conn: &mut DbConn<'_>,
     now: NaiveDateTime,
-    until: NaiveDateTime,
+    skip: &[String],
     limit: i64,
+) -> DbResult<Vec<(i64, String)>> {
+    with_conn!(conn, |c| {
+        let busy = diesel::alias!(inbox_activities as busy);
+        let busy_actors = busy
+            .filter(busy.field(inbox_activities::processed_at).is_null())
+            .filter(busy.field(inbox_activities::lease_until).ge(now))
+            .select(busy.field(inbox_activities::actor_uri));
+        let mut q = inbox_activities::table
+            .filter(inbox_activities::processed_at.is_null())
+            .filter(
+                inbox_activities::lease_until
+                    .is_null()
+                    .or(inbox_activities::lease_until.lt(now)),
+            )
+            .filter(inbox_activities::actor_uri.ne_all(busy_actors))
+            .into_boxed();
+        for origin in skip {
+            q = q.filter(inbox_activities::actor_uri.not_like(format!("{origin}/%")));
+        }
+        q.order(inbox_activities::id.asc())
+            .limit(limit)
+            .select((inbox_activities::id, inbox_activities::actor_uri))
+            .load(c)
+            .await
+    })
+}
+
+/// Leases these activities until `until`; returns those it took (another
+/// node may have taken some first).
+pub async fn lease_inbound(
+    conn: &mut DbConn<'_>,
+    ids: &[i64],
+    now: NaiveDateTime,
+    until: NaiveDateTime,
 ) -> DbResult<Vec<InboxActivity>> {
-    let ids: Vec<i64> = with_conn!(conn, |c| inbox_activities::table
-        .filter(inbox_activities::processed_at.is_null())
-        .filter(
-            inbox_activities::lease_until
-                .is_null()
-                .or(inbox_activities::lease_until.lt(now)),
-        )
-        .order(inbox_activities::id.asc())
-        .limit(limit)
-        .select(inbox_activities::id)
-        .load(c)
-        .await)?;
     if ids.is_empty() {
         return Ok(vec![]);
     }
@@ -98,7 +123,7 @@ pub async fn claim_inbound(
     with_conn!(conn, |c| {
         diesel::update(
             inbox_activities::table
-                .filter(inbox_activities::id.eq_any(&ids))
+                .filter(inbox_activities::id.eq_any(ids))
                 .filter(inbox_activities::processed_at.is_null())
                 .filter(
                     inbox_activities::lease_until
@@ -110,7 +135,7 @@ pub async fn claim_inbound(
         .execute(c)
         .await?;
         inbox_activities::table
-            .filter(inbox_activities::id.eq_any(&ids))
+            .filter(inbox_activities::id.eq_any(ids))
             .filter(inbox_activities::lease_until.eq(token))
             .filter(inbox_activities::processed_at.is_null())
             .order(inbox_activities::id.asc())

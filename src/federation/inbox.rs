@@ -197,51 +197,134 @@ fn check_with(
     signatures::verify(signed, sig, &key)
 }
 
-/// Processes stored activities until the runtime stops.
+/// Activities processed at once by one node's worker.
+const IN_FLIGHT: usize = 16;
+/// Of those, at most this many from one remote origin: one host (slow, or
+/// hostile and slow on purpose) cannot hold the queue others need.
+const PER_ORIGIN: usize = 2;
+/// How long one activity may take (its fetches included) before it is put
+/// back for a later try; below the lease, so no other node takes it meanwhile.
+const PROCESS_BUDGET: Duration = Duration::from_secs(45);
+const LEASE: chrono::Duration = chrono::Duration::seconds(60);
+
+/// Processes stored activities until the runtime stops: up to [`IN_FLIGHT`]
+/// at once, [`PER_ORIGIN`] per remote origin, one at a time per actor (in
+/// the order received, across nodes too: an actor with an activity in
+/// flight or waiting for a retry is not picked again until it is done).
+/// A finished activity frees its place at once; nothing waits for a batch.
 pub async fn run(ctx: Ctx, idle: Duration) {
+    let mut lanes = tokio::task::JoinSet::new();
+    let mut per_origin: std::collections::HashMap<String, usize> = Default::default();
     loop {
-        let busy = match process_batch(&ctx).await {
-            Ok(n) => n > 0,
-            Err(e) => {
-                tracing::warn!(error = %e, "inbox worker failed; retrying");
-                false
+        if lanes.len() < IN_FLIGHT {
+            match claim(&ctx, &per_origin, IN_FLIGHT - lanes.len()).await {
+                Ok(batch) if !batch.is_empty() => {
+                    for a in batch {
+                        *per_origin.entry(origin_of(&a.actor_uri)).or_default() += 1;
+                        lanes.spawn(lane(ctx.clone(), a));
+                    }
+                    continue;
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e.detail(), "inbox worker failed; retrying"),
             }
-        };
-        if !busy {
-            tokio::select! {
-                _ = ctx.fed.wake_inbox.notified() => {}
-                _ = tokio::time::sleep(idle) => {}
+        }
+        tokio::select! {
+            Some(done) = lanes.join_next(), if !lanes.is_empty() => {
+                if let Ok(origin) = done
+                    && let Some(n) = per_origin.get_mut(&origin)
+                {
+                    *n -= 1;
+                    if *n == 0 {
+                        per_origin.remove(&origin);
+                    }
+                }
             }
+            _ = ctx.fed.wake_inbox.notified() => {}
+            _ = tokio::time::sleep(idle) => {}
         }
     }
 }
 
-/// Claims and processes one batch; returns how many were handled.
+/// Claims what can be processed now, by the rules of [`run`]; returns how
+/// many activities were handled. (One round, for tests and the fuzzer.)
 pub async fn process_batch(ctx: &Ctx) -> ServiceResult<usize> {
-    let now = ids::now();
-    let mut conn = ctx.conn().await?;
-    let batch =
-        db::federation::claim_inbound(&mut conn, now, now + chrono::Duration::seconds(60), 32)
-            .await?;
-    drop(conn);
+    let batch = claim(ctx, &Default::default(), IN_FLIGHT).await?;
     let n = batch.len();
-    for a in batch {
-        let result = process(ctx, &a).await;
-        let mut conn = ctx.conn().await?;
-        match result {
-            Ok(()) => db::federation::finish_inbound(&mut conn, a.id, ids::now(), None).await?,
-            Err(ServiceError::Internal(e)) if a.attempts < 5 => {
-                let at = ids::now() + chrono::Duration::seconds(10 << a.attempts);
-                db::federation::retry_inbound(&mut conn, a.id, at, &format!("{e:#}")).await?;
-            }
-            Err(e) => {
-                tracing::info!(activity = %a.ap_id, kind = %a.kind, error = %e.detail(), "inbound activity dropped");
-                db::federation::finish_inbound(&mut conn, a.id, ids::now(), Some(&e.detail()))
-                    .await?;
-            }
+    let lanes: Vec<_> = batch.into_iter().map(|a| lane(ctx.clone(), a)).collect();
+    futures_util::future::join_all(lanes).await;
+    Ok(n)
+}
+
+/// Picks and leases up to `room` activities: oldest first, one per actor,
+/// and no origin beyond its share (counting those already in flight).
+async fn claim(
+    ctx: &Ctx,
+    in_flight: &std::collections::HashMap<String, usize>,
+    room: usize,
+) -> ServiceResult<Vec<InboxActivity>> {
+    let now = ids::now();
+    let full: Vec<String> = in_flight
+        .iter()
+        .filter(|(_, n)| **n >= PER_ORIGIN)
+        .map(|(o, _)| o.clone())
+        .collect();
+    let mut conn = ctx.conn().await?;
+    let candidates = db::federation::inbound_candidates(&mut conn, now, &full, 256).await?;
+    let mut counts = in_flight.clone();
+    let mut actors = std::collections::HashSet::new();
+    let mut picked = Vec::new();
+    for (id, actor) in candidates {
+        let n = counts.entry(origin_of(&actor)).or_default();
+        if *n >= PER_ORIGIN || !actors.insert(actor) {
+            continue;
+        }
+        *n += 1;
+        picked.push(id);
+        if picked.len() >= room {
+            break;
         }
     }
-    Ok(n)
+    Ok(db::federation::lease_inbound(&mut conn, &picked, now, now + LEASE).await?)
+}
+
+/// `scheme://host:port` of an actor URI (the share is per origin).
+fn origin_of(uri: &str) -> String {
+    url::Url::parse(uri)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_else(|_| uri.to_owned())
+}
+
+/// Processes one activity within [`PROCESS_BUDGET`] and records the outcome;
+/// returns its actor's origin (for the share).
+async fn lane(ctx: Ctx, a: InboxActivity) -> String {
+    let result = match tokio::time::timeout(PROCESS_BUDGET, process(&ctx, &a)).await {
+        Ok(r) => r,
+        Err(_) => Err(ServiceError::Internal(anyhow::anyhow!(
+            "processing took longer than {} s",
+            PROCESS_BUDGET.as_secs()
+        ))),
+    };
+    if let Err(e) = record(&ctx, &a, result).await {
+        tracing::warn!(activity = %a.ap_id, error = %e.detail(), "could not record an inbound activity");
+    }
+    origin_of(&a.actor_uri)
+}
+
+async fn record(ctx: &Ctx, a: &InboxActivity, result: ServiceResult<()>) -> ServiceResult<()> {
+    let mut conn = ctx.conn().await?;
+    match result {
+        Ok(()) => db::federation::finish_inbound(&mut conn, a.id, ids::now(), None).await?,
+        Err(ServiceError::Internal(e)) if a.attempts < 5 => {
+            let at = ids::now() + chrono::Duration::seconds(10 << a.attempts);
+            db::federation::retry_inbound(&mut conn, a.id, at, &format!("{e:#}")).await?;
+        }
+        Err(e) => {
+            tracing::info!(activity = %a.ap_id, kind = %a.kind, error = %e.detail(), "inbound activity dropped");
+            db::federation::finish_inbound(&mut conn, a.id, ids::now(), Some(&e.detail())).await?;
+        }
+    }
+    Ok(())
 }
 
 fn bad(why: impl Into<String>) -> ServiceError {

@@ -2,6 +2,7 @@
 //! need other servers: real instances on loopback and a hostile fake server
 //! that records every request made to it. Each test is named after its
 //! finding and fails on the code before the fix.
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::http::{HeaderMap, StatusCode, Uri};
@@ -17,7 +18,8 @@ use crate::dual;
 
 /// A hostile server on loopback: serves the actors and objects it is given,
 /// answers 404 to anything else, and records every request (path and
-/// headers) so a test can see what our servers asked of it.
+/// headers) so a test can see what our servers asked of it. Paths under
+/// `/slow/` answer nothing for a minute.
 struct Hostile {
     base: String,
     host: String,
@@ -25,6 +27,25 @@ struct Hostile {
     public_pem: String,
     seen: Arc<Mutex<Vec<(String, HeaderMap)>>>,
     docs: Arc<Mutex<std::collections::HashMap<String, Value>>>,
+    /// Requests under `/slow/` open now, and the most ever open at once.
+    slow: Arc<(AtomicUsize, AtomicUsize)>,
+}
+
+/// Counts an open slow request until it is answered or dropped.
+struct SlowGuard(Arc<(AtomicUsize, AtomicUsize)>);
+
+impl SlowGuard {
+    fn enter(slow: Arc<(AtomicUsize, AtomicUsize)>) -> SlowGuard {
+        let now = slow.0.fetch_add(1, Ordering::SeqCst) + 1;
+        slow.1.fetch_max(now, Ordering::SeqCst);
+        SlowGuard(slow)
+    }
+}
+
+impl Drop for SlowGuard {
+    fn drop(&mut self) {
+        self.0.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Hostile {
@@ -41,12 +62,17 @@ impl Hostile {
             .unwrap()
             .insert("/users/mallory".into(), mallory);
         docs.lock().unwrap().insert("/users/club".into(), club);
-        let (seen2, docs2) = (seen.clone(), docs.clone());
+        let slow: Arc<(AtomicUsize, AtomicUsize)> = Arc::default();
+        let (seen2, docs2, slow2) = (seen.clone(), docs.clone(), slow.clone());
         let app = axum::Router::new().fallback(move |uri: Uri, headers: HeaderMap| {
-            let (seen, docs) = (seen2.clone(), docs2.clone());
+            let (seen, docs, slow) = (seen2.clone(), docs2.clone(), slow2.clone());
             async move {
                 let path = uri.path().to_owned();
                 seen.lock().unwrap().push((path.clone(), headers));
+                if path.starts_with("/slow/") {
+                    let _open = SlowGuard::enter(slow);
+                    tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+                }
                 match docs.lock().unwrap().get(&path) {
                     Some(doc) => (
                         StatusCode::OK,
@@ -69,6 +95,7 @@ impl Hostile {
             public_pem,
             seen,
             docs,
+            slow,
         };
         (hostile, extra)
     }
@@ -659,6 +686,84 @@ async fn inbox_refusals_do_not_describe_the_network_behind_the_server(b: Backend
     ] {
         assert!(!closed_body.contains(leak), "{leak} in {closed_body}");
     }
+    for n in nodes {
+        n.stop().await;
+    }
+}
+
+dual!(one_slow_host_cannot_stall_the_inbox_for_everyone);
+
+/// Finding 10: one worker processed activities one at a time, each allowed a
+/// 20 s fetch budget, so three cheap deliveries from a hostile server (each
+/// naming a reply parent that never answers) delayed an honest Follow by
+/// 57 s. Now activities run side by side, a few per remote host.
+async fn one_slow_host_cannot_stall_the_inbox_for_everyone(b: Backend) {
+    let (evil, extra) = Hostile::start("evil").await;
+    let nodes = cluster_with(b, &["alpha", "beta"], &extra).await;
+    let (alpha, beta) = (&nodes[0], &nodes[1]);
+    let c = Client::new(&nodes);
+    let hanako = alpha.token("hanako").await;
+    let bob = beta.token("bob").await;
+    let actors: Vec<String> = (0..4)
+        .map(|i| {
+            let name = format!("m{i}");
+            evil.serve(
+                &format!("/users/{name}"),
+                super::fake_actor(&evil.base, &name, &evil.public_pem),
+            );
+            format!("{}/users/{name}", evil.base)
+        })
+        .collect();
+    for (i, actor) in actors.iter().enumerate() {
+        let note = format!("{actor}/notes/{i}");
+        let create = json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{note}/activity"), "type": "Create", "actor": actor,
+            "object": {
+                "id": note, "type": "Note", "attributedTo": actor,
+                "content": "<p>a reply to something slow</p>",
+                "inReplyTo": format!("{}/slow/{i}", evil.base),
+                "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            },
+        });
+        let status =
+            deliver_signed(&c, &evil.key, &format!("{actor}#main-key"), alpha, &create).await;
+        assert_eq!(status, 202);
+    }
+    // alpha is now busy with the slow parents (10 s each)... and bob follows
+    // hanako meanwhile.
+    eventually("alpha fetches the slow parents", async || {
+        (!evil.requests("/slow/").is_empty()).then_some(())
+    })
+    .await;
+    c.follow_and_wait(beta, &bob, &format!("hanako@{}", alpha.host()))
+        .await;
+    let processed = async || {
+        let mut conn = alpha.state.ctx.conn().await.unwrap();
+        let mut n = 0;
+        for actor in &actors {
+            n += tsunagu::db::federation::received_from(&mut conn, actor)
+                .await
+                .unwrap()
+                .iter()
+                .filter(|(_, _, done)| *done)
+                .count();
+        }
+        n
+    };
+    assert!(
+        processed().await < actors.len(),
+        "the honest Follow waited for every slow activity"
+    );
+    // Nothing is lost: the slow ones end too, stored without their parent.
+    eventually("the slow activities are done", async || {
+        (processed().await == actors.len()).then_some(())
+    })
+    .await;
+    // Never more than the host's share fetching at once.
+    assert_eq!(evil.requests("/slow/").len(), actors.len());
+    assert_eq!(evil.slow.1.load(Ordering::SeqCst), 2, "the host's share");
+    let _ = hanako;
     for n in nodes {
         n.stop().await;
     }
