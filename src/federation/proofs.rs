@@ -17,7 +17,8 @@ use super::signatures::{PrivateKey, PublicKey};
 pub const CRYPTOSUITE: &str = "tsunagu-rsa-sha256-jcs-2026";
 
 /// Compact JSON with object keys sorted (as RFC 8785 orders them, for the
-/// keys we use), the same bytes for the same value on any server.
+/// keys we use), the same bytes for the same value on any server. Recursive,
+/// but over values no deeper than serde_json parses (128 levels).
 pub fn canonical(v: &Value) -> String {
     let mut out = String::new();
     write_canonical(v, &mut out);

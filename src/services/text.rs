@@ -324,4 +324,23 @@ mod tests {
         assert!(clean.contains("nofollow noopener noreferrer"), "{clean}");
         assert_eq!(strip_html("<b>Bob</b> &amp; <i>co</i>"), "Bob & co");
     }
+
+    #[test]
+    fn deeply_nested_markup_is_handled_without_recursion_limits() {
+        // An inbox body may carry about a megabyte: 150,000 nested tags.
+        let depth = 150_000;
+        let html = format!("{}x{}", "<span>".repeat(depth), "</span>".repeat(depth));
+        let run = move || {
+            let clean = sanitize(&html);
+            assert!(clean.contains('x'));
+            assert_eq!(strip_html(&html), "x");
+        };
+        // On a thread with a small stack, as the runtime's workers have.
+        std::thread::Builder::new()
+            .stack_size(2 * 1024 * 1024)
+            .spawn(run)
+            .unwrap()
+            .join()
+            .unwrap();
+    }
 }
