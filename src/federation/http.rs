@@ -260,8 +260,12 @@ impl FedClient {
                 req = req.header(k, v);
             }
         }
-        let resp = req.send().await.map_err(|e| transport(url, e))?;
-        read_body(url, resp).await
+        // Waiting on the network holds no work slot (see `super::slots`).
+        super::slots::while_waiting(async {
+            let resp = req.send().await.map_err(|e| transport(url, e))?;
+            read_body(url, resp).await
+        })
+        .await
     }
 
     /// POST a signed activity to an inbox.

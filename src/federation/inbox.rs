@@ -202,6 +202,11 @@ const IN_FLIGHT: usize = 16;
 /// Of those, at most this many from one remote origin: one host (slow, or
 /// hostile and slow on purpose) cannot hold the queue others need.
 const PER_ORIGIN: usize = 2;
+/// Of those, this many may work at once (the others wait on the network, or
+/// for a slot: see `federation::slots`).
+fn work_slots() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).clamp(1, 4))
+}
 /// How long one activity may take (its fetches included) before it is put
 /// back for a later try; below the lease, so no other node takes it meanwhile.
 const PROCESS_BUDGET: Duration = Duration::from_secs(45);
@@ -213,15 +218,18 @@ const LEASE: chrono::Duration = chrono::Duration::seconds(60);
 /// flight or waiting for a retry is not picked again until it is done).
 /// A finished activity frees its place at once; nothing waits for a batch.
 pub async fn run(ctx: Ctx, idle: Duration) {
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(work_slots()));
     let mut lanes = tokio::task::JoinSet::new();
     let mut per_origin: std::collections::HashMap<String, usize> = Default::default();
     loop {
-        if lanes.len() < IN_FLIGHT {
+        // Refilled once half the places are free: a claim costs about as much
+        // as processing an activity, so not one per finished activity.
+        if lanes.len() <= IN_FLIGHT / 2 {
             match claim(&ctx, &per_origin, IN_FLIGHT - lanes.len()).await {
                 Ok(batch) if !batch.is_empty() => {
                     for a in batch {
                         *per_origin.entry(origin_of(&a.actor_uri)).or_default() += 1;
-                        lanes.spawn(lane(ctx.clone(), a));
+                        lanes.spawn(lane(ctx.clone(), slots.clone(), a));
                     }
                     continue;
                 }
@@ -251,7 +259,11 @@ pub async fn run(ctx: Ctx, idle: Duration) {
 pub async fn process_batch(ctx: &Ctx) -> ServiceResult<usize> {
     let batch = claim(ctx, &Default::default(), IN_FLIGHT).await?;
     let n = batch.len();
-    let lanes: Vec<_> = batch.into_iter().map(|a| lane(ctx.clone(), a)).collect();
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(work_slots()));
+    let lanes: Vec<_> = batch
+        .into_iter()
+        .map(|a| lane(ctx.clone(), slots.clone(), a))
+        .collect();
     futures_util::future::join_all(lanes).await;
     Ok(n)
 }
@@ -295,10 +307,12 @@ fn origin_of(uri: &str) -> String {
         .unwrap_or_else(|_| uri.to_owned())
 }
 
-/// Processes one activity within [`PROCESS_BUDGET`] and records the outcome;
-/// returns its actor's origin (for the share).
-async fn lane(ctx: Ctx, a: InboxActivity) -> String {
-    let result = match tokio::time::timeout(PROCESS_BUDGET, process(&ctx, &a)).await {
+/// Processes one activity within [`PROCESS_BUDGET`], working only while it
+/// holds a slot, and records the outcome; returns its actor's origin (for
+/// the share).
+async fn lane(ctx: Ctx, slots: std::sync::Arc<tokio::sync::Semaphore>, a: InboxActivity) -> String {
+    let work = super::slots::with_slot(slots, process(&ctx, &a));
+    let result = match tokio::time::timeout(PROCESS_BUDGET, work).await {
         Ok(r) => r,
         Err(_) => Err(ServiceError::Internal(anyhow::anyhow!(
             "processing took longer than {} s",

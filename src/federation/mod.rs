@@ -8,6 +8,7 @@ pub mod inbox;
 pub mod objects;
 pub mod proofs;
 pub mod signatures;
+pub mod slots;
 
 use tokio::sync::Notify;
 
