@@ -70,6 +70,9 @@ pub struct DatabaseConfig {
     pub url: String,
     /// Connections in the pool.
     pub max_connections: usize,
+    /// How long a request waits for a pooled connection (or for a new one to
+    /// be made) before it is answered 503 with Retry-After.
+    pub acquire_timeout_ms: u64,
 }
 
 impl Default for DatabaseConfig {
@@ -77,6 +80,7 @@ impl Default for DatabaseConfig {
         Self {
             url: "sqlite://data/tsunagu.db".into(),
             max_connections: 8,
+            acquire_timeout_ms: 5000,
         }
     }
 }
@@ -371,6 +375,12 @@ impl Config {
         }
         if self.database.max_connections == 0 {
             return bad("database.max_connections", "must be at least 1".into());
+        }
+        if !(100..=60_000).contains(&self.database.acquire_timeout_ms) {
+            return bad(
+                "database.acquire_timeout_ms",
+                "must be from 100 to 60000".into(),
+            );
         }
         for (host, addr) in &self.federation.resolve {
             let key = format!("federation.resolve.\"{host}\"");

@@ -68,6 +68,9 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::Unauthorized(m) => ApiError::new(StatusCode::UNAUTHORIZED, m),
             ServiceError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, m),
+            ServiceError::Unavailable => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string())
+            }
             ServiceError::RateLimited => {
                 ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Too many requests")
             }
@@ -94,8 +97,19 @@ impl From<ServiceError> for ApiError {
     }
 }
 
+/// How long a client told 503 should wait (the pool is busy for moments).
+const RETRY_AFTER_SECS: &str = "2";
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            return (
+                self.status,
+                [(axum::http::header::RETRY_AFTER, RETRY_AFTER_SECS)],
+                Json(self.body),
+            )
+                .into_response();
+        }
         (self.status, Json(self.body)).into_response()
     }
 }

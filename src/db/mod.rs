@@ -72,15 +72,72 @@ pub enum DbConn<'a> {
 }
 
 pub enum Handle<'a, P: DerefMut> {
-    Pooled(Box<P>),
+    Pooled(Box<P>, HoldGuard),
     Borrowed(&'a mut P::Target),
+}
+
+/// Debug builds note which tasks hold a pooled connection: a task that takes
+/// a second one while holding the first is how a pool starves (N such tasks
+/// wait for each other until the acquire timeout). It is reported with a
+/// backtrace, and with `TSUNAGU_NESTED_CONNECTIONS=panic` (the test suite)
+/// it panics, so a test finds the place.
+pub struct HoldGuard(#[cfg(debug_assertions)] Holder);
+
+/// A task, or the thread of a `block_on` (which runs outside any task).
+#[cfg(debug_assertions)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Holder {
+    Task(tokio::task::Id),
+    Thread(std::thread::ThreadId),
+}
+
+#[cfg(debug_assertions)]
+static HELD: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<Holder, usize>>> =
+    std::sync::LazyLock::new(Default::default);
+
+impl HoldGuard {
+    #[cfg(debug_assertions)]
+    fn enter() -> HoldGuard {
+        let id = tokio::task::try_id()
+            .map_or_else(|| Holder::Thread(std::thread::current().id()), Holder::Task);
+        let mut held = HELD.lock().unwrap_or_else(|e| e.into_inner());
+        let n = held.entry(id).or_default();
+        if *n > 0 {
+            let trace = std::backtrace::Backtrace::force_capture();
+            if std::env::var("TSUNAGU_NESTED_CONNECTIONS").as_deref() == Ok("panic") {
+                drop(held);
+                panic!("a task took a second database connection while holding one:\n{trace}");
+            }
+            tracing::error!(%trace, "a task took a second database connection while holding one");
+        }
+        *n += 1;
+        HoldGuard(id)
+    }
+
+    #[cfg(not(debug_assertions))]
+    fn enter() -> HoldGuard {
+        HoldGuard()
+    }
+}
+
+#[cfg(debug_assertions)]
+impl Drop for HoldGuard {
+    fn drop(&mut self) {
+        let mut held = HELD.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = held.get_mut(&self.0) {
+            *n -= 1;
+            if *n == 0 {
+                held.remove(&self.0);
+            }
+        }
+    }
 }
 
 impl<P: DerefMut> Deref for Handle<'_, P> {
     type Target = P::Target;
     fn deref(&self) -> &P::Target {
         match self {
-            Handle::Pooled(o) => o,
+            Handle::Pooled(o, _) => o,
             Handle::Borrowed(c) => c,
         }
     }
@@ -88,7 +145,7 @@ impl<P: DerefMut> Deref for Handle<'_, P> {
 impl<P: DerefMut> DerefMut for Handle<'_, P> {
     fn deref_mut(&mut self) -> &mut P::Target {
         match self {
-            Handle::Pooled(o) => o,
+            Handle::Pooled(o, _) => o,
             Handle::Borrowed(c) => c,
         }
     }
@@ -217,16 +274,46 @@ fn migration_error(e: impl std::fmt::Display) -> anyhow::Error {
     anyhow::anyhow!("database migration failed: {e}")
 }
 
+/// Why no connection could be had.
+#[derive(Debug, thiserror::Error)]
+pub enum AcquireError {
+    /// Every connection stayed busy for the whole acquire timeout (or a new
+    /// one could not be made in it): the caller should answer "try later".
+    #[error("every database connection is busy")]
+    Busy,
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
+
+impl<E: std::fmt::Display> From<deadpool::managed::PoolError<E>> for AcquireError {
+    fn from(e: deadpool::managed::PoolError<E>) -> Self {
+        match e {
+            deadpool::managed::PoolError::Timeout(_) => AcquireError::Busy,
+            other => AcquireError::Failed(anyhow::anyhow!("database connection: {other}")),
+        }
+    }
+}
+
 impl DbPool {
     /// Build the pool for the backend the URL names and run that backend's
     /// embedded migrations first. Returns the pool and the names of the
-    /// migrations it applied.
-    pub async fn connect(url: &str, max_size: usize) -> anyhow::Result<(Self, Vec<String>)> {
+    /// migrations it applied. Waiting for a connection, and making one, each
+    /// take at most `acquire_timeout`.
+    pub async fn connect(
+        url: &str,
+        max_size: usize,
+        acquire_timeout: std::time::Duration,
+    ) -> anyhow::Result<(Self, Vec<String>)> {
         let backend = backend_of(url).map_err(|e| anyhow::anyhow!("database.url: {e}"))?;
         match backend {
             Backend::Postgres => {
                 let mgr = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
-                let pool = Pool::builder(mgr).max_size(max_size).build()?;
+                let pool = Pool::builder(mgr)
+                    .max_size(max_size)
+                    .wait_timeout(Some(acquire_timeout))
+                    .create_timeout(Some(acquire_timeout))
+                    .runtime(deadpool::Runtime::Tokio1)
+                    .build()?;
                 let conn = pool.get().await.map_err(|e| {
                     anyhow::anyhow!("cannot connect to PostgreSQL at database.url: {e}")
                 })?;
@@ -279,16 +366,27 @@ impl DbPool {
                     })
                 });
                 let mgr = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(path, cfg);
-                let pool = Pool::builder(mgr).max_size(max_size).build()?;
+                let pool = Pool::builder(mgr)
+                    .max_size(max_size)
+                    .wait_timeout(Some(acquire_timeout))
+                    .create_timeout(Some(acquire_timeout))
+                    .runtime(deadpool::Runtime::Tokio1)
+                    .build()?;
                 Ok((DbPool::Sqlite(pool), applied))
             }
         }
     }
 
-    pub async fn get(&self) -> anyhow::Result<DbConn<'static>> {
+    pub async fn get(&self) -> Result<DbConn<'static>, AcquireError> {
         Ok(match self {
-            DbPool::Postgres(p) => DbConn::Postgres(Handle::Pooled(Box::new(p.get().await?))),
-            DbPool::Sqlite(p) => DbConn::Sqlite(Handle::Pooled(Box::new(p.get().await?))),
+            DbPool::Postgres(p) => {
+                let hold = HoldGuard::enter();
+                DbConn::Postgres(Handle::Pooled(Box::new(p.get().await?), hold))
+            }
+            DbPool::Sqlite(p) => {
+                let hold = HoldGuard::enter();
+                DbConn::Sqlite(Handle::Pooled(Box::new(p.get().await?), hold))
+            }
         })
     }
 
@@ -390,7 +488,9 @@ mod tests {
     async fn a_new_sqlite_connection_waits_for_a_writer() {
         let dir = std::env::temp_dir().join(format!("tsunagu-lock-{}", std::process::id()));
         let url = format!("sqlite://{}", dir.join("t.db").display());
-        let (pool, _) = DbPool::connect(&url, 4).await.unwrap();
+        let (pool, _) = DbPool::connect(&url, 4, std::time::Duration::from_secs(10))
+            .await
+            .unwrap();
         let mut writer = pool.get().await.unwrap();
         let DbConn::Sqlite(w) = &mut writer else {
             unreachable!()

@@ -43,8 +43,12 @@ pub struct Ctx {
 
 impl Ctx {
     pub async fn new(config: Config) -> anyhow::Result<(Ctx, Vec<String>)> {
-        let (db, applied) =
-            DbPool::connect(&config.database.url, config.database.max_connections).await?;
+        let (db, applied) = DbPool::connect(
+            &config.database.url,
+            config.database.max_connections,
+            std::time::Duration::from_millis(config.database.acquire_timeout_ms),
+        )
+        .await?;
         let mailer = mail::Mailer::from_config(&config)?;
         let fed = Arc::new(crate::federation::Runtime::new(&config)?);
         Ok((
@@ -60,7 +64,10 @@ impl Ctx {
     }
 
     pub async fn conn(&self) -> Result<DbConn<'static>, ServiceError> {
-        self.db.get().await.map_err(ServiceError::Internal)
+        self.db.get().await.map_err(|e| match e {
+            crate::db::AcquireError::Busy => ServiceError::Unavailable,
+            crate::db::AcquireError::Failed(e) => ServiceError::Internal(e),
+        })
     }
 
     pub fn base_url(&self) -> String {
@@ -92,6 +99,9 @@ pub enum ServiceError {
     Forbidden(String),
     #[error("Too many requests")]
     RateLimited,
+    /// Every database connection stayed busy: answered 503 with Retry-After.
+    #[error("The server is busy; try again in a moment")]
+    Unavailable,
     /// RFC 6749 error codes (`invalid_grant`, ...) with a description.
     #[error("{description}")]
     OAuth {

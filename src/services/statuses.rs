@@ -81,11 +81,7 @@ fn validate_text(text: &str, spoiler: &str, has_media: bool) -> ServiceResult<()
 /// Unknown remote mentions resolved through WebFinger per post.
 const MAX_RESOLVED_MENTIONS: usize = 5;
 
-async fn render(
-    ctx: &Ctx,
-    conn: &mut DbConn<'_>,
-    text: &str,
-) -> ServiceResult<(String, Vec<Account>, Vec<String>)> {
+async fn render(ctx: &Ctx, text: &str) -> ServiceResult<(String, Vec<Account>, Vec<String>)> {
     let refs = text::references(text);
     let domain = ctx.config.server.domain.to_lowercase();
     let keys: Vec<String> = refs
@@ -96,7 +92,10 @@ async fn render(
             _ => m.clone(),
         })
         .collect();
-    let mut found = db::accounts::find_by_acct_keys(conn, &keys).await?;
+    let mut conn = ctx.conn().await?;
+    let mut found = db::accounts::find_by_acct_keys(&mut conn, &keys).await?;
+    // No connection is held while the network is asked.
+    drop(conn);
     // Remote people not known yet are looked up (a few per post, as Mastodon does).
     let unknown: Vec<&String> = keys
         .iter()
@@ -165,13 +164,16 @@ pub async fn create_as(
     author: &Account,
     new: NewStatus,
 ) -> ServiceResult<StatusView> {
-    let mut conn = ctx.conn().await?;
-    if let Some(key) = new.idempotency_key.as_deref().filter(|k| !k.is_empty())
-        && let Some(id) = db::statuses::idempotent_status(&mut conn, author.id, key).await?
-        && let Some(s) = db::statuses::find(&mut conn, id).await?
-    {
+    if let Some(key) = new.idempotency_key.as_deref().filter(|k| !k.is_empty()) {
+        let mut conn = ctx.conn().await?;
+        let earlier = match db::statuses::idempotent_status(&mut conn, author.id, key).await? {
+            Some(id) => db::statuses::find(&mut conn, id).await?,
+            None => None,
+        };
         drop(conn);
-        return views::status(ctx, Some(author.id), s).await;
+        if let Some(s) = earlier {
+            return views::status(ctx, Some(author.id), s).await;
+        }
     }
     let spoiler = new.spoiler_text.clone().unwrap_or_default();
     validate_text(&new.text, &spoiler, !new.media_ids.is_empty())?;
@@ -213,11 +215,14 @@ pub async fn create_as(
         ));
     }
     let parent = match new.in_reply_to_id {
-        Some(pid) => Some(
-            db::statuses::find_visible(&mut conn, pid, Some(author.id))
-                .await?
-                .ok_or_else(not_found)?,
-        ),
+        Some(pid) => {
+            let mut conn = ctx.conn().await?;
+            Some(
+                db::statuses::find_visible(&mut conn, pid, Some(author.id))
+                    .await?
+                    .ok_or_else(not_found)?,
+            )
+        }
         None => None,
     };
     if parent.as_ref().is_some_and(|p| p.reblog_of_id.is_some()) {
@@ -227,7 +232,8 @@ pub async fn create_as(
             "cannot reply to a reblog",
         ));
     }
-    let (content, mentioned, tags) = render(ctx, &mut conn, &new.text).await?;
+    let (content, mentioned, tags) = render(ctx, &new.text).await?;
+    let mut conn = ctx.conn().await?;
     let (visibility, audience) = super::groups::audience_for(
         &mut conn,
         author.id,
@@ -329,6 +335,7 @@ pub async fn create_as(
             Ok::<_, ServiceError>((s, notes, root_of_thread, announced))
         })
         .await?;
+    drop(conn);
     super::federation::wake(ctx);
     let (created, notes, root, announced) = created;
     let streams = streaming::status_streams(ctx, &created, &local_mentioned, &tags).await?;
@@ -347,8 +354,6 @@ pub async fn create_as(
             streaming::Payload::Conversation(root),
         );
     }
-
-    drop(conn);
     views::status(ctx, Some(author.id), created).await
 }
 
@@ -390,6 +395,7 @@ pub async fn delete(
         Ok::<_, ServiceError>(())
     })
     .await?;
+    drop(conn);
     super::media::status_deleted(ctx, attachments, delete_media).await;
     super::federation::wake(ctx);
     deletion.publish(ctx);
@@ -414,6 +420,8 @@ pub async fn edit(
 ) -> ServiceResult<StatusView> {
     let mut conn = ctx.conn().await?;
     let mut s = own(&mut conn, me, id).await?;
+    let attached = db::media::of_statuses(&mut conn, &[s.id]).await?;
+    drop(conn);
     let spoiler = up
         .spoiler_text
         .clone()
@@ -424,7 +432,7 @@ pub async fn edit(
     };
     let keeps_media = match &media_ids {
         Some(ids) => !ids.is_empty(),
-        None => !db::media::of_statuses(&mut conn, &[s.id]).await?.is_empty(),
+        None => !attached.is_empty(),
     };
     validate_text(&up.text, &spoiler, keeps_media)?;
     if let Some(l) = up.language.as_ref().filter(|l| !l.is_empty())
@@ -436,7 +444,7 @@ pub async fn edit(
             "is not a language code",
         ));
     }
-    let (content, mentioned, tags) = render(ctx, &mut conn, &up.text).await?;
+    let (content, mentioned, tags) = render(ctx, &up.text).await?;
     let now = ids::now();
     let original = s.clone();
     s.text = up.text;
@@ -459,6 +467,7 @@ pub async fn edit(
         created_at: at,
     };
     let author_id = me.account.id;
+    let mut conn = ctx.conn().await?;
     let updated = conn
         .transaction(async |tx| {
             if db::statuses::edits(tx, original.id).await?.is_empty() {
@@ -783,9 +792,12 @@ pub async fn unreblog(ctx: &Ctx, me: &LocalUser, id: i64) -> ServiceResult<Statu
     let mut conn = ctx.conn().await?;
     let s = target(&mut conn, me, id).await?;
     let actor = me.account.id;
-    if let Some(r) = db::statuses::reblog_by(&mut conn, actor, s.id).await? {
+    let reblog = db::statuses::reblog_by(&mut conn, actor, s.id).await?;
+    drop(conn);
+    if let Some(r) = reblog {
         let (rid, author, sid) = (r.id, s.account_id, s.id);
         let deletion = streaming::deletion(ctx, &r).await?;
+        let mut conn = ctx.conn().await?;
         conn.transaction(async |tx| {
             if r.visibility != "private" {
                 super::federation::announce_sent(ctx, tx, &me.account, &r, &s, false).await?;
@@ -798,7 +810,6 @@ pub async fn unreblog(ctx: &Ctx, me: &LocalUser, id: i64) -> ServiceResult<Statu
         super::federation::wake(ctx);
         deletion.publish(ctx);
     }
-    drop(conn);
     views::status(ctx, Some(actor), s).await
 }
 

@@ -3,6 +3,7 @@
 //! driven through the client API over real HTTP.
 #[path = "../common/mod.rs"]
 mod common;
+mod pool;
 mod security;
 
 use std::collections::BTreeMap;
@@ -2105,10 +2106,6 @@ async fn a_remote_that_never_answers_costs_a_timeout_not_a_hang(b: Backend) {
     let quiet =
         tsunagu::federation::actors::parse_actor(doc["id"].as_str().unwrap(), &doc, now).unwrap();
     let ctx = &alpha.state.ctx;
-    let mut conn = ctx.conn().await.unwrap();
-    let quiet = tsunagu::db::federation::upsert_remote_account(&mut conn, &quiet)
-        .await
-        .unwrap();
     let alice_id = c
         .get(
             &format!("{}/api/v1/accounts/verify_credentials", alpha.base),
@@ -2118,6 +2115,10 @@ async fn a_remote_that_never_answers_costs_a_timeout_not_a_hang(b: Backend) {
         .as_str()
         .unwrap()
         .parse::<i64>()
+        .unwrap();
+    let mut conn = ctx.conn().await.unwrap();
+    let quiet = tsunagu::db::federation::upsert_remote_account(&mut conn, &quiet)
+        .await
         .unwrap();
     tsunagu::db::social::upsert_follow(
         &mut conn,
