@@ -343,6 +343,20 @@ fn oauth_error_page(s: &AppState, lang: &str, e: ServiceError) -> Response {
                 "Internal server error".into(),
             )
         }
+        ServiceError::Unavailable => {
+            let mut page = s.web.message(
+                s,
+                StatusCode::SERVICE_UNAVAILABLE,
+                lang,
+                heading,
+                ServiceError::Unavailable.to_string(),
+            );
+            page.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("2"),
+            );
+            page
+        }
         other => s
             .web
             .message(s, StatusCode::BAD_REQUEST, lang, heading, other.to_string()),
