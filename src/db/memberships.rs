@@ -63,11 +63,16 @@ pub async fn save(conn: &mut DbConn<'_>, m: &Membership) -> DbResult<Membership>
 }
 
 /// An org's memberships in one state, with the people, newest first.
+/// A page of an org's memberships in one state. With `listed_for`, only
+/// those the directory may show to that person: who consented to be listed
+/// (their latest `directory` choice is yes), and the person themselves. The
+/// rule is in the query, so a page is always full and its `Link` leads on.
 pub async fn list(
     conn: &mut DbConn<'_>,
     org_id: i64,
     state: &str,
     role: Option<&str>,
+    listed_for: Option<i64>,
     page: Page,
 ) -> DbResult<Vec<(Membership, Account)>> {
     with_conn!(conn, |c| {
@@ -79,6 +84,24 @@ pub async fn list(
             .into_boxed();
         if let Some(r) = role {
             q = q.filter(memberships::role.eq(r));
+        }
+        if let Some(viewer) = listed_for {
+            let latest = diesel::alias!(consents as latest);
+            let last_choices = latest
+                .filter(latest.field(consents::org_id).eq(org_id))
+                .filter(latest.field(consents::purpose).eq("directory"))
+                .group_by(latest.field(consents::account_id))
+                .select(diesel::dsl::max(latest.field(consents::id)));
+            let listed = consents::table
+                .filter(consents::org_id.eq(org_id))
+                .filter(consents::granted.eq(true))
+                .filter(consents::id.nullable().eq_any(last_choices))
+                .select(consents::account_id);
+            q = q.filter(
+                memberships::account_id
+                    .eq(viewer)
+                    .or(memberships::account_id.eq_any(listed)),
+            );
         }
         crate::paginate!(q, memberships::id, page).load(c).await
     })

@@ -549,7 +549,7 @@ async fn notify_office(conn: &mut DbConn<'_>, org_id: i64, from: i64) -> Service
         ..Page::default()
     };
     for (office, account) in
-        db::memberships::list(conn, org_id, "verified", Some("office"), page).await?
+        db::memberships::list(conn, org_id, "verified", Some("office"), None, page).await?
     {
         if account.local {
             db::notifications::insert(
@@ -607,7 +607,9 @@ pub async fn list(
             "The member directory is for verified members".into(),
         ));
     }
-    let rows = db::memberships::list(&mut conn, org_id, state, role, page).await?;
+    // Private by default: members see only those who consented to be listed.
+    let listed_for = (!office).then_some(me.account.id);
+    let rows = db::memberships::list(&mut conn, org_id, state, role, listed_for, page).await?;
     let mut out = Vec::with_capacity(rows.len());
     let (ms, accounts): (Vec<_>, Vec<Account>) = rows.into_iter().unzip();
     let ids: Vec<i64> = ms.iter().map(|m| m.account_id).collect();
@@ -618,27 +620,23 @@ pub async fn list(
         .collect();
     drop(conn);
     let accounts = views::accounts(ctx, accounts).await?;
-    for ((m, account), consents) in ms.into_iter().zip(accounts).zip(consents) {
-        // Private by default: only those who consented are listed to members.
+    for ((mut m, account), consents) in ms.into_iter().zip(accounts).zip(consents) {
         let granted = |purpose: &str| consents.iter().any(|(p, g)| p == purpose && *g);
         let own = m.account_id == me.account.id;
-        if office || own || granted("directory") {
-            let mut m = m;
-            // Fellow members see tenure, divisions and the request's message
-            // only with the member's `share_profile` consent.
-            if !office && !own && !granted("share_profile") {
-                m.tenure_from = None;
-                m.tenure_to = None;
-                m.divisions = String::new();
-                m.message = String::new();
-            }
-            out.push(MembershipView {
-                membership: m,
-                account,
-                consents,
-                roster_match: None,
-            });
+        // Fellow members see tenure, divisions and the request's message
+        // only with the member's `share_profile` consent.
+        if !office && !own && !granted("share_profile") {
+            m.tenure_from = None;
+            m.tenure_to = None;
+            m.divisions = String::new();
+            m.message = String::new();
         }
+        out.push(MembershipView {
+            membership: m,
+            account,
+            consents,
+            roster_match: None,
+        });
     }
     Ok(out)
 }

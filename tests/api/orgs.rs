@@ -1416,3 +1416,108 @@ async fn org_with_members(app: &TestApp, office: &str, members: &[&str]) -> (Str
     }
     (acme, code)
 }
+
+dual!(the_directory_pages_past_members_who_are_not_listed);
+
+/// The directory used to drop members who had not consented to be listed
+/// after loading a page: with 60 such members first, pages came back empty
+/// and without a `Link`, so a client never reached the 3 listed members
+/// behind them. Consent is now part of the query.
+async fn the_directory_pages_past_members_who_are_not_listed(b: Backend) {
+    use tsunagu::db;
+    let app = TestApp::start(b).await;
+    let (_, office) = app.user_with("office", "read write", true).await;
+    let (_, hanako) = app.user("hanako", "read write").await;
+    let (acme, _) = org_with_members(&app, &office, &[&hanako]).await;
+    let org_id: i64 = acme.parse().unwrap();
+    let ctx = &app.state.ctx;
+    // Remote members (no keys to make): 3 listed, then 60 who never agreed
+    // (or said no), so the unlisted come first in the directory's order.
+    let pem = {
+        use rsa::pkcs8::{EncodePublicKey, LineEnding};
+        let k = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
+        k.to_public_key().to_public_key_pem(LineEnding::LF).unwrap()
+    };
+    let mut conn = ctx.conn().await.unwrap();
+    let mut listed = Vec::new();
+    for i in 0..63 {
+        let id = format!("https://far.example/users/m{i}");
+        let doc = json!({
+            "id": id, "type": "Person", "preferredUsername": format!("m{i}"),
+            "inbox": format!("{id}/inbox"),
+            "publicKey": {"id": format!("{id}#main-key"), "owner": id, "publicKeyPem": pem},
+        });
+        let row = tsunagu::federation::actors::parse_actor(&id, &doc, tsunagu::ids::now()).unwrap();
+        let account = db::federation::upsert_remote_account(&mut conn, &row)
+            .await
+            .unwrap();
+        db::memberships::save(
+            &mut conn,
+            &tsunagu::services::memberships::new_membership(
+                org_id, account.id, "alumnus", "verified", "remote",
+            ),
+        )
+        .await
+        .unwrap();
+        let choice = |granted: bool| tsunagu::db::models::Consent {
+            id: tsunagu::ids::next_id(),
+            org_id,
+            account_id: account.id,
+            purpose: "directory".into(),
+            granted,
+            wording_version: "2026-11".into(),
+            created_at: tsunagu::ids::now(),
+        };
+        let rows = match i {
+            // Said yes (the last of two choices holds).
+            0..3 => vec![choice(false), choice(true)],
+            // Said yes, then no.
+            3..10 => vec![choice(true), choice(false)],
+            // Never asked.
+            _ => vec![],
+        };
+        db::memberships::insert_consents(&mut conn, &rows)
+            .await
+            .unwrap();
+        if i < 3 {
+            listed.push(format!("m{i}@far.example"));
+        }
+    }
+    drop(conn);
+    // hanako, a member, pages with 20 a page, following Link as apps do.
+    let mut seen = Vec::new();
+    let mut next = Some(format!("/api/v1/orgs/{acme}/members?limit=20"));
+    let mut pages = 0;
+    while let Some(path) = next.take() {
+        let r = app.get(&path, Some(&hanako)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        pages += 1;
+        for m in r.json().as_array().unwrap() {
+            seen.push(m["account"]["acct"].as_str().unwrap().to_owned());
+        }
+        next = r.header("link").and_then(|l| {
+            l.split(',')
+                .find(|p| p.contains("rel=\"next\""))
+                .and_then(|p| p.split(['<', '>']).nth(1))
+                .map(|u| u.trim_start_matches("https://alumni.test").to_owned())
+        });
+        assert!(pages < 10, "paging does not end: {seen:?}");
+    }
+    for acct in &listed {
+        assert!(seen.contains(acct), "{acct} not reached: {seen:?}");
+    }
+    assert!(
+        seen.contains(&"hanako".to_owned()),
+        "oneself is always listed"
+    );
+    assert_eq!(seen.len(), 4, "only the listed and oneself: {seen:?}");
+    // The office sees everyone: a full page (the limit caps at 40).
+    let r = app
+        .get(
+            &format!("/api/v1/orgs/{acme}/members?limit=80"),
+            Some(&office),
+        )
+        .await;
+    assert_eq!(r.json().as_array().unwrap().len(), 40);
+    app.finish().await;
+}
