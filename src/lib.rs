@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod domain;
 pub mod federation;
 pub mod ids;
 pub mod services;

@@ -2,6 +2,7 @@
 //! (tests/fixtures/federation) go through the same checks and parsers as
 //! live deliveries.
 use serde_json::Value;
+use tsunagu::domain::Visibility;
 use tsunagu::federation::actors::{id_of, parse_actor, same_origin};
 use tsunagu::federation::inbox::{flag_objects, hashtags, mentions, note_owned_by, visibility_of};
 
@@ -87,7 +88,7 @@ fn creates_from_mastodon_and_pleroma_pass_the_origin_checks() {
             &m["object"],
             Some("https://mastodon.madrid/users/felix/followers")
         ),
-        "unlisted"
+        Visibility::Unlisted
     );
     let p = fixture("pleroma/create_note.json");
     assert_eq!(
@@ -95,7 +96,7 @@ fn creates_from_mastodon_and_pleroma_pass_the_origin_checks() {
             &p["object"],
             Some("https://greenish.red/users/nutomic/followers")
         ),
-        "public"
+        Visibility::Public
     );
 }
 
@@ -110,7 +111,7 @@ fn direct_messages_and_followers_only_addressing() {
                 .map(|a| format!("{a}/followers"))
                 .as_deref()
         ),
-        "direct"
+        Visibility::Direct
     );
     let followers_only = serde_json::json!({
         "to": ["https://a.example/users/x/followers"],
@@ -118,7 +119,7 @@ fn direct_messages_and_followers_only_addressing() {
     });
     assert_eq!(
         visibility_of(&followers_only, Some("https://a.example/users/x/followers")),
-        "private"
+        Visibility::Private
     );
 }
 
@@ -197,7 +198,7 @@ fn misskey_reply_is_unlisted_with_its_mention() {
     // Misskey's "home" visibility: followers in `to`, Public in `cc`.
     assert_eq!(
         visibility_of(note, Some(&format!("{actor}/followers"))),
-        "unlisted"
+        Visibility::Unlisted
     );
     assert_eq!(mentions(note), ["https://calckey.jp/users/9bu1xzwjyb"]);
     assert_eq!(
@@ -220,7 +221,7 @@ fn gotosocial_note_with_string_addressing_and_one_tag_object() {
     // `to` and `cc` are plain strings here, not arrays.
     assert_eq!(
         visibility_of(&note, Some(&format!("{author}/followers"))),
-        "public"
+        Visibility::Public
     );
     assert_eq!(hashtags(&note), ["welcome"], "a single tag object counts");
     assert!(mentions(&note).is_empty());

@@ -1,6 +1,7 @@
 //! Mastodon's JSON entities, built from our rows. Every key a strict client
 //! decodes is present (null rather than omitted); dates look like
 //! `2024-05-01T12:34:56.789Z`; IDs are strings.
+use crate::domain::Visibility;
 use chrono::NaiveDateTime;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -404,10 +405,10 @@ pub fn status(ctx: &Ctx, v: &StatusView) -> Value {
         "text": null,
         // Apps break on unknown values: members-only shows as private, with
         // our extension naming the org.
-        "visibility": if s.visibility == "members" { "private" } else { s.visibility.as_str() },
+        "visibility": s.visibility.for_apps(),
         "tsunagu": {
             "visibility": s.visibility,
-            "members_only": s.visibility == "members",
+            "members_only": s.visibility == Visibility::Members,
             "audience": v.audience.as_ref().map(|o| json!({
                 "id": o.id.to_string(),
                 "acct": o.acct_key,

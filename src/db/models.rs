@@ -3,6 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::domain::Visibility;
+
 use super::schema::{
     accounts, announcements, bookmarks, conversations, favourites, filter_keywords, filters,
     follows, invites, lists, markers, media_attachments, notifications, oauth_apps, oauth_codes,
@@ -76,7 +78,7 @@ pub struct User {
     pub email_confirmed_at: Option<NaiveDateTime>,
     pub confirmation_token_hash: Option<String>,
     pub locale: Option<String>,
-    pub default_privacy: String,
+    pub default_privacy: Visibility,
     pub default_sensitive: bool,
     pub default_language: Option<String>,
     pub created_at: NaiveDateTime,
@@ -112,7 +114,7 @@ pub struct ProfileChanges {
 #[derive(Debug, Default, AsChangeset)]
 #[diesel(table_name = users)]
 pub struct SettingsChanges {
-    pub default_privacy: Option<String>,
+    pub default_privacy: Option<Visibility>,
     pub default_sensitive: Option<bool>,
     pub default_language: Option<Option<String>>,
     pub updated_at: Option<NaiveDateTime>,
@@ -202,7 +204,7 @@ pub struct Status {
     pub text: String,
     pub content: String,
     pub spoiler_text: String,
-    pub visibility: String,
+    pub visibility: Visibility,
     pub sensitive: bool,
     pub language: Option<String>,
     pub in_reply_to_id: Option<i64>,

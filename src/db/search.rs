@@ -87,7 +87,7 @@ pub async fn tags(
 macro_rules! unlisted_only_for_own {
     ($q:expr, $viewer:expr) => {{
         use $crate::db::schema::mentions as um;
-        let listed = statuses::visibility.ne("unlisted");
+        let listed = statuses::visibility.ne($crate::domain::Visibility::Unlisted);
         match $viewer {
             None => $q.filter(listed),
             Some(v) => $q.filter(listed.or(statuses::account_id.eq(v)).or(

@@ -7,6 +7,7 @@ use diesel_async::RunQueryDsl;
 use super::models::{Status, StatusEdit};
 use super::schema::{idempotency_keys, mentions, status_edits, status_tags, statuses, tags};
 use super::{DbConn, DbResult};
+use crate::domain::Visibility;
 use crate::with_conn;
 
 /// Keyset pagination as Mastodon clients use it: `max_id` (older than),
@@ -30,12 +31,13 @@ macro_rules! visible_to {
         use $crate::db::schema::{
             follows as vf, memberships as vms, mentions as vm, statuses as vs,
         };
-        let open = vs::visibility.eq_any(["public", "unlisted"]);
+        use $crate::domain::{MembershipState, Visibility};
+        let open = vs::visibility.eq_any([Visibility::Public, Visibility::Unlisted]);
         match $viewer {
             None => $q.filter(open),
             Some(v) => $q.filter($crate::not_blocked!(v)).filter(
                 open.or(vs::account_id.eq(v))
-                    .or(vs::visibility.eq("private").and(
+                    .or(vs::visibility.eq(Visibility::Private).and(
                         vs::account_id.eq_any(
                             vf::table
                                 .filter(vf::account_id.eq(v))
@@ -43,14 +45,14 @@ macro_rules! visible_to {
                                 .select(vf::target_account_id),
                         ),
                     ))
-                    .or(vs::visibility.ne("members").and(
+                    .or(vs::visibility.ne(Visibility::Members).and(
                         vs::id.eq_any(vm::table.filter(vm::account_id.eq(v)).select(vm::status_id)),
                     ))
-                    .or(vs::visibility.eq("members").and(
+                    .or(vs::visibility.eq(Visibility::Members).and(
                         vs::audience_id.eq_any(
                             vms::table
                                 .filter(vms::account_id.eq(v))
-                                .filter(vms::state.eq("verified"))
+                                .filter(vms::state.eq(MembershipState::Verified))
                                 .select(vms::org_id.nullable()),
                         ),
                     )),
@@ -398,7 +400,7 @@ pub async fn count_public(conn: &mut DbConn<'_>, account_id: i64) -> DbResult<i6
     with_conn!(conn, |c| {
         statuses::table
             .filter(statuses::account_id.eq(account_id))
-            .filter(statuses::visibility.eq_any(["public", "unlisted"]))
+            .filter(statuses::visibility.eq_any([Visibility::Public, Visibility::Unlisted]))
             .count()
             .get_result(c)
             .await

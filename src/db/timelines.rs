@@ -10,6 +10,7 @@ use super::schema::{
 };
 use super::statuses::Page;
 use super::{DbConn, DbResult};
+use crate::domain::Visibility;
 use crate::{not_blocked, not_muted, paginate, visible_to, with_conn};
 
 /// Keeps statuses with at least one attachment.
@@ -51,7 +52,7 @@ pub async fn home(conn: &mut DbConn<'_>, viewer: i64, page: Page) -> DbResult<Ve
                     .or(statuses::account_id
                         .eq_any(followed(false).select(follows::target_account_id)))
                     .or(statuses::visibility
-                        .eq("members")
+                        .eq(Visibility::Members)
                         .and(statuses::audience_id.eq_any(my_orgs))),
             )
             .filter(
@@ -86,7 +87,7 @@ pub async fn public(
 ) -> DbResult<Vec<Status>> {
     with_conn!(conn, |c| {
         let mut q = statuses::table
-            .filter(statuses::visibility.eq("public"))
+            .filter(statuses::visibility.eq(Visibility::Public))
             .filter(statuses::reblog_of_id.is_null())
             .select(Status::as_select())
             .into_boxed();
@@ -130,7 +131,7 @@ pub async fn tagged(
                 .into_boxed()
         };
         let mut q = statuses::table
-            .filter(statuses::visibility.eq("public"))
+            .filter(statuses::visibility.eq(Visibility::Public))
             .filter(statuses::reblog_of_id.is_null())
             .filter(statuses::id.eq_any(with_tags(any)))
             .select(Status::as_select())

@@ -1,4 +1,5 @@
 //! The inbox: verify → dedupe → store → 202, then process in a worker.
+use crate::domain::Visibility;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -736,7 +737,7 @@ async fn audience_of(
     ctx: &Ctx,
     actor: &Account,
     object: &Value,
-    visibility: &mut &'static str,
+    visibility: &mut Visibility,
 ) -> ServiceResult<Option<Account>> {
     let Some(group_uri) = id_of(&object["audience"]) else {
         return Ok(None);
@@ -756,7 +757,7 @@ async fn audience_of(
                 "a members-only post from neither the group nor one of its members",
             ));
         }
-        *visibility = "members";
+        *visibility = Visibility::Members;
     }
     let known = match local {
         Some(a) => Some(a),
@@ -771,7 +772,7 @@ async fn audience_of(
 }
 
 /// Visibility from addressing, as Mastodon reads it.
-pub fn visibility_of(object: &Value, followers: Option<&str>) -> &'static str {
+pub fn visibility_of(object: &Value, followers: Option<&str>) -> Visibility {
     let list = |k: &str| -> Vec<String> {
         match &object[k] {
             Value::String(s) => vec![s.clone()],
@@ -788,13 +789,13 @@ pub fn visibility_of(object: &Value, followers: Option<&str>) -> &'static str {
             .any(|x| x == PUBLIC || x == "as:Public" || x == "Public")
     };
     if public(&to) {
-        "public"
+        Visibility::Public
     } else if public(&cc) {
-        "unlisted"
+        Visibility::Unlisted
     } else if followers.is_some_and(|f| to.iter().chain(cc.iter()).any(|x| x == f)) {
-        "private"
+        Visibility::Private
     } else {
-        "direct"
+        Visibility::Direct
     }
 }
 
@@ -942,7 +943,7 @@ async fn store_note_vouched(
     let mut audience = match vouched_by {
         // Passed on by its group to the group's members: members-only there.
         Some(group) => {
-            visibility = "members";
+            visibility = Visibility::Members;
             Some(group.clone())
         }
         None => audience_of(ctx, actor, object, &mut visibility).await?,
@@ -959,7 +960,7 @@ async fn store_note_vouched(
     // A private post by a verified member that mentions one of our orgs is
     // members-only in that org (the Friendica convention, so members on
     // plain Mastodon servers can post to the org's members); direct stays direct.
-    if audience.is_none() && visibility == "private" {
+    if audience.is_none() && visibility == Visibility::Private {
         let (v, org) = crate::services::groups::audience_for(
             &mut conn,
             actor.id,
@@ -968,17 +969,17 @@ async fn store_note_vouched(
             &mentioned_accounts,
         )
         .await?;
-        if org.is_some() && v == "members" {
-            visibility = "members";
+        if org.is_some() && v == Visibility::Members {
+            visibility = Visibility::Members;
             audience = org;
         }
     }
     let tags = hashtags(object);
     // A direct post reaches only those it names: drop it when it names nobody here.
-    if visibility == "direct" && mentioned_local.is_empty() {
+    if visibility == Visibility::Direct && mentioned_local.is_empty() {
         return Ok(None);
     }
-    if visibility == "members" && audience.is_none() {
+    if visibility == Visibility::Members && audience.is_none() {
         return Ok(None);
     }
     let mut parent = match id_of(&object["inReplyTo"]) {
@@ -1028,7 +1029,7 @@ async fn store_note_vouched(
         spoiler_text: crate::services::text::strip_html(
             object["summary"].as_str().unwrap_or_default(),
         ),
-        visibility: visibility.into(),
+        visibility,
         sensitive: object["sensitive"].as_bool().unwrap_or(false),
         language: object["contentMap"]
             .as_object()
@@ -1108,7 +1109,7 @@ async fn announce_member_post(
         return Ok(());
     }
     let mut conn = ctx.conn().await?;
-    if s.visibility == "members" {
+    if s.visibility == Visibility::Members {
         conn.transaction(async |tx| {
             crate::services::groups::pass_on_to_members(ctx, tx, org, author, s, object).await
         })
@@ -1263,7 +1264,7 @@ async fn announce(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult
             }
         }
     };
-    if !matches!(original.visibility.as_str(), "public" | "unlisted") {
+    if !original.visibility.is_open() {
         return Err(bad("Announce of a non-public status"));
     }
     // Both forms of a group's announce (and any repeat) make one boost.
@@ -1276,7 +1277,7 @@ async fn announce(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult
     let row = crate::services::statuses::reblog_row(
         actor.id,
         original.id,
-        visibility_of(activity, actor.followers_url.as_deref()).into(),
+        visibility_of(activity, actor.followers_url.as_deref()),
         Some(id.to_owned()),
     );
     let now = row.created_at;

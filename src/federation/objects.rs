@@ -1,4 +1,5 @@
 //! Our actors, objects and activities as ActivityPub JSON, and where they live.
+use crate::domain::Visibility;
 use serde_json::{Value, json};
 
 use crate::db::models::{Account, Status};
@@ -157,22 +158,23 @@ pub fn actor(
 
 /// Addressing of a status by visibility: (to, cc).
 pub fn addressing(
-    visibility: &str,
+    visibility: Visibility,
     followers: &str,
     mentioned: &[String],
 ) -> (Vec<String>, Vec<String>) {
     let mentioned = mentioned.to_vec();
     match visibility {
-        "public" => (
+        Visibility::Public => (
             vec![PUBLIC.into()],
             [vec![followers.into()], mentioned].concat(),
         ),
-        "unlisted" => (
+        Visibility::Unlisted => (
             vec![followers.into()],
             [vec![PUBLIC.into()], mentioned].concat(),
         ),
-        "private" => (vec![followers.into()], mentioned),
-        _ => (mentioned, vec![]),
+        Visibility::Private => (vec![followers.into()], mentioned),
+        // Members-only posts are re-addressed to the org's members by `note`.
+        Visibility::Direct | Visibility::Members => (mentioned, vec![]),
     }
 }
 
@@ -192,9 +194,9 @@ pub struct NoteParts {
 
 pub fn note(uri: &str, url: &str, s: &Status, p: &NoteParts) -> Value {
     let mentioned: Vec<String> = p.mentions.iter().map(|(u, _)| u.clone()).collect();
-    let (mut to, mut cc) = addressing(&s.visibility, &p.followers, &mentioned);
+    let (mut to, mut cc) = addressing(s.visibility, &p.followers, &mentioned);
     if let Some(group) = &p.audience {
-        if s.visibility == "members" {
+        if s.visibility == Visibility::Members {
             // Members only: addressed to the group's members, nobody else.
             to = vec![crate::services::groups::members_collection(group)];
             cc = vec![];
@@ -229,7 +231,7 @@ pub fn note(uri: &str, url: &str, s: &Status, p: &NoteParts) -> Value {
     }
     if let Some(group) = &p.audience {
         note["audience"] = json!(group);
-        if s.visibility == "members" {
+        if s.visibility == Visibility::Members {
             note["tsunaguMembersOnly"] = json!(true);
         }
     }

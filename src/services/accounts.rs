@@ -1,5 +1,6 @@
 //! Local accounts: creation (shell, registration, first-run), sign-in,
 //! approval, e-mail confirmation and profile updates.
+use crate::domain::Visibility;
 use chrono::Duration;
 
 use super::views::{self, AccountView, CredentialView};
@@ -232,7 +233,7 @@ async fn create(
         email_confirmed_at: new.email_confirmed.then_some(now),
         confirmation_token_hash: confirmation.as_deref().map(crypto::token_hash),
         locale: new.locale,
-        default_privacy: "public".into(),
+        default_privacy: Visibility::Public,
         default_sensitive: false,
         default_language: None,
         created_at: now,
@@ -633,7 +634,10 @@ pub(crate) async fn profile_changes(
         }
     }
     if let Some(p) = &up.privacy
-        && !matches!(p.as_str(), "public" | "unlisted" | "private")
+        && !matches!(
+            p.parse(),
+            Ok(Visibility::Public | Visibility::Unlisted | Visibility::Private)
+        )
     {
         errors.push(FieldError {
             field: "source_privacy",
@@ -708,7 +712,7 @@ pub async fn update_profile(
     let (changes, avatar, header) = profile_changes(ctx, account, up).await?;
     let now = changes.updated_at.unwrap_or_else(ids::now);
     let settings = SettingsChanges {
-        default_privacy: privacy,
+        default_privacy: privacy.and_then(|p| p.parse().ok()),
         default_sensitive: sensitive,
         default_language: language.map(|l| Some(l).filter(|l| !l.is_empty())),
         updated_at: Some(now),

@@ -1,5 +1,6 @@
 //! What the discovery and ActivityPub endpoints serve, and the outbound side
 //! of the social actions (Follow, Undo, Accept, Create, Delete).
+use crate::domain::Visibility;
 use activitypub_federation::fetch::webfinger::build_webfinger_response_with_type;
 use serde_json::{Value, json};
 
@@ -131,16 +132,16 @@ pub async fn status_document(
         .await?
         .filter(|s| s.account_id == author.id && s.local && s.reblog_of_id.is_none())
         .ok_or_else(not_found)?;
-    let allowed = match s.visibility.as_str() {
-        "public" | "unlisted" => true,
-        "members" => match (signer, s.audience_id) {
+    let allowed = match s.visibility {
+        Visibility::Public | Visibility::Unlisted => true,
+        Visibility::Members => match (signer, s.audience_id) {
             (Some(who), Some(org)) => members_only_reader(&mut conn, org, who).await?,
             _ => false,
         },
         // Followers-only and direct posts: to a fetch signed by someone who
         // may see them here (a follower, someone mentioned), as Mastodon does;
         // an instance actor vouches for no one.
-        _ => match signer {
+        Visibility::Private | Visibility::Direct => match signer {
             Some(who) if !who.local && who.actor_type != "Application" => {
                 db::statuses::find_visible(&mut conn, s.id, Some(who.id))
                     .await?
@@ -251,7 +252,7 @@ async fn featured(ctx: &Ctx, name: &str) -> ServiceResult<Value> {
     let mut items = Vec::new();
     for s in pinned
         .iter()
-        .filter(|s| s.visibility == "public" || s.visibility == "unlisted")
+        .filter(|s| s.visibility == Visibility::Public || s.visibility == Visibility::Unlisted)
     {
         items.push(note_of(ctx, &mut conn, &a, s).await?);
     }
@@ -409,7 +410,7 @@ async fn status_inboxes(
     author: &Account,
     s: &Status,
 ) -> ServiceResult<Vec<String>> {
-    if s.visibility == "members" {
+    if s.visibility == Visibility::Members {
         // Members only: to the members' instances (a local org), or to the
         // remote group, which redistributes to its members.
         let Some(org_id) = s.audience_id else {
@@ -422,7 +423,7 @@ async fn status_inboxes(
         });
     }
     let mut inboxes = Vec::new();
-    if s.visibility != "direct" {
+    if s.visibility != Visibility::Direct {
         inboxes = db::federation::follower_inboxes(conn, author.id).await?;
     }
     // A post into a remote group goes to the group (which announces it).
@@ -440,7 +441,7 @@ async fn status_inboxes(
     for a in db::accounts::find_many(conn, &mention_ids).await? {
         if !a.local {
             // Direct posts go to personal inboxes, never shared ones.
-            let i = if s.visibility == "direct" {
+            let i = if s.visibility == Visibility::Direct {
                 a.inbox_url
             } else {
                 a.shared_inbox_url.or(a.inbox_url)
@@ -472,7 +473,7 @@ pub async fn status_published(
     // Members-only and followers-only posts may be passed on by a group to
     // its members' servers, which cannot fetch them here: the author's proof
     // travels with the Note, so nobody has to take the group's word for it.
-    if matches!(s.visibility.as_str(), "members" | "private")
+    if matches!(s.visibility, Visibility::Members | Visibility::Private)
         && let Some(pem) = author.private_key_pem.as_deref()
     {
         let key = crate::federation::signatures::PrivateKey::from_pem(pem)

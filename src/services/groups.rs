@@ -9,6 +9,7 @@
 //!   `Reject{Join}`; it removes a member with `Remove{object: person,
 //!   target: <group>/members}`;
 //! - a person leaves with `Leave{object: group}`.
+use crate::domain::Visibility;
 use serde_json::{Value, json};
 
 use super::{Ctx, ServiceResult};
@@ -214,9 +215,9 @@ pub async fn audience_for(
     conn: &mut DbConn<'_>,
     author: i64,
     asked: Option<i64>,
-    visibility: &str,
+    visibility: Visibility,
     mentioned: &[Account],
-) -> ServiceResult<(String, Option<Account>)> {
+) -> ServiceResult<(Visibility, Option<Account>)> {
     let member = async |conn: &mut DbConn<'_>, org: i64| -> ServiceResult<bool> {
         Ok(db::memberships::find(conn, org, author)
             .await?
@@ -230,14 +231,17 @@ pub async fn audience_for(
             .ok_or_else(|| {
                 super::ServiceError::invalid("audience", "ERR_INVALID", "is not an org")
             })?;
-        let members_only = matches!(visibility, "members" | "private");
-        if visibility == "direct" {
-            return Err(super::ServiceError::invalid(
-                "visibility",
-                "ERR_INVALID",
-                "a direct message has no org audience",
-            ));
-        }
+        let members_only = match visibility {
+            Visibility::Members | Visibility::Private => true,
+            Visibility::Public | Visibility::Unlisted => false,
+            Visibility::Direct => {
+                return Err(super::ServiceError::invalid(
+                    "visibility",
+                    "ERR_INVALID",
+                    "a direct message has no org audience",
+                ));
+            }
+        };
         if org.local
             && org.id != author
             && let Some((me, _)) = db::accounts::find(conn, author).await?
@@ -254,33 +258,37 @@ pub async fn audience_for(
                 "Only verified members post into this org".into(),
             ));
         }
-        let v = if members_only { "members" } else { visibility };
-        return Ok((v.into(), Some(org)));
+        let v = if members_only {
+            Visibility::Members
+        } else {
+            visibility
+        };
+        return Ok((v, Some(org)));
     }
-    if visibility == "members" {
+    if visibility == Visibility::Members {
         return Err(super::ServiceError::invalid(
             "audience",
             "ERR_BLANK",
             "a members-only post names its org in audience",
         ));
     }
-    if visibility == "direct" {
-        return Ok((visibility.into(), None));
+    if visibility == Visibility::Direct {
+        return Ok((visibility, None));
     }
     for a in mentioned
         .iter()
         .filter(|a| a.actor_type == "Group" && a.local)
     {
         if member(conn, a.id).await? {
-            let v = if visibility == "private" {
-                "members"
+            let v = if visibility == Visibility::Private {
+                Visibility::Members
             } else {
                 visibility
             };
-            return Ok((v.into(), Some(a.clone())));
+            return Ok((v, Some(a.clone())));
         }
     }
-    Ok((visibility.into(), None))
+    Ok((visibility, None))
 }
 
 /// A local org announces a top-level public post addressed to it: a reblog
@@ -294,13 +302,10 @@ pub async fn announce_into(
     author: &Account,
     s: &crate::db::models::Status,
 ) -> ServiceResult<Option<crate::db::models::Status>> {
-    if !org.local
-        || s.in_reply_to_id.is_some()
-        || !matches!(s.visibility.as_str(), "public" | "unlisted")
-    {
+    if !org.local || s.in_reply_to_id.is_some() || !s.visibility.is_open() {
         return Ok(None);
     }
-    let reblog = super::statuses::reblog_row(org.id, s.id, s.visibility.clone(), None);
+    let reblog = super::statuses::reblog_row(org.id, s.id, s.visibility, None);
     let now = reblog.created_at;
     let reblog = db::statuses::insert(conn, &reblog).await?;
     let inboxes = db::federation::follower_inboxes(conn, org.id).await?;

@@ -1117,6 +1117,17 @@ pub async fn block(
         ),
         None => None,
     };
+    if let Some(t) = &target
+        && db::memberships::find(&mut conn, org_id, t.id)
+            .await?
+            .is_some_and(|m| m.state == "verified" && m.role == "office")
+    {
+        return Err(ServiceError::invalid(
+            "account_id",
+            "ERR_INVALID",
+            "is in the org's office (take them out of the office first)",
+        ));
+    }
     if domain.as_deref() == Some(ctx.config.server.domain.to_lowercase().as_str()) {
         return Err(ServiceError::invalid(
             "domain",
@@ -1133,9 +1144,17 @@ pub async fn block(
         created_by: Some(me.account.id),
         created_at: now,
     };
-    let ended = conn
+    let (b, ended) = conn
         .transaction(async |tx| {
-            db::memberships::insert_block(tx, &b).await?;
+            if !db::memberships::insert_block(tx, &b).await? {
+                // Already blocked: answer the block there is.
+                let existing = db::memberships::blocks(tx, org_id)
+                    .await?
+                    .into_iter()
+                    .find(|e| e.account_id == b.account_id && e.domain == b.domain)
+                    .ok_or_else(not_found)?;
+                return Ok((existing, None));
+            }
             let mut ended = None;
             if let Some(t) = &target {
                 if let Some(mut m) = db::memberships::find(tx, org_id, t.id).await?
@@ -1153,7 +1172,7 @@ pub async fn block(
             if let Some(d) = &domain {
                 db::memberships::remove_domain_members(tx, org_id, d, now).await?;
             }
-            Ok::<_, ServiceError>(ended)
+            Ok::<_, ServiceError>((b, ended))
         })
         .await?;
     drop(conn);

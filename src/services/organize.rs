@@ -10,6 +10,7 @@ use crate::db::models::{
 };
 use crate::db::statuses::Page;
 use crate::db::{self};
+use crate::domain::FilterContext;
 use crate::ids;
 
 fn not_found() -> ServiceError {
@@ -170,12 +171,10 @@ pub async fn list_timeline(
         super::timelines::in_order(rows, page),
     )
     .await?;
-    apply_filters(ctx, me.account.id, "home", views).await
+    apply_filters(ctx, me.account.id, FilterContext::Home, views).await
 }
 
 // ---- filters ----
-
-pub const CONTEXTS: &[&str] = &["home", "notifications", "public", "thread", "account"];
 
 #[derive(Debug, Clone)]
 pub struct FilterView {
@@ -184,11 +183,12 @@ pub struct FilterView {
 }
 
 impl FilterView {
-    pub fn contexts(&self) -> Vec<&str> {
+    /// The contexts it applies in (unknown stored words are skipped).
+    pub fn contexts(&self) -> Vec<FilterContext> {
         self.filter
             .contexts
             .split(' ')
-            .filter(|c| !c.is_empty())
+            .filter_map(FilterContext::parse)
             .collect()
     }
 }
@@ -235,11 +235,11 @@ fn check_contexts(ctxs: &[String]) -> ServiceResult<String> {
             "can't be blank",
         ));
     }
-    if let Some(bad) = ctxs.iter().find(|c| !CONTEXTS.contains(&c.as_str())) {
+    if let Some(bad) = ctxs.iter().find(|c| FilterContext::parse(c).is_none()) {
         return Err(ServiceError::invalid(
             "context",
             "ERR_INCLUSION",
-            format!("{bad:?} is not one of home, notifications, public, thread, account"),
+            format!("{bad:?} is not one of {}", FilterContext::allowed()),
         ));
     }
     Ok(ctxs.join(" "))
@@ -447,7 +447,7 @@ fn keyword_matches(haystack: &str, k: &FilterKeyword) -> bool {
 pub async fn apply_filters(
     ctx: &Ctx,
     viewer: i64,
-    context: &str,
+    context: FilterContext,
     list: Vec<StatusView>,
 ) -> ServiceResult<Vec<StatusView>> {
     let mut conn = ctx.conn().await?;

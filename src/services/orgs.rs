@@ -4,6 +4,7 @@ use super::{Ctx, ServiceError, ServiceResult, accounts, views};
 use crate::db::models::{Account, LocalUser, Org};
 use crate::db::orgs::OrgChanges;
 use crate::db::{self};
+use crate::domain::Visibility;
 use crate::{crypto, ids};
 
 pub const KINDS: [&str; 2] = ["official", "club"];
@@ -269,8 +270,13 @@ pub async fn post(
             "Only the org's office posts as the org".into(),
         ));
     }
-    if matches!(new.visibility.as_deref(), Some("members" | "private")) {
-        new.visibility = Some("members".into());
+    let members = [Visibility::Members, Visibility::Private].map(Visibility::as_str);
+    if new
+        .visibility
+        .as_deref()
+        .is_some_and(|v| members.contains(&v))
+    {
+        new.visibility = Some(Visibility::Members.as_str().into());
         new.audience_id = Some(org_id);
     } else {
         new.audience_id = None;

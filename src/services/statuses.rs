@@ -1,6 +1,7 @@
 //! Posting and everything people do with statuses: edit, delete, threads,
 //! favourites, reblogs, bookmarks and pins. Each change and the notifications
 //! it causes are written in one transaction.
+use crate::domain::Visibility;
 use std::collections::HashMap;
 
 use super::views::{self, StatusView};
@@ -34,7 +35,7 @@ pub struct NewStatus {
 
 /// The row of a reblog (boost) of `of` by `account_id`; `uri` is the remote
 /// Announce's id (None for ours).
-pub fn reblog_row(account_id: i64, of: i64, visibility: String, uri: Option<String>) -> Status {
+pub fn reblog_row(account_id: i64, of: i64, visibility: Visibility, uri: Option<String>) -> Status {
     let now = ids::now();
     Status {
         id: ids::next_id(),
@@ -185,21 +186,16 @@ pub async fn create_as(
             "a post with a poll cannot have attachments",
         ));
     }
-    let visibility = new
-        .visibility
-        .clone()
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| me.user.default_privacy.clone());
-    if !matches!(
-        visibility.as_str(),
-        "public" | "unlisted" | "private" | "direct" | "members"
-    ) {
-        return Err(ServiceError::invalid(
-            "visibility",
-            "ERR_INCLUSION",
-            "must be public, unlisted, private, direct or members",
-        ));
-    }
+    let visibility = match new.visibility.as_deref().filter(|v| !v.is_empty()) {
+        None => me.user.default_privacy,
+        Some(v) => v.parse::<Visibility>().map_err(|_| {
+            ServiceError::invalid(
+                "visibility",
+                "ERR_INCLUSION",
+                format!("must be {}", Visibility::allowed()),
+            )
+        })?,
+    };
     let language = new
         .language
         .clone()
@@ -238,7 +234,7 @@ pub async fn create_as(
         &mut conn,
         author.id,
         new.audience_id,
-        &visibility,
+        visibility,
         &mentioned,
     )
     .await?;
@@ -290,7 +286,7 @@ pub async fn create_as(
             for recipient in &local_mentioned {
                 notes.push(notification(*recipient, author_id, "mention", Some(s.id)));
             }
-            if !matches!(visibility.as_str(), "direct" | "members") {
+            if !matches!(visibility, Visibility::Direct | Visibility::Members) {
                 for follower in db::social::notify_followers(tx, author_id).await? {
                     if !local_mentioned.contains(&follower) {
                         notes.push(notification(follower, author_id, "status", Some(s.id)));
@@ -301,7 +297,7 @@ pub async fn create_as(
                 db::notifications::insert(tx, n).await?;
             }
             let mut root_of_thread = None;
-            if visibility == "direct" {
+            if visibility == Visibility::Direct {
                 // Each local participant's conversation, keyed by the thread's first direct status.
                 let root = match s.in_reply_to_id {
                     Some(p) => db::lists::conversation_root_of(tx, p).await?.unwrap_or(p),
@@ -593,8 +589,15 @@ pub async fn context(
     );
     match viewer {
         Some(v) => Ok((
-            super::organize::apply_filters(ctx, v, "thread", ancestors).await?,
-            super::organize::apply_filters(ctx, v, "thread", descendants).await?,
+            super::organize::apply_filters(ctx, v, crate::domain::FilterContext::Thread, ancestors)
+                .await?,
+            super::organize::apply_filters(
+                ctx,
+                v,
+                crate::domain::FilterContext::Thread,
+                descendants,
+            )
+            .await?,
         )),
         None => Ok((ancestors, descendants)),
     }
@@ -677,7 +680,7 @@ pub async fn pin(ctx: &Ctx, me: &LocalUser, id: i64, on: bool) -> ServiceResult<
     let mut conn = ctx.conn().await?;
     let s = own(&mut conn, me, id).await?;
     if on {
-        if s.visibility == "direct" {
+        if s.visibility == Visibility::Direct {
             return Err(ServiceError::invalid(
                 "status",
                 "ERR_INVALID",
@@ -729,8 +732,8 @@ pub async fn reblog(
     let mut conn = ctx.conn().await?;
     let s = target(&mut conn, me, id).await?;
     let actor = me.account.id;
-    let own_private = s.visibility == "private" && s.account_id == actor;
-    if !(s.visibility == "public" || s.visibility == "unlisted" || own_private) {
+    let own_private = s.visibility == Visibility::Private && s.account_id == actor;
+    if !(s.visibility.is_open() || own_private) {
         return Err(ServiceError::Forbidden("This action is not allowed".into()));
     }
     if let Some(existing) = db::statuses::reblog_by(&mut conn, actor, s.id).await? {
@@ -738,19 +741,21 @@ pub async fn reblog(
         return views::status(ctx, Some(actor), existing).await;
     }
     let asked = match visibility.as_deref().filter(|v| !v.is_empty()) {
-        None => "public",
-        Some(v @ ("public" | "unlisted" | "private")) => v,
-        Some(_) => {
-            return Err(ServiceError::invalid(
-                "visibility",
-                "ERR_INCLUSION",
-                "must be public, unlisted or private",
-            ));
-        }
+        None => Visibility::Public,
+        Some(v) => match v.parse::<Visibility>() {
+            Ok(v @ (Visibility::Public | Visibility::Unlisted | Visibility::Private)) => v,
+            Ok(Visibility::Direct | Visibility::Members) | Err(_) => {
+                return Err(ServiceError::invalid(
+                    "visibility",
+                    "ERR_INCLUSION",
+                    "must be public, unlisted or private",
+                ));
+            }
+        },
     };
     // A reblog is never wider than its original (an author boosting their own
     // followers-only post reaches the same followers, as on Mastodon).
-    let visibility = narrower(asked, &s.visibility).to_owned();
+    let visibility = asked.narrower(s.visibility);
     let row = reblog_row(actor, s.id, visibility, None);
     let author = s.account_id;
     let created = conn
@@ -761,7 +766,7 @@ pub async fn reblog(
                 notes.push(notification(author, actor, "reblog", Some(s.id)));
                 db::notifications::insert(tx, &notes[0]).await?;
             }
-            if r.visibility != "private" {
+            if r.visibility != Visibility::Private {
                 super::federation::announce_sent(ctx, tx, &me.account, &r, &s, true).await?;
             }
             Ok::<_, ServiceError>((r, notes))
@@ -777,16 +782,6 @@ pub async fn reblog(
     views::status(ctx, Some(actor), created).await
 }
 
-/// The narrower of two audiences among public > unlisted > private.
-fn narrower<'a>(a: &'a str, b: &'a str) -> &'a str {
-    let rank = |v: &str| match v {
-        "public" => 2,
-        "unlisted" => 1,
-        _ => 0,
-    };
-    if rank(b) < rank(a) { b } else { a }
-}
-
 /// Undoes a reblog; returns the original.
 pub async fn unreblog(ctx: &Ctx, me: &LocalUser, id: i64) -> ServiceResult<StatusView> {
     let mut conn = ctx.conn().await?;
@@ -799,7 +794,7 @@ pub async fn unreblog(ctx: &Ctx, me: &LocalUser, id: i64) -> ServiceResult<Statu
         let deletion = streaming::deletion(ctx, &r).await?;
         let mut conn = ctx.conn().await?;
         conn.transaction(async |tx| {
-            if r.visibility != "private" {
+            if r.visibility != Visibility::Private {
                 super::federation::announce_sent(ctx, tx, &me.account, &r, &s, false).await?;
             }
             db::statuses::delete(tx, rid).await?;

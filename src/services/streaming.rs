@@ -6,6 +6,7 @@
 //! The hub is an in-process broadcast channel. With several app nodes the
 //! same `Event`s will travel through PostgreSQL LISTEN/NOTIFY into each
 //! node's hub; publishers and connections do not change.
+use crate::domain::Visibility;
 use std::sync::Arc;
 
 use tokio::sync::broadcast;
@@ -81,7 +82,7 @@ pub async fn status_streams(
 ) -> ServiceResult<Vec<Stream>> {
     let mut out = vec![Stream::User(s.account_id)];
     let mut conn = ctx.conn().await?;
-    if s.visibility == "direct" {
+    if s.visibility == Visibility::Direct {
         out.push(Stream::Direct(s.account_id));
         for m in mentioned_local {
             out.push(Stream::User(*m));
@@ -89,7 +90,7 @@ pub async fn status_streams(
         }
         return Ok(out);
     }
-    if s.visibility == "members" {
+    if s.visibility == Visibility::Members {
         // Members-only: the org's members here (each connection re-checks).
         if let Some(org) = s.audience_id {
             for m in crate::db::memberships::local_members(&mut conn, org).await? {
@@ -107,7 +108,7 @@ pub async fn status_streams(
     for l in crate::db::lists::lists_containing(&mut conn, s.account_id).await? {
         out.push(Stream::List(l));
     }
-    if s.visibility == "public" && !reblog {
+    if s.visibility == Visibility::Public && !reblog {
         out.push(Stream::Public);
         out.push(if s.local {
             Stream::PublicLocal

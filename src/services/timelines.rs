@@ -4,13 +4,14 @@ use super::{Ctx, ServiceResult, accounts, organize};
 use crate::db::statuses::Page;
 use crate::db::timelines::AccountFilter;
 use crate::db::{self};
+use crate::domain::FilterContext;
 
 pub async fn home(ctx: &Ctx, viewer: i64, page: Page) -> ServiceResult<Vec<StatusView>> {
     let mut conn = ctx.conn().await?;
     let rows = db::timelines::home(&mut conn, viewer, page).await?;
     drop(conn);
     let views = views::statuses(ctx, Some(viewer), in_order(rows, page)).await?;
-    organize::apply_filters(ctx, viewer, "home", views).await
+    organize::apply_filters(ctx, viewer, FilterContext::Home, views).await
 }
 
 pub async fn public(
@@ -26,7 +27,7 @@ pub async fn public(
     filtered(
         ctx,
         viewer,
-        "public",
+        FilterContext::Public,
         views::statuses(ctx, viewer, in_order(rows, page)).await?,
     )
     .await
@@ -57,7 +58,7 @@ pub async fn tag(
     filtered(
         ctx,
         viewer,
-        "public",
+        FilterContext::Public,
         views::statuses(ctx, viewer, in_order(rows, page)).await?,
     )
     .await
@@ -77,7 +78,7 @@ pub async fn account(
     filtered(
         ctx,
         viewer,
-        "account",
+        FilterContext::Account,
         views::statuses(ctx, viewer, in_order(rows, page)).await?,
     )
     .await
@@ -117,7 +118,7 @@ pub async fn marked(
 async fn filtered(
     ctx: &Ctx,
     viewer: Option<i64>,
-    context: &str,
+    context: FilterContext,
     views: Vec<StatusView>,
 ) -> ServiceResult<Vec<StatusView>> {
     match viewer {
@@ -153,7 +154,7 @@ pub async fn org(
     filtered(
         ctx,
         viewer,
-        "public",
+        FilterContext::Public,
         views::statuses(ctx, viewer, in_order(rows, page)).await?,
     )
     .await

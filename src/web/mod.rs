@@ -3,6 +3,7 @@
 //! the start page. Forms carry a CSRF token matched against a cookie.
 pub mod i18n;
 
+use crate::domain::Visibility;
 use std::sync::Arc;
 
 use axum::Form;
@@ -706,7 +707,7 @@ fn post_context(s: &AppState, v: &StatusView) -> TplValue {
         spoiler => v.status.spoiler_text.clone(),
         excerpt => excerpt,
         media => media,
-        unlisted => v.status.visibility == "unlisted",
+        unlisted => v.status.visibility == Visibility::Unlisted,
         created_at => created.to_rfc3339(),
         created_at_text => created.format("%Y-%m-%d %H:%M UTC").to_string(),
         replies => v.replies_count,

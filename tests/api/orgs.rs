@@ -1298,6 +1298,35 @@ async fn the_office_blocks_accounts_and_domains_for_the_org(b: Backend) {
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let taro_block = r.json()["id"].as_str().unwrap().to_owned();
+    // Blocking again answers the block there is; the office cannot block
+    // one of its own (it would lock the org out of its office).
+    let again = call(
+        Method::POST,
+        &blocks,
+        &office,
+        json!({"account_id": taro_id}),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.text());
+    assert_eq!(again.json()["id"], taro_block.as_str());
+    let office_id = app
+        .get("/api/v1/accounts/verify_credentials", Some(&office))
+        .await
+        .json()["id"]
+        .clone();
+    let r = call(
+        Method::POST,
+        &blocks,
+        &office,
+        json!({"account_id": office_id}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(
+        r.json()["details"].get("account_id").is_some(),
+        "{}",
+        r.text()
+    );
     let r = call(
         Method::POST,
         &blocks,

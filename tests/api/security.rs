@@ -538,7 +538,7 @@ async fn a_reblog_never_widens_the_audience_of_its_original(b: Backend) {
     let old = tsunagu::services::statuses::reblog_row(
         taro_me.account.id,
         sid.parse().unwrap(),
-        "public".into(),
+        tsunagu::domain::Visibility::Public,
         None,
     );
     let mut conn = ctx.conn().await.unwrap();

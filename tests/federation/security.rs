@@ -621,7 +621,7 @@ async fn a_remote_group_cannot_put_words_in_the_mouth_of_people_elsewhere(b: Bac
         stored(&own_uri).await
     })
     .await;
-    assert_eq!(kept.visibility, "members");
+    assert_eq!(kept.visibility, tsunagu::domain::Visibility::Members);
     // Processed before it (one actor's activities keep their order): dropped.
     assert!(
         stored(&forged_uri).await.is_none(),
