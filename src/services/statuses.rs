@@ -247,7 +247,7 @@ pub async fn create_as(
         text: new.text.clone(),
         content,
         spoiler_text: spoiler,
-        visibility: visibility.clone(),
+        visibility,
         sensitive: new.sensitive.unwrap_or(me.user.default_sensitive)
             || new.spoiler_text.as_deref().is_some_and(|s| !s.is_empty()),
         language,
