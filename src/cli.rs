@@ -2,6 +2,7 @@
 use std::io::Read;
 use std::path::PathBuf;
 
+use crate::domain::OrgKind;
 use clap::{Parser, Subcommand};
 
 use crate::config::{Config, LogFormat};
@@ -249,7 +250,15 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
                     username,
                     display_name,
                     note: None,
-                    kind: Some(if club { "club" } else { "official" }.into()),
+                    kind: Some(
+                        if club {
+                            OrgKind::Club
+                        } else {
+                            OrgKind::Official
+                        }
+                        .as_str()
+                        .into(),
+                    ),
                     parent_id: None,
                     locked: None,
                 },

@@ -476,7 +476,7 @@ async fn roster_import_reports_bad_rows_verifies_matches_and_is_idempotent(b: Ba
         .unwrap()
         .membership;
     assert_eq!((m.state.as_str(), m.via.as_str()), ("verified", "roster"));
-    assert_eq!(m.role, "employee", "person42: 42 % 3 == 0");
+    assert_eq!(m.role.as_str(), "employee", "person42: 42 % 3 == 0");
     assert_eq!(m.tenure_from.as_deref(), Some("2002"));
     assert_eq!(m.tenure_to.as_deref(), Some("2012-03"));
     assert_eq!(memberships::divisions_of(&m), ["Sales", "Tokyo"]);

@@ -124,8 +124,8 @@ pub fn account(ctx: &Ctx, view: &AccountView) -> AccountEntity {
             })
             .collect(),
         emojis: vec![],
-        bot: a.bot || a.actor_type == "Service" || a.actor_type == "Application",
-        group: a.actor_type == "Group",
+        bot: a.bot || a.actor_type.is_bot(),
+        group: a.actor_type == crate::domain::ActorType::Group,
         discoverable: Some(a.discoverable),
         indexable: a.indexable,
         hide_collections: Some(a.hide_collections),
@@ -543,7 +543,7 @@ pub fn filters_v1(list: &[FilterView]) -> Value {
                 "context": f.contexts(),
                 "whole_word": k.whole_word,
                 "expires_at": f.filter.expires_at.as_ref().map(datetime),
-                "irreversible": f.filter.action == "hide",
+                "irreversible": f.filter.action == crate::domain::FilterAction::Hide,
             }));
         }
     }
@@ -678,7 +678,7 @@ pub fn membership(ctx: &Ctx, v: &crate::services::memberships::MembershipView) -
     let consents: serde_json::Map<String, Value> = v
         .consents
         .iter()
-        .map(|(p, g)| (p.clone(), Value::Bool(*g)))
+        .map(|(p, g)| (p.to_string(), Value::Bool(*g)))
         .collect();
     json!({
         "id": m.id.to_string(),

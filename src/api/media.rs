@@ -42,7 +42,7 @@ pub async fn upload(
         },
     )
     .await?;
-    let status = if a.state == "processing" {
+    let status = if a.state == crate::domain::MediaState::Processing {
         StatusCode::ACCEPTED
     } else {
         StatusCode::OK
@@ -55,7 +55,7 @@ fn failed_or(
     ok: StatusCode,
     s: &AppState,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    if a.state == "failed" {
+    if a.state == crate::domain::MediaState::Failed {
         return Err(ApiError::unprocessable(format!(
             "Validation failed: File {}",
             a.error.unwrap_or_default()
@@ -72,7 +72,7 @@ pub async fn show(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let (_, me) = auth.user("write:media")?;
     let a = media::get_own(&s.ctx, me, parse_id(&id)?).await?;
-    let status = if a.state == "processing" {
+    let status = if a.state == crate::domain::MediaState::Processing {
         StatusCode::PARTIAL_CONTENT
     } else {
         StatusCode::OK

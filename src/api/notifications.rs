@@ -32,7 +32,7 @@ pub async fn list(
     // Never return a type the client did not ask for: unknown names match nothing,
     // and asking only for unknown types yields an empty list.
     let asked_for_types = !include.is_empty();
-    include.retain(|t| notifications::KINDS.contains(&t.as_str()));
+    include.retain(|t| crate::domain::NotificationKind::parse(t).is_some());
     if asked_for_types && include.is_empty() {
         return Ok(paged(&paging, &[], Vec::<Value>::new()));
     }

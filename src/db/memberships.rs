@@ -70,8 +70,8 @@ pub async fn save(conn: &mut DbConn<'_>, m: &Membership) -> DbResult<Membership>
 pub async fn list(
     conn: &mut DbConn<'_>,
     org_id: i64,
-    state: &str,
-    role: Option<&str>,
+    state: crate::domain::MembershipState,
+    role: Option<crate::domain::Role>,
     listed_for: Option<i64>,
     page: Page,
 ) -> DbResult<Vec<(Membership, Account)>> {
@@ -89,7 +89,11 @@ pub async fn list(
             let latest = diesel::alias!(consents as latest);
             let last_choices = latest
                 .filter(latest.field(consents::org_id).eq(org_id))
-                .filter(latest.field(consents::purpose).eq("directory"))
+                .filter(
+                    latest
+                        .field(consents::purpose)
+                        .eq(crate::domain::ConsentPurpose::Directory),
+                )
                 .group_by(latest.field(consents::account_id))
                 .select(diesel::dsl::max(latest.field(consents::id)));
             let listed = consents::table
@@ -111,7 +115,7 @@ pub async fn list(
 pub async fn verified_orgs(conn: &mut DbConn<'_>, account_id: i64) -> DbResult<Vec<i64>> {
     with_conn!(conn, |c| memberships::table
         .filter(memberships::account_id.eq(account_id))
-        .filter(memberships::state.eq("verified"))
+        .filter(memberships::state.eq(crate::domain::MembershipState::Verified))
         .select(memberships::org_id)
         .load(c)
         .await)
@@ -122,7 +126,7 @@ pub async fn local_members(conn: &mut DbConn<'_>, org_id: i64) -> DbResult<Vec<i
     with_conn!(conn, |c| memberships::table
         .inner_join(accounts::table.on(accounts::id.eq(memberships::account_id)))
         .filter(memberships::org_id.eq(org_id))
-        .filter(memberships::state.eq("verified"))
+        .filter(memberships::state.eq(crate::domain::MembershipState::Verified))
         .filter(accounts::local.eq(true))
         .select(memberships::account_id)
         .load(c)
@@ -135,7 +139,7 @@ pub async fn has_local_member(conn: &mut DbConn<'_>, org_id: i64) -> DbResult<bo
         memberships::table
             .inner_join(accounts::table.on(accounts::id.eq(memberships::account_id)))
             .filter(memberships::org_id.eq(org_id))
-            .filter(memberships::state.eq("verified"))
+            .filter(memberships::state.eq(crate::domain::MembershipState::Verified))
             .filter(accounts::local.eq(true)),
     ))
     .get_result(c)
@@ -148,7 +152,7 @@ pub async fn member_inboxes(conn: &mut DbConn<'_>, org_id: i64) -> DbResult<Vec<
     let rows: Vec<(Option<String>, Option<String>)> = with_conn!(conn, |c| memberships::table
         .inner_join(accounts::table.on(accounts::id.eq(memberships::account_id)))
         .filter(memberships::org_id.eq(org_id))
-        .filter(memberships::state.eq("verified"))
+        .filter(memberships::state.eq(crate::domain::MembershipState::Verified))
         .filter(accounts::local.eq(false))
         .select((accounts::shared_inbox_url, accounts::inbox_url))
         .load(c)
@@ -165,7 +169,7 @@ pub async fn is_verified_member(
     let n: i64 = with_conn!(conn, |c| memberships::table
         .filter(memberships::org_id.eq(org_id))
         .filter(memberships::account_id.eq(account_id))
-        .filter(memberships::state.eq("verified"))
+        .filter(memberships::state.eq(crate::domain::MembershipState::Verified))
         .count()
         .get_result(c)
         .await)?;
@@ -173,10 +177,13 @@ pub async fn is_verified_member(
 }
 
 /// Counts of an org's verified members by role.
-pub async fn role_counts(conn: &mut DbConn<'_>, org_id: i64) -> DbResult<Vec<(String, i64)>> {
+pub async fn role_counts(
+    conn: &mut DbConn<'_>,
+    org_id: i64,
+) -> DbResult<Vec<(crate::domain::Role, i64)>> {
     with_conn!(conn, |c| memberships::table
         .filter(memberships::org_id.eq(org_id))
-        .filter(memberships::state.eq("verified"))
+        .filter(memberships::state.eq(crate::domain::MembershipState::Verified))
         .group_by(memberships::role)
         .select((memberships::role, diesel::dsl::count_star()))
         .load(c)
@@ -503,7 +510,7 @@ pub async fn remove_domain_members(
             )
     )
     .set((
-        memberships::state.eq("left"),
+        memberships::state.eq(crate::domain::MembershipState::Left),
         memberships::decided_at.eq(now),
         memberships::updated_at.eq(now),
     ))

@@ -3,7 +3,10 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::domain::Visibility;
+use crate::domain::{
+    ActorType, ConsentPurpose, FilterAction, MediaKind, MediaState, MembershipState,
+    NotificationKind, OrgKind, RepliesPolicy, ReportCategory, Role, Via, Visibility,
+};
 
 use super::schema::{
     accounts, announcements, bookmarks, conversations, favourites, filter_keywords, filters,
@@ -20,7 +23,7 @@ pub struct Account {
     pub username: String,
     pub domain: Option<String>,
     pub acct_key: String,
-    pub actor_type: String,
+    pub actor_type: ActorType,
     pub display_name: String,
     pub note: String,
     pub note_source: String,
@@ -286,7 +289,7 @@ pub struct Notification {
     pub id: i64,
     pub account_id: i64,
     pub from_account_id: i64,
-    pub kind: String,
+    pub kind: NotificationKind,
     pub status_id: Option<i64>,
     pub created_at: NaiveDateTime,
 }
@@ -298,7 +301,7 @@ pub struct MediaAttachment {
     pub id: i64,
     pub account_id: i64,
     pub status_id: Option<i64>,
-    pub kind: String,
+    pub kind: MediaKind,
     pub file: Option<String>,
     pub preview_file: Option<String>,
     pub remote_url: Option<String>,
@@ -307,7 +310,7 @@ pub struct MediaAttachment {
     pub focus_y: f64,
     pub meta: String,
     pub blurhash: Option<String>,
-    pub state: String,
+    pub state: MediaState,
     pub error: Option<String>,
     pub position: i32,
     pub created_at: NaiveDateTime,
@@ -321,7 +324,7 @@ pub struct List {
     pub id: i64,
     pub account_id: i64,
     pub title: String,
-    pub replies_policy: String,
+    pub replies_policy: RepliesPolicy,
     pub exclusive: bool,
     pub created_at: NaiveDateTime,
 }
@@ -334,7 +337,7 @@ pub struct Filter {
     pub account_id: i64,
     pub title: String,
     pub contexts: String,
-    pub action: String,
+    pub action: FilterAction,
     pub expires_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
 }
@@ -444,7 +447,7 @@ pub struct Report {
     /// JSON array of status ids.
     pub status_ids: String,
     pub comment: String,
-    pub category: String,
+    pub category: ReportCategory,
     /// JSON array of rule ids.
     pub rule_ids: String,
     pub forwarded: bool,
@@ -476,7 +479,7 @@ pub struct DeliveryHost {
 pub struct Org {
     pub account_id: i64,
     /// `official` or `club`.
-    pub kind: String,
+    pub kind: OrgKind,
     pub parent_id: Option<i64>,
     pub created_by: Option<i64>,
     pub archived_at: Option<NaiveDateTime>,
@@ -493,9 +496,9 @@ pub struct Membership {
     pub id: i64,
     pub org_id: i64,
     pub account_id: i64,
-    pub role: String,
-    pub state: String,
-    pub via: String,
+    pub role: Role,
+    pub state: MembershipState,
+    pub via: Via,
     pub tenure_from: Option<String>,
     pub tenure_to: Option<String>,
     pub divisions: String,
@@ -516,7 +519,7 @@ pub struct OrgInvite {
     pub id: i64,
     pub org_id: i64,
     pub code: String,
-    pub role: String,
+    pub role: Role,
     pub max_uses: Option<i32>,
     pub uses: i32,
     pub expires_at: Option<NaiveDateTime>,
@@ -536,7 +539,7 @@ pub struct RosterEntry {
     pub tenure_from: Option<String>,
     pub tenure_to: Option<String>,
     pub divisions: String,
-    pub role: String,
+    pub role: Role,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -548,7 +551,7 @@ pub struct Consent {
     pub id: i64,
     pub org_id: i64,
     pub account_id: i64,
-    pub purpose: String,
+    pub purpose: ConsentPurpose,
     pub granted: bool,
     pub wording_version: String,
     pub created_at: NaiveDateTime,

@@ -100,7 +100,7 @@ pub async fn retract(
     conn: &mut DbConn<'_>,
     recipient: i64,
     from: i64,
-    kind: &str,
+    kind: crate::domain::NotificationKind,
     status_id: Option<i64>,
 ) -> DbResult<usize> {
     with_conn!(conn, |c| {

@@ -43,7 +43,7 @@ pub async fn home(conn: &mut DbConn<'_>, viewer: i64, page: Page) -> DbResult<Ve
         // Members-only posts of my orgs come home even from people I do not follow.
         let my_orgs = memberships::table
             .filter(memberships::account_id.eq(viewer))
-            .filter(memberships::state.eq("verified"))
+            .filter(memberships::state.eq(crate::domain::MembershipState::Verified))
             .select(memberships::org_id.nullable());
         let q = statuses::table
             .filter(

@@ -3,14 +3,14 @@ use activitypub_federation::fetch::webfinger::Webfinger;
 use serde_json::Value;
 use url::Url;
 
+use crate::domain::ActorType;
+
 use super::delivery::authority;
 use crate::config::FederationMode;
 use crate::db::models::Account;
 use crate::db::{self};
 use crate::ids;
 use crate::services::{Ctx, ServiceError, ServiceResult};
-
-const ACTOR_TYPES: &[&str] = &["Person", "Service", "Application", "Group", "Organization"];
 
 fn bad(why: impl Into<String>) -> ServiceError {
     ServiceError::BadRequest(why.into())
@@ -64,10 +64,10 @@ pub fn parse_actor(uri: &str, doc: &Value, now: chrono::NaiveDateTime) -> Servic
     if id != uri && !same_origin(id, uri) {
         return Err(bad("the actor's id is on another origin than its URL"));
     }
-    let kind = doc["type"].as_str().unwrap_or_default();
-    if !ACTOR_TYPES.contains(&kind) {
-        return Err(bad(format!("{kind:?} is not an actor type")));
-    }
+    let kind_text = doc["type"].as_str().unwrap_or_default();
+    let Some(kind) = ActorType::parse(kind_text) else {
+        return Err(bad(format!("{kind_text:?} is not an actor type")));
+    };
     let url = Url::parse(id).map_err(|_| bad("actor id is not a URL"))?;
     let username = doc["preferredUsername"]
         .as_str()
@@ -128,7 +128,7 @@ pub fn parse_actor(uri: &str, doc: &Value, now: chrono::NaiveDateTime) -> Servic
         username: username.to_owned(),
         acct_key: format!("{username}@{domain}").to_lowercase(),
         domain: Some(domain),
-        actor_type: kind.to_owned(),
+        actor_type: kind,
         display_name: crate::services::text::strip_html(doc["name"].as_str().unwrap_or_default())
             .chars()
             .take(100)
@@ -137,7 +137,7 @@ pub fn parse_actor(uri: &str, doc: &Value, now: chrono::NaiveDateTime) -> Servic
         note,
         fields: Value::Array(fields).to_string(),
         locked: doc["manuallyApprovesFollowers"].as_bool().unwrap_or(false),
-        bot: matches!(kind, "Service" | "Application"),
+        bot: kind.is_bot(),
         discoverable: doc["discoverable"].as_bool().unwrap_or(false),
         indexable: doc["indexable"].as_bool().unwrap_or(false),
         hide_collections: false,
@@ -307,7 +307,7 @@ pub async fn resolve_url(ctx: &Ctx, url: &str) -> ServiceResult<Option<Resolved>
         return Err(bad("the document's id is on another origin than its URL"));
     }
     let kind = doc["type"].as_str().unwrap_or_default();
-    if ACTOR_TYPES.contains(&kind) {
+    if ActorType::parse(kind).is_some() {
         let row = parse_actor(id, &doc, ids::now())?;
         let mut conn = ctx.conn().await?;
         return Ok(Some(Resolved::Account(Box::new(

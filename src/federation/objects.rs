@@ -1,5 +1,5 @@
 //! Our actors, objects and activities as ActivityPub JSON, and where they live.
-use crate::domain::Visibility;
+use crate::domain::{MediaKind, Visibility};
 use serde_json::{Value, json};
 
 use crate::db::models::{Account, Status};
@@ -267,7 +267,7 @@ pub fn activity(id: &str, kind: &str, actor: &str, object: Value) -> Value {
 /// One attachment of a Note (a `Document`, as Mastodon sends them).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Attachment {
-    pub kind: String,
+    pub kind: MediaKind,
     pub url: String,
     pub media_type: Option<String>,
     pub description: String,
@@ -324,14 +324,14 @@ pub fn parse_attachments(object: &Value) -> Vec<Attachment> {
                 .filter(|m| m.len() <= 100)
                 .map(str::to_ascii_lowercase);
             let kind = match (media_type.as_deref(), a["type"].as_str()) {
-                (Some("image/gif"), _) => "gifv",
-                (Some(m), _) if m.starts_with("image/") => "image",
-                (Some(m), _) if m.starts_with("video/") => "video",
-                (Some(m), _) if m.starts_with("audio/") => "audio",
-                (_, Some("Image")) => "image",
-                (_, Some("Video")) => "video",
-                (_, Some("Audio")) => "audio",
-                _ => "unknown",
+                (Some("image/gif"), _) => MediaKind::Gifv,
+                (Some(m), _) if m.starts_with("image/") => MediaKind::Image,
+                (Some(m), _) if m.starts_with("video/") => MediaKind::Video,
+                (Some(m), _) if m.starts_with("audio/") => MediaKind::Audio,
+                (_, Some("Image")) => MediaKind::Image,
+                (_, Some("Video")) => MediaKind::Video,
+                (_, Some("Audio")) => MediaKind::Audio,
+                _ => MediaKind::Unknown,
             };
             let focus = match &a["focalPoint"] {
                 Value::Array(p) if p.len() == 2 => (
@@ -351,7 +351,7 @@ pub fn parse_attachments(object: &Value) -> Vec<Attachment> {
                 .map(str::to_owned);
             let dim = |k: &str| a[k].as_u64().filter(|v| *v > 0 && *v <= 100_000);
             Some(Attachment {
-                kind: kind.into(),
+                kind,
                 url: url.to_owned(),
                 media_type,
                 description: crate::services::text::strip_html(
@@ -487,13 +487,13 @@ mod tests {
         ]});
         let a = parse_attachments(&note);
         assert_eq!(a.len(), 3, "{a:?}");
-        assert_eq!(a[0].kind, "image");
+        assert_eq!(a[0].kind, MediaKind::Image);
         assert_eq!(a[0].description, "a cat");
         assert_eq!(a[0].focus, (0.5, 1.0), "clamped");
         assert_eq!(a[0].size, Some((1200, 800)));
-        assert_eq!(a[1].kind, "video");
+        assert_eq!(a[1].kind, MediaKind::Video);
         assert_eq!(a[1].url, "https://files.example/v.mp4");
-        assert_eq!(a[2].kind, "unknown");
+        assert_eq!(a[2].kind, MediaKind::Unknown);
         assert_eq!(a[2].blurhash, None, "not a blurhash");
         // Round trip through what we send.
         let sent = json!({"attachment": [attachment_json(&a[0])]});

@@ -216,7 +216,7 @@ async fn create(
     let account = local_actor(
         id,
         &new.username,
-        "Person",
+        crate::domain::ActorType::Person,
         keys.public_pem,
         keys.private_pem,
         now,
@@ -283,7 +283,7 @@ async fn create(
 pub fn local_actor(
     id: i64,
     username: &str,
-    actor_type: &str,
+    actor_type: crate::domain::ActorType,
     public_pem: String,
     private_pem: String,
     now: chrono::NaiveDateTime,
@@ -293,7 +293,7 @@ pub fn local_actor(
         username: username.to_owned(),
         domain: None,
         acct_key: username.to_lowercase(),
-        actor_type: actor_type.into(),
+        actor_type,
         display_name: String::new(),
         note: String::new(),
         note_source: String::new(),
@@ -411,7 +411,7 @@ pub async fn register(ctx: &Ctx, reg: Registration) -> ServiceResult<LocalUser> 
             id: ids::next_id(),
             account_id: admin,
             from_account_id: created.account.id,
-            kind: "admin.sign_up".into(),
+            kind: crate::domain::NotificationKind::AdminSignUp,
             status_id: None,
             created_at: ids::now(),
         };

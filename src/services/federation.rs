@@ -109,7 +109,7 @@ pub async fn actor_document(ctx: &Ctx, name: &str) -> ServiceResult<Value> {
         image(&a.avatar_file),
         image(&a.header_file),
     );
-    if a.actor_type == "Group" {
+    if a.actor_type == crate::domain::ActorType::Group {
         super::groups::group_properties(ctx, &mut ctx.conn().await?, &a, &mut doc).await?;
     }
     Ok(doc)
@@ -142,7 +142,7 @@ pub async fn status_document(
         // may see them here (a follower, someone mentioned), as Mastodon does;
         // an instance actor vouches for no one.
         Visibility::Private | Visibility::Direct => match signer {
-            Some(who) if !who.local && who.actor_type != "Application" => {
+            Some(who) if !who.local && who.actor_type != crate::domain::ActorType::Application => {
                 db::statuses::find_visible(&mut conn, s.id, Some(who.id))
                     .await?
                     .is_some()
@@ -173,7 +173,7 @@ async fn members_only_reader(
         return Ok(false);
     };
     Ok(!org.local
-        && who.actor_type == "Application"
+        && who.actor_type == crate::domain::ActorType::Application
         && crate::federation::actors::same_origin(
             org.ap_id.as_deref().unwrap_or_default(),
             who.ap_id.as_deref().unwrap_or_default(),
@@ -219,7 +219,7 @@ pub async fn named_collection(ctx: &Ctx, name: &str, which: &str) -> ServiceResu
         "featured" => featured(ctx, name).await,
         "recognized" => {
             let a = local_account(ctx, name).await?;
-            if a.actor_type != "Group" {
+            if a.actor_type != crate::domain::ActorType::Group {
                 return Err(not_found());
             }
             super::groups::recognized_collection(ctx, &a).await
@@ -343,7 +343,7 @@ async fn note_of(
                 .as_u64()
                 .zip(meta["original"]["height"].as_u64());
             Some(objects::attachment_json(&objects::Attachment {
-                kind: m.kind.clone(),
+                kind: m.kind,
                 url: super::media::url(ctx, file),
                 media_type: Some(media_type.into()),
                 description: m.description.clone(),
@@ -793,7 +793,7 @@ pub async fn profile_updated(ctx: &Ctx, conn: &mut DbConn<'_>, me: &Account) -> 
     let image = |f: &Option<String>| f.as_deref().map(|f| super::media::url(ctx, f));
     let mut actor = objects::actor(&urls, me, image(&me.avatar_file), image(&me.header_file));
     actor.as_object_mut().map(|o| o.remove("@context"));
-    if me.actor_type == "Group" {
+    if me.actor_type == crate::domain::ActorType::Group {
         super::groups::group_properties(ctx, conn, me, &mut actor).await?;
     }
     let id = urls.activity(&me.username, "update", ids::next_id());

@@ -9,7 +9,7 @@
 //!   `Reject{Join}`; it removes a member with `Remove{object: person,
 //!   target: <group>/members}`;
 //! - a person leaves with `Leave{object: group}`.
-use crate::domain::Visibility;
+use crate::domain::{MembershipState, Visibility};
 use serde_json::{Value, json};
 
 use super::{Ctx, ServiceResult};
@@ -59,15 +59,16 @@ pub async fn membership_changed(
         "actor": person.ap_id,
         "object": group,
     });
-    let (kind, object, target) = match m.state.as_str() {
-        "verified" => ("Accept", join, None),
-        "rejected" => ("Reject", join, None),
-        "left" => (
+    let (kind, object, target) = match m.state {
+        MembershipState::Verified => ("Accept", join, None),
+        MembershipState::Rejected => ("Reject", join, None),
+        MembershipState::Left => (
             "Remove",
             json!(person.ap_id),
             Some(members_collection(&group)),
         ),
-        _ => return Ok(()),
+        // Still pending: nothing to tell the person's server yet.
+        MembershipState::Pending => return Ok(()),
     };
     let id = urls.activity(&org.username, &kind.to_lowercase(), ids::next_id());
     let mut activity = json!({
@@ -111,7 +112,7 @@ pub async fn membership_requested(
     if !consents.is_empty() {
         let granted: serde_json::Map<String, Value> = consents
             .iter()
-            .map(|c| (c.purpose.clone(), Value::Bool(c.granted)))
+            .map(|c| (c.purpose.to_string(), Value::Bool(c.granted)))
             .collect();
         membership["consents"] = Value::Object(granted);
         membership["consentWordingVersion"] = json!(consents[0].wording_version);
@@ -221,13 +222,13 @@ pub async fn audience_for(
     let member = async |conn: &mut DbConn<'_>, org: i64| -> ServiceResult<bool> {
         Ok(db::memberships::find(conn, org, author)
             .await?
-            .is_some_and(|m| m.state == "verified"))
+            .is_some_and(|m| m.state == MembershipState::Verified))
     };
     if let Some(org_id) = asked {
         let org = db::accounts::find(conn, org_id)
             .await?
             .map(|(a, _)| a)
-            .filter(|a| a.actor_type == "Group")
+            .filter(|a| a.actor_type == crate::domain::ActorType::Group)
             .ok_or_else(|| {
                 super::ServiceError::invalid("audience", "ERR_INVALID", "is not an org")
             })?;
@@ -277,7 +278,7 @@ pub async fn audience_for(
     }
     for a in mentioned
         .iter()
-        .filter(|a| a.actor_type == "Group" && a.local)
+        .filter(|a| a.actor_type == crate::domain::ActorType::Group && a.local)
     {
         if member(conn, a.id).await? {
             let v = if visibility == Visibility::Private {
@@ -454,7 +455,7 @@ pub async fn verified_recognitions(ctx: &Ctx, club: &Account) -> ServiceResult<V
         let Ok(row) = parse_actor(&official_uri, &official_doc, ids::now()) else {
             continue;
         };
-        if row.actor_type != "Group" {
+        if row.actor_type != crate::domain::ActorType::Group {
             continue;
         }
         let Ok(list) = fetch(&collection).await else {

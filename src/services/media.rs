@@ -273,7 +273,7 @@ pub async fn upload(
         id: ids::next_id(),
         account_id: me.account.id,
         status_id: None,
-        kind: "image".into(),
+        kind: crate::domain::MediaKind::Image,
         file: None,
         preview_file: None,
         remote_url: None,
@@ -282,7 +282,7 @@ pub async fn upload(
         focus_y: focus.1,
         meta: "{}".into(),
         blurhash: None,
-        state: "processing".into(),
+        state: crate::domain::MediaState::Processing,
         error: None,
         position: 0,
         created_at: now,
@@ -396,17 +396,17 @@ async fn process(ctx: Ctx, mut row: MediaAttachment, bytes: Vec<u8>) {
                     row.preview_file = Some(small);
                     row.meta = p.meta.to_string();
                     row.blurhash = p.blurhash;
-                    row.state = "ready".into();
+                    row.state = crate::domain::MediaState::Ready;
                 }
                 Err(e) => {
                     tracing::error!(media = row.id, error = %e, "could not store media");
-                    row.state = "failed".into();
+                    row.state = crate::domain::MediaState::Failed;
                     row.error = Some("could not be stored".into());
                 }
             }
         }
         Err(msg) => {
-            row.state = "failed".into();
+            row.state = crate::domain::MediaState::Failed;
             row.error = Some(msg);
         }
     }
@@ -470,7 +470,7 @@ pub async fn for_status(
         let ok = found.iter().any(|a| {
             a.id == *id
                 && a.account_id == me.account.id
-                && a.state == "ready"
+                && a.state == crate::domain::MediaState::Ready
                 && (a.status_id.is_none() || a.status_id == status_id)
         });
         if !ok {

@@ -10,17 +10,9 @@ use super::{Ctx, ServiceError, ServiceResult};
 use crate::db::models::{Account, Consent, LocalUser, Membership, Org, OrgBlock, OrgInvite};
 use crate::db::statuses::Page;
 use crate::db::{self, DbConn};
+use crate::domain::{ConsentPurpose, MembershipState, OrgKind, Role, Via};
 use crate::{crypto, ids};
 
-pub const ROLES: [&str; 3] = ["office", "employee", "alumnus"];
-pub const STATES: [&str; 4] = ["pending", "verified", "rejected", "left"];
-/// What a member may consent to, each separately and withdrawably.
-pub const PURPOSES: [&str; 4] = [
-    "directory",
-    "comeback_contact",
-    "newsletters",
-    "share_profile",
-];
 /// The consent wording shown by our clients; a client showing other wording
 /// sends its own version, which is stored with each choice.
 pub const CONSENT_WORDING_VERSION: &str = "2026-11";
@@ -31,7 +23,7 @@ pub struct MembershipView {
     pub membership: Membership,
     pub account: AccountView,
     /// The current choice per purpose (absent: never asked).
-    pub consents: Vec<(String, bool)>,
+    pub consents: Vec<(ConsentPurpose, bool)>,
     /// For the office, on a pending request: the roster entry whose e-mail
     /// is the person's, and whether they proved that address. An unproven
     /// address verifies nothing by itself (anyone can type any address);
@@ -73,16 +65,10 @@ fn forbidden() -> ServiceError {
     ServiceError::Forbidden("Only the org's office may do this".into())
 }
 
-pub fn check_role(field: &'static str, role: &str) -> ServiceResult<()> {
-    if ROLES.contains(&role) {
-        Ok(())
-    } else {
-        Err(ServiceError::invalid(
-            field,
-            "ERR_INCLUSION",
-            format!("{role:?} is not one of office, employee, alumnus"),
-        ))
-    }
+pub fn check_role(field: &'static str, role: &str) -> ServiceResult<Role> {
+    role.parse().map_err(|e: crate::domain::UnknownValue| {
+        ServiceError::invalid(field, "ERR_INCLUSION", e.to_string())
+    })
 }
 
 /// Tenure and leaving dates: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
@@ -127,18 +113,17 @@ pub fn divisions_of(m: &Membership) -> Vec<&str> {
     m.divisions.lines().filter(|d| !d.is_empty()).collect()
 }
 
-fn check_consents(consents: &[(String, bool)]) -> ServiceResult<()> {
-    match consents
+fn check_consents(consents: &[(String, bool)]) -> ServiceResult<Vec<(ConsentPurpose, bool)>> {
+    consents
         .iter()
-        .find(|(p, _)| !PURPOSES.contains(&p.as_str()))
-    {
-        Some((p, _)) => Err(ServiceError::invalid(
-            "consents",
-            "ERR_INCLUSION",
-            format!("{p:?} is not one of directory, comeback_contact, newsletters, share_profile"),
-        )),
-        None => Ok(()),
-    }
+        .map(|(p, g)| {
+            p.parse()
+                .map(|p| (p, *g))
+                .map_err(|e: crate::domain::UnknownValue| {
+                    ServiceError::invalid("consents", "ERR_INCLUSION", e.to_string())
+                })
+        })
+        .collect()
 }
 
 fn consent_rows(
@@ -146,23 +131,23 @@ fn consent_rows(
     account_id: i64,
     choices: &[(String, bool)],
     version: Option<&str>,
-) -> Vec<Consent> {
+) -> ServiceResult<Vec<Consent>> {
     let now = ids::now();
     let version = version
         .filter(|v| !v.is_empty())
         .unwrap_or(CONSENT_WORDING_VERSION);
-    choices
-        .iter()
+    Ok(check_consents(choices)?
+        .into_iter()
         .map(|(purpose, granted)| Consent {
             id: ids::next_id(),
             org_id,
             account_id,
-            purpose: purpose.clone(),
-            granted: *granted,
+            purpose,
+            granted,
             wording_version: version.to_owned(),
             created_at: now,
         })
-        .collect()
+        .collect())
 }
 
 /// The local org, refusing archived ones for anything that changes membership.
@@ -189,7 +174,7 @@ pub async fn is_office(conn: &mut DbConn<'_>, org_id: i64, me: &LocalUser) -> Se
     }
     Ok(db::memberships::find(conn, org_id, me.account.id)
         .await?
-        .is_some_and(|m| m.state == "verified" && m.role == "office"))
+        .is_some_and(|m| m.state == MembershipState::Verified && m.role == Role::Office))
 }
 
 async fn require_office(ctx: &Ctx, org_id: i64, me: &LocalUser) -> ServiceResult<()> {
@@ -206,24 +191,24 @@ pub async fn is_member(ctx: &Ctx, org_id: i64, account_id: i64) -> ServiceResult
     let mut conn = ctx.conn().await?;
     Ok(db::memberships::find(&mut conn, org_id, account_id)
         .await?
-        .is_some_and(|m| m.state == "verified"))
+        .is_some_and(|m| m.state == MembershipState::Verified))
 }
 
 pub fn new_membership(
     org_id: i64,
     account_id: i64,
-    role: &str,
-    state: &str,
-    via: &str,
+    role: Role,
+    state: MembershipState,
+    via: Via,
 ) -> Membership {
     let now = ids::now();
     Membership {
         id: ids::next_id(),
         org_id,
         account_id,
-        role: role.into(),
-        state: state.into(),
-        via: via.into(),
+        role,
+        state,
+        via,
         tenure_from: None,
         tenure_to: None,
         divisions: String::new(),
@@ -241,7 +226,13 @@ pub fn new_membership(
 /// The founder of an org becomes its first office member (in the caller's
 /// transaction, with the org itself).
 pub async fn add_founder(conn: &mut DbConn<'_>, org_id: i64, account_id: i64) -> ServiceResult<()> {
-    let m = new_membership(org_id, account_id, "office", "verified", "founder");
+    let m = new_membership(
+        org_id,
+        account_id,
+        Role::Office,
+        MembershipState::Verified,
+        Via::Founder,
+    );
     db::memberships::save(conn, &m).await?;
     Ok(())
 }
@@ -264,14 +255,14 @@ async fn view(ctx: &Ctx, m: Membership) -> ServiceResult<MembershipView> {
 }
 
 /// One person's current choice per purpose, from consent records in order.
-fn current_consents(rows: &[Consent], account_id: i64) -> Vec<(String, bool)> {
-    PURPOSES
+fn current_consents(rows: &[Consent], account_id: i64) -> Vec<(ConsentPurpose, bool)> {
+    ConsentPurpose::ALL
         .iter()
         .filter_map(|p| {
             rows.iter()
                 .rev()
                 .find(|r| r.account_id == account_id && r.purpose == *p)
-                .map(|r| (r.purpose.clone(), r.granted))
+                .map(|r| (r.purpose, r.granted))
         })
         .collect()
 }
@@ -292,7 +283,7 @@ pub async fn request(
         db::accounts::find(&mut conn, org_id)
             .await?
             .map(|(a, _)| a)
-            .filter(|a| a.actor_type == "Group")
+            .filter(|a| a.actor_type == crate::domain::ActorType::Group)
             .ok_or_else(not_found)?
     };
     if !org_account.local {
@@ -309,16 +300,16 @@ pub async fn request(
 
 /// The checked claim of a join request, as a pending membership.
 fn claimed(org_id: i64, account_id: i64, r: &JoinRequest) -> ServiceResult<Membership> {
-    let role = r.role.clone().filter(|r| !r.is_empty());
-    if let Some(role) = &role {
-        check_role("role", role)?;
-        if role == "office" {
-            return Err(ServiceError::invalid(
-                "role",
-                "ERR_INVALID",
-                "the office role is given by the office, not requested",
-            ));
-        }
+    let role = match r.role.as_deref().filter(|r| !r.is_empty()) {
+        Some(r) => Some(check_role("role", r)?),
+        None => None,
+    };
+    if role == Some(Role::Office) {
+        return Err(ServiceError::invalid(
+            "role",
+            "ERR_INVALID",
+            "the office role is given by the office, not requested",
+        ));
     }
     let message = r.message.clone().unwrap_or_default();
     if message.chars().count() > MAX_TEXT {
@@ -332,9 +323,9 @@ fn claimed(org_id: i64, account_id: i64, r: &JoinRequest) -> ServiceResult<Membe
     let mut m = new_membership(
         org_id,
         account_id,
-        role.as_deref().unwrap_or("alumnus"),
-        "pending",
-        "request",
+        role.unwrap_or(Role::Alumnus),
+        MembershipState::Pending,
+        Via::Request,
     );
     m.tenure_from = check_date("tenure_from", r.tenure_from.clone())?;
     m.tenure_to = check_date("tenure_to", r.tenure_to.clone())?;
@@ -361,20 +352,23 @@ pub async fn request_as(
         return Err(ServiceError::Forbidden("This org has blocked you".into()));
     }
     if let Some(existing) = db::memberships::find(&mut conn, org_id, person.id).await?
-        && matches!(existing.state.as_str(), "verified" | "pending")
+        && matches!(
+            existing.state,
+            MembershipState::Verified | MembershipState::Pending
+        )
         && r.invite_code.is_none()
     {
         if !person.local {
             // A repeated remote Join: answer again (the first answer may be
             // lost); it may carry changed consents.
-            let rows = consent_rows(org_id, person.id, &r.consents, r.wording_version.as_deref());
+            let rows = consent_rows(org_id, person.id, &r.consents, r.wording_version.as_deref())?;
             db::memberships::insert_consents(&mut conn, &rows).await?;
             return Ok(existing);
         }
         return Err(ServiceError::invalid(
             "org",
             "ERR_TAKEN",
-            if existing.state == "verified" {
+            if existing.state == MembershipState::Verified {
                 "you are already a member"
             } else {
                 "your request is already waiting for the office"
@@ -404,10 +398,10 @@ pub async fn request_as(
     if let Some(e) = &roster {
         // A proven address on the roster: verified at once.
         apply_roster(&mut m, e);
-        m.state = "verified".into();
+        m.state = MembershipState::Verified;
         m.decided_at = Some(now);
     }
-    let consents = consent_rows(org_id, person.id, &r.consents, r.wording_version.as_deref());
+    let consents = consent_rows(org_id, person.id, &r.consents, r.wording_version.as_deref())?;
     let from = person.id;
     let saved = conn
         .transaction(async |tx| {
@@ -419,15 +413,15 @@ pub async fn request_as(
                         "this invite has expired, was revoked or is used up",
                     ));
                 }
-                m.role = i.role.clone();
-                m.state = "verified".into();
-                m.via = "invite".into();
+                m.role = i.role;
+                m.state = MembershipState::Verified;
+                m.via = Via::Invite;
                 m.decided_by = i.created_by;
                 m.decided_at = Some(now);
             }
             let saved = db::memberships::save(tx, &m).await?;
             db::memberships::insert_consents(tx, &consents).await?;
-            if saved.state == "pending" {
+            if saved.state == MembershipState::Pending {
                 notify_office(tx, org_id, from).await?;
             } else {
                 super::groups::membership_changed(ctx, tx, &saved).await?;
@@ -442,13 +436,13 @@ pub async fn request_as(
 
 /// The roster knows better than the claim: its role, tenure and divisions.
 fn apply_roster(m: &mut Membership, e: &crate::db::models::RosterEntry) {
-    m.role = e.role.clone();
+    m.role = e.role;
     m.tenure_from = e.tenure_from.clone().or(m.tenure_from.take());
     m.tenure_to = e.tenure_to.clone().or(m.tenure_to.take());
     if !e.divisions.is_empty() {
         m.divisions = e.divisions.clone();
     }
-    m.via = "roster".into();
+    m.via = Via::Roster;
 }
 
 /// Asks a group on another server: a pending membership here, and a `Join`
@@ -460,16 +454,16 @@ async fn request_remote(
     r: JoinRequest,
 ) -> ServiceResult<MembershipView> {
     let mut m = claimed(org.id, me.account.id, &r)?;
-    m.via = "remote".into();
+    m.via = Via::Remote;
     let consents = consent_rows(
         org.id,
         me.account.id,
         &r.consents,
         r.wording_version.as_deref(),
-    );
+    )?;
     let mut conn = ctx.conn().await?;
     if let Some(existing) = db::memberships::find(&mut conn, org.id, me.account.id).await?
-        && existing.state == "verified"
+        && existing.state == MembershipState::Verified
     {
         return Err(ServiceError::invalid(
             "org",
@@ -506,8 +500,8 @@ pub async fn remote_answer(
     ctx: &Ctx,
     org: &Account,
     person_id: i64,
-    state: &str,
-    role: Option<&str>,
+    state: MembershipState,
+    role: Option<Role>,
     left_on: Option<String>,
 ) -> ServiceResult<()> {
     let mut conn = ctx.conn().await?;
@@ -516,9 +510,9 @@ pub async fn remote_answer(
             "an answer to a Join we did not send".into(),
         ));
     };
-    m.state = state.into();
-    if let Some(r) = role.filter(|r| ROLES.contains(r)) {
-        m.role = r.into();
+    m.state = state;
+    if let Some(r) = role {
+        m.role = r;
     }
     if let Ok(Some(d)) = check_date("left_on", left_on) {
         m.left_on = Some(d);
@@ -533,7 +527,7 @@ pub async fn remote_answer(
 pub async fn remote_left(ctx: &Ctx, org_id: i64, person_id: i64) -> ServiceResult<()> {
     let mut conn = ctx.conn().await?;
     if let Some(mut m) = db::memberships::find(&mut conn, org_id, person_id).await? {
-        m.state = "left".into();
+        m.state = MembershipState::Left;
         m.decided_by = Some(person_id);
         m.decided_at = Some(ids::now());
         m.updated_at = ids::now();
@@ -548,8 +542,15 @@ async fn notify_office(conn: &mut DbConn<'_>, org_id: i64, from: i64) -> Service
         limit: 100,
         ..Page::default()
     };
-    for (office, account) in
-        db::memberships::list(conn, org_id, "verified", Some("office"), None, page).await?
+    for (office, account) in db::memberships::list(
+        conn,
+        org_id,
+        MembershipState::Verified,
+        Some(Role::Office),
+        None,
+        page,
+    )
+    .await?
     {
         if account.local {
             db::notifications::insert(
@@ -558,7 +559,7 @@ async fn notify_office(conn: &mut DbConn<'_>, org_id: i64, from: i64) -> Service
                     id: ids::next_id(),
                     account_id: office.account_id,
                     from_account_id: from,
-                    kind: "tsunagu.membership_request".into(),
+                    kind: crate::domain::NotificationKind::MembershipRequest,
                     status_id: None,
                     created_at: ids::now(),
                 },
@@ -580,17 +581,20 @@ pub async fn list(
     page: Page,
 ) -> ServiceResult<Vec<MembershipView>> {
     super::orgs::get(ctx, org_id).await?;
-    let state = state.filter(|s| !s.is_empty()).unwrap_or("verified");
-    if !STATES.contains(&state) {
-        return Err(ServiceError::invalid(
-            "state",
-            "ERR_INCLUSION",
-            "must be pending, verified, rejected or left",
-        ));
-    }
-    if let Some(r) = role {
-        check_role("role", r)?;
-    }
+    let state = match state.filter(|s| !s.is_empty()) {
+        None => MembershipState::Verified,
+        Some(s) => s.parse().map_err(|_| {
+            ServiceError::invalid(
+                "state",
+                "ERR_INCLUSION",
+                format!("must be {}", MembershipState::allowed()),
+            )
+        })?,
+    };
+    let role = match role {
+        Some(r) => Some(check_role("role", r)?),
+        None => None,
+    };
     let Some(me) = viewer else {
         return Err(ServiceError::NotFound(
             "The member directory is for members".into(),
@@ -600,8 +604,8 @@ pub async fn list(
     let office = is_office(&mut conn, org_id, me).await?;
     let member = db::memberships::find(&mut conn, org_id, me.account.id)
         .await?
-        .is_some_and(|m| m.state == "verified");
-    let may_read = office || (member && state == "verified");
+        .is_some_and(|m| m.state == MembershipState::Verified);
+    let may_read = office || (member && state == MembershipState::Verified);
     if !may_read {
         return Err(ServiceError::Forbidden(
             "The member directory is for verified members".into(),
@@ -621,11 +625,11 @@ pub async fn list(
     drop(conn);
     let accounts = views::accounts(ctx, accounts).await?;
     for ((mut m, account), consents) in ms.into_iter().zip(accounts).zip(consents) {
-        let granted = |purpose: &str| consents.iter().any(|(p, g)| p == purpose && *g);
+        let granted = |purpose: ConsentPurpose| consents.iter().any(|(p, g)| *p == purpose && *g);
         let own = m.account_id == me.account.id;
         // Fellow members see tenure, divisions and the request's message
         // only with the member's `share_profile` consent.
-        if !office && !own && !granted("share_profile") {
+        if !office && !own && !granted(ConsentPurpose::ShareProfile) {
             m.tenure_from = None;
             m.tenure_to = None;
             m.divisions = String::new();
@@ -649,7 +653,15 @@ pub async fn requests(
     page: Page,
 ) -> ServiceResult<Vec<MembershipView>> {
     require_office(ctx, org_id, me).await?;
-    let mut out = list(ctx, Some(me), org_id, Some("pending"), None, page).await?;
+    let mut out = list(
+        ctx,
+        Some(me),
+        org_id,
+        Some(MembershipState::Pending.as_str()),
+        None,
+        page,
+    )
+    .await?;
     let ids: Vec<i64> = out.iter().map(|v| v.membership.account_id).collect();
     let mut conn = ctx.conn().await?;
     let matches = db::memberships::roster_matches(&mut conn, org_id, &ids).await?;
@@ -687,7 +699,7 @@ async fn member(ctx: &Ctx, org_id: i64, account_id: i64) -> ServiceResult<Member
     let mut conn = ctx.conn().await?;
     db::memberships::find(&mut conn, org_id, account_id)
         .await?
-        .filter(|m| m.state == "verified")
+        .filter(|m| m.state == MembershipState::Verified)
         .ok_or_else(not_found)
 }
 
@@ -716,7 +728,7 @@ pub async fn decide(
 ) -> ServiceResult<MembershipView> {
     require_office(ctx, org_id, me).await?;
     let mut m = membership(ctx, org_id, request_id).await?;
-    if m.state != "pending" {
+    if m.state != MembershipState::Pending {
         return Err(ServiceError::invalid(
             "request",
             "ERR_INVALID",
@@ -734,7 +746,11 @@ pub async fn decide(
             apply_roster(&mut m, &e);
         }
     }
-    m.state = if approve { "verified" } else { "rejected" }.into();
+    m.state = if approve {
+        MembershipState::Verified
+    } else {
+        MembershipState::Rejected
+    };
     m.decided_by = Some(me.account.id);
     m.decided_at = Some(ids::now());
     m.updated_at = ids::now();
@@ -750,15 +766,15 @@ pub async fn set_role(
     account_id: i64,
     role: &str,
 ) -> ServiceResult<MembershipView> {
-    check_role("role", role)?;
+    let role = check_role("role", role)?;
     require_office(ctx, org_id, me).await?;
     let mut m = member(ctx, org_id, account_id).await?;
-    if m.role == "office" && role != "office" {
+    if m.role == Role::Office && role != Role::Office {
         let mut conn = ctx.conn().await?;
         let offices = db::memberships::role_counts(&mut conn, org_id)
             .await?
             .into_iter()
-            .find(|(r, _)| r == "office")
+            .find(|(r, _)| *r == Role::Office)
             .map_or(0, |(_, n)| n);
         if offices <= 1 {
             return Err(ServiceError::invalid(
@@ -768,7 +784,7 @@ pub async fn set_role(
             ));
         }
     }
-    m.role = role.into();
+    m.role = role;
     m.updated_at = ids::now();
     store(ctx, m).await
 }
@@ -795,7 +811,7 @@ pub async fn graduate(
     if !office && me.account.id != account_id {
         return Err(forbidden());
     }
-    if m.role != "employee" && m.graduation_requested_on.is_none() {
+    if m.role != Role::Employee && m.graduation_requested_on.is_none() {
         return Err(ServiceError::invalid(
             "role",
             "ERR_INVALID",
@@ -804,7 +820,7 @@ pub async fn graduate(
     }
     let now = ids::now();
     if office {
-        m.role = "alumnus".into();
+        m.role = Role::Alumnus;
         m.left_on = left_on
             .or(m.graduation_requested_on.take())
             .or_else(|| Some(now.date().to_string()));
@@ -816,7 +832,7 @@ pub async fn graduate(
     }
     m.updated_at = now;
     if me.account.id == account_id && !consents.is_empty() {
-        let rows = consent_rows(org_id, account_id, &consents, wording_version.as_deref());
+        let rows = consent_rows(org_id, account_id, &consents, wording_version.as_deref())?;
         let mut conn = ctx.conn().await?;
         db::memberships::insert_consents(&mut conn, &rows).await?;
     }
@@ -832,7 +848,7 @@ pub async fn remove(
 ) -> ServiceResult<MembershipView> {
     require_office(ctx, org_id, me).await?;
     let mut m = member(ctx, org_id, account_id).await?;
-    m.state = "left".into();
+    m.state = MembershipState::Left;
     m.decided_by = Some(me.account.id);
     m.decided_at = Some(ids::now());
     m.updated_at = ids::now();
@@ -844,10 +860,15 @@ pub async fn leave(ctx: &Ctx, me: &LocalUser, org_id: i64) -> ServiceResult<Memb
     let mut conn = ctx.conn().await?;
     let mut m = db::memberships::find(&mut conn, org_id, me.account.id)
         .await?
-        .filter(|m| matches!(m.state.as_str(), "verified" | "pending"))
+        .filter(|m| {
+            matches!(
+                m.state,
+                MembershipState::Verified | MembershipState::Pending
+            )
+        })
         .ok_or_else(not_found)?;
     drop(conn);
-    m.state = "left".into();
+    m.state = MembershipState::Left;
     m.updated_at = ids::now();
     m.decided_by = Some(me.account.id);
     m.decided_at = Some(ids::now());
@@ -888,13 +909,16 @@ pub async fn set_consents(
     let m = db::memberships::find(&mut conn, org_id, me.account.id)
         .await?
         .ok_or_else(not_found)?;
-    let rows = consent_rows(org_id, me.account.id, &choices, wording_version.as_deref());
+    let rows = consent_rows(org_id, me.account.id, &choices, wording_version.as_deref())?;
     let org = db::accounts::find(&mut conn, org_id).await?.map(|(a, _)| a);
     conn.transaction(async |tx| {
         db::memberships::insert_consents(tx, &rows).await?;
         // An org elsewhere hears the change (a Join again, with the consents).
         if let Some(org) = org.as_ref().filter(|o| !o.local)
-            && matches!(m.state.as_str(), "verified" | "pending")
+            && matches!(
+                m.state,
+                MembershipState::Verified | MembershipState::Pending
+            )
         {
             super::groups::membership_requested(ctx, tx, &me.account, org, &m, None, &rows).await?;
         }
@@ -925,11 +949,10 @@ pub async fn create_invite(
 ) -> ServiceResult<OrgInvite> {
     active_org(ctx, org_id).await?;
     require_office(ctx, org_id, me).await?;
-    let role = n
-        .role
-        .filter(|r| !r.is_empty())
-        .unwrap_or_else(|| "alumnus".into());
-    check_role("role", &role)?;
+    let role = match n.role.as_deref().filter(|r| !r.is_empty()) {
+        Some(r) => check_role("role", r)?,
+        None => Role::Alumnus,
+    };
     if let Some(m) = n.max_uses
         && m < 1
     {
@@ -987,7 +1010,7 @@ pub async fn recognise(
     recognised: bool,
 ) -> ServiceResult<Vec<Account>> {
     let org = active_org(ctx, org_id).await?;
-    if org.kind != "official" {
+    if org.kind != OrgKind::Official {
         return Err(ServiceError::invalid(
             "org",
             "ERR_INVALID",
@@ -999,12 +1022,12 @@ pub async fn recognise(
     let club = db::accounts::find(&mut conn, club_id)
         .await?
         .map(|(a, _)| a)
-        .filter(|a| a.actor_type == "Group" && a.id != org_id)
+        .filter(|a| a.actor_type == crate::domain::ActorType::Group && a.id != org_id)
         .ok_or_else(not_found)?;
     if club.local {
         let is_club = db::orgs::find(&mut conn, club_id)
             .await?
-            .is_some_and(|(o, _)| o.kind == "club");
+            .is_some_and(|(o, _)| o.kind == OrgKind::Club);
         if !is_club {
             return Err(ServiceError::invalid(
                 "club",
@@ -1048,7 +1071,7 @@ pub async fn recognitions(
     let org = db::accounts::find(&mut conn, org_id)
         .await?
         .map(|(a, _)| a)
-        .filter(|a| a.actor_type == "Group")
+        .filter(|a| a.actor_type == crate::domain::ActorType::Group)
         .ok_or_else(not_found)?;
     if !org.local {
         drop(conn);
@@ -1120,7 +1143,7 @@ pub async fn block(
     if let Some(t) = &target
         && db::memberships::find(&mut conn, org_id, t.id)
             .await?
-            .is_some_and(|m| m.state == "verified" && m.role == "office")
+            .is_some_and(|m| m.state == MembershipState::Verified && m.role == Role::Office)
     {
         return Err(ServiceError::invalid(
             "account_id",
@@ -1158,9 +1181,12 @@ pub async fn block(
             let mut ended = None;
             if let Some(t) = &target {
                 if let Some(mut m) = db::memberships::find(tx, org_id, t.id).await?
-                    && matches!(m.state.as_str(), "verified" | "pending")
+                    && matches!(
+                        m.state,
+                        MembershipState::Verified | MembershipState::Pending
+                    )
                 {
-                    m.state = "left".into();
+                    m.state = MembershipState::Left;
                     m.decided_by = Some(me.account.id);
                     m.decided_at = Some(now);
                     m.updated_at = now;

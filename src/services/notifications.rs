@@ -7,19 +7,6 @@ use crate::db::models::{LocalUser, Notification};
 use crate::db::statuses::Page;
 use crate::db::{self};
 
-/// The kinds Mastodon defines that tsunagu emits.
-pub const KINDS: &[&str] = &[
-    "mention",
-    "status",
-    "reblog",
-    "follow",
-    "follow_request",
-    "favourite",
-    "poll",
-    "update",
-    "admin.sign_up",
-];
-
 pub struct NotificationView {
     pub notification: Notification,
     pub account: AccountView,

@@ -2,6 +2,7 @@
 //! code flow (with the out-of-band redirect, custom schemes and PKCE S256),
 //! client credentials, refresh tokens, the optional password grant,
 //! revocation, and bearer-token authentication with scopes.
+use crate::domain::GrantType;
 use chrono::Duration;
 
 use super::scopes::Scopes;
@@ -359,8 +360,20 @@ async fn client(
 pub async fn token(ctx: &Ctx, req: TokenRequest) -> ServiceResult<IssuedToken> {
     let mut conn = ctx.conn().await?;
     let now = ids::now();
-    match req.grant_type.as_str() {
-        "authorization_code" => {
+    if req.grant_type.is_empty() {
+        return Err(ServiceError::oauth(
+            "invalid_request",
+            "The request is missing the grant_type parameter.",
+        ));
+    }
+    let Some(grant) = GrantType::parse(&req.grant_type) else {
+        return Err(ServiceError::oauth(
+            "unsupported_grant_type",
+            "The authorization grant type is not supported by the authorization server.",
+        ));
+    };
+    match grant {
+        GrantType::AuthorizationCode => {
             let code = req
                 .code
                 .as_deref()
@@ -403,7 +416,7 @@ pub async fn token(ctx: &Ctx, req: TokenRequest) -> ServiceResult<IssuedToken> {
             let scopes = Scopes::parse(&code.scopes).unwrap_or_else(|_| Scopes::default_read());
             issue(ctx, &mut conn, app.id, Some(me.account.id), scopes, true).await
         }
-        "client_credentials" => {
+        GrantType::ClientCredentials => {
             let app = client(&mut conn, &req, true).await?;
             let scopes = match req
                 .scope
@@ -416,7 +429,7 @@ pub async fn token(ctx: &Ctx, req: TokenRequest) -> ServiceResult<IssuedToken> {
             };
             issue(ctx, &mut conn, app.id, None, scopes, false).await
         }
-        "refresh_token" => {
+        GrantType::RefreshToken => {
             let app = client(&mut conn, &req, true).await?;
             let invalid_grant = || {
                 ServiceError::oauth(
@@ -465,7 +478,7 @@ pub async fn token(ctx: &Ctx, req: TokenRequest) -> ServiceResult<IssuedToken> {
             })
             .await
         }
-        "password" => {
+        GrantType::Password => {
             if !ctx.config.oauth.password_grant {
                 return Err(ServiceError::oauth(
                     "unsupported_grant_type",
@@ -502,14 +515,6 @@ pub async fn token(ctx: &Ctx, req: TokenRequest) -> ServiceResult<IssuedToken> {
             let mut conn = ctx.conn().await?;
             issue(ctx, &mut conn, app.id, Some(me.account.id), scopes, true).await
         }
-        "" => Err(ServiceError::oauth(
-            "invalid_request",
-            "The request is missing the grant_type parameter.",
-        )),
-        _ => Err(ServiceError::oauth(
-            "unsupported_grant_type",
-            "The authorization grant type is not supported by the authorization server.",
-        )),
     }
 }
 

@@ -10,7 +10,7 @@ use crate::db::models::{
 };
 use crate::db::statuses::Page;
 use crate::db::{self};
-use crate::domain::FilterContext;
+use crate::domain::{FilterAction, FilterContext, RepliesPolicy};
 use crate::ids;
 
 fn not_found() -> ServiceError {
@@ -18,8 +18,6 @@ fn not_found() -> ServiceError {
 }
 
 // ---- lists ----
-
-pub const REPLIES_POLICIES: &[&str] = &["followed", "list", "none"];
 
 pub async fn lists(ctx: &Ctx, me: &LocalUser) -> ServiceResult<Vec<List>> {
     let mut conn = ctx.conn().await?;
@@ -33,7 +31,7 @@ pub async fn list(ctx: &Ctx, me: &LocalUser, id: i64) -> ServiceResult<List> {
         .ok_or_else(not_found)
 }
 
-fn check_list(title: &str, policy: &str) -> ServiceResult<()> {
+fn check_list(title: &str) -> ServiceResult<()> {
     if title.trim().is_empty() {
         return Err(ServiceError::invalid(
             "title",
@@ -46,13 +44,6 @@ fn check_list(title: &str, policy: &str) -> ServiceResult<()> {
             "title",
             "ERR_TOO_LONG",
             "is too long (maximum is 100 characters)",
-        ));
-    }
-    if !REPLIES_POLICIES.contains(&policy) {
-        return Err(ServiceError::invalid(
-            "replies_policy",
-            "ERR_INCLUSION",
-            "must be followed, list or none",
         ));
     }
     Ok(())
@@ -72,7 +63,7 @@ pub async fn save_list(
             id: ids::next_id(),
             account_id: me.account.id,
             title: String::new(),
-            replies_policy: "list".into(),
+            replies_policy: RepliesPolicy::List,
             exclusive: false,
             created_at: ids::now(),
         },
@@ -81,12 +72,18 @@ pub async fn save_list(
         l.title = t.trim().to_owned();
     }
     if let Some(p) = policy {
-        l.replies_policy = p;
+        l.replies_policy = p.parse().map_err(|_| {
+            ServiceError::invalid(
+                "replies_policy",
+                "ERR_INCLUSION",
+                format!("must be {}", RepliesPolicy::allowed()),
+            )
+        })?;
     }
     if let Some(e) = exclusive {
         l.exclusive = e;
     }
-    check_list(&l.title, &l.replies_policy)?;
+    check_list(&l.title)?;
     let mut conn = ctx.conn().await?;
     if id.is_some() {
         db::lists::update_list(&mut conn, &l).await?;
@@ -282,7 +279,7 @@ pub async fn save_filter(
             account_id: me.account.id,
             title: String::new(),
             contexts: String::new(),
-            action: "warn".into(),
+            action: FilterAction::Warn,
             expires_at: None,
             created_at: now,
         });
@@ -306,14 +303,13 @@ pub async fn save_filter(
         ));
     }
     if let Some(a) = input.action {
-        if !matches!(a.as_str(), "warn" | "hide") {
-            return Err(ServiceError::invalid(
+        f.action = a.parse().map_err(|_| {
+            ServiceError::invalid(
                 "filter_action",
                 "ERR_INCLUSION",
-                "must be warn or hide",
-            ));
-        }
-        f.action = a;
+                format!("must be {}", FilterAction::allowed()),
+            )
+        })?;
     }
     if let Some(secs) = input.expires_in {
         f.expires_at = super::expiry_after("expires_in", secs)?;
@@ -489,7 +485,10 @@ pub async fn apply_filters(
                 })
             })
             .collect();
-        if matches.iter().any(|m| m.filter.filter.action == "hide") {
+        if matches
+            .iter()
+            .any(|m| m.filter.filter.action == FilterAction::Hide)
+        {
             continue;
         }
         v.filtered = matches;

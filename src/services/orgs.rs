@@ -4,10 +4,9 @@ use super::{Ctx, ServiceError, ServiceResult, accounts, views};
 use crate::db::models::{Account, LocalUser, Org};
 use crate::db::orgs::OrgChanges;
 use crate::db::{self};
-use crate::domain::Visibility;
+use crate::domain::{OrgKind, Visibility};
 use crate::{crypto, ids};
 
-pub const KINDS: [&str; 2] = ["official", "club"];
 const MAX_DISPLAY_NAME: usize = 100;
 const MAX_NOTE: usize = 5000;
 
@@ -79,15 +78,13 @@ async fn check_parent(ctx: &Ctx, parent: Option<i64>, own: Option<i64>) -> Servi
 /// Creates an org. Official orgs are made by administrators; clubs by anyone
 /// signed in (clubs are informal; an official org may recognise them later).
 pub async fn create(ctx: &Ctx, me: &LocalUser, n: NewOrg) -> ServiceResult<OrgView> {
-    let kind = n.kind.as_deref().unwrap_or("official");
-    if !KINDS.contains(&kind) {
-        return Err(ServiceError::invalid(
-            "kind",
-            "ERR_INCLUSION",
-            format!("{kind:?} is not one of official, club"),
-        ));
-    }
-    if kind == "official" && !me.user.is_admin {
+    let kind = match n.kind.as_deref() {
+        None => OrgKind::Official,
+        Some(k) => k.parse().map_err(|e: crate::domain::UnknownValue| {
+            ServiceError::invalid("kind", "ERR_INCLUSION", e.to_string())
+        })?,
+    };
+    if kind == OrgKind::Official && !me.user.is_admin {
         return Err(ServiceError::Forbidden(
             "Only administrators create official orgs".into(),
         ));
@@ -111,7 +108,7 @@ pub async fn create(ctx: &Ctx, me: &LocalUser, n: NewOrg) -> ServiceResult<OrgVi
     let mut account = accounts::local_actor(
         id,
         &n.username,
-        "Group",
+        crate::domain::ActorType::Group,
         keys.public_pem,
         keys.private_pem,
         now,
@@ -123,7 +120,7 @@ pub async fn create(ctx: &Ctx, me: &LocalUser, n: NewOrg) -> ServiceResult<OrgVi
     account.discoverable = true;
     let org = Org {
         account_id: id,
-        kind: kind.into(),
+        kind,
         parent_id: n.parent_id,
         created_by: Some(me.account.id),
         archived_at: None,

@@ -242,7 +242,7 @@ pub async fn close_ended(ctx: &Ctx, now: chrono::NaiveDateTime) -> ServiceResult
                             id: ids::next_id(),
                             account_id: r,
                             from_account_id: status.account_id,
-                            kind: "poll".into(),
+                            kind: crate::domain::NotificationKind::Poll,
                             status_id: Some(status.id),
                             created_at: ids::now(),
                         })

@@ -3,9 +3,9 @@
 use super::{Ctx, ServiceError, ServiceResult, accounts, views};
 use crate::db::models::{Account, LocalUser, Report};
 use crate::db::{self};
+use crate::domain::ReportCategory;
 use crate::ids;
 
-pub const CATEGORIES: [&str; 4] = ["spam", "legal", "violation", "other"];
 /// Mastodon's limit for the comment.
 pub const MAX_COMMENT_CHARS: usize = 1000;
 const MAX_STATUSES: usize = 100;
@@ -53,16 +53,11 @@ pub async fn create(ctx: &Ctx, me: &LocalUser, r: NewReport) -> ServiceResult<Re
         }
     }
     let category = match r.category.as_deref() {
-        None | Some("") if !r.rule_ids.is_empty() => "violation",
-        None | Some("") => "other",
-        Some(c) if CATEGORIES.contains(&c) => c,
-        Some(c) => {
-            return Err(ServiceError::invalid(
-                "category",
-                "ERR_INCLUSION",
-                format!("{c:?} is not one of {}", CATEGORIES.join(", ")),
-            ));
-        }
+        None | Some("") if !r.rule_ids.is_empty() => ReportCategory::Violation,
+        None | Some("") => ReportCategory::Other,
+        Some(c) => c.parse().map_err(|e: crate::domain::UnknownValue| {
+            ServiceError::invalid("category", "ERR_INCLUSION", e.to_string())
+        })?,
     };
     if r.status_ids.len() > MAX_STATUSES {
         return Err(ServiceError::invalid(
@@ -98,7 +93,7 @@ pub async fn create(ctx: &Ctx, me: &LocalUser, r: NewReport) -> ServiceResult<Re
         target_account_id: target.id,
         status_ids: serde_json::to_string(&r.status_ids).unwrap_or_else(|_| "[]".into()),
         comment: r.comment,
-        category: category.into(),
+        category,
         rule_ids: serde_json::to_string(&r.rule_ids).unwrap_or_else(|_| "[]".into()),
         forwarded: forward,
         uri: None,
@@ -143,7 +138,7 @@ pub async fn received(
         target_account_id: target.id,
         status_ids: serde_json::to_string(status_ids).unwrap_or_else(|_| "[]".into()),
         comment: comment.chars().take(MAX_COMMENT_CHARS * 5).collect(),
-        category: "other".into(),
+        category: ReportCategory::Other,
         rule_ids: "[]".into(),
         forwarded: false,
         uri: Some(uri.to_owned()),

@@ -6,6 +6,7 @@
 //! Columns (a header row names them, in any order, case-insensitive):
 //! `email` (required), `name`, `tenure_from`, `tenure_to`, `divisions`
 //! (separated by `;`), `role` (`alumnus` by default, or `employee`).
+use crate::domain::{MembershipState, Role, Via};
 use std::collections::HashMap;
 use std::io::Read;
 
@@ -37,7 +38,7 @@ struct Row {
     tenure_from: Option<String>,
     tenure_to: Option<String>,
     divisions: String,
-    role: String,
+    role: Role,
 }
 
 fn valid_email(e: &str) -> bool {
@@ -116,16 +117,19 @@ fn parse(input: impl Read, report: &mut ImportReport) -> ServiceResult<Vec<Row>>
                 .push((line, format!("email {email} repeats line {first}")));
             continue;
         }
-        let role = Some(get(cols.4))
+        let role = match Some(get(cols.4).to_lowercase())
             .filter(|r| !r.is_empty())
-            .unwrap_or_else(|| "alumnus".into())
-            .to_lowercase();
-        if !matches!(role.as_str(), "alumnus" | "employee") {
-            report
-                .bad_rows
-                .push((line, format!("role {role:?} is not alumnus or employee")));
-            continue;
-        }
+            .map(|r| (Role::parse(&r), r))
+        {
+            None => Role::Alumnus,
+            Some((Some(r @ (Role::Alumnus | Role::Employee)), _)) => r,
+            Some((Some(Role::Office) | None, r)) => {
+                report
+                    .bad_rows
+                    .push((line, format!("role {r:?} is not alumnus or employee")));
+                continue;
+            }
+        };
         let divisions: Vec<String> = get(cols.3).split(';').map(str::to_owned).collect();
         let checked = (|| {
             Ok::<_, ServiceError>((
@@ -209,7 +213,7 @@ pub async fn import(
                 tenure_from: r.tenure_from.clone(),
                 tenure_to: r.tenure_to.clone(),
                 divisions: r.divisions.clone(),
-                role: r.role.clone(),
+                role: r.role,
                 created_at: existing.get(&r.email_key).map_or(now, |e| e.created_at),
                 updated_at: now,
             };
@@ -241,19 +245,18 @@ pub async fn import(
                         continue;
                     };
                     let current = db::memberships::find(tx, org.account_id, *account_id).await?;
-                    if current
-                        .as_ref()
-                        .is_some_and(|m| m.state == "verified" || m.state == "left")
-                    {
+                    if current.as_ref().is_some_and(|m| {
+                        matches!(m.state, MembershipState::Verified | MembershipState::Left)
+                    }) {
                         // Verified already, or left by choice: the roster changes neither.
                         continue;
                     }
                     let mut m = new_membership(
                         org.account_id,
                         *account_id,
-                        &row.role,
-                        "verified",
-                        "roster",
+                        row.role,
+                        MembershipState::Verified,
+                        Via::Roster,
                     );
                     if let Some(c) = &current {
                         m.id = c.id;

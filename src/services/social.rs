@@ -4,6 +4,7 @@ use super::{Ctx, ServiceError, ServiceResult, accounts};
 use crate::db::models::{Follow, LocalUser, Notification};
 use crate::db::statuses::Page;
 use crate::db::{self};
+use crate::domain::NotificationKind;
 use crate::ids;
 
 /// How `viewer` and another account relate (Mastodon's Relationship).
@@ -61,12 +62,12 @@ async fn relationship(ctx: &Ctx, viewer: i64, id: i64) -> ServiceResult<Relation
     Ok(relationships(ctx, viewer, &[id]).await?.remove(0))
 }
 
-fn notification(recipient: i64, from: i64, kind: &str) -> Notification {
+fn notification(recipient: i64, from: i64, kind: NotificationKind) -> Notification {
     Notification {
         id: ids::next_id(),
         account_id: recipient,
         from_account_id: from,
-        kind: kind.into(),
+        kind,
         status_id: None,
         created_at: ids::now(),
     }
@@ -87,7 +88,7 @@ pub async fn follow(
     }
     let target = accounts::get(ctx, target_id).await?;
     let mut conn = ctx.conn().await?;
-    let org_blocked = target.actor_type == "Group"
+    let org_blocked = target.actor_type == crate::domain::ActorType::Group
         && target.local
         && db::memberships::blocked(&mut conn, target_id, &me.account).await?;
     if org_blocked
@@ -113,9 +114,9 @@ pub async fn follow(
     };
     let is_new = existing.is_none();
     let kind = if row.pending {
-        "follow_request"
+        NotificationKind::FollowRequest
     } else {
-        "follow"
+        NotificationKind::Follow
     };
     let notify_target = target.local;
     let note = notification(target_id, me_id, kind);
@@ -154,8 +155,22 @@ pub async fn unfollow(ctx: &Ctx, me: &LocalUser, target_id: i64) -> ServiceResul
             super::federation::unfollow_sent(ctx, tx, &me.account, &target, f.uri.clone()).await?;
         }
         if db::social::delete_follow(tx, me_id, target_id).await? > 0 {
-            db::notifications::retract(tx, target_id, me_id, "follow", None).await?;
-            db::notifications::retract(tx, target_id, me_id, "follow_request", None).await?;
+            db::notifications::retract(
+                tx,
+                target_id,
+                me_id,
+                crate::domain::NotificationKind::Follow,
+                None,
+            )
+            .await?;
+            db::notifications::retract(
+                tx,
+                target_id,
+                me_id,
+                crate::domain::NotificationKind::FollowRequest,
+                None,
+            )
+            .await?;
         }
         Ok::<_, ServiceError>(())
     })
@@ -211,11 +226,29 @@ pub async fn answer_request(
         }
         if accept {
             db::social::accept_follow(tx, requester, me_id).await?;
-            db::notifications::retract(tx, me_id, requester, "follow_request", None).await?;
-            db::notifications::insert(tx, &notification(me_id, requester, "follow")).await?;
+            db::notifications::retract(
+                tx,
+                me_id,
+                requester,
+                crate::domain::NotificationKind::FollowRequest,
+                None,
+            )
+            .await?;
+            db::notifications::insert(
+                tx,
+                &notification(me_id, requester, NotificationKind::Follow),
+            )
+            .await?;
         } else {
             db::social::delete_follow(tx, requester, me_id).await?;
-            db::notifications::retract(tx, me_id, requester, "follow_request", None).await?;
+            db::notifications::retract(
+                tx,
+                me_id,
+                requester,
+                crate::domain::NotificationKind::FollowRequest,
+                None,
+            )
+            .await?;
         }
         Ok::<_, ServiceError>(())
     })

@@ -1,7 +1,7 @@
 //! Posting and everything people do with statuses: edit, delete, threads,
 //! favourites, reblogs, bookmarks and pins. Each change and the notifications
 //! it causes are written in one transaction.
-use crate::domain::Visibility;
+use crate::domain::{NotificationKind, Visibility};
 use std::collections::HashMap;
 
 use super::views::{self, StatusView};
@@ -141,12 +141,17 @@ pub fn profile_url(base: &str, a: &Account) -> String {
     }
 }
 
-fn notification(recipient: i64, from: i64, kind: &str, status_id: Option<i64>) -> Notification {
+fn notification(
+    recipient: i64,
+    from: i64,
+    kind: NotificationKind,
+    status_id: Option<i64>,
+) -> Notification {
     Notification {
         id: ids::next_id(),
         account_id: recipient,
         from_account_id: from,
-        kind: kind.into(),
+        kind,
         status_id,
         created_at: ids::now(),
     }
@@ -284,12 +289,22 @@ pub async fn create_as(
             }
             let mut notes = Vec::new();
             for recipient in &local_mentioned {
-                notes.push(notification(*recipient, author_id, "mention", Some(s.id)));
+                notes.push(notification(
+                    *recipient,
+                    author_id,
+                    NotificationKind::Mention,
+                    Some(s.id),
+                ));
             }
             if !matches!(visibility, Visibility::Direct | Visibility::Members) {
                 for follower in db::social::notify_followers(tx, author_id).await? {
                     if !local_mentioned.contains(&follower) {
-                        notes.push(notification(follower, author_id, "status", Some(s.id)));
+                        notes.push(notification(
+                            follower,
+                            author_id,
+                            NotificationKind::Status,
+                            Some(s.id),
+                        ));
                     }
                 }
             }
@@ -480,7 +495,12 @@ pub async fn edit(
             let mut notes = Vec::new();
             for booster in db::statuses::local_rebloggers(tx, updated.id).await? {
                 if booster != author_id {
-                    let n = notification(booster, author_id, "update", Some(updated.id));
+                    let n = notification(
+                        booster,
+                        author_id,
+                        NotificationKind::Update,
+                        Some(updated.id),
+                    );
                     db::notifications::insert(tx, &n).await?;
                     notes.push(n);
                 }
@@ -620,7 +640,7 @@ pub async fn favourite(ctx: &Ctx, me: &LocalUser, id: i64, on: bool) -> ServiceR
     let mut conn = ctx.conn().await?;
     let s = target(&mut conn, me, id).await?;
     let (actor, author, sid) = (me.account.id, s.account_id, s.id);
-    let note = notification(author, actor, "favourite", Some(sid));
+    let note = notification(author, actor, NotificationKind::Favourite, Some(sid));
     let notified = conn
         .transaction(async |tx| {
             if on {
@@ -639,7 +659,14 @@ pub async fn favourite(ctx: &Ctx, me: &LocalUser, id: i64, on: bool) -> ServiceR
                 }
             } else if db::social::favourite::remove(tx, actor, sid).await? > 0 {
                 super::federation::like_sent(ctx, tx, &me.account, &s, false).await?;
-                db::notifications::retract(tx, author, actor, "favourite", Some(sid)).await?;
+                db::notifications::retract(
+                    tx,
+                    author,
+                    actor,
+                    crate::domain::NotificationKind::Favourite,
+                    Some(sid),
+                )
+                .await?;
             }
             Ok(false)
         })
@@ -763,7 +790,12 @@ pub async fn reblog(
             let r = db::statuses::insert(tx, &row).await?;
             let mut notes = Vec::new();
             if author != actor && is_local(tx, author).await? {
-                notes.push(notification(author, actor, "reblog", Some(s.id)));
+                notes.push(notification(
+                    author,
+                    actor,
+                    NotificationKind::Reblog,
+                    Some(s.id),
+                ));
                 db::notifications::insert(tx, &notes[0]).await?;
             }
             if r.visibility != Visibility::Private {
@@ -798,7 +830,14 @@ pub async fn unreblog(ctx: &Ctx, me: &LocalUser, id: i64) -> ServiceResult<Statu
                 super::federation::announce_sent(ctx, tx, &me.account, &r, &s, false).await?;
             }
             db::statuses::delete(tx, rid).await?;
-            db::notifications::retract(tx, author, actor, "reblog", Some(sid)).await?;
+            db::notifications::retract(
+                tx,
+                author,
+                actor,
+                crate::domain::NotificationKind::Reblog,
+                Some(sid),
+            )
+            .await?;
             Ok::<_, ServiceError>(())
         })
         .await?;

@@ -147,7 +147,7 @@ pub async fn org(
     // Local orgs and remote groups alike (what reached this server).
     db::accounts::find(&mut conn, org_id)
         .await?
-        .filter(|(a, _)| a.actor_type == "Group")
+        .filter(|(a, _)| a.actor_type == crate::domain::ActorType::Group)
         .ok_or_else(|| super::ServiceError::NotFound("Record not found".into()))?;
     let rows = db::timelines::org(&mut conn, viewer, org_id, page).await?;
     drop(conn);

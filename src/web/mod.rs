@@ -759,7 +759,7 @@ async fn profile_page(
         context! {
             name => a.shown_name(),
             acct => format!("{}@{}", a.username, s.ctx.config.server.domain),
-            is_org => a.actor_type == "Group",
+            is_org => a.actor_type == crate::domain::ActorType::Group,
             note => TplValue::from_safe_string(a.note.clone()),
             fields => fields,
             posts_count => view.stats.statuses,

@@ -1483,7 +1483,11 @@ async fn the_directory_pages_past_members_who_are_not_listed(b: Backend) {
         db::memberships::save(
             &mut conn,
             &tsunagu::services::memberships::new_membership(
-                org_id, account.id, "alumnus", "verified", "remote",
+                org_id,
+                account.id,
+                tsunagu::domain::Role::Alumnus,
+                tsunagu::domain::MembershipState::Verified,
+                tsunagu::domain::Via::Remote,
             ),
         )
         .await
@@ -1492,7 +1496,7 @@ async fn the_directory_pages_past_members_who_are_not_listed(b: Backend) {
             id: tsunagu::ids::next_id(),
             org_id,
             account_id: account.id,
-            purpose: "directory".into(),
+            purpose: tsunagu::domain::ConsentPurpose::Directory,
             granted,
             wording_version: "2026-11".into(),
             created_at: tsunagu::ids::now(),

@@ -561,9 +561,9 @@ async fn a_remote_group_cannot_put_words_in_the_mouth_of_people_elsewhere(b: Bac
         &tsunagu::services::memberships::new_membership(
             club_on_alpha,
             hanako_account.id,
-            "alumnus",
-            "verified",
-            "remote",
+            tsunagu::domain::Role::Alumnus,
+            tsunagu::domain::MembershipState::Verified,
+            tsunagu::domain::Via::Remote,
         ),
     )
     .await

@@ -1,0 +1,342 @@
+//! Orgs as groups: Join and its answers, Leave, Remove, and posts addressed to an org's members.
+use super::*;
+
+/// Whether an Accept/Reject answers a Join (embedded, or by the id of one we sent).
+pub(super) fn is_join_answer(ctx: &Ctx, object: &Value) -> bool {
+    let base = ctx.base_url();
+    object["type"] == "Join"
+        || id_of(object)
+            .is_some_and(|id| id.starts_with(&format!("{base}/users/")) && id.contains("#join/"))
+}
+
+/// A remote group's answer to our person's Join.
+pub(super) async fn join_answered(
+    ctx: &Ctx,
+    group: &Account,
+    activity: &Value,
+    accept: bool,
+) -> ServiceResult<()> {
+    let object = &activity["object"];
+    let mut conn = ctx.conn().await?;
+    let person = match id_of(&object["actor"]) {
+        Some(uri) => local_by_uri(ctx, &mut conn, uri).await?,
+        None => None,
+    };
+    // By id alone: our Join ids name the person (`/users/<name>#join/<id>`).
+    let person = match person {
+        Some(p) => Some(p),
+        None => match id_of(object).and_then(|id| id.split("#join/").next()) {
+            Some(actor) => local_by_uri(ctx, &mut conn, actor).await?,
+            None => None,
+        },
+    };
+    let Some(person) = person else {
+        return Err(bad("Accept/Reject of a Join by nobody here"));
+    };
+    drop(conn);
+    let claim = &activity["tsunaguMembership"];
+    crate::services::memberships::remote_answer(
+        ctx,
+        group,
+        person.id,
+        if accept {
+            MembershipState::Verified
+        } else {
+            MembershipState::Rejected
+        },
+        claim["role"].as_str().and_then(Role::parse),
+        claim["leftOn"].as_str().map(str::to_owned),
+    )
+    .await
+}
+
+/// A remote person asks to join one of our orgs (our membership protocol,
+/// docs/federation.md).
+pub(super) async fn join(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult<()> {
+    let target = id_of(&activity["object"]).ok_or_else(|| bad("Join without object"))?;
+    let mut conn = ctx.conn().await?;
+    let Some(org) = local_by_uri(ctx, &mut conn, target)
+        .await?
+        .filter(|a| a.actor_type == crate::domain::ActorType::Group)
+    else {
+        return Err(bad("Join of no org here"));
+    };
+    drop(conn);
+    let claim = &activity["tsunaguMembership"];
+    let text = |k: &str| claim[k].as_str().map(str::to_owned);
+    let request = crate::services::memberships::JoinRequest {
+        role: text("role").filter(|r| Role::parse(r) != Some(Role::Office)),
+        tenure_from: text("tenureFrom"),
+        tenure_to: text("tenureTo"),
+        divisions: claim["divisions"]
+            .as_array()
+            .map(|l| {
+                l.iter()
+                    .take(20)
+                    .filter_map(|d| d.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        message: activity["content"]
+            .as_str()
+            .map(crate::services::text::strip_html),
+        invite_code: text("inviteCode"),
+        consents: claim["consents"]
+            .as_object()
+            .map(|o| {
+                o.iter()
+                    .filter(|(p, _)| ConsentPurpose::parse(p).is_some())
+                    .filter_map(|(p, g)| g.as_bool().map(|g| (p.clone(), g)))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        wording_version: text("consentWordingVersion").filter(|v| v.len() <= 32),
+    };
+    let join_id = activity["id"].as_str().map(str::to_owned);
+    let result = crate::services::memberships::request_as(
+        ctx,
+        org.id,
+        actor,
+        None,
+        join_id.clone(),
+        request,
+    )
+    .await;
+    match result {
+        Ok(m) if m.state != MembershipState::Pending => {
+            // Answered at once (invite) or again (a repeated Join).
+            let mut conn = ctx.conn().await?;
+            conn.transaction(async |tx| {
+                crate::services::groups::membership_changed(ctx, tx, &m).await
+            })
+            .await?;
+            ctx.fed.wake_delivery.notify_one();
+            Ok(())
+        }
+        Ok(_) => Ok(()),
+        Err(e @ (ServiceError::Validation(_) | ServiceError::Forbidden(_))) => {
+            // A claim we cannot accept (or a blocked person) is answered with
+            // Reject, not silence.
+            tracing::info!(actor = a_uri(actor), error = %e, "Join refused");
+            let mut conn = ctx.conn().await?;
+            let mut m = crate::services::memberships::new_membership(
+                org.id,
+                actor.id,
+                Role::Alumnus,
+                MembershipState::Rejected,
+                Via::Remote,
+            );
+            m.join_ap_id = join_id;
+            m.decided_at = Some(m.created_at);
+            conn.transaction(async |tx| {
+                m = db::memberships::save(tx, &m).await?;
+                crate::services::groups::membership_changed(ctx, tx, &m).await
+            })
+            .await?;
+            ctx.fed.wake_delivery.notify_one();
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A remote member leaves one of our orgs.
+pub(super) async fn leave(ctx: &Ctx, actor: &Account, object: &Value) -> ServiceResult<()> {
+    let target = id_of(object).ok_or_else(|| bad("Leave without object"))?;
+    let mut conn = ctx.conn().await?;
+    let Some(org) = local_by_uri(ctx, &mut conn, target).await? else {
+        return Ok(());
+    };
+    drop(conn);
+    crate::services::memberships::remote_left(ctx, org.id, actor.id).await
+}
+
+/// A remote group removes our person from its members.
+pub(super) async fn removed(ctx: &Ctx, group: &Account, activity: &Value) -> ServiceResult<()> {
+    let members = crate::services::groups::members_collection(a_uri(group));
+    if id_of(&activity["target"]) != Some(members.as_str()) {
+        tracing::info!(
+            actor = a_uri(group),
+            "Remove from another collection; dropped"
+        );
+        return Ok(());
+    }
+    let Some(person_uri) = id_of(&activity["object"]) else {
+        return Err(bad("Remove without object"));
+    };
+    let mut conn = ctx.conn().await?;
+    let Some(person) = local_by_uri(ctx, &mut conn, person_uri).await? else {
+        return Ok(());
+    };
+    drop(conn);
+    crate::services::memberships::remote_answer(
+        ctx,
+        group,
+        person.id,
+        MembershipState::Left,
+        None,
+        None,
+    )
+    .await
+}
+
+/// Whether a Note is addressed to `group_uri`'s members collection.
+pub(super) fn addressed_to_members(object: &Value, group_uri: &str) -> bool {
+    let members = crate::services::groups::members_collection(group_uri);
+    let addressed = |k: &str| match &object[k] {
+        Value::Array(l) => l.iter().any(|v| id_of(v) == Some(members.as_str())),
+        v => id_of(v) == Some(members.as_str()),
+    };
+    addressed("to") || addressed("cc")
+}
+
+/// The group a Note is addressed to (`audience`), when known or fetchable.
+/// A members-only Note (addressed to the group's members collection) is
+/// taken from the group's own server, or from a verified member posting into
+/// one of our orgs (which then passes it on); from anyone else it is
+/// refused. (A group's passing on is `store_note_vouched`.) Sets
+/// `visibility` to `members` for those.
+pub(super) async fn audience_of(
+    ctx: &Ctx,
+    actor: &Account,
+    object: &Value,
+    visibility: &mut Visibility,
+) -> ServiceResult<Option<Account>> {
+    let Some(group_uri) = id_of(&object["audience"]) else {
+        return Ok(None);
+    };
+    let mut conn = ctx.conn().await?;
+    let local = local_by_uri(ctx, &mut conn, group_uri).await?;
+    if addressed_to_members(object, group_uri) {
+        let allowed = same_origin(group_uri, a_uri(actor))
+            || match &local {
+                Some(org) => db::memberships::find(&mut conn, org.id, actor.id)
+                    .await?
+                    .is_some_and(|m| m.state == MembershipState::Verified),
+                None => false,
+            };
+        if !allowed {
+            return Err(bad(
+                "a members-only post from neither the group nor one of its members",
+            ));
+        }
+        *visibility = Visibility::Members;
+    }
+    let known = match local {
+        Some(a) => Some(a),
+        None => db::federation::account_by_ap_id(&mut conn, group_uri).await?,
+    };
+    drop(conn);
+    let group = match known {
+        Some(a) => Some(a),
+        None => actors::resolve(ctx, group_uri, false).await.ok(),
+    };
+    Ok(group.filter(|g| g.actor_type == crate::domain::ActorType::Group))
+}
+
+/// A verified member elsewhere posted into one of our orgs: the org
+/// announces it to its followers (FEP-1b12), or, members-only, passes it on
+/// to its members' other servers.
+pub(super) async fn announce_member_post(
+    ctx: &Ctx,
+    org: &Account,
+    author: &Account,
+    s: &Status,
+    object: &Value,
+) -> ServiceResult<()> {
+    if !crate::services::memberships::is_member(ctx, org.id, author.id).await? {
+        tracing::info!(
+            author = a_uri(author),
+            "a post into an org by a non-member; not announced"
+        );
+        return Ok(());
+    }
+    let mut conn = ctx.conn().await?;
+    if s.visibility == Visibility::Members {
+        conn.transaction(async |tx| {
+            crate::services::groups::pass_on_to_members(ctx, tx, org, author, s, object).await
+        })
+        .await?;
+        ctx.fed.wake_delivery.notify_one();
+        return Ok(());
+    }
+    let reblog = conn
+        .transaction(async |tx| {
+            crate::services::groups::announce_into(ctx, tx, org, author, s).await
+        })
+        .await?;
+    drop(conn);
+    ctx.fed.wake_delivery.notify_one();
+    if let Some(r) = reblog {
+        let streams = streaming::status_streams(ctx, &r, &[], &[]).await?;
+        ctx.hub.publish(streams, streaming::Payload::Status(r.id));
+    }
+    Ok(())
+}
+
+/// Whether a Note names the group among those it is for: its `audience`, or
+/// the group in `to`/`cc` (a Friendica-style mention). A group may pass on
+/// only what its author meant for it.
+pub(super) fn names_group(object: &Value, group_uri: &str) -> bool {
+    let listed = |k: &str| match &object[k] {
+        Value::Array(l) => l.iter().any(|v| id_of(v) == Some(group_uri)),
+        v => id_of(v) == Some(group_uri),
+    };
+    listed("audience") || listed("to") || listed("cc")
+}
+
+/// Whether an embedded Note carries a valid proof by its author (checked
+/// with the key the author's own server publishes; fetched again once, for
+/// a rotated key).
+pub(super) async fn proven_by_author(ctx: &Ctx, object: &Value) -> bool {
+    let Some(author_uri) = single_author(object) else {
+        return false;
+    };
+    if !note_owned_by(object, author_uri) {
+        return false;
+    }
+    let check = |a: &Account| {
+        ctx.fed
+            .keys
+            .get(&a.public_key_pem)
+            .is_ok_and(|key| crate::federation::proofs::verify(object, author_uri, &key))
+    };
+    match actors::resolve(ctx, author_uri, false).await {
+        Ok(a) if check(&a) => true,
+        Ok(_) => actors::resolve(ctx, author_uri, true)
+            .await
+            .is_ok_and(|a| check(&a)),
+        Err(_) => false,
+    }
+}
+
+pub(super) fn single_author(object: &Value) -> Option<&str> {
+    match &object["attributedTo"] {
+        Value::Array(l) if l.len() == 1 => id_of(&l[0]),
+        v => id_of(v),
+    }
+}
+
+/// A members-only post passed on by its group (on the group's origin, or
+/// proven by its author), stored as members-only in that group when someone
+/// here is a verified member.
+pub(super) async fn members_post_passed_on(
+    ctx: &Ctx,
+    group: &Account,
+    object: &Value,
+) -> ServiceResult<()> {
+    let mut conn = ctx.conn().await?;
+    if !db::memberships::has_local_member(&mut conn, group.id).await? {
+        tracing::info!(
+            group = a_uri(group),
+            "a members-only post from a group with no members here; dropped"
+        );
+        return Ok(());
+    }
+    drop(conn);
+    let author_uri = single_author(object).ok_or_else(|| bad("a Note without one author"))?;
+    let author = actors::resolve(ctx, author_uri, false).await?;
+    store_note_vouched(ctx, &author, object, actors::Ancestry::start(), Some(group))
+        .await
+        .map(|_| ())
+}

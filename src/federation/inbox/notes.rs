@@ -1,0 +1,652 @@
+//! Posts and reactions: Create/Update/Delete of notes, Like, Announce, votes, and reading a Note's addressing.
+use super::*;
+
+/// An embedded Note may be trusted only when its id is on the actor's origin
+/// and it is attributed to the actor (FEP-fe34; Mastodon CVE-2024-23832).
+pub fn note_owned_by(object: &Value, actor_uri: &str) -> bool {
+    let Some(id) = object["id"].as_str() else {
+        return false;
+    };
+    let attributed = match &object["attributedTo"] {
+        Value::Array(list) => list.iter().filter_map(id_of).collect::<Vec<_>>(),
+        v => id_of(v).into_iter().collect(),
+    };
+    same_origin(id, actor_uri) && attributed == [actor_uri]
+}
+
+/// Visibility from addressing, as Mastodon reads it.
+pub fn visibility_of(object: &Value, followers: Option<&str>) -> Visibility {
+    let list = |k: &str| -> Vec<String> {
+        match &object[k] {
+            Value::String(s) => vec![s.clone()],
+            Value::Array(l) => l
+                .iter()
+                .filter_map(|v| id_of(v).map(str::to_owned))
+                .collect(),
+            _ => vec![],
+        }
+    };
+    let (to, cc) = (list("to"), list("cc"));
+    let public = |l: &[String]| {
+        l.iter()
+            .any(|x| x == PUBLIC || x == "as:Public" || x == "Public")
+    };
+    if public(&to) {
+        Visibility::Public
+    } else if public(&cc) {
+        Visibility::Unlisted
+    } else if followers.is_some_and(|f| to.iter().chain(cc.iter()).any(|x| x == f)) {
+        Visibility::Private
+    } else {
+        Visibility::Direct
+    }
+}
+
+/// A vote on one of our polls: a Note with a `name` (the option) and no
+/// content, replying to the poll's status (Mastodon, Pleroma, Misskey). Returns
+/// whether the object was such a vote (then it is not stored as a post).
+pub(super) async fn vote(ctx: &Ctx, actor: &Account, object: &Value) -> ServiceResult<bool> {
+    let (Some(name), Some(parent)) = (object["name"].as_str(), id_of(&object["inReplyTo"])) else {
+        return Ok(false);
+    };
+    if object["content"].as_str().is_some_and(|c| !c.is_empty())
+        || !note_owned_by(object, a_uri(actor))
+    {
+        return Ok(false);
+    }
+    let mut conn = ctx.conn().await?;
+    let Some(status) = db::statuses::find_by_uri_or_local(&mut conn, parent, &ctx.base_url())
+        .await?
+        .filter(|s| s.local)
+    else {
+        return Ok(false);
+    };
+    let Some(poll) = db::polls::of_statuses(&mut conn, &[status.id]).await?.pop() else {
+        return Ok(false);
+    };
+    let options: Vec<String> = serde_json::from_str(&poll.options).unwrap_or_default();
+    let Some(choice) = options.iter().position(|o| o == name) else {
+        return Err(bad("a vote for an option the poll does not have"));
+    };
+    if poll.expires_at <= ids::now() {
+        return Err(bad("a vote on an ended poll"));
+    }
+    let Some((author, _)) = db::accounts::find(&mut conn, status.account_id).await? else {
+        return Ok(true);
+    };
+    if db::statuses::find_visible(&mut conn, status.id, Some(actor.id))
+        .await?
+        .is_none()
+    {
+        return Err(bad("a vote on a poll the actor may not see"));
+    }
+    conn.transaction(async |tx| {
+        let votes = db::polls::votes(tx, &[poll.id]).await?;
+        let mine: Vec<i32> = votes
+            .iter()
+            .filter(|(_, a, _)| *a == actor.id)
+            .map(|(_, _, c)| *c)
+            .collect();
+        // One choice per voter unless the poll allows several; each once.
+        if mine.contains(&(choice as i32)) || (!poll.multiple && !mine.is_empty()) {
+            return Ok::<_, ServiceError>(());
+        }
+        db::polls::vote(tx, poll.id, actor.id, &[choice as i32], ids::now()).await?;
+        crate::services::federation::status_published(ctx, tx, &author, &status, true).await?;
+        Ok(())
+    })
+    .await?;
+    drop(conn);
+    crate::services::federation::wake(ctx);
+    Ok(true)
+}
+
+/// `tag` entries: an array, or one object (GoToSocial sends a single tag so).
+pub(super) fn tag_entries(object: &Value) -> impl Iterator<Item = &Value> {
+    match &object["tag"] {
+        Value::Array(list) => list.iter().take(50).collect::<Vec<_>>(),
+        one @ Value::Object(_) => vec![one],
+        _ => vec![],
+    }
+    .into_iter()
+}
+
+/// The actors a Note mentions (`Mention` tags' `href`).
+pub fn mentions(object: &Value) -> Vec<&str> {
+    tag_entries(object)
+        .filter(|t| t["type"] == "Mention")
+        .filter_map(|t| t["href"].as_str())
+        .collect()
+}
+
+/// A Note's hashtags, lower-case without `#`.
+pub fn hashtags(object: &Value) -> Vec<String> {
+    tag_entries(object)
+        .filter(|t| t["type"] == "Hashtag")
+        .filter_map(|t| t["name"].as_str())
+        .map(|n| n.trim_start_matches('#').to_lowercase())
+        .filter(|n| !n.is_empty() && n.len() <= 100)
+        .take(30)
+        .collect()
+}
+
+pub(super) async fn create_note(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult<()> {
+    if vote(ctx, actor, &activity["object"]).await? {
+        return Ok(());
+    }
+    store_note(ctx, actor, &activity["object"], actors::Ancestry::start())
+        .await
+        .map(|_| ())
+}
+
+/// Stores a remote Note by `actor` (checked: on its origin, attributed to it);
+/// returns the status, existing or new (None: a direct post for nobody here).
+/// An unknown parent is fetched first, as far as `chain` allows.
+pub async fn store_note(
+    ctx: &Ctx,
+    actor: &Account,
+    object: &Value,
+    chain: actors::Ancestry,
+) -> ServiceResult<Option<Status>> {
+    store_note_vouched(ctx, actor, object, chain, None).await
+}
+
+/// `store_note`, for a Note a group passed on (`vouched_by`, in its Announce).
+pub(super) async fn store_note_vouched(
+    ctx: &Ctx,
+    actor: &Account,
+    object: &Value,
+    chain: actors::Ancestry,
+    vouched_by: Option<&Account>,
+) -> ServiceResult<Option<Status>> {
+    let Some(uri) = object["id"].as_str() else {
+        // Only the id: fetching it is for the resolve path; nothing embedded to trust.
+        return Err(bad("Create without an embedded object"));
+    };
+    if !note_owned_by(object, a_uri(actor)) {
+        return Err(bad(
+            "a Note must be by the actor that creates it, on its origin",
+        ));
+    }
+    let mut conn = ctx.conn().await?;
+    if let Some(known) = db::statuses::find_by_uri(&mut conn, uri).await? {
+        return Ok(Some(known));
+    }
+    drop(conn);
+    let mut visibility = visibility_of(object, actor.followers_url.as_deref());
+    let mut audience = match vouched_by {
+        // Passed on by its group to the group's members: members-only there.
+        Some(group) => {
+            visibility = Visibility::Members;
+            Some(group.clone())
+        }
+        None => audience_of(ctx, actor, object, &mut visibility).await?,
+    };
+    let mut conn = ctx.conn().await?;
+    let mut mentioned_local = Vec::new();
+    let mut mentioned_accounts = Vec::new();
+    for href in mentions(object) {
+        if let Some(a) = local_by_uri(ctx, &mut conn, href).await? {
+            mentioned_local.push(a.id);
+            mentioned_accounts.push(a);
+        }
+    }
+    // A private post by a verified member that mentions one of our orgs is
+    // members-only in that org (the Friendica convention, so members on
+    // plain Mastodon servers can post to the org's members); direct stays direct.
+    if audience.is_none() && visibility == Visibility::Private {
+        let (v, org) = crate::services::groups::audience_for(
+            &mut conn,
+            actor.id,
+            None,
+            visibility,
+            &mentioned_accounts,
+        )
+        .await?;
+        if org.is_some() && v == Visibility::Members {
+            visibility = Visibility::Members;
+            audience = org;
+        }
+    }
+    let tags = hashtags(object);
+    // A direct post reaches only those it names: drop it when it names nobody here.
+    if visibility == Visibility::Direct && mentioned_local.is_empty() {
+        return Ok(None);
+    }
+    if visibility == Visibility::Members && audience.is_none() {
+        return Ok(None);
+    }
+    let mut parent = match id_of(&object["inReplyTo"]) {
+        Some(p) => db::statuses::find_by_uri_or_local(&mut conn, p, &ctx.base_url()).await?,
+        None => None,
+    };
+    if parent.is_none()
+        && let Some(p) = id_of(&object["inReplyTo"])
+        && let Some(next) = chain.step(uri, p)
+    {
+        drop(conn);
+        parent = actors::fetch_note_within_budget(ctx, p, next).await;
+        conn = ctx.conn().await?;
+        // A loop in the chain may have stored this very post meanwhile.
+        if let Some(known) = db::statuses::find_by_uri(&mut conn, uri).await? {
+            return Ok(Some(known));
+        }
+    }
+    let mut content =
+        crate::services::text::sanitize(object["content"].as_str().unwrap_or_default());
+    // Lemmy and Mbin posts (Page, Article) carry their title in `name`.
+    if matches!(object["type"].as_str(), Some("Page" | "Article"))
+        && let Some(title) = object["name"]
+            .as_str()
+            .map(crate::services::text::strip_html)
+        && !title.trim().is_empty()
+    {
+        content = format!(
+            "<p><strong>{}</strong></p>{content}",
+            html_escape::encode_text(title.trim())
+        );
+    }
+    let now = ids::now();
+    let published = object["published"]
+        .as_str()
+        .and_then(|p| chrono::DateTime::parse_from_rfc3339(p).ok())
+        .map(|d| d.naive_utc())
+        .filter(|d| *d <= now)
+        .unwrap_or(now);
+    let status = Status {
+        id: ids::next_id(),
+        account_id: actor.id,
+        uri: Some(uri.to_owned()),
+        url: actors::web_url(&object["url"]),
+        text: String::new(),
+        content,
+        spoiler_text: crate::services::text::strip_html(
+            object["summary"].as_str().unwrap_or_default(),
+        ),
+        visibility,
+        sensitive: object["sensitive"].as_bool().unwrap_or(false),
+        language: object["contentMap"]
+            .as_object()
+            .and_then(|m| m.keys().next().cloned())
+            .filter(|l| l.len() <= 16),
+        in_reply_to_id: parent.as_ref().map(|p| p.id),
+        in_reply_to_account_id: parent.as_ref().map(|p| p.account_id),
+        reblog_of_id: None,
+        application_id: None,
+        local: false,
+        created_at: published,
+        updated_at: now,
+        edited_at: None,
+        audience_id: audience.as_ref().map(|a| a.id),
+    };
+    let attachments = objects::parse_attachments(object);
+    let question = (object["type"] == "Question")
+        .then(|| objects::parse_question(object, now))
+        .flatten();
+    let author = actor.id;
+    let notes = conn
+        .transaction(async |tx| {
+            let s = db::statuses::insert(tx, &status).await?;
+            if let Some(q) = &question {
+                db::polls::insert(tx, &remote_poll(s.id, q, now)).await?;
+            }
+            for (i, a) in attachments.iter().enumerate() {
+                db::media::insert(tx, &remote_media(author, s.id, i as i32, a, now)).await?;
+            }
+            db::statuses::set_mentions(tx, s.id, &mentioned_local).await?;
+            db::statuses::set_tags(tx, s.id, &tags, now).await?;
+            let mut notes = Vec::new();
+            for r in &mentioned_local {
+                notes.push(Notification {
+                    id: ids::next_id(),
+                    account_id: *r,
+                    from_account_id: author,
+                    kind: crate::domain::NotificationKind::Mention,
+                    status_id: Some(s.id),
+                    created_at: now,
+                });
+            }
+            for n in &notes {
+                db::notifications::insert(tx, n).await?;
+            }
+            Ok::<_, ServiceError>((s, notes))
+        })
+        .await?;
+    drop(conn);
+    let (s, notes) = notes;
+    streaming::notifications(ctx, &notes);
+    let streams = streaming::status_streams(ctx, &s, &mentioned_local, &tags).await?;
+    ctx.hub.publish(streams, streaming::Payload::Status(s.id));
+    if let Some(org) = &audience
+        && org.local
+    {
+        announce_member_post(ctx, org, actor, &s, object).await?;
+    }
+    Ok(Some(s))
+}
+
+pub(super) async fn delete(ctx: &Ctx, actor: &Account, object: &Value) -> ServiceResult<()> {
+    let uri = id_of(object).ok_or_else(|| bad("Delete without object"))?;
+    let actor_uri = actor.ap_id.as_deref().unwrap_or_default();
+    let mut conn = ctx.conn().await?;
+    if uri == actor_uri {
+        db::federation::delete_remote_account(&mut conn, actor.id).await?;
+        return Ok(());
+    }
+    if !same_origin(uri, actor_uri) {
+        return Err(bad("Delete of an object on another origin"));
+    }
+    if let Some(s) = db::statuses::find_by_uri(&mut conn, uri).await?
+        && s.account_id == actor.id
+    {
+        drop(conn);
+        let deletion = streaming::deletion(ctx, &s).await?;
+        let mut conn = ctx.conn().await?;
+        db::statuses::delete(&mut conn, s.id).await?;
+        drop(conn);
+        deletion.publish(ctx);
+    }
+    Ok(())
+}
+
+/// Like (or its Undo) of one of our statuses.
+pub(super) async fn like(
+    ctx: &Ctx,
+    actor: &Account,
+    object: &Value,
+    on: bool,
+) -> ServiceResult<()> {
+    let uri = id_of(object).ok_or_else(|| bad("Like without object"))?;
+    let mut conn = ctx.conn().await?;
+    let Some(s) = db::statuses::find_by_uri_or_local(&mut conn, uri, &ctx.base_url()).await? else {
+        return Ok(());
+    };
+    if on
+        && db::statuses::find_visible(&mut conn, s.id, Some(actor.id))
+            .await?
+            .is_none()
+    {
+        return Err(bad("Like of a status the actor may not see"));
+    }
+    let author_local = db::accounts::find(&mut conn, s.account_id)
+        .await?
+        .is_some_and(|(a, _)| a.local);
+    let note = Notification {
+        id: ids::next_id(),
+        account_id: s.account_id,
+        from_account_id: actor.id,
+        kind: crate::domain::NotificationKind::Favourite,
+        status_id: Some(s.id),
+        created_at: ids::now(),
+    };
+    let notified = conn
+        .transaction(async |tx| {
+            if on {
+                let fav = crate::db::models::Favourite {
+                    id: ids::next_id(),
+                    account_id: actor.id,
+                    status_id: s.id,
+                    created_at: ids::now(),
+                };
+                if db::social::favourite::add(tx, &fav).await? && author_local {
+                    db::notifications::insert(tx, &note).await?;
+                    return Ok::<_, ServiceError>(true);
+                }
+            } else if db::social::favourite::remove(tx, actor.id, s.id).await? > 0 {
+                db::notifications::retract(
+                    tx,
+                    s.account_id,
+                    actor.id,
+                    crate::domain::NotificationKind::Favourite,
+                    Some(s.id),
+                )
+                .await?;
+            }
+            Ok(false)
+        })
+        .await?;
+    if notified {
+        streaming::notifications(ctx, std::slice::from_ref(&note));
+    }
+    Ok(())
+}
+
+/// Announce of a status we have (ours, or a remote one we stored).
+pub(super) async fn announce(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult<()> {
+    let id = activity["id"].as_str().unwrap_or_default();
+    // Groups (Lemmy, Mbin, us) also announce the Create: the post is inside.
+    let object = match activity["object"]["type"].as_str() {
+        Some("Create") => &activity["object"]["object"],
+        Some("Note" | "Question" | "Article" | "Page") | None => &activity["object"],
+        Some(other) => {
+            tracing::info!(
+                kind = other,
+                "Announce of an activity of this type; dropped"
+            );
+            return Ok(());
+        }
+    };
+    let uri = id_of(object).ok_or_else(|| bad("Announce without object"))?;
+    // A group passing a members-only post on: taken only when the Note is on
+    // the group's own origin (a group vouches for nothing else) or carries
+    // its author's proof. Anything else is fetched from its own origin below
+    // like any boost, which a members-only post never survives.
+    if actor.actor_type == crate::domain::ActorType::Group
+        && object.is_object()
+        && addressed_to_members(activity, a_uri(actor))
+        && names_group(object, a_uri(actor))
+        && (same_origin(uri, a_uri(actor)) || proven_by_author(ctx, object).await)
+    {
+        return members_post_passed_on(ctx, actor, object).await;
+    }
+    let mut conn = ctx.conn().await?;
+    if db::statuses::find_by_uri(&mut conn, id).await?.is_some() {
+        return Ok(());
+    }
+    let known = db::statuses::find_by_uri_or_local(&mut conn, uri, &ctx.base_url()).await?;
+    let original = match known {
+        Some(s) => s,
+        None => {
+            // An embedded object is not trusted (it may be on another origin):
+            // the post is fetched from its own server, by its id.
+            drop(conn);
+            let fetched =
+                actors::fetch_note_within_budget(ctx, uri, actors::Ancestry::start()).await;
+            conn = ctx.conn().await?;
+            match fetched {
+                Some(s) => s,
+                None => {
+                    tracing::info!(
+                        object = uri,
+                        "Announce of a post that cannot be fetched; dropped"
+                    );
+                    return Ok(());
+                }
+            }
+        }
+    };
+    if !original.visibility.is_open() {
+        return Err(bad("Announce of a non-public status"));
+    }
+    // Both forms of a group's announce (and any repeat) make one boost.
+    if !db::statuses::reblogged_by(&mut conn, actor.id, &[original.id])
+        .await?
+        .is_empty()
+    {
+        return Ok(());
+    }
+    let row = crate::services::statuses::reblog_row(
+        actor.id,
+        original.id,
+        visibility_of(activity, actor.followers_url.as_deref()),
+        Some(id.to_owned()),
+    );
+    let now = row.created_at;
+    let author_local = db::accounts::find(&mut conn, original.account_id)
+        .await?
+        .is_some_and(|(a, _)| a.local);
+    let note = Notification {
+        id: ids::next_id(),
+        account_id: original.account_id,
+        from_account_id: actor.id,
+        kind: crate::domain::NotificationKind::Reblog,
+        status_id: Some(original.id),
+        created_at: now,
+    };
+    let r = conn
+        .transaction(async |tx| {
+            let r = db::statuses::insert(tx, &row).await?;
+            if author_local {
+                db::notifications::insert(tx, &note).await?;
+            }
+            Ok::<_, ServiceError>(r)
+        })
+        .await?;
+    drop(conn);
+    if author_local {
+        streaming::notifications(ctx, std::slice::from_ref(&note));
+    }
+    let streams = streaming::status_streams(ctx, &r, &[], &[]).await?;
+    ctx.hub.publish(streams, streaming::Payload::Status(r.id));
+    Ok(())
+}
+
+pub(super) async fn undo_announce(ctx: &Ctx, actor: &Account, object: &Value) -> ServiceResult<()> {
+    let Some(id) = id_of(object) else {
+        return Ok(());
+    };
+    let mut conn = ctx.conn().await?;
+    if let Some(r) = db::statuses::find_by_uri(&mut conn, id).await?
+        && r.account_id == actor.id
+        && r.reblog_of_id.is_some()
+    {
+        drop(conn);
+        let deletion = streaming::deletion(ctx, &r).await?;
+        let mut conn = ctx.conn().await?;
+        db::statuses::delete(&mut conn, r.id).await?;
+        drop(conn);
+        deletion.publish(ctx);
+    }
+    Ok(())
+}
+
+/// The row of a remote post's attachment: linked, not copied.
+pub(super) fn remote_media(
+    account_id: i64,
+    status_id: i64,
+    position: i32,
+    a: &objects::Attachment,
+    now: chrono::NaiveDateTime,
+) -> crate::db::models::MediaAttachment {
+    let meta = match a.size {
+        Some((w, h)) => {
+            json!({ "original": { "width": w, "height": h, "size": format!("{w}x{h}"), "aspect": w as f64 / h as f64 } })
+        }
+        None => json!({}),
+    };
+    crate::db::models::MediaAttachment {
+        id: ids::next_id(),
+        account_id,
+        status_id: Some(status_id),
+        kind: a.kind,
+        file: None,
+        preview_file: None,
+        remote_url: Some(a.url.clone()),
+        description: a.description.clone(),
+        focus_x: a.focus.0,
+        focus_y: a.focus.1,
+        meta: meta.to_string(),
+        blurhash: a.blurhash.clone(),
+        state: crate::domain::MediaState::Ready,
+        error: None,
+        position,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// The row of a remote poll: tallies as its server reports them.
+pub(super) fn remote_poll(
+    status_id: i64,
+    q: &objects::QuestionPoll,
+    now: chrono::NaiveDateTime,
+) -> crate::db::models::Poll {
+    crate::db::models::Poll {
+        id: ids::next_id(),
+        status_id,
+        options: serde_json::to_string(&q.options).unwrap_or_else(|_| "[]".into()),
+        multiple: q.multiple,
+        hide_totals: false,
+        expires_at: q.end,
+        created_at: now,
+        // Their server announces the end; our voters get the notification
+        // from our own loop, which this flag leaves armed.
+        ended_notified: false,
+        remote_counts: Some(serde_json::to_string(&q.counts).unwrap_or_else(|_| "[]".into())),
+        remote_voters: q.voters,
+    }
+}
+
+/// An edit of a remote status: the embedded Note must be the actor's, on its origin.
+pub(super) async fn update_note(ctx: &Ctx, actor: &Account, object: &Value) -> ServiceResult<()> {
+    let uri = object["id"]
+        .as_str()
+        .ok_or_else(|| bad("Update without object id"))?;
+    if !note_owned_by(object, a_uri(actor)) {
+        return Err(bad("Update of another actor's object"));
+    }
+    let mut conn = ctx.conn().await?;
+    let Some(old) = db::statuses::find_by_uri(&mut conn, uri).await? else {
+        return Ok(());
+    };
+    if old.account_id != actor.id {
+        return Err(bad("Update of another actor's status"));
+    }
+    let now = ids::now();
+    if object["type"] == "Question"
+        && let Some(q) = objects::parse_question(object, now)
+        && let Some(poll) = db::polls::of_statuses(&mut conn, &[old.id]).await?.pop()
+        && poll.remote_counts.is_some()
+    {
+        let counts = serde_json::to_string(&q.counts).unwrap_or_else(|_| "[]".into());
+        db::polls::update_remote(&mut conn, poll.id, &counts, q.voters, q.end).await?;
+    }
+    let mut new = old.clone();
+    new.content = crate::services::text::sanitize(object["content"].as_str().unwrap_or_default());
+    new.spoiler_text =
+        crate::services::text::strip_html(object["summary"].as_str().unwrap_or_default());
+    new.sensitive = object["sensitive"].as_bool().unwrap_or(false);
+    if (&new.content, &new.spoiler_text, new.sensitive)
+        == (&old.content, &old.spoiler_text, old.sensitive)
+    {
+        // New tallies only (a Question's Update): not an edit.
+        drop(conn);
+        ctx.hub.publish(
+            streaming::status_streams(ctx, &old, &[], &[]).await?,
+            streaming::Payload::StatusUpdate(old.id),
+        );
+        return Ok(());
+    }
+    new.updated_at = now;
+    new.edited_at = Some(now);
+    let edit = crate::db::models::StatusEdit {
+        id: ids::next_id(),
+        status_id: old.id,
+        text: old.text.clone(),
+        content: old.content.clone(),
+        spoiler_text: old.spoiler_text.clone(),
+        sensitive: old.sensitive,
+        created_at: old.edited_at.unwrap_or(old.created_at),
+    };
+    let updated = conn
+        .transaction(async |tx| {
+            db::statuses::insert_edit(tx, &edit).await?;
+            Ok::<_, ServiceError>(db::statuses::update_content(tx, &new).await?)
+        })
+        .await?;
+    drop(conn);
+    let streams = streaming::status_streams(ctx, &updated, &[], &[]).await?;
+    ctx.hub
+        .publish(streams, streaming::Payload::StatusUpdate(updated.id));
+    Ok(())
+}
