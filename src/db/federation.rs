@@ -181,6 +181,19 @@ pub async fn retry_inbound(
         .map(|_| ()))
 }
 
+/// One stored activity by its id (operators tracing a delivery, tests).
+pub async fn inbound_by_ap_id(
+    conn: &mut DbConn<'_>,
+    ap_id: &str,
+) -> DbResult<Option<InboxActivity>> {
+    with_conn!(conn, |c| inbox_activities::table
+        .filter(inbox_activities::ap_id.eq(ap_id))
+        .select(InboxActivity::as_select())
+        .first(c)
+        .await
+        .optional())
+}
+
 /// Every activity ever stored, processed or not (operators, benchmarks).
 pub async fn inbound_total(conn: &mut DbConn<'_>) -> DbResult<i64> {
     with_conn!(conn, |c| inbox_activities::table

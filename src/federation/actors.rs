@@ -209,7 +209,7 @@ pub async fn fetch_signed(ctx: &Ctx, url: &Url) -> ServiceResult<Value> {
         .client
         .get_json(url, Some(&signer))
         .await
-        .map_err(|e| ServiceError::Remote(e.to_string()))
+        .map_err(|e| ServiceError::Remote(e.into()))
 }
 
 /// The account for an actor URI: stored, or fetched and stored (`refresh`
@@ -258,7 +258,7 @@ pub async fn webfinger(ctx: &Ctx, user: &str, host: &str) -> ServiceResult<Accou
         .client
         .get(&url, "application/jrd+json, application/json", None)
         .await
-        .map_err(|e| ServiceError::Remote(e.to_string()))?;
+        .map_err(|e| ServiceError::Remote(e.into()))?;
     let jrd: Webfinger = serde_json::from_slice(&body)
         .map_err(|e| bad(format!("unusable WebFinger answer: {e}")))?;
     let href = jrd
@@ -373,16 +373,19 @@ pub async fn fetch_note_within_budget(
     ctx: &Ctx,
     uri: &str,
     chain: Ancestry,
-) -> Option<crate::db::models::Status> {
+) -> ServiceResult<Option<crate::db::models::Status>> {
     match tokio::time::timeout(FETCH_BUDGET, fetch_note(ctx, uri, chain)).await {
-        Ok(Ok(found)) => found,
+        Ok(Ok(found)) => Ok(found),
         Ok(Err(e)) => {
-            tracing::info!(object = uri, error = %e, "could not fetch a post");
-            None
+            tracing::info!(object = uri, error = %e.detail(), "could not fetch a post");
+            Err(e)
         }
         Err(_) => {
             tracing::info!(object = uri, "fetching a post took too long");
-            None
+            Err(ServiceError::Remote(crate::federation::FederationError {
+                detail: format!("{uri}: no answer within {FETCH_BUDGET:?}"),
+                retryable: true,
+            }))
         }
     }
 }

@@ -87,3 +87,38 @@ impl Runtime {
         })
     }
 }
+
+/// A failure talking to another server, and whether trying again later may
+/// help (a timeout, a 5xx, a 429) or not (a 404, a refused URL, a document
+/// that is not what it claims). The detail names addresses and transport
+/// errors: it is for logs, never for clients.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FederationError {
+    pub detail: String,
+    pub retryable: bool,
+}
+
+impl FederationError {
+    /// A failure that will not go away by waiting.
+    pub fn permanent(detail: impl Into<String>) -> FederationError {
+        FederationError {
+            detail: detail.into(),
+            retryable: false,
+        }
+    }
+}
+
+impl std::fmt::Display for FederationError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.detail)
+    }
+}
+
+impl From<http::FetchError> for FederationError {
+    fn from(e: http::FetchError) -> FederationError {
+        FederationError {
+            retryable: e.retryable(),
+            detail: e.to_string(),
+        }
+    }
+}

@@ -424,7 +424,9 @@ pub async fn verified_recognitions(ctx: &Ctx, club: &Account) -> ServiceResult<V
     let mut fetch = async |u: &str| -> ServiceResult<Value> {
         if budget == 0 {
             return Err(super::ServiceError::Remote(
-                "the fetch budget of this check is spent".into(),
+                crate::federation::FederationError::permanent(
+                    "the fetch budget of this check is spent",
+                ),
             ));
         }
         budget -= 1;

@@ -112,7 +112,7 @@ pub enum ServiceError {
     /// detail (addresses, ports, transport errors) is for logs only: shown
     /// to a client it would map the network behind the server.
     #[error("The remote server did not give a usable answer")]
-    Remote(String),
+    Remote(crate::federation::FederationError),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -135,9 +135,26 @@ impl ServiceError {
     /// operator's own records).
     pub fn detail(&self) -> String {
         match self {
-            ServiceError::Remote(detail) => format!("remote: {detail}"),
+            ServiceError::Remote(f) => format!("remote: {f}"),
             ServiceError::Internal(e) => format!("{e:#}"),
             other => other.to_string(),
+        }
+    }
+
+    /// Whether the same work may succeed later: a busy database, a remote
+    /// that timed out or answered 5xx/429, an internal failure (a bug or a
+    /// lost connection). The inbox worker retries these.
+    pub fn retryable(&self) -> bool {
+        match self {
+            ServiceError::Remote(f) => f.retryable,
+            ServiceError::Unavailable | ServiceError::Internal(_) => true,
+            ServiceError::NotFound(_)
+            | ServiceError::BadRequest(_)
+            | ServiceError::Validation(_)
+            | ServiceError::Unauthorized(_)
+            | ServiceError::Forbidden(_)
+            | ServiceError::RateLimited
+            | ServiceError::OAuth { .. } => false,
         }
     }
 

@@ -19,7 +19,8 @@ use crate::dual;
 /// A hostile server on loopback: serves the actors and objects it is given,
 /// answers 404 to anything else, and records every request (path and
 /// headers) so a test can see what our servers asked of it. Paths under
-/// `/slow/` answer nothing for a minute.
+/// `/slow/` answer nothing for a minute; paths under `/flaky/` answer 503
+/// while `flaky` counts down.
 struct Hostile {
     base: String,
     host: String,
@@ -29,6 +30,8 @@ struct Hostile {
     docs: Arc<Mutex<std::collections::HashMap<String, Value>>>,
     /// Requests under `/slow/` open now, and the most ever open at once.
     slow: Arc<(AtomicUsize, AtomicUsize)>,
+    /// How many more requests under `/flaky/` get a 503.
+    flaky: Arc<AtomicUsize>,
 }
 
 /// Counts an open slow request until it is answered or dropped.
@@ -63,15 +66,29 @@ impl Hostile {
             .insert("/users/mallory".into(), mallory);
         docs.lock().unwrap().insert("/users/club".into(), club);
         let slow: Arc<(AtomicUsize, AtomicUsize)> = Arc::default();
-        let (seen2, docs2, slow2) = (seen.clone(), docs.clone(), slow.clone());
+        let flaky: Arc<AtomicUsize> = Arc::default();
+        let (seen2, docs2, slow2, flaky2) =
+            (seen.clone(), docs.clone(), slow.clone(), flaky.clone());
         let app = axum::Router::new().fallback(move |uri: Uri, headers: HeaderMap| {
-            let (seen, docs, slow) = (seen2.clone(), docs2.clone(), slow2.clone());
+            let (seen, docs, slow, flaky) =
+                (seen2.clone(), docs2.clone(), slow2.clone(), flaky2.clone());
             async move {
                 let path = uri.path().to_owned();
                 seen.lock().unwrap().push((path.clone(), headers));
                 if path.starts_with("/slow/") {
                     let _open = SlowGuard::enter(slow);
                     tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+                }
+                if path.starts_with("/flaky/")
+                    && flaky
+                        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                        .is_ok()
+                {
+                    return (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        [("content-type", "text/plain")],
+                        "down for a moment".to_owned(),
+                    );
                 }
                 match docs.lock().unwrap().get(&path) {
                     Some(doc) => (
@@ -96,6 +113,7 @@ impl Hostile {
             seen,
             docs,
             slow,
+            flaky,
         };
         (hostile, extra)
     }
@@ -768,4 +786,111 @@ async fn one_slow_host_cannot_stall_the_inbox_for_everyone(b: Backend) {
     for n in nodes {
         n.stop().await;
     }
+}
+
+dual!(a_remote_that_is_down_for_a_moment_is_tried_again_later);
+
+/// Issue 15: a fetch that fails for now (503, timeout) puts the activity
+/// back for a later try; one that cannot succeed (404) ends it at once.
+/// The worker used to treat every failed fetch as final.
+async fn a_remote_that_is_down_for_a_moment_is_tried_again_later(b: Backend) {
+    let (evil, extra) = Hostile::start("evil").await;
+    let nodes = cluster_with(b, &["alpha"], &extra).await;
+    let alpha = &nodes[0];
+    let c = Client::new(&nodes);
+    let note = |path: &str| {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{}{path}", evil.base),
+            "type": "Note",
+            "attributedTo": evil.actor(),
+            "content": "<p>back soon</p>",
+            "published": "2026-12-01T10:00:00Z",
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        })
+    };
+    evil.serve("/flaky/notes/1", note("/flaky/notes/1"));
+    evil.flaky.store(1, Ordering::SeqCst);
+    let announce = |n: u32, path: &str| {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{}/announces/{n}", evil.base),
+            "type": "Announce",
+            "actor": evil.actor(),
+            "object": format!("{}{path}", evil.base),
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        })
+    };
+    assert_eq!(
+        evil.deliver(&c, alpha, &announce(1, "/flaky/notes/1"))
+            .await,
+        202
+    );
+    assert_eq!(
+        evil.deliver(&c, alpha, &announce(2, "/gone/notes/2")).await,
+        202
+    );
+    let ctx = &alpha.state.ctx;
+    let row = async |n: u32| {
+        let mut conn = ctx.conn().await.unwrap();
+        tsunagu::db::federation::inbound_by_ap_id(
+            &mut conn,
+            &format!("{}/announces/{n}", evil.base),
+        )
+        .await
+        .unwrap()
+        .unwrap()
+    };
+    // The 503 keeps the Announce for a retry, with why.
+    let first = eventually("the first try of the flaky Announce", async || {
+        Some(row(1).await).filter(|r| r.attempts == 1 && r.processed_at.is_none())
+    })
+    .await;
+    assert!(
+        first
+            .last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("503"),
+        "{first:?}"
+    );
+    let mut conn = ctx.conn().await.unwrap();
+    let stored =
+        tsunagu::db::statuses::find_by_uri(&mut conn, &format!("{}/flaky/notes/1", evil.base))
+            .await
+            .unwrap();
+    assert!(stored.is_none(), "fetched before the retry");
+    drop(conn);
+    // Ten seconds on, the server is back and the boost arrives; mallory's
+    // next activity waited its turn (one at a time per actor) and its 404
+    // ends it after one try.
+    let done = eventually("the retried Announce", async || {
+        Some(row(1).await).filter(|r| r.processed_at.is_some())
+    })
+    .await;
+    assert!(done.last_error.is_none(), "{done:?}");
+    let gone = eventually("the Announce of a missing post", async || {
+        Some(row(2).await).filter(|r| r.processed_at.is_some())
+    })
+    .await;
+    assert_eq!(gone.attempts, 1, "tried once: {gone:?}");
+    let mut conn = ctx.conn().await.unwrap();
+    let original =
+        tsunagu::db::statuses::find_by_uri(&mut conn, &format!("{}/flaky/notes/1", evil.base))
+            .await
+            .unwrap()
+            .expect("the post, fetched on the second try");
+    let mallory = tsunagu::db::federation::account_by_ap_id(&mut conn, &evil.actor())
+        .await
+        .unwrap()
+        .unwrap();
+    let boosted = tsunagu::db::statuses::reblogged_by(&mut conn, mallory.id, &[original.id])
+        .await
+        .unwrap();
+    assert_eq!(boosted.len(), 1, "one boost of the post");
+    assert_eq!(
+        evil.requests("/flaky/notes/1").len(),
+        2,
+        "one failed try, one good"
+    );
 }

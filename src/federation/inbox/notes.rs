@@ -225,7 +225,11 @@ pub(super) async fn store_note_vouched(
         && let Some(next) = chain.step(uri, p)
     {
         drop(conn);
-        parent = actors::fetch_note_within_budget(ctx, p, next).await;
+        // A parent that cannot be had now leaves the reply unattached, as on
+        // Mastodon; it is not a reason to refuse the reply.
+        parent = actors::fetch_note_within_budget(ctx, p, next)
+            .await
+            .unwrap_or(None);
         conn = ctx.conn().await?;
         // A loop in the chain may have stored this very post meanwhile.
         if let Some(known) = db::statuses::find_by_uri(&mut conn, uri).await? {
@@ -454,8 +458,11 @@ pub(super) async fn announce(ctx: &Ctx, actor: &Account, activity: &Value) -> Se
                 actors::fetch_note_within_budget(ctx, uri, actors::Ancestry::start()).await;
             conn = ctx.conn().await?;
             match fetched {
-                Some(s) => s,
-                None => {
+                Ok(Some(s)) => s,
+                // Its server is down or slow for now: the worker tries the
+                // whole Announce again later.
+                Err(e) if e.retryable() => return Err(e),
+                Ok(None) | Err(_) => {
                     tracing::info!(
                         object = uri,
                         "Announce of a post that cannot be fetched; dropped"
