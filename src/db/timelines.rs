@@ -164,6 +164,25 @@ pub struct AccountFilter {
     pub tagged: Option<String>,
 }
 
+/// An account's pinned posts as `viewer` may see them (newest pin first):
+/// the profile's pins, an org's announcements, the featured collection.
+pub async fn pinned(
+    conn: &mut DbConn<'_>,
+    viewer: Option<i64>,
+    account_id: i64,
+    limit: i64,
+) -> DbResult<Vec<Status>> {
+    let only_pins = AccountFilter {
+        pinned: true,
+        ..Default::default()
+    };
+    let page = Page {
+        limit,
+        ..Default::default()
+    };
+    account(conn, viewer, account_id, &only_pins, page).await
+}
+
 /// One account's statuses as `viewer` may see them.
 pub async fn account(
     conn: &mut DbConn<'_>,

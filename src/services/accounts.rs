@@ -508,7 +508,7 @@ pub async fn get(ctx: &Ctx, id: i64) -> ServiceResult<Account> {
     db::accounts::find(&mut conn, id)
         .await?
         .and_then(|f| visible(ctx, f))
-        .ok_or_else(|| ServiceError::NotFound("Record not found".into()))
+        .ok_or_else(ServiceError::not_found)
 }
 
 /// A visible account with its counters.
@@ -539,7 +539,7 @@ pub async fn lookup(ctx: &Ctx, acct: &str, may_fetch: bool) -> ServiceResult<Acc
         }
         (None, _) => None,
     }
-    .ok_or_else(|| ServiceError::NotFound("Record not found".into()))?;
+    .ok_or_else(ServiceError::not_found)?;
     views::account(ctx, account).await
 }
 
@@ -746,7 +746,7 @@ pub async fn update_profile(
 pub async fn approve(ctx: &Ctx, id: i64) -> ServiceResult<LocalUser> {
     let mut conn = ctx.conn().await?;
     if db::accounts::approve(&mut conn, id, ids::now()).await? == 0 {
-        return Err(ServiceError::NotFound("Record not found".into()));
+        return Err(ServiceError::not_found());
     }
     reload(&mut conn, id).await
 }
@@ -903,7 +903,7 @@ pub async fn complete_setup(
 pub async fn reload(conn: &mut DbConn<'_>, id: i64) -> ServiceResult<LocalUser> {
     db::accounts::find_local_user(conn, id)
         .await?
-        .ok_or_else(|| ServiceError::NotFound("Record not found".into()))
+        .ok_or_else(ServiceError::not_found)
 }
 
 #[cfg(test)]

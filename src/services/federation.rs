@@ -11,17 +11,13 @@ use crate::federation::delivery;
 use crate::federation::objects::{self, NoteParts, Urls};
 use crate::ids;
 
-fn not_found() -> ServiceError {
-    ServiceError::NotFound("Record not found".into())
-}
-
 async fn local_account(ctx: &Ctx, name: &str) -> ServiceResult<Account> {
     let mut conn = ctx.conn().await?;
     db::accounts::find_by_acct_key(&mut conn, &name.to_lowercase())
         .await?
         .map(|(a, _)| a)
         .filter(|a| a.local && !a.suspended)
-        .ok_or_else(not_found)
+        .ok_or_else(ServiceError::not_found)
 }
 
 /// WebFinger for `acct:name@ourdomain`, or one of our actor/profile URLs.
@@ -31,7 +27,7 @@ pub async fn webfinger(ctx: &Ctx, resource: &str) -> ServiceResult<Value> {
     let name = if let Some(acct) = resource.strip_prefix("acct:") {
         match acct.trim_start_matches('@').rsplit_once('@') {
             Some((user, host)) if host.eq_ignore_ascii_case(domain) => user.to_owned(),
-            _ => return Err(not_found()),
+            _ => return Err(ServiceError::not_found()),
         }
     } else if let Some(rest) = resource
         .strip_prefix(&format!("{base}/users/"))
@@ -39,7 +35,7 @@ pub async fn webfinger(ctx: &Ctx, resource: &str) -> ServiceResult<Value> {
     {
         rest.to_owned()
     } else {
-        return Err(not_found());
+        return Err(ServiceError::not_found());
     };
     let account = local_account(ctx, &name).await?;
     let urls = Urls { base: &base };
@@ -74,7 +70,7 @@ pub fn nodeinfo_links(ctx: &Ctx) -> Value {
 
 pub async fn nodeinfo(ctx: &Ctx, version: &str) -> ServiceResult<Value> {
     if !matches!(version, "2.0" | "2.1") {
-        return Err(not_found());
+        return Err(ServiceError::not_found());
     }
     let facts = super::instance::facts(ctx).await?;
     let mut software = json!({ "name": "tsunagu", "version": env!("CARGO_PKG_VERSION") });
@@ -131,7 +127,7 @@ pub async fn status_document(
     let s = db::statuses::find(&mut conn, id)
         .await?
         .filter(|s| s.account_id == author.id && s.local && s.reblog_of_id.is_none())
-        .ok_or_else(not_found)?;
+        .ok_or_else(ServiceError::not_found)?;
     let allowed = match s.visibility {
         Visibility::Public | Visibility::Unlisted => true,
         Visibility::Members => match (signer, s.audience_id) {
@@ -151,7 +147,7 @@ pub async fn status_document(
         },
     };
     if !allowed {
-        return Err(not_found());
+        return Err(ServiceError::not_found());
     }
     let mut note = note_of(ctx, &mut conn, &author, &s).await?;
     note["@context"] = objects::context();
@@ -203,7 +199,7 @@ pub async fn collection(ctx: &Ctx, name: &str, which: &str) -> ServiceResult<Val
             urls.outbox(&a.username),
             db::statuses::count_public(&mut conn, a.id).await?,
         ),
-        _ => return Err(not_found()),
+        _ => return Err(ServiceError::not_found()),
     };
     Ok(json!({
         "@context": objects::AS_CONTEXT,
@@ -220,11 +216,11 @@ pub async fn named_collection(ctx: &Ctx, name: &str, which: &str) -> ServiceResu
         "recognized" => {
             let a = local_account(ctx, name).await?;
             if a.actor_type != crate::domain::ActorType::Group {
-                return Err(not_found());
+                return Err(ServiceError::not_found());
             }
             super::groups::recognized_collection(ctx, &a).await
         }
-        _ => Err(not_found()),
+        _ => Err(ServiceError::not_found()),
     }
 }
 
@@ -235,25 +231,9 @@ async fn featured(ctx: &Ctx, name: &str) -> ServiceResult<Value> {
     let base = ctx.base_url();
     let urls = Urls { base: &base };
     let mut conn = ctx.conn().await?;
-    let pinned = db::timelines::account(
-        &mut conn,
-        None,
-        a.id,
-        &db::timelines::AccountFilter {
-            pinned: true,
-            ..Default::default()
-        },
-        db::statuses::Page {
-            limit: 20,
-            ..Default::default()
-        },
-    )
-    .await?;
+    let pinned = db::timelines::pinned(&mut conn, None, a.id, 20).await?;
     let mut items = Vec::new();
-    for s in pinned
-        .iter()
-        .filter(|s| s.visibility == Visibility::Public || s.visibility == Visibility::Unlisted)
-    {
+    for s in pinned.iter().filter(|s| s.visibility.is_open()) {
         items.push(note_of(ctx, &mut conn, &a, s).await?);
     }
     Ok(json!({

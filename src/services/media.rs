@@ -297,7 +297,7 @@ pub async fn upload(
     let mut conn = ctx.conn().await?;
     crate::db::media::find(&mut conn, row.id)
         .await?
-        .ok_or_else(|| ServiceError::NotFound("Record not found".into()))
+        .ok_or_else(ServiceError::not_found)
 }
 
 struct Processed {
@@ -426,7 +426,7 @@ pub async fn get_own(ctx: &Ctx, me: &LocalUser, id: i64) -> ServiceResult<MediaA
     let mut conn = ctx.conn().await?;
     match crate::db::media::find(&mut conn, id).await? {
         Some(a) if a.account_id == me.account.id => Ok(a),
-        _ => Err(ServiceError::NotFound("Record not found".into())),
+        _ => Err(ServiceError::not_found()),
     }
 }
 

@@ -57,10 +57,6 @@ pub struct NewInvite {
     pub expires_in: Option<i64>,
 }
 
-fn not_found() -> ServiceError {
-    ServiceError::NotFound("Record not found".into())
-}
-
 fn forbidden() -> ServiceError {
     ServiceError::Forbidden("Only the org's office may do this".into())
 }
@@ -155,7 +151,7 @@ async fn active_org(ctx: &Ctx, org_id: i64) -> ServiceResult<Org> {
     let mut conn = ctx.conn().await?;
     let (org, _) = db::orgs::find(&mut conn, org_id)
         .await?
-        .ok_or_else(not_found)?;
+        .ok_or_else(ServiceError::not_found)?;
     if org.archived_at.is_some() {
         return Err(ServiceError::invalid(
             "org",
@@ -241,7 +237,7 @@ async fn view(ctx: &Ctx, m: Membership) -> ServiceResult<MembershipView> {
     let mut conn = ctx.conn().await?;
     let account = db::accounts::find(&mut conn, m.account_id)
         .await?
-        .ok_or_else(not_found)?
+        .ok_or_else(ServiceError::not_found)?
         .0;
     let rows = db::memberships::consents(&mut conn, m.org_id, &[m.account_id]).await?;
     let consents = current_consents(&rows, m.account_id);
@@ -284,7 +280,7 @@ pub async fn request(
             .await?
             .map(|(a, _)| a)
             .filter(|a| a.actor_type == crate::domain::ActorType::Group)
-            .ok_or_else(not_found)?
+            .ok_or_else(ServiceError::not_found)?
     };
     if !org_account.local {
         return request_remote(ctx, me, &org_account, r).await;
@@ -682,7 +678,7 @@ pub async fn mine(ctx: &Ctx, me: &LocalUser, org_id: i64) -> ServiceResult<Membe
     let mut conn = ctx.conn().await?;
     let m = db::memberships::find(&mut conn, org_id, me.account.id)
         .await?
-        .ok_or_else(not_found)?;
+        .ok_or_else(ServiceError::not_found)?;
     drop(conn);
     view(ctx, m).await
 }
@@ -692,7 +688,7 @@ async fn membership(ctx: &Ctx, org_id: i64, id: i64) -> ServiceResult<Membership
     db::memberships::find_by_id(&mut conn, id)
         .await?
         .filter(|m| m.org_id == org_id)
-        .ok_or_else(not_found)
+        .ok_or_else(ServiceError::not_found)
 }
 
 async fn member(ctx: &Ctx, org_id: i64, account_id: i64) -> ServiceResult<Membership> {
@@ -700,7 +696,7 @@ async fn member(ctx: &Ctx, org_id: i64, account_id: i64) -> ServiceResult<Member
     db::memberships::find(&mut conn, org_id, account_id)
         .await?
         .filter(|m| m.state == MembershipState::Verified)
-        .ok_or_else(not_found)
+        .ok_or_else(ServiceError::not_found)
 }
 
 /// Stores a changed membership and tells a remote member's instance.
@@ -866,7 +862,7 @@ pub async fn leave(ctx: &Ctx, me: &LocalUser, org_id: i64) -> ServiceResult<Memb
                 MembershipState::Verified | MembershipState::Pending
             )
         })
-        .ok_or_else(not_found)?;
+        .ok_or_else(ServiceError::not_found)?;
     drop(conn);
     m.state = MembershipState::Left;
     m.updated_at = ids::now();
@@ -874,7 +870,7 @@ pub async fn leave(ctx: &Ctx, me: &LocalUser, org_id: i64) -> ServiceResult<Memb
     m.decided_at = Some(ids::now());
     let org = db::accounts::find(&mut ctx.conn().await?, org_id)
         .await?
-        .ok_or_else(not_found)?
+        .ok_or_else(ServiceError::not_found)?
         .0;
     if !org.local {
         let mut conn = ctx.conn().await?;
@@ -908,7 +904,7 @@ pub async fn set_consents(
     let mut conn = ctx.conn().await?;
     let m = db::memberships::find(&mut conn, org_id, me.account.id)
         .await?
-        .ok_or_else(not_found)?;
+        .ok_or_else(ServiceError::not_found)?;
     let rows = consent_rows(org_id, me.account.id, &choices, wording_version.as_deref())?;
     let org = db::accounts::find(&mut conn, org_id).await?.map(|(a, _)| a);
     conn.transaction(async |tx| {
@@ -995,7 +991,7 @@ pub async fn revoke_invite(
     require_office(ctx, org_id, me).await?;
     let mut conn = ctx.conn().await?;
     if db::memberships::revoke_invite(&mut conn, org_id, invite_id, ids::now()).await? == 0 {
-        return Err(not_found());
+        return Err(ServiceError::not_found());
     }
     Ok(())
 }
@@ -1023,7 +1019,7 @@ pub async fn recognise(
         .await?
         .map(|(a, _)| a)
         .filter(|a| a.actor_type == crate::domain::ActorType::Group && a.id != org_id)
-        .ok_or_else(not_found)?;
+        .ok_or_else(ServiceError::not_found)?;
     if club.local {
         let is_club = db::orgs::find(&mut conn, club_id)
             .await?
@@ -1072,7 +1068,7 @@ pub async fn recognitions(
         .await?
         .map(|(a, _)| a)
         .filter(|a| a.actor_type == crate::domain::ActorType::Group)
-        .ok_or_else(not_found)?;
+        .ok_or_else(ServiceError::not_found)?;
     if !org.local {
         drop(conn);
         if !signed_in {
@@ -1136,7 +1132,7 @@ pub async fn block(
                 .await?
                 .map(|(a, _)| a)
                 .filter(|a| a.id != org_id)
-                .ok_or_else(not_found)?,
+                .ok_or_else(ServiceError::not_found)?,
         ),
         None => None,
     };
@@ -1175,7 +1171,7 @@ pub async fn block(
                     .await?
                     .into_iter()
                     .find(|e| e.account_id == b.account_id && e.domain == b.domain)
-                    .ok_or_else(not_found)?;
+                    .ok_or_else(ServiceError::not_found)?;
                 return Ok((existing, None));
             }
             let mut ended = None;
@@ -1212,7 +1208,7 @@ pub async fn unblock(ctx: &Ctx, me: &LocalUser, org_id: i64, block_id: i64) -> S
     require_office(ctx, org_id, me).await?;
     let mut conn = ctx.conn().await?;
     if db::memberships::delete_block(&mut conn, org_id, block_id).await? == 0 {
-        return Err(not_found());
+        return Err(ServiceError::not_found());
     }
     Ok(())
 }

@@ -141,6 +141,12 @@ impl ServiceError {
         }
     }
 
+    /// Mastodon's answer for anything missing or not visible to the asker
+    /// (the same words either way, so a 404 reveals nothing).
+    pub fn not_found() -> Self {
+        ServiceError::NotFound("Record not found".into())
+    }
+
     /// Whether the same work may succeed later: a busy database, a remote
     /// that timed out or answered 5xx/429, an internal failure (a bug or a
     /// lost connection). The inbox worker retries these.
@@ -180,7 +186,7 @@ impl ServiceError {
 impl From<DbError> for ServiceError {
     fn from(e: DbError) -> Self {
         match e {
-            DbError::NotFound => ServiceError::NotFound("Record not found".into()),
+            DbError::NotFound => ServiceError::not_found(),
             other => ServiceError::Internal(other.into()),
         }
     }

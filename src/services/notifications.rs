@@ -76,18 +76,18 @@ pub async fn get(ctx: &Ctx, me: &LocalUser, id: i64) -> ServiceResult<Notificati
     let mut conn = ctx.conn().await?;
     let n = db::notifications::find(&mut conn, me.account.id, id)
         .await?
-        .ok_or_else(|| ServiceError::NotFound("Record not found".into()))?;
+        .ok_or_else(ServiceError::not_found)?;
     drop(conn);
     views_of(ctx, me.account.id, vec![n])
         .await?
         .pop()
-        .ok_or_else(|| ServiceError::NotFound("Record not found".into()))
+        .ok_or_else(ServiceError::not_found)
 }
 
 pub async fn dismiss(ctx: &Ctx, me: &LocalUser, id: i64) -> ServiceResult<()> {
     let mut conn = ctx.conn().await?;
     if db::notifications::dismiss(&mut conn, me.account.id, id).await? == 0 {
-        return Err(ServiceError::NotFound("Record not found".into()));
+        return Err(ServiceError::not_found());
     }
     Ok(())
 }

@@ -13,10 +13,6 @@ use crate::db::{self};
 use crate::domain::{FilterAction, FilterContext, RepliesPolicy};
 use crate::ids;
 
-fn not_found() -> ServiceError {
-    ServiceError::NotFound("Record not found".into())
-}
-
 // ---- lists ----
 
 pub async fn lists(ctx: &Ctx, me: &LocalUser) -> ServiceResult<Vec<List>> {
@@ -28,7 +24,7 @@ pub async fn list(ctx: &Ctx, me: &LocalUser, id: i64) -> ServiceResult<List> {
     let mut conn = ctx.conn().await?;
     db::lists::find_list(&mut conn, me.account.id, id)
         .await?
-        .ok_or_else(not_found)
+        .ok_or_else(ServiceError::not_found)
 }
 
 fn check_list(title: &str) -> ServiceResult<()> {
@@ -221,7 +217,7 @@ pub async fn filter(ctx: &Ctx, me: &LocalUser, id: i64) -> ServiceResult<FilterV
         .await?
         .into_iter()
         .find(|f| f.filter.id == id)
-        .ok_or_else(not_found)
+        .ok_or_else(ServiceError::not_found)
 }
 
 fn check_contexts(ctxs: &[String]) -> ServiceResult<String> {
@@ -360,7 +356,7 @@ pub async fn keyword(
             return Ok((f, k));
         }
     }
-    Err(not_found())
+    Err(ServiceError::not_found())
 }
 
 pub async fn add_keyword(
@@ -571,7 +567,7 @@ pub async fn feature_tag(ctx: &Ctx, me: &LocalUser, name: &str) -> ServiceResult
 pub async fn unfeature_tag(ctx: &Ctx, me: &LocalUser, id: i64) -> ServiceResult<()> {
     let mut conn = ctx.conn().await?;
     if db::lists::unfeature_tag(&mut conn, me.account.id, id).await? == 0 {
-        return Err(not_found());
+        return Err(ServiceError::not_found());
     }
     Ok(())
 }
@@ -696,7 +692,7 @@ pub async fn read_conversation(
     let mut conn = ctx.conn().await?;
     let mut c = db::lists::find_conversation(&mut conn, me.account.id, id)
         .await?
-        .ok_or_else(not_found)?;
+        .ok_or_else(ServiceError::not_found)?;
     db::lists::mark_conversation_read(&mut conn, c.id).await?;
     c.unread = false;
     drop(conn);
@@ -707,7 +703,7 @@ pub async fn remove_conversation(ctx: &Ctx, me: &LocalUser, id: i64) -> ServiceR
     let mut conn = ctx.conn().await?;
     let c = db::lists::find_conversation(&mut conn, me.account.id, id)
         .await?
-        .ok_or_else(not_found)?;
+        .ok_or_else(ServiceError::not_found)?;
     db::lists::delete_conversation(&mut conn, c.id).await?;
     Ok(())
 }
@@ -759,7 +755,7 @@ pub async fn dismiss_announcement(ctx: &Ctx, me: &LocalUser, id: i64) -> Service
         // Else one of my orgs' announcements (a pinned post, by its id)?
         let mine = super::orgs::announcements(ctx, me.account.id).await?;
         if !mine.iter().any(|(_, s)| s.id == id) {
-            return Err(not_found());
+            return Err(ServiceError::not_found());
         }
         let mut conn = ctx.conn().await?;
         db::lists::dismiss_org_announcement(&mut conn, me.account.id, id).await?;
@@ -802,7 +798,7 @@ pub async fn conversation_by_root(
     let mut conn = ctx.conn().await?;
     let c = db::lists::conversation_by_root(&mut conn, me.account.id, root)
         .await?
-        .ok_or_else(not_found)?;
+        .ok_or_else(ServiceError::not_found)?;
     drop(conn);
     conversation_view(ctx, me, c).await
 }

@@ -151,7 +151,7 @@ pub async fn get(ctx: &Ctx, id: i64) -> ServiceResult<OrgView> {
     let mut conn = ctx.conn().await?;
     let (org, account) = db::orgs::find(&mut conn, id)
         .await?
-        .ok_or_else(|| ServiceError::NotFound("Record not found".into()))?;
+        .ok_or_else(ServiceError::not_found)?;
     drop(conn);
     Ok(OrgView {
         org,
@@ -312,20 +312,7 @@ pub async fn announcements(
         if !account.local {
             continue;
         }
-        let pinned = db::timelines::account(
-            &mut conn,
-            Some(viewer),
-            org,
-            &db::timelines::AccountFilter {
-                pinned: true,
-                ..Default::default()
-            },
-            db::statuses::Page {
-                limit: 20,
-                ..Default::default()
-            },
-        )
-        .await?;
+        let pinned = db::timelines::pinned(&mut conn, Some(viewer), org, 20).await?;
         out.extend(pinned.into_iter().map(|s| (account.clone(), s)));
     }
     Ok(out)

@@ -5,18 +5,14 @@ use super::{Ctx, ServiceError, ServiceResult, accounts, statuses, timelines};
 use crate::db::statuses::Page;
 use crate::db::timelines::AccountFilter;
 
-fn not_found() -> ServiceError {
-    ServiceError::NotFound("Record not found".into())
-}
-
 /// A local account's page: the account and its latest posts (no replies).
 pub async fn profile(ctx: &Ctx, username: &str) -> ServiceResult<(AccountView, Vec<StatusView>)> {
     if username.contains('@') {
-        return Err(not_found());
+        return Err(ServiceError::not_found());
     }
     let view = accounts::lookup(ctx, username, false).await?;
     if !view.account.local {
-        return Err(not_found());
+        return Err(ServiceError::not_found());
     }
     let posts = timelines::account(
         ctx,
@@ -43,7 +39,7 @@ pub async fn post(ctx: &Ctx, username: &str, id: i64) -> ServiceResult<StatusVie
         || !author.username.eq_ignore_ascii_case(username)
         || view.status.reblog_of_id.is_some()
     {
-        return Err(not_found());
+        return Err(ServiceError::not_found());
     }
     Ok(view)
 }

@@ -136,15 +136,15 @@ pub async fn get(ctx: &Ctx, viewer: Option<i64>, id: i64) -> ServiceResult<PollV
     let mut conn = ctx.conn().await?;
     let poll = db::polls::find(&mut conn, id)
         .await?
-        .ok_or_else(|| ServiceError::NotFound("Record not found".into()))?;
+        .ok_or_else(ServiceError::not_found)?;
     db::statuses::find_visible(&mut conn, poll.status_id, viewer)
         .await?
-        .ok_or_else(|| ServiceError::NotFound("Record not found".into()))?;
+        .ok_or_else(ServiceError::not_found)?;
     views_for(&mut conn, viewer, &[poll.status_id])
         .await?
         .pop()
         .map(|(_, v)| v)
-        .ok_or_else(|| ServiceError::NotFound("Record not found".into()))
+        .ok_or_else(ServiceError::not_found)
 }
 
 pub async fn vote(
@@ -177,10 +177,10 @@ pub async fn vote(
     let (poll_id, voter) = (view.poll.id, me.account.id);
     let status = db::statuses::find(&mut conn, view.poll.status_id)
         .await?
-        .ok_or_else(|| ServiceError::NotFound("Record not found".into()))?;
+        .ok_or_else(ServiceError::not_found)?;
     let (author, _) = db::accounts::find(&mut conn, status.account_id)
         .await?
-        .ok_or_else(|| ServiceError::NotFound("Record not found".into()))?;
+        .ok_or_else(ServiceError::not_found)?;
     let named: Vec<(i32, String)> = choices
         .iter()
         .map(|c| (*c, view.options[*c as usize].clone()))

@@ -206,7 +206,7 @@ pub async fn answer_request(
     let mut conn = ctx.conn().await?;
     let request = match db::social::find_follow(&mut conn, requester, me_id).await? {
         Some(f) if f.pending => f,
-        _ => return Err(ServiceError::NotFound("Record not found".into())),
+        _ => return Err(ServiceError::not_found()),
     };
     let remote = db::accounts::find(&mut conn, requester)
         .await?

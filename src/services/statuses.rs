@@ -60,10 +60,6 @@ pub fn reblog_row(account_id: i64, of: i64, visibility: Visibility, uri: Option<
     }
 }
 
-pub fn not_found() -> ServiceError {
-    ServiceError::NotFound("Record not found".into())
-}
-
 fn validate_text(text: &str, spoiler: &str, has_media: bool) -> ServiceResult<()> {
     if text.trim().is_empty() && !has_media {
         return Err(ServiceError::invalid("text", "ERR_BLANK", "can't be blank"));
@@ -221,7 +217,7 @@ pub async fn create_as(
             Some(
                 db::statuses::find_visible(&mut conn, pid, Some(author.id))
                     .await?
-                    .ok_or_else(not_found)?,
+                    .ok_or_else(ServiceError::not_found)?,
             )
         }
         None => None,
@@ -373,7 +369,7 @@ pub async fn get(ctx: &Ctx, viewer: Option<i64>, id: i64) -> ServiceResult<Statu
     let mut conn = ctx.conn().await?;
     let s = db::statuses::find_visible(&mut conn, id, viewer)
         .await?
-        .ok_or_else(not_found)?;
+        .ok_or_else(ServiceError::not_found)?;
     drop(conn);
     views::status(ctx, viewer, s).await
 }
@@ -381,7 +377,7 @@ pub async fn get(ctx: &Ctx, viewer: Option<i64>, id: i64) -> ServiceResult<Statu
 async fn own(conn: &mut DbConn<'_>, me: &LocalUser, id: i64) -> ServiceResult<Status> {
     match db::statuses::find(conn, id).await? {
         Some(s) if s.account_id == me.account.id && s.reblog_of_id.is_none() => Ok(s),
-        _ => Err(not_found()),
+        _ => Err(ServiceError::not_found()),
     }
 }
 
@@ -551,7 +547,7 @@ pub async fn context(
     let mut conn = ctx.conn().await?;
     let start = db::statuses::find_visible(&mut conn, id, viewer)
         .await?
-        .ok_or_else(not_found)?;
+        .ok_or_else(ServiceError::not_found)?;
     let mut ancestors = Vec::new();
     let mut next = start.in_reply_to_id;
     while let Some(pid) = next {
@@ -627,11 +623,11 @@ pub async fn context(
 async fn target(conn: &mut DbConn<'_>, me: &LocalUser, id: i64) -> ServiceResult<Status> {
     let s = db::statuses::find_visible(conn, id, Some(me.account.id))
         .await?
-        .ok_or_else(not_found)?;
+        .ok_or_else(ServiceError::not_found)?;
     match s.reblog_of_id {
         Some(orig) => db::statuses::find_visible(conn, orig, Some(me.account.id))
             .await?
-            .ok_or_else(not_found),
+            .ok_or_else(ServiceError::not_found),
         None => Ok(s),
     }
 }
@@ -714,18 +710,11 @@ pub async fn pin(ctx: &Ctx, me: &LocalUser, id: i64, on: bool) -> ServiceResult<
                 "direct posts cannot be pinned",
             ));
         }
-        let pinned = db::timelines::account(
+        let pinned = db::timelines::pinned(
             &mut conn,
             Some(me.account.id),
             me.account.id,
-            &db::timelines::AccountFilter {
-                pinned: true,
-                ..Default::default()
-            },
-            db::statuses::Page {
-                limit: MAX_PINS as i64 + 1,
-                ..Default::default()
-            },
+            MAX_PINS as i64 + 1,
         )
         .await?;
         if pinned.len() >= MAX_PINS && !pinned.iter().any(|p| p.id == s.id) {
@@ -857,7 +846,7 @@ pub async fn favourited_by(
     let mut conn = ctx.conn().await?;
     db::statuses::find_visible(&mut conn, id, viewer)
         .await?
-        .ok_or_else(not_found)?;
+        .ok_or_else(ServiceError::not_found)?;
     let rows = db::social::favourite::by_status(&mut conn, id, page).await?;
     drop(conn);
     super::social::with_views(ctx, super::timelines::in_order(rows, page)).await
@@ -872,7 +861,7 @@ pub async fn reblogged_by(
     let mut conn = ctx.conn().await?;
     db::statuses::find_visible(&mut conn, id, viewer)
         .await?
-        .ok_or_else(not_found)?;
+        .ok_or_else(ServiceError::not_found)?;
     let rows = db::statuses::rebloggers(&mut conn, id, page).await?;
     drop(conn);
     super::social::with_views(ctx, super::timelines::in_order(rows, page)).await

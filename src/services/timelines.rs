@@ -148,7 +148,7 @@ pub async fn org(
     db::accounts::find(&mut conn, org_id)
         .await?
         .filter(|(a, _)| a.actor_type == crate::domain::ActorType::Group)
-        .ok_or_else(|| super::ServiceError::NotFound("Record not found".into()))?;
+        .ok_or_else(super::ServiceError::not_found)?;
     let rows = db::timelines::org(&mut conn, viewer, org_id, page).await?;
     drop(conn);
     filtered(

@@ -249,5 +249,5 @@ pub async fn status(ctx: &Ctx, viewer: Option<i64>, s: Status) -> ServiceResult<
     statuses(ctx, viewer, vec![s])
         .await?
         .pop()
-        .ok_or_else(|| super::ServiceError::NotFound("Record not found".into()))
+        .ok_or_else(super::ServiceError::not_found)
 }
