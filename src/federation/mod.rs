@@ -9,6 +9,7 @@ pub mod objects;
 pub mod proofs;
 pub mod signatures;
 pub mod slots;
+pub mod vocab;
 
 use tokio::sync::Notify;
 

@@ -9,6 +9,7 @@ use crate::db::models::{Account, Status};
 use crate::db::{self, DbConn};
 use crate::federation::delivery;
 use crate::federation::objects::{self, NoteParts, Urls};
+use crate::federation::vocab::{Activity, ActivityKind, Context, OrderedCollection, Tombstone};
 use crate::ids;
 
 async fn local_account(ctx: &Ctx, name: &str) -> ServiceResult<Account> {
@@ -201,12 +202,7 @@ pub async fn collection(ctx: &Ctx, name: &str, which: &str) -> ServiceResult<Val
         ),
         _ => return Err(ServiceError::not_found()),
     };
-    Ok(json!({
-        "@context": objects::AS_CONTEXT,
-        "id": id,
-        "type": "OrderedCollection",
-        "totalItems": total,
-    }))
+    Ok(OrderedCollection::counted(id, total).to_json())
 }
 
 /// `/users/:name/collections/:which`: featured, or an org's recognised clubs.
@@ -236,13 +232,10 @@ async fn featured(ctx: &Ctx, name: &str) -> ServiceResult<Value> {
     for s in pinned.iter().filter(|s| s.visibility.is_open()) {
         items.push(note_of(ctx, &mut conn, &a, s).await?);
     }
-    Ok(json!({
-        "@context": objects::context(),
-        "id": format!("{}/collections/featured", urls.actor(&a.username)),
-        "type": "OrderedCollection",
-        "totalItems": items.len(),
-        "orderedItems": items,
-    }))
+    let id = format!("{}/collections/featured", urls.actor(&a.username));
+    Ok(OrderedCollection::of(id, items)
+        .with_context(Context::Full)
+        .to_json())
 }
 
 /// The Note of a local status (mentions and tags resolved).
@@ -512,15 +505,19 @@ pub async fn status_deleted(
     let uri = urls.status(&author.username, s.id);
     let id = format!("{uri}#delete");
     let note = note_of(ctx, conn, author, s).await?;
-    let activity = json!({
-        "@context": objects::AS_CONTEXT,
-        "id": id,
-        "type": "Delete",
-        "actor": urls.actor(&author.username),
-        "to": note["to"],
-        "cc": note["cc"],
-        "object": { "id": uri, "type": "Tombstone" },
-    });
+    // Addressed as the post was, so each server knows who saw it.
+    let audience = |key: &str| -> Vec<String> {
+        serde_json::from_value(note[key].clone()).unwrap_or_default()
+    };
+    let activity: Value = Activity::new(
+        ActivityKind::Delete,
+        &id,
+        urls.actor(&author.username),
+        Tombstone::new(&uri),
+    )
+    .to(audience("to"))
+    .cc(audience("cc"))
+    .into();
     delivery::enqueue(conn, &base, author, &id, &activity, inboxes).await?;
     Ok(())
 }
@@ -536,21 +533,17 @@ pub async fn report_forwarded(
 ) -> ServiceResult<String> {
     let base = ctx.base_url();
     let id = format!("{base}/reports/{}", report.id);
-    let mut object = vec![json!(target.ap_id)];
-    object.extend(
-        statuses
-            .iter()
-            .filter_map(|s| s.uri.clone())
-            .map(Value::from),
-    );
-    let activity = json!({
-        "@context": objects::AS_CONTEXT,
-        "id": id,
-        "type": "Flag",
-        "actor": format!("{base}/actor"),
-        "content": report.comment,
-        "object": object,
-    });
+    let object: Vec<Value> = std::iter::once(Value::from(target.ap_id.clone()))
+        .chain(
+            statuses
+                .iter()
+                .filter_map(|s| s.uri.clone())
+                .map(Value::from),
+        )
+        .collect();
+    let activity: Value = Activity::new(ActivityKind::Flag, &id, format!("{base}/actor"), object)
+        .content(&report.comment)
+        .into();
     let inbox = target.shared_inbox_url.clone().or(target.inbox_url.clone());
     delivery::enqueue_signed_by_instance(conn, &base, report.account_id, &id, &activity, inbox)
         .await?;
@@ -568,13 +561,13 @@ pub async fn follow_sent(
     let base = ctx.base_url();
     let urls = Urls { base: &base };
     let id = urls.activity(&me.username, "follow", follow_id);
-    let activity = json!({
-        "@context": objects::AS_CONTEXT,
-        "id": id,
-        "type": "Follow",
-        "actor": urls.actor(&me.username),
-        "object": target.ap_id,
-    });
+    let activity: Value = Activity::new(
+        ActivityKind::Follow,
+        &id,
+        urls.actor(&me.username),
+        Value::from(target.ap_id.clone()),
+    )
+    .into();
     delivery::enqueue(conn, &base, me, &id, &activity, target.inbox_url.clone()).await?;
     Ok(id)
 }
@@ -590,18 +583,16 @@ pub async fn unfollow_sent(
     let base = ctx.base_url();
     let urls = Urls { base: &base };
     let id = urls.activity(&me.username, "undo", ids::next_id());
-    let activity = json!({
-        "@context": objects::AS_CONTEXT,
-        "id": id,
-        "type": "Undo",
-        "actor": urls.actor(&me.username),
-        "object": {
-            "id": follow_uri,
-            "type": "Follow",
-            "actor": urls.actor(&me.username),
-            "object": target.ap_id,
-        },
-    });
+    let follow = Activity::new(
+        ActivityKind::Follow,
+        "",
+        urls.actor(&me.username),
+        Value::from(target.ap_id.clone()),
+    )
+    .with_id(follow_uri)
+    .embedded();
+    let activity: Value =
+        Activity::new(ActivityKind::Undo, &id, urls.actor(&me.username), follow).into();
     delivery::enqueue(conn, &base, me, &id, &activity, target.inbox_url.clone()).await?;
     Ok(())
 }
@@ -617,20 +608,21 @@ pub async fn follow_answered(
 ) -> ServiceResult<()> {
     let base = ctx.base_url();
     let urls = Urls { base: &base };
-    let kind = if accept { "Accept" } else { "Reject" };
-    let id = urls.activity(&me.username, kind, ids::next_id());
-    let activity = json!({
-        "@context": objects::AS_CONTEXT,
-        "id": id,
-        "type": kind,
-        "actor": urls.actor(&me.username),
-        "object": {
-            "id": follow_uri,
-            "type": "Follow",
-            "actor": requester.ap_id,
-            "object": urls.actor(&me.username),
-        },
-    });
+    let kind = if accept {
+        ActivityKind::Accept
+    } else {
+        ActivityKind::Reject
+    };
+    let id = urls.activity(&me.username, kind.as_str(), ids::next_id());
+    let follow = Activity::new(
+        ActivityKind::Follow,
+        "",
+        requester.ap_id.clone().unwrap_or_default(),
+        urls.actor(&me.username),
+    )
+    .with_id(follow_uri)
+    .embedded();
+    let activity: Value = Activity::new(kind, &id, urls.actor(&me.username), follow).into();
     delivery::enqueue(conn, &base, me, &id, &activity, requester.inbox_url.clone()).await?;
     Ok(())
 }
@@ -694,22 +686,18 @@ pub async fn like_sent(
     let me_uri = urls.actor(&me.username);
     // The Like's id is stable, so the Undo can name it.
     let like_id = format!("{me_uri}#likes/{}", s.id);
-    let like = json!({
-        "id": like_id,
-        "type": "Like",
-        "actor": me_uri,
-        "object": objects::status_uri(&urls, &author, s),
-    });
+    let like = Activity::new(
+        ActivityKind::Like,
+        &like_id,
+        &me_uri,
+        objects::status_uri(&urls, &author, s),
+    );
     let (id, activity) = if on {
-        let mut l = like;
-        l["@context"] = json!(objects::AS_CONTEXT);
-        (like_id, l)
+        (like_id, like.to_json())
     } else {
         let id = urls.activity(&me.username, "undo", ids::next_id());
-        (
-            id.clone(),
-            json!({ "@context": objects::AS_CONTEXT, "id": id, "type": "Undo", "actor": me_uri, "object": like }),
-        )
+        let undo = Activity::new(ActivityKind::Undo, &id, &me_uri, like.embedded());
+        (id, undo.to_json())
     };
     delivery::enqueue(conn, &base, me, &id, &activity, author.inbox_url.clone()).await?;
     Ok(())
@@ -738,25 +726,25 @@ pub async fn announce_sent(
     let urls = Urls { base: &base };
     let me_uri = urls.actor(&me.username);
     let announce_id = format!("{}/activity", urls.status(&me.username, reblog.id));
-    let announce = json!({
-        "id": announce_id,
-        "type": "Announce",
-        "actor": me_uri,
-        "published": objects::timestamp(&reblog.created_at),
-        "to": [objects::PUBLIC],
-        "cc": [objects::account_uri(&urls, &author), urls.followers(&me.username)],
-        "object": objects::status_uri(&urls, &author, original),
-    });
+    let announce = Activity::new(
+        ActivityKind::Announce,
+        &announce_id,
+        &me_uri,
+        objects::status_uri(&urls, &author, original),
+    )
+    .published(&reblog.created_at)
+    .to([objects::PUBLIC])
+    .cc([
+        objects::account_uri(&urls, &author),
+        urls.followers(&me.username),
+    ]);
     let (id, activity) = if on {
-        let mut a = announce;
-        a["@context"] = json!(objects::AS_CONTEXT);
-        (announce_id, a)
+        (announce_id, announce.to_json())
     } else {
         let id = urls.activity(&me.username, "undo", ids::next_id());
-        (
-            id.clone(),
-            json!({ "@context": objects::AS_CONTEXT, "id": id, "type": "Undo", "actor": me_uri, "to": [objects::PUBLIC], "object": announce }),
-        )
+        let undo = Activity::new(ActivityKind::Undo, &id, &me_uri, announce.embedded())
+            .to([objects::PUBLIC]);
+        (id, undo.to_json())
     };
     delivery::enqueue(conn, &base, me, &id, &activity, inboxes).await?;
     Ok(())
@@ -777,14 +765,10 @@ pub async fn profile_updated(ctx: &Ctx, conn: &mut DbConn<'_>, me: &Account) -> 
         super::groups::group_properties(ctx, conn, me, &mut actor).await?;
     }
     let id = urls.activity(&me.username, "update", ids::next_id());
-    let activity = json!({
-        "@context": objects::context(),
-        "id": id,
-        "type": "Update",
-        "actor": urls.actor(&me.username),
-        "to": [objects::PUBLIC],
-        "object": actor,
-    });
+    let activity: Value = Activity::new(ActivityKind::Update, &id, urls.actor(&me.username), actor)
+        .with_context(Context::Full)
+        .to([objects::PUBLIC])
+        .into();
     delivery::enqueue(conn, &base, me, &id, &activity, inboxes).await?;
     Ok(())
 }
@@ -798,14 +782,9 @@ pub async fn delete_local_account(ctx: &Ctx, username: &str) -> ServiceResult<()
     let urls = Urls { base: &base };
     let uri = urls.actor(&account.username);
     let id = format!("{uri}#delete");
-    let activity = json!({
-        "@context": objects::AS_CONTEXT,
-        "id": id,
-        "type": "Delete",
-        "actor": uri,
-        "to": [objects::PUBLIC],
-        "object": uri,
-    });
+    let activity: Value = Activity::new(ActivityKind::Delete, &id, &uri, uri.as_str())
+        .to([objects::PUBLIC])
+        .into();
     let mut conn = ctx.conn().await?;
     let attachments = db::media::of_account(&mut conn, account.id).await?;
     conn.transaction(async |tx| {

@@ -17,6 +17,9 @@ use crate::db::models::{Account, Membership};
 use crate::db::{self, DbConn};
 use crate::federation::delivery;
 use crate::federation::objects::{self, Urls};
+use crate::federation::vocab::{
+    Activity, ActivityKind, Context, MembershipClaim, OrderedCollection,
+};
 use crate::ids;
 
 /// The members collection of a group actor (addressing of members-only posts).
@@ -24,14 +27,18 @@ pub fn members_collection(group_uri: &str) -> String {
     format!("{group_uri}/members")
 }
 
-fn claim(m: &Membership) -> Value {
-    json!({
-        "role": m.role,
-        "tenureFrom": m.tenure_from,
-        "tenureTo": m.tenure_to,
-        "leftOn": m.left_on,
-        "divisions": super::memberships::divisions_of(m),
-    })
+fn claim(m: &Membership) -> MembershipClaim {
+    MembershipClaim {
+        role: Some(m.role),
+        tenure_from: m.tenure_from.clone(),
+        tenure_to: m.tenure_to.clone(),
+        left_on: m.left_on.clone(),
+        divisions: super::memberships::divisions_of(m)
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+        ..MembershipClaim::default()
+    }
 }
 
 /// Tells a remote member's instance how its membership of one of our orgs
@@ -53,36 +60,30 @@ pub async fn membership_changed(
     let base = ctx.base_url();
     let urls = Urls { base: &base };
     let group = urls.actor(&org.username);
-    let join = json!({
-        "id": m.join_ap_id,
-        "type": "Join",
-        "actor": person.ap_id,
-        "object": group,
-    });
-    let (kind, object, target) = match m.state {
-        MembershipState::Verified => ("Accept", join, None),
-        MembershipState::Rejected => ("Reject", join, None),
+    let person_uri = person.ap_id.clone().unwrap_or_default();
+    let join = Activity::new(ActivityKind::Join, "", &person_uri, group.as_str())
+        .with_id(m.join_ap_id.clone())
+        .embedded();
+    let (kind, object, target): (_, Value, _) = match m.state {
+        MembershipState::Verified => (ActivityKind::Accept, join.into(), None),
+        MembershipState::Rejected => (ActivityKind::Reject, join.into(), None),
         MembershipState::Left => (
-            "Remove",
-            json!(person.ap_id),
+            ActivityKind::Remove,
+            person_uri.as_str().into(),
             Some(members_collection(&group)),
         ),
         // Still pending: nothing to tell the person's server yet.
         MembershipState::Pending => return Ok(()),
     };
-    let id = urls.activity(&org.username, &kind.to_lowercase(), ids::next_id());
-    let mut activity = json!({
-        "@context": objects::context(),
-        "id": id,
-        "type": kind,
-        "actor": group,
-        "to": [person.ap_id],
-        "object": object,
-        "tsunaguMembership": claim(m),
-    });
+    let id = urls.activity(&org.username, &kind.as_str().to_lowercase(), ids::next_id());
+    let mut answer = Activity::new(kind, &id, &group, object)
+        .with_context(Context::Full)
+        .to([person_uri.as_str()])
+        .membership(claim(m));
     if let Some(t) = target {
-        activity["target"] = json!(t);
+        answer = answer.target(t);
     }
+    let activity = answer.to_json();
     delivery::enqueue(conn, &base, &org, &id, &activity, person.inbox_url.clone()).await?;
     Ok(())
 }
@@ -106,27 +107,30 @@ pub async fn membership_requested(
         urls.activity(&me.username, "join", m.id)
     };
     let mut membership = claim(m);
-    membership["inviteCode"] = json!(invite_code);
+    membership.invite_code = Some(invite_code.map(str::to_owned));
     // The person's consents travel with the request (and again when they
     // change): the org's server lists them in its directory only if asked.
-    if !consents.is_empty() {
-        let granted: serde_json::Map<String, Value> = consents
-            .iter()
-            .map(|c| (c.purpose.to_string(), Value::Bool(c.granted)))
-            .collect();
-        membership["consents"] = Value::Object(granted);
-        membership["consentWordingVersion"] = json!(consents[0].wording_version);
+    if let Some(first) = consents.first() {
+        membership.consents = Some(
+            consents
+                .iter()
+                .map(|c| (c.purpose.to_string(), c.granted))
+                .collect(),
+        );
+        membership.consent_wording_version = Some(first.wording_version.clone());
     }
-    let activity = json!({
-        "@context": objects::context(),
-        "id": id,
-        "type": "Join",
-        "actor": urls.actor(&me.username),
-        "to": [org.ap_id],
-        "object": org.ap_id,
-        "content": m.message,
-        "tsunaguMembership": membership,
-    });
+    let org_uri = org.ap_id.clone().unwrap_or_default();
+    let activity = Activity::new(
+        ActivityKind::Join,
+        &id,
+        urls.actor(&me.username),
+        org_uri.as_str(),
+    )
+    .with_context(Context::Full)
+    .to([org_uri.as_str()])
+    .content(&m.message)
+    .membership(membership)
+    .to_json();
     delivery::enqueue(conn, &base, me, &id, &activity, org.inbox_url.clone()).await?;
     Ok(id)
 }
@@ -141,14 +145,15 @@ pub async fn membership_left(
     let base = ctx.base_url();
     let urls = Urls { base: &base };
     let id = urls.activity(&me.username, "leave", ids::next_id());
-    let activity = json!({
-        "@context": objects::AS_CONTEXT,
-        "id": id,
-        "type": "Leave",
-        "actor": urls.actor(&me.username),
-        "to": [org.ap_id],
-        "object": org.ap_id,
-    });
+    let org_uri = org.ap_id.clone().unwrap_or_default();
+    let activity = Activity::new(
+        ActivityKind::Leave,
+        &id,
+        urls.actor(&me.username),
+        org_uri.as_str(),
+    )
+    .to([org_uri.as_str()])
+    .to_json();
     delivery::enqueue(conn, &base, me, &id, &activity, org.inbox_url.clone()).await?;
     Ok(())
 }
@@ -187,17 +192,12 @@ pub async fn recognized_collection(ctx: &Ctx, org: &Account) -> ServiceResult<Va
     let base = ctx.base_url();
     let urls = Urls { base: &base };
     let clubs = db::memberships::recognised_clubs(&mut conn, org.id).await?;
-    let items: Vec<String> = clubs
+    let items: Vec<Value> = clubs
         .iter()
-        .map(|c| objects::account_uri(&urls, c))
+        .map(|c| objects::account_uri(&urls, c).into())
         .collect();
-    Ok(json!({
-        "@context": objects::AS_CONTEXT,
-        "id": format!("{}/collections/recognized", urls.actor(&org.username)),
-        "type": "OrderedCollection",
-        "totalItems": items.len(),
-        "orderedItems": items,
-    }))
+    let id = format!("{}/collections/recognized", urls.actor(&org.username));
+    Ok(OrderedCollection::of(id, items).to_json())
 }
 
 /// Where a new post goes, decided from the `audience` asked for, the
@@ -324,29 +324,24 @@ pub async fn announce_into(
     } else {
         None
     };
-    let to = json!([objects::PUBLIC]);
-    let cc = json!([
+    let cc = [
         urls.followers(&org.username),
-        objects::account_uri(&urls, author)
-    ]);
+        objects::account_uri(&urls, author),
+    ];
     let plain_id = format!("{}/activity", urls.status(&org.username, reblog.id));
     let wrapped_id = format!("{plain_id}#create");
-    let mut forms = vec![(&plain_id, json!(note_uri))];
+    let mut forms = vec![(&plain_id, Value::from(note_uri))];
     if let Some(create) = create {
         forms.push((&wrapped_id, create));
     }
     for (id, object) in forms {
-        let activity = json!({
-            "@context": objects::context(),
-            "id": id,
-            "type": "Announce",
-            "actor": group,
-            "published": objects::timestamp(&now),
-            "to": to,
-            "cc": cc,
-            "audience": group,
-            "object": object,
-        });
+        let activity = Activity::new(ActivityKind::Announce, id, &group, object)
+            .with_context(Context::Full)
+            .published(&now)
+            .to([objects::PUBLIC])
+            .cc(cc.clone())
+            .audience(&group)
+            .to_json();
         delivery::enqueue(conn, &base, org, id, &activity, inboxes.clone()).await?;
     }
     Ok(Some(reblog))
@@ -383,16 +378,12 @@ pub async fn pass_on_to_members(
     // Unchanged: any edit would break the author's proof.
     let note = object.clone();
     let id = urls.activity(&org.username, "announce", s.id);
-    let activity = json!({
-        "@context": objects::context(),
-        "id": id,
-        "type": "Announce",
-        "actor": group,
-        "published": objects::timestamp(&ids::now()),
-        "to": [members_collection(&group)],
-        "audience": group,
-        "object": note,
-    });
+    let activity = Activity::new(ActivityKind::Announce, &id, &group, note)
+        .with_context(Context::Full)
+        .published(&ids::now())
+        .to([members_collection(&group)])
+        .audience(&group)
+        .to_json();
     delivery::enqueue(conn, &base, org, &id, &activity, inboxes).await?;
     Ok(())
 }

@@ -24,6 +24,7 @@ use serde_json::{Value, json};
 use super::actors::{self, id_of, same_origin};
 use super::objects::{self, PUBLIC};
 use super::signatures::{self, SignatureError, SignedRequest};
+use super::vocab::{ActivityKind, ObjectKind};
 use crate::db::models::{Account, Follow, InboxActivity, Notification, Status};
 use crate::db::{self, DbConn};
 use crate::ids;
@@ -34,65 +35,82 @@ fn bad(why: impl Into<String>) -> ServiceError {
 }
 
 async fn process(ctx: &Ctx, a: &InboxActivity) -> ServiceResult<()> {
+    let Some(kind) = ActivityKind::parse(&a.kind) else {
+        tracing::info!(kind = %a.kind, actor = %a.actor_uri, "activity type not handled; dropped");
+        return Ok(());
+    };
     let activity: Value = serde_json::from_str(&a.body).map_err(|e| bad(e.to_string()))?;
     let actor = actors::resolve(ctx, &a.actor_uri, false).await?;
     let object = &activity["object"];
-    match a.kind.as_str() {
-        "Follow" => follow(ctx, &actor, &activity).await,
-        "Accept" | "Reject" if is_join_answer(ctx, object) => {
-            join_answered(ctx, &actor, &activity, a.kind == "Accept").await
+    let object_kind = ObjectKind::of(object);
+    match kind {
+        ActivityKind::Follow => follow(ctx, &actor, &activity).await,
+        ActivityKind::Accept | ActivityKind::Reject => {
+            let accept = kind == ActivityKind::Accept;
+            if is_join_answer(ctx, object) {
+                join_answered(ctx, &actor, &activity, accept).await
+            } else {
+                answer(ctx, &actor, object, accept).await
+            }
         }
-        "Accept" | "Reject" => answer(ctx, &actor, object, a.kind == "Accept").await,
-        "Join" => join(ctx, &actor, &activity).await,
-        "Leave" => leave(ctx, &actor, object).await,
-        "Remove" => removed(ctx, &actor, &activity).await,
-        "Undo" => {
+        ActivityKind::Join => join(ctx, &actor, &activity).await,
+        ActivityKind::Leave => leave(ctx, &actor, object).await,
+        ActivityKind::Remove => removed(ctx, &actor, &activity).await,
+        ActivityKind::Undo => {
             // Only the actor's own activities can be undone (FEP-fe34).
             if id_of(&object["actor"]).is_some_and(|a| a != a_uri(&actor)) {
                 return Err(bad("Undo of another actor's activity"));
             }
-            match object["type"].as_str() {
-                Some("Follow") => unfollow(ctx, &actor, object).await,
-                Some("Like") => like(ctx, &actor, &object["object"], false).await,
-                Some("Announce") => undo_announce(ctx, &actor, object).await,
-                Some("Block") => block(ctx, &actor, &object["object"], false).await,
-                other => {
-                    tracing::info!(kind = ?other, "Undo of this type is not handled yet");
+            let undone = object["type"].as_str().and_then(ActivityKind::parse);
+            match undone {
+                Some(ActivityKind::Follow) => unfollow(ctx, &actor, object).await,
+                Some(ActivityKind::Like) => like(ctx, &actor, &object["object"], false).await,
+                Some(ActivityKind::Announce) => undo_announce(ctx, &actor, object).await,
+                Some(ActivityKind::Block) => block(ctx, &actor, &object["object"], false).await,
+                Some(
+                    ActivityKind::Create
+                    | ActivityKind::Update
+                    | ActivityKind::Delete
+                    | ActivityKind::Accept
+                    | ActivityKind::Reject
+                    | ActivityKind::Undo
+                    | ActivityKind::Flag
+                    | ActivityKind::Move
+                    | ActivityKind::Join
+                    | ActivityKind::Leave
+                    | ActivityKind::Add
+                    | ActivityKind::Remove,
+                )
+                | None => {
+                    tracing::info!(kind = ?object["type"].as_str(), "Undo of this type is not handled");
                     Ok(())
                 }
             }
         }
-        "Like" => like(ctx, &actor, object, true).await,
-        "Block" => block(ctx, &actor, object, true).await,
-        "Announce" => announce(ctx, &actor, &activity).await,
-        "Update" => match object["type"].as_str() {
-            Some("Note" | "Question" | "Article" | "Page") => {
-                update_note(ctx, &actor, object).await
-            }
-            Some(t)
-                if ["Person", "Service", "Application", "Group", "Organization"].contains(&t) =>
-            {
-                update_actor(ctx, &actor, object).await
-            }
-            other => {
-                tracing::info!(kind = ?other, "Update of this type is dropped");
+        ActivityKind::Like => like(ctx, &actor, object, true).await,
+        ActivityKind::Block => block(ctx, &actor, object, true).await,
+        ActivityKind::Announce => announce(ctx, &actor, &activity).await,
+        ActivityKind::Update => match object_kind {
+            Some(k) if k.is_post() => update_note(ctx, &actor, object).await,
+            Some(_) => update_actor(ctx, &actor, object).await,
+            None => {
+                tracing::info!(kind = ?object["type"].as_str(), "Update of this type is dropped");
                 Ok(())
             }
         },
-        "Create" => match object["type"].as_str() {
-            Some("Note" | "Question" | "Article" | "Page") => {
-                create_note(ctx, &actor, &activity).await
-            }
-            other => {
-                tracing::info!(kind = ?other, "Create of this type is dropped");
+        ActivityKind::Create => match object_kind {
+            Some(k) if k.is_post() => create_note(ctx, &actor, &activity).await,
+            Some(_) | None => {
+                tracing::info!(kind = ?object["type"].as_str(), "Create of this type is dropped");
                 Ok(())
             }
         },
-        "Delete" => delete(ctx, &actor, object).await,
-        "Flag" => flag(ctx, &actor, &activity).await,
-        "Move" => move_account(ctx, &actor, &activity).await,
-        other => {
-            tracing::info!(kind = other, actor = %a.actor_uri, "activity type not handled; dropped");
+        ActivityKind::Delete => delete(ctx, &actor, object).await,
+        ActivityKind::Flag => flag(ctx, &actor, &activity).await,
+        ActivityKind::Move => move_account(ctx, &actor, &activity).await,
+        // Featured collections (Mastodon's pins) are not mirrored yet.
+        ActivityKind::Add => {
+            tracing::info!(actor = %a.actor_uri, "Add is not handled; dropped");
             Ok(())
         }
     }
