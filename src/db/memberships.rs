@@ -501,6 +501,8 @@ pub async fn remove_domain_members(
     with_conn!(conn, |c| diesel::update(
         memberships::table
             .filter(memberships::org_id.eq(org_id))
+            // The office stays (an org must never lock itself out).
+            .filter(memberships::role.ne(crate::domain::Role::Office))
             .filter(
                 memberships::account_id.eq_any(
                     accounts::table

@@ -367,8 +367,9 @@ impl Ancestry {
 /// inbox worker must not stall behind one slow server.
 const FETCH_BUDGET: std::time::Duration = std::time::Duration::from_secs(20);
 
-/// [`fetch_note`] within [`FETCH_BUDGET`]; a failure is logged and yields None
-/// (the post that needed it is stored anyway, without the link).
+/// [`fetch_note`] within [`FETCH_BUDGET`]; a failure is logged and returned
+/// (running out of time counts as retryable), for the caller to decide:
+/// a reply is stored without its parent, an Announce may be tried again.
 pub async fn fetch_note_within_budget(
     ctx: &Ctx,
     uri: &str,

@@ -141,6 +141,19 @@ fn public_v6(ip: Ipv6Addr) -> bool {
         || (first == 0x0064 && ip.segments()[1] == 0xff9b)) // NAT64 to anything
 }
 
+/// The resolver's refusal: the host resolves only to addresses we never
+/// call (loopback, private, ...). Final, unlike a failed lookup.
+#[derive(Debug)]
+struct NoAllowedAddress(String);
+
+impl std::fmt::Display for NoAllowedAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} resolves to no allowed address", self.0)
+    }
+}
+
+impl std::error::Error for NoAllowedAddress {}
+
 impl Resolve for Policy {
     fn resolve(&self, name: Name) -> Resolving {
         let policy = self.clone();
@@ -157,7 +170,7 @@ impl Resolve for Policy {
                 .filter(|a| policy.ip_allowed(a.ip()))
                 .collect();
             if found.is_empty() {
-                return Err(format!("{host} resolves to no allowed address").into());
+                return Err(NoAllowedAddress(host).into());
             }
             let addrs: Addrs = Box::new(found.into_iter());
             Ok(addrs)
@@ -292,10 +305,18 @@ impl FedClient {
 }
 
 fn transport(url: &Url, e: reqwest::Error) -> FetchError {
+    // Our own refusals (a redirect we do not follow, a host that resolves
+    // only to forbidden addresses) are final: trying again changes nothing.
+    if e.is_redirect() {
+        return FetchError::Refused(url.to_string(), "redirect not followed");
+    }
     // The chain carries the useful part (refused address, timeout, ...).
     let mut msg = e.to_string();
     let mut src = std::error::Error::source(&e);
     while let Some(s) = src {
+        if s.downcast_ref::<NoAllowedAddress>().is_some() {
+            return FetchError::Refused(url.to_string(), "resolves to no allowed address");
+        }
         msg = format!("{msg}: {s}");
         src = s.source();
     }

@@ -175,6 +175,10 @@ pub async fn is_office(conn: &mut DbConn<'_>, org_id: i64, me: &LocalUser) -> Se
 
 async fn require_office(ctx: &Ctx, org_id: i64, me: &LocalUser) -> ServiceResult<()> {
     let mut conn = ctx.conn().await?;
+    // Administrators are office everywhere, but only of orgs that exist.
+    if db::orgs::find(&mut conn, org_id).await?.is_none() {
+        return Err(ServiceError::not_found());
+    }
     if is_office(&mut conn, org_id, me).await? {
         Ok(())
     } else {

@@ -1327,6 +1327,16 @@ async fn the_office_blocks_accounts_and_domains_for_the_org(b: Backend) {
         "{}",
         r.text()
     );
+    // An administrator is office everywhere, but of orgs that exist only
+    // (schemathesis found a 500 here).
+    let r = call(
+        Method::POST,
+        "/api/v1/orgs/77105089317/blocks",
+        &office,
+        json!({"account_id": taro_id}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
     let r = call(
         Method::POST,
         &blocks,

@@ -459,9 +459,11 @@ pub(super) async fn announce(ctx: &Ctx, actor: &Account, activity: &Value) -> Se
             conn = ctx.conn().await?;
             match fetched {
                 Ok(Some(s)) => s,
-                // Its server is down or slow for now: the worker tries the
-                // whole Announce again later.
-                Err(e) if e.retryable() => return Err(e),
+                // The actor's own server is down or slow for now: the worker
+                // tries the whole Announce again later. A third server's
+                // trouble is not worth holding the actor's queue for (a
+                // hostile one could stall a relay's stream with 503s).
+                Err(e) if e.retryable() && same_origin(uri, a_uri(actor)) => return Err(e),
                 Ok(None) | Err(_) => {
                     tracing::info!(
                         object = uri,
