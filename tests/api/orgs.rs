@@ -1346,6 +1346,73 @@ async fn the_office_blocks_accounts_and_domains_for_the_org(b: Backend) {
     .await;
     assert_eq!(r.json()["domain"], "spam.example");
 
+    // Blocking a domain ends its people's memberships, but never the
+    // office's: an org must not lock itself out.
+    {
+        use tsunagu::db;
+        use tsunagu::domain::{MembershipState, Role, Via};
+        let pem = {
+            use rsa::pkcs8::{EncodePublicKey, LineEnding};
+            let k = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
+            k.to_public_key().to_public_key_pem(LineEnding::LF).unwrap()
+        };
+        let org_id: i64 = acme.parse().unwrap();
+        let mut conn = app.state.ctx.conn().await.unwrap();
+        let mut remote = async |name: &str, role: Role| {
+            let id = format!("https://split.example/users/{name}");
+            let doc = json!({
+                "id": id, "type": "Person", "preferredUsername": name,
+                "inbox": format!("{id}/inbox"),
+                "publicKey": {"id": format!("{id}#main-key"), "owner": id, "publicKeyPem": pem},
+            });
+            let row =
+                tsunagu::federation::actors::parse_actor(&id, &doc, tsunagu::ids::now()).unwrap();
+            let account = db::federation::upsert_remote_account(&mut conn, &row)
+                .await
+                .unwrap();
+            let m = tsunagu::services::memberships::new_membership(
+                org_id,
+                account.id,
+                role,
+                MembershipState::Verified,
+                Via::Remote,
+            );
+            db::memberships::save(&mut conn, &m).await.unwrap();
+            account.id
+        };
+        let boss = remote("boss", Role::Office).await;
+        let clerk = remote("clerk", Role::Alumnus).await;
+        drop(conn);
+        let r = call(
+            Method::POST,
+            &blocks,
+            &office,
+            json!({"domain": "split.example"}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let mut conn = app.state.ctx.conn().await.unwrap();
+        let state = async |conn: &mut tsunagu::db::DbConn<'_>, who: i64| {
+            db::memberships::find(conn, org_id, who)
+                .await
+                .unwrap()
+                .unwrap()
+                .state
+        };
+        assert_eq!(state(&mut conn, boss).await, MembershipState::Verified);
+        assert_eq!(state(&mut conn, clerk).await, MembershipState::Left);
+        drop(conn);
+        let block_id = r.json()["id"].as_str().unwrap().to_owned();
+        let r = call(
+            Method::DELETE,
+            &format!("{blocks}/{block_id}"),
+            &office,
+            json!({}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK);
+    }
+
     // A blocked person cannot join, follow the org or post into it.
     let r = call(
         Method::POST,

@@ -794,7 +794,9 @@ dual!(a_remote_that_is_down_for_a_moment_is_tried_again_later);
 /// back for a later try; one that cannot succeed (404) ends it at once.
 /// The worker used to treat every failed fetch as final.
 async fn a_remote_that_is_down_for_a_moment_is_tried_again_later(b: Backend) {
-    let (evil, extra) = Hostile::start("evil").await;
+    let (evil, mut extra) = Hostile::start("evil").await;
+    let (far, far_extra) = Hostile::start("far").await;
+    extra.extend(far_extra);
     let nodes = cluster_with(b, &["alpha"], &extra).await;
     let alpha = &nodes[0];
     let c = Client::new(&nodes);
@@ -874,6 +876,30 @@ async fn a_remote_that_is_down_for_a_moment_is_tried_again_later(b: Backend) {
     })
     .await;
     assert_eq!(gone.attempts, 1, "tried once: {gone:?}");
+
+    // A post on a third server that is down for a moment is not worth
+    // holding mallory's queue for (a hostile server could stall a relay's
+    // stream with 503s): that Announce ends after one try.
+    far.serve("/flaky/notes/3", note("/flaky/notes/3"));
+    far.flaky.store(5, Ordering::SeqCst);
+    let elsewhere = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/announces/3", evil.base),
+        "type": "Announce",
+        "actor": evil.actor(),
+        "object": format!("{}/flaky/notes/3", far.base),
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+    });
+    assert_eq!(evil.deliver(&c, alpha, &elsewhere).await, 202);
+    let third = eventually("the Announce of a post on a third server", async || {
+        Some(row(3).await).filter(|r| r.processed_at.is_some() || r.attempts > 0)
+    })
+    .await;
+    assert!(
+        third.processed_at.is_some(),
+        "not held for a retry: {third:?}"
+    );
+    assert_eq!(third.attempts, 1, "{third:?}");
     let mut conn = ctx.conn().await.unwrap();
     let original =
         tsunagu::db::statuses::find_by_uri(&mut conn, &format!("{}/flaky/notes/1", evil.base))
