@@ -450,6 +450,47 @@ pub async fn official_org(node: &Instance, office: &str, name: &str) {
     .unwrap();
 }
 
+/// An official org on a node with its office, as most org scenarios begin.
+pub struct OrgOn {
+    /// The office's token (`office`, an administrator of the node).
+    pub office: String,
+    /// The org's id on its own node.
+    pub id: String,
+}
+
+impl OrgOn {
+    /// The official org `name` on `node` (its first org), founded by a new
+    /// person `office`.
+    pub async fn official(c: &Client, node: &Instance, name: &str) -> OrgOn {
+        let office = node.token("office").await;
+        official_org(node, "office", name).await;
+        let orgs = c.get(&format!("{}/api/v1/orgs", node.base), &office).await;
+        let id = orgs[0]["id"].as_str().unwrap().to_owned();
+        OrgOn { office, id }
+    }
+
+    /// People on the org's own node join with one invite (verified at once).
+    pub async fn join_by_invite(&self, c: &Client, node: &Instance, people: &[&String]) {
+        let invite = c
+            .post(
+                &format!("{}/api/v1/orgs/{}/invites", node.base, self.id),
+                &self.office,
+                json!({"max_uses": people.len()}),
+            )
+            .await;
+        for t in people {
+            let m = c
+                .post(
+                    &format!("{}/api/v1/orgs/{}/membership_requests", node.base, self.id),
+                    t,
+                    json!({"invite_code": invite["code"]}),
+                )
+                .await;
+            assert_eq!(m["state"], "verified", "{m}");
+        }
+    }
+}
+
 /// GET `url` signed by `signer`'s key (`keyId`), as an authorized fetch.
 pub async fn signed_get(c: &Client, url: &str, key_pem: &str, key_id: &str) -> u16 {
     let key = tsunagu::federation::signatures::PrivateKey::from_pem(key_pem).unwrap();

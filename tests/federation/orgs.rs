@@ -87,10 +87,10 @@ async fn remote_members_get_members_only_posts_and_followers_get_announcements(b
     let nodes = cluster(b, &["alpha", "beta", "gamma"]).await;
     let (alpha, beta, gamma) = (&nodes[0], &nodes[1], &nodes[2]);
     let c = Client::new(&nodes);
-    let office = alpha.token("office").await;
-    official_org(alpha, "office", "acme").await;
-    let orgs = c.get(&format!("{}/api/v1/orgs", alpha.base), &office).await;
-    let acme_on_alpha = orgs[0]["id"].as_str().unwrap().to_owned();
+    let OrgOn {
+        office,
+        id: acme_on_alpha,
+    } = OrgOn::official(&c, alpha, "acme").await;
     let hanako = alpha.token("hanako").await;
     let invite = c
         .post(
@@ -595,32 +595,17 @@ async fn who_sees_what_by_viewer_visibility_and_path(b: Backend) {
     let nodes = cluster(b, &["alpha", "beta", "gamma"]).await;
     let (alpha, beta, gamma) = (&nodes[0], &nodes[1], &nodes[2]);
     let c = Client::new(&nodes);
-    let office = alpha.token("office").await;
-    official_org(alpha, "office", "acme").await;
-    let orgs = c.get(&format!("{}/api/v1/orgs", alpha.base), &office).await;
-    let acme = orgs[0]["id"].as_str().unwrap().to_owned();
+    let OrgOn { office, id: acme } = OrgOn::official(&c, alpha, "acme").await;
     let (hanako, shiro, taro) = (
         alpha.token("hanako").await,
         alpha.token("shiro").await,
         alpha.token("taro").await,
     );
-    let invite = c
-        .post(
-            &format!("{}/api/v1/orgs/{acme}/invites", alpha.base),
-            &office,
-            json!({"max_uses": 2}),
-        )
-        .await;
-    for t in [&hanako, &shiro] {
-        let m = c
-            .post(
-                &format!("{}/api/v1/orgs/{acme}/membership_requests", alpha.base),
-                t,
-                json!({"invite_code": invite["code"]}),
-            )
-            .await;
-        assert_eq!(m["state"], "verified", "{m}");
-    }
+    let org = OrgOn {
+        office: office.clone(),
+        id: acme.clone(),
+    };
+    org.join_by_invite(&c, alpha, &[&hanako, &shiro]).await;
     let hanako_id = c
         .get(
             &format!("{}/api/v1/accounts/lookup?acct=hanako", alpha.base),
@@ -972,10 +957,7 @@ async fn the_org_passes_members_posts_on_to_members_on_other_servers(b: Backend)
     let nodes = cluster(b, &["alpha", "beta", "gamma"]).await;
     let (alpha, beta, gamma) = (&nodes[0], &nodes[1], &nodes[2]);
     let c = Client::new(&nodes);
-    let office = alpha.token("office").await;
-    official_org(alpha, "office", "acme").await;
-    let orgs = c.get(&format!("{}/api/v1/orgs", alpha.base), &office).await;
-    let acme = orgs[0]["id"].as_str().unwrap().to_owned();
+    let OrgOn { office, id: acme } = OrgOn::official(&c, alpha, "acme").await;
     let (bob, carol, dave) = (
         beta.token("bob").await,
         gamma.token("carol").await,
@@ -1121,10 +1103,7 @@ async fn role_changes_graduation_and_answers_by_id_reach_the_members_server(b: B
     let nodes = cluster(b, &["alpha", "beta"]).await;
     let (alpha, beta) = (&nodes[0], &nodes[1]);
     let c = Client::new(&nodes);
-    let office = alpha.token("office").await;
-    official_org(alpha, "office", "acme").await;
-    let orgs = c.get(&format!("{}/api/v1/orgs", alpha.base), &office).await;
-    let acme = orgs[0]["id"].as_str().unwrap().to_owned();
+    let OrgOn { office, id: acme } = OrgOn::official(&c, alpha, "acme").await;
     let bob = beta.token("bob").await;
     let acme_on_beta = remote_member(&c, (alpha, &office, &acme), beta, &bob).await;
     let bob_on_alpha = c

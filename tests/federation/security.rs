@@ -11,8 +11,8 @@ use tsunagu::federation::signatures::PrivateKey;
 
 use super::common::Backend;
 use super::{
-    Client, Instance, cluster_with, deliver_signed, eventually, fake_host, official_org,
-    private_key_of, remote_member, signed_get,
+    Client, Instance, OrgOn, cluster_with, deliver_signed, eventually, fake_host, private_key_of,
+    remote_member, signed_get,
 };
 use crate::dual;
 
@@ -192,29 +192,13 @@ struct Org {
 }
 
 async fn org_with_members(c: &Client, alpha: &Instance, beta: &Instance) -> Org {
-    let office = alpha.token("office").await;
-    official_org(alpha, "office", "acme").await;
-    let orgs = c.get(&format!("{}/api/v1/orgs", alpha.base), &office).await;
-    let acme_on_alpha = orgs[0]["id"].as_str().unwrap().to_owned();
+    let org = OrgOn::official(c, alpha, "acme").await;
     let hanako = alpha.token("hanako").await;
-    let invite = c
-        .post(
-            &format!("{}/api/v1/orgs/{acme_on_alpha}/invites", alpha.base),
-            &office,
-            json!({}),
-        )
-        .await;
-    let joined = c
-        .post(
-            &format!(
-                "{}/api/v1/orgs/{acme_on_alpha}/membership_requests",
-                alpha.base
-            ),
-            &hanako,
-            json!({"invite_code": invite["code"]}),
-        )
-        .await;
-    assert_eq!(joined["state"], "verified");
+    org.join_by_invite(c, alpha, &[&hanako]).await;
+    let OrgOn {
+        office,
+        id: acme_on_alpha,
+    } = org;
     let bob = beta.token("bob").await;
     remote_member(c, (alpha, &office, &acme_on_alpha), beta, &bob).await;
     Org {
