@@ -1,4 +1,5 @@
 //! Our actors, objects and activities as ActivityPub JSON, and where they live.
+use super::vocab::{Actor, Context, Endpoints, Image, PropertyValue, PublicKey};
 use crate::domain::{MediaKind, Visibility};
 use serde_json::{Value, json};
 
@@ -111,49 +112,41 @@ pub fn actor(
     header: Option<String>,
 ) -> Value {
     let id = urls.actor(&a.username);
-    let fields: Vec<Value> = serde_json::from_str::<Vec<Value>>(&a.fields)
+    let fields: Vec<PropertyValue> = serde_json::from_str::<Vec<Value>>(&a.fields)
         .unwrap_or_default()
         .into_iter()
-        .map(|f| {
-            json!({
-                "type": "PropertyValue",
-                "name": f["name"],
-                "value": f["value"],
-            })
-        })
+        .map(|f| PropertyValue::new(f["name"].clone(), f["value"].clone()))
         .collect();
-    let mut doc = json!({
-        "@context": context(),
-        "id": id,
-        "type": a.actor_type,
-        "preferredUsername": a.username,
-        "name": a.display_name,
-        "summary": a.note,
-        "url": urls.profile(&a.username),
-        "inbox": urls.inbox(&a.username),
-        "outbox": urls.outbox(&a.username),
-        "followers": urls.followers(&a.username),
-        "following": urls.following(&a.username),
-        "featured": format!("{id}/collections/featured"),
-        "endpoints": { "sharedInbox": urls.shared_inbox() },
-        "manuallyApprovesFollowers": a.locked,
-        "discoverable": a.discoverable,
-        "indexable": a.indexable,
-        "published": format!("{}Z", a.created_at.format("%Y-%m-%dT%H:%M:%S")),
-        "attachment": fields,
-        "publicKey": {
-            "id": urls.key_id(&a.username),
-            "owner": id,
-            "publicKeyPem": a.public_key_pem,
+    Actor {
+        context: Context::Full,
+        id: id.clone(),
+        kind: a.actor_type,
+        preferred_username: a.username.clone(),
+        name: a.display_name.clone(),
+        summary: Some(a.note.clone()),
+        url: Some(urls.profile(&a.username)),
+        inbox: urls.inbox(&a.username),
+        outbox: urls.outbox(&a.username),
+        followers: Some(urls.followers(&a.username)),
+        following: Some(urls.following(&a.username)),
+        featured: Some(format!("{id}/collections/featured")),
+        endpoints: Endpoints {
+            shared_inbox: urls.shared_inbox(),
         },
-    });
-    if let Some(url) = avatar {
-        doc["icon"] = json!({ "type": "Image", "url": url });
+        manually_approves_followers: a.locked,
+        discoverable: Some(a.discoverable),
+        indexable: Some(a.indexable),
+        published: Some(timestamp(&a.created_at)),
+        attachment: Some(fields),
+        public_key: PublicKey {
+            id: urls.key_id(&a.username),
+            owner: id,
+            public_key_pem: a.public_key_pem.clone(),
+        },
+        icon: avatar.map(Image::new),
+        image: header.map(Image::new),
     }
-    if let Some(url) = header {
-        doc["image"] = json!({ "type": "Image", "url": url });
-    }
-    doc
+    .to_json()
 }
 
 /// Addressing of a status by visibility: (to, cc).

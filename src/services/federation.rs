@@ -9,7 +9,9 @@ use crate::db::models::{Account, Status};
 use crate::db::{self, DbConn};
 use crate::federation::delivery;
 use crate::federation::objects::{self, NoteParts, Urls};
-use crate::federation::vocab::{Activity, ActivityKind, Context, OrderedCollection, Tombstone};
+use crate::federation::vocab::{
+    Activity, ActivityKind, Actor, Context, Endpoints, OrderedCollection, PublicKey, Tombstone,
+};
 use crate::ids;
 
 async fn local_account(ctx: &Ctx, name: &str) -> ServiceResult<Account> {
@@ -805,20 +807,34 @@ pub async fn instance_actor_document(ctx: &Ctx) -> ServiceResult<Value> {
     let key = crate::federation::actors::instance_key(ctx).await?;
     let base = ctx.base_url();
     let id = format!("{base}/actor");
-    Ok(json!({
-        "@context": objects::context(),
-        "id": id,
-        "type": "Application",
-        "preferredUsername": ctx.config.server.domain,
-        "name": ctx.config.instance.title,
-        "inbox": format!("{id}/inbox"),
-        "outbox": format!("{id}/outbox"),
-        "endpoints": { "sharedInbox": format!("{base}/inbox") },
-        "manuallyApprovesFollowers": true,
-        "publicKey": {
-            "id": format!("{id}#main-key"),
-            "owner": id,
-            "publicKeyPem": key.public_pem,
+    Ok(Actor {
+        context: Context::Full,
+        id: id.clone(),
+        kind: crate::domain::ActorType::Application,
+        preferred_username: ctx.config.server.domain.clone(),
+        name: ctx.config.instance.title.clone(),
+        summary: None,
+        url: None,
+        inbox: format!("{id}/inbox"),
+        outbox: format!("{id}/outbox"),
+        followers: None,
+        following: None,
+        featured: None,
+        endpoints: Endpoints {
+            shared_inbox: format!("{base}/inbox"),
         },
-    }))
+        manually_approves_followers: true,
+        discoverable: None,
+        indexable: None,
+        published: None,
+        attachment: None,
+        public_key: PublicKey {
+            id: format!("{id}#main-key"),
+            owner: id,
+            public_key_pem: key.public_pem.clone(),
+        },
+        icon: None,
+        image: None,
+    }
+    .to_json())
 }

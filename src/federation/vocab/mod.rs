@@ -275,6 +275,102 @@ impl OrderedCollection {
     }
 }
 
+/// An actor document as we serve it: a person, an org (`Group`), the
+/// instance actor (`Application`). What only some have is optional.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Actor {
+    #[serde(rename = "@context")]
+    pub context: Context,
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: crate::domain::ActorType,
+    pub preferred_username: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    pub inbox: String,
+    pub outbox: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub followers: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub following: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub featured: Option<String>,
+    pub endpoints: Endpoints,
+    pub manually_approves_followers: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub discoverable: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub indexable: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub published: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<Vec<PropertyValue>>,
+    pub public_key: PublicKey,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icon: Option<Image>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<Image>,
+}
+
+impl Actor {
+    /// The JSON served (and sent in an `Update`); a Group's own
+    /// properties are added to it by `services::groups`.
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self).expect("an actor always serialises")
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Endpoints {
+    pub shared_inbox: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicKey {
+    pub id: String,
+    pub owner: String,
+    pub public_key_pem: String,
+}
+
+/// A profile field (Mastodon's `PropertyValue`).
+#[derive(Debug, Clone, Serialize)]
+pub struct PropertyValue {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    pub name: Value,
+    pub value: Value,
+}
+
+impl PropertyValue {
+    pub fn new(name: Value, value: Value) -> PropertyValue {
+        PropertyValue {
+            kind: "PropertyValue",
+            name,
+            value,
+        }
+    }
+}
+
+/// An avatar or header.
+#[derive(Debug, Clone, Serialize)]
+pub struct Image {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    pub url: String,
+}
+
+impl Image {
+    pub fn new(url: String) -> Image {
+        Image { kind: "Image", url }
+    }
+}
+
 /// What stands where a deleted object was.
 #[derive(Debug, Clone, Serialize)]
 pub struct Tombstone {
