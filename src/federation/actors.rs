@@ -4,6 +4,7 @@ use serde_json::Value;
 use url::Url;
 
 use crate::domain::ActorType;
+use crate::federation::vocab::ObjectKind;
 
 use super::delivery::authority;
 use crate::config::FederationMode;
@@ -314,7 +315,7 @@ pub async fn resolve_url(ctx: &Ctx, url: &str) -> ServiceResult<Option<Resolved>
             db::federation::upsert_remote_account(&mut conn, &row).await?,
         ))));
     }
-    if matches!(kind, "Note" | "Question" | "Article" | "Page") {
+    if ObjectKind::parse(kind).is_some_and(ObjectKind::is_post) {
         let author = id_of(&doc["attributedTo"])
             .ok_or_else(|| bad("a Note without attributedTo"))?
             .to_owned();
@@ -418,10 +419,7 @@ pub fn fetch_note<'a>(
         if !same_origin(id, uri) {
             return Err(bad("the document's id is on another origin than its URL"));
         }
-        if !matches!(
-            doc["type"].as_str(),
-            Some("Note" | "Question" | "Article" | "Page")
-        ) {
+        if !ObjectKind::of(&doc).is_some_and(ObjectKind::is_post) {
             return Err(bad("not a post"));
         }
         if id != uri {

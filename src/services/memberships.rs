@@ -62,9 +62,7 @@ fn forbidden() -> ServiceError {
 }
 
 pub fn check_role(field: &'static str, role: &str) -> ServiceResult<Role> {
-    role.parse().map_err(|e: crate::domain::UnknownValue| {
-        ServiceError::invalid(field, "ERR_INCLUSION", e.to_string())
-    })
+    ServiceError::choice(field, role)
 }
 
 /// Tenure and leaving dates: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
@@ -112,13 +110,7 @@ pub fn divisions_of(m: &Membership) -> Vec<&str> {
 fn check_consents(consents: &[(String, bool)]) -> ServiceResult<Vec<(ConsentPurpose, bool)>> {
     consents
         .iter()
-        .map(|(p, g)| {
-            p.parse()
-                .map(|p| (p, *g))
-                .map_err(|e: crate::domain::UnknownValue| {
-                    ServiceError::invalid("consents", "ERR_INCLUSION", e.to_string())
-                })
-        })
+        .map(|(p, g)| Ok((ServiceError::choice("consents", p)?, *g)))
         .collect()
 }
 

@@ -164,6 +164,17 @@ impl ServiceError {
         }
     }
 
+    /// A client's text that must be one of a closed set (a 422 naming the
+    /// allowed values).
+    pub fn choice<T>(field: &'static str, text: &str) -> ServiceResult<T>
+    where
+        T: std::str::FromStr<Err = crate::domain::UnknownValue>,
+    {
+        text.parse().map_err(|e: crate::domain::UnknownValue| {
+            ServiceError::invalid(field, "ERR_INCLUSION", e.to_string())
+        })
+    }
+
     pub fn invalid(
         field: &'static str,
         code: &'static str,

@@ -80,9 +80,7 @@ async fn check_parent(ctx: &Ctx, parent: Option<i64>, own: Option<i64>) -> Servi
 pub async fn create(ctx: &Ctx, me: &LocalUser, n: NewOrg) -> ServiceResult<OrgView> {
     let kind = match n.kind.as_deref() {
         None => OrgKind::Official,
-        Some(k) => k.parse().map_err(|e: crate::domain::UnknownValue| {
-            ServiceError::invalid("kind", "ERR_INCLUSION", e.to_string())
-        })?,
+        Some(k) => ServiceError::choice("kind", k)?,
     };
     if kind == OrgKind::Official && !me.user.is_admin {
         return Err(ServiceError::Forbidden(

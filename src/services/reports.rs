@@ -55,9 +55,7 @@ pub async fn create(ctx: &Ctx, me: &LocalUser, r: NewReport) -> ServiceResult<Re
     let category = match r.category.as_deref() {
         None | Some("") if !r.rule_ids.is_empty() => ReportCategory::Violation,
         None | Some("") => ReportCategory::Other,
-        Some(c) => c.parse().map_err(|e: crate::domain::UnknownValue| {
-            ServiceError::invalid("category", "ERR_INCLUSION", e.to_string())
-        })?,
+        Some(c) => ServiceError::choice("category", c)?,
     };
     if r.status_ids.len() > MAX_STATUSES {
         return Err(ServiceError::invalid(

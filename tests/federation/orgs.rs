@@ -595,16 +595,13 @@ async fn who_sees_what_by_viewer_visibility_and_path(b: Backend) {
     let nodes = cluster(b, &["alpha", "beta", "gamma"]).await;
     let (alpha, beta, gamma) = (&nodes[0], &nodes[1], &nodes[2]);
     let c = Client::new(&nodes);
-    let OrgOn { office, id: acme } = OrgOn::official(&c, alpha, "acme").await;
+    let org = OrgOn::official(&c, alpha, "acme").await;
+    let (office, acme) = (org.office.clone(), org.id.clone());
     let (hanako, shiro, taro) = (
         alpha.token("hanako").await,
         alpha.token("shiro").await,
         alpha.token("taro").await,
     );
-    let org = OrgOn {
-        office: office.clone(),
-        id: acme.clone(),
-    };
     org.join_by_invite(&c, alpha, &[&hanako, &shiro]).await;
     let hanako_id = c
         .get(

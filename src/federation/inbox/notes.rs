@@ -1,5 +1,6 @@
 //! Posts and reactions: Create/Update/Delete of notes, Like, Announce, votes, and reading a Note's addressing.
 use super::*;
+use crate::federation::vocab::ObjectKind;
 
 /// An embedded Note may be trusted only when its id is on the actor's origin
 /// and it is attributed to the actor (FEP-fe34; Mastodon CVE-2024-23832).
@@ -419,9 +420,11 @@ pub(super) async fn like(
 pub(super) async fn announce(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult<()> {
     let id = activity["id"].as_str().unwrap_or_default();
     // Groups (Lemmy, Mbin, us) also announce the Create: the post is inside.
-    let object = match activity["object"]["type"].as_str() {
+    let inner = activity["object"]["type"].as_str();
+    let object = match inner {
         Some("Create") => &activity["object"]["object"],
-        Some("Note" | "Question" | "Article" | "Page") | None => &activity["object"],
+        None => &activity["object"],
+        Some(t) if ObjectKind::parse(t).is_some_and(ObjectKind::is_post) => &activity["object"],
         Some(other) => {
             tracing::info!(
                 kind = other,
