@@ -200,7 +200,7 @@ static WORLD: LazyLock<World> = LazyLock::new(|| {
         .resolve
         .insert("remote.example".into(), "127.0.0.1:9".into());
     let ctx = rt.block_on(async {
-        let (ctx, _) = Ctx::new(config).await.expect("database");
+        let (ctx, _) = tsunagu::context(config).await.expect("database");
         let alice = tsunagu::services::accounts::create_from_shell(
             &ctx,
             "alice",

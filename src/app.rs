@@ -31,7 +31,7 @@ impl AppState {
     /// Connects the database (running migrations) and prepares templates.
     pub async fn new(config: Config) -> anyhow::Result<AppState> {
         let limits = RateLimits::new(&config.limits);
-        let (ctx, applied) = Ctx::new(config).await?;
+        let (ctx, applied) = crate::context(config).await?;
         if !applied.is_empty() {
             tracing::info!(migrations = ?applied, "database migrated");
         }

@@ -210,7 +210,7 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
         Command::Serve { .. } => crate::app::serve(config).await,
         Command::Migrate { .. } => {
-            let (ctx, applied) = Ctx::new(config).await?;
+            let (ctx, applied) = crate::context(config).await?;
             if applied.is_empty() {
                 println!("The {} database is up to date.", ctx.db.backend().name());
             } else {
@@ -224,7 +224,7 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Admin { command, .. } => {
-            let (ctx, _) = Ctx::new(config).await?;
+            let (ctx, _) = crate::context(config).await?;
             admin(&ctx, command).await
         }
         Command::Org {
@@ -237,7 +237,7 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
                 },
             ..
         } => {
-            let (ctx, _) = Ctx::new(config).await?;
+            let (ctx, _) = crate::context(config).await?;
             // From the shell the operator acts with administrator rights.
             let mut me = accounts::find_local_by_username(&ctx, &founder)
                 .await
@@ -282,7 +282,7 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
                     anyhow::anyhow!("cannot open the roster file {}: {e}", file.display())
                 })?)
             };
-            let (ctx, _) = Ctx::new(config).await?;
+            let (ctx, _) = crate::context(config).await?;
             let bar = indicatif::ProgressBar::new(0);
             bar.set_style(
                 indicatif::ProgressStyle::with_template(
@@ -322,8 +322,8 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
             command: FederationCommand::Status,
             ..
         } => {
-            let (ctx, _) = Ctx::new(config).await?;
-            let (hosts, inbound) = crate::services::federation::status(&ctx)
+            let (ctx, _) = crate::context(config).await?;
+            let (hosts, inbound) = crate::services::instance::federation_status(&ctx)
                 .await
                 .map_err(explain)?;
             println!(
@@ -402,7 +402,7 @@ async fn admin(ctx: &Ctx, command: AdminCommand) -> anyhow::Result<()> {
             Ok(())
         }
         AdminCommand::DeleteAccount { username } => {
-            crate::services::federation::delete_local_account(ctx, &username)
+            crate::services::accounts::delete_local_account(ctx, &username)
                 .await
                 .map_err(explain)?;
             // The serving node(s) send the queued Delete (they look every few seconds).

@@ -11,3 +11,10 @@ pub mod federation;
 pub mod ids;
 pub mod services;
 pub mod web;
+
+/// The services' context with everything wired: the one place that hands
+/// services the federation side they use through a trait.
+pub async fn context(config: config::Config) -> anyhow::Result<(services::Ctx, Vec<String>)> {
+    let fed = std::sync::Arc::new(federation::Runtime::new(&config)?);
+    services::Ctx::new(config, fed).await
+}

@@ -30,7 +30,7 @@ fn stderr(o: &Output) -> String {
 async fn ctx_for(db: &TestDb) -> Ctx {
     let mut c = Config::default();
     c.database.url = db.url.clone();
-    Ctx::new(c).await.expect("connect").0
+    tsunagu::context(c).await.expect("connect").0
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! ActivityPub and discovery endpoints: WebFinger, NodeInfo, host-meta,
 //! actors, objects, collections and inboxes. Thin: they call
-//! `services::federation` and render.
+//! `federation::serve` and render.
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, Path, Query, State};
@@ -12,8 +12,8 @@ use serde_json::Value;
 use super::error::{ApiError, ApiResult};
 use crate::app::AppState;
 use crate::federation::inbox::{Inbound, Refusal};
+use crate::federation::serve as fed;
 use crate::services::ServiceError;
-use crate::services::federation as fed;
 
 pub const AP_JSON: &str = "application/activity+json";
 

@@ -385,7 +385,7 @@ pub fn status(ctx: &Ctx, v: &StatusView) -> Value {
         let url = s
             .url
             .clone()
-            .filter(|u| crate::federation::actors::is_web_url(u))
+            .filter(|u| crate::services::text::is_web_url(u))
             .unwrap_or_else(|| uri.clone());
         (uri, url)
     };

@@ -11,6 +11,8 @@ use crate::config::FederationMode;
 use crate::db::models::Account;
 use crate::db::{self};
 use crate::ids;
+pub use crate::services::remote::Resolved;
+pub use crate::services::text::{is_web_url, same_origin};
 use crate::services::{Ctx, ServiceError, ServiceResult};
 
 fn bad(why: impl Into<String>) -> ServiceError {
@@ -29,14 +31,6 @@ pub fn id_of(v: &Value) -> Option<&str> {
     }
 }
 
-/// Whether `s` is a web address a page or an app may link to: http(s), at
-/// most 2048 bytes. Every URL taken from a remote document passes this
-/// before it is stored (a `javascript:` one would end up in a link).
-pub fn is_web_url(s: &str) -> bool {
-    s.len() <= 2048
-        && Url::parse(s).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
-}
-
 /// A `url` property as a link for people: a string, a `Link` object or a
 /// list of them (Peertube, Lemmy); the first web address among them.
 pub fn web_url(v: &Value) -> Option<String> {
@@ -49,14 +43,6 @@ pub fn web_url(v: &Value) -> Option<String> {
         .filter_map(id_of)
         .find(|u| is_web_url(u))
         .map(str::to_owned)
-}
-
-/// Same origin (scheme, host, port) — FEP-fe34.
-pub fn same_origin(a: &str, b: &str) -> bool {
-    match (Url::parse(a), Url::parse(b)) {
-        (Ok(a), Ok(b)) => a.origin() == b.origin(),
-        _ => false,
-    }
 }
 
 /// Checks an actor document fetched from `uri` and turns it into an account row.
@@ -165,7 +151,7 @@ pub fn parse_actor(uri: &str, doc: &Value, now: chrono::NaiveDateTime) -> Servic
 
 /// The instance actor's key: loaded, or made and stored on first use.
 pub async fn instance_key(ctx: &Ctx) -> ServiceResult<std::sync::Arc<super::InstanceKey>> {
-    ctx.fed
+    crate::federation::rt(ctx)
         .instance_key
         .get_or_try_init(|| async {
             let mut conn = ctx.conn().await?;
@@ -206,7 +192,7 @@ pub async fn fetch_signed(ctx: &Ctx, url: &Url) -> ServiceResult<Value> {
         key_id: format!("{}/actor#main-key", ctx.base_url()),
         key: key.private.clone(),
     };
-    ctx.fed
+    crate::federation::rt(ctx)
         .client
         .get_json(url, Some(&signer))
         .await
@@ -254,8 +240,7 @@ pub async fn webfinger(ctx: &Ctx, user: &str, host: &str) -> ServiceResult<Accou
         .map_err(|_| bad("not a host name"))?;
     url.query_pairs_mut()
         .append_pair("resource", &format!("acct:{user}@{host}"));
-    let body = ctx
-        .fed
+    let body = crate::federation::rt(ctx)
         .client
         .get(&url, "application/jrd+json, application/json", None)
         .await
@@ -275,12 +260,6 @@ pub async fn webfinger(ctx: &Ctx, user: &str, host: &str) -> ServiceResult<Accou
         .and_then(|l| l.href.as_ref())
         .ok_or_else(|| bad("WebFinger names no ActivityPub actor"))?;
     resolve(ctx, href.as_str(), false).await
-}
-
-/// What a URL pasted into search turned out to be.
-pub enum Resolved {
-    Account(Box<Account>),
-    Status(Box<crate::db::models::Status>),
 }
 
 /// Fetches an actor or a Note by URL (search with `resolve=true`). A Note is
@@ -434,4 +413,83 @@ pub fn fetch_note<'a>(
         let actor = resolve(ctx, &author, false).await?;
         super::inbox::store_note(ctx, &actor, &doc, chain).await
     })
+}
+
+/// Fetches one request may make to check a remote club's recognitions: the
+/// club, then the official org and its collection per claim (a club naming
+/// 20 official orgs used to cost 61 fetches).
+const RECOGNITION_FETCHES: usize = 7;
+
+/// Recognitions of a club on another server, checked from here: each
+/// official org the club's actor names in `tsunaguRecognizedBy` must list
+/// the club in its own `tsunaguRecognized` collection, served from the
+/// official org's origin. Returns the official orgs that confirm it. The
+/// answer is kept for an hour; a check makes at most
+/// [`RECOGNITION_FETCHES`] fetches (claims beyond them are not confirmed).
+pub async fn verified_recognitions(ctx: &Ctx, club: &Account) -> ServiceResult<Vec<Account>> {
+    use {fetch_signed, id_of, parse_actor, same_origin};
+    let Some(club_uri) = club.ap_id.clone() else {
+        return Ok(vec![]);
+    };
+    if let Some(ids) = crate::federation::rt(ctx).recognitions.get(club.id) {
+        let mut conn = ctx.conn().await?;
+        return Ok(db::accounts::find_many(&mut conn, &ids).await?);
+    }
+    let parse =
+        |u: &str| url::Url::parse(u).map_err(|_| ServiceError::BadRequest("not a URL".into()));
+    let mut budget = RECOGNITION_FETCHES;
+    let mut fetch = async |u: &str| -> ServiceResult<Value> {
+        if budget == 0 {
+            return Err(ServiceError::Remote(
+                crate::federation::FederationError::permanent(
+                    "the fetch budget of this check is spent",
+                ),
+            ));
+        }
+        budget -= 1;
+        fetch_signed(ctx, &parse(u)?).await
+    };
+    let doc = fetch(&club_uri).await?;
+    let claimed: Vec<String> = match &doc["tsunaguRecognizedBy"] {
+        Value::Array(l) => l
+            .iter()
+            .take(20)
+            .filter_map(|v| id_of(v).map(str::to_owned))
+            .collect(),
+        v => id_of(v).map(str::to_owned).into_iter().collect(),
+    };
+    let mut confirmed = Vec::new();
+    for official_uri in claimed {
+        // The official org's own document, fetched once: its account and
+        // where its collection lives.
+        let Ok(official_doc) = fetch(&official_uri).await else {
+            continue;
+        };
+        let Some(collection) = id_of(&official_doc["tsunaguRecognized"])
+            .filter(|c| same_origin(c, &official_uri))
+            .map(str::to_owned)
+        else {
+            continue;
+        };
+        let Ok(row) = parse_actor(&official_uri, &official_doc, ids::now()) else {
+            continue;
+        };
+        if row.actor_type != crate::domain::ActorType::Group {
+            continue;
+        }
+        let Ok(list) = fetch(&collection).await else {
+            continue;
+        };
+        let listed = list["orderedItems"]
+            .as_array()
+            .is_some_and(|items| items.iter().any(|i| id_of(i) == Some(club_uri.as_str())));
+        if listed {
+            let mut conn = ctx.conn().await?;
+            confirmed.push(db::federation::upsert_remote_account(&mut conn, &row).await?);
+        }
+    }
+    crate::federation::rt(ctx)
+        .recognitions
+        .put(club.id, confirmed.iter().map(|a| a.id).collect());
+    Ok(confirmed)
 }

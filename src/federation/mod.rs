@@ -1,17 +1,28 @@
 //! ActivityPub: actors, objects, signatures, the inbox and durable delivery.
-//! Everything that speaks the protocol lives here; services call in with
-//! domain values and never see JSON-LD.
+//! Everything that speaks the protocol lives here. Services never name this
+//! module: they report [`Outgoing`] events and ask for look-ups through the
+//! [`Federation`] trait, which [`Runtime`] implements.
 pub mod actors;
 pub mod delivery;
 pub mod http;
 pub mod inbox;
 pub mod objects;
+pub mod outbox;
 pub mod proofs;
+pub mod serve;
 pub mod signatures;
 pub mod slots;
 pub mod vocab;
 
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
 use tokio::sync::Notify;
+
+use crate::db::DbConn;
+use crate::db::models::Account;
+use crate::services::remote::{Federation, Outgoing, Resolved};
+use crate::services::{Ctx, ServiceResult};
 
 use crate::config::Config;
 
@@ -89,31 +100,7 @@ impl Runtime {
     }
 }
 
-/// A failure talking to another server, and whether trying again later may
-/// help (a timeout, a 5xx, a 429) or not (a 404, a refused URL, a document
-/// that is not what it claims). The detail names addresses and transport
-/// errors: it is for logs, never for clients.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FederationError {
-    pub detail: String,
-    pub retryable: bool,
-}
-
-impl FederationError {
-    /// A failure that will not go away by waiting.
-    pub fn permanent(detail: impl Into<String>) -> FederationError {
-        FederationError {
-            detail: detail.into(),
-            retryable: false,
-        }
-    }
-}
-
-impl std::fmt::Display for FederationError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.detail)
-    }
-}
+pub use crate::services::remote::FederationError;
 
 impl From<http::FetchError> for FederationError {
     fn from(e: http::FetchError) -> FederationError {
@@ -121,5 +108,89 @@ impl From<http::FetchError> for FederationError {
             retryable: e.retryable(),
             detail: e.to_string(),
         }
+    }
+}
+
+/// This process's federation state, behind the services' [`Federation`].
+pub fn rt(ctx: &Ctx) -> &Runtime {
+    let any: &dyn std::any::Any = ctx.fed.as_ref();
+    // `crate::context` is the only maker of a Ctx outside tests of services.
+    any.downcast_ref::<Runtime>()
+        .expect("the services' federation is this module's Runtime")
+}
+
+impl Federation for Runtime {
+    fn queue<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        tx: &'a mut DbConn<'_>,
+        event: Outgoing<'a>,
+    ) -> BoxFuture<'a, ServiceResult<Option<String>>> {
+        Box::pin(outbox::queue(ctx, tx, event))
+    }
+
+    fn wake(&self) {
+        self.wake_delivery.notify_one();
+    }
+
+    fn account_by_acct<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        user: &'a str,
+        host: &'a str,
+    ) -> BoxFuture<'a, ServiceResult<Account>> {
+        Box::pin(actors::webfinger(ctx, user, host))
+    }
+
+    fn resolve<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        url: &'a str,
+    ) -> BoxFuture<'a, ServiceResult<Option<Resolved>>> {
+        Box::pin(actors::resolve_url(ctx, url))
+    }
+
+    fn recognitions<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        club: &'a Account,
+    ) -> BoxFuture<'a, ServiceResult<Vec<Account>>> {
+        Box::pin(actors::verified_recognitions(ctx, club))
+    }
+
+    fn prepare_instance_key<'a>(&'a self, ctx: &'a Ctx) -> BoxFuture<'a, ServiceResult<()>> {
+        Box::pin(async move { actors::instance_key(ctx).await.map(drop) })
+    }
+
+    fn start_workers(&self, ctx: Ctx) -> Vec<tokio::task::JoinHandle<()>> {
+        let any: Arc<dyn std::any::Any + Send + Sync> = ctx.fed.clone();
+        let Ok(rt) = any.downcast::<Runtime>() else {
+            return vec![];
+        };
+        let idle = std::time::Duration::from_secs(ctx.config.federation.idle_poll_secs);
+        let mut tasks = vec![
+            tokio::spawn(delivery::run(
+                rt.clone(),
+                ctx.db.clone(),
+                ctx.base_url(),
+                idle,
+            )),
+            tokio::spawn(inbox::run(ctx.clone(), idle)),
+        ];
+        tasks.extend(crate::db::listen(
+            &ctx.config.database.url,
+            &[
+                crate::db::federation::DELIVERY_CHANNEL,
+                crate::db::federation::INBOX_CHANNEL,
+            ],
+            move |channel| {
+                if channel == crate::db::federation::INBOX_CHANNEL {
+                    rt.wake_inbox.notify_one();
+                } else {
+                    rt.wake_delivery.notify_one();
+                }
+            },
+        ));
+        tasks
     }
 }

@@ -191,7 +191,7 @@ pub fn note(uri: &str, url: &str, s: &Status, p: &NoteParts) -> Value {
     if let Some(group) = &p.audience {
         if s.visibility == Visibility::Members {
             // Members only: addressed to the group's members, nobody else.
-            to = vec![crate::services::groups::members_collection(group)];
+            to = vec![super::outbox::members_collection(group)];
             cc = vec![];
         } else if !to.contains(group) && !cc.contains(group) {
             cc.push(group.clone());

@@ -3,6 +3,7 @@
 use crate::domain::Visibility;
 use chrono::Duration;
 
+use super::remote::Outgoing;
 use super::views::{self, AccountView, CredentialView};
 use super::{Ctx, FieldError, ServiceError, ServiceResult, media, text};
 use crate::config::RegistrationMode;
@@ -531,12 +532,12 @@ pub async fn lookup(ctx: &Ctx, acct: &str, may_fetch: bool) -> ServiceResult<Acc
     let account = match (found, key.split_once('@')) {
         (Some(f), _) => visible(ctx, f),
         // Unknown user@host: ask its server (WebFinger, then the actor).
-        (None, Some((user, host))) if may_fetch => {
-            crate::federation::actors::webfinger(ctx, user, host)
-                .await
-                .ok()
-                .filter(|a| !a.suspended)
-        }
+        (None, Some((user, host))) if may_fetch => ctx
+            .fed
+            .account_by_acct(ctx, user, host)
+            .await
+            .ok()
+            .filter(|a| !a.suspended),
         (None, _) => None,
     }
     .ok_or_else(ServiceError::not_found)?;
@@ -723,11 +724,12 @@ pub async fn update_profile(
         .transaction(async |tx| {
             let account = db::accounts::update_profile(tx, id, &changes).await?;
             let user = db::accounts::update_settings(tx, id, &settings).await?;
-            super::federation::profile_updated(ctx, tx, &account).await?;
+            ctx.federate(tx, Outgoing::ProfileUpdated { account: &account })
+                .await?;
             Ok::<_, ServiceError>(LocalUser { account, user })
         })
         .await?;
-    super::federation::wake(ctx);
+    ctx.wake_delivery();
     // The old files are unreferenced now.
     for (old, new) in [
         (&account.avatar_file, &avatar),
@@ -904,6 +906,33 @@ pub async fn reload(conn: &mut DbConn<'_>, id: i64) -> ServiceResult<LocalUser> 
     db::accounts::find_local_user(conn, id)
         .await?
         .ok_or_else(ServiceError::not_found)
+}
+
+/// Deletes a local account: its posts, follows and sign-in go, every known
+/// instance is told (`Delete` of the actor), and the emptied row stays
+/// suspended so the name is never reused for someone else.
+pub async fn delete_local_account(ctx: &Ctx, username: &str) -> ServiceResult<()> {
+    let account = {
+        let mut conn = ctx.conn().await?;
+        db::accounts::find_by_acct_key(&mut conn, &username.to_lowercase())
+            .await?
+            .map(|(a, _)| a)
+            .filter(|a| a.local && !a.suspended)
+            .ok_or_else(ServiceError::not_found)?
+    };
+    let mut conn = ctx.conn().await?;
+    let attachments = db::media::of_account(&mut conn, account.id).await?;
+    conn.transaction(async |tx| {
+        ctx.federate(tx, Outgoing::AccountDeleted { account: &account })
+            .await?;
+        db::federation::erase_local_account(tx, account.id).await?;
+        Ok::<_, ServiceError>(())
+    })
+    .await?;
+    drop(conn);
+    super::media::account_erased(ctx, attachments).await;
+    ctx.wake_delivery();
+    Ok(())
 }
 
 #[cfg(test)]

@@ -14,31 +14,7 @@ pub fn spawn(ctx: Ctx) -> Background {
     if !ctx.config.federation.workers {
         return Background { tasks: vec![] };
     }
-    let idle = Duration::from_secs(ctx.config.federation.idle_poll_secs);
-    let mut tasks = vec![
-        tokio::spawn(crate::federation::delivery::run(
-            ctx.fed.clone(),
-            ctx.db.clone(),
-            ctx.base_url(),
-            idle,
-        )),
-        tokio::spawn(crate::federation::inbox::run(ctx.clone(), idle)),
-    ];
-    let fed = ctx.fed.clone();
-    tasks.extend(crate::db::listen(
-        &ctx.config.database.url,
-        &[
-            crate::db::federation::DELIVERY_CHANNEL,
-            crate::db::federation::INBOX_CHANNEL,
-        ],
-        move |channel| {
-            if channel == crate::db::federation::INBOX_CHANNEL {
-                fed.wake_inbox.notify_one();
-            } else {
-                fed.wake_delivery.notify_one();
-            }
-        },
-    ));
+    let mut tasks = ctx.fed.start_workers(ctx.clone());
     tasks.push(tokio::spawn(poll_endings(ctx.clone())));
     tasks.push(tokio::spawn(unattached_media(ctx)));
     Background { tasks }

@@ -80,3 +80,38 @@ pub async fn activity(ctx: &Ctx) -> ServiceResult<Vec<WeekActivity>> {
         })
         .collect())
 }
+
+/// One remote host's delivery state, for `tsunagu federation status`.
+pub struct HostStatus {
+    pub host: String,
+    pub queued: i64,
+    pub lag_seconds: Option<i64>,
+    pub delivered: i64,
+    pub failures: i32,
+    pub breaker_open_until: Option<chrono::NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub last_success_at: Option<chrono::NaiveDateTime>,
+}
+
+/// Delivery state per remote host, and inbound activities awaiting processing.
+pub async fn federation_status(ctx: &Ctx) -> ServiceResult<(Vec<HostStatus>, i64)> {
+    let mut conn = ctx.conn().await?;
+    let now = crate::ids::now();
+    let mut out = Vec::new();
+    for h in db::federation::hosts(&mut conn).await? {
+        let queued = db::federation::pending_count(&mut conn, &h.host, h.done_upto).await?;
+        let oldest = db::federation::oldest_pending(&mut conn, &h.host, h.done_upto).await?;
+        out.push(HostStatus {
+            queued,
+            lag_seconds: oldest.map(|o| (now - o).num_seconds().max(0)),
+            delivered: h.delivered,
+            failures: h.failures,
+            breaker_open_until: h.next_attempt_at.filter(|t| *t > now),
+            last_error: h.last_error,
+            last_success_at: h.last_success_at,
+            host: h.host,
+        });
+    }
+    let inbound = db::federation::inbound_pending(&mut conn).await?;
+    Ok((out, inbound))
+}

@@ -3,6 +3,7 @@
 //! roster, request), graduation, leaving, consent per purpose, and the
 //! office's powers. Visibility of members-only posts reads these rows
 //! directly, so a change (leaving, removal) takes effect at once.
+use crate::services::remote::Outgoing;
 use chrono::NaiveDate;
 
 use super::views::{self, AccountView};
@@ -416,13 +417,14 @@ pub async fn request_as(
             if saved.state == MembershipState::Pending {
                 notify_office(tx, org_id, from).await?;
             } else {
-                super::groups::membership_changed(ctx, tx, &saved).await?;
+                ctx.federate(tx, Outgoing::MembershipChanged { membership: &saved })
+                    .await?;
             }
             Ok::<_, ServiceError>(saved)
         })
         .await?;
     drop(conn);
-    super::federation::wake(ctx);
+    ctx.wake_delivery();
     Ok(saved)
 }
 
@@ -465,24 +467,26 @@ async fn request_remote(
     }
     let saved = conn
         .transaction(async |tx| {
-            let join = super::groups::membership_requested(
-                ctx,
-                tx,
-                &me.account,
-                org,
-                &m,
-                r.invite_code.as_deref(),
-                &consents,
-            )
-            .await?;
-            m.join_ap_id = Some(join);
+            let join = ctx
+                .federate(
+                    tx,
+                    Outgoing::JoinRequested {
+                        person: &me.account,
+                        org,
+                        membership: &m,
+                        invite_code: r.invite_code.as_deref(),
+                        consents: &consents,
+                    },
+                )
+                .await?;
+            m.join_ap_id = join;
             let saved = db::memberships::save(tx, &m).await?;
             db::memberships::insert_consents(tx, &consents).await?;
             Ok::<_, ServiceError>(saved)
         })
         .await?;
     drop(conn);
-    super::federation::wake(ctx);
+    ctx.wake_delivery();
     view(ctx, saved).await
 }
 
@@ -701,12 +705,13 @@ async fn store(ctx: &Ctx, m: Membership) -> ServiceResult<MembershipView> {
     let saved = conn
         .transaction(async |tx| {
             let saved = db::memberships::save(tx, &m).await?;
-            super::groups::membership_changed(ctx, tx, &saved).await?;
+            ctx.federate(tx, Outgoing::MembershipChanged { membership: &saved })
+                .await?;
             Ok::<_, ServiceError>(saved)
         })
         .await?;
     drop(conn);
-    super::federation::wake(ctx);
+    ctx.wake_delivery();
     view(ctx, saved).await
 }
 
@@ -871,11 +876,18 @@ pub async fn leave(ctx: &Ctx, me: &LocalUser, org_id: i64) -> ServiceResult<Memb
     if !org.local {
         let mut conn = ctx.conn().await?;
         conn.transaction(async |tx| {
-            super::groups::membership_left(ctx, tx, &me.account, &org).await?;
+            ctx.federate(
+                tx,
+                Outgoing::LeftOrg {
+                    person: &me.account,
+                    org: &org,
+                },
+            )
+            .await?;
             Ok::<_, ServiceError>(())
         })
         .await?;
-        super::federation::wake(ctx);
+        ctx.wake_delivery();
     }
     store(ctx, m).await
 }
@@ -912,13 +924,23 @@ pub async fn set_consents(
                 MembershipState::Verified | MembershipState::Pending
             )
         {
-            super::groups::membership_requested(ctx, tx, &me.account, org, &m, None, &rows).await?;
+            ctx.federate(
+                tx,
+                Outgoing::JoinRequested {
+                    person: &me.account,
+                    org,
+                    membership: &m,
+                    invite_code: None,
+                    consents: &rows,
+                },
+            )
+            .await?;
         }
         Ok::<_, ServiceError>(())
     })
     .await?;
     drop(conn);
-    super::federation::wake(ctx);
+    ctx.wake_delivery();
     view(ctx, m).await
 }
 
@@ -1040,13 +1062,14 @@ pub async fn recognise(
             if let Some((a, _)) = db::accounts::find(tx, id).await?
                 && a.local
             {
-                super::federation::profile_updated(ctx, tx, &a).await?;
+                ctx.federate(tx, Outgoing::ProfileUpdated { account: &a })
+                    .await?;
             }
         }
         Ok::<_, ServiceError>(())
     })
     .await?;
-    super::federation::wake(ctx);
+    ctx.wake_delivery();
     Ok(db::memberships::recognised_clubs(&mut conn, org_id).await?)
 }
 
@@ -1072,10 +1095,7 @@ pub async fn recognitions(
                 "Sign in to check the recognitions of a club on another server".into(),
             ));
         }
-        return Ok((
-            super::groups::verified_recognitions(ctx, &org).await?,
-            vec![],
-        ));
+        return Ok((ctx.fed.recognitions(ctx, &org).await?, vec![]));
     }
     Ok((
         db::memberships::recognised_by(&mut conn, org_id).await?,
@@ -1183,7 +1203,13 @@ pub async fn block(
                     m.decided_at = Some(now);
                     m.updated_at = now;
                     ended = Some(db::memberships::save(tx, &m).await?);
-                    super::groups::membership_changed(ctx, tx, ended.as_ref().unwrap()).await?;
+                    ctx.federate(
+                        tx,
+                        Outgoing::MembershipChanged {
+                            membership: ended.as_ref().unwrap(),
+                        },
+                    )
+                    .await?;
                 }
                 db::social::delete_follow(tx, t.id, org_id).await?;
             }
@@ -1195,7 +1221,7 @@ pub async fn block(
         .await?;
     drop(conn);
     if ended.is_some() {
-        super::federation::wake(ctx);
+        ctx.wake_delivery();
     }
     Ok(b)
 }

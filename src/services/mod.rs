@@ -3,7 +3,6 @@
 //! the web pages share them.
 pub mod accounts;
 pub mod background;
-pub mod federation;
 pub mod groups;
 pub mod instance;
 pub mod mail;
@@ -15,6 +14,7 @@ pub mod organize;
 pub mod orgs;
 pub mod pages;
 pub mod polls;
+pub mod remote;
 pub mod reports;
 pub mod roster;
 pub mod scopes;
@@ -38,11 +38,17 @@ pub struct Ctx {
     pub config: Arc<Config>,
     pub mailer: mail::Mailer,
     pub hub: streaming::Hub,
-    pub fed: Arc<crate::federation::Runtime>,
+    /// The protocol side (implemented by `federation/`, see [`remote`]).
+    pub fed: Arc<dyn remote::Federation>,
 }
 
 impl Ctx {
-    pub async fn new(config: Config) -> anyhow::Result<(Ctx, Vec<String>)> {
+    /// Connects the database (running migrations); `fed` speaks for us to
+    /// other servers.
+    pub async fn new(
+        config: Config,
+        fed: Arc<dyn remote::Federation>,
+    ) -> anyhow::Result<(Ctx, Vec<String>)> {
         let (db, applied) = DbPool::connect(
             &config.database.url,
             config.database.max_connections,
@@ -50,7 +56,6 @@ impl Ctx {
         )
         .await?;
         let mailer = mail::Mailer::from_config(&config)?;
-        let fed = Arc::new(crate::federation::Runtime::new(&config)?);
         Ok((
             Ctx {
                 db,
@@ -112,7 +117,7 @@ pub enum ServiceError {
     /// detail (addresses, ports, transport errors) is for logs only: shown
     /// to a client it would map the network behind the server.
     #[error("The remote server did not give a usable answer")]
-    Remote(crate::federation::FederationError),
+    Remote(remote::FederationError),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }

@@ -5,6 +5,7 @@ use crate::db::models::{Account, LocalUser, Org};
 use crate::db::orgs::OrgChanges;
 use crate::db::{self};
 use crate::domain::{OrgKind, Visibility};
+use crate::services::remote::Outgoing;
 use crate::{crypto, ids};
 
 const MAX_DISPLAY_NAME: usize = 100;
@@ -229,13 +230,14 @@ pub async fn update(ctx: &Ctx, me: &LocalUser, id: i64, u: OrgUpdate) -> Service
         }
         // Followers on other servers get the new profile (Update{Group}).
         if let Some((group, _)) = db::accounts::find(tx, id).await? {
-            super::federation::profile_updated(ctx, tx, &group).await?;
+            ctx.federate(tx, Outgoing::ProfileUpdated { account: &group })
+                .await?;
         }
         Ok::<_, ServiceError>(())
     })
     .await?;
     drop(conn);
-    super::federation::wake(ctx);
+    ctx.wake_delivery();
     // Replaced images are unreferenced now.
     if let Some((_, avatar, header)) = &profile {
         for (old, new) in [(&a.avatar_file, avatar), (&a.header_file, header)] {

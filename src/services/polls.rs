@@ -1,4 +1,5 @@
 //! Polls: offices use them for quick surveys of their alumni.
+use crate::services::remote::Outgoing;
 use chrono::Duration;
 
 use super::{Ctx, ServiceError, ServiceResult};
@@ -196,15 +197,32 @@ pub async fn vote(
         db::polls::vote(tx, poll_id, voter, &choices, ids::now()).await?;
         if author.local {
             // Remote readers see the new tallies.
-            super::federation::status_published(ctx, tx, &author, &status, true).await?;
+            ctx.federate(
+                tx,
+                Outgoing::StatusPublished {
+                    author: &author,
+                    status: &status,
+                    edited: true,
+                },
+            )
+            .await?;
         } else {
-            super::federation::poll_voted(ctx, tx, &me.account, &status, &author, &named).await?;
+            ctx.federate(
+                tx,
+                Outgoing::PollVoted {
+                    voter: &me.account,
+                    question: &status,
+                    author: &author,
+                    choices: &named,
+                },
+            )
+            .await?;
         }
         Ok(())
     })
     .await?;
     drop(conn);
-    super::federation::wake(ctx);
+    ctx.wake_delivery();
     get(ctx, Some(me.account.id), id).await
 }
 

@@ -5,6 +5,7 @@ use crate::db::models::{Account, LocalUser, Report};
 use crate::db::{self};
 use crate::domain::ReportCategory;
 use crate::ids;
+use crate::services::remote::Outgoing;
 
 /// Mastodon's limit for the comment.
 pub const MAX_COMMENT_CHARS: usize = 1000;
@@ -82,7 +83,7 @@ pub async fn create(ctx: &Ctx, me: &LocalUser, r: NewReport) -> ServiceResult<Re
     if forward {
         // The Flag is signed with the instance key: make sure it exists.
         drop(conn);
-        crate::federation::actors::instance_key(ctx).await?;
+        ctx.fed.prepare_instance_key(ctx).await?;
         conn = ctx.conn().await?;
     }
     let report = Report {
@@ -102,10 +103,16 @@ pub async fn create(ctx: &Ctx, me: &LocalUser, r: NewReport) -> ServiceResult<Re
         .transaction(async |tx| {
             let mut report = report;
             if forward {
-                report.uri = Some(
-                    super::federation::report_forwarded(ctx, tx, &report, &target, &statuses)
-                        .await?,
-                );
+                report.uri = ctx
+                    .federate(
+                        tx,
+                        Outgoing::ReportForwarded {
+                            report: &report,
+                            target: &target,
+                            statuses: &statuses,
+                        },
+                    )
+                    .await?;
             }
             db::reports::insert(tx, &report).await?;
             Ok::<_, ServiceError>(report)
@@ -113,7 +120,7 @@ pub async fn create(ctx: &Ctx, me: &LocalUser, r: NewReport) -> ServiceResult<Re
         .await?;
     drop(conn);
     if forward {
-        super::federation::wake(ctx);
+        ctx.wake_delivery();
     }
     Ok(ReportView {
         target: views::account(ctx, target).await?,

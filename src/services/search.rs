@@ -45,26 +45,25 @@ pub async fn search(
     if q.resolve && viewer.is_some() && q.offset == 0 {
         let mut remote = None;
         if text.starts_with("https://") || text.starts_with("http://") {
-            remote = crate::federation::actors::resolve_url(ctx, text)
-                .await
-                .ok()
-                .flatten();
+            remote = ctx.fed.resolve(ctx, text).await.ok().flatten();
         } else if let Some((user, host)) = text.trim_start_matches('@').split_once('@')
             && !user.is_empty()
             && !host.is_empty()
             && !host.contains('@')
         {
-            remote = crate::federation::actors::webfinger(ctx, user, host)
+            remote = ctx
+                .fed
+                .account_by_acct(ctx, user, host)
                 .await
                 .ok()
-                .map(|a| crate::federation::actors::Resolved::Account(Box::new(a)));
+                .map(|a| crate::services::remote::Resolved::Account(Box::new(a)));
         }
         match remote {
-            Some(crate::federation::actors::Resolved::Account(a)) if wants("accounts") => {
+            Some(crate::services::remote::Resolved::Account(a)) if wants("accounts") => {
                 out.accounts = views::accounts(ctx, vec![*a]).await?;
                 return Ok(out);
             }
-            Some(crate::federation::actors::Resolved::Status(s)) if wants("statuses") => {
+            Some(crate::services::remote::Resolved::Status(s)) if wants("statuses") => {
                 let mut conn = ctx.conn().await?;
                 let visible = db::statuses::find_visible(&mut conn, s.id, viewer).await?;
                 drop(conn);

@@ -6,6 +6,7 @@ use crate::db::statuses::Page;
 use crate::db::{self};
 use crate::domain::NotificationKind;
 use crate::ids;
+use crate::services::remote::Outgoing;
 
 /// How `viewer` and another account relate (Mastodon's Relationship).
 #[derive(Debug, Clone, Default)]
@@ -123,8 +124,16 @@ pub async fn follow(
     let mut row = row;
     conn.transaction(async |tx| {
         if is_new && !target.local {
-            row.uri =
-                Some(super::federation::follow_sent(ctx, tx, &me.account, &target, row.id).await?);
+            row.uri = ctx
+                .federate(
+                    tx,
+                    Outgoing::FollowRequested {
+                        follower: &me.account,
+                        target: &target,
+                        follow_id: row.id,
+                    },
+                )
+                .await?;
         }
         db::social::upsert_follow(tx, &row).await?;
         if is_new && notify_target {
@@ -135,7 +144,7 @@ pub async fn follow(
     .await?;
     drop(conn);
     if is_new && !target.local {
-        super::federation::wake(ctx);
+        ctx.wake_delivery();
     }
     if is_new && notify_target {
         super::streaming::notifications(ctx, std::slice::from_ref(&note));
@@ -152,7 +161,15 @@ pub async fn unfollow(ctx: &Ctx, me: &LocalUser, target_id: i64) -> ServiceResul
         if let Some(f) = &existing
             && !target.local
         {
-            super::federation::unfollow_sent(ctx, tx, &me.account, &target, f.uri.clone()).await?;
+            ctx.federate(
+                tx,
+                Outgoing::FollowUndone {
+                    follower: &me.account,
+                    target: &target,
+                    follow_uri: f.uri.clone(),
+                },
+            )
+            .await?;
         }
         if db::social::delete_follow(tx, me_id, target_id).await? > 0 {
             db::notifications::retract(
@@ -177,7 +194,7 @@ pub async fn unfollow(ctx: &Ctx, me: &LocalUser, target_id: i64) -> ServiceResul
     .await?;
     drop(conn);
     if existing.is_some() && !target.local {
-        super::federation::wake(ctx);
+        ctx.wake_delivery();
     }
     relationship(ctx, me_id, target_id).await
 }
@@ -214,13 +231,14 @@ pub async fn answer_request(
         .filter(|a| !a.local);
     conn.transaction(async |tx| {
         if let Some(r) = &remote {
-            super::federation::follow_answered(
-                ctx,
+            ctx.federate(
                 tx,
-                &me.account,
-                r,
-                request.uri.clone(),
-                accept,
+                Outgoing::FollowAnswered {
+                    followed: &me.account,
+                    requester: r,
+                    follow_uri: request.uri.clone(),
+                    accepted: accept,
+                },
             )
             .await?;
         }
@@ -255,7 +273,7 @@ pub async fn answer_request(
     .await?;
     drop(conn);
     if remote.is_some() {
-        super::federation::wake(ctx);
+        ctx.wake_delivery();
     }
     relationship(ctx, me_id, requester).await
 }

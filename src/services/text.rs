@@ -264,6 +264,22 @@ pub fn strip_html(html: &str) -> String {
     html_escape::decode_html_entities(&cleaned).into_owned()
 }
 
+/// Whether `s` is a web address a page or an app may link to: http(s), at
+/// most 2048 bytes. Every URL taken from a remote document passes this
+/// before it is stored (a `javascript:` one would end up in a link).
+pub fn is_web_url(s: &str) -> bool {
+    s.len() <= 2048
+        && url::Url::parse(s).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
+}
+
+/// Same origin (scheme, host, port) — FEP-fe34.
+pub fn same_origin(a: &str, b: &str) -> bool {
+    match (url::Url::parse(a), url::Url::parse(b)) {
+        (Ok(a), Ok(b)) => a.origin() == b.origin(),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -552,7 +552,9 @@ async fn a_stopped_receiver_gets_everything_once_after_restart(b: Backend) {
         (h.failures >= 1 && h.next_attempt_at.is_some() && h.done_upto < h.head).then_some(())
     })
     .await;
-    let (status, _) = tsunagu::services::federation::status(&ctx).await.unwrap();
+    let (status, _) = tsunagu::services::instance::federation_status(&ctx)
+        .await
+        .unwrap();
     let beta_row = status.iter().find(|h| h.host == beta_host).unwrap();
     assert!(beta_row.queued >= 3, "queued: {}", beta_row.queued);
     assert!(beta_row.breaker_open_until.is_some());
@@ -759,7 +761,7 @@ async fn locked_accounts_and_visibility_across_instances(b: Backend) {
         assert_eq!(r.status().as_u16(), expect, "{v} Note document");
     }
     // bob deletes his account on beta: he and his posts vanish from alpha.
-    tsunagu::services::federation::delete_local_account(&beta.state.ctx, "bob")
+    tsunagu::services::accounts::delete_local_account(&beta.state.ctx, "bob")
         .await
         .unwrap();
     eventually("bob gone from alpha", async || {

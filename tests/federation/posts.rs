@@ -364,7 +364,9 @@ async fn a_remote_that_never_answers_costs_a_timeout_not_a_hang(b: Backend) {
     // The delivery to silent.test timed out and the host is backed off.
     let host = format!("silent.test:{port}");
     let state = eventually("silent.test is backed off", async || {
-        let (hosts, _) = tsunagu::services::federation::status(ctx).await.unwrap();
+        let (hosts, _) = tsunagu::services::instance::federation_status(ctx)
+            .await
+            .unwrap();
         hosts.into_iter().find(|h| h.host == host && h.failures > 0)
     })
     .await;

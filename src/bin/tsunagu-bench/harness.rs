@@ -152,7 +152,7 @@ impl Server {
         let path = db.dir.join(format!("{name}.toml"));
         std::fs::write(&path, config_toml(&config))?;
         // Migrations run here first, so the server starts at once.
-        let (ctx, _) = Ctx::new(config.clone()).await?;
+        let (ctx, _) = tsunagu::context(config.clone()).await?;
         let child = std::process::Command::new(std::env::current_exe()?)
             .args(["serve", "--config"])
             .arg(&path)

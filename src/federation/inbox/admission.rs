@@ -82,8 +82,11 @@ pub struct Inbound<'a> {
 
 /// Verifies and stores one delivery. Ok(true): stored; Ok(false): a duplicate.
 pub async fn receive(ctx: &Ctx, req: Inbound<'_>) -> Result<bool, Refusal> {
-    let _turn = ctx.fed.admission.enter().await?;
-    ctx.fed.admission.check_backlog(ctx).await?;
+    let _turn = crate::federation::rt(ctx).admission.enter().await?;
+    crate::federation::rt(ctx)
+        .admission
+        .check_backlog(ctx)
+        .await?;
     let sig_header = (req.header)("signature").ok_or(SignatureError::Missing)?;
     let sig = signatures::parse_signature_header(&sig_header)?;
     let signed = SignedRequest {
@@ -144,8 +147,11 @@ pub async fn receive(ctx: &Ctx, req: Inbound<'_>) -> Result<bool, Refusal> {
         .await
         .map_err(ServiceError::from)?;
     if stored {
-        ctx.fed.admission.backlog.fetch_add(1, Ordering::Relaxed);
-        ctx.fed.wake_inbox.notify_one();
+        crate::federation::rt(ctx)
+            .admission
+            .backlog
+            .fetch_add(1, Ordering::Relaxed);
+        crate::federation::rt(ctx).wake_inbox.notify_one();
     }
     Ok(stored)
 }
@@ -182,6 +188,6 @@ pub(super) fn check_with(
     sig: &signatures::SignatureHeader,
     actor: &Account,
 ) -> Result<(), SignatureError> {
-    let key = ctx.fed.keys.get(&actor.public_key_pem)?;
+    let key = crate::federation::rt(ctx).keys.get(&actor.public_key_pem)?;
     signatures::verify(signed, sig, &key)
 }

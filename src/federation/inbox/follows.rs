@@ -50,7 +50,7 @@ pub(super) async fn follow(ctx: &Ctx, actor: &Account, activity: &Value) -> Serv
             // A locked account answers later, from the follow requests list;
             // a blocked follower is refused at once.
             if blocked || !pending {
-                crate::services::federation::follow_answered(
+                crate::federation::outbox::follow_answered(
                     ctx,
                     tx,
                     &target,
@@ -67,7 +67,7 @@ pub(super) async fn follow(ctx: &Ctx, actor: &Account, activity: &Value) -> Serv
     if notified {
         streaming::notifications(ctx, std::slice::from_ref(&note));
     }
-    ctx.fed.wake_delivery.notify_one();
+    crate::federation::rt(ctx).wake_delivery.notify_one();
     Ok(())
 }
 

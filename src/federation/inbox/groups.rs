@@ -107,10 +107,10 @@ pub(super) async fn join(ctx: &Ctx, actor: &Account, activity: &Value) -> Servic
             // Answered at once (invite) or again (a repeated Join).
             let mut conn = ctx.conn().await?;
             conn.transaction(async |tx| {
-                crate::services::groups::membership_changed(ctx, tx, &m).await
+                crate::federation::outbox::membership_changed(ctx, tx, &m).await
             })
             .await?;
-            ctx.fed.wake_delivery.notify_one();
+            crate::federation::rt(ctx).wake_delivery.notify_one();
             Ok(())
         }
         Ok(_) => Ok(()),
@@ -130,10 +130,10 @@ pub(super) async fn join(ctx: &Ctx, actor: &Account, activity: &Value) -> Servic
             m.decided_at = Some(m.created_at);
             conn.transaction(async |tx| {
                 m = db::memberships::save(tx, &m).await?;
-                crate::services::groups::membership_changed(ctx, tx, &m).await
+                crate::federation::outbox::membership_changed(ctx, tx, &m).await
             })
             .await?;
-            ctx.fed.wake_delivery.notify_one();
+            crate::federation::rt(ctx).wake_delivery.notify_one();
             Ok(())
         }
         Err(e) => Err(e),
@@ -153,7 +153,7 @@ pub(super) async fn leave(ctx: &Ctx, actor: &Account, object: &Value) -> Service
 
 /// A remote group removes our person from its members.
 pub(super) async fn removed(ctx: &Ctx, group: &Account, activity: &Value) -> ServiceResult<()> {
-    let members = crate::services::groups::members_collection(a_uri(group));
+    let members = crate::federation::outbox::members_collection(a_uri(group));
     if id_of(&activity["target"]) != Some(members.as_str()) {
         tracing::info!(
             actor = a_uri(group),
@@ -182,7 +182,7 @@ pub(super) async fn removed(ctx: &Ctx, group: &Account, activity: &Value) -> Ser
 
 /// Whether a Note is addressed to `group_uri`'s members collection.
 pub(super) fn addressed_to_members(object: &Value, group_uri: &str) -> bool {
-    let members = crate::services::groups::members_collection(group_uri);
+    let members = crate::federation::outbox::members_collection(group_uri);
     let addressed = |k: &str| match &object[k] {
         Value::Array(l) => l.iter().any(|v| id_of(v) == Some(members.as_str())),
         v => id_of(v) == Some(members.as_str()),
@@ -254,19 +254,17 @@ pub(super) async fn announce_member_post(
     let mut conn = ctx.conn().await?;
     if s.visibility == Visibility::Members {
         conn.transaction(async |tx| {
-            crate::services::groups::pass_on_to_members(ctx, tx, org, author, s, object).await
+            crate::federation::outbox::pass_on_to_members(ctx, tx, org, author, s, object).await
         })
         .await?;
-        ctx.fed.wake_delivery.notify_one();
+        crate::federation::rt(ctx).wake_delivery.notify_one();
         return Ok(());
     }
     let reblog = conn
-        .transaction(async |tx| {
-            crate::services::groups::announce_into(ctx, tx, org, author, s).await
-        })
+        .transaction(async |tx| crate::services::groups::org_shares(ctx, tx, org, author, s).await)
         .await?;
     drop(conn);
-    ctx.fed.wake_delivery.notify_one();
+    crate::federation::rt(ctx).wake_delivery.notify_one();
     if let Some(r) = reblog {
         let streams = streaming::status_streams(ctx, &r, &[], &[]).await?;
         ctx.hub.publish(streams, streaming::Payload::Status(r.id));
@@ -296,7 +294,7 @@ pub(super) async fn proven_by_author(ctx: &Ctx, object: &Value) -> bool {
         return false;
     }
     let check = |a: &Account| {
-        ctx.fed
+        crate::federation::rt(ctx)
             .keys
             .get(&a.public_key_pem)
             .is_ok_and(|key| crate::federation::proofs::verify(object, author_uri, &key))

@@ -93,12 +93,12 @@ pub(super) async fn vote(ctx: &Ctx, actor: &Account, object: &Value) -> ServiceR
             return Ok::<_, ServiceError>(());
         }
         db::polls::vote(tx, poll.id, actor.id, &[choice as i32], ids::now()).await?;
-        crate::services::federation::status_published(ctx, tx, &author, &status, true).await?;
+        crate::federation::outbox::status_published(ctx, tx, &author, &status, true).await?;
         Ok(())
     })
     .await?;
     drop(conn);
-    crate::services::federation::wake(ctx);
+    ctx.wake_delivery();
     Ok(true)
 }
 

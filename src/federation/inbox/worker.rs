@@ -56,7 +56,7 @@ pub async fn run(ctx: Ctx, idle: Duration) {
                     }
                 }
             }
-            _ = ctx.fed.wake_inbox.notified() => {}
+            _ = crate::federation::rt(&ctx).wake_inbox.notified() => {}
             _ = tokio::time::sleep(idle) => {}
         }
     }

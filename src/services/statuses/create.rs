@@ -1,6 +1,7 @@
 //! Posting: checking, rendering (mentions, tags, links), and storing a new post with its side
 //! effects (notifications, streams, delivery).
 use super::*;
+use crate::services::remote::Outgoing;
 
 #[derive(Debug, Clone, Default)]
 pub struct NewStatus {
@@ -64,7 +65,7 @@ pub(super) async fn render(
         let Some((user, host)) = key.split_once('@') else {
             continue;
         };
-        if let Ok(a) = crate::federation::actors::webfinger(ctx, user, host).await {
+        if let Ok(a) = ctx.fed.account_by_acct(ctx, user, host).await {
             found.push(a);
         }
     }
@@ -92,7 +93,7 @@ pub fn profile_url(base: &str, a: &Account) -> String {
         [&a.profile_url, &a.ap_id]
             .into_iter()
             .flatten()
-            .find(|u| crate::federation::actors::is_web_url(u))
+            .find(|u| crate::services::text::is_web_url(u))
             .cloned()
             .unwrap_or_default()
     }
@@ -277,10 +278,18 @@ pub async fn create_as(
             if let Some(k) = &key {
                 db::statuses::remember_idempotency(tx, author_id, k, s.id, now).await?;
             }
-            crate::services::federation::status_published(ctx, tx, author, &s, false).await?;
+            ctx.federate(
+                tx,
+                Outgoing::StatusPublished {
+                    author,
+                    status: &s,
+                    edited: false,
+                },
+            )
+            .await?;
             let announced = match &audience {
                 Some(org) if org.id != author.id => {
-                    crate::services::groups::announce_into(ctx, tx, org, author, &s).await?
+                    crate::services::groups::org_shares(ctx, tx, org, author, &s).await?
                 }
                 _ => None,
             };
@@ -288,7 +297,7 @@ pub async fn create_as(
         })
         .await?;
     drop(conn);
-    crate::services::federation::wake(ctx);
+    ctx.wake_delivery();
     let (created, notes, root, announced) = created;
     let streams = streaming::status_streams(ctx, &created, &local_mentioned, &tags).await?;
     ctx.hub

@@ -1,5 +1,6 @@
 //! Changing what was posted: edits with their history, the source for editing, deletion.
 use super::*;
+use crate::services::remote::Outgoing;
 
 /// Deletes one's own status; the returned view keeps the source text (delete and redraft).
 pub async fn delete(
@@ -17,14 +18,21 @@ pub async fn delete(
     let mut conn = ctx.conn().await?;
     conn.transaction(async |tx| {
         // The Delete names the same audience, so it is queued before the rows go.
-        crate::services::federation::status_deleted(ctx, tx, &me.account, &s).await?;
+        ctx.federate(
+            tx,
+            Outgoing::StatusDeleted {
+                author: &me.account,
+                status: &s,
+            },
+        )
+        .await?;
         db::statuses::delete(tx, id).await?;
         Ok::<_, ServiceError>(())
     })
     .await?;
     drop(conn);
     crate::services::media::status_deleted(ctx, attachments, delete_media).await;
-    crate::services::federation::wake(ctx);
+    ctx.wake_delivery();
     deletion.publish(ctx);
     Ok(view)
 }
@@ -121,13 +129,20 @@ pub async fn edit(
                     notes.push(n);
                 }
             }
-            crate::services::federation::status_published(ctx, tx, &me.account, &updated, true)
-                .await?;
+            ctx.federate(
+                tx,
+                Outgoing::StatusPublished {
+                    author: &me.account,
+                    status: &updated,
+                    edited: true,
+                },
+            )
+            .await?;
             Ok::<_, ServiceError>((updated, notes))
         })
         .await?;
     drop(conn);
-    crate::services::federation::wake(ctx);
+    ctx.wake_delivery();
     let (updated, notes) = updated;
     let local_mentioned: Vec<i64> = mentioned
         .iter()

@@ -1,5 +1,6 @@
 //! What others do with a post: favourites, bookmarks, pins, reblogs, and who did them.
 use super::*;
+use crate::services::remote::Outgoing;
 
 /// The row of a reblog (boost) of `of` by `account_id`; `uri` is the remote
 /// Announce's id (None for ours).
@@ -60,14 +61,30 @@ pub async fn favourite(ctx: &Ctx, me: &LocalUser, id: i64, on: bool) -> ServiceR
                     created_at: ids::now(),
                 };
                 if db::social::favourite::add(tx, &fav).await? {
-                    crate::services::federation::like_sent(ctx, tx, &me.account, &s, true).await?;
+                    ctx.federate(
+                        tx,
+                        Outgoing::Favourited {
+                            by: &me.account,
+                            status: &s,
+                            on: true,
+                        },
+                    )
+                    .await?;
                     if author != actor && is_local(tx, author).await? {
                         db::notifications::insert(tx, &note).await?;
                         return Ok::<_, ServiceError>(true);
                     }
                 }
             } else if db::social::favourite::remove(tx, actor, sid).await? > 0 {
-                crate::services::federation::like_sent(ctx, tx, &me.account, &s, false).await?;
+                ctx.federate(
+                    tx,
+                    Outgoing::Favourited {
+                        by: &me.account,
+                        status: &s,
+                        on: false,
+                    },
+                )
+                .await?;
                 db::notifications::retract(
                     tx,
                     author,
@@ -80,7 +97,7 @@ pub async fn favourite(ctx: &Ctx, me: &LocalUser, id: i64, on: bool) -> ServiceR
             Ok(false)
         })
         .await?;
-    crate::services::federation::wake(ctx);
+    ctx.wake_delivery();
     if notified {
         streaming::notifications(ctx, std::slice::from_ref(&note));
     }
@@ -201,14 +218,22 @@ pub async fn reblog(
                 db::notifications::insert(tx, &notes[0]).await?;
             }
             if r.visibility != Visibility::Private {
-                crate::services::federation::announce_sent(ctx, tx, &me.account, &r, &s, true)
-                    .await?;
+                ctx.federate(
+                    tx,
+                    Outgoing::Reblogged {
+                        by: &me.account,
+                        reblog: &r,
+                        original: &s,
+                        on: true,
+                    },
+                )
+                .await?;
             }
             Ok::<_, ServiceError>((r, notes))
         })
         .await?;
     drop(conn);
-    crate::services::federation::wake(ctx);
+    ctx.wake_delivery();
     let (created, notes) = created;
     let streams = streaming::status_streams(ctx, &created, &[], &[]).await?;
     ctx.hub
@@ -230,8 +255,16 @@ pub async fn unreblog(ctx: &Ctx, me: &LocalUser, id: i64) -> ServiceResult<Statu
         let mut conn = ctx.conn().await?;
         conn.transaction(async |tx| {
             if r.visibility != Visibility::Private {
-                crate::services::federation::announce_sent(ctx, tx, &me.account, &r, &s, false)
-                    .await?;
+                ctx.federate(
+                    tx,
+                    Outgoing::Reblogged {
+                        by: &me.account,
+                        reblog: &r,
+                        original: &s,
+                        on: false,
+                    },
+                )
+                .await?;
             }
             db::statuses::delete(tx, rid).await?;
             db::notifications::retract(
@@ -245,7 +278,7 @@ pub async fn unreblog(ctx: &Ctx, me: &LocalUser, id: i64) -> ServiceResult<Statu
             Ok::<_, ServiceError>(())
         })
         .await?;
-        crate::services::federation::wake(ctx);
+        ctx.wake_delivery();
         deletion.publish(ctx);
     }
     views::status(ctx, Some(actor), s).await

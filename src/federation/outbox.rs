@@ -1,247 +1,114 @@
-//! What the discovery and ActivityPub endpoints serve, and the outbound side
-//! of the social actions (Follow, Undo, Accept, Create, Delete).
-use crate::domain::Visibility;
-use activitypub_federation::fetch::webfinger::build_webfinger_response_with_type;
+//! What we send: each [`Outgoing`] event a service reports becomes the
+//! activities other servers must receive, queued for durable delivery inside
+//! the service's transaction.
+//!
+//! Membership protocol (docs/federation.md):
+//! - a person asks to join: `Join{actor: person, object: group}`, with the
+//!   claim in `tsunaguMembership` {role, tenureFrom, tenureTo, divisions,
+//!   inviteCode} and a message in `content`;
+//! - the group answers `Accept{Join}` (verified; `tsunaguMembership.role`
+//!   carries the role, and is sent again when the role changes) or
+//!   `Reject{Join}`; it removes a member with `Remove{object: person,
+//!   target: <group>/members}`;
+//! - a person leaves with `Leave{object: group}`.
 use serde_json::{Value, json};
 
-use super::{Ctx, ServiceError, ServiceResult};
-use crate::db::models::{Account, Status};
+use super::delivery;
+use super::objects::{self, NoteParts, Urls};
+use super::vocab::{Activity, ActivityKind, Context, MembershipClaim, Tombstone};
+use crate::db::models::{Account, Membership, Status};
 use crate::db::{self, DbConn};
-use crate::federation::delivery;
-use crate::federation::objects::{self, NoteParts, Urls};
-use crate::federation::vocab::{
-    Activity, ActivityKind, Actor, Context, Endpoints, OrderedCollection, PublicKey, Tombstone,
-};
+use crate::domain::{MembershipState, Visibility};
 use crate::ids;
+use crate::services::remote::Outgoing;
+use crate::services::{Ctx, ServiceError, ServiceResult};
 
-async fn local_account(ctx: &Ctx, name: &str) -> ServiceResult<Account> {
-    let mut conn = ctx.conn().await?;
-    db::accounts::find_by_acct_key(&mut conn, &name.to_lowercase())
-        .await?
-        .map(|(a, _)| a)
-        .filter(|a| a.local && !a.suspended)
-        .ok_or_else(ServiceError::not_found)
-}
-
-/// WebFinger for `acct:name@ourdomain`, or one of our actor/profile URLs.
-pub async fn webfinger(ctx: &Ctx, resource: &str) -> ServiceResult<Value> {
-    let base = ctx.base_url();
-    let domain = &ctx.config.server.domain;
-    let name = if let Some(acct) = resource.strip_prefix("acct:") {
-        match acct.trim_start_matches('@').rsplit_once('@') {
-            Some((user, host)) if host.eq_ignore_ascii_case(domain) => user.to_owned(),
-            _ => return Err(ServiceError::not_found()),
-        }
-    } else if let Some(rest) = resource
-        .strip_prefix(&format!("{base}/users/"))
-        .or_else(|| resource.strip_prefix(&format!("{base}/@")))
-    {
-        rest.to_owned()
-    } else {
-        return Err(ServiceError::not_found());
-    };
-    let account = local_account(ctx, &name).await?;
-    let urls = Urls { base: &base };
-    let parse = |u: String| url::Url::parse(&u).map_err(|e| ServiceError::Internal(e.into()));
-    let (actor, profile) = (
-        parse(urls.actor(&account.username))?,
-        parse(urls.profile(&account.username))?,
-    );
-    let mut jrd = build_webfinger_response_with_type(
-        format!("acct:{}@{domain}", account.username),
-        vec![(actor.clone(), Some(account.actor_type.as_str()))],
-    );
-    // People read the profile page, not the actor document.
-    for link in &mut jrd.links {
-        if link.rel.as_deref() == Some("http://webfinger.net/rel/profile-page") {
-            link.href = Some(profile.clone());
-        }
-    }
-    jrd.aliases = vec![actor, profile];
-    serde_json::to_value(jrd).map_err(|e| ServiceError::Internal(e.into()))
-}
-
-pub fn nodeinfo_links(ctx: &Ctx) -> Value {
-    let base = ctx.base_url();
-    json!({
-        "links": [
-            { "rel": "http://nodeinfo.diaspora.software/ns/schema/2.0", "href": format!("{base}/nodeinfo/2.0") },
-            { "rel": "http://nodeinfo.diaspora.software/ns/schema/2.1", "href": format!("{base}/nodeinfo/2.1") },
-        ]
-    })
-}
-
-pub async fn nodeinfo(ctx: &Ctx, version: &str) -> ServiceResult<Value> {
-    if !matches!(version, "2.0" | "2.1") {
-        return Err(ServiceError::not_found());
-    }
-    let facts = super::instance::facts(ctx).await?;
-    let mut software = json!({ "name": "tsunagu", "version": env!("CARGO_PKG_VERSION") });
-    if version == "2.1" {
-        software["repository"] = json!(ctx.config.instance.source_url.clone());
-        software["homepage"] = json!(ctx.config.instance.source_url.clone());
-    }
-    Ok(json!({
-        "version": version,
-        "software": software,
-        "protocols": ["activitypub"],
-        "services": { "inbound": [], "outbound": [] },
-        "openRegistrations": ctx.config.registrations.mode == crate::config::RegistrationMode::Open,
-        "usage": {
-            "users": { "total": facts.user_count },
-            "localPosts": facts.status_count,
-        },
-        "metadata": {
-            "nodeName": ctx.config.instance.title,
-            "nodeDescription": ctx.config.instance.description,
-        },
-    }))
-}
-
-pub async fn actor_document(ctx: &Ctx, name: &str) -> ServiceResult<Value> {
-    let a = local_account(ctx, name).await?;
-    let base = ctx.base_url();
-    let image = |f: &Option<String>| f.as_deref().map(|f| super::media::url(ctx, f));
-    let mut doc = objects::actor(
-        &Urls { base: &base },
-        &a,
-        image(&a.avatar_file),
-        image(&a.header_file),
-    );
-    if a.actor_type == crate::domain::ActorType::Group {
-        super::groups::group_properties(ctx, &mut ctx.conn().await?, &a, &mut doc).await?;
-    }
-    Ok(doc)
-}
-
-/// The Note of a local status: public and unlisted ones to anyone;
-/// members-only ones to a signed fetch by a verified member of the org (or,
-/// for a post into a group elsewhere, by that group's own server, which
-/// holds every member's posts anyway) — never to "some actor on a member's
-/// domain"; nothing else (404, as if it did not exist).
-pub async fn status_document(
+/// Queues the activities `event` means, inside the caller's transaction.
+pub async fn queue(
     ctx: &Ctx,
-    name: &str,
-    id: i64,
-    signer: Option<&Account>,
-) -> ServiceResult<Value> {
-    let author = local_account(ctx, name).await?;
-    let mut conn = ctx.conn().await?;
-    let s = db::statuses::find(&mut conn, id)
-        .await?
-        .filter(|s| s.account_id == author.id && s.local && s.reblog_of_id.is_none())
-        .ok_or_else(ServiceError::not_found)?;
-    let allowed = match s.visibility {
-        Visibility::Public | Visibility::Unlisted => true,
-        Visibility::Members => match (signer, s.audience_id) {
-            (Some(who), Some(org)) => members_only_reader(&mut conn, org, who).await?,
-            _ => false,
-        },
-        // Followers-only and direct posts: to a fetch signed by someone who
-        // may see them here (a follower, someone mentioned), as Mastodon does;
-        // an instance actor vouches for no one.
-        Visibility::Private | Visibility::Direct => match signer {
-            Some(who) if !who.local && who.actor_type != crate::domain::ActorType::Application => {
-                db::statuses::find_visible(&mut conn, s.id, Some(who.id))
-                    .await?
-                    .is_some()
-            }
-            _ => false,
-        },
-    };
-    if !allowed {
-        return Err(ServiceError::not_found());
-    }
-    let mut note = note_of(ctx, &mut conn, &author, &s).await?;
-    note["@context"] = objects::context();
-    Ok(note)
-}
-
-/// Whether `who` (a verified signer) may read a members-only post of `org`:
-/// a verified member, or the instance actor of the group's own server when
-/// the group lives elsewhere.
-async fn members_only_reader(
-    conn: &mut DbConn<'_>,
-    org_id: i64,
-    who: &Account,
-) -> ServiceResult<bool> {
-    if db::memberships::is_verified_member(conn, org_id, who.id).await? {
-        return Ok(true);
-    }
-    let Some((org, _)) = db::accounts::find(conn, org_id).await? else {
-        return Ok(false);
-    };
-    Ok(!org.local
-        && who.actor_type == crate::domain::ActorType::Application
-        && crate::federation::actors::same_origin(
-            org.ap_id.as_deref().unwrap_or_default(),
-            who.ap_id.as_deref().unwrap_or_default(),
-        ))
-}
-
-pub async fn collection(ctx: &Ctx, name: &str, which: &str) -> ServiceResult<Value> {
-    let a = local_account(ctx, name).await?;
-    let base = ctx.base_url();
-    let urls = Urls { base: &base };
-    let mut conn = ctx.conn().await?;
-    let (id, total) = match which {
-        "followers" | "following" => {
-            let (followers, following) = db::accounts::stats(&mut conn, &[a.id])
-                .await?
-                .first()
-                .map_or((0, 0), |&(_, _, _, ers, ing)| (ers, ing));
-            if which == "followers" {
-                (urls.followers(&a.username), followers)
-            } else {
-                (urls.following(&a.username), following)
-            }
+    tx: &mut DbConn<'_>,
+    event: Outgoing<'_>,
+) -> ServiceResult<Option<String>> {
+    match event {
+        Outgoing::StatusPublished {
+            author,
+            status,
+            edited,
+        } => status_published(ctx, tx, author, status, edited).await?,
+        Outgoing::StatusDeleted { author, status } => {
+            status_deleted(ctx, tx, author, status).await?
         }
-        // Counts only what anyone may see: private and members-only posts
-        // are not admitted to, even by number.
-        "outbox" => (
-            urls.outbox(&a.username),
-            db::statuses::count_public(&mut conn, a.id).await?,
-        ),
-        _ => return Err(ServiceError::not_found()),
-    };
-    Ok(OrderedCollection::counted(id, total).to_json())
-}
-
-/// `/users/:name/collections/:which`: featured, or an org's recognised clubs.
-pub async fn named_collection(ctx: &Ctx, name: &str, which: &str) -> ServiceResult<Value> {
-    match which {
-        "featured" => featured(ctx, name).await,
-        "recognized" => {
-            let a = local_account(ctx, name).await?;
-            if a.actor_type != crate::domain::ActorType::Group {
-                return Err(ServiceError::not_found());
-            }
-            super::groups::recognized_collection(ctx, &a).await
+        Outgoing::SharedByOrg {
+            org,
+            author,
+            status,
+            reblog,
+        } => shared_by_org(ctx, tx, org, author, status, reblog).await?,
+        Outgoing::PollVoted {
+            voter,
+            question,
+            author,
+            choices,
+        } => poll_voted(ctx, tx, voter, question, author, choices).await?,
+        Outgoing::ReportForwarded {
+            report,
+            target,
+            statuses,
+        } => {
+            return Ok(Some(
+                report_forwarded(ctx, tx, report, target, statuses).await?,
+            ));
         }
-        _ => Err(ServiceError::not_found()),
+        Outgoing::FollowRequested {
+            follower,
+            target,
+            follow_id,
+        } => {
+            return Ok(Some(
+                follow_sent(ctx, tx, follower, target, follow_id).await?,
+            ));
+        }
+        Outgoing::FollowUndone {
+            follower,
+            target,
+            follow_uri,
+        } => unfollow_sent(ctx, tx, follower, target, follow_uri).await?,
+        Outgoing::FollowAnswered {
+            followed,
+            requester,
+            follow_uri,
+            accepted,
+        } => follow_answered(ctx, tx, followed, requester, follow_uri, accepted).await?,
+        Outgoing::Favourited { by, status, on } => like_sent(ctx, tx, by, status, on).await?,
+        Outgoing::Reblogged {
+            by,
+            reblog,
+            original,
+            on,
+        } => announce_sent(ctx, tx, by, reblog, original, on).await?,
+        Outgoing::ProfileUpdated { account } => profile_updated(ctx, tx, account).await?,
+        Outgoing::AccountDeleted { account } => account_deleted(ctx, tx, account).await?,
+        Outgoing::MembershipChanged { membership } => {
+            membership_changed(ctx, tx, membership).await?
+        }
+        Outgoing::JoinRequested {
+            person,
+            org,
+            membership,
+            invite_code,
+            consents,
+        } => {
+            let id = membership_requested(ctx, tx, person, org, membership, invite_code, consents)
+                .await?;
+            return Ok(Some(id));
+        }
+        Outgoing::LeftOrg { person, org } => membership_left(ctx, tx, person, org).await?,
     }
-}
-
-/// The featured collection: pinned posts anyone may see, as Notes (Mastodon
-/// embeds them so a profile shows its pins without one fetch per post).
-async fn featured(ctx: &Ctx, name: &str) -> ServiceResult<Value> {
-    let a = local_account(ctx, name).await?;
-    let base = ctx.base_url();
-    let urls = Urls { base: &base };
-    let mut conn = ctx.conn().await?;
-    let pinned = db::timelines::pinned(&mut conn, None, a.id, 20).await?;
-    let mut items = Vec::new();
-    for s in pinned.iter().filter(|s| s.visibility.is_open()) {
-        items.push(note_of(ctx, &mut conn, &a, s).await?);
-    }
-    let id = format!("{}/collections/featured", urls.actor(&a.username));
-    Ok(OrderedCollection::of(id, items)
-        .with_context(Context::Full)
-        .to_json())
+    Ok(None)
 }
 
 /// The Note of a local status (mentions and tags resolved).
-async fn note_of(
+pub(super) async fn note_of(
     ctx: &Ctx,
     conn: &mut DbConn<'_>,
     author: &Account,
@@ -319,7 +186,7 @@ async fn note_of(
                 .zip(meta["original"]["height"].as_u64());
             Some(objects::attachment_json(&objects::Attachment {
                 kind: m.kind,
-                url: super::media::url(ctx, file),
+                url: crate::services::media::url(ctx, file),
                 media_type: Some(media_type.into()),
                 description: m.description.clone(),
                 blurhash: m.blurhash.clone(),
@@ -329,7 +196,10 @@ async fn note_of(
         })
         .collect();
     note["attachment"] = Value::Array(attachments);
-    if let Some((_, v)) = super::polls::views_for(conn, None, &[s.id]).await?.pop() {
+    if let Some((_, v)) = crate::services::polls::views_for(conn, None, &[s.id])
+        .await?
+        .pop()
+    {
         let hidden = v.poll.hide_totals && !v.expired;
         objects::with_poll(
             &mut note,
@@ -451,9 +321,9 @@ pub async fn status_published(
     if matches!(s.visibility, Visibility::Members | Visibility::Private)
         && let Some(pem) = author.private_key_pem.as_deref()
     {
-        let key = crate::federation::signatures::PrivateKey::from_pem(pem)
+        let key = super::signatures::PrivateKey::from_pem(pem)
             .map_err(|e| ServiceError::Internal(anyhow::anyhow!("author key: {e}")))?;
-        crate::federation::proofs::attach(
+        super::proofs::attach(
             &mut note,
             &key,
             &format!("{}#main-key", urls.actor(&author.username)),
@@ -629,46 +499,6 @@ pub async fn follow_answered(
     Ok(())
 }
 
-/// Wakes the delivery workers after a commit that queued work.
-pub fn wake(ctx: &Ctx) {
-    ctx.fed.wake_delivery.notify_one();
-}
-
-/// One remote host's delivery state, for `tsunagu federation status`.
-pub struct HostStatus {
-    pub host: String,
-    pub queued: i64,
-    pub lag_seconds: Option<i64>,
-    pub delivered: i64,
-    pub failures: i32,
-    pub breaker_open_until: Option<chrono::NaiveDateTime>,
-    pub last_error: Option<String>,
-    pub last_success_at: Option<chrono::NaiveDateTime>,
-}
-
-/// Delivery state per remote host, and inbound activities awaiting processing.
-pub async fn status(ctx: &Ctx) -> ServiceResult<(Vec<HostStatus>, i64)> {
-    let mut conn = ctx.conn().await?;
-    let now = ids::now();
-    let mut out = Vec::new();
-    for h in db::federation::hosts(&mut conn).await? {
-        let queued = db::federation::pending_count(&mut conn, &h.host, h.done_upto).await?;
-        let oldest = db::federation::oldest_pending(&mut conn, &h.host, h.done_upto).await?;
-        out.push(HostStatus {
-            queued,
-            lag_seconds: oldest.map(|o| (now - o).num_seconds().max(0)),
-            delivered: h.delivered,
-            failures: h.failures,
-            breaker_open_until: h.next_attempt_at.filter(|t| *t > now),
-            last_error: h.last_error,
-            last_success_at: h.last_success_at,
-            host: h.host,
-        });
-    }
-    let inbound = db::federation::inbound_pending(&mut conn).await?;
-    Ok((out, inbound))
-}
-
 /// Queues Like (or Undo{Like}) of a remote author's status.
 pub async fn like_sent(
     ctx: &Ctx,
@@ -760,11 +590,11 @@ pub async fn profile_updated(ctx: &Ctx, conn: &mut DbConn<'_>, me: &Account) -> 
     }
     let base = ctx.base_url();
     let urls = Urls { base: &base };
-    let image = |f: &Option<String>| f.as_deref().map(|f| super::media::url(ctx, f));
+    let image = |f: &Option<String>| f.as_deref().map(|f| crate::services::media::url(ctx, f));
     let mut actor = objects::actor(&urls, me, image(&me.avatar_file), image(&me.header_file));
     actor.as_object_mut().map(|o| o.remove("@context"));
     if me.actor_type == crate::domain::ActorType::Group {
-        super::groups::group_properties(ctx, conn, me, &mut actor).await?;
+        super::serve::group_properties(ctx, conn, me, &mut actor).await?;
     }
     let id = urls.activity(&me.username, "update", ids::next_id());
     let activity: Value = Activity::new(ActivityKind::Update, &id, urls.actor(&me.username), actor)
@@ -775,66 +605,241 @@ pub async fn profile_updated(ctx: &Ctx, conn: &mut DbConn<'_>, me: &Account) -> 
     Ok(())
 }
 
-/// Deletes a local account: its posts, follows and sign-in go, every known
-/// instance is told (`Delete` of the actor), and the emptied row stays
-/// suspended so the name is never reused for someone else.
-pub async fn delete_local_account(ctx: &Ctx, username: &str) -> ServiceResult<()> {
-    let account = local_account(ctx, username).await?;
+/// Queues `Delete` of a local actor to every server we know.
+async fn account_deleted(ctx: &Ctx, tx: &mut DbConn<'_>, account: &Account) -> ServiceResult<()> {
     let base = ctx.base_url();
-    let urls = Urls { base: &base };
-    let uri = urls.actor(&account.username);
+    let uri = Urls { base: &base }.actor(&account.username);
     let id = format!("{uri}#delete");
     let activity: Value = Activity::new(ActivityKind::Delete, &id, &uri, uri.as_str())
         .to([objects::PUBLIC])
         .into();
-    let mut conn = ctx.conn().await?;
-    let attachments = db::media::of_account(&mut conn, account.id).await?;
-    conn.transaction(async |tx| {
-        let inboxes = db::federation::all_remote_inboxes(tx).await?;
-        delivery::enqueue(tx, &base, &account, &id, &activity, inboxes).await?;
-        db::federation::erase_local_account(tx, account.id).await?;
-        Ok::<_, ServiceError>(())
-    })
-    .await?;
-    drop(conn);
-    super::media::account_erased(ctx, attachments).await;
-    wake(ctx);
+    let inboxes = db::federation::all_remote_inboxes(tx).await?;
+    delivery::enqueue(tx, &base, account, &id, &activity, inboxes).await?;
     Ok(())
 }
 
-/// The instance actor (`/actor`): signs our fetches; follows nobody.
-pub async fn instance_actor_document(ctx: &Ctx) -> ServiceResult<Value> {
-    let key = crate::federation::actors::instance_key(ctx).await?;
-    let base = ctx.base_url();
-    let id = format!("{base}/actor");
-    Ok(Actor {
-        context: Context::Full,
-        id: id.clone(),
-        kind: crate::domain::ActorType::Application,
-        preferred_username: ctx.config.server.domain.clone(),
-        name: ctx.config.instance.title.clone(),
-        summary: None,
-        url: None,
-        inbox: format!("{id}/inbox"),
-        outbox: format!("{id}/outbox"),
-        followers: None,
-        following: None,
-        featured: None,
-        endpoints: Endpoints {
-            shared_inbox: format!("{base}/inbox"),
-        },
-        manually_approves_followers: true,
-        discoverable: None,
-        indexable: None,
-        published: None,
-        attachment: None,
-        public_key: PublicKey {
-            id: format!("{id}#main-key"),
-            owner: id,
-            public_key_pem: key.public_pem.clone(),
-        },
-        icon: None,
-        image: None,
+/// The members collection of a group actor (addressing of members-only posts).
+pub fn members_collection(group_uri: &str) -> String {
+    format!("{group_uri}/members")
+}
+
+fn claim(m: &Membership) -> MembershipClaim {
+    MembershipClaim {
+        role: Some(m.role),
+        tenure_from: m.tenure_from.clone(),
+        tenure_to: m.tenure_to.clone(),
+        left_on: m.left_on.clone(),
+        divisions: crate::services::memberships::divisions_of(m)
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+        ..MembershipClaim::default()
     }
-    .to_json())
+}
+
+/// Tells a remote member's instance how its membership of one of our orgs
+/// stands (inside the caller's transaction).
+pub async fn membership_changed(
+    ctx: &Ctx,
+    conn: &mut DbConn<'_>,
+    m: &Membership,
+) -> ServiceResult<()> {
+    let (Some((org, _)), Some((person, _))) = (
+        db::accounts::find(conn, m.org_id).await?,
+        db::accounts::find(conn, m.account_id).await?,
+    ) else {
+        return Ok(());
+    };
+    if !org.local || person.local {
+        return Ok(());
+    }
+    let base = ctx.base_url();
+    let urls = Urls { base: &base };
+    let group = urls.actor(&org.username);
+    let person_uri = person.ap_id.clone().unwrap_or_default();
+    let join = Activity::new(ActivityKind::Join, "", &person_uri, group.as_str())
+        .with_id(m.join_ap_id.clone())
+        .embedded();
+    let (kind, object, target): (_, Value, _) = match m.state {
+        MembershipState::Verified => (ActivityKind::Accept, join.into(), None),
+        MembershipState::Rejected => (ActivityKind::Reject, join.into(), None),
+        MembershipState::Left => (
+            ActivityKind::Remove,
+            person_uri.as_str().into(),
+            Some(members_collection(&group)),
+        ),
+        // Still pending: nothing to tell the person's server yet.
+        MembershipState::Pending => return Ok(()),
+    };
+    let id = urls.activity(&org.username, &kind.as_str().to_lowercase(), ids::next_id());
+    let mut answer = Activity::new(kind, &id, &group, object)
+        .with_context(Context::Full)
+        .to([person_uri.as_str()])
+        .membership(claim(m));
+    if let Some(t) = target {
+        answer = answer.target(t);
+    }
+    let activity = answer.to_json();
+    delivery::enqueue(conn, &base, &org, &id, &activity, person.inbox_url.clone()).await?;
+    Ok(())
+}
+
+/// Queues Join of a remote group (our person asks to become a member).
+pub async fn membership_requested(
+    ctx: &Ctx,
+    conn: &mut DbConn<'_>,
+    me: &Account,
+    org: &Account,
+    m: &Membership,
+    invite_code: Option<&str>,
+    consents: &[crate::db::models::Consent],
+) -> ServiceResult<String> {
+    let base = ctx.base_url();
+    let urls = Urls { base: &base };
+    // A Join again (consents changed) gets an id of its own.
+    let id = if m.join_ap_id.is_some() {
+        urls.activity(&me.username, "join", ids::next_id())
+    } else {
+        urls.activity(&me.username, "join", m.id)
+    };
+    let mut membership = claim(m);
+    membership.invite_code = Some(invite_code.map(str::to_owned));
+    // The person's consents travel with the request (and again when they
+    // change): the org's server lists them in its directory only if asked.
+    if let Some(first) = consents.first() {
+        membership.consents = Some(
+            consents
+                .iter()
+                .map(|c| (c.purpose.to_string(), c.granted))
+                .collect(),
+        );
+        membership.consent_wording_version = Some(first.wording_version.clone());
+    }
+    let org_uri = org.ap_id.clone().unwrap_or_default();
+    let activity = Activity::new(
+        ActivityKind::Join,
+        &id,
+        urls.actor(&me.username),
+        org_uri.as_str(),
+    )
+    .with_context(Context::Full)
+    .to([org_uri.as_str()])
+    .content(&m.message)
+    .membership(membership)
+    .to_json();
+    delivery::enqueue(conn, &base, me, &id, &activity, org.inbox_url.clone()).await?;
+    Ok(id)
+}
+
+/// Queues Leave of a remote group.
+pub async fn membership_left(
+    ctx: &Ctx,
+    conn: &mut DbConn<'_>,
+    me: &Account,
+    org: &Account,
+) -> ServiceResult<()> {
+    let base = ctx.base_url();
+    let urls = Urls { base: &base };
+    let id = urls.activity(&me.username, "leave", ids::next_id());
+    let org_uri = org.ap_id.clone().unwrap_or_default();
+    let activity = Activity::new(
+        ActivityKind::Leave,
+        &id,
+        urls.actor(&me.username),
+        org_uri.as_str(),
+    )
+    .to([org_uri.as_str()])
+    .to_json();
+    delivery::enqueue(conn, &base, me, &id, &activity, org.inbox_url.clone()).await?;
+    Ok(())
+}
+
+/// A local org's share of a post made into it, to its followers elsewhere:
+/// both `Announce{Note}` (Mastodon) and `Announce{Create{Note}}` (Lemmy,
+/// Mbin).
+async fn shared_by_org(
+    ctx: &Ctx,
+    conn: &mut DbConn<'_>,
+    org: &Account,
+    author: &Account,
+    s: &Status,
+    reblog: &Status,
+) -> ServiceResult<()> {
+    let inboxes = db::federation::follower_inboxes(conn, org.id).await?;
+    if inboxes.is_empty() {
+        return Ok(());
+    }
+    let base = ctx.base_url();
+    let urls = Urls { base: &base };
+    let group = urls.actor(&org.username);
+    let note_uri = objects::status_uri(&urls, author, s);
+    // The wrapped form embeds the author's Create; we hold it only for our own
+    // people (a remote member's post goes out as Announce{Note} alone).
+    let create = if author.local {
+        Some(create_activity(ctx, conn, author, s).await?)
+    } else {
+        None
+    };
+    let cc = [
+        urls.followers(&org.username),
+        objects::account_uri(&urls, author),
+    ];
+    let plain_id = format!("{}/activity", urls.status(&org.username, reblog.id));
+    let wrapped_id = format!("{plain_id}#create");
+    let mut forms = vec![(&plain_id, Value::from(note_uri))];
+    if let Some(create) = create {
+        forms.push((&wrapped_id, create));
+    }
+    for (id, object) in forms {
+        let activity = Activity::new(ActivityKind::Announce, id, &group, object)
+            .with_context(Context::Full)
+            .published(&reblog.created_at)
+            .to([objects::PUBLIC])
+            .cc(cc.clone())
+            .audience(&group)
+            .to_json();
+        delivery::enqueue(conn, &base, org, id, &activity, inboxes.clone()).await?;
+    }
+    Ok(())
+}
+
+/// A members-only post by a member on another server, passed on by the org
+/// to its members' other servers as `Announce` (addressed to the members
+/// collection) with the Note embedded exactly as it came: they cannot fetch
+/// it from its origin, which serves it only to members it knows, and they
+/// take nothing on the org's word — the author's proof (FEP-8b32, added by
+/// the author's server) shows the Note is the author's.
+pub async fn pass_on_to_members(
+    ctx: &Ctx,
+    conn: &mut DbConn<'_>,
+    org: &Account,
+    author: &Account,
+    s: &crate::db::models::Status,
+    object: &Value,
+) -> ServiceResult<()> {
+    let Some(author_uri) = author.ap_id.as_deref() else {
+        return Ok(());
+    };
+    let inboxes: Vec<String> = db::memberships::member_inboxes(conn, org.id)
+        .await?
+        .into_iter()
+        .filter(|i| !super::actors::same_origin(i, author_uri))
+        .collect();
+    if inboxes.is_empty() {
+        return Ok(());
+    }
+    let base = ctx.base_url();
+    let urls = Urls { base: &base };
+    let group = urls.actor(&org.username);
+    // Unchanged: any edit would break the author's proof.
+    let note = object.clone();
+    let id = urls.activity(&org.username, "announce", s.id);
+    let activity = Activity::new(ActivityKind::Announce, &id, &group, note)
+        .with_context(Context::Full)
+        .published(&ids::now())
+        .to([members_collection(&group)])
+        .audience(&group)
+        .to_json();
+    delivery::enqueue(conn, &base, org, &id, &activity, inboxes).await?;
+    Ok(())
 }

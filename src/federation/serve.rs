@@ -1,0 +1,317 @@
+//! What we serve to other servers: WebFinger, NodeInfo, actor documents,
+//! Notes and collections.
+use activitypub_federation::fetch::webfinger::build_webfinger_response_with_type;
+use serde_json::{Value, json};
+
+use super::objects::{self, Urls};
+use super::outbox::{members_collection, note_of};
+use super::vocab::{Actor, Context, Endpoints, OrderedCollection, PublicKey};
+use crate::db::models::Account;
+use crate::db::{self, DbConn};
+use crate::domain::Visibility;
+use crate::services::{Ctx, ServiceError, ServiceResult};
+
+async fn local_account(ctx: &Ctx, name: &str) -> ServiceResult<Account> {
+    let mut conn = ctx.conn().await?;
+    db::accounts::find_by_acct_key(&mut conn, &name.to_lowercase())
+        .await?
+        .map(|(a, _)| a)
+        .filter(|a| a.local && !a.suspended)
+        .ok_or_else(ServiceError::not_found)
+}
+
+/// WebFinger for `acct:name@ourdomain`, or one of our actor/profile URLs.
+pub async fn webfinger(ctx: &Ctx, resource: &str) -> ServiceResult<Value> {
+    let base = ctx.base_url();
+    let domain = &ctx.config.server.domain;
+    let name = if let Some(acct) = resource.strip_prefix("acct:") {
+        match acct.trim_start_matches('@').rsplit_once('@') {
+            Some((user, host)) if host.eq_ignore_ascii_case(domain) => user.to_owned(),
+            _ => return Err(ServiceError::not_found()),
+        }
+    } else if let Some(rest) = resource
+        .strip_prefix(&format!("{base}/users/"))
+        .or_else(|| resource.strip_prefix(&format!("{base}/@")))
+    {
+        rest.to_owned()
+    } else {
+        return Err(ServiceError::not_found());
+    };
+    let account = local_account(ctx, &name).await?;
+    let urls = Urls { base: &base };
+    let parse = |u: String| url::Url::parse(&u).map_err(|e| ServiceError::Internal(e.into()));
+    let (actor, profile) = (
+        parse(urls.actor(&account.username))?,
+        parse(urls.profile(&account.username))?,
+    );
+    let mut jrd = build_webfinger_response_with_type(
+        format!("acct:{}@{domain}", account.username),
+        vec![(actor.clone(), Some(account.actor_type.as_str()))],
+    );
+    // People read the profile page, not the actor document.
+    for link in &mut jrd.links {
+        if link.rel.as_deref() == Some("http://webfinger.net/rel/profile-page") {
+            link.href = Some(profile.clone());
+        }
+    }
+    jrd.aliases = vec![actor, profile];
+    serde_json::to_value(jrd).map_err(|e| ServiceError::Internal(e.into()))
+}
+
+pub fn nodeinfo_links(ctx: &Ctx) -> Value {
+    let base = ctx.base_url();
+    json!({
+        "links": [
+            { "rel": "http://nodeinfo.diaspora.software/ns/schema/2.0", "href": format!("{base}/nodeinfo/2.0") },
+            { "rel": "http://nodeinfo.diaspora.software/ns/schema/2.1", "href": format!("{base}/nodeinfo/2.1") },
+        ]
+    })
+}
+
+pub async fn nodeinfo(ctx: &Ctx, version: &str) -> ServiceResult<Value> {
+    if !matches!(version, "2.0" | "2.1") {
+        return Err(ServiceError::not_found());
+    }
+    let facts = crate::services::instance::facts(ctx).await?;
+    let mut software = json!({ "name": "tsunagu", "version": env!("CARGO_PKG_VERSION") });
+    if version == "2.1" {
+        software["repository"] = json!(ctx.config.instance.source_url.clone());
+        software["homepage"] = json!(ctx.config.instance.source_url.clone());
+    }
+    Ok(json!({
+        "version": version,
+        "software": software,
+        "protocols": ["activitypub"],
+        "services": { "inbound": [], "outbound": [] },
+        "openRegistrations": ctx.config.registrations.mode == crate::config::RegistrationMode::Open,
+        "usage": {
+            "users": { "total": facts.user_count },
+            "localPosts": facts.status_count,
+        },
+        "metadata": {
+            "nodeName": ctx.config.instance.title,
+            "nodeDescription": ctx.config.instance.description,
+        },
+    }))
+}
+
+pub async fn actor_document(ctx: &Ctx, name: &str) -> ServiceResult<Value> {
+    let a = local_account(ctx, name).await?;
+    let base = ctx.base_url();
+    let image = |f: &Option<String>| f.as_deref().map(|f| crate::services::media::url(ctx, f));
+    let mut doc = objects::actor(
+        &Urls { base: &base },
+        &a,
+        image(&a.avatar_file),
+        image(&a.header_file),
+    );
+    if a.actor_type == crate::domain::ActorType::Group {
+        group_properties(ctx, &mut ctx.conn().await?, &a, &mut doc).await?;
+    }
+    Ok(doc)
+}
+
+/// The Note of a local status: public and unlisted ones to anyone;
+/// members-only ones to a signed fetch by a verified member of the org (or,
+/// for a post into a group elsewhere, by that group's own server, which
+/// holds every member's posts anyway) — never to "some actor on a member's
+/// domain"; nothing else (404, as if it did not exist).
+pub async fn status_document(
+    ctx: &Ctx,
+    name: &str,
+    id: i64,
+    signer: Option<&Account>,
+) -> ServiceResult<Value> {
+    let author = local_account(ctx, name).await?;
+    let mut conn = ctx.conn().await?;
+    let s = db::statuses::find(&mut conn, id)
+        .await?
+        .filter(|s| s.account_id == author.id && s.local && s.reblog_of_id.is_none())
+        .ok_or_else(ServiceError::not_found)?;
+    let allowed = match s.visibility {
+        Visibility::Public | Visibility::Unlisted => true,
+        Visibility::Members => match (signer, s.audience_id) {
+            (Some(who), Some(org)) => members_only_reader(&mut conn, org, who).await?,
+            _ => false,
+        },
+        // Followers-only and direct posts: to a fetch signed by someone who
+        // may see them here (a follower, someone mentioned), as Mastodon does;
+        // an instance actor vouches for no one.
+        Visibility::Private | Visibility::Direct => match signer {
+            Some(who) if !who.local && who.actor_type != crate::domain::ActorType::Application => {
+                db::statuses::find_visible(&mut conn, s.id, Some(who.id))
+                    .await?
+                    .is_some()
+            }
+            _ => false,
+        },
+    };
+    if !allowed {
+        return Err(ServiceError::not_found());
+    }
+    let mut note = note_of(ctx, &mut conn, &author, &s).await?;
+    note["@context"] = objects::context();
+    Ok(note)
+}
+
+/// Whether `who` (a verified signer) may read a members-only post of `org`:
+/// a verified member, or the instance actor of the group's own server when
+/// the group lives elsewhere.
+async fn members_only_reader(
+    conn: &mut DbConn<'_>,
+    org_id: i64,
+    who: &Account,
+) -> ServiceResult<bool> {
+    if db::memberships::is_verified_member(conn, org_id, who.id).await? {
+        return Ok(true);
+    }
+    let Some((org, _)) = db::accounts::find(conn, org_id).await? else {
+        return Ok(false);
+    };
+    Ok(!org.local
+        && who.actor_type == crate::domain::ActorType::Application
+        && super::actors::same_origin(
+            org.ap_id.as_deref().unwrap_or_default(),
+            who.ap_id.as_deref().unwrap_or_default(),
+        ))
+}
+
+pub async fn collection(ctx: &Ctx, name: &str, which: &str) -> ServiceResult<Value> {
+    let a = local_account(ctx, name).await?;
+    let base = ctx.base_url();
+    let urls = Urls { base: &base };
+    let mut conn = ctx.conn().await?;
+    let (id, total) = match which {
+        "followers" | "following" => {
+            let (followers, following) = db::accounts::stats(&mut conn, &[a.id])
+                .await?
+                .first()
+                .map_or((0, 0), |&(_, _, _, ers, ing)| (ers, ing));
+            if which == "followers" {
+                (urls.followers(&a.username), followers)
+            } else {
+                (urls.following(&a.username), following)
+            }
+        }
+        // Counts only what anyone may see: private and members-only posts
+        // are not admitted to, even by number.
+        "outbox" => (
+            urls.outbox(&a.username),
+            db::statuses::count_public(&mut conn, a.id).await?,
+        ),
+        _ => return Err(ServiceError::not_found()),
+    };
+    Ok(OrderedCollection::counted(id, total).to_json())
+}
+
+/// `/users/:name/collections/:which`: featured, or an org's recognised clubs.
+pub async fn named_collection(ctx: &Ctx, name: &str, which: &str) -> ServiceResult<Value> {
+    match which {
+        "featured" => featured(ctx, name).await,
+        "recognized" => {
+            let a = local_account(ctx, name).await?;
+            if a.actor_type != crate::domain::ActorType::Group {
+                return Err(ServiceError::not_found());
+            }
+            recognized_collection(ctx, &a).await
+        }
+        _ => Err(ServiceError::not_found()),
+    }
+}
+
+/// The featured collection: pinned posts anyone may see, as Notes (Mastodon
+/// embeds them so a profile shows its pins without one fetch per post).
+async fn featured(ctx: &Ctx, name: &str) -> ServiceResult<Value> {
+    let a = local_account(ctx, name).await?;
+    let base = ctx.base_url();
+    let urls = Urls { base: &base };
+    let mut conn = ctx.conn().await?;
+    let pinned = db::timelines::pinned(&mut conn, None, a.id, 20).await?;
+    let mut items = Vec::new();
+    for s in pinned.iter().filter(|s| s.visibility.is_open()) {
+        items.push(note_of(ctx, &mut conn, &a, s).await?);
+    }
+    let id = format!("{}/collections/featured", urls.actor(&a.username));
+    Ok(OrderedCollection::of(id, items)
+        .with_context(Context::Full)
+        .to_json())
+}
+
+/// The instance actor (`/actor`): signs our fetches; follows nobody.
+pub async fn instance_actor_document(ctx: &Ctx) -> ServiceResult<Value> {
+    let key = super::actors::instance_key(ctx).await?;
+    let base = ctx.base_url();
+    let id = format!("{base}/actor");
+    Ok(Actor {
+        context: Context::Full,
+        id: id.clone(),
+        kind: crate::domain::ActorType::Application,
+        preferred_username: ctx.config.server.domain.clone(),
+        name: ctx.config.instance.title.clone(),
+        summary: None,
+        url: None,
+        inbox: format!("{id}/inbox"),
+        outbox: format!("{id}/outbox"),
+        followers: None,
+        following: None,
+        featured: None,
+        endpoints: Endpoints {
+            shared_inbox: format!("{base}/inbox"),
+        },
+        manually_approves_followers: true,
+        discoverable: None,
+        indexable: None,
+        published: None,
+        attachment: None,
+        public_key: PublicKey {
+            id: format!("{id}#main-key"),
+            owner: id,
+            public_key_pem: key.public_pem.clone(),
+        },
+        icon: None,
+        image: None,
+    }
+    .to_json())
+}
+
+/// What a local org's Group actor document adds: its kind, its members
+/// collection (the address of members-only posts), the clubs it recognises
+/// and the official orgs recognising it (each checkable against the other's
+/// `tsunaguRecognized` collection).
+pub async fn group_properties(
+    ctx: &Ctx,
+    conn: &mut DbConn<'_>,
+    a: &Account,
+    doc: &mut Value,
+) -> ServiceResult<()> {
+    let Some((org, _)) = db::orgs::find(conn, a.id).await? else {
+        return Ok(());
+    };
+    let base = ctx.base_url();
+    let urls = Urls { base: &base };
+    let id = urls.actor(&a.username);
+    let by = db::memberships::recognised_by(conn, a.id).await?;
+    doc["tsunaguKind"] = json!(org.kind);
+    doc["tsunaguMembers"] = json!(members_collection(&id));
+    doc["tsunaguRecognized"] = json!(format!("{id}/collections/recognized"));
+    doc["tsunaguRecognizedBy"] = json!(
+        by.iter()
+            .map(|o| objects::account_uri(&urls, o))
+            .collect::<Vec<_>>()
+    );
+    Ok(())
+}
+
+/// `/users/:name/collections/recognized`: the clubs an org recognises.
+pub async fn recognized_collection(ctx: &Ctx, org: &Account) -> ServiceResult<Value> {
+    let mut conn = ctx.conn().await?;
+    let base = ctx.base_url();
+    let urls = Urls { base: &base };
+    let clubs = db::memberships::recognised_clubs(&mut conn, org.id).await?;
+    let items: Vec<Value> = clubs
+        .iter()
+        .map(|c| objects::account_uri(&urls, c).into())
+        .collect();
+    let id = format!("{}/collections/recognized", urls.actor(&org.username));
+    Ok(OrderedCollection::of(id, items).to_json())
+}
