@@ -93,18 +93,16 @@ pub fn parse_actor(uri: &str, doc: &Value, now: chrono::NaiveDateTime) -> Servic
             .filter(|u| is_web_url(u))
             .map(str::to_owned)
     };
-    let fields: Vec<Value> = doc["attachment"]
+    let fields: Vec<crate::services::accounts::ProfileField> = doc["attachment"]
         .as_array()
         .map(|l| {
             l.iter()
                 .filter(|a| a["type"] == "PropertyValue")
                 .take(16)
-                .map(|a| {
-                    serde_json::json!({
-                        "name": crate::services::text::strip_html(a["name"].as_str().unwrap_or_default()),
-                        "value": crate::services::text::sanitize(a["value"].as_str().unwrap_or_default()),
-                        "verified_at": null,
-                    })
+                .map(|a| crate::services::accounts::ProfileField {
+                    name: crate::services::text::strip_html(a["name"].as_str().unwrap_or_default()),
+                    value: crate::services::text::sanitize(a["value"].as_str().unwrap_or_default()),
+                    verified_at: None,
                 })
                 .collect()
         })
@@ -122,7 +120,7 @@ pub fn parse_actor(uri: &str, doc: &Value, now: chrono::NaiveDateTime) -> Servic
             .collect(),
         note_source: String::new(),
         note,
-        fields: Value::Array(fields).to_string(),
+        fields: serde_json::to_string(&fields).unwrap_or_else(|_| "[]".into()),
         locked: doc["manuallyApprovesFollowers"].as_bool().unwrap_or(false),
         bot: kind.is_bot(),
         discoverable: doc["discoverable"].as_bool().unwrap_or(false),

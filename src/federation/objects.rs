@@ -1,7 +1,10 @@
 //! Our actors, objects and activities as ActivityPub JSON, and where they live.
-use super::vocab::{Actor, Context, Endpoints, Image, PropertyValue, PublicKey};
+use super::vocab::{
+    Actor, Context, Document, Endpoints, Image, Note, ObjectKind, PollOption, PropertyValue,
+    PublicKey, Question, Tag,
+};
 use crate::domain::{MediaKind, Visibility};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::db::models::{Account, Status};
 
@@ -74,35 +77,7 @@ pub fn status_uri(urls: &Urls<'_>, author: &Account, s: &Status) -> String {
     }
 }
 
-pub fn context() -> Value {
-    json!([
-        AS_CONTEXT,
-        SECURITY_CONTEXT,
-        {
-            "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
-            "sensitive": "as:sensitive",
-            "toot": "http://joinmastodon.org/ns#",
-            "discoverable": "toot:discoverable",
-            "indexable": "toot:indexable",
-            "schema": "http://schema.org#",
-            "PropertyValue": "schema:PropertyValue",
-            "value": "schema:value",
-            "Hashtag": "as:Hashtag",
-            "featured": { "@id": "toot:featured", "@type": "@id" },
-            "blurhash": "toot:blurhash",
-            "focalPoint": { "@container": "@list", "@id": "toot:focalPoint" },
-            "votersCount": "toot:votersCount",
-            "alsoKnownAs": { "@id": "as:alsoKnownAs", "@type": "@id" },
-            "tsunagu": "urn:tsunagu:ns#",
-            "tsunaguKind": "tsunagu:kind",
-            "tsunaguMembers": { "@id": "tsunagu:members", "@type": "@id" },
-            "tsunaguRecognized": { "@id": "tsunagu:recognized", "@type": "@id" },
-            "tsunaguRecognizedBy": { "@id": "tsunagu:recognizedBy", "@type": "@id" },
-            "tsunaguMembership": "tsunagu:membership",
-            "tsunaguMembersOnly": "tsunagu:membersOnly"
-        }
-    ])
-}
+pub use super::vocab::context;
 
 /// A local person (or the instance actor) as an actor document.
 pub fn actor(
@@ -110,7 +85,7 @@ pub fn actor(
     a: &Account,
     avatar: Option<String>,
     header: Option<String>,
-) -> Value {
+) -> Actor {
     let id = urls.actor(&a.username);
     let fields: Vec<PropertyValue> = serde_json::from_str::<Vec<Value>>(&a.fields)
         .unwrap_or_default()
@@ -118,7 +93,7 @@ pub fn actor(
         .map(|f| PropertyValue::new(f["name"].clone(), f["value"].clone()))
         .collect();
     Actor {
-        context: Context::Full,
+        context: Some(Context::Full),
         id: id.clone(),
         kind: a.actor_type,
         preferred_username: a.username.clone(),
@@ -145,8 +120,8 @@ pub fn actor(
         },
         icon: avatar.map(Image::new),
         image: header.map(Image::new),
+        org: None,
     }
-    .to_json()
 }
 
 /// Addressing of a status by visibility: (to, cc).
@@ -185,11 +160,14 @@ pub struct NoteParts {
     pub audience: Option<String>,
 }
 
-pub fn note(uri: &str, url: &str, s: &Status, p: &NoteParts) -> Value {
+/// The Note of a local status, without attachments and poll (`outbox`
+/// adds them from their rows).
+pub fn note(uri: &str, url: &str, s: &Status, p: &NoteParts) -> Note {
     let mentioned: Vec<String> = p.mentions.iter().map(|(u, _)| u.clone()).collect();
     let (mut to, mut cc) = addressing(s.visibility, &p.followers, &mentioned);
+    let members_only = s.visibility == Visibility::Members;
     if let Some(group) = &p.audience {
-        if s.visibility == Visibility::Members {
+        if members_only {
             // Members only: addressed to the group's members, nobody else.
             to = vec![super::outbox::members_collection(group)];
             cc = vec![];
@@ -197,64 +175,46 @@ pub fn note(uri: &str, url: &str, s: &Status, p: &NoteParts) -> Value {
             cc.push(group.clone());
         }
     }
-    let mut tag: Vec<Value> = p
+    let mut tag: Vec<Tag> = p
         .mentions
         .iter()
-        .map(|(href, name)| json!({ "type": "Mention", "href": href, "name": format!("@{name}") }))
+        .map(|(href, name)| Tag::Mention {
+            href: href.clone(),
+            name: format!("@{name}"),
+        })
         .collect();
-    tag.extend(p.tags.iter().map(|t| {
-        json!({ "type": "Hashtag", "href": crate::services::text::tag_url(&p.tag_base, t), "name": format!("#{t}") })
+    tag.extend(p.tags.iter().map(|t| Tag::Hashtag {
+        href: crate::services::text::tag_url(&p.tag_base, t),
+        name: format!("#{t}"),
     }));
-    let mut note = json!({
-        "id": uri,
-        "type": "Note",
-        "attributedTo": p.author_uri,
-        "content": s.content,
-        "to": to,
-        "cc": cc,
-        "url": url,
-        "published": timestamp(&s.created_at),
-        "sensitive": s.sensitive,
-        "summary": if s.spoiler_text.is_empty() { Value::Null } else { Value::String(s.spoiler_text.clone()) },
-        "inReplyTo": p.in_reply_to,
-        "tag": tag,
-    });
-    if let Some(lang) = &s.language {
-        note["contentMap"] = json!({ lang: s.content });
+    Note {
+        context: None,
+        id: uri.to_owned(),
+        kind: ObjectKind::Note,
+        attributed_to: p.author_uri.clone(),
+        content: s.content.clone(),
+        content_map: s
+            .language
+            .as_ref()
+            .map(|lang| [(lang.clone(), s.content.clone())].into()),
+        to,
+        cc,
+        url: url.to_owned(),
+        published: timestamp(&s.created_at),
+        updated: s.edited_at.as_ref().map(timestamp),
+        sensitive: s.sensitive,
+        summary: Some(s.spoiler_text.clone()).filter(|t| !t.is_empty()),
+        in_reply_to: p.in_reply_to.clone(),
+        tag,
+        attachment: vec![],
+        audience: p.audience.clone(),
+        members_only: (p.audience.is_some() && members_only).then_some(true),
+        poll: None,
     }
-    if let Some(group) = &p.audience {
-        note["audience"] = json!(group);
-        if s.visibility == Visibility::Members {
-            note["tsunaguMembersOnly"] = json!(true);
-        }
-    }
-    if let Some(e) = &s.edited_at {
-        note["updated"] = Value::String(timestamp(e));
-    }
-    note
 }
 
 pub fn timestamp(t: &chrono::NaiveDateTime) -> String {
     format!("{}Z", t.format("%Y-%m-%dT%H:%M:%S"))
-}
-
-/// Wraps an object in an activity by `actor`, addressed like the object.
-pub fn activity(id: &str, kind: &str, actor: &str, object: Value) -> Value {
-    let (to, cc) = (object.get("to").cloned(), object.get("cc").cloned());
-    let mut a = json!({
-        "@context": context(),
-        "id": id,
-        "type": kind,
-        "actor": actor,
-        "object": object,
-    });
-    if let Some(to) = to {
-        a["to"] = to;
-    }
-    if let Some(cc) = cc {
-        a["cc"] = cc;
-    }
-    a
 }
 
 /// One attachment of a Note (a `Document`, as Mastodon sends them).
@@ -269,20 +229,15 @@ pub struct Attachment {
     pub size: Option<(u64, u64)>,
 }
 
-pub fn attachment_json(a: &Attachment) -> Value {
-    let mut v = json!({
-        "type": "Document",
-        "mediaType": a.media_type,
-        "url": a.url,
-        "name": if a.description.is_empty() { Value::Null } else { a.description.clone().into() },
-        "blurhash": a.blurhash,
-        "focalPoint": [a.focus.0, a.focus.1],
-    });
-    if let Some((w, h)) = a.size {
-        v["width"] = w.into();
-        v["height"] = h.into();
-    }
-    v
+pub fn document(a: &Attachment) -> Document {
+    let mut d = Document::new(a.url.clone());
+    d.media_type = a.media_type.clone();
+    d.name = Some(a.description.clone()).filter(|d| !d.is_empty());
+    d.blurhash = a.blurhash.clone();
+    d.focal_point = [a.focus.0, a.focus.1];
+    d.width = a.size.map(|(w, _)| w);
+    d.height = a.size.map(|(_, h)| h);
+    d
 }
 
 /// Most attachments read from a remote post.
@@ -373,26 +328,28 @@ pub struct QuestionPoll {
     pub closed: bool,
 }
 
-/// Turns a Note into a `Question` with its poll (Mastodon's shape: `oneOf` or
+/// Makes a Note a `Question` with its poll (Mastodon's shape: `oneOf` or
 /// `anyOf` Notes named by option, each with `replies.totalItems`).
-pub fn with_poll(note: &mut Value, p: &QuestionPoll) {
-    note["type"] = "Question".into();
-    let options: Vec<Value> = p
+pub fn with_poll(note: &mut Note, p: &QuestionPoll) {
+    note.kind = ObjectKind::Question;
+    let options: Vec<PollOption> = p
         .options
         .iter()
         .zip(p.counts.iter().chain(std::iter::repeat(&0)))
-        .map(|(name, n)| {
-            json!({ "type": "Note", "name": name, "replies": { "type": "Collection", "totalItems": n } })
-        })
+        .map(|(name, n)| PollOption::new(name.clone(), *n))
         .collect();
-    note[if p.multiple { "anyOf" } else { "oneOf" }] = Value::Array(options);
-    note["endTime"] = timestamp(&p.end).into();
-    if let Some(v) = p.voters {
-        note["votersCount"] = v.into();
-    }
-    if p.closed {
-        note["closed"] = timestamp(&p.end).into();
-    }
+    let (one_of, any_of) = if p.multiple {
+        (None, Some(options))
+    } else {
+        (Some(options), None)
+    };
+    note.poll = Some(Question {
+        one_of,
+        any_of,
+        end_time: timestamp(&p.end),
+        voters_count: p.voters,
+        closed: p.closed.then(|| timestamp(&p.end)),
+    });
 }
 
 /// Most options read from a remote poll (Mastodon allows 4, others more).
@@ -442,6 +399,7 @@ pub fn parse_question(object: &Value, now: chrono::NaiveDateTime) -> Option<Ques
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn at(s: &str) -> chrono::NaiveDateTime {
         chrono::DateTime::parse_from_rfc3339(s).unwrap().naive_utc()
@@ -457,8 +415,29 @@ mod tests {
             voters: Some(3),
             closed: false,
         };
-        let mut note = json!({"type": "Note", "id": "https://a.example/s/1"});
+        let mut note = Note {
+            context: None,
+            id: "https://a.example/s/1".into(),
+            kind: ObjectKind::Note,
+            attributed_to: "https://a.example/users/a".into(),
+            content: String::new(),
+            content_map: None,
+            to: vec![],
+            cc: vec![],
+            url: "https://a.example/@a/1".into(),
+            published: timestamp(&poll.end),
+            updated: None,
+            sensitive: false,
+            summary: None,
+            in_reply_to: None,
+            tag: vec![],
+            attachment: vec![],
+            audience: None,
+            members_only: None,
+            poll: None,
+        };
         with_poll(&mut note, &poll);
+        let note = note.to_json();
         assert_eq!(note["type"], "Question");
         assert!(note["anyOf"].is_array() && note.get("oneOf").is_none());
         assert_eq!(
@@ -489,7 +468,7 @@ mod tests {
         assert_eq!(a[2].kind, MediaKind::Unknown);
         assert_eq!(a[2].blurhash, None, "not a blurhash");
         // Round trip through what we send.
-        let sent = json!({"attachment": [attachment_json(&a[0])]});
+        let sent = json!({"attachment": [document(&a[0])]});
         assert_eq!(parse_attachments(&sent), vec![a[0].clone()]);
     }
 

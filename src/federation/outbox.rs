@@ -11,15 +11,16 @@
 //!   `Reject{Join}`; it removes a member with `Remove{object: person,
 //!   target: <group>/members}`;
 //! - a person leaves with `Leave{object: group}`.
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::delivery;
 use super::objects::{self, NoteParts, Urls};
-use super::vocab::{Activity, ActivityKind, Context, MembershipClaim, Tombstone};
+use super::vocab::{Activity, ActivityKind, Context, MembershipClaim, Note, PollVote, Tombstone};
 use crate::db::models::{Account, Membership, Status};
 use crate::db::{self, DbConn};
 use crate::domain::{MembershipState, Visibility};
 use crate::ids;
+use crate::services::media::MediaMeta;
 use crate::services::remote::Outgoing;
 use crate::services::{Ctx, ServiceError, ServiceResult};
 
@@ -113,7 +114,7 @@ pub(super) async fn note_of(
     conn: &mut DbConn<'_>,
     author: &Account,
     s: &Status,
-) -> ServiceResult<Value> {
+) -> ServiceResult<Note> {
     let base = ctx.base_url();
     let urls = Urls { base: &base };
     let mention_ids: Vec<i64> = db::statuses::mentions_of(conn, &[s.id])
@@ -169,7 +170,7 @@ pub(super) async fn note_of(
         &parts,
     );
     let media = db::media::of_statuses(conn, &[s.id]).await?;
-    let attachments: Vec<Value> = media
+    note.attachment = media
         .iter()
         .filter_map(|m| {
             let file = m.file.as_ref()?;
@@ -180,11 +181,10 @@ pub(super) async fn note_of(
                 Some("webp") => "image/webp",
                 _ => "application/octet-stream",
             };
-            let meta: Value = serde_json::from_str(&m.meta).unwrap_or_default();
-            let size = meta["original"]["width"]
-                .as_u64()
-                .zip(meta["original"]["height"].as_u64());
-            Some(objects::attachment_json(&objects::Attachment {
+            let size = MediaMeta::parse(&m.meta)
+                .original
+                .map(|o| (u64::from(o.width), u64::from(o.height)));
+            Some(objects::document(&objects::Attachment {
                 kind: m.kind,
                 url: crate::services::media::url(ctx, file),
                 media_type: Some(media_type.into()),
@@ -195,7 +195,6 @@ pub(super) async fn note_of(
             }))
         })
         .collect();
-    note["attachment"] = Value::Array(attachments);
     if let Some((_, v)) = crate::services::polls::views_for(conn, None, &[s.id])
         .await?
         .pop()
@@ -234,15 +233,26 @@ pub async fn poll_voted(
     let urls = Urls { base: &base };
     for (choice, name) in choices {
         let id = urls.activity(&me.username, "vote", ids::next_id());
-        let note = json!({
-            "id": format!("{}/votes/{}/{choice}", urls.actor(&me.username), question.id),
-            "type": "Note",
-            "name": name,
-            "attributedTo": urls.actor(&me.username),
-            "inReplyTo": question_uri,
-            "to": [author_uri],
-        });
-        let activity = objects::activity(&id, "Create", &urls.actor(&me.username), note);
+        let vote = PollVote::new(
+            format!(
+                "{}/votes/{}/{choice}",
+                urls.actor(&me.username),
+                question.id
+            ),
+            name.clone(),
+            urls.actor(&me.username),
+            question_uri.clone(),
+            author_uri.clone(),
+        );
+        let activity = Activity::new(
+            ActivityKind::Create,
+            &id,
+            urls.actor(&me.username),
+            vote.to_json(),
+        )
+        .with_context(Context::Full)
+        .to(vote.to.clone())
+        .to_json();
         delivery::enqueue(conn, &base, me, &id, &activity, author.inbox_url.clone()).await?;
     }
     Ok(())
@@ -314,7 +324,8 @@ pub async fn status_published(
     }
     let base = ctx.base_url();
     let urls = Urls { base: &base };
-    let mut note = note_of(ctx, conn, author, s).await?;
+    let note = note_of(ctx, conn, author, s).await?;
+    let mut object = note.to_json();
     // Members-only and followers-only posts may be passed on by a group to
     // its members' servers, which cannot fetch them here: the author's proof
     // travels with the Note, so nobody has to take the group's word for it.
@@ -324,21 +335,34 @@ pub async fn status_published(
         let key = super::signatures::PrivateKey::from_pem(pem)
             .map_err(|e| ServiceError::Internal(anyhow::anyhow!("author key: {e}")))?;
         super::proofs::attach(
-            &mut note,
+            &mut object,
             &key,
             &format!("{}#main-key", urls.actor(&author.username)),
             &objects::timestamp(&ids::now()),
         );
     }
-    let kind = if update { "Update" } else { "Create" };
+    let kind = if update {
+        ActivityKind::Update
+    } else {
+        ActivityKind::Create
+    };
     let id = if update {
         urls.activity(&author.username, "update", ids::next_id())
     } else {
         format!("{}/activity", urls.status(&author.username, s.id))
     };
-    let activity = objects::activity(&id, kind, &urls.actor(&author.username), note);
+    let activity = carrying(kind, &id, urls.actor(&author.username), &note, object).to_json();
     delivery::enqueue(conn, &base, author, &id, &activity, inboxes).await?;
     Ok(())
+}
+
+/// An activity carrying a Note (as `object`, possibly with a proof), with
+/// the Note's addressing.
+fn carrying(kind: ActivityKind, id: &str, actor: String, note: &Note, object: Value) -> Activity {
+    Activity::new(kind, id, actor, object)
+        .with_context(Context::Full)
+        .to(note.to.clone())
+        .cc(note.cc.clone())
 }
 
 /// The `Create{Note}` of a local status, as its author sent it (groups embed
@@ -353,9 +377,16 @@ pub async fn create_activity(
     let urls = Urls { base: &base };
     let note = note_of(ctx, conn, author, s).await?;
     let id = format!("{}/activity", urls.status(&author.username, s.id));
-    let mut activity = objects::activity(&id, "Create", &urls.actor(&author.username), note);
-    activity.as_object_mut().map(|o| o.remove("@context"));
-    Ok(activity)
+    let object = note.to_json();
+    Ok(carrying(
+        ActivityKind::Create,
+        &id,
+        urls.actor(&author.username),
+        &note,
+        object,
+    )
+    .embedded()
+    .to_json())
 }
 
 /// Queues Delete of a local status (a Tombstone), before its rows go.
@@ -378,17 +409,14 @@ pub async fn status_deleted(
     let id = format!("{uri}#delete");
     let note = note_of(ctx, conn, author, s).await?;
     // Addressed as the post was, so each server knows who saw it.
-    let audience = |key: &str| -> Vec<String> {
-        serde_json::from_value(note[key].clone()).unwrap_or_default()
-    };
     let activity: Value = Activity::new(
         ActivityKind::Delete,
         &id,
         urls.actor(&author.username),
         Tombstone::new(&uri),
     )
-    .to(audience("to"))
-    .cc(audience("cc"))
+    .to(note.to)
+    .cc(note.cc)
     .into();
     delivery::enqueue(conn, &base, author, &id, &activity, inboxes).await?;
     Ok(())
@@ -592,15 +620,20 @@ pub async fn profile_updated(ctx: &Ctx, conn: &mut DbConn<'_>, me: &Account) -> 
     let urls = Urls { base: &base };
     let image = |f: &Option<String>| f.as_deref().map(|f| crate::services::media::url(ctx, f));
     let mut actor = objects::actor(&urls, me, image(&me.avatar_file), image(&me.header_file));
-    actor.as_object_mut().map(|o| o.remove("@context"));
+    actor.context = None;
     if me.actor_type == crate::domain::ActorType::Group {
-        super::serve::group_properties(ctx, conn, me, &mut actor).await?;
+        actor.org = super::serve::org_properties(ctx, conn, me).await?;
     }
     let id = urls.activity(&me.username, "update", ids::next_id());
-    let activity: Value = Activity::new(ActivityKind::Update, &id, urls.actor(&me.username), actor)
-        .with_context(Context::Full)
-        .to([objects::PUBLIC])
-        .into();
+    let activity: Value = Activity::new(
+        ActivityKind::Update,
+        &id,
+        urls.actor(&me.username),
+        actor.to_json(),
+    )
+    .with_context(Context::Full)
+    .to([objects::PUBLIC])
+    .into();
     delivery::enqueue(conn, &base, me, &id, &activity, inboxes).await?;
     Ok(())
 }

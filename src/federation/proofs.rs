@@ -10,9 +10,10 @@
 //! members-only pass-on, which is ours too. Other servers ignore `proof`.
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::signatures::{PrivateKey, PublicKey};
+use super::vocab::DataIntegrityProof;
 
 pub const CRYPTOSUITE: &str = "tsunagu-rsa-sha256-jcs-2026";
 
@@ -66,17 +67,10 @@ fn signed_bytes(object: &Value, config: &Value) -> Vec<u8> {
 
 /// Adds a `proof` to `object`, signed with `key` (whose id is `key_id`).
 pub fn attach(object: &mut Value, key: &PrivateKey, key_id: &str, created: &str) {
-    let config = json!({
-        "type": "DataIntegrityProof",
-        "cryptosuite": CRYPTOSUITE,
-        "verificationMethod": key_id,
-        "proofPurpose": "assertionMethod",
-        "created": created,
-    });
-    let signature = B64.encode(key.sign(&signed_bytes(object, &config)));
-    let mut proof = config;
-    proof["proofValue"] = Value::String(signature);
-    object["proof"] = proof;
+    let mut proof = DataIntegrityProof::new(CRYPTOSUITE, key_id, created);
+    let signature = B64.encode(key.sign(&signed_bytes(object, &proof.to_json())));
+    proof.proof_value = Some(signature);
+    object["proof"] = proof.to_json();
 }
 
 /// Whether `object` carries a proof by `author_uri`, valid under `key` (the
@@ -106,6 +100,7 @@ pub fn verify(object: &Value, author_uri: &str, key: &PublicKey) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn keys() -> (PrivateKey, PublicKey) {
         use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};

@@ -1,11 +1,15 @@
 //! What we serve to other servers: WebFinger, NodeInfo, actor documents,
 //! Notes and collections.
 use activitypub_federation::fetch::webfinger::build_webfinger_response_with_type;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::objects::{self, Urls};
 use super::outbox::{members_collection, note_of};
-use super::vocab::{Actor, Context, Endpoints, OrderedCollection, PublicKey};
+use super::vocab::{
+    Actor, Context, Endpoints, NodeInfo, NodeInfoLink, NodeInfoLinks, NodeInfoMetadata,
+    NodeInfoServices, NodeInfoSoftware, NodeInfoUsage, NodeInfoUsers, OrderedCollection,
+    OrgProperties, PublicKey,
+};
 use crate::db::models::Account;
 use crate::db::{self, DbConn};
 use crate::domain::Visibility;
@@ -60,11 +64,12 @@ pub async fn webfinger(ctx: &Ctx, resource: &str) -> ServiceResult<Value> {
 
 pub fn nodeinfo_links(ctx: &Ctx) -> Value {
     let base = ctx.base_url();
-    json!({
-        "links": [
-            { "rel": "http://nodeinfo.diaspora.software/ns/schema/2.0", "href": format!("{base}/nodeinfo/2.0") },
-            { "rel": "http://nodeinfo.diaspora.software/ns/schema/2.1", "href": format!("{base}/nodeinfo/2.1") },
-        ]
+    let link = |v: &str| NodeInfoLink {
+        rel: format!("http://nodeinfo.diaspora.software/ns/schema/{v}"),
+        href: format!("{base}/nodeinfo/{v}"),
+    };
+    to_json(&NodeInfoLinks {
+        links: vec![link("2.0"), link("2.1")],
     })
 }
 
@@ -73,26 +78,33 @@ pub async fn nodeinfo(ctx: &Ctx, version: &str) -> ServiceResult<Value> {
         return Err(ServiceError::not_found());
     }
     let facts = crate::services::instance::facts(ctx).await?;
-    let mut software = json!({ "name": "tsunagu", "version": env!("CARGO_PKG_VERSION") });
-    if version == "2.1" {
-        software["repository"] = json!(ctx.config.instance.source_url.clone());
-        software["homepage"] = json!(ctx.config.instance.source_url.clone());
-    }
-    Ok(json!({
-        "version": version,
-        "software": software,
-        "protocols": ["activitypub"],
-        "services": { "inbound": [], "outbound": [] },
-        "openRegistrations": ctx.config.registrations.mode == crate::config::RegistrationMode::Open,
-        "usage": {
-            "users": { "total": facts.user_count },
-            "localPosts": facts.status_count,
+    let source = (version == "2.1").then(|| ctx.config.instance.source_url.clone());
+    Ok(to_json(&NodeInfo {
+        version: version.to_owned(),
+        software: NodeInfoSoftware {
+            name: "tsunagu",
+            version: env!("CARGO_PKG_VERSION"),
+            repository: source.clone(),
+            homepage: source,
         },
-        "metadata": {
-            "nodeName": ctx.config.instance.title,
-            "nodeDescription": ctx.config.instance.description,
+        protocols: vec!["activitypub"],
+        services: NodeInfoServices::default(),
+        open_registrations: ctx.config.registrations.mode == crate::config::RegistrationMode::Open,
+        usage: NodeInfoUsage {
+            users: NodeInfoUsers {
+                total: facts.user_count,
+            },
+            local_posts: facts.status_count,
+        },
+        metadata: NodeInfoMetadata {
+            node_name: ctx.config.instance.title.clone(),
+            node_description: ctx.config.instance.description.clone(),
         },
     }))
+}
+
+fn to_json(v: &impl serde::Serialize) -> Value {
+    serde_json::to_value(v).expect("a document of ours always serialises")
 }
 
 pub async fn actor_document(ctx: &Ctx, name: &str) -> ServiceResult<Value> {
@@ -106,9 +118,9 @@ pub async fn actor_document(ctx: &Ctx, name: &str) -> ServiceResult<Value> {
         image(&a.header_file),
     );
     if a.actor_type == crate::domain::ActorType::Group {
-        group_properties(ctx, &mut ctx.conn().await?, &a, &mut doc).await?;
+        doc.org = org_properties(ctx, &mut ctx.conn().await?, &a).await?;
     }
-    Ok(doc)
+    Ok(doc.to_json())
 }
 
 /// The Note of a local status: public and unlisted ones to anyone;
@@ -150,8 +162,8 @@ pub async fn status_document(
         return Err(ServiceError::not_found());
     }
     let mut note = note_of(ctx, &mut conn, &author, &s).await?;
-    note["@context"] = objects::context();
-    Ok(note)
+    note.context = Some(Context::Full);
+    Ok(note.to_json())
 }
 
 /// Whether `who` (a verified signer) may read a members-only post of `org`:
@@ -229,7 +241,7 @@ async fn featured(ctx: &Ctx, name: &str) -> ServiceResult<Value> {
     let pinned = db::timelines::pinned(&mut conn, None, a.id, 20).await?;
     let mut items = Vec::new();
     for s in pinned.iter().filter(|s| s.visibility.is_open()) {
-        items.push(note_of(ctx, &mut conn, &a, s).await?);
+        items.push(note_of(ctx, &mut conn, &a, s).await?.to_json());
     }
     let id = format!("{}/collections/featured", urls.actor(&a.username));
     Ok(OrderedCollection::of(id, items)
@@ -243,7 +255,7 @@ pub async fn instance_actor_document(ctx: &Ctx) -> ServiceResult<Value> {
     let base = ctx.base_url();
     let id = format!("{base}/actor");
     Ok(Actor {
-        context: Context::Full,
+        context: Some(Context::Full),
         id: id.clone(),
         kind: crate::domain::ActorType::Application,
         preferred_username: ctx.config.server.domain.clone(),
@@ -270,36 +282,30 @@ pub async fn instance_actor_document(ctx: &Ctx) -> ServiceResult<Value> {
         },
         icon: None,
         image: None,
+        org: None,
     }
     .to_json())
 }
 
-/// What a local org's Group actor document adds: its kind, its members
-/// collection (the address of members-only posts), the clubs it recognises
-/// and the official orgs recognising it (each checkable against the other's
-/// `tsunaguRecognized` collection).
-pub async fn group_properties(
+/// What a local org's Group actor document adds (see [`OrgProperties`]).
+pub async fn org_properties(
     ctx: &Ctx,
     conn: &mut DbConn<'_>,
     a: &Account,
-    doc: &mut Value,
-) -> ServiceResult<()> {
+) -> ServiceResult<Option<OrgProperties>> {
     let Some((org, _)) = db::orgs::find(conn, a.id).await? else {
-        return Ok(());
+        return Ok(None);
     };
     let base = ctx.base_url();
     let urls = Urls { base: &base };
     let id = urls.actor(&a.username);
     let by = db::memberships::recognised_by(conn, a.id).await?;
-    doc["tsunaguKind"] = json!(org.kind);
-    doc["tsunaguMembers"] = json!(members_collection(&id));
-    doc["tsunaguRecognized"] = json!(format!("{id}/collections/recognized"));
-    doc["tsunaguRecognizedBy"] = json!(
-        by.iter()
-            .map(|o| objects::account_uri(&urls, o))
-            .collect::<Vec<_>>()
-    );
-    Ok(())
+    Ok(Some(OrgProperties {
+        kind: org.kind,
+        members: members_collection(&id),
+        recognized: format!("{id}/collections/recognized"),
+        recognized_by: by.iter().map(|o| objects::account_uri(&urls, o)).collect(),
+    }))
 }
 
 /// `/users/:name/collections/recognized`: the clubs an org recognises.

@@ -304,12 +304,48 @@ struct Processed {
     original: Vec<u8>,
     small: Vec<u8>,
     ext: &'static str,
-    meta: serde_json::Value,
+    meta: MediaMeta,
     blurhash: Option<String>,
 }
 
-fn size_meta(w: u32, h: u32) -> serde_json::Value {
-    serde_json::json!({ "width": w, "height": h, "size": format!("{w}x{h}"), "aspect": w as f64 / h.max(1) as f64 })
+/// An attachment's `meta` as stored (Mastodon's entity field): the sizes
+/// of the original and the preview, when known.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MediaMeta {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original: Option<ImageSize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub small: Option<ImageSize>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ImageSize {
+    pub width: u32,
+    pub height: u32,
+    pub size: String,
+    pub aspect: f64,
+}
+
+impl ImageSize {
+    pub fn new(width: u32, height: u32) -> ImageSize {
+        ImageSize {
+            width,
+            height,
+            size: format!("{width}x{height}"),
+            aspect: f64::from(width) / f64::from(height.max(1)),
+        }
+    }
+}
+
+impl MediaMeta {
+    /// The stored text read back; anything unreadable is "sizes unknown".
+    pub fn parse(text: &str) -> MediaMeta {
+        serde_json::from_str(text).unwrap_or_default()
+    }
+
+    pub fn to_text(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".into())
+    }
 }
 
 /// Decodes (honouring EXIF orientation), bounds, re-encodes (dropping all
@@ -359,7 +395,10 @@ fn process_image(bytes: &[u8]) -> Result<Processed, String> {
         original: encode(&img)?,
         small: encode(&small)?,
         ext,
-        meta: serde_json::json!({ "original": size_meta(img.width(), img.height()), "small": size_meta(small.width(), small.height()) }),
+        meta: MediaMeta {
+            original: Some(ImageSize::new(img.width(), img.height())),
+            small: Some(ImageSize::new(small.width(), small.height())),
+        },
         blurhash,
     })
 }
@@ -394,7 +433,7 @@ async fn process(ctx: Ctx, mut row: MediaAttachment, bytes: Vec<u8>) {
                 Ok(()) => {
                     row.file = Some(orig);
                     row.preview_file = Some(small);
-                    row.meta = p.meta.to_string();
+                    row.meta = p.meta.to_text();
                     row.blurhash = p.blurhash;
                     row.state = crate::domain::MediaState::Ready;
                 }

@@ -19,7 +19,7 @@ use crate::domain::{ConsentPurpose, MembershipState, Role, Via, Visibility};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::actors::{self, id_of, same_origin};
 use super::objects::{self, PUBLIC};

@@ -550,11 +550,14 @@ pub(super) fn remote_media(
     a: &objects::Attachment,
     now: chrono::NaiveDateTime,
 ) -> crate::db::models::MediaAttachment {
-    let meta = match a.size {
-        Some((w, h)) => {
-            json!({ "original": { "width": w, "height": h, "size": format!("{w}x{h}"), "aspect": w as f64 / h as f64 } })
-        }
-        None => json!({}),
+    let meta = crate::services::media::MediaMeta {
+        original: a.size.map(|(w, h)| {
+            crate::services::media::ImageSize::new(
+                u32::try_from(w).unwrap_or(u32::MAX),
+                u32::try_from(h).unwrap_or(u32::MAX),
+            )
+        }),
+        small: None,
     };
     crate::db::models::MediaAttachment {
         id: ids::next_id(),
@@ -567,7 +570,7 @@ pub(super) fn remote_media(
         description: a.description.clone(),
         focus_x: a.focus.0,
         focus_y: a.focus.1,
-        meta: meta.to_string(),
+        meta: meta.to_text(),
         blurhash: a.blurhash.clone(),
         state: crate::domain::MediaState::Ready,
         error: None,

@@ -4,10 +4,51 @@
 //! its id). Outgoing activities are built here and serialised by serde;
 //! nothing else spells an activity's fields.
 //!
-//! Not finished (issue 15): actors, Notes and collections are still built
-//! in `objects.rs` and read as `serde_json::Value` in `inbox/`.
+//! Not finished (issue 15): what the inbox receives is still read as
+//! `serde_json::Value` in `inbox/` and `objects.rs`.
+mod note;
+
+pub use note::{
+    DataIntegrityProof, Document, NodeInfo, NodeInfoLink, NodeInfoLinks, NodeInfoMetadata,
+    NodeInfoServices, NodeInfoSoftware, NodeInfoUsage, NodeInfoUsers, Note, PollOption, PollVote,
+    Question, Tag,
+};
 use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
+
+use super::objects::{AS_CONTEXT, SECURITY_CONTEXT};
+
+/// Our JSON-LD `@context`: ActivityStreams, security, and the extensions our
+/// documents use (Mastodon's and ours). The one definition.
+pub fn context() -> Value {
+    json!([
+        AS_CONTEXT,
+        SECURITY_CONTEXT,
+        {
+            "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+            "sensitive": "as:sensitive",
+            "toot": "http://joinmastodon.org/ns#",
+            "discoverable": "toot:discoverable",
+            "indexable": "toot:indexable",
+            "schema": "http://schema.org#",
+            "PropertyValue": "schema:PropertyValue",
+            "value": "schema:value",
+            "Hashtag": "as:Hashtag",
+            "featured": { "@id": "toot:featured", "@type": "@id" },
+            "blurhash": "toot:blurhash",
+            "focalPoint": { "@container": "@list", "@id": "toot:focalPoint" },
+            "votersCount": "toot:votersCount",
+            "alsoKnownAs": { "@id": "as:alsoKnownAs", "@type": "@id" },
+            "tsunagu": "urn:tsunagu:ns#",
+            "tsunaguKind": "tsunagu:kind",
+            "tsunaguMembers": { "@id": "tsunagu:members", "@type": "@id" },
+            "tsunaguRecognized": { "@id": "tsunagu:recognized", "@type": "@id" },
+            "tsunaguRecognizedBy": { "@id": "tsunagu:recognizedBy", "@type": "@id" },
+            "tsunaguMembership": "tsunagu:membership",
+            "tsunaguMembersOnly": "tsunagu:membersOnly"
+        }
+    ])
+}
 
 crate::text_enum! {
     /// Every activity type we send or accept. Others are stored, logged and
@@ -83,8 +124,8 @@ pub enum Context {
 impl Serialize for Context {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
-            Context::ActivityStreams => s.serialize_str(super::objects::AS_CONTEXT),
-            Context::Full => super::objects::context().serialize(s),
+            Context::ActivityStreams => s.serialize_str(AS_CONTEXT),
+            Context::Full => context().serialize(s),
         }
     }
 }
@@ -280,8 +321,9 @@ impl OrderedCollection {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Actor {
-    #[serde(rename = "@context")]
-    pub context: Context,
+    /// Absent when the actor is embedded (in an `Update`).
+    #[serde(rename = "@context", skip_serializing_if = "Option::is_none")]
+    pub context: Option<Context>,
     pub id: String,
     #[serde(rename = "type")]
     pub kind: crate::domain::ActorType,
@@ -314,11 +356,29 @@ pub struct Actor {
     pub icon: Option<Image>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<Image>,
+    /// An org's own properties (a local org's `Group` only).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub org: Option<OrgProperties>,
+}
+
+/// What an org's `Group` document adds: its kind, its members collection
+/// (the address of members-only posts), where the clubs it recognises are
+/// listed, and the official orgs recognising it (each checkable against the
+/// other's `tsunaguRecognized` collection).
+#[derive(Debug, Clone, Serialize)]
+pub struct OrgProperties {
+    #[serde(rename = "tsunaguKind")]
+    pub kind: crate::domain::OrgKind,
+    #[serde(rename = "tsunaguMembers")]
+    pub members: String,
+    #[serde(rename = "tsunaguRecognized")]
+    pub recognized: String,
+    #[serde(rename = "tsunaguRecognizedBy")]
+    pub recognized_by: Vec<String>,
 }
 
 impl Actor {
-    /// The JSON served (and sent in an `Update`); a Group's own
-    /// properties are added to it by `services::groups`.
+    /// The JSON served (and sent in an `Update`).
     pub fn to_json(&self) -> Value {
         serde_json::to_value(self).expect("an actor always serialises")
     }
