@@ -11,6 +11,7 @@ dual!(
     polls_and_votes_travel_as_questions,
     attachments_travel_as_documents,
     a_lemmy_community_announce_of_a_page_is_one_post,
+    a_remote_post_rings_the_bell_and_a_remote_dm_is_a_conversation,
 );
 
 /// alice@alpha follows only carol and dave on gamma. carol replies to a post
@@ -695,6 +696,77 @@ async fn a_lemmy_community_announce_of_a_page_is_one_post(b: Backend) {
         "the Page's title is kept: {original}"
     );
     assert_eq!(boosts[0]["account"]["group"], true);
+    for n in nodes {
+        n.stop().await;
+    }
+}
+
+/// A post from another server goes through the same pipeline as a local
+/// one: alice@alpha rang the bell for bob@beta, so his post notifies her;
+/// his direct message to her opens a conversation in her app, unread.
+async fn a_remote_post_rings_the_bell_and_a_remote_dm_is_a_conversation(b: Backend) {
+    let nodes = cluster(b, &["alpha", "beta"]).await;
+    let (alpha, beta) = (&nodes[0], &nodes[1]);
+    let c = Client::new(&nodes);
+    let alice = alpha.token("alice").await;
+    let bob = beta.token("bob").await;
+    let bob_id = c
+        .follow_and_wait(alpha, &alice, &format!("bob@{}", beta.host()))
+        .await;
+    let bell = c
+        .post(
+            &format!("{}/api/v1/accounts/{bob_id}/follow", alpha.base),
+            &alice,
+            json!({"notify": true}),
+        )
+        .await;
+    assert_eq!(bell["notifying"], true, "{bell}");
+
+    let post = c
+        .post(
+            &format!("{}/api/v1/statuses", beta.base),
+            &bob,
+            json!({"status": "We are hiring again"}),
+        )
+        .await;
+    let uri = post["uri"].as_str().unwrap().to_owned();
+    let rang = eventually("alice is told of bob's post", async || {
+        let list = c
+            .get(
+                &format!("{}/api/v1/notifications?types[]=status", alpha.base),
+                &alice,
+            )
+            .await;
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["status"]["uri"] == uri.as_str())
+            .cloned()
+    })
+    .await;
+    assert_eq!(rang["account"]["id"], bob_id.as_str());
+
+    let dm = c
+        .post(
+            &format!("{}/api/v1/statuses", beta.base),
+            &bob,
+            json!({"status": format!("@alice@{} lunch on Friday?", alpha.host()), "visibility": "direct"}),
+        )
+        .await;
+    let dm_uri = dm["uri"].as_str().unwrap().to_owned();
+    let conversation = eventually("alice has a conversation with bob", async || {
+        let list = c
+            .get(&format!("{}/api/v1/conversations", alpha.base), &alice)
+            .await;
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["last_status"]["uri"] == dm_uri.as_str())
+            .cloned()
+    })
+    .await;
+    assert_eq!(conversation["unread"], true, "{conversation}");
+    assert_eq!(conversation["accounts"][0]["id"], bob_id.as_str());
     for n in nodes {
         n.stop().await;
     }

@@ -1,6 +1,7 @@
 //! Posts and reactions: Create/Update/Delete of notes, Like, Announce, votes, and reading a Note's addressing.
 use super::*;
 use crate::federation::vocab::ObjectKind;
+use crate::services::statuses::pipeline;
 
 /// An embedded Note may be trusted only when its id is on the actor's origin
 /// and it is attributed to the actor (FEP-fe34; Mastodon CVE-2024-23832).
@@ -284,44 +285,31 @@ pub(super) async fn store_note_vouched(
         edited_at: None,
         audience_id: audience.as_ref().map(|a| a.id),
     };
-    let attachments = objects::parse_attachments(object);
-    let question = (object["type"] == "Question")
+    let media = objects::parse_attachments(object)
+        .iter()
+        .enumerate()
+        .map(|(i, a)| remote_media(actor.id, status.id, i as i32, a, now))
+        .collect();
+    let poll = (object["type"] == "Question")
         .then(|| objects::parse_question(object, now))
-        .flatten();
-    let author = actor.id;
-    let notes = conn
-        .transaction(async |tx| {
-            let s = db::statuses::insert(tx, &status).await?;
-            if let Some(q) = &question {
-                db::polls::insert(tx, &remote_poll(s.id, q, now)).await?;
-            }
-            for (i, a) in attachments.iter().enumerate() {
-                db::media::insert(tx, &remote_media(author, s.id, i as i32, a, now)).await?;
-            }
-            db::statuses::set_mentions(tx, s.id, &mentioned_local).await?;
-            db::statuses::set_tags(tx, s.id, &tags, now).await?;
-            let mut notes = Vec::new();
-            for r in &mentioned_local {
-                notes.push(Notification {
-                    id: ids::next_id(),
-                    account_id: *r,
-                    from_account_id: author,
-                    kind: crate::domain::NotificationKind::Mention,
-                    status_id: Some(s.id),
-                    created_at: now,
-                });
-            }
-            for n in &notes {
-                db::notifications::insert(tx, n).await?;
-            }
-            Ok::<_, ServiceError>((s, notes))
-        })
-        .await?;
+        .flatten()
+        .map(|q| remote_poll(status.id, &q, now));
+    let post = pipeline::NewPost {
+        author: actor,
+        status,
+        mentions: &mentioned_accounts,
+        tags,
+        media: pipeline::PostMedia::Linked(media),
+        poll,
+        // A member's post is shared by the org only once its membership
+        // is checked (`announce_member_post`).
+        shared_into: None,
+        idempotency_key: None,
+    };
+    let posted = pipeline::persist(ctx, &mut conn, post).await?;
     drop(conn);
-    let (s, notes) = notes;
-    streaming::notifications(ctx, &notes);
-    let streams = streaming::status_streams(ctx, &s, &mentioned_local, &tags).await?;
-    ctx.hub.publish(streams, streaming::Payload::Status(s.id));
+    pipeline::surface(ctx, &posted).await?;
+    let s = posted.status;
     if let Some(org) = &audience
         && org.local
     {

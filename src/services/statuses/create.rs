@@ -1,7 +1,6 @@
-//! Posting: checking, rendering (mentions, tags, links), and storing a new post with its side
-//! effects (notifications, streams, delivery).
+//! Posting: checking and rendering (mentions, tags, links) a new post; storing it and its side
+//! effects is the shared pipeline's (`pipeline.rs`).
 use super::*;
-use crate::services::remote::Outgoing;
 
 #[derive(Debug, Clone, Default)]
 pub struct NewStatus {
@@ -212,108 +211,23 @@ pub async fn create_as(
         Some(p) => Some(crate::services::polls::prepare(p, status.id)?),
         None => None,
     };
-    let mention_ids: Vec<i64> = mentioned.iter().map(|a| a.id).collect();
-    let local_mentioned: Vec<i64> = mentioned
-        .iter()
-        .filter(|a| a.local && a.id != author.id)
-        .map(|a| a.id)
-        .collect();
-    let key = new.idempotency_key.clone().filter(|k| !k.is_empty());
-    let author_id = author.id;
-    let created = conn
-        .transaction(async |tx| {
-            let s = db::statuses::insert(tx, &status).await?;
-            db::statuses::set_mentions(tx, s.id, &mention_ids).await?;
-            db::statuses::set_tags(tx, s.id, &tags, now).await?;
-            db::media::attach(tx, s.id, &media_ids).await?;
-            if let Some(p) = &poll {
-                db::polls::insert(tx, p).await?;
-            }
-            let mut notes = Vec::new();
-            for recipient in &local_mentioned {
-                notes.push(notification(
-                    *recipient,
-                    author_id,
-                    NotificationKind::Mention,
-                    Some(s.id),
-                ));
-            }
-            if !matches!(visibility, Visibility::Direct | Visibility::Members) {
-                for follower in db::social::notify_followers(tx, author_id).await? {
-                    if !local_mentioned.contains(&follower) {
-                        notes.push(notification(
-                            follower,
-                            author_id,
-                            NotificationKind::Status,
-                            Some(s.id),
-                        ));
-                    }
-                }
-            }
-            for n in &notes {
-                db::notifications::insert(tx, n).await?;
-            }
-            let mut root_of_thread = None;
-            if visibility == Visibility::Direct {
-                // Each local participant's conversation, keyed by the thread's first direct status.
-                let root = match s.in_reply_to_id {
-                    Some(p) => db::lists::conversation_root_of(tx, p).await?.unwrap_or(p),
-                    None => s.id,
-                };
-                root_of_thread = Some(root);
-                let mut people = local_mentioned.clone();
-                people.push(author_id);
-                for person in people {
-                    let row = crate::db::models::Conversation {
-                        id: ids::next_id(),
-                        account_id: person,
-                        root_status_id: root,
-                        last_status_id: s.id,
-                        unread: person != author_id,
-                        updated_at: now,
-                    };
-                    db::lists::upsert_conversation(tx, &row).await?;
-                }
-            }
-            if let Some(k) = &key {
-                db::statuses::remember_idempotency(tx, author_id, k, s.id, now).await?;
-            }
-            ctx.federate(
-                tx,
-                Outgoing::StatusPublished {
-                    author,
-                    status: &s,
-                    edited: false,
-                },
-            )
-            .await?;
-            let announced = match &audience {
-                Some(org) if org.id != author.id => {
-                    crate::services::groups::org_shares(ctx, tx, org, author, &s).await?
-                }
-                _ => None,
-            };
-            Ok::<_, ServiceError>((s, notes, root_of_thread, announced))
-        })
-        .await?;
+    let posted = pipeline::persist(
+        ctx,
+        &mut conn,
+        pipeline::NewPost {
+            author,
+            status,
+            mentions: &mentioned,
+            tags,
+            media: pipeline::PostMedia::Uploaded(media_ids),
+            poll,
+            shared_into: audience.as_ref(),
+            idempotency_key: new.idempotency_key.clone().filter(|k| !k.is_empty()),
+        },
+    )
+    .await?;
     drop(conn);
-    ctx.wake_delivery();
-    let (created, notes, root, announced) = created;
-    let streams = streaming::status_streams(ctx, &created, &local_mentioned, &tags).await?;
-    ctx.hub
-        .publish(streams, streaming::Payload::Status(created.id));
-    if let Some(r) = announced {
-        let streams = streaming::status_streams(ctx, &r, &[], &[]).await?;
-        ctx.hub.publish(streams, streaming::Payload::Status(r.id));
-    }
-    streaming::notifications(ctx, &notes);
-    if let Some(root) = root {
-        let mut people = local_mentioned.clone();
-        people.push(author_id);
-        ctx.hub.publish(
-            people.into_iter().map(streaming::Stream::Direct).collect(),
-            streaming::Payload::Conversation(root),
-        );
-    }
+    pipeline::surface(ctx, &posted).await?;
+    let created = posted.status;
     views::status(ctx, Some(author.id), created).await
 }

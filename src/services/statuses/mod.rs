@@ -4,6 +4,7 @@
 mod create;
 mod edit;
 mod interactions;
+pub mod pipeline;
 mod threads;
 
 pub use create::*;
