@@ -238,14 +238,15 @@ pub fn inbound_activity(data: &[u8]) {
     };
     // Helpers the inbox uses, on the raw document.
     let object = &activity["object"];
+    let note = tsunagu::federation::vocab::RemoteNote::read(object);
     let _ = inbox::visibility_of(
-        object,
+        &note.addressing,
         Some("https://remote.example/users/mallory/followers"),
     );
-    let _ = inbox::mentions(object);
-    let _ = inbox::hashtags(object);
+    let _ = note.mentions().count();
+    let _ = note.hashtags();
     let _ = inbox::flag_objects(&activity);
-    let _ = inbox::note_owned_by(object, ACTOR);
+    let _ = note.owned_by(ACTOR);
     let _ = tsunagu::federation::objects::parse_attachments(object);
     let _ = tsunagu::federation::objects::parse_question(object, tsunagu::ids::now());
     let _ = actors::parse_actor(ACTOR, &activity, tsunagu::ids::now());

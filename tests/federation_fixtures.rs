@@ -4,7 +4,25 @@
 use serde_json::Value;
 use tsunagu::domain::Visibility;
 use tsunagu::federation::actors::{id_of, parse_actor, same_origin};
-use tsunagu::federation::inbox::{flag_objects, hashtags, mentions, note_owned_by, visibility_of};
+use tsunagu::federation::inbox::flag_objects;
+use tsunagu::federation::vocab::{Addressing, RemoteNote};
+
+// The inbox reads a Note once into `RemoteNote`; these read raw fixtures so.
+fn note_owned_by(v: &Value, actor: &str) -> bool {
+    RemoteNote::read(v).owned_by(actor)
+}
+
+fn visibility_of(v: &Value, followers: Option<&str>) -> Visibility {
+    tsunagu::federation::inbox::visibility_of(&Addressing::read(v), followers)
+}
+
+fn mentions(v: &Value) -> Vec<String> {
+    RemoteNote::read(v).mentions().map(str::to_owned).collect()
+}
+
+fn hashtags(v: &Value) -> Vec<String> {
+    RemoteNote::read(v).hashtags()
+}
 
 fn fixture(path: &str) -> Value {
     let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

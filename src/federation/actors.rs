@@ -7,6 +7,7 @@ use crate::domain::ActorType;
 use crate::federation::vocab::ObjectKind;
 
 use super::delivery::authority;
+pub use super::vocab::id_of;
 use crate::config::FederationMode;
 use crate::db::models::Account;
 use crate::db::{self};
@@ -19,30 +20,9 @@ fn bad(why: impl Into<String>) -> ServiceError {
     ServiceError::BadRequest(why.into())
 }
 
-/// A string, or the `id`/`href` of an embedded object.
-pub fn id_of(v: &Value) -> Option<&str> {
-    match v {
-        Value::String(s) => Some(s),
-        Value::Object(o) => o
-            .get("id")
-            .or_else(|| o.get("href"))
-            .and_then(Value::as_str),
-        _ => None,
-    }
-}
-
-/// A `url` property as a link for people: a string, a `Link` object or a
-/// list of them (Peertube, Lemmy); the first web address among them.
+/// A `url` property as a link for people (see [`WebLink`](super::vocab::WebLink)).
 pub fn web_url(v: &Value) -> Option<String> {
-    let candidates: Vec<&Value> = match v {
-        Value::Array(l) => l.iter().take(16).collect(),
-        one => vec![one],
-    };
-    candidates
-        .into_iter()
-        .filter_map(id_of)
-        .find(|u| is_web_url(u))
-        .map(str::to_owned)
+    super::vocab::WebLink::of(v).0
 }
 
 /// Checks an actor document fetched from `uri` and turns it into an account row.

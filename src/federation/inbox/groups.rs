@@ -181,13 +181,8 @@ pub(super) async fn removed(ctx: &Ctx, group: &Account, activity: &Value) -> Ser
 }
 
 /// Whether a Note is addressed to `group_uri`'s members collection.
-pub(super) fn addressed_to_members(object: &Value, group_uri: &str) -> bool {
-    let members = crate::federation::outbox::members_collection(group_uri);
-    let addressed = |k: &str| match &object[k] {
-        Value::Array(l) => l.iter().any(|v| id_of(v) == Some(members.as_str())),
-        v => id_of(v) == Some(members.as_str()),
-    };
-    addressed("to") || addressed("cc")
+pub(super) fn addressed_to_members(addressing: &Addressing, group_uri: &str) -> bool {
+    addressing.addressed_to(&crate::federation::outbox::members_collection(group_uri))
 }
 
 /// The group a Note is addressed to (`audience`), when known or fetchable.
@@ -199,15 +194,15 @@ pub(super) fn addressed_to_members(object: &Value, group_uri: &str) -> bool {
 pub(super) async fn audience_of(
     ctx: &Ctx,
     actor: &Account,
-    object: &Value,
+    addressing: &Addressing,
     visibility: &mut Visibility,
 ) -> ServiceResult<Option<Account>> {
-    let Some(group_uri) = id_of(&object["audience"]) else {
+    let Some(group_uri) = addressing.audience.single() else {
         return Ok(None);
     };
     let mut conn = ctx.conn().await?;
     let local = local_by_uri(ctx, &mut conn, group_uri).await?;
-    if addressed_to_members(object, group_uri) {
+    if addressed_to_members(addressing, group_uri) {
         let allowed = same_origin(group_uri, a_uri(actor))
             || match &local {
                 Some(org) => db::memberships::find(&mut conn, org.id, actor.id)
@@ -272,25 +267,15 @@ pub(super) async fn announce_member_post(
     Ok(())
 }
 
-/// Whether a Note names the group among those it is for: its `audience`, or
-/// the group in `to`/`cc` (a Friendica-style mention). A group may pass on
-/// only what its author meant for it.
-pub(super) fn names_group(object: &Value, group_uri: &str) -> bool {
-    let listed = |k: &str| match &object[k] {
-        Value::Array(l) => l.iter().any(|v| id_of(v) == Some(group_uri)),
-        v => id_of(v) == Some(group_uri),
-    };
-    listed("audience") || listed("to") || listed("cc")
-}
-
 /// Whether an embedded Note carries a valid proof by its author (checked
 /// with the key the author's own server publishes; fetched again once, for
 /// a rotated key).
 pub(super) async fn proven_by_author(ctx: &Ctx, object: &Value) -> bool {
-    let Some(author_uri) = single_author(object) else {
+    let note = RemoteNote::read(object);
+    let Some(author_uri) = note.attributed_to.single() else {
         return false;
     };
-    if !note_owned_by(object, author_uri) {
+    if !note.owned_by(author_uri) {
         return false;
     }
     let check = |a: &Account| {
@@ -305,13 +290,6 @@ pub(super) async fn proven_by_author(ctx: &Ctx, object: &Value) -> bool {
             .await
             .is_ok_and(|a| check(&a)),
         Err(_) => false,
-    }
-}
-
-pub(super) fn single_author(object: &Value) -> Option<&str> {
-    match &object["attributedTo"] {
-        Value::Array(l) if l.len() == 1 => id_of(&l[0]),
-        v => id_of(v),
     }
 }
 
@@ -332,7 +310,11 @@ pub(super) async fn members_post_passed_on(
         return Ok(());
     }
     drop(conn);
-    let author_uri = single_author(object).ok_or_else(|| bad("a Note without one author"))?;
+    let note = RemoteNote::read(object);
+    let author_uri = note
+        .attributed_to
+        .single()
+        .ok_or_else(|| bad("a Note without one author"))?;
     let author = actors::resolve(ctx, author_uri, false).await?;
     store_note_vouched(ctx, &author, object, actors::Ancestry::start(), Some(group))
         .await

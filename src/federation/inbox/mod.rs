@@ -24,7 +24,7 @@ use serde_json::Value;
 use super::actors::{self, id_of, same_origin};
 use super::objects::{self, PUBLIC};
 use super::signatures::{self, SignatureError, SignedRequest};
-use super::vocab::{ActivityKind, ObjectKind};
+use super::vocab::{ActivityKind, Addressing, ObjectKind, RemoteNote};
 use crate::db::models::{Account, Follow, InboxActivity, Notification, Status};
 use crate::db::{self, DbConn};
 use crate::ids;

@@ -1,41 +1,17 @@
 //! Posts and reactions: Create/Update/Delete of notes, Like, Announce, votes, and reading a Note's addressing.
 use super::*;
-use crate::federation::vocab::ObjectKind;
 use crate::services::statuses::pipeline;
 
-/// An embedded Note may be trusted only when its id is on the actor's origin
-/// and it is attributed to the actor (FEP-fe34; Mastodon CVE-2024-23832).
-pub fn note_owned_by(object: &Value, actor_uri: &str) -> bool {
-    let Some(id) = object["id"].as_str() else {
-        return false;
-    };
-    let attributed = match &object["attributedTo"] {
-        Value::Array(list) => list.iter().filter_map(id_of).collect::<Vec<_>>(),
-        v => id_of(v).into_iter().collect(),
-    };
-    same_origin(id, actor_uri) && attributed == [actor_uri]
-}
-
 /// Visibility from addressing, as Mastodon reads it.
-pub fn visibility_of(object: &Value, followers: Option<&str>) -> Visibility {
-    let list = |k: &str| -> Vec<String> {
-        match &object[k] {
-            Value::String(s) => vec![s.clone()],
-            Value::Array(l) => l
-                .iter()
-                .filter_map(|v| id_of(v).map(str::to_owned))
-                .collect(),
-            _ => vec![],
-        }
-    };
-    let (to, cc) = (list("to"), list("cc"));
+pub fn visibility_of(addressing: &Addressing, followers: Option<&str>) -> Visibility {
+    let (to, cc) = (&addressing.to.0, &addressing.cc.0);
     let public = |l: &[String]| {
         l.iter()
             .any(|x| x == PUBLIC || x == "as:Public" || x == "Public")
     };
-    if public(&to) {
+    if public(to) {
         Visibility::Public
-    } else if public(&cc) {
+    } else if public(cc) {
         Visibility::Unlisted
     } else if followers.is_some_and(|f| to.iter().chain(cc.iter()).any(|x| x == f)) {
         Visibility::Private
@@ -47,13 +23,11 @@ pub fn visibility_of(object: &Value, followers: Option<&str>) -> Visibility {
 /// A vote on one of our polls: a Note with a `name` (the option) and no
 /// content, replying to the poll's status (Mastodon, Pleroma, Misskey). Returns
 /// whether the object was such a vote (then it is not stored as a post).
-pub(super) async fn vote(ctx: &Ctx, actor: &Account, object: &Value) -> ServiceResult<bool> {
-    let (Some(name), Some(parent)) = (object["name"].as_str(), id_of(&object["inReplyTo"])) else {
+pub(super) async fn vote(ctx: &Ctx, actor: &Account, note: &RemoteNote) -> ServiceResult<bool> {
+    let (Some(name), Some(parent)) = (note.name.as_deref(), note.in_reply_to.0.as_deref()) else {
         return Ok(false);
     };
-    if object["content"].as_str().is_some_and(|c| !c.is_empty())
-        || !note_owned_by(object, a_uri(actor))
-    {
+    if note.content.as_deref().is_some_and(|c| !c.is_empty()) || !note.owned_by(a_uri(actor)) {
         return Ok(false);
     }
     let mut conn = ctx.conn().await?;
@@ -103,37 +77,8 @@ pub(super) async fn vote(ctx: &Ctx, actor: &Account, object: &Value) -> ServiceR
     Ok(true)
 }
 
-/// `tag` entries: an array, or one object (GoToSocial sends a single tag so).
-pub(super) fn tag_entries(object: &Value) -> impl Iterator<Item = &Value> {
-    match &object["tag"] {
-        Value::Array(list) => list.iter().take(50).collect::<Vec<_>>(),
-        one @ Value::Object(_) => vec![one],
-        _ => vec![],
-    }
-    .into_iter()
-}
-
-/// The actors a Note mentions (`Mention` tags' `href`).
-pub fn mentions(object: &Value) -> Vec<&str> {
-    tag_entries(object)
-        .filter(|t| t["type"] == "Mention")
-        .filter_map(|t| t["href"].as_str())
-        .collect()
-}
-
-/// A Note's hashtags, lower-case without `#`.
-pub fn hashtags(object: &Value) -> Vec<String> {
-    tag_entries(object)
-        .filter(|t| t["type"] == "Hashtag")
-        .filter_map(|t| t["name"].as_str())
-        .map(|n| n.trim_start_matches('#').to_lowercase())
-        .filter(|n| !n.is_empty() && n.len() <= 100)
-        .take(30)
-        .collect()
-}
-
 pub(super) async fn create_note(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult<()> {
-    if vote(ctx, actor, &activity["object"]).await? {
+    if vote(ctx, actor, &RemoteNote::read(&activity["object"])).await? {
         return Ok(());
     }
     store_note(ctx, actor, &activity["object"], actors::Ancestry::start())
@@ -161,11 +106,12 @@ pub(super) async fn store_note_vouched(
     chain: actors::Ancestry,
     vouched_by: Option<&Account>,
 ) -> ServiceResult<Option<Status>> {
-    let Some(uri) = object["id"].as_str() else {
+    let note = RemoteNote::read(object);
+    let Some(uri) = note.id.as_deref() else {
         // Only the id: fetching it is for the resolve path; nothing embedded to trust.
         return Err(bad("Create without an embedded object"));
     };
-    if !note_owned_by(object, a_uri(actor)) {
+    if !note.owned_by(a_uri(actor)) {
         return Err(bad(
             "a Note must be by the actor that creates it, on its origin",
         ));
@@ -175,19 +121,19 @@ pub(super) async fn store_note_vouched(
         return Ok(Some(known));
     }
     drop(conn);
-    let mut visibility = visibility_of(object, actor.followers_url.as_deref());
+    let mut visibility = visibility_of(&note.addressing, actor.followers_url.as_deref());
     let mut audience = match vouched_by {
         // Passed on by its group to the group's members: members-only there.
         Some(group) => {
             visibility = Visibility::Members;
             Some(group.clone())
         }
-        None => audience_of(ctx, actor, object, &mut visibility).await?,
+        None => audience_of(ctx, actor, &note.addressing, &mut visibility).await?,
     };
     let mut conn = ctx.conn().await?;
     let mut mentioned_local = Vec::new();
     let mut mentioned_accounts = Vec::new();
-    for href in mentions(object) {
+    for href in note.mentions() {
         if let Some(a) = local_by_uri(ctx, &mut conn, href).await? {
             mentioned_local.push(a.id);
             mentioned_accounts.push(a);
@@ -210,7 +156,7 @@ pub(super) async fn store_note_vouched(
             audience = org;
         }
     }
-    let tags = hashtags(object);
+    let tags = note.hashtags();
     // A direct post reaches only those it names: drop it when it names nobody here.
     if visibility == Visibility::Direct && mentioned_local.is_empty() {
         return Ok(None);
@@ -218,12 +164,13 @@ pub(super) async fn store_note_vouched(
     if visibility == Visibility::Members && audience.is_none() {
         return Ok(None);
     }
-    let mut parent = match id_of(&object["inReplyTo"]) {
+    let in_reply_to = note.in_reply_to.0.as_deref();
+    let mut parent = match in_reply_to {
         Some(p) => db::statuses::find_by_uri_or_local(&mut conn, p, &ctx.base_url()).await?,
         None => None,
     };
     if parent.is_none()
-        && let Some(p) = id_of(&object["inReplyTo"])
+        && let Some(p) = in_reply_to
         && let Some(next) = chain.step(uri, p)
     {
         drop(conn);
@@ -238,13 +185,10 @@ pub(super) async fn store_note_vouched(
             return Ok(Some(known));
         }
     }
-    let mut content =
-        crate::services::text::sanitize(object["content"].as_str().unwrap_or_default());
+    let mut content = crate::services::text::sanitize(note.content.as_deref().unwrap_or_default());
     // Lemmy and Mbin posts (Page, Article) carry their title in `name`.
-    if matches!(object["type"].as_str(), Some("Page" | "Article"))
-        && let Some(title) = object["name"]
-            .as_str()
-            .map(crate::services::text::strip_html)
+    if matches!(note.kind, Some(ObjectKind::Page | ObjectKind::Article))
+        && let Some(title) = note.name.as_deref().map(crate::services::text::strip_html)
         && !title.trim().is_empty()
     {
         content = format!(
@@ -253,28 +197,20 @@ pub(super) async fn store_note_vouched(
         );
     }
     let now = ids::now();
-    let published = object["published"]
-        .as_str()
-        .and_then(|p| chrono::DateTime::parse_from_rfc3339(p).ok())
-        .map(|d| d.naive_utc())
-        .filter(|d| *d <= now)
-        .unwrap_or(now);
+    let published = note.published_at().filter(|d| *d <= now).unwrap_or(now);
     let status = Status {
         id: ids::next_id(),
         account_id: actor.id,
         uri: Some(uri.to_owned()),
-        url: actors::web_url(&object["url"]),
+        url: note.url.0.clone(),
         text: String::new(),
         content,
         spoiler_text: crate::services::text::strip_html(
-            object["summary"].as_str().unwrap_or_default(),
+            note.summary.as_deref().unwrap_or_default(),
         ),
         visibility,
-        sensitive: object["sensitive"].as_bool().unwrap_or(false),
-        language: object["contentMap"]
-            .as_object()
-            .and_then(|m| m.keys().next().cloned())
-            .filter(|l| l.len() <= 16),
+        sensitive: note.sensitive.unwrap_or(false),
+        language: note.language(),
         in_reply_to_id: parent.as_ref().map(|p| p.id),
         in_reply_to_account_id: parent.as_ref().map(|p| p.account_id),
         reblog_of_id: None,
@@ -290,7 +226,7 @@ pub(super) async fn store_note_vouched(
         .enumerate()
         .map(|(i, a)| remote_media(actor.id, status.id, i as i32, a, now))
         .collect();
-    let poll = (object["type"] == "Question")
+    let poll = (note.kind == Some(ObjectKind::Question))
         .then(|| objects::parse_question(object, now))
         .flatten()
         .map(|q| remote_poll(status.id, &q, now));
@@ -428,8 +364,8 @@ pub(super) async fn announce(ctx: &Ctx, actor: &Account, activity: &Value) -> Se
     // like any boost, which a members-only post never survives.
     if actor.actor_type == crate::domain::ActorType::Group
         && object.is_object()
-        && addressed_to_members(activity, a_uri(actor))
-        && names_group(object, a_uri(actor))
+        && addressed_to_members(&Addressing::read(activity), a_uri(actor))
+        && RemoteNote::read(object).addressing.names(a_uri(actor))
         && (same_origin(uri, a_uri(actor)) || proven_by_author(ctx, object).await)
     {
         return members_post_passed_on(ctx, actor, object).await;
@@ -478,7 +414,7 @@ pub(super) async fn announce(ctx: &Ctx, actor: &Account, activity: &Value) -> Se
     let row = crate::services::statuses::reblog_row(
         actor.id,
         original.id,
-        visibility_of(activity, actor.followers_url.as_deref()),
+        visibility_of(&Addressing::read(activity), actor.followers_url.as_deref()),
         Some(id.to_owned()),
     );
     let now = row.created_at;
@@ -592,10 +528,12 @@ pub(super) fn remote_poll(
 
 /// An edit of a remote status: the embedded Note must be the actor's, on its origin.
 pub(super) async fn update_note(ctx: &Ctx, actor: &Account, object: &Value) -> ServiceResult<()> {
-    let uri = object["id"]
-        .as_str()
+    let note = RemoteNote::read(object);
+    let uri = note
+        .id
+        .as_deref()
         .ok_or_else(|| bad("Update without object id"))?;
-    if !note_owned_by(object, a_uri(actor)) {
+    if !note.owned_by(a_uri(actor)) {
         return Err(bad("Update of another actor's object"));
     }
     let mut conn = ctx.conn().await?;
@@ -606,7 +544,7 @@ pub(super) async fn update_note(ctx: &Ctx, actor: &Account, object: &Value) -> S
         return Err(bad("Update of another actor's status"));
     }
     let now = ids::now();
-    if object["type"] == "Question"
+    if note.kind == Some(ObjectKind::Question)
         && let Some(q) = objects::parse_question(object, now)
         && let Some(poll) = db::polls::of_statuses(&mut conn, &[old.id]).await?.pop()
         && poll.remote_counts.is_some()
@@ -615,10 +553,10 @@ pub(super) async fn update_note(ctx: &Ctx, actor: &Account, object: &Value) -> S
         db::polls::update_remote(&mut conn, poll.id, &counts, q.voters, q.end).await?;
     }
     let mut new = old.clone();
-    new.content = crate::services::text::sanitize(object["content"].as_str().unwrap_or_default());
+    new.content = crate::services::text::sanitize(note.content.as_deref().unwrap_or_default());
     new.spoiler_text =
-        crate::services::text::strip_html(object["summary"].as_str().unwrap_or_default());
-    new.sensitive = object["sensitive"].as_bool().unwrap_or(false);
+        crate::services::text::strip_html(note.summary.as_deref().unwrap_or_default());
+    new.sensitive = note.sensitive.unwrap_or(false);
     if (&new.content, &new.spoiler_text, new.sensitive)
         == (&old.content, &old.spoiler_text, old.sensitive)
     {

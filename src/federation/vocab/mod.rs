@@ -7,12 +7,14 @@
 //! Not finished (issue 15): what the inbox receives is still read as
 //! `serde_json::Value` in `inbox/` and `objects.rs`.
 mod note;
+mod remote;
 
 pub use note::{
     DataIntegrityProof, Document, NodeInfo, NodeInfoLink, NodeInfoLinks, NodeInfoMetadata,
     NodeInfoServices, NodeInfoSoftware, NodeInfoUsage, NodeInfoUsers, Note, PollOption, PollVote,
     Question, Tag,
 };
+pub use remote::{Addressing, Ids, LinkId, RemoteNote, RemoteTag, Tags, WebLink, id_of};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
 
