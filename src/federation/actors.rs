@@ -4,7 +4,7 @@ use serde_json::Value;
 use url::Url;
 
 use crate::domain::ActorType;
-use crate::federation::vocab::ObjectKind;
+use crate::federation::vocab::{LinkId, ObjectKind, RemoteActor, RemoteCollection, RemoteNote};
 
 use super::delivery::authority;
 pub use super::vocab::id_of;
@@ -27,97 +27,82 @@ pub fn web_url(v: &Value) -> Option<String> {
 
 /// Checks an actor document fetched from `uri` and turns it into an account row.
 pub fn parse_actor(uri: &str, doc: &Value, now: chrono::NaiveDateTime) -> ServiceResult<Account> {
-    let id = doc["id"].as_str().ok_or_else(|| bad("actor without id"))?;
+    let actor = RemoteActor::read(doc);
+    let id = actor.id.as_deref().ok_or_else(|| bad("actor without id"))?;
     if id != uri && !same_origin(id, uri) {
         return Err(bad("the actor's id is on another origin than its URL"));
     }
-    let kind_text = doc["type"].as_str().unwrap_or_default();
+    let kind_text = actor.kind.as_deref().unwrap_or_default();
     let Some(kind) = ActorType::parse(kind_text) else {
         return Err(bad(format!("{kind_text:?} is not an actor type")));
     };
     let url = Url::parse(id).map_err(|_| bad("actor id is not a URL"))?;
-    let username = doc["preferredUsername"]
-        .as_str()
+    let username = actor
+        .preferred_username
+        .as_deref()
         .filter(|u| !u.is_empty() && u.len() <= 100)
         .ok_or_else(|| bad("actor without preferredUsername"))?;
-    let inbox = doc["inbox"]
-        .as_str()
+    let inbox = actor
+        .inbox
+        .as_deref()
         .filter(|i| same_origin(i, id))
         .ok_or_else(|| bad("actor without an inbox on its origin"))?;
-    let key = &doc["publicKey"];
-    let key = match key {
-        Value::Array(list) => list.first().unwrap_or(&Value::Null),
-        k => k,
-    };
-    if key["owner"].as_str().is_some_and(|o| o != id) {
+    let key = &actor.public_key.0;
+    if key.owner.as_deref().is_some_and(|o| o != id) {
         return Err(bad("the public key belongs to another actor"));
     }
-    let pem = key["publicKeyPem"]
-        .as_str()
+    let pem = key
+        .public_key_pem
+        .as_deref()
         .ok_or_else(|| bad("actor without publicKeyPem"))?;
     super::signatures::PublicKey::from_pem(pem).map_err(|e| bad(e.to_string()))?;
     let domain = authority(&url);
-    let shared = doc["endpoints"]["sharedInbox"]
-        .as_str()
-        .filter(|s| same_origin(s, id))
-        .map(str::to_owned);
-    let on_origin = |v: &Value| id_of(v).filter(|s| same_origin(s, id)).map(str::to_owned);
-    let image = |v: &Value| {
-        let v = match v {
-            Value::Array(l) => l.first().unwrap_or(&Value::Null),
-            v => v,
-        };
-        v["url"]
-            .as_str()
-            .or_else(|| id_of(&v["url"]))
-            .filter(|u| is_web_url(u))
-            .map(str::to_owned)
-    };
-    let fields: Vec<crate::services::accounts::ProfileField> = doc["attachment"]
-        .as_array()
-        .map(|l| {
-            l.iter()
-                .filter(|a| a["type"] == "PropertyValue")
-                .take(16)
-                .map(|a| crate::services::accounts::ProfileField {
-                    name: crate::services::text::strip_html(a["name"].as_str().unwrap_or_default()),
-                    value: crate::services::text::sanitize(a["value"].as_str().unwrap_or_default()),
-                    verified_at: None,
-                })
-                .collect()
+    let on_origin = |l: &LinkId| l.0.clone().filter(|s| same_origin(s, id));
+    let fields: Vec<crate::services::accounts::ProfileField> = actor
+        .attachment
+        .0
+        .iter()
+        .map(|(name, value)| crate::services::accounts::ProfileField {
+            name: crate::services::text::strip_html(name),
+            value: crate::services::text::sanitize(value),
+            verified_at: None,
         })
-        .unwrap_or_default();
-    let note = crate::services::text::sanitize(doc["summary"].as_str().unwrap_or_default());
+        .collect();
+    let text = |t: &Option<String>| t.clone().unwrap_or_default();
     Ok(Account {
         id: ids::next_id(),
         username: username.to_owned(),
         acct_key: format!("{username}@{domain}").to_lowercase(),
         domain: Some(domain),
         actor_type: kind,
-        display_name: crate::services::text::strip_html(doc["name"].as_str().unwrap_or_default())
+        display_name: crate::services::text::strip_html(&text(&actor.name))
             .chars()
             .take(100)
             .collect(),
         note_source: String::new(),
-        note,
+        note: crate::services::text::sanitize(&text(&actor.summary)),
         fields: serde_json::to_string(&fields).unwrap_or_else(|_| "[]".into()),
-        locked: doc["manuallyApprovesFollowers"].as_bool().unwrap_or(false),
+        locked: actor.manually_approves_followers.unwrap_or(false),
         bot: kind.is_bot(),
-        discoverable: doc["discoverable"].as_bool().unwrap_or(false),
-        indexable: doc["indexable"].as_bool().unwrap_or(false),
+        discoverable: actor.discoverable.unwrap_or(false),
+        indexable: actor.indexable.unwrap_or(false),
         hide_collections: false,
         suspended: false,
         avatar_file: None,
         header_file: None,
-        avatar_remote_url: image(&doc["icon"]),
-        header_remote_url: image(&doc["image"]),
+        avatar_remote_url: actor.icon.0.clone(),
+        header_remote_url: actor.image.0.clone(),
         local: false,
         ap_id: Some(id.to_owned()),
         inbox_url: Some(inbox.to_owned()),
-        shared_inbox_url: shared,
-        outbox_url: on_origin(&doc["outbox"]),
-        followers_url: on_origin(&doc["followers"]),
-        profile_url: web_url(&doc["url"]),
+        shared_inbox_url: actor
+            .endpoints
+            .shared_inbox
+            .clone()
+            .filter(|s| same_origin(s, id)),
+        outbox_url: on_origin(&actor.outbox),
+        followers_url: on_origin(&actor.followers),
+        profile_url: actor.url.0.clone(),
         public_key_pem: pem.to_owned(),
         private_key_pem: None,
         fetched_at: Some(now),
@@ -258,13 +243,14 @@ pub async fn resolve_url(ctx: &Ctx, url: &str) -> ServiceResult<Option<Resolved>
     }
     let parsed = Url::parse(url).map_err(|_| bad("not a URL"))?;
     let doc = fetch_signed(ctx, &parsed).await?;
-    let Some(id) = doc["id"].as_str() else {
+    let head = RemoteActor::read(&doc);
+    let Some(id) = head.id.as_deref() else {
         return Ok(None);
     };
     if !same_origin(id, url) {
         return Err(bad("the document's id is on another origin than its URL"));
     }
-    let kind = doc["type"].as_str().unwrap_or_default();
+    let kind = head.kind.as_deref().unwrap_or_default();
     if ActorType::parse(kind).is_some() {
         let row = parse_actor(id, &doc, ids::now())?;
         let mut conn = ctx.conn().await?;
@@ -273,7 +259,9 @@ pub async fn resolve_url(ctx: &Ctx, url: &str) -> ServiceResult<Option<Resolved>
         ))));
     }
     if ObjectKind::parse(kind).is_some_and(ObjectKind::is_post) {
-        let author = id_of(&doc["attributedTo"])
+        let author = RemoteNote::read(&doc)
+            .attributed_to
+            .single()
             .ok_or_else(|| bad("a Note without attributedTo"))?
             .to_owned();
         let actor = resolve(ctx, &author, false).await?;
@@ -370,13 +358,15 @@ pub fn fetch_note<'a>(
         }
         let url = Url::parse(uri).map_err(|_| bad("not a URL"))?;
         let doc = fetch_signed(ctx, &url).await?;
-        let id = doc["id"]
-            .as_str()
+        let note = RemoteNote::read(&doc);
+        let id = note
+            .id
+            .as_deref()
             .ok_or_else(|| bad("a document without id"))?;
         if !same_origin(id, uri) {
             return Err(bad("the document's id is on another origin than its URL"));
         }
-        if !ObjectKind::of(&doc).is_some_and(ObjectKind::is_post) {
+        if !note.kind.is_some_and(ObjectKind::is_post) {
             return Err(bad("not a post"));
         }
         if id != uri {
@@ -385,7 +375,9 @@ pub fn fetch_note<'a>(
                 return Ok(Some(s));
             }
         }
-        let author = id_of(&doc["attributedTo"])
+        let author = note
+            .attributed_to
+            .single()
             .ok_or_else(|| bad("a post without attributedTo"))?
             .to_owned();
         let actor = resolve(ctx, &author, false).await?;
@@ -405,7 +397,6 @@ const RECOGNITION_FETCHES: usize = 7;
 /// answer is kept for an hour; a check makes at most
 /// [`RECOGNITION_FETCHES`] fetches (claims beyond them are not confirmed).
 pub async fn verified_recognitions(ctx: &Ctx, club: &Account) -> ServiceResult<Vec<Account>> {
-    use {fetch_signed, id_of, parse_actor, same_origin};
     let Some(club_uri) = club.ap_id.clone() else {
         return Ok(vec![]);
     };
@@ -428,14 +419,12 @@ pub async fn verified_recognitions(ctx: &Ctx, club: &Account) -> ServiceResult<V
         fetch_signed(ctx, &parse(u)?).await
     };
     let doc = fetch(&club_uri).await?;
-    let claimed: Vec<String> = match &doc["tsunaguRecognizedBy"] {
-        Value::Array(l) => l
-            .iter()
-            .take(20)
-            .filter_map(|v| id_of(v).map(str::to_owned))
-            .collect(),
-        v => id_of(v).map(str::to_owned).into_iter().collect(),
-    };
+    let claimed: Vec<String> = RemoteActor::read(&doc)
+        .recognized_by
+        .0
+        .into_iter()
+        .take(20)
+        .collect();
     let mut confirmed = Vec::new();
     for official_uri in claimed {
         // The official org's own document, fetched once: its account and
@@ -443,9 +432,10 @@ pub async fn verified_recognitions(ctx: &Ctx, club: &Account) -> ServiceResult<V
         let Ok(official_doc) = fetch(&official_uri).await else {
             continue;
         };
-        let Some(collection) = id_of(&official_doc["tsunaguRecognized"])
+        let Some(collection) = RemoteActor::read(&official_doc)
+            .recognized
+            .0
             .filter(|c| same_origin(c, &official_uri))
-            .map(str::to_owned)
         else {
             continue;
         };
@@ -458,9 +448,7 @@ pub async fn verified_recognitions(ctx: &Ctx, club: &Account) -> ServiceResult<V
         let Ok(list) = fetch(&collection).await else {
             continue;
         };
-        let listed = list["orderedItems"]
-            .as_array()
-            .is_some_and(|items| items.iter().any(|i| id_of(i) == Some(club_uri.as_str())));
+        let listed = RemoteCollection::read(&list).lists(&club_uri);
         if listed {
             let mut conn = ctx.conn().await?;
             confirmed.push(db::federation::upsert_remote_account(&mut conn, &row).await?);

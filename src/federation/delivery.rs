@@ -412,17 +412,7 @@ async fn send_batch(
 /// (an Undo of a Like is about the liked post, a Create about its Note).
 fn subject(body: &str) -> String {
     let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
-    let mut cur = &v;
-    loop {
-        match &cur["object"] {
-            serde_json::Value::String(id) => return id.clone(),
-            inner @ serde_json::Value::Object(o) if o.contains_key("object") => cur = inner,
-            inner @ serde_json::Value::Object(_) => {
-                return inner["id"].as_str().unwrap_or_default().to_owned();
-            }
-            _ => return cur["id"].as_str().unwrap_or_default().to_owned(),
-        }
-    }
+    super::vocab::subject_of(&v)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Our actors, objects and activities as ActivityPub JSON, and where they live.
 use super::vocab::{
     Actor, Context, Document, Endpoints, Image, Note, ObjectKind, PollOption, PropertyValue,
-    PublicKey, Question, Tag,
+    PublicKey, Question, RemoteNote, Tag,
 };
 use crate::domain::{MediaKind, Visibility};
 use serde_json::Value;
@@ -87,10 +87,9 @@ pub fn actor(
     header: Option<String>,
 ) -> Actor {
     let id = urls.actor(&a.username);
-    let fields: Vec<PropertyValue> = serde_json::from_str::<Vec<Value>>(&a.fields)
-        .unwrap_or_default()
+    let fields: Vec<PropertyValue> = crate::services::accounts::profile_fields(a)
         .into_iter()
-        .map(|f| PropertyValue::new(f["name"].clone(), f["value"].clone()))
+        .map(|f| PropertyValue::new(f.name.into(), f.value.into()))
         .collect();
     Actor {
         context: Some(Context::Full),
@@ -246,32 +245,30 @@ pub const MAX_REMOTE_ATTACHMENTS: usize = 8;
 /// The media of a remote post: only http(s) URLs; media types are taken as
 /// hints for the kind, never as a reason to fetch or serve anything.
 pub fn parse_attachments(object: &Value) -> Vec<Attachment> {
-    let list = match &object["attachment"] {
-        Value::Array(l) => l.iter().collect::<Vec<_>>(),
-        one @ Value::Object(_) => vec![one],
-        _ => vec![],
-    };
-    list.into_iter()
+    attachments_of(&RemoteNote::read(object))
+}
+
+pub fn attachments_of(note: &RemoteNote) -> Vec<Attachment> {
+    note.attachment
+        .0
+        .iter()
         .filter(|a| {
             matches!(
-                a["type"].as_str(),
+                a.kind.as_deref(),
                 Some("Document" | "Image" | "Video" | "Audio")
             )
         })
         .filter_map(|a| {
-            let url = match &a["url"] {
-                Value::String(u) => Some(u.as_str()),
-                Value::Array(l) => l.iter().find_map(|x| x["href"].as_str().or(x.as_str())),
-                v => v["href"].as_str(),
-            }?;
+            let url = a.url.0.as_deref()?;
             if !super::actors::is_web_url(url) {
                 return None;
             }
-            let media_type = a["mediaType"]
-                .as_str()
+            let media_type = a
+                .media_type
+                .as_deref()
                 .filter(|m| m.len() <= 100)
                 .map(str::to_ascii_lowercase);
-            let kind = match (media_type.as_deref(), a["type"].as_str()) {
+            let kind = match (media_type.as_deref(), a.kind.as_deref()) {
                 (Some("image/gif"), _) => MediaKind::Gifv,
                 (Some(m), _) if m.starts_with("image/") => MediaKind::Image,
                 (Some(m), _) if m.starts_with("video/") => MediaKind::Video,
@@ -281,15 +278,16 @@ pub fn parse_attachments(object: &Value) -> Vec<Attachment> {
                 (_, Some("Audio")) => MediaKind::Audio,
                 _ => MediaKind::Unknown,
             };
-            let focus = match &a["focalPoint"] {
-                Value::Array(p) if p.len() == 2 => (
-                    p[0].as_f64().unwrap_or(0.0).clamp(-1.0, 1.0),
-                    p[1].as_f64().unwrap_or(0.0).clamp(-1.0, 1.0),
+            let focus = match a.focal_point.as_slice() {
+                [x, y] => (
+                    x.as_f64().unwrap_or(0.0).clamp(-1.0, 1.0),
+                    y.as_f64().unwrap_or(0.0).clamp(-1.0, 1.0),
                 ),
                 _ => (0.0, 0.0),
             };
-            let blurhash = a["blurhash"]
-                .as_str()
+            let blurhash = a
+                .blurhash
+                .as_deref()
                 .filter(|b| {
                     b.len() <= 100
                         && b.chars().all(|c| {
@@ -297,20 +295,20 @@ pub fn parse_attachments(object: &Value) -> Vec<Attachment> {
                         })
                 })
                 .map(str::to_owned);
-            let dim = |k: &str| a[k].as_u64().filter(|v| *v > 0 && *v <= 100_000);
+            let dim = |v: Option<u64>| v.filter(|v| *v > 0 && *v <= 100_000);
             Some(Attachment {
                 kind,
                 url: url.to_owned(),
                 media_type,
                 description: crate::services::text::strip_html(
-                    a["name"].as_str().unwrap_or_default(),
+                    a.name.as_deref().unwrap_or_default(),
                 )
                 .chars()
                 .take(1500)
                 .collect(),
                 blurhash,
                 focus,
-                size: dim("width").zip(dim("height")),
+                size: dim(a.width).zip(dim(a.height)),
             })
         })
         .take(MAX_REMOTE_ATTACHMENTS)
@@ -357,41 +355,44 @@ pub const MAX_REMOTE_OPTIONS: usize = 20;
 
 /// The poll of a remote `Question`, or None when it has no usable options.
 pub fn parse_question(object: &Value, now: chrono::NaiveDateTime) -> Option<QuestionPoll> {
-    let (list, multiple) = match (&object["oneOf"], &object["anyOf"]) {
-        (Value::Array(l), _) => (l, false),
-        (_, Value::Array(l)) => (l, true),
+    question_of(&RemoteNote::read(object), now)
+}
+
+pub fn question_of(note: &RemoteNote, now: chrono::NaiveDateTime) -> Option<QuestionPoll> {
+    let (list, multiple) = match (&note.one_of, &note.any_of) {
+        (Some(l), _) => (l, false),
+        (_, Some(l)) => (l, true),
         _ => return None,
     };
     let mut options = Vec::new();
     let mut counts = Vec::new();
     for o in list.iter().take(MAX_REMOTE_OPTIONS) {
-        let name: String = crate::services::text::strip_html(o["name"].as_str()?)
+        let name: String = crate::services::text::strip_html(o.name.as_deref()?)
             .chars()
             .take(200)
             .collect();
         options.push(name);
-        counts.push(o["replies"]["totalItems"].as_i64().unwrap_or(0).max(0));
+        counts.push(o.replies.total_items.unwrap_or(0).max(0));
     }
     if options.len() < 2 {
         return None;
     }
-    let date = |k: &str| {
-        object[k]
-            .as_str()
-            .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
+    let date = |d: Option<&str>| {
+        d.and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
             .map(|d| d.naive_utc())
     };
-    let closed = date("closed").or_else(|| object["closed"].as_bool().filter(|c| *c).map(|_| now));
+    let closed =
+        date(note.closed.as_str()).or_else(|| note.closed.as_bool().filter(|c| *c).map(|_| now));
     // No end given: open for a long while (the author's server closes it with an Update).
     let end = closed
-        .or_else(|| date("endTime"))
+        .or_else(|| date(note.end_time.as_deref()))
         .unwrap_or(now + chrono::Duration::days(3650));
     Some(QuestionPoll {
         options,
         counts,
         multiple,
         end,
-        voters: object["votersCount"].as_i64().map(|v| v.max(0)),
+        voters: note.voters_count.map(|v| v.max(0)),
         closed: closed.is_some(),
     })
 }

@@ -13,7 +13,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::Value;
 
 use super::signatures::{PrivateKey, PublicKey};
-use super::vocab::DataIntegrityProof;
+use super::vocab::{DataIntegrityProof, RemoteProof};
 
 pub const CRYPTOSUITE: &str = "tsunagu-rsa-sha256-jcs-2026";
 
@@ -76,21 +76,26 @@ pub fn attach(object: &mut Value, key: &PrivateKey, key_id: &str, created: &str)
 /// Whether `object` carries a proof by `author_uri`, valid under `key` (the
 /// key `author_uri`'s own server publishes).
 pub fn verify(object: &Value, author_uri: &str, key: &PublicKey) -> bool {
-    let proof = &object["proof"];
-    let method = proof["verificationMethod"].as_str().unwrap_or_default();
-    if proof["type"] != "DataIntegrityProof"
-        || proof["cryptosuite"] != CRYPTOSUITE
+    let Some(raw) = object.get("proof") else {
+        return false;
+    };
+    let proof = RemoteProof::read(raw);
+    let method = proof.verification_method.as_deref().unwrap_or_default();
+    if proof.kind.as_deref() != Some("DataIntegrityProof")
+        || proof.cryptosuite.as_deref() != Some(CRYPTOSUITE)
         || method.split('#').next() != Some(author_uri)
     {
         return false;
     }
-    let Some(signature) = proof["proofValue"]
-        .as_str()
+    let Some(signature) = proof
+        .proof_value
+        .as_deref()
         .and_then(|s| B64.decode(s).ok())
     else {
         return false;
     };
-    let mut config = proof.clone();
+    // What was signed is the configuration as sent, whatever else it holds.
+    let mut config = raw.clone();
     if let Some(c) = config.as_object_mut() {
         c.remove("proofValue");
     }

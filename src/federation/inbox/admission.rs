@@ -97,15 +97,20 @@ pub async fn receive(ctx: &Ctx, req: Inbound<'_>) -> Result<bool, Refusal> {
         body: Some(req.body),
     };
     signatures::precheck(&signed, &sig, SystemTime::now())?;
-    let activity: Value = serde_json::from_slice(req.body)
-        .map_err(|e| Refusal::BadRequest(format!("the body is not JSON: {e}")))?;
-    let id = activity["id"]
-        .as_str()
+    let activity: RemoteActivity = serde_json::from_slice(req.body)
+        .map_err(|e| Refusal::BadRequest(format!("the body is not a JSON activity: {e}")))?;
+    let id = activity
+        .id
+        .as_deref()
         .ok_or_else(|| Refusal::BadRequest("activity without id".into()))?;
-    let kind = activity["type"]
-        .as_str()
+    let kind = activity
+        .kind
+        .as_deref()
         .ok_or_else(|| Refusal::BadRequest("activity without type".into()))?;
-    let actor_uri = id_of(&activity["actor"])
+    let actor_uri = activity
+        .actor
+        .0
+        .as_deref()
         .ok_or_else(|| Refusal::BadRequest("activity without actor".into()))?;
     // The key, the actor and the activity share one origin (FEP-fe34).
     if !same_origin(&sig.key_id, actor_uri) {

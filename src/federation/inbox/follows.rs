@@ -1,9 +1,15 @@
 //! Follows and the accounts behind them: Follow, Accept/Reject of follows, Undo Follow, actor Update, Move.
 use super::*;
 
-pub(super) async fn follow(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult<()> {
-    let follow_id = activity["id"].as_str().unwrap_or_default().to_owned();
-    let target_uri = id_of(&activity["object"]).ok_or_else(|| bad("Follow without object"))?;
+pub(super) async fn follow(
+    ctx: &Ctx,
+    actor: &Account,
+    activity: &RemoteActivity,
+) -> ServiceResult<()> {
+    let follow_id = activity.id.clone().unwrap_or_default();
+    let target_uri = activity
+        .object_id()
+        .ok_or_else(|| bad("Follow without object"))?;
     let mut conn = ctx.conn().await?;
     let Some(target) = local_by_uri(ctx, &mut conn, target_uri).await? else {
         return Err(bad("Follow of an unknown local actor"));
@@ -75,18 +81,18 @@ pub(super) async fn follow(ctx: &Ctx, actor: &Account, activity: &Value) -> Serv
 pub(super) async fn answer(
     ctx: &Ctx,
     actor: &Account,
-    object: &Value,
+    activity: &RemoteActivity,
     accept: bool,
 ) -> ServiceResult<()> {
     let mut conn = ctx.conn().await?;
     // Our follower is named inside the embedded Follow; by id alone, find it by uri.
-    let follower = match object["actor"].as_str() {
+    let follower = match activity.embedded().actor.0.as_deref() {
         Some(uri) => local_by_uri(ctx, &mut conn, uri).await?,
         None => None,
     };
     let follow = match follower {
         Some(f) => db::social::find_follow(&mut conn, f.id, actor.id).await?,
-        None => match id_of(object) {
+        None => match activity.object_id() {
             Some(uri) => db::social::find_follow_by_uri(&mut conn, uri).await?,
             None => None,
         },
@@ -102,11 +108,22 @@ pub(super) async fn answer(
     Ok(())
 }
 
-pub(super) async fn unfollow(ctx: &Ctx, actor: &Account, object: &Value) -> ServiceResult<()> {
-    if id_of(&object["actor"]).is_some_and(|a| Some(a) != actor.ap_id.as_deref()) {
+pub(super) async fn unfollow(
+    ctx: &Ctx,
+    actor: &Account,
+    follow: &RemoteActivity,
+) -> ServiceResult<()> {
+    if follow
+        .actor
+        .0
+        .as_deref()
+        .is_some_and(|a| Some(a) != actor.ap_id.as_deref())
+    {
         return Err(bad("Undo of another actor's Follow"));
     }
-    let target_uri = id_of(&object["object"]).ok_or_else(|| bad("Follow without object"))?;
+    let target_uri = follow
+        .object_id()
+        .ok_or_else(|| bad("Follow without object"))?;
     let mut conn = ctx.conn().await?;
     let Some(target) = local_by_uri(ctx, &mut conn, target_uri).await? else {
         return Ok(());
@@ -138,7 +155,7 @@ pub(super) async fn unfollow(ctx: &Ctx, actor: &Account, object: &Value) -> Serv
 /// A profile update: only the actor itself, embedded on its own id.
 pub(super) async fn update_actor(ctx: &Ctx, actor: &Account, object: &Value) -> ServiceResult<()> {
     let uri = a_uri(actor);
-    if object["id"].as_str() != Some(uri) {
+    if RemoteActor::read(object).id.as_deref() != Some(uri) {
         return Err(bad("Update of another actor"));
     }
     let row = actors::parse_actor(uri, object, ids::now())?;
@@ -153,23 +170,23 @@ pub(super) async fn update_actor(ctx: &Ctx, actor: &Account, object: &Value) -> 
 pub(super) async fn move_account(
     ctx: &Ctx,
     actor: &Account,
-    activity: &Value,
+    activity: &RemoteActivity,
 ) -> ServiceResult<()> {
     let old_uri = a_uri(actor);
-    if id_of(&activity["object"]) != Some(old_uri) {
+    if activity.object_id() != Some(old_uri) {
         return Err(bad("Move of another actor"));
     }
-    let target_uri = id_of(&activity["target"]).ok_or_else(|| bad("Move without target"))?;
+    let target_uri = activity
+        .target
+        .0
+        .as_deref()
+        .ok_or_else(|| bad("Move without target"))?;
     if target_uri == old_uri {
         return Err(bad("Move to itself"));
     }
     let url = url::Url::parse(target_uri).map_err(|_| bad("target is not a URL"))?;
     let doc = actors::fetch_signed(ctx, &url).await?;
-    let aliases: Vec<&str> = match &doc["alsoKnownAs"] {
-        Value::Array(l) => l.iter().filter_map(id_of).collect(),
-        v => id_of(v).into_iter().collect(),
-    };
-    if !aliases.contains(&old_uri) {
+    if !RemoteActor::read(&doc).also_known_as.contains(old_uri) {
         return Err(bad(
             "the target does not name the old account in alsoKnownAs",
         ));

@@ -2,10 +2,11 @@
 use super::*;
 
 /// Whether an Accept/Reject answers a Join (embedded, or by the id of one we sent).
-pub(super) fn is_join_answer(ctx: &Ctx, object: &Value) -> bool {
+pub(super) fn is_join_answer(ctx: &Ctx, answer: &RemoteActivity) -> bool {
     let base = ctx.base_url();
-    object["type"] == "Join"
-        || id_of(object)
+    answer.object_kind() == Some("Join")
+        || answer
+            .object_id()
             .is_some_and(|id| id.starts_with(&format!("{base}/users/")) && id.contains("#join/"))
 }
 
@@ -13,19 +14,21 @@ pub(super) fn is_join_answer(ctx: &Ctx, object: &Value) -> bool {
 pub(super) async fn join_answered(
     ctx: &Ctx,
     group: &Account,
-    activity: &Value,
+    activity: &RemoteActivity,
     accept: bool,
 ) -> ServiceResult<()> {
-    let object = &activity["object"];
     let mut conn = ctx.conn().await?;
-    let person = match id_of(&object["actor"]) {
+    let person = match activity.embedded().actor.0.as_deref() {
         Some(uri) => local_by_uri(ctx, &mut conn, uri).await?,
         None => None,
     };
     // By id alone: our Join ids name the person (`/users/<name>#join/<id>`).
     let person = match person {
         Some(p) => Some(p),
-        None => match id_of(object).and_then(|id| id.split("#join/").next()) {
+        None => match activity
+            .object_id()
+            .and_then(|id| id.split("#join/").next())
+        {
             Some(actor) => local_by_uri(ctx, &mut conn, actor).await?,
             None => None,
         },
@@ -34,7 +37,7 @@ pub(super) async fn join_answered(
         return Err(bad("Accept/Reject of a Join by nobody here"));
     };
     drop(conn);
-    let claim = &activity["tsunaguMembership"];
+    let claim = &activity.membership;
     crate::services::memberships::remote_answer(
         ctx,
         group,
@@ -44,16 +47,22 @@ pub(super) async fn join_answered(
         } else {
             MembershipState::Rejected
         },
-        claim["role"].as_str().and_then(Role::parse),
-        claim["leftOn"].as_str().map(str::to_owned),
+        claim.role.as_deref().and_then(Role::parse),
+        claim.left_on.clone(),
     )
     .await
 }
 
 /// A remote person asks to join one of our orgs (our membership protocol,
 /// docs/federation.md).
-pub(super) async fn join(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult<()> {
-    let target = id_of(&activity["object"]).ok_or_else(|| bad("Join without object"))?;
+pub(super) async fn join(
+    ctx: &Ctx,
+    actor: &Account,
+    activity: &RemoteActivity,
+) -> ServiceResult<()> {
+    let target = activity
+        .object_id()
+        .ok_or_else(|| bad("Join without object"))?;
     let mut conn = ctx.conn().await?;
     let Some(org) = local_by_uri(ctx, &mut conn, target)
         .await?
@@ -62,37 +71,37 @@ pub(super) async fn join(ctx: &Ctx, actor: &Account, activity: &Value) -> Servic
         return Err(bad("Join of no org here"));
     };
     drop(conn);
-    let claim = &activity["tsunaguMembership"];
-    let text = |k: &str| claim[k].as_str().map(str::to_owned);
+    let claim = &activity.membership;
     let request = crate::services::memberships::JoinRequest {
-        role: text("role").filter(|r| Role::parse(r) != Some(Role::Office)),
-        tenure_from: text("tenureFrom"),
-        tenure_to: text("tenureTo"),
-        divisions: claim["divisions"]
-            .as_array()
-            .map(|l| {
-                l.iter()
-                    .take(20)
-                    .filter_map(|d| d.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        message: activity["content"]
-            .as_str()
+        role: claim
+            .role
+            .clone()
+            .filter(|r| Role::parse(r) != Some(Role::Office)),
+        tenure_from: claim.tenure_from.clone(),
+        tenure_to: claim.tenure_to.clone(),
+        divisions: claim
+            .divisions
+            .iter()
+            .take(20)
+            .filter_map(|d| d.as_str().map(str::to_owned))
+            .collect(),
+        message: activity
+            .content
+            .as_deref()
             .map(crate::services::text::strip_html),
-        invite_code: text("inviteCode"),
-        consents: claim["consents"]
-            .as_object()
-            .map(|o| {
-                o.iter()
-                    .filter(|(p, _)| ConsentPurpose::parse(p).is_some())
-                    .filter_map(|(p, g)| g.as_bool().map(|g| (p.clone(), g)))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        wording_version: text("consentWordingVersion").filter(|v| v.len() <= 32),
+        invite_code: claim.invite_code.clone(),
+        consents: claim
+            .consents
+            .iter()
+            .filter(|(p, _)| ConsentPurpose::parse(p).is_some())
+            .filter_map(|(p, g)| g.as_bool().map(|g| (p.clone(), g)))
+            .collect(),
+        wording_version: claim
+            .consent_wording_version
+            .clone()
+            .filter(|v| v.len() <= 32),
     };
-    let join_id = activity["id"].as_str().map(str::to_owned);
+    let join_id = activity.id.clone();
     let result = crate::services::memberships::request_as(
         ctx,
         org.id,
@@ -152,16 +161,20 @@ pub(super) async fn leave(ctx: &Ctx, actor: &Account, object: &Value) -> Service
 }
 
 /// A remote group removes our person from its members.
-pub(super) async fn removed(ctx: &Ctx, group: &Account, activity: &Value) -> ServiceResult<()> {
+pub(super) async fn removed(
+    ctx: &Ctx,
+    group: &Account,
+    activity: &RemoteActivity,
+) -> ServiceResult<()> {
     let members = crate::federation::outbox::members_collection(a_uri(group));
-    if id_of(&activity["target"]) != Some(members.as_str()) {
+    if activity.target.0.as_deref() != Some(members.as_str()) {
         tracing::info!(
             actor = a_uri(group),
             "Remove from another collection; dropped"
         );
         return Ok(());
     }
-    let Some(person_uri) = id_of(&activity["object"]) else {
+    let Some(person_uri) = activity.object_id() else {
         return Err(bad("Remove without object"));
     };
     let mut conn = ctx.conn().await?;

@@ -24,7 +24,7 @@ use serde_json::Value;
 use super::actors::{self, id_of, same_origin};
 use super::objects::{self, PUBLIC};
 use super::signatures::{self, SignatureError, SignedRequest};
-use super::vocab::{ActivityKind, Addressing, ObjectKind, RemoteNote};
+use super::vocab::{ActivityKind, Addressing, ObjectKind, RemoteActivity, RemoteActor, RemoteNote};
 use crate::db::models::{Account, Follow, InboxActivity, Notification, Status};
 use crate::db::{self, DbConn};
 use crate::ids;
@@ -39,18 +39,19 @@ async fn process(ctx: &Ctx, a: &InboxActivity) -> ServiceResult<()> {
         tracing::info!(kind = %a.kind, actor = %a.actor_uri, "activity type not handled; dropped");
         return Ok(());
     };
-    let activity: Value = serde_json::from_str(&a.body).map_err(|e| bad(e.to_string()))?;
+    let raw: Value = serde_json::from_str(&a.body).map_err(|e| bad(e.to_string()))?;
+    let activity = RemoteActivity::read(&raw);
     let actor = actors::resolve(ctx, &a.actor_uri, false).await?;
-    let object = &activity["object"];
+    let object = &activity.object;
     let object_kind = ObjectKind::of(object);
     match kind {
         ActivityKind::Follow => follow(ctx, &actor, &activity).await,
         ActivityKind::Accept | ActivityKind::Reject => {
             let accept = kind == ActivityKind::Accept;
-            if is_join_answer(ctx, object) {
+            if is_join_answer(ctx, &activity) {
                 join_answered(ctx, &actor, &activity, accept).await
             } else {
-                answer(ctx, &actor, object, accept).await
+                answer(ctx, &actor, &activity, accept).await
             }
         }
         ActivityKind::Join => join(ctx, &actor, &activity).await,
@@ -58,15 +59,20 @@ async fn process(ctx: &Ctx, a: &InboxActivity) -> ServiceResult<()> {
         ActivityKind::Remove => removed(ctx, &actor, &activity).await,
         ActivityKind::Undo => {
             // Only the actor's own activities can be undone (FEP-fe34).
-            if id_of(&object["actor"]).is_some_and(|a| a != a_uri(&actor)) {
+            let undone = activity.embedded();
+            if undone
+                .actor
+                .0
+                .as_deref()
+                .is_some_and(|a| a != a_uri(&actor))
+            {
                 return Err(bad("Undo of another actor's activity"));
             }
-            let undone = object["type"].as_str().and_then(ActivityKind::parse);
-            match undone {
-                Some(ActivityKind::Follow) => unfollow(ctx, &actor, object).await,
-                Some(ActivityKind::Like) => like(ctx, &actor, &object["object"], false).await,
+            match undone.kind.as_deref().and_then(ActivityKind::parse) {
+                Some(ActivityKind::Follow) => unfollow(ctx, &actor, &undone).await,
+                Some(ActivityKind::Like) => like(ctx, &actor, &undone.object, false).await,
                 Some(ActivityKind::Announce) => undo_announce(ctx, &actor, object).await,
-                Some(ActivityKind::Block) => block(ctx, &actor, &object["object"], false).await,
+                Some(ActivityKind::Block) => block(ctx, &actor, &undone.object, false).await,
                 Some(
                     ActivityKind::Create
                     | ActivityKind::Update
@@ -82,7 +88,7 @@ async fn process(ctx: &Ctx, a: &InboxActivity) -> ServiceResult<()> {
                     | ActivityKind::Remove,
                 )
                 | None => {
-                    tracing::info!(kind = ?object["type"].as_str(), "Undo of this type is not handled");
+                    tracing::info!(kind = ?undone.kind, "Undo of this type is not handled");
                     Ok(())
                 }
             }
@@ -94,14 +100,14 @@ async fn process(ctx: &Ctx, a: &InboxActivity) -> ServiceResult<()> {
             Some(k) if k.is_post() => update_note(ctx, &actor, object).await,
             Some(_) => update_actor(ctx, &actor, object).await,
             None => {
-                tracing::info!(kind = ?object["type"].as_str(), "Update of this type is dropped");
+                tracing::info!(kind = ?activity.object_kind(), "Update of this type is dropped");
                 Ok(())
             }
         },
         ActivityKind::Create => match object_kind {
             Some(k) if k.is_post() => create_note(ctx, &actor, &activity).await,
             Some(_) | None => {
-                tracing::info!(kind = ?object["type"].as_str(), "Create of this type is dropped");
+                tracing::info!(kind = ?activity.object_kind(), "Create of this type is dropped");
                 Ok(())
             }
         },

@@ -3,18 +3,23 @@ use super::*;
 
 /// What a Flag names: the reported account and statuses, in any order (a
 /// string or an array; at most 101 entries are looked at).
-pub fn flag_objects(activity: &Value) -> Vec<&str> {
-    match &activity["object"] {
-        Value::Array(list) => list.iter().take(101).filter_map(id_of).collect(),
-        v => id_of(v).into_iter().collect(),
-    }
+pub fn flag_objects(activity: &Value) -> Vec<String> {
+    RemoteActivity::read(activity)
+        .object_ids(101)
+        .into_iter()
+        .map(str::to_owned)
+        .collect()
 }
 
 /// A report from another server: `object` names one of our accounts and,
 /// optionally, statuses of that account (Mastodon, GoToSocial, Misskey).
-pub(super) async fn flag(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult<()> {
-    let id = activity["id"].as_str().unwrap_or_default();
-    let objects = flag_objects(activity);
+pub(super) async fn flag(
+    ctx: &Ctx,
+    actor: &Account,
+    activity: &RemoteActivity,
+) -> ServiceResult<()> {
+    let id = activity.id.as_deref().unwrap_or_default();
+    let objects = activity.object_ids(101);
     let base = ctx.base_url();
     let mut conn = ctx.conn().await?;
     let mut target = None;
@@ -37,7 +42,7 @@ pub(super) async fn flag(ctx: &Ctx, actor: &Account, activity: &Value) -> Servic
     }
     drop(conn);
     let comment =
-        crate::services::text::strip_html(activity["content"].as_str().unwrap_or_default());
+        crate::services::text::strip_html(activity.content.as_deref().unwrap_or_default());
     crate::services::reports::received(ctx, actor, &target, &status_ids, &comment, id).await?;
     Ok(())
 }

@@ -77,11 +77,15 @@ pub(super) async fn vote(ctx: &Ctx, actor: &Account, note: &RemoteNote) -> Servi
     Ok(true)
 }
 
-pub(super) async fn create_note(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult<()> {
-    if vote(ctx, actor, &RemoteNote::read(&activity["object"])).await? {
+pub(super) async fn create_note(
+    ctx: &Ctx,
+    actor: &Account,
+    activity: &RemoteActivity,
+) -> ServiceResult<()> {
+    if vote(ctx, actor, &RemoteNote::read(&activity.object)).await? {
         return Ok(());
     }
-    store_note(ctx, actor, &activity["object"], actors::Ancestry::start())
+    store_note(ctx, actor, &activity.object, actors::Ancestry::start())
         .await
         .map(|_| ())
 }
@@ -221,13 +225,13 @@ pub(super) async fn store_note_vouched(
         edited_at: None,
         audience_id: audience.as_ref().map(|a| a.id),
     };
-    let media = objects::parse_attachments(object)
+    let media = objects::attachments_of(&note)
         .iter()
         .enumerate()
         .map(|(i, a)| remote_media(actor.id, status.id, i as i32, a, now))
         .collect();
     let poll = (note.kind == Some(ObjectKind::Question))
-        .then(|| objects::parse_question(object, now))
+        .then(|| objects::question_of(&note, now))
         .flatten()
         .map(|q| remote_poll(status.id, &q, now));
     let post = pipeline::NewPost {
@@ -341,14 +345,21 @@ pub(super) async fn like(
 }
 
 /// Announce of a status we have (ours, or a remote one we stored).
-pub(super) async fn announce(ctx: &Ctx, actor: &Account, activity: &Value) -> ServiceResult<()> {
-    let id = activity["id"].as_str().unwrap_or_default();
+pub(super) async fn announce(
+    ctx: &Ctx,
+    actor: &Account,
+    activity: &RemoteActivity,
+) -> ServiceResult<()> {
+    let id = activity.id.as_deref().unwrap_or_default();
     // Groups (Lemmy, Mbin, us) also announce the Create: the post is inside.
-    let inner = activity["object"]["type"].as_str();
-    let object = match inner {
-        Some("Create") => &activity["object"]["object"],
-        None => &activity["object"],
-        Some(t) if ObjectKind::parse(t).is_some_and(ObjectKind::is_post) => &activity["object"],
+    let create;
+    let object = match activity.object_kind() {
+        Some("Create") => {
+            create = activity.embedded();
+            &create.object
+        }
+        None => &activity.object,
+        Some(t) if ObjectKind::parse(t).is_some_and(ObjectKind::is_post) => &activity.object,
         Some(other) => {
             tracing::info!(
                 kind = other,
@@ -364,7 +375,7 @@ pub(super) async fn announce(ctx: &Ctx, actor: &Account, activity: &Value) -> Se
     // like any boost, which a members-only post never survives.
     if actor.actor_type == crate::domain::ActorType::Group
         && object.is_object()
-        && addressed_to_members(&Addressing::read(activity), a_uri(actor))
+        && addressed_to_members(&activity.addressing, a_uri(actor))
         && RemoteNote::read(object).addressing.names(a_uri(actor))
         && (same_origin(uri, a_uri(actor)) || proven_by_author(ctx, object).await)
     {
@@ -414,7 +425,7 @@ pub(super) async fn announce(ctx: &Ctx, actor: &Account, activity: &Value) -> Se
     let row = crate::services::statuses::reblog_row(
         actor.id,
         original.id,
-        visibility_of(&Addressing::read(activity), actor.followers_url.as_deref()),
+        visibility_of(&activity.addressing, actor.followers_url.as_deref()),
         Some(id.to_owned()),
     );
     let now = row.created_at;
@@ -545,7 +556,7 @@ pub(super) async fn update_note(ctx: &Ctx, actor: &Account, object: &Value) -> S
     }
     let now = ids::now();
     if note.kind == Some(ObjectKind::Question)
-        && let Some(q) = objects::parse_question(object, now)
+        && let Some(q) = objects::question_of(&note, now)
         && let Some(poll) = db::polls::of_statuses(&mut conn, &[old.id]).await?.pop()
         && poll.remote_counts.is_some()
     {

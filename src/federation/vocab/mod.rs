@@ -14,7 +14,10 @@ pub use note::{
     NodeInfoServices, NodeInfoSoftware, NodeInfoUsage, NodeInfoUsers, Note, PollOption, PollVote,
     Question, Tag,
 };
-pub use remote::{Addressing, Ids, LinkId, RemoteNote, RemoteTag, Tags, WebLink, id_of};
+pub use remote::{
+    Addressing, Ids, LinkId, RemoteActivity, RemoteActor, RemoteClaim, RemoteCollection,
+    RemoteNote, RemoteProof, RemoteTag, Tags, WebLink, id_of, subject_of,
+};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
 

@@ -192,6 +192,92 @@ pub struct RemoteNote {
     pub published: Option<String>,
     pub url: WebLink,
     pub tag: Tags,
+    pub attachment: Documents,
+    /// A `Question`'s options: one choice (`oneOf`) or several (`anyOf`).
+    #[serde(deserialize_with = "lenient")]
+    pub one_of: Option<Vec<RemoteOption>>,
+    #[serde(deserialize_with = "lenient")]
+    pub any_of: Option<Vec<RemoteOption>>,
+    #[serde(deserialize_with = "lenient")]
+    pub end_time: Option<String>,
+    /// When the poll closed (a time), or `true` (Pleroma).
+    pub closed: Value,
+    #[serde(deserialize_with = "lenient")]
+    pub voters_count: Option<i64>,
+}
+
+/// A poll option as sent: its name and its tally.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct RemoteOption {
+    #[serde(deserialize_with = "lenient")]
+    pub name: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub replies: RemoteCount,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct RemoteCount {
+    #[serde(deserialize_with = "lenient")]
+    pub total_items: Option<i64>,
+}
+
+/// An attachment as sent (`Document`, `Image`, `Video`, `Audio`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct RemoteDocument {
+    #[serde(rename = "type", deserialize_with = "lenient")]
+    pub kind: Option<String>,
+    pub url: DocumentUrl,
+    #[serde(deserialize_with = "lenient")]
+    pub media_type: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub name: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub blurhash: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub focal_point: Vec<Value>,
+    #[serde(deserialize_with = "lenient")]
+    pub width: Option<u64>,
+    #[serde(deserialize_with = "lenient")]
+    pub height: Option<u64>,
+}
+
+/// A document's `url`: a string, a Link (`href`), or a list of either, of
+/// which the first that names one counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DocumentUrl(pub Option<String>);
+
+impl<'de> Deserialize<'de> for DocumentUrl {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let href = |v: &Value| -> Option<String> {
+            v.get("href")
+                .and_then(Value::as_str)
+                .or_else(|| v.as_str())
+                .map(str::to_owned)
+        };
+        Ok(DocumentUrl(match Value::deserialize(d)? {
+            Value::String(u) => Some(u),
+            Value::Array(l) => l.iter().find_map(href),
+            v => v.get("href").and_then(Value::as_str).map(str::to_owned),
+        }))
+    }
+}
+
+/// `attachment`: a list, or one object.
+#[derive(Debug, Clone, Default)]
+pub struct Documents(pub Vec<RemoteDocument>);
+
+impl<'de> Deserialize<'de> for Documents {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let read = |v: &Value| serde_json::from_value::<RemoteDocument>(v.clone()).ok();
+        Ok(Documents(match Value::deserialize(d)? {
+            Value::Array(l) => l.iter().take(MAX_TAGS).filter_map(read).collect(),
+            one @ Value::Object(_) => read(&one).into_iter().collect(),
+            _ => Vec::new(),
+        }))
+    }
 }
 
 impl RemoteNote {
@@ -245,6 +331,259 @@ impl RemoteNote {
             .as_deref()
             .and_then(|p| chrono::DateTime::parse_from_rfc3339(p).ok())
             .map(|d| d.naive_utc())
+    }
+}
+
+/// An actor document from another server: a person, a group, a bot.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct RemoteActor {
+    #[serde(deserialize_with = "lenient")]
+    pub id: Option<String>,
+    #[serde(rename = "type", deserialize_with = "lenient")]
+    pub kind: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub preferred_username: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub name: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub summary: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub inbox: Option<String>,
+    pub outbox: LinkId,
+    pub followers: LinkId,
+    pub url: WebLink,
+    pub public_key: FirstKey,
+    #[serde(deserialize_with = "lenient")]
+    pub endpoints: RemoteEndpoints,
+    pub icon: RemoteImage,
+    pub image: RemoteImage,
+    pub attachment: Fields,
+    #[serde(deserialize_with = "lenient")]
+    pub manually_approves_followers: Option<bool>,
+    #[serde(deserialize_with = "lenient")]
+    pub discoverable: Option<bool>,
+    #[serde(deserialize_with = "lenient")]
+    pub indexable: Option<bool>,
+    /// Earlier accounts of the same person (a Move's proof).
+    pub also_known_as: Ids,
+    /// Our extension: the official orgs a club says recognise it.
+    #[serde(rename = "tsunaguRecognizedBy")]
+    pub recognized_by: Ids,
+    /// Our extension: where an org lists the clubs it recognises.
+    #[serde(rename = "tsunaguRecognized")]
+    pub recognized: LinkId,
+}
+
+impl RemoteActor {
+    pub fn read(v: &Value) -> RemoteActor {
+        serde_json::from_value(v.clone()).unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct RemoteEndpoints {
+    #[serde(deserialize_with = "lenient")]
+    pub shared_inbox: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct RemoteKey {
+    #[serde(deserialize_with = "lenient")]
+    pub id: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub owner: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub public_key_pem: Option<String>,
+}
+
+/// `publicKey`: one key, or a list of which the first counts.
+#[derive(Debug, Clone, Default)]
+pub struct FirstKey(pub RemoteKey);
+
+impl<'de> Deserialize<'de> for FirstKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Value::deserialize(d)?;
+        let first = match v {
+            Value::Array(mut l) if !l.is_empty() => l.swap_remove(0),
+            one => one,
+        };
+        Ok(FirstKey(serde_json::from_value(first).unwrap_or_default()))
+    }
+}
+
+/// `icon`/`image`: an Image (or the first of a list); its `url`, a web
+/// address, as a string or a Link.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RemoteImage(pub Option<String>);
+
+impl<'de> Deserialize<'de> for RemoteImage {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Value::deserialize(d)?;
+        let image = match &v {
+            Value::Array(l) => l.first().unwrap_or(&Value::Null),
+            one => one,
+        };
+        let url = image
+            .get("url")
+            .and_then(id_of)
+            .filter(|u| crate::services::text::is_web_url(u))
+            .map(str::to_owned);
+        Ok(RemoteImage(url))
+    }
+}
+
+/// A profile field (`PropertyValue` in `attachment`); at most 16.
+#[derive(Debug, Clone, Default)]
+pub struct Fields(pub Vec<(String, String)>);
+
+impl<'de> Deserialize<'de> for Fields {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Value::deserialize(d)?;
+        let text = |a: &Value, k: &str| {
+            a.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        Ok(Fields(match &v {
+            Value::Array(l) => l
+                .iter()
+                .filter(|a| a.get("type").and_then(Value::as_str) == Some("PropertyValue"))
+                .take(16)
+                .map(|a| (text(a, "name"), text(a, "value")))
+                .collect(),
+            _ => Vec::new(),
+        }))
+    }
+}
+
+/// A collection as sent: its listed items (ids or embedded objects).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct RemoteCollection {
+    #[serde(deserialize_with = "lenient")]
+    pub ordered_items: Vec<Value>,
+}
+
+impl RemoteCollection {
+    pub fn read(v: &Value) -> RemoteCollection {
+        serde_json::from_value(v.clone()).unwrap_or_default()
+    }
+
+    /// Whether `id` is among its items.
+    pub fn lists(&self, id: &str) -> bool {
+        self.ordered_items.iter().any(|i| id_of(i) == Some(id))
+    }
+}
+
+/// An activity from another server, read leniently. Its `object` stays as
+/// sent (a link or an embedded document) for the handler of its type to
+/// read further: as a [`RemoteNote`], an actor, or another activity.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct RemoteActivity {
+    #[serde(deserialize_with = "lenient")]
+    pub id: Option<String>,
+    #[serde(rename = "type", deserialize_with = "lenient")]
+    pub kind: Option<String>,
+    pub actor: LinkId,
+    pub object: Value,
+    pub target: LinkId,
+    /// A Flag's comment, a Join's message.
+    #[serde(deserialize_with = "lenient")]
+    pub content: Option<String>,
+    /// Our membership protocol's claim (docs/federation.md).
+    #[serde(rename = "tsunaguMembership")]
+    pub membership: RemoteClaim,
+    #[serde(flatten)]
+    pub addressing: Addressing,
+}
+
+impl RemoteActivity {
+    pub fn read(v: &Value) -> RemoteActivity {
+        serde_json::from_value(v.clone()).unwrap_or_default()
+    }
+
+    /// The object's id (a link, or an embedded object's id).
+    pub fn object_id(&self) -> Option<&str> {
+        id_of(&self.object)
+    }
+
+    /// The object read as an activity (an Undo's, an Accept's).
+    pub fn embedded(&self) -> RemoteActivity {
+        RemoteActivity::read(&self.object)
+    }
+
+    /// The type of the embedded object, as sent.
+    pub fn object_kind(&self) -> Option<&str> {
+        self.object.get("type").and_then(Value::as_str)
+    }
+
+    /// Every id `object` names (a Flag's account and posts): at most `max`.
+    pub fn object_ids(&self, max: usize) -> Vec<&str> {
+        match &self.object {
+            Value::Array(list) => list.iter().take(max).filter_map(id_of).collect(),
+            v => id_of(v).into_iter().collect(),
+        }
+    }
+}
+
+/// `tsunaguMembership` as received; each field read on its own.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct RemoteClaim {
+    #[serde(deserialize_with = "lenient")]
+    pub role: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub tenure_from: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub tenure_to: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub left_on: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub divisions: Vec<Value>,
+    #[serde(deserialize_with = "lenient")]
+    pub invite_code: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub consents: serde_json::Map<String, Value>,
+    #[serde(deserialize_with = "lenient")]
+    pub consent_wording_version: Option<String>,
+}
+
+/// An author's proof as received (FEP-8b32); checked in `proofs.rs`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct RemoteProof {
+    #[serde(rename = "type", deserialize_with = "lenient")]
+    pub kind: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub cryptosuite: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub verification_method: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub proof_value: Option<String>,
+}
+
+impl RemoteProof {
+    pub fn read(v: &Value) -> RemoteProof {
+        serde_json::from_value(v.clone()).unwrap_or_default()
+    }
+}
+
+/// What an activity is about, for delivery order: the innermost `object`
+/// (an Undo of a Like is about the liked post, a Create about its Note).
+pub fn subject_of(activity: &Value) -> String {
+    let mut cur = activity;
+    loop {
+        match cur.get("object") {
+            Some(Value::String(id)) => return id.clone(),
+            Some(inner @ Value::Object(o)) if o.contains_key("object") => cur = inner,
+            Some(inner @ Value::Object(_)) => return id_of(inner).unwrap_or_default().to_owned(),
+            _ => return id_of(cur).unwrap_or_default().to_owned(),
+        }
     }
 }
 
