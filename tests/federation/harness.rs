@@ -252,6 +252,40 @@ impl Client {
         id
     }
 
+    /// A new person `name` on `node` who follows `acct` (elsewhere), the
+    /// follow accepted: their token and `acct`'s account id on `node`.
+    pub async fn follower(&self, node: &Instance, name: &str, acct: &str) -> Follower {
+        let token = node.token(name).await;
+        let followed_id = self.follow_and_wait(node, &token, acct).await;
+        Follower { token, followed_id }
+    }
+
+    /// One post by `token` on `node` for each visibility (the direct one
+    /// mentions `dm_to`, an acct), keyed by visibility.
+    pub async fn post_each_visibility(
+        &self,
+        node: &Instance,
+        token: &str,
+        dm_to: &str,
+    ) -> BTreeMap<&'static str, Value> {
+        let mut posts = BTreeMap::new();
+        for visibility in ["public", "unlisted", "private", "direct"] {
+            let text = match visibility {
+                "direct" => format!("@{dm_to} a {visibility} post"),
+                _ => format!("a {visibility} post"),
+            };
+            let posted = self
+                .post(
+                    &format!("{}/api/v1/statuses", node.base),
+                    token,
+                    json!({"status": text, "visibility": visibility}),
+                )
+                .await;
+            posts.insert(visibility, posted);
+        }
+        posts
+    }
+
     pub async fn get(&self, url: &str, token: &str) -> Value {
         let (status, v) = self.call(reqwest::Method::GET, url, token, None).await;
         assert_eq!(status, 200, "GET {url}: {v}");
@@ -292,6 +326,13 @@ pub fn public_key_pem() -> String {
     use rsa::pkcs8::{EncodePublicKey, LineEnding};
     let k = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
     k.to_public_key().to_public_key_pem(LineEnding::LF).unwrap()
+}
+
+/// Someone following an account on another instance (see [`Client::follower`]).
+pub struct Follower {
+    pub token: String,
+    /// The followed account's id on the follower's instance.
+    pub followed_id: String,
 }
 
 /// Polls `check` until it returns Some, or fails after 40 s naming `what`

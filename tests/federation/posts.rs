@@ -12,6 +12,7 @@ dual!(
     attachments_travel_as_documents,
     a_lemmy_community_announce_of_a_page_is_one_post,
     a_remote_post_rings_the_bell_and_a_remote_dm_is_a_conversation,
+    each_visibility_reaches_exactly_its_audience_elsewhere,
 );
 
 /// alice@alpha follows only carol and dave on gamma. carol replies to a post
@@ -767,6 +768,89 @@ async fn a_remote_post_rings_the_bell_and_a_remote_dm_is_a_conversation(b: Backe
     .await;
     assert_eq!(conversation["unread"], true, "{conversation}");
     assert_eq!(conversation["accounts"][0]["id"], bob_id.as_str());
+    for n in nodes {
+        n.stop().await;
+    }
+}
+
+/// bob@beta posts once per visibility. On alpha, his follower alice reads
+/// the public, unlisted and followers-only posts in her home and the direct
+/// one (it names her) in her conversations; carol, who does not follow him,
+/// reads only what is public (by link: public and unlisted), and the public
+/// timeline shows the public one alone.
+async fn each_visibility_reaches_exactly_its_audience_elsewhere(b: Backend) {
+    let nodes = cluster(b, &["alpha", "beta"]).await;
+    let (alpha, beta) = (&nodes[0], &nodes[1]);
+    let c = Client::new(&nodes);
+    let bob = beta.token("bob").await;
+    let alice = c
+        .follower(alpha, "alice", &format!("bob@{}", beta.host()))
+        .await;
+    let carol = alpha.token("carol").await;
+    let posts = c
+        .post_each_visibility(beta, &bob, &format!("alice@{}", alpha.host()))
+        .await;
+    let uri = |v: &str| posts[v]["uri"].as_str().unwrap().to_owned();
+
+    let home = eventually("the followers' posts reach alice's home", async || {
+        let home = c
+            .get(
+                &format!("{}/api/v1/timelines/home", alpha.base),
+                &alice.token,
+            )
+            .await;
+        let list = home.as_array().unwrap().clone();
+        let has = |v: &str| list.iter().any(|s| s["uri"] == uri(v).as_str());
+        (has("public") && has("unlisted") && has("private")).then_some(list)
+    })
+    .await;
+    let id = |v: &str| {
+        home.iter().find(|s| s["uri"] == uri(v).as_str()).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    for v in ["public", "unlisted", "private"] {
+        let seen = home.iter().find(|s| s["uri"] == uri(v).as_str()).unwrap();
+        assert_eq!(seen["visibility"], v, "{seen}");
+    }
+    let dm = eventually(
+        "the direct post reaches alice's conversations",
+        async || {
+            let list = c
+                .get(
+                    &format!("{}/api/v1/conversations", alpha.base),
+                    &alice.token,
+                )
+                .await;
+            list.as_array()
+                .unwrap()
+                .iter()
+                .find(|v| v["last_status"]["uri"] == uri("direct").as_str())
+                .cloned()
+        },
+    )
+    .await;
+    assert_eq!(dm["last_status"]["visibility"], "direct");
+    let dm_id = dm["last_status"]["id"].as_str().unwrap().to_owned();
+
+    let status = |id: String| format!("{}/api/v1/statuses/{id}", alpha.base);
+    assert_eq!(c.status_of(&status(id("public")), &carol).await, 200);
+    assert_eq!(c.status_of(&status(id("unlisted")), &carol).await, 200);
+    assert_eq!(c.status_of(&status(id("private")), &carol).await, 404);
+    assert_eq!(c.status_of(&status(dm_id.clone()), &carol).await, 404);
+    assert_eq!(c.status_of(&status(dm_id), &alice.token).await, 200);
+    let public = c
+        .get(&format!("{}/api/v1/timelines/public", alpha.base), &carol)
+        .await;
+    let on_public: Vec<&Value> = public
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["account"]["id"] == alice.followed_id.as_str())
+        .collect();
+    assert_eq!(on_public.len(), 1, "{public}");
+    assert_eq!(on_public[0]["uri"], uri("public").as_str());
     for n in nodes {
         n.stop().await;
     }
