@@ -4,8 +4,8 @@
 //! its id). Outgoing activities are built here and serialised by serde;
 //! nothing else spells an activity's fields.
 //!
-//! Not finished (issue 15): what the inbox receives is still read as
-//! `serde_json::Value` in `inbox/` and `objects.rs`.
+//! What other servers send is read in `remote.rs` (`RemoteActivity`,
+//! `RemoteNote`, `RemoteActor`, ...).
 mod note;
 mod remote;
 
