@@ -10,16 +10,17 @@ use super::schema::{
 };
 use super::statuses::Page;
 use super::{DbConn, DbResult};
+use crate::domain::{AccountId, OrgId};
 use crate::with_conn;
 
 pub async fn find(
     conn: &mut DbConn<'_>,
-    org_id: i64,
-    account_id: i64,
+    org: OrgId,
+    account: AccountId,
 ) -> DbResult<Option<Membership>> {
     with_conn!(conn, |c| memberships::table
-        .filter(memberships::org_id.eq(org_id))
-        .filter(memberships::account_id.eq(account_id))
+        .filter(memberships::org_id.eq(org.0))
+        .filter(memberships::account_id.eq(account.0))
         .select(Membership::as_select())
         .first(c)
         .await
@@ -163,12 +164,12 @@ pub async fn member_inboxes(conn: &mut DbConn<'_>, org_id: i64) -> DbResult<Vec<
 /// Whether this account is a verified member of the org.
 pub async fn is_verified_member(
     conn: &mut DbConn<'_>,
-    org_id: i64,
-    account_id: i64,
+    org: OrgId,
+    account: AccountId,
 ) -> DbResult<bool> {
     let n: i64 = with_conn!(conn, |c| memberships::table
-        .filter(memberships::org_id.eq(org_id))
-        .filter(memberships::account_id.eq(account_id))
+        .filter(memberships::org_id.eq(org.0))
+        .filter(memberships::account_id.eq(account.0))
         .filter(memberships::state.eq(crate::domain::MembershipState::Verified))
         .count()
         .get_result(c)
@@ -375,11 +376,11 @@ pub async fn insert_consents(conn: &mut DbConn<'_>, rows: &[Consent]) -> DbResul
 /// per purpose holds).
 pub async fn consents(
     conn: &mut DbConn<'_>,
-    org_id: i64,
+    org: OrgId,
     account_ids: &[i64],
 ) -> DbResult<Vec<Consent>> {
     with_conn!(conn, |c| consents::table
-        .filter(consents::org_id.eq(org_id))
+        .filter(consents::org_id.eq(org.0))
         .filter(consents::account_id.eq_any(account_ids))
         .order(consents::id.asc())
         .select(Consent::as_select())
@@ -391,16 +392,16 @@ pub async fn consents(
 
 pub async fn recognise(
     conn: &mut DbConn<'_>,
-    org_id: i64,
-    club_id: i64,
-    by: i64,
+    org: OrgId,
+    club: OrgId,
+    by: AccountId,
     now: NaiveDateTime,
 ) -> DbResult<()> {
     with_conn!(conn, |c| diesel::insert_into(org_recognitions::table)
         .values((
-            org_recognitions::org_id.eq(org_id),
-            org_recognitions::club_id.eq(club_id),
-            org_recognitions::recognised_by.eq(by),
+            org_recognitions::org_id.eq(org.0),
+            org_recognitions::club_id.eq(club.0),
+            org_recognitions::recognised_by.eq(by.0),
             org_recognitions::created_at.eq(now),
         ))
         .on_conflict_do_nothing()
@@ -411,13 +412,13 @@ pub async fn recognise(
 
 pub async fn withdraw_recognition(
     conn: &mut DbConn<'_>,
-    org_id: i64,
-    club_id: i64,
+    org: OrgId,
+    club: OrgId,
 ) -> DbResult<usize> {
     with_conn!(conn, |c| diesel::delete(
         org_recognitions::table
-            .filter(org_recognitions::org_id.eq(org_id))
-            .filter(org_recognitions::club_id.eq(club_id))
+            .filter(org_recognitions::org_id.eq(org.0))
+            .filter(org_recognitions::club_id.eq(club.0))
     )
     .execute(c)
     .await)

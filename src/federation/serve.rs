@@ -174,7 +174,13 @@ async fn members_only_reader(
     org_id: i64,
     who: &Account,
 ) -> ServiceResult<bool> {
-    if db::memberships::is_verified_member(conn, org_id, who.id).await? {
+    if db::memberships::is_verified_member(
+        conn,
+        crate::domain::OrgId(org_id),
+        crate::domain::AccountId(who.id),
+    )
+    .await?
+    {
         return Ok(true);
     }
     let Some((org, _)) = db::accounts::find(conn, org_id).await? else {

@@ -26,9 +26,13 @@ pub async fn audience_for(
     mentioned: &[Account],
 ) -> ServiceResult<(Visibility, Option<Account>)> {
     let member = async |conn: &mut DbConn<'_>, org: i64| -> ServiceResult<bool> {
-        Ok(db::memberships::find(conn, org, author)
-            .await?
-            .is_some_and(|m| m.state == MembershipState::Verified))
+        Ok(db::memberships::find(
+            conn,
+            crate::domain::OrgId(org),
+            crate::domain::AccountId(author),
+        )
+        .await?
+        .is_some_and(|m| m.state == MembershipState::Verified))
     };
     if let Some(org_id) = asked {
         let org = db::accounts::find(conn, org_id)

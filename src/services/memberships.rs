@@ -11,7 +11,7 @@ use super::{Ctx, ServiceError, ServiceResult};
 use crate::db::models::{Account, Consent, LocalUser, Membership, Org, OrgBlock, OrgInvite};
 use crate::db::statuses::Page;
 use crate::db::{self, DbConn};
-use crate::domain::{ConsentPurpose, MembershipState, OrgKind, Role, Via};
+use crate::domain::{AccountId, ConsentPurpose, MembershipState, OrgId, OrgKind, Role, Via};
 use crate::{crypto, ids};
 
 /// The consent wording shown by our clients; a client showing other wording
@@ -161,9 +161,11 @@ pub async fn is_office(conn: &mut DbConn<'_>, org_id: i64, me: &LocalUser) -> Se
     if me.user.is_admin {
         return Ok(true);
     }
-    Ok(db::memberships::find(conn, org_id, me.account.id)
-        .await?
-        .is_some_and(|m| m.state == MembershipState::Verified && m.role == Role::Office))
+    Ok(
+        db::memberships::find(conn, OrgId(org_id), AccountId(me.account.id))
+            .await?
+            .is_some_and(|m| m.state == MembershipState::Verified && m.role == Role::Office),
+    )
 }
 
 async fn require_office(ctx: &Ctx, org_id: i64, me: &LocalUser) -> ServiceResult<()> {
@@ -180,9 +182,9 @@ async fn require_office(ctx: &Ctx, org_id: i64, me: &LocalUser) -> ServiceResult
 }
 
 /// Whether the account is a verified member of the org.
-pub async fn is_member(ctx: &Ctx, org_id: i64, account_id: i64) -> ServiceResult<bool> {
+pub async fn is_member(ctx: &Ctx, org: OrgId, account: AccountId) -> ServiceResult<bool> {
     let mut conn = ctx.conn().await?;
-    Ok(db::memberships::find(&mut conn, org_id, account_id)
+    Ok(db::memberships::find(&mut conn, org, account)
         .await?
         .is_some_and(|m| m.state == MembershipState::Verified))
 }
@@ -236,7 +238,7 @@ async fn view(ctx: &Ctx, m: Membership) -> ServiceResult<MembershipView> {
         .await?
         .ok_or_else(ServiceError::not_found)?
         .0;
-    let rows = db::memberships::consents(&mut conn, m.org_id, &[m.account_id]).await?;
+    let rows = db::memberships::consents(&mut conn, OrgId(m.org_id), &[m.account_id]).await?;
     let consents = current_consents(&rows, m.account_id);
     drop(conn);
     Ok(MembershipView {
@@ -344,7 +346,8 @@ pub async fn request_as(
     if db::memberships::blocked(&mut conn, org_id, person).await? {
         return Err(ServiceError::Forbidden("This org has blocked you".into()));
     }
-    if let Some(existing) = db::memberships::find(&mut conn, org_id, person.id).await?
+    if let Some(existing) =
+        db::memberships::find(&mut conn, OrgId(org_id), AccountId(person.id)).await?
         && matches!(
             existing.state,
             MembershipState::Verified | MembershipState::Pending
@@ -456,7 +459,8 @@ async fn request_remote(
         r.wording_version.as_deref(),
     )?;
     let mut conn = ctx.conn().await?;
-    if let Some(existing) = db::memberships::find(&mut conn, org.id, me.account.id).await?
+    if let Some(existing) =
+        db::memberships::find(&mut conn, OrgId(org.id), AccountId(me.account.id)).await?
         && existing.state == MembershipState::Verified
     {
         return Err(ServiceError::invalid(
@@ -501,7 +505,8 @@ pub async fn remote_answer(
     left_on: Option<String>,
 ) -> ServiceResult<()> {
     let mut conn = ctx.conn().await?;
-    let Some(mut m) = db::memberships::find(&mut conn, org.id, person_id).await? else {
+    let Some(mut m) = db::memberships::find(&mut conn, OrgId(org.id), AccountId(person_id)).await?
+    else {
         return Err(ServiceError::BadRequest(
             "an answer to a Join we did not send".into(),
         ));
@@ -522,7 +527,9 @@ pub async fn remote_answer(
 /// A remote member left one of our orgs (`Leave`).
 pub async fn remote_left(ctx: &Ctx, org_id: i64, person_id: i64) -> ServiceResult<()> {
     let mut conn = ctx.conn().await?;
-    if let Some(mut m) = db::memberships::find(&mut conn, org_id, person_id).await? {
+    if let Some(mut m) =
+        db::memberships::find(&mut conn, OrgId(org_id), AccountId(person_id)).await?
+    {
         m.state = MembershipState::Left;
         m.decided_by = Some(person_id);
         m.decided_at = Some(ids::now());
@@ -598,7 +605,7 @@ pub async fn list(
     };
     let mut conn = ctx.conn().await?;
     let office = is_office(&mut conn, org_id, me).await?;
-    let member = db::memberships::find(&mut conn, org_id, me.account.id)
+    let member = db::memberships::find(&mut conn, OrgId(org_id), AccountId(me.account.id))
         .await?
         .is_some_and(|m| m.state == MembershipState::Verified);
     let may_read = office || (member && state == MembershipState::Verified);
@@ -613,7 +620,7 @@ pub async fn list(
     let mut out = Vec::with_capacity(rows.len());
     let (ms, accounts): (Vec<_>, Vec<Account>) = rows.into_iter().unzip();
     let ids: Vec<i64> = ms.iter().map(|m| m.account_id).collect();
-    let records = db::memberships::consents(&mut conn, org_id, &ids).await?;
+    let records = db::memberships::consents(&mut conn, OrgId(org_id), &ids).await?;
     let consents: Vec<_> = ids
         .iter()
         .map(|id| current_consents(&records, *id))
@@ -676,7 +683,7 @@ pub async fn requests(
 /// The signed-in person's own membership of an org.
 pub async fn mine(ctx: &Ctx, me: &LocalUser, org_id: i64) -> ServiceResult<MembershipView> {
     let mut conn = ctx.conn().await?;
-    let m = db::memberships::find(&mut conn, org_id, me.account.id)
+    let m = db::memberships::find(&mut conn, OrgId(org_id), AccountId(me.account.id))
         .await?
         .ok_or_else(ServiceError::not_found)?;
     drop(conn);
@@ -693,7 +700,7 @@ async fn membership(ctx: &Ctx, org_id: i64, id: i64) -> ServiceResult<Membership
 
 async fn member(ctx: &Ctx, org_id: i64, account_id: i64) -> ServiceResult<Membership> {
     let mut conn = ctx.conn().await?;
-    db::memberships::find(&mut conn, org_id, account_id)
+    db::memberships::find(&mut conn, OrgId(org_id), AccountId(account_id))
         .await?
         .filter(|m| m.state == MembershipState::Verified)
         .ok_or_else(ServiceError::not_found)
@@ -855,7 +862,7 @@ pub async fn remove(
 /// Leaving is one action, always allowed (a pending request is withdrawn).
 pub async fn leave(ctx: &Ctx, me: &LocalUser, org_id: i64) -> ServiceResult<MembershipView> {
     let mut conn = ctx.conn().await?;
-    let mut m = db::memberships::find(&mut conn, org_id, me.account.id)
+    let mut m = db::memberships::find(&mut conn, OrgId(org_id), AccountId(me.account.id))
         .await?
         .filter(|m| {
             matches!(
@@ -910,7 +917,7 @@ pub async fn set_consents(
         ));
     }
     let mut conn = ctx.conn().await?;
-    let m = db::memberships::find(&mut conn, org_id, me.account.id)
+    let m = db::memberships::find(&mut conn, OrgId(org_id), AccountId(me.account.id))
         .await?
         .ok_or_else(ServiceError::not_found)?;
     let rows = consent_rows(org_id, me.account.id, &choices, wording_version.as_deref())?;
@@ -951,7 +958,7 @@ pub async fn consent_history(
     org_id: i64,
 ) -> ServiceResult<Vec<Consent>> {
     let mut conn = ctx.conn().await?;
-    Ok(db::memberships::consents(&mut conn, org_id, &[me.account.id]).await?)
+    Ok(db::memberships::consents(&mut conn, OrgId(org_id), &[me.account.id]).await?)
 }
 
 /// Creates an invite link's code (office only).
@@ -1053,9 +1060,16 @@ pub async fn recognise(
     let now = ids::now();
     conn.transaction(async |tx| {
         if recognised {
-            db::memberships::recognise(tx, org_id, club_id, me.account.id, now).await?;
+            db::memberships::recognise(
+                tx,
+                OrgId(org_id),
+                OrgId(club_id),
+                AccountId(me.account.id),
+                now,
+            )
+            .await?;
         } else {
-            db::memberships::withdraw_recognition(tx, org_id, club_id).await?;
+            db::memberships::withdraw_recognition(tx, OrgId(org_id), OrgId(club_id)).await?;
         }
         // Followers of both learn of it through the profiles' Update.
         for id in [org_id, club_id] {
@@ -1153,7 +1167,7 @@ pub async fn block(
         None => None,
     };
     if let Some(t) = &target
-        && db::memberships::find(&mut conn, org_id, t.id)
+        && db::memberships::find(&mut conn, OrgId(org_id), AccountId(t.id))
             .await?
             .is_some_and(|m| m.state == MembershipState::Verified && m.role == Role::Office)
     {
@@ -1192,7 +1206,8 @@ pub async fn block(
             }
             let mut ended = None;
             if let Some(t) = &target {
-                if let Some(mut m) = db::memberships::find(tx, org_id, t.id).await?
+                if let Some(mut m) =
+                    db::memberships::find(tx, OrgId(org_id), AccountId(t.id)).await?
                     && matches!(
                         m.state,
                         MembershipState::Verified | MembershipState::Pending

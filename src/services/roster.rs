@@ -244,7 +244,12 @@ pub async fn import(
                     let Some(row) = chunk.iter().find(|r| &r.email_key == key) else {
                         continue;
                     };
-                    let current = db::memberships::find(tx, org.account_id, *account_id).await?;
+                    let current = db::memberships::find(
+                        tx,
+                        crate::domain::OrgId(org.account_id),
+                        crate::domain::AccountId(*account_id),
+                    )
+                    .await?;
                     if current.as_ref().is_some_and(|m| {
                         matches!(m.state, MembershipState::Verified | MembershipState::Left)
                     }) {

@@ -1393,11 +1393,15 @@ async fn the_office_blocks_accounts_and_domains_for_the_org(b: Backend) {
         assert_eq!(r.status, StatusCode::OK, "{}", r.text());
         let mut conn = app.state.ctx.conn().await.unwrap();
         let state = async |conn: &mut tsunagu::db::DbConn<'_>, who: i64| {
-            db::memberships::find(conn, org_id, who)
-                .await
-                .unwrap()
-                .unwrap()
-                .state
+            db::memberships::find(
+                conn,
+                tsunagu::domain::OrgId(org_id),
+                tsunagu::domain::AccountId(who),
+            )
+            .await
+            .unwrap()
+            .unwrap()
+            .state
         };
         assert_eq!(state(&mut conn, boss).await, MembershipState::Verified);
         assert_eq!(state(&mut conn, clerk).await, MembershipState::Left);

@@ -1226,12 +1226,16 @@ async fn role_changes_graduation_and_answers_by_id_reach_the_members_server(b: B
         };
         let person = find(&mut conn, name).await;
         let org = find(&mut conn, &format!("acme@{}", alpha.host())).await;
-        tsunagu::db::memberships::find(&mut conn, org, person)
-            .await
-            .unwrap()
-            .unwrap()
-            .join_ap_id
-            .unwrap()
+        tsunagu::db::memberships::find(
+            &mut conn,
+            tsunagu::domain::OrgId(org),
+            tsunagu::domain::AccountId(person),
+        )
+        .await
+        .unwrap()
+        .unwrap()
+        .join_ap_id
+        .unwrap()
     };
     let acme_uri = format!("{}/users/acme", alpha.base);
     for (name, kind, state) in [

@@ -218,9 +218,13 @@ pub(super) async fn audience_of(
     if addressed_to_members(addressing, group_uri) {
         let allowed = same_origin(group_uri, a_uri(actor))
             || match &local {
-                Some(org) => db::memberships::find(&mut conn, org.id, actor.id)
-                    .await?
-                    .is_some_and(|m| m.state == MembershipState::Verified),
+                Some(org) => db::memberships::find(
+                    &mut conn,
+                    crate::domain::OrgId(org.id),
+                    crate::domain::AccountId(actor.id),
+                )
+                .await?
+                .is_some_and(|m| m.state == MembershipState::Verified),
                 None => false,
             };
         if !allowed {
@@ -252,7 +256,13 @@ pub(super) async fn announce_member_post(
     s: &Status,
     object: &Value,
 ) -> ServiceResult<()> {
-    if !crate::services::memberships::is_member(ctx, org.id, author.id).await? {
+    if !crate::services::memberships::is_member(
+        ctx,
+        crate::domain::OrgId(org.id),
+        crate::domain::AccountId(author.id),
+    )
+    .await?
+    {
         tracing::info!(
             author = a_uri(author),
             "a post into an org by a non-member; not announced"
