@@ -275,3 +275,25 @@ fn gotosocial_flag_names_account_then_statuses() {
         ["http://fossbros-anonymous.io/users/foss_satan"]
     );
 }
+
+#[test]
+fn mobilizon_event_is_read_as_a_titled_post() {
+    let create = fixture("mobilizon/create_event.json");
+    let actor = create["actor"].as_str().unwrap();
+    let event = &create["object"];
+    let kind = tsunagu::federation::vocab::ObjectKind::of(event).unwrap();
+    assert!(kind.is_post(), "an Event becomes a post here");
+    let note = RemoteNote::read(event);
+    assert!(note.owned_by(actor));
+    assert_eq!(
+        visibility_of(event, Some(&format!("{actor}/followers"))),
+        Visibility::Public
+    );
+    assert_eq!(mentions(event), ["https://framapiaf.org/users/tcit"]);
+    assert_eq!(note.name.as_deref(), Some("My first event"));
+    assert_eq!(
+        note.url.0.as_deref(),
+        Some("https://test.mobilizon.org/events/39026210-0c69-4238-b3cc-986f33f98ed0")
+    );
+    assert!(note.in_reply_to.0.is_none(), "inReplyTo: null is no parent");
+}

@@ -13,6 +13,7 @@ dual!(
     a_lemmy_community_announce_of_a_page_is_one_post,
     a_remote_post_rings_the_bell_and_a_remote_dm_is_a_conversation,
     each_visibility_reaches_exactly_its_audience_elsewhere,
+    an_event_arrives_as_a_post_with_its_title,
 );
 
 /// alice@alpha follows only carol and dave on gamma. carol replies to a post
@@ -851,6 +852,62 @@ async fn each_visibility_reaches_exactly_its_audience_elsewhere(b: Backend) {
         .collect();
     assert_eq!(on_public.len(), 1, "{public}");
     assert_eq!(on_public[0]["uri"], uri("public").as_str());
+    for n in nodes {
+        n.stop().await;
+    }
+}
+
+/// An `Event` (as Mobilizon sends it, tests/fixtures/federation/mobilizon)
+/// by carol@alpha reaches bob@beta, who follows her, as a post whose first
+/// line is the event's name.
+async fn an_event_arrives_as_a_post_with_its_title(b: Backend) {
+    let nodes = cluster(b, &["alpha", "beta"]).await;
+    let (alpha, beta) = (&nodes[0], &nodes[1]);
+    let c = Client::new(&nodes);
+    let _carol = alpha.token("carol").await;
+    let bob = c
+        .follower(beta, "bob", &format!("carol@{}", alpha.host()))
+        .await;
+    let carol_uri = format!("{}/users/carol", alpha.base);
+    let event_uri = format!("{}/events/reunion-2027", alpha.base);
+    let create = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{event_uri}/activity"),
+        "type": "Create",
+        "actor": carol_uri,
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        "object": {
+            "id": event_uri,
+            "type": "Event",
+            "attributedTo": carol_uri,
+            "name": "Alumni reunion <2027>",
+            "content": "<p>Bring your old badge.</p>",
+            "startTime": "2027-03-01T18:00:00Z",
+            "location": {"type": "Place", "name": "Tokyo office"},
+            "url": event_uri,
+            "inReplyTo": null,
+            "published": "2026-12-01T09:00:00Z",
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        },
+    });
+    assert_eq!(deliver_as(&c, alpha, "carol", beta, &create).await, 202);
+    let post = eventually("the event reaches bob's home", async || {
+        let home = c
+            .get(&format!("{}/api/v1/timelines/home", beta.base), &bob.token)
+            .await;
+        home.as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["uri"] == event_uri.as_str())
+            .cloned()
+    })
+    .await;
+    assert_eq!(
+        post["content"],
+        "<p><strong>Alumni reunion &lt;2027&gt;</strong></p><p>Bring your old badge.</p>",
+        "{post}"
+    );
+    assert_eq!(post["url"], event_uri.as_str());
     for n in nodes {
         n.stop().await;
     }

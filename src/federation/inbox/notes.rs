@@ -190,9 +190,12 @@ pub(super) async fn store_note_vouched(
         }
     }
     let mut content = crate::services::text::sanitize(note.content.as_deref().unwrap_or_default());
-    // Lemmy and Mbin posts (Page, Article) carry their title in `name`.
-    if matches!(note.kind, Some(ObjectKind::Page | ObjectKind::Article))
-        && let Some(title) = note.name.as_deref().map(crate::services::text::strip_html)
+    // Lemmy and Mbin posts (Page, Article) and Mobilizon events carry their
+    // title in `name`.
+    if matches!(
+        note.kind,
+        Some(ObjectKind::Page | ObjectKind::Article | ObjectKind::Event)
+    ) && let Some(title) = note.name.as_deref().map(crate::services::text::strip_html)
         && !title.trim().is_empty()
     {
         content = format!(

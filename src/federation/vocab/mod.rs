@@ -80,12 +80,13 @@ crate::text_enum! {
 
 crate::text_enum! {
     /// The object types we read: posts (Lemmy's `Page`, Mastodon's `Note`,
-    /// `Question` for polls, `Article`), and actors.
+    /// `Question` for polls, `Article`, Mobilizon's `Event`), and actors.
     pub enum ObjectKind {
         Note => "Note",
         Question => "Question",
         Article => "Article",
         Page => "Page",
+        Event => "Event",
         Person => "Person",
         Service => "Service",
         Application => "Application",
@@ -98,9 +99,11 @@ impl ObjectKind {
     /// Becomes a status here.
     pub fn is_post(self) -> bool {
         match self {
-            ObjectKind::Note | ObjectKind::Question | ObjectKind::Article | ObjectKind::Page => {
-                true
-            }
+            ObjectKind::Note
+            | ObjectKind::Question
+            | ObjectKind::Article
+            | ObjectKind::Page
+            | ObjectKind::Event => true,
             ObjectKind::Person
             | ObjectKind::Service
             | ObjectKind::Application
