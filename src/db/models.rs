@@ -9,9 +9,9 @@ use crate::domain::{
 };
 
 use super::schema::{
-    accounts, announcements, bookmarks, conversations, favourites, filter_keywords, filters,
-    follows, invites, lists, markers, media_attachments, notifications, oauth_apps, oauth_codes,
-    oauth_tokens, polls, status_edits, status_pins, statuses, users,
+    accounts, announcements, bookmarks, conversations, dislikes, favourites, filter_keywords,
+    filters, follows, invites, lists, markers, media_attachments, notifications, oauth_apps,
+    oauth_codes, oauth_tokens, polls, status_edits, status_pins, statuses, users,
 };
 
 /// An actor: a local or remote person, later also an org (`Group`).
@@ -256,6 +256,17 @@ pub struct Follow {
 #[diesel(table_name = favourites)]
 #[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 pub struct Favourite {
+    pub id: i64,
+    pub account_id: i64,
+    pub status_id: i64,
+    pub created_at: NaiveDateTime,
+}
+
+/// A negative vote (Lemmy's Dislike), of the same shape as a favourite.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = dislikes)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct Dislike {
     pub id: i64,
     pub account_id: i64,
     pub status_id: i64,

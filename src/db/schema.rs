@@ -215,6 +215,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    dislikes (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        status_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     status_pins (id) {
         id -> BigInt,
         account_id -> BigInt,
@@ -610,6 +619,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     status_tags,
     follows,
     favourites,
+    dislikes,
     bookmarks,
     status_pins,
     notifications,

@@ -1,9 +1,9 @@
-//! Follows, favourites, bookmarks and pins.
+//! Follows, favourites (and dislikes), bookmarks and pins.
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use super::models::{Account, Bookmark, Favourite, Follow, StatusPin};
-use super::schema::{accounts, bookmarks, favourites, follows, status_pins};
+use super::models::{Account, Bookmark, Dislike, Favourite, Follow, StatusPin};
+use super::schema::{accounts, bookmarks, dislikes, favourites, follows, status_pins};
 use super::statuses::Page;
 use super::{DbConn, DbResult};
 use crate::with_conn;
@@ -212,6 +212,7 @@ macro_rules! mark_table {
 }
 
 mark_table!(favourite, favourites, Favourite);
+mark_table!(dislike, dislikes, Dislike);
 mark_table!(bookmark, bookmarks, Bookmark);
 mark_table!(pin, status_pins, StatusPin);
 

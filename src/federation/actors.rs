@@ -150,16 +150,36 @@ pub async fn instance_key(ctx: &Ctx) -> ServiceResult<std::sync::Arc<super::Inst
 /// Fetches an ActivityPub document signed by the instance actor (servers
 /// with authorized fetch refuse unsigned requests).
 pub async fn fetch_signed(ctx: &Ctx, url: &Url) -> ServiceResult<Value> {
+    fetch_answer(ctx, url)
+        .await?
+        .map_err(|e| ServiceError::Remote(e.into()))
+}
+
+/// [`fetch_signed`], keeping how the remote answered (404 is not 503).
+async fn fetch_answer(
+    ctx: &Ctx,
+    url: &Url,
+) -> ServiceResult<Result<Value, super::http::FetchError>> {
     let key = instance_key(ctx).await?;
     let signer = super::http::Signer {
         key_id: format!("{}/actor#main-key", ctx.base_url()),
         key: key.private.clone(),
     };
-    crate::federation::rt(ctx)
+    Ok(crate::federation::rt(ctx)
         .client
         .get_json(url, Some(&signer))
-        .await
-        .map_err(|e| ServiceError::Remote(e.into()))
+        .await)
+}
+
+/// Whether the object `uri` is gone at its origin (404, 410 or a
+/// Tombstone): how a Delete passed on by a third party is checked.
+pub async fn gone_at_origin(ctx: &Ctx, uri: &str) -> ServiceResult<bool> {
+    let url = Url::parse(uri).map_err(|_| bad("not a URL"))?;
+    Ok(match fetch_answer(ctx, &url).await? {
+        Err(super::http::FetchError::Status(_, 404 | 410)) => true,
+        Ok(doc) => doc.get("type").and_then(Value::as_str) == Some("Tombstone"),
+        Err(_) => false,
+    })
 }
 
 /// The account for an actor URI: stored, or fetched and stored (`refresh`

@@ -319,7 +319,14 @@ pub async fn status_published(
         return Ok(());
     }
     let inboxes = status_inboxes(conn, author, s).await?;
-    if inboxes.is_empty() {
+    // A reply in an org's thread, and any edit there, is passed on by the
+    // org (a new post into it is shared as a boost: `shared_by_org`).
+    // (A members-only post went to the members' servers directly.)
+    let org = match (update || s.in_reply_to_id.is_some()) && s.visibility.is_open() {
+        true => org_of(conn, s).await?,
+        false => None,
+    };
+    if inboxes.is_empty() && org.is_none() {
         return Ok(());
     }
     let base = ctx.base_url();
@@ -352,7 +359,84 @@ pub async fn status_published(
         format!("{}/activity", urls.status(&author.username, s.id))
     };
     let activity = carrying(kind, &id, urls.actor(&author.username), &note, object).to_json();
-    delivery::enqueue(conn, &base, author, &id, &activity, inboxes).await?;
+    if !inboxes.is_empty() {
+        delivery::enqueue(conn, &base, author, &id, &activity, inboxes).await?;
+    }
+    if let Some(org) = org {
+        org_passes_on(ctx, conn, &org, s, &activity, None).await?;
+    }
+    Ok(())
+}
+
+/// The local org whose thread `s` is in, when the org passes activities on
+/// it to others (FEP-1b12): public, unlisted and members-only posts.
+pub async fn org_of(conn: &mut DbConn<'_>, s: &Status) -> ServiceResult<Option<Account>> {
+    let Some(org_id) = s.audience_id else {
+        return Ok(None);
+    };
+    if !(s.visibility.is_open() || s.visibility == Visibility::Members) {
+        return Ok(None);
+    }
+    Ok(db::accounts::find(conn, org_id)
+        .await?
+        .map(|(a, _)| a)
+        .filter(|a| a.local && a.actor_type == crate::domain::ActorType::Group))
+}
+
+/// The org passes an activity on one of its posts on to everyone who got
+/// the post (FEP-1b12): `Announce` with the activity embedded as it was
+/// sent (Lemmy's form), to the org's followers, or to its members' servers
+/// for a members-only post. `from_origin`: the sender's origin, which has
+/// the activity already.
+pub async fn org_passes_on(
+    ctx: &Ctx,
+    conn: &mut DbConn<'_>,
+    org: &Account,
+    s: &Status,
+    activity: &Value,
+    from_origin: Option<&str>,
+) -> ServiceResult<()> {
+    let members_only = s.visibility == Visibility::Members;
+    let inboxes: Vec<String> = match members_only {
+        true => db::memberships::member_inboxes(conn, org.id).await?,
+        false => db::federation::follower_inboxes(conn, org.id).await?,
+    }
+    .into_iter()
+    .filter(|i| from_origin.is_none_or(|o| !super::actors::same_origin(i, o)))
+    .collect();
+    if inboxes.is_empty() {
+        return Ok(());
+    }
+    let base = ctx.base_url();
+    let urls = Urls { base: &base };
+    let group = urls.actor(&org.username);
+    let id = urls.activity(&org.username, "announce", ids::next_id());
+    // Unchanged, `@context` and all: any change would break its proof.
+    let announce = Activity::new(ActivityKind::Announce, &id, &group, activity.clone())
+        .with_context(Context::Full)
+        .published(&ids::now())
+        .audience(&group);
+    let announce = match members_only {
+        true => announce.to([members_collection(&group)]),
+        false => announce
+            .to([objects::PUBLIC])
+            .cc([urls.followers(&org.username)]),
+    };
+    delivery::enqueue(conn, &base, org, &id, &announce.to_json(), inboxes).await?;
+    Ok(())
+}
+
+/// Signs an activity with its actor's key (an integrity proof), so that a
+/// group passing it on needs no one to take its word for it.
+fn with_proof(ctx: &Ctx, me: &Account, activity: &mut Value) -> ServiceResult<()> {
+    let Some(pem) = me.private_key_pem.as_deref() else {
+        return Ok(());
+    };
+    let key = super::signatures::PrivateKey::from_pem(pem)
+        .map_err(|e| ServiceError::Internal(anyhow::anyhow!("actor key: {e}")))?;
+    let base = ctx.base_url();
+    let key_id = Urls { base: &base }.key_id(&me.username);
+    super::proofs::attach(activity, &key, &key_id, &objects::timestamp(&ids::now()));
     Ok(())
 }
 
@@ -400,7 +484,11 @@ pub async fn status_deleted(
         return Ok(());
     }
     let inboxes = status_inboxes(conn, author, s).await?;
-    if inboxes.is_empty() {
+    let org = match s.visibility.is_open() {
+        true => org_of(conn, s).await?,
+        false => None,
+    };
+    if inboxes.is_empty() && org.is_none() {
         return Ok(());
     }
     let base = ctx.base_url();
@@ -418,7 +506,12 @@ pub async fn status_deleted(
     .to(note.to)
     .cc(note.cc)
     .into();
-    delivery::enqueue(conn, &base, author, &id, &activity, inboxes).await?;
+    if !inboxes.is_empty() {
+        delivery::enqueue(conn, &base, author, &id, &activity, inboxes).await?;
+    }
+    if let Some(org) = org {
+        org_passes_on(ctx, conn, &org, s, &activity, None).await?;
+    }
     Ok(())
 }
 
@@ -538,7 +631,9 @@ pub async fn like_sent(
     let Some((author, _)) = db::accounts::find(conn, s.account_id).await? else {
         return Ok(());
     };
-    if author.local {
+    // A post in one of our orgs: the org passes the like on (FEP-1b12).
+    let org = org_of(conn, s).await?;
+    if author.local && org.is_none() {
         return Ok(());
     }
     let base = ctx.base_url();
@@ -552,14 +647,21 @@ pub async fn like_sent(
         &me_uri,
         objects::status_uri(&urls, &author, s),
     );
-    let (id, activity) = if on {
+    let (id, mut activity) = if on {
         (like_id, like.to_json())
     } else {
         let id = urls.activity(&me.username, "undo", ids::next_id());
         let undo = Activity::new(ActivityKind::Undo, &id, &me_uri, like.embedded());
         (id, undo.to_json())
     };
-    delivery::enqueue(conn, &base, me, &id, &activity, author.inbox_url.clone()).await?;
+    // A Like cannot be fetched by its id: its proof lets a group pass it on.
+    with_proof(ctx, me, &mut activity)?;
+    if !author.local {
+        delivery::enqueue(conn, &base, me, &id, &activity, author.inbox_url.clone()).await?;
+    }
+    if let Some(org) = org {
+        org_passes_on(ctx, conn, &org, s, &activity, None).await?;
+    }
     Ok(())
 }
 

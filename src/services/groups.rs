@@ -16,6 +16,11 @@ use crate::db::{self, DbConn};
 ///   plain Mastodon apps can post members-only). A `direct` post stays
 ///   direct: only those it mentions read it (the org too, when mentioned).
 ///
+/// A reply (`parent`) without an audience of its own stays in its thread's
+/// org, as a comment stays in its Lemmy community: anyone may reply to an
+/// open post (unless the org blocked them), and a reply in a members-only
+/// thread is members-only.
+///
 /// Returns (visibility, audience). Posting into a local org needs verified
 /// membership; a remote group decides for itself.
 pub async fn audience_for(
@@ -24,7 +29,28 @@ pub async fn audience_for(
     asked: Option<i64>,
     visibility: Visibility,
     mentioned: &[Account],
+    parent: Option<&Status>,
 ) -> ServiceResult<(Visibility, Option<Account>)> {
+    if asked.is_none()
+        && visibility != Visibility::Direct
+        && let Some(p) = parent
+        && let Some(org_id) = p.audience_id
+        && let Some((org, _)) = db::accounts::find(conn, org_id).await?
+    {
+        if org.local
+            && let Some((me, _)) = db::accounts::find(conn, author).await?
+            && db::memberships::blocked(conn, org_id, &me).await?
+        {
+            return Err(super::ServiceError::Forbidden(
+                "This org has blocked you".into(),
+            ));
+        }
+        return Ok(match (p.visibility, visibility) {
+            (Visibility::Members, _) => (Visibility::Members, Some(org)),
+            (_, v) if v.is_open() => (v, Some(org)),
+            (_, v) => (v, None),
+        });
+    }
     let member = async |conn: &mut DbConn<'_>, org: i64| -> ServiceResult<bool> {
         Ok(db::memberships::find(
             conn,

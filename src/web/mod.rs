@@ -212,6 +212,13 @@ async fn home(
     headers: HeaderMap,
     Query(q): Query<LangQuery>,
 ) -> Response {
+    // ActivityPub clients look for the instance's actor at the root (Lemmy
+    // reads its site there); browsers get the page.
+    if crate::api::activitypub::wants_activity_json(&headers) {
+        return crate::api::activitypub::instance_actor(State(s))
+            .await
+            .into_response();
+    }
     let lang = lang_of(&headers, q.lang.as_deref(), None);
     s.web.render(
         &s,

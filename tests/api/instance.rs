@@ -109,6 +109,39 @@ async fn instance_documents(b: Backend) {
             .unwrap()
             .contains(&"password".into())
     );
+    // The root answers ActivityPub requests with the instance actor (Lemmy
+    // looks for the site there) and browsers with the page.
+    for accept in [
+        "application/activity+json",
+        "application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"",
+    ] {
+        let r = app
+            .send(
+                Request::builder()
+                    .uri("/")
+                    .header("accept", accept)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        let actor = r.json();
+        assert_eq!(actor["id"], "https://alumni.test/actor", "{actor}");
+        assert_eq!(actor["type"], "Application");
+        assert!(
+            actor["publicKey"]["publicKeyPem"]
+                .as_str()
+                .unwrap()
+                .contains("PUBLIC KEY")
+        );
+    }
+    let page = app.get("/", None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.header("content-type")
+            .unwrap()
+            .starts_with("text/html")
+    );
     app.finish().await;
 
     // Approval mode shows up in both documents.

@@ -6,6 +6,7 @@ mod common;
 mod harness;
 
 mod delivery;
+mod lemmy;
 mod orgs;
 mod people;
 mod pool;

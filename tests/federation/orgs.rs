@@ -11,6 +11,7 @@ dual!(
     who_sees_what_by_viewer_visibility_and_path,
     the_org_passes_members_posts_on_to_members_on_other_servers,
     role_changes_graduation_and_answers_by_id_reach_the_members_server,
+    an_org_carries_its_threads_to_every_follower,
 );
 
 /// An org is a Group actor: bob@beta finds acme@alpha through WebFinger,
@@ -1273,6 +1274,204 @@ async fn role_changes_graduation_and_answers_by_id_reach_the_members_server(b: B
         if state == "verified" {
             assert_eq!(m["role"], "employee", "{m}");
         }
+    }
+    for n in nodes {
+        n.stop().await;
+    }
+}
+
+/// The org as a FEP-1b12 group, on three servers: a post into acme@alpha is
+/// followed from beta and gamma. A reply from beta reaches gamma through
+/// the org; a like from gamma is announced to beta; a reply by an account
+/// the org blocks is not passed on; the author's edit and deletion on alpha
+/// reach both (none of them follows the author).
+async fn an_org_carries_its_threads_to_every_follower(b: Backend) {
+    let nodes = cluster(b, &["alpha", "beta", "gamma"]).await;
+    let (alpha, beta, gamma) = (&nodes[0], &nodes[1], &nodes[2]);
+    let c = Client::new(&nodes);
+    let acme = OrgOn::official(&c, alpha, "acme").await;
+    let hanako = alpha.token("hanako").await;
+    acme.join_by_invite(&c, alpha, &[&hanako]).await;
+    let acct = format!("acme@{}", alpha.host());
+    let bob = c.follower(beta, "bob", &acct).await.token;
+    let carol = c.follower(gamma, "carol", &acct).await.token;
+    let post = c
+        .post(
+            &format!("{}/api/v1/statuses", alpha.base),
+            &hanako,
+            json!({"status": "Who is coming to the Osaka reunion?", "audience": acme.id}),
+        )
+        .await;
+    let uri = post["uri"].as_str().unwrap().to_owned();
+    // Each follower's server has the post, as the org's boost.
+    let boosted = async |node: &Instance, token: &str| -> String {
+        eventually("the org's boost arrives", async || {
+            let home = c
+                .get(&format!("{}/api/v1/timelines/home", node.base), token)
+                .await;
+            home.as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["reblog"]["uri"] == uri.as_str())
+                .map(|s| s["reblog"]["id"].as_str().unwrap().to_owned())
+        })
+        .await
+    };
+    let on_beta = boosted(beta, &bob).await;
+    let on_gamma = boosted(gamma, &carol).await;
+
+    // bob (no member) replies on beta: gamma gets it through the org.
+    let reply = c
+        .post(
+            &format!("{}/api/v1/statuses", beta.base),
+            &bob,
+            json!({"status": "Count me in!", "in_reply_to_id": on_beta}),
+        )
+        .await;
+    let reply_uri = reply["uri"].as_str().unwrap().to_owned();
+    let thread = |node: &Instance, token: &str, id: &str| {
+        let url = format!("{}/api/v1/statuses/{id}/context", node.base);
+        let token = token.to_owned();
+        let c = &c;
+        async move { c.get(&url, &token).await }
+    };
+    eventually("gamma has bob's reply in the thread", async || {
+        let t = thread(gamma, &carol, &on_gamma).await;
+        (t["descendants"][0]["uri"] == reply_uri.as_str()).then_some(())
+    })
+    .await;
+    let on_alpha = thread(alpha, &hanako, post["id"].as_str().unwrap()).await;
+    assert_eq!(on_alpha["descendants"][0]["uri"], reply_uri.as_str());
+
+    // carol likes the post on gamma: alpha counts it, and beta hears it from the org.
+    c.post(
+        &format!("{}/api/v1/statuses/{on_gamma}/favourite", gamma.base),
+        &carol,
+        json!({}),
+    )
+    .await;
+    let status_on = |node: &Instance, token: &str, id: &str| {
+        let url = format!("{}/api/v1/statuses/{id}", node.base);
+        let token = token.to_owned();
+        let c = &c;
+        async move { c.call(reqwest::Method::GET, &url, &token, None).await }
+    };
+    eventually("beta counts carol's like", async || {
+        let (_, s) = status_on(beta, &bob, &on_beta).await;
+        (s["favourites_count"] == 1).then_some(())
+    })
+    .await;
+    let (_, s) = status_on(alpha, &hanako, post["id"].as_str().unwrap()).await;
+    assert_eq!(s["favourites_count"], 1, "{s}");
+
+    // What an account the org blocks does is not passed on: dave@gamma's
+    // reply stays with alpha, while hanako's later reply reaches beta (the
+    // org's deliveries to beta, and beta's processing of them, go in order).
+    let dave = gamma.token("dave").await;
+    let dave_on_alpha = c
+        .get(
+            &format!(
+                "{}/api/v1/accounts/lookup?acct=dave@{}",
+                alpha.base,
+                gamma.host()
+            ),
+            &acme.office,
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    c.post(
+        &format!("{}/api/v1/orgs/{}/blocks", alpha.base, acme.id),
+        &acme.office,
+        json!({"account_id": dave_on_alpha}),
+    )
+    .await;
+    let blocked = c
+        .post(
+            &format!("{}/api/v1/statuses", gamma.base),
+            &dave,
+            json!({"status": "Me too", "in_reply_to_id": on_gamma}),
+        )
+        .await;
+    let blocked_uri = blocked["uri"].as_str().unwrap().to_owned();
+    eventually("alpha has dave's reply", async || {
+        let t = thread(alpha, &hanako, post["id"].as_str().unwrap()).await;
+        t["descendants"]
+            .as_array()?
+            .iter()
+            .any(|d| d["uri"] == blocked_uri.as_str())
+            .then_some(())
+    })
+    .await;
+    let later = c
+        .post(
+            &format!("{}/api/v1/statuses", alpha.base),
+            &hanako,
+            json!({"status": "See you there", "in_reply_to_id": post["id"]}),
+        )
+        .await;
+    let t = eventually("beta has hanako's reply", async || {
+        let t = thread(beta, &bob, &on_beta).await;
+        t["descendants"]
+            .as_array()?
+            .iter()
+            .any(|d| d["uri"] == later["uri"])
+            .then_some(t)
+    })
+    .await;
+    assert!(
+        !t["descendants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["uri"] == blocked_uri.as_str()),
+        "a blocked account's reply was passed on: {t}"
+    );
+
+    // hanako edits: both followers' servers show the new text.
+    let (st, _) = c
+        .call(
+            reqwest::Method::PUT,
+            &format!(
+                "{}/api/v1/statuses/{}",
+                alpha.base,
+                post["id"].as_str().unwrap()
+            ),
+            &hanako,
+            Some(json!({"status": "Osaka reunion: twelve are coming"})),
+        )
+        .await;
+    assert_eq!(st, 200);
+    for (node, token, id) in [(beta, &bob, &on_beta), (gamma, &carol, &on_gamma)] {
+        eventually("the edit reaches the org's followers", async || {
+            let (_, s) = status_on(node, token, id).await;
+            (s["content"].as_str()?.contains("twelve are coming") && s["edited_at"].is_string())
+                .then_some(())
+        })
+        .await;
+    }
+
+    // hanako deletes: gone on both.
+    let (st, _) = c
+        .call(
+            reqwest::Method::DELETE,
+            &format!(
+                "{}/api/v1/statuses/{}",
+                alpha.base,
+                post["id"].as_str().unwrap()
+            ),
+            &hanako,
+            None,
+        )
+        .await;
+    assert_eq!(st, 200);
+    for (node, token, id) in [(beta, &bob, &on_beta), (gamma, &carol, &on_gamma)] {
+        eventually("the deletion reaches the org's followers", async || {
+            let (st, _) = status_on(node, token, id).await;
+            (st == 404).then_some(())
+        })
+        .await;
     }
     for n in nodes {
         n.stop().await;

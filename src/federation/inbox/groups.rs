@@ -290,30 +290,188 @@ pub(super) async fn announce_member_post(
     Ok(())
 }
 
-/// Whether an embedded Note carries a valid proof by its author (checked
-/// with the key the author's own server publishes; fetched again once, for
-/// a rotated key).
+/// Whether an embedded Note carries a valid proof by its author.
 pub(super) async fn proven_by_author(ctx: &Ctx, object: &Value) -> bool {
     let note = RemoteNote::read(object);
     let Some(author_uri) = note.attributed_to.single() else {
         return false;
     };
-    if !note.owned_by(author_uri) {
+    note.owned_by(author_uri) && proven_by(ctx, object, author_uri).await
+}
+
+/// Whether `object` carries a valid proof by `signer_uri` (checked with the
+/// key the signer's own server publishes; fetched again once, for a rotated
+/// key).
+pub(super) async fn proven_by(ctx: &Ctx, object: &Value, signer_uri: &str) -> bool {
+    if object.get("proof").is_none() {
         return false;
     }
     let check = |a: &Account| {
         crate::federation::rt(ctx)
             .keys
             .get(&a.public_key_pem)
-            .is_ok_and(|key| crate::federation::proofs::verify(object, author_uri, &key))
+            .is_ok_and(|key| crate::federation::proofs::verify(object, signer_uri, &key))
     };
-    match actors::resolve(ctx, author_uri, false).await {
+    match actors::resolve(ctx, signer_uri, false).await {
         Ok(a) if check(&a) => true,
-        Ok(_) => actors::resolve(ctx, author_uri, true)
+        Ok(_) => actors::resolve(ctx, signer_uri, true)
             .await
             .is_ok_and(|a| check(&a)),
         Err(_) => false,
     }
+}
+
+/// One of our orgs passes on an activity by someone elsewhere on one of its
+/// posts (FEP-1b12) — unless the org blocks them or their server, or the
+/// post is members-only and they are no member.
+pub(super) async fn org_relays(
+    ctx: &Ctx,
+    actor: &Account,
+    raw: &Value,
+    s: &Status,
+) -> ServiceResult<()> {
+    let mut conn = ctx.conn().await?;
+    let Some(org) = crate::federation::outbox::org_of(&mut conn, s).await? else {
+        return Ok(());
+    };
+    if db::memberships::blocked(&mut conn, org.id, actor).await? {
+        tracing::info!(actor = a_uri(actor), "blocked by the org; not passed on");
+        return Ok(());
+    }
+    if s.visibility == Visibility::Members
+        && db::memberships::find(
+            &mut conn,
+            crate::domain::OrgId(org.id),
+            crate::domain::AccountId(actor.id),
+        )
+        .await?
+        .is_none_or(|m| m.state != MembershipState::Verified)
+    {
+        return Ok(());
+    }
+    conn.transaction(async |tx| {
+        crate::federation::outbox::org_passes_on(ctx, tx, &org, s, raw, actor.ap_id.as_deref())
+            .await
+    })
+    .await?;
+    drop(conn);
+    ctx.wake_delivery();
+    Ok(())
+}
+
+/// What a remote group passes on (FEP-1b12): `Announce` of another
+/// activity in it. The group vouches only for activities by actors on its
+/// own origin; any other is taken when it carries its actor's proof, or
+/// once its own origin confirms it (the post fetched from there, a deleted
+/// post gone there, a vote served there under its id).
+pub(super) async fn announced(
+    ctx: &Ctx,
+    group: &Account,
+    announce: &RemoteActivity,
+) -> ServiceResult<()> {
+    let raw = &announce.object;
+    let inner = announce.embedded();
+    let (Some(id), Some(actor_uri)) = (inner.id.as_deref(), inner.actor.0.as_deref()) else {
+        return Err(bad("an announced activity without id or actor"));
+    };
+    if !same_origin(id, actor_uri) {
+        return Err(bad("an announced activity not on its actor's origin"));
+    }
+    let Some(kind) = inner.kind.as_deref().and_then(ActivityKind::parse) else {
+        tracing::info!(kind = ?inner.kind, "Announce of an activity of this type; dropped");
+        return Ok(());
+    };
+    let vouched = same_origin(actor_uri, a_uri(group)) || proven_by(ctx, raw, actor_uri).await;
+    let actor = actors::resolve(ctx, actor_uri, false).await?;
+    let object_id = inner.object_id().map(str::to_owned);
+    match kind {
+        ActivityKind::Create | ActivityKind::Update => {
+            let Some(uri) = object_id else {
+                return Err(bad("an announced Create or Update without object"));
+            };
+            let object = if vouched || proven_by_author(ctx, &inner.object).await {
+                inner.object.clone()
+            } else {
+                // The post as its own server serves it now.
+                let url = url::Url::parse(&uri).map_err(|_| bad("not a URL"))?;
+                actors::fetch_signed(ctx, &url).await?
+            };
+            if !ObjectKind::of(&object).is_some_and(ObjectKind::is_post) {
+                tracing::info!(kind = ?inner.object_kind(), "announced Create/Update of this type; dropped");
+                return Ok(());
+            }
+            if kind == ActivityKind::Create {
+                store_note(ctx, &actor, &object, actors::Ancestry::start()).await?;
+            } else {
+                update_note(ctx, &actor, &object).await?;
+            }
+        }
+        ActivityKind::Delete => {
+            let Some(uri) = object_id else {
+                return Err(bad("an announced Delete without object"));
+            };
+            if vouched || actors::gone_at_origin(ctx, &uri).await? {
+                delete(ctx, &actor, &inner.object).await?;
+            } else {
+                tracing::info!(
+                    object = uri,
+                    "an announced Delete of a post still there; dropped"
+                );
+            }
+        }
+        ActivityKind::Like | ActivityKind::Dislike | ActivityKind::Undo => {
+            if !(vouched || confirmed_at_origin(ctx, id, &inner).await) {
+                tracing::info!(
+                    activity = id,
+                    "an announced vote its origin does not confirm; dropped"
+                );
+                return Ok(());
+            }
+            match kind {
+                ActivityKind::Like => drop(like(ctx, &actor, &inner.object, true).await?),
+                ActivityKind::Dislike => drop(dislike(ctx, &actor, &inner.object, true).await?),
+                _ => {
+                    let undone = inner.embedded();
+                    if undone.actor.0.as_deref().is_some_and(|a| a != actor_uri) {
+                        return Err(bad("Undo of another actor's activity"));
+                    }
+                    match undone.kind.as_deref().and_then(ActivityKind::parse) {
+                        Some(ActivityKind::Like) => {
+                            drop(like(ctx, &actor, &undone.object, false).await?)
+                        }
+                        Some(ActivityKind::Dislike) => {
+                            drop(dislike(ctx, &actor, &undone.object, false).await?)
+                        }
+                        other => {
+                            tracing::info!(kind = ?other, "announced Undo of this type; dropped")
+                        }
+                    }
+                }
+            }
+        }
+        // Moderation in a remote community (Lock, Remove, Block, ...) is
+        // not mirrored here.
+        other => {
+            tracing::info!(kind = ?other, group = a_uri(group), "announced activity of this type; dropped")
+        }
+    }
+    Ok(())
+}
+
+/// Whether the activity `id` is served by its own origin as announced (same
+/// type, actor and object): Lemmy serves its votes so.
+async fn confirmed_at_origin(ctx: &Ctx, id: &str, inner: &RemoteActivity) -> bool {
+    let Ok(url) = url::Url::parse(id) else {
+        return false;
+    };
+    let Ok(doc) = actors::fetch_signed(ctx, &url).await else {
+        return false;
+    };
+    let served = RemoteActivity::read(&doc);
+    served.id.as_deref() == Some(id)
+        && served.kind == inner.kind
+        && served.actor.0 == inner.actor.0
+        && served.object_id() == inner.object_id()
 }
 
 /// A members-only post passed on by its group (on the group's origin, or

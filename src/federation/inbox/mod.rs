@@ -70,7 +70,14 @@ async fn process(ctx: &Ctx, a: &InboxActivity) -> ServiceResult<()> {
             }
             match undone.kind.as_deref().and_then(ActivityKind::parse) {
                 Some(ActivityKind::Follow) => unfollow(ctx, &actor, &undone).await,
-                Some(ActivityKind::Like) => like(ctx, &actor, &undone.object, false).await,
+                Some(ActivityKind::Like) => {
+                    let s = like(ctx, &actor, &undone.object, false).await?;
+                    relay(ctx, &actor, &raw, s).await
+                }
+                Some(ActivityKind::Dislike) => {
+                    let s = dislike(ctx, &actor, &undone.object, false).await?;
+                    relay(ctx, &actor, &raw, s).await
+                }
                 Some(ActivityKind::Announce) => undo_announce(ctx, &actor, object).await,
                 Some(ActivityKind::Block) => block(ctx, &actor, &undone.object, false).await,
                 Some(
@@ -93,11 +100,21 @@ async fn process(ctx: &Ctx, a: &InboxActivity) -> ServiceResult<()> {
                 }
             }
         }
-        ActivityKind::Like => like(ctx, &actor, object, true).await,
+        ActivityKind::Like => {
+            let s = like(ctx, &actor, object, true).await?;
+            relay(ctx, &actor, &raw, s).await
+        }
+        ActivityKind::Dislike => {
+            let s = dislike(ctx, &actor, object, true).await?;
+            relay(ctx, &actor, &raw, s).await
+        }
         ActivityKind::Block => block(ctx, &actor, object, true).await,
         ActivityKind::Announce => announce(ctx, &actor, &activity).await,
         ActivityKind::Update => match object_kind {
-            Some(k) if k.is_post() => update_note(ctx, &actor, object).await,
+            Some(k) if k.is_post() => {
+                let s = update_note(ctx, &actor, object).await?;
+                relay(ctx, &actor, &raw, s).await
+            }
             Some(_) => update_actor(ctx, &actor, object).await,
             None => {
                 tracing::info!(kind = ?activity.object_kind(), "Update of this type is dropped");
@@ -105,13 +122,16 @@ async fn process(ctx: &Ctx, a: &InboxActivity) -> ServiceResult<()> {
             }
         },
         ActivityKind::Create => match object_kind {
-            Some(k) if k.is_post() => create_note(ctx, &actor, &activity).await,
+            Some(k) if k.is_post() => create_note(ctx, &actor, &activity, &raw).await,
             Some(_) | None => {
                 tracing::info!(kind = ?activity.object_kind(), "Create of this type is dropped");
                 Ok(())
             }
         },
-        ActivityKind::Delete => delete(ctx, &actor, object).await,
+        ActivityKind::Delete => {
+            let s = delete(ctx, &actor, object).await?;
+            relay(ctx, &actor, &raw, s).await
+        }
         ActivityKind::Flag => flag(ctx, &actor, &activity).await,
         ActivityKind::Move => move_account(ctx, &actor, &activity).await,
         // Featured collections (Mastodon's pins) are not mirrored yet.
@@ -119,6 +139,15 @@ async fn process(ctx: &Ctx, a: &InboxActivity) -> ServiceResult<()> {
             tracing::info!(actor = %a.actor_uri, "Add is not handled; dropped");
             Ok(())
         }
+    }
+}
+
+/// What someone elsewhere did on a post in one of our orgs is passed on by
+/// the org (FEP-1b12).
+async fn relay(ctx: &Ctx, actor: &Account, raw: &Value, s: Option<Status>) -> ServiceResult<()> {
+    match s {
+        Some(s) => org_relays(ctx, actor, raw, &s).await,
+        None => Ok(()),
     }
 }
 

@@ -81,13 +81,34 @@ pub(super) async fn create_note(
     ctx: &Ctx,
     actor: &Account,
     activity: &RemoteActivity,
+    raw: &Value,
 ) -> ServiceResult<()> {
     if vote(ctx, actor, &RemoteNote::read(&activity.object)).await? {
         return Ok(());
     }
-    store_note(ctx, actor, &activity.object, actors::Ancestry::start())
-        .await
-        .map(|_| ())
+    let stored = store_note(ctx, actor, &activity.object, actors::Ancestry::start()).await?;
+    // A reply in one of our orgs' threads is passed on by the org; so is a
+    // member's new post, in the form Lemmy reads (the org's boost of it,
+    // `announce_member_post`, is the form Mastodon reads).
+    let Some(s) = stored else {
+        return Ok(());
+    };
+    let passed_on = match (s.in_reply_to_id, s.audience_id) {
+        (Some(_), _) => true,
+        (None, Some(org)) if s.visibility.is_open() => {
+            crate::services::memberships::is_member(
+                ctx,
+                crate::domain::OrgId(org),
+                crate::domain::AccountId(actor.id),
+            )
+            .await?
+        }
+        (None, _) => false,
+    };
+    if passed_on {
+        org_relays(ctx, actor, raw, &s).await?;
+    }
+    Ok(())
 }
 
 /// Stores a remote Note by `actor` (checked: on its origin, attributed to it);
@@ -153,6 +174,7 @@ pub(super) async fn store_note_vouched(
             None,
             visibility,
             &mentioned_accounts,
+            None,
         )
         .await?;
         if org.is_some() && v == Visibility::Members {
@@ -189,20 +211,15 @@ pub(super) async fn store_note_vouched(
             return Ok(Some(known));
         }
     }
-    let mut content = crate::services::text::sanitize(note.content.as_deref().unwrap_or_default());
-    // Lemmy and Mbin posts (Page, Article) and Mobilizon events carry their
-    // title in `name`.
-    if matches!(
-        note.kind,
-        Some(ObjectKind::Page | ObjectKind::Article | ObjectKind::Event)
-    ) && let Some(title) = note.name.as_deref().map(crate::services::text::strip_html)
-        && !title.trim().is_empty()
+    // A reply that names no group stays in its thread's org (a Mastodon
+    // reply to a post in a Lemmy community, or in one of ours).
+    if audience.is_none()
+        && visibility.is_open()
+        && let Some(org_id) = parent.as_ref().and_then(|p| p.audience_id)
     {
-        content = format!(
-            "<p><strong>{}</strong></p>{content}",
-            html_escape::encode_text(title.trim())
-        );
+        audience = db::accounts::find(&mut conn, org_id).await?.map(|(a, _)| a);
     }
+    let content = post_content(&note);
     let now = ids::now();
     let published = note.published_at().filter(|d| *d <= now).unwrap_or(now);
     let status = Status {
@@ -255,19 +272,25 @@ pub(super) async fn store_note_vouched(
     let s = posted.status;
     if let Some(org) = &audience
         && org.local
+        && s.in_reply_to_id.is_none()
     {
         announce_member_post(ctx, org, actor, &s, object).await?;
     }
     Ok(Some(s))
 }
 
-pub(super) async fn delete(ctx: &Ctx, actor: &Account, object: &Value) -> ServiceResult<()> {
+/// Delete of a remote status or actor; returns the status deleted.
+pub(super) async fn delete(
+    ctx: &Ctx,
+    actor: &Account,
+    object: &Value,
+) -> ServiceResult<Option<Status>> {
     let uri = id_of(object).ok_or_else(|| bad("Delete without object"))?;
     let actor_uri = actor.ap_id.as_deref().unwrap_or_default();
     let mut conn = ctx.conn().await?;
     if uri == actor_uri {
         db::federation::delete_remote_account(&mut conn, actor.id).await?;
-        return Ok(());
+        return Ok(None);
     }
     if !same_origin(uri, actor_uri) {
         return Err(bad("Delete of an object on another origin"));
@@ -281,21 +304,22 @@ pub(super) async fn delete(ctx: &Ctx, actor: &Account, object: &Value) -> Servic
         db::statuses::delete(&mut conn, s.id).await?;
         drop(conn);
         deletion.publish(ctx);
+        return Ok(Some(s));
     }
-    Ok(())
+    Ok(None)
 }
 
-/// Like (or its Undo) of one of our statuses.
+/// Like (or its Undo) of a status we have; returns it.
 pub(super) async fn like(
     ctx: &Ctx,
     actor: &Account,
     object: &Value,
     on: bool,
-) -> ServiceResult<()> {
+) -> ServiceResult<Option<Status>> {
     let uri = id_of(object).ok_or_else(|| bad("Like without object"))?;
     let mut conn = ctx.conn().await?;
     let Some(s) = db::statuses::find_by_uri_or_local(&mut conn, uri, &ctx.base_url()).await? else {
-        return Ok(());
+        return Ok(None);
     };
     if on
         && db::statuses::find_visible(&mut conn, s.id, Some(actor.id))
@@ -344,7 +368,40 @@ pub(super) async fn like(
     if notified {
         streaming::notifications(ctx, std::slice::from_ref(&note));
     }
-    Ok(())
+    Ok(Some(s))
+}
+
+/// A negative vote (Lemmy's Dislike), or its Undo, on a status we have:
+/// kept as such; Mastodon has none, so no favourite and no notification.
+pub(super) async fn dislike(
+    ctx: &Ctx,
+    actor: &Account,
+    object: &Value,
+    on: bool,
+) -> ServiceResult<Option<Status>> {
+    let uri = id_of(object).ok_or_else(|| bad("Dislike without object"))?;
+    let mut conn = ctx.conn().await?;
+    let Some(s) = db::statuses::find_by_uri_or_local(&mut conn, uri, &ctx.base_url()).await? else {
+        return Ok(None);
+    };
+    if on {
+        if db::statuses::find_visible(&mut conn, s.id, Some(actor.id))
+            .await?
+            .is_none()
+        {
+            return Err(bad("Dislike of a status the actor may not see"));
+        }
+        let vote = crate::db::models::Dislike {
+            id: ids::next_id(),
+            account_id: actor.id,
+            status_id: s.id,
+            created_at: ids::now(),
+        };
+        db::social::dislike::add(&mut conn, &vote).await?;
+    } else {
+        db::social::dislike::remove(&mut conn, actor.id, s.id).await?;
+    }
+    Ok(Some(s))
 }
 
 /// Announce of a status we have (ours, or a remote one we stored).
@@ -359,10 +416,18 @@ pub(super) async fn announce(
     let object = match activity.object_kind() {
         Some("Create") => {
             create = activity.embedded();
+            // A comment (a reply) is stored as a reply, not boosted.
+            if RemoteNote::read(&create.object).in_reply_to.0.is_some() {
+                return announced(ctx, actor, activity).await;
+            }
             &create.object
         }
         None => &activity.object,
         Some(t) if ObjectKind::parse(t).is_some_and(ObjectKind::is_post) => &activity.object,
+        // A group passes on what happens in it (FEP-1b12).
+        Some(_) if actor.actor_type == crate::domain::ActorType::Group => {
+            return announced(ctx, actor, activity).await;
+        }
         Some(other) => {
             tracing::info!(
                 kind = other,
@@ -540,8 +605,32 @@ pub(super) fn remote_poll(
     }
 }
 
-/// An edit of a remote status: the embedded Note must be the actor's, on its origin.
-pub(super) async fn update_note(ctx: &Ctx, actor: &Account, object: &Value) -> ServiceResult<()> {
+/// A post's HTML as we keep it: sanitized; Lemmy and Mbin posts (Page,
+/// Article) and Mobilizon events carry their title in `name`, shown first
+/// in bold.
+fn post_content(note: &RemoteNote) -> String {
+    let content = crate::services::text::sanitize(note.content.as_deref().unwrap_or_default());
+    if matches!(
+        note.kind,
+        Some(ObjectKind::Page | ObjectKind::Article | ObjectKind::Event)
+    ) && let Some(title) = note.name.as_deref().map(crate::services::text::strip_html)
+        && !title.trim().is_empty()
+    {
+        return format!(
+            "<p><strong>{}</strong></p>{content}",
+            html_escape::encode_text(title.trim())
+        );
+    }
+    content
+}
+
+/// An edit of a remote status: the embedded Note must be the actor's, on
+/// its origin. Returns the status as it is now.
+pub(super) async fn update_note(
+    ctx: &Ctx,
+    actor: &Account,
+    object: &Value,
+) -> ServiceResult<Option<Status>> {
     let note = RemoteNote::read(object);
     let uri = note
         .id
@@ -552,7 +641,7 @@ pub(super) async fn update_note(ctx: &Ctx, actor: &Account, object: &Value) -> S
     }
     let mut conn = ctx.conn().await?;
     let Some(old) = db::statuses::find_by_uri(&mut conn, uri).await? else {
-        return Ok(());
+        return Ok(None);
     };
     if old.account_id != actor.id {
         return Err(bad("Update of another actor's status"));
@@ -567,7 +656,7 @@ pub(super) async fn update_note(ctx: &Ctx, actor: &Account, object: &Value) -> S
         db::polls::update_remote(&mut conn, poll.id, &counts, q.voters, q.end).await?;
     }
     let mut new = old.clone();
-    new.content = crate::services::text::sanitize(note.content.as_deref().unwrap_or_default());
+    new.content = post_content(&note);
     new.spoiler_text =
         crate::services::text::strip_html(note.summary.as_deref().unwrap_or_default());
     new.sensitive = note.sensitive.unwrap_or(false);
@@ -580,7 +669,7 @@ pub(super) async fn update_note(ctx: &Ctx, actor: &Account, object: &Value) -> S
             streaming::status_streams(ctx, &old, &[], &[]).await?,
             streaming::Payload::StatusUpdate(old.id),
         );
-        return Ok(());
+        return Ok(Some(old));
     }
     new.updated_at = now;
     new.edited_at = Some(now);
@@ -603,5 +692,5 @@ pub(super) async fn update_note(ctx: &Ctx, actor: &Account, object: &Value) -> S
     let streams = streaming::status_streams(ctx, &updated, &[], &[]).await?;
     ctx.hub
         .publish(streams, streaming::Payload::StatusUpdate(updated.id));
-    Ok(())
+    Ok(Some(updated))
 }

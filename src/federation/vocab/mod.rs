@@ -67,6 +67,7 @@ crate::text_enum! {
         Reject => "Reject",
         Undo => "Undo",
         Like => "Like",
+        Dislike => "Dislike",
         Announce => "Announce",
         Block => "Block",
         Flag => "Flag",

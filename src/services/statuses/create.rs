@@ -182,6 +182,7 @@ pub async fn create_as(
         new.audience_id,
         visibility,
         &mentioned,
+        parent.as_ref(),
     )
     .await?;
     let now = ids::now();
