@@ -171,12 +171,14 @@ async fn fetch_answer(
         .await)
 }
 
-/// Whether the object `uri` is gone at its origin (404, 410 or a
-/// Tombstone): how a Delete passed on by a third party is checked.
-pub async fn gone_at_origin(ctx: &Ctx, uri: &str) -> ServiceResult<bool> {
+/// Whether the object `uri` is gone at its origin (410 or a Tombstone; 404
+/// too when `not_found_is_gone`: servers answer 404 for private posts as
+/// well): how a Delete passed on by a third party is checked.
+pub async fn gone_at_origin(ctx: &Ctx, uri: &str, not_found_is_gone: bool) -> ServiceResult<bool> {
     let url = Url::parse(uri).map_err(|_| bad("not a URL"))?;
     Ok(match fetch_answer(ctx, &url).await? {
-        Err(super::http::FetchError::Status(_, 404 | 410)) => true,
+        Err(super::http::FetchError::Status(_, 410)) => true,
+        Err(super::http::FetchError::Status(_, 404)) => not_found_is_gone,
         Ok(doc) => doc.get("type").and_then(Value::as_str) == Some("Tombstone"),
         Err(_) => false,
     })

@@ -203,6 +203,26 @@ async fn lemmy_community_announces_change_our_copy(b: Backend) {
     .1;
     assert_eq!(boosts.as_array().unwrap().len(), 1, "{boosts}");
 
+    // A Create by lemmy_alpha whose Note is elsewhere (here: on the
+    // community's server, claiming to be ds9's) is refused before any fetch.
+    let mut forged_create = create_comment.clone();
+    forged_create["id"] = json!(format!("{ds9}/activities/create/forged"));
+    forged_create["object"]["id"] = json!(format!("{ent}/comment/forged"));
+    forged_create["object"]["content"] = json!("forged");
+    ent_docs.lock().unwrap().insert("/comment/forged".into(), {
+        let mut n = create_comment["object"].clone();
+        n["id"] = json!(format!("{ds9}/comment/2"));
+        n["content"] = json!("forged");
+        n
+    });
+    announce(&forged_create).await;
+    let thread = get(format!("{post_url}/context")).await.1;
+    assert_eq!(
+        thread["descendants"].as_array().unwrap().len(),
+        1,
+        "{thread}"
+    );
+
     // Announce{Like}, checked at ds9 (which serves it at its id), then its Undo.
     announce(&like).await;
     assert_eq!(get(comment_url.clone()).await.1["favourites_count"], 1);

@@ -382,8 +382,19 @@ pub(super) async fn announced(
         return Ok(());
     };
     let vouched = same_origin(actor_uri, a_uri(group)) || proven_by(ctx, raw, actor_uri).await;
-    let actor = actors::resolve(ctx, actor_uri, false).await?;
     let object_id = inner.object_id().map(str::to_owned);
+    // Whatever it acts on (a post, a vote's target aside) is on its actor's
+    // origin: checked before anything is fetched for it.
+    if matches!(
+        kind,
+        ActivityKind::Create | ActivityKind::Update | ActivityKind::Delete
+    ) && !object_id
+        .as_deref()
+        .is_some_and(|o| same_origin(o, actor_uri))
+    {
+        return Err(bad("an announced activity on an object of another origin"));
+    }
+    let actor = actors::resolve(ctx, actor_uri, false).await?;
     match kind {
         ActivityKind::Create | ActivityKind::Update => {
             let Some(uri) = object_id else {
@@ -392,9 +403,13 @@ pub(super) async fn announced(
             let object = if vouched || proven_by_author(ctx, &inner.object).await {
                 inner.object.clone()
             } else {
-                // The post as its own server serves it now.
+                // The post as its own server serves it now, under the same id.
                 let url = url::Url::parse(&uri).map_err(|_| bad("not a URL"))?;
-                actors::fetch_signed(ctx, &url).await?
+                let doc = actors::fetch_signed(ctx, &url).await?;
+                if RemoteNote::read(&doc).id.as_deref() != Some(uri.as_str()) {
+                    return Err(bad("the post's origin serves another id"));
+                }
+                doc
             };
             if !ObjectKind::of(&object).is_some_and(ObjectKind::is_post) {
                 tracing::info!(kind = ?inner.object_kind(), "announced Create/Update of this type; dropped");
@@ -410,7 +425,14 @@ pub(super) async fn announced(
             let Some(uri) = object_id else {
                 return Err(bad("an announced Delete without object"));
             };
-            if vouched || actors::gone_at_origin(ctx, &uri).await? {
+            // A 404 means gone only for what anyone may fetch: a private
+            // post answers 404 to us too.
+            let mut conn = ctx.conn().await?;
+            let open = db::statuses::find_by_uri(&mut conn, &uri)
+                .await?
+                .is_some_and(|s| s.visibility.is_open());
+            drop(conn);
+            if vouched || actors::gone_at_origin(ctx, &uri, open).await? {
                 delete(ctx, &actor, &inner.object).await?;
             } else {
                 tracing::info!(
@@ -420,13 +442,18 @@ pub(super) async fn announced(
             }
         }
         ActivityKind::Like | ActivityKind::Dislike | ActivityKind::Undo => {
-            if !(vouched || confirmed_at_origin(ctx, id, &inner).await) {
+            // Confirmed at its origin: what it undoes is read from there too.
+            let inner = match vouched {
+                true => Some(inner.clone()),
+                false => confirmed_at_origin(ctx, id, &inner).await,
+            };
+            let Some(inner) = inner else {
                 tracing::info!(
                     activity = id,
                     "an announced vote its origin does not confirm; dropped"
                 );
                 return Ok(());
-            }
+            };
             match kind {
                 ActivityKind::Like => drop(like(ctx, &actor, &inner.object, true).await?),
                 ActivityKind::Dislike => drop(dislike(ctx, &actor, &inner.object, true).await?),
@@ -458,20 +485,21 @@ pub(super) async fn announced(
     Ok(())
 }
 
-/// Whether the activity `id` is served by its own origin as announced (same
-/// type, actor and object): Lemmy serves its votes so.
-async fn confirmed_at_origin(ctx: &Ctx, id: &str, inner: &RemoteActivity) -> bool {
-    let Ok(url) = url::Url::parse(id) else {
-        return false;
-    };
-    let Ok(doc) = actors::fetch_signed(ctx, &url).await else {
-        return false;
-    };
+/// The activity `id` as its own origin serves it, when that is what was
+/// announced (same type, actor and object): Lemmy serves its votes so.
+async fn confirmed_at_origin(
+    ctx: &Ctx,
+    id: &str,
+    inner: &RemoteActivity,
+) -> Option<RemoteActivity> {
+    let url = url::Url::parse(id).ok()?;
+    let doc = actors::fetch_signed(ctx, &url).await.ok()?;
     let served = RemoteActivity::read(&doc);
-    served.id.as_deref() == Some(id)
+    (served.id.as_deref() == Some(id)
         && served.kind == inner.kind
         && served.actor.0 == inner.actor.0
-        && served.object_id() == inner.object_id()
+        && served.object_id() == inner.object_id())
+    .then_some(served)
 }
 
 /// A members-only post passed on by its group (on the group's origin, or

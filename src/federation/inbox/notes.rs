@@ -86,11 +86,20 @@ pub(super) async fn create_note(
     if vote(ctx, actor, &RemoteNote::read(&activity.object)).await? {
         return Ok(());
     }
+    // A post we have already is not passed on again (a Create repeated
+    // under a new id would otherwise fan out each time).
+    let mut conn = ctx.conn().await?;
+    let known = match RemoteNote::read(&activity.object).id {
+        Some(id) => db::statuses::find_by_uri(&mut conn, &id).await?.is_some(),
+        None => false,
+    };
+    drop(conn);
     let stored = store_note(ctx, actor, &activity.object, actors::Ancestry::start()).await?;
     // A reply in one of our orgs' threads is passed on by the org; so is a
     // member's new post, in the form Lemmy reads (the org's boost of it,
-    // `announce_member_post`, is the form Mastodon reads).
-    let Some(s) = stored else {
+    // `announce_member_post`, is the form Mastodon reads). Members-only
+    // posts are passed on with their proof by `announce_member_post`.
+    let Some(s) = stored.filter(|s| !known && s.visibility.is_open()) else {
         return Ok(());
     };
     let passed_on = match (s.in_reply_to_id, s.audience_id) {
@@ -211,13 +220,37 @@ pub(super) async fn store_note_vouched(
             return Ok(Some(known));
         }
     }
-    // A reply that names no group stays in its thread's org (a Mastodon
-    // reply to a post in a Lemmy community, or in one of ours).
-    if audience.is_none()
-        && visibility.is_open()
-        && let Some(org_id) = parent.as_ref().and_then(|p| p.audience_id)
+    if let Some(p) = &parent
+        && vouched_by.is_none()
     {
-        audience = db::accounts::find(&mut conn, org_id).await?.map(|(a, _)| a);
+        // A reply is in its thread's org (a members-only thread: only when
+        // the reply is members-only too). Naming one of our orgs does not
+        // put a stranger's reply elsewhere into it: only its members post
+        // into an org.
+        let thread_org = p
+            .audience_id
+            .filter(|_| p.visibility != Visibility::Members || visibility == Visibility::Members);
+        if let Some(org) = audience
+            .as_ref()
+            .filter(|o| o.local && Some(o.id) != thread_org)
+            && db::memberships::find(
+                &mut conn,
+                crate::domain::OrgId(org.id),
+                crate::domain::AccountId(actor.id),
+            )
+            .await?
+            .is_none_or(|m| m.state != MembershipState::Verified)
+        {
+            audience = None;
+        }
+        // One that names no group stays in its thread's org (a Mastodon
+        // reply to a post in a Lemmy community, or in one of ours).
+        if audience.is_none()
+            && visibility.is_open()
+            && let Some(org_id) = thread_org
+        {
+            audience = db::accounts::find(&mut conn, org_id).await?.map(|(a, _)| a);
+        }
     }
     let content = post_content(&note);
     let now = ids::now();
@@ -272,7 +305,7 @@ pub(super) async fn store_note_vouched(
     let s = posted.status;
     if let Some(org) = &audience
         && org.local
-        && s.in_reply_to_id.is_none()
+        && (s.in_reply_to_id.is_none() || s.visibility == Visibility::Members)
     {
         announce_member_post(ctx, org, actor, &s, object).await?;
     }
@@ -309,7 +342,8 @@ pub(super) async fn delete(
     Ok(None)
 }
 
-/// Like (or its Undo) of a status we have; returns it.
+/// Like (or its Undo) of a status we have; returns it when that changed
+/// anything.
 pub(super) async fn like(
     ctx: &Ctx,
     actor: &Account,
@@ -339,7 +373,8 @@ pub(super) async fn like(
         status_id: Some(s.id),
         created_at: ids::now(),
     };
-    let notified = conn
+    // (changed, notified)
+    let (changed, notified) = conn
         .transaction(async |tx| {
             if on {
                 let fav = crate::db::models::Favourite {
@@ -348,31 +383,36 @@ pub(super) async fn like(
                     status_id: s.id,
                     created_at: ids::now(),
                 };
-                if db::social::favourite::add(tx, &fav).await? && author_local {
+                let added = db::social::favourite::add(tx, &fav).await?;
+                if added && author_local {
                     db::notifications::insert(tx, &note).await?;
-                    return Ok::<_, ServiceError>(true);
                 }
-            } else if db::social::favourite::remove(tx, actor.id, s.id).await? > 0 {
-                db::notifications::retract(
-                    tx,
-                    s.account_id,
-                    actor.id,
-                    crate::domain::NotificationKind::Favourite,
-                    Some(s.id),
-                )
-                .await?;
+                return Ok::<_, ServiceError>((added, added && author_local));
             }
-            Ok(false)
+            if db::social::favourite::remove(tx, actor.id, s.id).await? == 0 {
+                return Ok((false, false));
+            }
+            db::notifications::retract(
+                tx,
+                s.account_id,
+                actor.id,
+                crate::domain::NotificationKind::Favourite,
+                Some(s.id),
+            )
+            .await?;
+            Ok((true, false))
         })
         .await?;
     if notified {
         streaming::notifications(ctx, std::slice::from_ref(&note));
     }
-    Ok(Some(s))
+    // Only a change is passed on: a repeated Like is no news.
+    Ok(changed.then_some(s))
 }
 
 /// A negative vote (Lemmy's Dislike), or its Undo, on a status we have:
 /// kept as such; Mastodon has none, so no favourite and no notification.
+/// Returns the status when that changed anything.
 pub(super) async fn dislike(
     ctx: &Ctx,
     actor: &Account,
@@ -397,9 +437,11 @@ pub(super) async fn dislike(
             status_id: s.id,
             created_at: ids::now(),
         };
-        db::social::dislike::add(&mut conn, &vote).await?;
-    } else {
-        db::social::dislike::remove(&mut conn, actor.id, s.id).await?;
+        if !db::social::dislike::add(&mut conn, &vote).await? {
+            return Ok(None);
+        }
+    } else if db::social::dislike::remove(&mut conn, actor.id, s.id).await? == 0 {
+        return Ok(None);
     }
     Ok(Some(s))
 }
@@ -416,8 +458,11 @@ pub(super) async fn announce(
     let object = match activity.object_kind() {
         Some("Create") => {
             create = activity.embedded();
-            // A comment (a reply) is stored as a reply, not boosted.
-            if RemoteNote::read(&create.object).in_reply_to.0.is_some() {
+            // A comment (a reply) a group passes on is stored as a reply,
+            // not boosted.
+            if actor.actor_type == crate::domain::ActorType::Group
+                && RemoteNote::read(&create.object).in_reply_to.0.is_some()
+            {
                 return announced(ctx, actor, activity).await;
             }
             &create.object
@@ -625,7 +670,7 @@ fn post_content(note: &RemoteNote) -> String {
 }
 
 /// An edit of a remote status: the embedded Note must be the actor's, on
-/// its origin. Returns the status as it is now.
+/// its origin. Returns the status when its text changed.
 pub(super) async fn update_note(
     ctx: &Ctx,
     actor: &Account,
@@ -669,7 +714,7 @@ pub(super) async fn update_note(
             streaming::status_streams(ctx, &old, &[], &[]).await?,
             streaming::Payload::StatusUpdate(old.id),
         );
-        return Ok(Some(old));
+        return Ok(None);
     }
     new.updated_at = now;
     new.edited_at = Some(now);
