@@ -9,11 +9,13 @@ use axum::extract::FromRequest;
 use serde_json::{Value, json};
 use tsunagu::api::params::Params;
 use tsunagu::db;
+use tsunagu::federation::message_signatures;
 use tsunagu::federation::signatures::{SignedRequest, parse_signature_header, precheck};
 use tsunagu::federation::{actors, inbox};
 use tsunagu::services::{Ctx, text};
 
-/// HTTP signature headers and the checks made before any key is fetched.
+/// HTTP signature headers (draft-cavage, and the same text read as RFC
+/// 9421's) and the checks made before any key is fetched.
 pub fn signature_header(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
@@ -23,23 +25,30 @@ pub fn signature_header(data: &[u8]) {
     let value = lines.next().unwrap_or_default();
     let date = lines.next().map(str::to_owned);
     let digest = lines.next().map(str::to_owned);
-    let Ok(sig) = parse_signature_header(value) else {
-        return;
-    };
     let header = move |name: &str| match name {
         "date" => date.clone(),
-        "digest" => digest.clone(),
+        "digest" | "content-digest" => digest.clone(),
         "host" => Some("alpha.example".to_owned()),
         _ => None,
     };
     let req = SignedRequest {
         method: "POST",
         path_and_query: "/inbox",
+        scheme: "https",
         authority: "alpha.example",
         header: &header,
         body: Some(b"{}"),
     };
-    let _ = precheck(&req, &sig, std::time::SystemTime::now());
+    if let Ok(sig) = parse_signature_header(value) {
+        let _ = precheck(&req, &sig, std::time::SystemTime::now());
+    }
+    // The same text as RFC 9421's Signature-Input and Signature.
+    if let Ok(sig) = message_signatures::parse(value, value) {
+        let _ = precheck(&req, &sig, std::time::SystemTime::now());
+        if let Some(params) = &sig.rfc9421 {
+            let _ = message_signatures::base(&req, &sig, params);
+        }
+    }
 }
 
 /// Sanitising remote HTML, and turning typed text into HTML with links:

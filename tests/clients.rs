@@ -112,7 +112,24 @@ dual!(
     masto_js_streams,
     schemathesis_finds_nothing,
     schemathesis_checks_the_served_orgs_description,
+    rfc9421_signatures_from_an_independent_implementation,
 );
+
+/// Deliveries and signed GETs signed with RFC 9421 by Python's
+/// `http-message-signatures` (as Mastodon 4.5 and Fedify sign): accepted when
+/// valid, refused when altered (tests/clients/rfc9421_signatures.py).
+async fn rfc9421_signatures_from_an_independent_implementation(b: Backend) {
+    let db = TestDb::new(b).await;
+    // The script's remote actor lives on loopback: the development mode.
+    let (base, stop, state) = serve(&db, |c| {
+        c.federation.mode = tsunagu::config::FederationMode::Development
+    })
+    .await;
+    let alice = local_token(&state, "alice", "read write").await;
+    python("rfc9421_signatures.py", &[&base, &alice], &[]).await;
+    let _ = stop.send(());
+    db.drop_db().await;
+}
 
 async fn mastodon_py_registers_and_logs_in(b: Backend) {
     let db = TestDb::new(b).await;

@@ -134,12 +134,14 @@ pub async fn status_object(
         crate::federation::signatures::SignedRequest {
             method: method.as_str(),
             path_and_query: path,
+            scheme: s.ctx.config.scheme(),
             authority: &s.ctx.config.server.domain,
             header: &header,
             body: None,
         },
     )
-    .await;
+    .await
+    .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, format!("signature: {e}")))?;
     Ok(activity_json(
         fed::status_document(&s.ctx, &name, id, signer.as_ref()).await?,
     ))

@@ -190,11 +190,33 @@ pub struct Signer {
     pub key: Arc<PrivateKey>,
 }
 
+/// How a request is signed: draft-cavage first; RFC 9421 for a host that
+/// answered 401 to it and accepted RFC 9421 ("double-knocking").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignatureScheme {
+    Cavage,
+    Rfc9421,
+}
+
+impl SignatureScheme {
+    fn other(self) -> SignatureScheme {
+        match self {
+            SignatureScheme::Cavage => SignatureScheme::Rfc9421,
+            SignatureScheme::Rfc9421 => SignatureScheme::Cavage,
+        }
+    }
+}
+
+/// Hosts remembered for [`SignatureScheme`] (beyond this, forgotten).
+const MAX_REMEMBERED_HOSTS: usize = 10_000;
+
 #[derive(Clone)]
 pub struct FedClient {
     client: reqwest::Client,
     policy: Policy,
     user_agent: String,
+    /// Hosts that accepted only RFC 9421 (kept in memory, per node).
+    schemes: Arc<std::sync::Mutex<std::collections::HashMap<String, SignatureScheme>>>,
 }
 
 impl FedClient {
@@ -233,7 +255,54 @@ impl FedClient {
                 env!("CARGO_PKG_VERSION"),
                 config.base_url()
             ),
+            schemes: Arc::default(),
         })
+    }
+
+    /// The scheme `url`'s host accepted last (draft-cavage until told otherwise).
+    pub fn scheme_for(&self, url: &Url) -> SignatureScheme {
+        let hosts = self.schemes.lock().unwrap_or_else(|e| e.into_inner());
+        hosts
+            .get(&super::delivery::authority(url))
+            .copied()
+            .unwrap_or(SignatureScheme::Cavage)
+    }
+
+    fn remember(&self, url: &Url, scheme: SignatureScheme) {
+        let mut hosts = self.schemes.lock().unwrap_or_else(|e| e.into_inner());
+        if hosts.len() >= MAX_REMEMBERED_HOSTS {
+            hosts.clear();
+        }
+        hosts.insert(super::delivery::authority(url), scheme);
+    }
+
+    /// Sends a signed request, signed the way its host accepted last; on 401
+    /// once more with the other scheme, remembered when it is accepted.
+    async fn send_signed(
+        &self,
+        url: &Url,
+        build: impl Fn() -> reqwest::RequestBuilder,
+        method: &str,
+        body: Option<&[u8]>,
+        signer: &Signer,
+    ) -> Result<reqwest::Response, FetchError> {
+        let first = self.scheme_for(url);
+        let send = async |scheme| {
+            let mut req = build();
+            for (k, v) in sign_headers(signer, method, url, body, scheme) {
+                req = req.header(k, v);
+            }
+            req.send().await.map_err(|e| transport(url, e))
+        };
+        let resp = send(first).await?;
+        if resp.status() != reqwest::StatusCode::UNAUTHORIZED {
+            return Ok(resp);
+        }
+        let again = send(first.other()).await?;
+        if again.status().is_success() {
+            self.remember(url, first.other());
+        }
+        Ok(again)
     }
 
     pub fn check_url(&self, url: &Url) -> Result<(), FetchError> {
@@ -263,19 +332,18 @@ impl FedClient {
         signer: Option<&Signer>,
     ) -> Result<Vec<u8>, FetchError> {
         self.check_url(url)?;
-        let mut req = self
-            .client
-            .get(url.clone())
-            .header("Accept", accept)
-            .header("User-Agent", &self.user_agent);
-        if let Some(s) = signer {
-            for (k, v) in sign_headers(s, "GET", url, None) {
-                req = req.header(k, v);
-            }
-        }
+        let build = || {
+            self.client
+                .get(url.clone())
+                .header("Accept", accept)
+                .header("User-Agent", &self.user_agent)
+        };
         // Waiting on the network holds no work slot (see `super::slots`).
         super::slots::while_waiting(async {
-            let resp = req.send().await.map_err(|e| transport(url, e))?;
+            let resp = match signer {
+                Some(s) => self.send_signed(url, build, "GET", None, s).await?,
+                None => build().send().await.map_err(|e| transport(url, e))?,
+            };
             read_body(url, resp).await
         })
         .await
@@ -289,17 +357,17 @@ impl FedClient {
         signer: &Signer,
     ) -> Result<(), FetchError> {
         self.check_url(inbox)?;
-        let mut req = self
-            .client
-            .post(inbox.clone())
-            .header("Content-Type", "application/activity+json")
-            .header("Accept", ACCEPT_AP)
-            .header("User-Agent", &self.user_agent)
-            .body(body.to_vec());
-        for (k, v) in sign_headers(signer, "POST", inbox, Some(body)) {
-            req = req.header(k, v);
-        }
-        let resp = req.send().await.map_err(|e| transport(inbox, e))?;
+        let build = || {
+            self.client
+                .post(inbox.clone())
+                .header("Content-Type", "application/activity+json")
+                .header("Accept", ACCEPT_AP)
+                .header("User-Agent", &self.user_agent)
+                .body(body.to_vec())
+        };
+        let resp = self
+            .send_signed(inbox, build, "POST", Some(body), signer)
+            .await?;
         read_body(inbox, resp).await.map(|_| ())
     }
 }
@@ -328,11 +396,26 @@ fn sign_headers(
     method: &str,
     url: &Url,
     body: Option<&[u8]>,
+    scheme: SignatureScheme,
 ) -> Vec<(&'static str, String)> {
     let host = match url.port() {
         Some(p) => format!("{}:{p}", url.host_str().unwrap_or_default()),
         None => url.host_str().unwrap_or_default().to_owned(),
     };
+    if scheme == SignatureScheme::Rfc9421 {
+        let now = SystemTime::now();
+        let mut headers = vec![("Date", httpdate::fmt_http_date(now))];
+        headers.extend(super::message_signatures::sign(
+            &s.key,
+            &s.key_id,
+            method,
+            url.as_str(),
+            &host,
+            body,
+            now,
+        ));
+        return headers;
+    }
     let path = match url.query() {
         Some(q) => format!("{}?{q}", url.path()),
         None => url.path().to_owned(),

@@ -6,6 +6,7 @@ pub mod actors;
 pub mod delivery;
 pub mod http;
 pub mod inbox;
+pub mod message_signatures;
 pub mod objects;
 pub mod outbox;
 pub mod proofs;

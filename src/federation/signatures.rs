@@ -1,5 +1,7 @@
 //! HTTP Signatures (draft-cavage-http-signatures-12, `rsa-sha256`) as Mastodon,
-//! Lemmy and the rest of the fediverse use them, plus the `Digest` header.
+//! Lemmy and the rest of the fediverse use them, plus the `Digest` header;
+//! RFC 9421 signatures are read and made in `message_signatures.rs`, and
+//! [`parse_request`], [`precheck`] and [`verify`] take either.
 //!
 //! Signing and verification sit behind [`PrivateKey`] and [`PublicKey`] so the
 //! RSA backend can change in one place. It is AWS-LC (aws-lc-rs, constant
@@ -175,12 +177,26 @@ pub fn sign_request(
     out
 }
 
-/// A parsed `Signature` header.
+/// A parsed signature: draft-cavage's `Signature` header, or RFC 9421's
+/// `Signature-Input` and `Signature` (then `headers` are its components).
 #[derive(Debug, Clone)]
 pub struct SignatureHeader {
     pub key_id: String,
     pub headers: Vec<String>,
     pub signature: Vec<u8>,
+    pub rfc9421: Option<super::message_signatures::Params>,
+}
+
+/// The signature of a request, whichever scheme it uses (RFC 9421 when a
+/// `Signature-Input` header is present).
+pub fn parse_request(
+    header: &(dyn Fn(&str) -> Option<String> + Sync),
+) -> Result<SignatureHeader, SignatureError> {
+    let signature = header("signature").ok_or(SignatureError::Missing)?;
+    match header("signature-input") {
+        Some(input) => super::message_signatures::parse(&input, &signature),
+        None => parse_signature_header(&signature),
+    }
 }
 
 pub fn parse_signature_header(value: &str) -> Result<SignatureHeader, SignatureError> {
@@ -228,6 +244,7 @@ pub fn parse_signature_header(value: &str) -> Result<SignatureHeader, SignatureE
         key_id: (*key_id).to_owned(),
         headers,
         signature,
+        rfc9421: None,
     })
 }
 
@@ -239,6 +256,8 @@ pub fn parse_signature_header(value: &str) -> Result<SignatureHeader, SignatureE
 pub struct SignedRequest<'a> {
     pub method: &'a str,
     pub path_and_query: &'a str,
+    /// Ours (`http` only in the development mode): RFC 9421's `@target-uri`.
+    pub scheme: &'a str,
     pub authority: &'a str,
     pub header: &'a (dyn Fn(&str) -> Option<String> + Sync),
     pub body: Option<&'a [u8]>,
@@ -251,6 +270,9 @@ pub fn precheck(
     sig: &SignatureHeader,
     now: SystemTime,
 ) -> Result<(), SignatureError> {
+    if let Some(params) = &sig.rfc9421 {
+        return super::message_signatures::precheck(req, sig, params, now);
+    }
     let covers = |h: &str| sig.headers.iter().any(|x| x == h);
     if !covers("(request-target)") {
         return Err(SignatureError::NotCovered("(request-target)"));
@@ -290,7 +312,7 @@ pub fn precheck(
 }
 
 /// `host` names `ours` (case aside; a default port written out or not).
-fn same_authority(host: &str, ours: &str) -> bool {
+pub(super) fn same_authority(host: &str, ours: &str) -> bool {
     let strip = |a: &str| {
         let a = a.trim().to_ascii_lowercase();
         match a.strip_suffix(":443").or_else(|| a.strip_suffix(":80")) {
@@ -307,6 +329,13 @@ pub fn verify(
     sig: &SignatureHeader,
     key: &PublicKey,
 ) -> Result<(), SignatureError> {
+    if let Some(params) = &sig.rfc9421 {
+        let base = super::message_signatures::base(req, sig, params)?;
+        return match key.verify(base.as_bytes(), &sig.signature) {
+            true => Ok(()),
+            false => Err(SignatureError::Invalid),
+        };
+    }
     let mut lines = Vec::with_capacity(sig.headers.len());
     for h in &sig.headers {
         let line = match h.as_str() {
@@ -388,6 +417,7 @@ mod tests {
         let req = SignedRequest {
             method: "POST",
             path_and_query: "/inbox",
+            scheme: "https",
             authority: "b.example",
             header: &lookup,
             body: Some(body),

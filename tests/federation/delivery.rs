@@ -16,6 +16,7 @@ dual!(
     a_sender_killed_mid_fanout_loses_nothing,
     search_resolves_remote_accounts_and_posts,
     fetches_are_signed_by_the_instance_actor,
+    a_peer_that_takes_only_rfc9421_gets_a_second_knock,
     a_web_only_node_and_a_worker_node_share_one_database,
 );
 
@@ -1231,6 +1232,7 @@ async fn fetches_are_signed_by_the_instance_actor(b: Backend) {
                 let req = tsunagu::federation::signatures::SignedRequest {
                     method: "GET",
                     path_and_query: "/users/strict",
+                    scheme: "http",
                     authority: &strict_host,
                     header: &lookup,
                     body: None,
@@ -1349,6 +1351,121 @@ async fn a_web_only_node_and_a_worker_node_share_one_database(b: Backend) {
     let _ = worker_stop.send(());
     let _ = worker_done.await;
     for n in nodes.drain(..) {
+        n.stop().await;
+    }
+}
+
+/// A peer that takes only RFC 9421 signatures (as a server may once
+/// draft-cavage is retired): our draft-cavage delivery gets 401, we knock
+/// again with RFC 9421 and are let in, and the next delivery to that host
+/// is signed with RFC 9421 at once.
+async fn a_peer_that_takes_only_rfc9421_gets_a_second_knock(b: Backend) {
+    use axum::http::{HeaderMap, StatusCode};
+    let (modern, port, extra) = fake_host("modern").await;
+    let nodes = cluster_with(b, &["alpha"], &extra).await;
+    let alpha = &nodes[0];
+    let c = Client::new(&nodes);
+    let dave = alpha.token("dave").await;
+    let dave_doc: Value = c
+        .http
+        .get(format!("{}/users/dave", alpha.base))
+        .header("Accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let dave_key = tsunagu::federation::signatures::PublicKey::from_pem(
+        dave_doc["publicKey"]["publicKeyPem"].as_str().unwrap(),
+    )
+    .unwrap();
+    let base = format!("http://modern.test:{port}");
+    let host = format!("modern.test:{port}");
+    let doc = fake_actor(&base, "m", &public_key_pem());
+    // (cavage knocks refused, activity types let in)
+    let log = std::sync::Arc::new(std::sync::Mutex::new((0, Vec::<String>::new())));
+    let log2 = log.clone();
+    let inbox = axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+        let (log, dave_key, host) = (log2.clone(), dave_key.clone(), host.clone());
+        async move {
+            let lookup = |n: &str| {
+                headers
+                    .get(n)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            };
+            if lookup("signature-input").is_none() {
+                log.lock().unwrap().0 += 1;
+                return StatusCode::UNAUTHORIZED;
+            }
+            let req = tsunagu::federation::signatures::SignedRequest {
+                method: "POST",
+                path_and_query: "/users/m/inbox",
+                scheme: "http",
+                authority: &host,
+                header: &lookup,
+                body: Some(&body),
+            };
+            let verified =
+                tsunagu::federation::signatures::parse_request(&lookup).and_then(|sig| {
+                    tsunagu::federation::signatures::precheck(
+                        &req,
+                        &sig,
+                        std::time::SystemTime::now(),
+                    )?;
+                    tsunagu::federation::signatures::verify(&req, &sig, &dave_key)
+                });
+            if verified.is_err() {
+                return StatusCode::UNAUTHORIZED;
+            }
+            let activity: Value = serde_json::from_slice(&body).unwrap();
+            log.lock()
+                .unwrap()
+                .1
+                .push(activity["type"].as_str().unwrap().to_owned());
+            StatusCode::ACCEPTED
+        }
+    });
+    let app = axum::Router::new()
+        .route(
+            "/users/m",
+            axum::routing::get(move || {
+                let d = doc.clone();
+                async move { d.to_string() }
+            }),
+        )
+        .route("/users/m/inbox", inbox);
+    tokio::spawn(async move { axum::serve(modern, app).await.unwrap() });
+
+    let found = resolve_on(&c, &alpha.base, &dave, &format!("{base}/users/m")).await;
+    let m = found["accounts"][0]["id"].as_str().unwrap().to_owned();
+    c.post(
+        &format!("{}/api/v1/accounts/{m}/follow", alpha.base),
+        &dave,
+        json!({}),
+    )
+    .await;
+    eventually("the Follow is let in at the second knock", async || {
+        (log.lock().unwrap().1 == ["Follow"]).then_some(())
+    })
+    .await;
+    c.post(
+        &format!("{}/api/v1/accounts/{m}/unfollow", alpha.base),
+        &dave,
+        json!({}),
+    )
+    .await;
+    eventually("the Undo is let in", async || {
+        (log.lock().unwrap().1 == ["Follow", "Undo"]).then_some(())
+    })
+    .await;
+    assert_eq!(
+        log.lock().unwrap().0,
+        1,
+        "only the first delivery knocked with draft-cavage"
+    );
+    for n in nodes {
         n.stop().await;
     }
 }

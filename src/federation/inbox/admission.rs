@@ -87,11 +87,11 @@ pub async fn receive(ctx: &Ctx, req: Inbound<'_>) -> Result<bool, Refusal> {
         .admission
         .check_backlog(ctx)
         .await?;
-    let sig_header = (req.header)("signature").ok_or(SignatureError::Missing)?;
-    let sig = signatures::parse_signature_header(&sig_header)?;
+    let sig = signatures::parse_request(req.header)?;
     let signed = SignedRequest {
         method: req.method,
         path_and_query: req.path_and_query,
+        scheme: ctx.config.scheme(),
         authority: &ctx.config.server.domain,
         header: req.header,
         body: Some(req.body),
@@ -175,16 +175,22 @@ pub(super) fn actor_unusable(actor_uri: &str, e: &ServiceError) -> Refusal {
 /// member, a follower, someone mentioned) is stored already, and a GET
 /// anyone can send must never make this server fetch (a made-up keyId would
 /// point it anywhere).
-pub async fn signer(ctx: &Ctx, req: SignedRequest<'_>) -> Option<Account> {
-    let sig = signatures::parse_signature_header(&(req.header)("signature")?).ok()?;
-    signatures::precheck(&req, &sig, SystemTime::now()).ok()?;
-    let owner = sig.key_id.split('#').next()?;
-    let mut conn = ctx.conn().await.ok()?;
-    let actor = db::federation::account_by_ap_id(&mut conn, owner)
-        .await
-        .ok()??;
-    drop(conn);
-    check_with(ctx, &req, &sig, &actor).ok().map(|_| actor)
+///
+/// A signature that cannot be parsed (either scheme) is an error, answered
+/// 401 with its reason: never read as "unsigned".
+pub async fn signer(ctx: &Ctx, req: SignedRequest<'_>) -> Result<Option<Account>, SignatureError> {
+    let sig = signatures::parse_request(req.header)?;
+    Ok(async {
+        signatures::precheck(&req, &sig, SystemTime::now()).ok()?;
+        let owner = sig.key_id.split('#').next()?;
+        let mut conn = ctx.conn().await.ok()?;
+        let actor = db::federation::account_by_ap_id(&mut conn, owner)
+            .await
+            .ok()??;
+        drop(conn);
+        check_with(ctx, &req, &sig, &actor).ok().map(|_| actor)
+    }
+    .await)
 }
 
 pub(super) fn check_with(
