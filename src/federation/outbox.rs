@@ -363,7 +363,7 @@ pub async fn status_published(
         delivery::enqueue(conn, &base, author, &id, &activity, inboxes).await?;
     }
     if let Some(org) = org {
-        org_passes_on(ctx, conn, &org, s, &activity, None).await?;
+        org_passes_on(ctx, conn, &org, s, &activity, author).await?;
     }
     Ok(())
 }
@@ -383,19 +383,24 @@ pub async fn org_of(conn: &mut DbConn<'_>, s: &Status) -> ServiceResult<Option<A
         .filter(|a| a.local && a.actor_type == crate::domain::ActorType::Group))
 }
 
-/// The org passes an activity on one of its posts on to everyone who got
-/// the post (FEP-1b12): `Announce` with the activity embedded as it was
-/// sent (Lemmy's form), to the org's followers, or to its members' servers
-/// for a members-only post. `from_origin`: the sender's origin, which has
-/// the activity already.
+/// The org passes an activity by `actor` on one of its posts on to everyone
+/// who got the post (FEP-1b12): `Announce` with the activity embedded as it
+/// was sent (Lemmy's form), to the org's followers, or to its members'
+/// servers for a members-only post; addressed as the post is (unlisted stays
+/// unlisted). Nothing by an account or a domain the org blocks; nothing
+/// back to the actor's own server, which has it already.
 pub async fn org_passes_on(
     ctx: &Ctx,
     conn: &mut DbConn<'_>,
     org: &Account,
     s: &Status,
     activity: &Value,
-    from_origin: Option<&str>,
+    actor: &Account,
 ) -> ServiceResult<()> {
+    if db::memberships::blocked(conn, org.id, actor).await? {
+        return Ok(());
+    }
+    let from_origin = actor.ap_id.as_deref().filter(|_| !actor.local);
     let members_only = s.visibility == Visibility::Members;
     let inboxes: Vec<String> = match members_only {
         true => db::memberships::member_inboxes(conn, org.id).await?,
@@ -416,9 +421,12 @@ pub async fn org_passes_on(
         .with_context(Context::Full)
         .published(&ids::now())
         .audience(&group);
-    let announce = match members_only {
-        true => announce.to([members_collection(&group)]),
-        false => announce
+    let announce = match s.visibility {
+        Visibility::Members => announce.to([members_collection(&group)]),
+        Visibility::Unlisted => announce
+            .to([urls.followers(&org.username)])
+            .cc([objects::PUBLIC]),
+        _ => announce
             .to([objects::PUBLIC])
             .cc([urls.followers(&org.username)]),
     };
@@ -510,7 +518,7 @@ pub async fn status_deleted(
         delivery::enqueue(conn, &base, author, &id, &activity, inboxes).await?;
     }
     if let Some(org) = org {
-        org_passes_on(ctx, conn, &org, s, &activity, None).await?;
+        org_passes_on(ctx, conn, &org, s, &activity, author).await?;
     }
     Ok(())
 }
@@ -660,7 +668,7 @@ pub async fn like_sent(
         delivery::enqueue(conn, &base, me, &id, &activity, author.inbox_url.clone()).await?;
     }
     if let Some(org) = org {
-        org_passes_on(ctx, conn, &org, s, &activity, None).await?;
+        org_passes_on(ctx, conn, &org, s, &activity, me).await?;
     }
     Ok(())
 }

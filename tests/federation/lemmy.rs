@@ -277,6 +277,24 @@ async fn lemmy_community_announces_change_our_copy(b: Backend) {
     );
     assert!(seen["edited_at"].is_string(), "{seen}");
 
+    // An older version (as a replayed copy would be) does not undo the edit.
+    let mut older = update["object"].clone();
+    older["content"] = json!("<p>an older text</p>");
+    older["updated"] = json!("2021-10-29T15:11:00.000000Z");
+    ds9_docs.lock().unwrap().insert("/post/1".into(), older);
+    let mut replayed = update.clone();
+    replayed["id"] = json!(format!("{ds9}/activities/update/replayed"));
+    announce(&replayed).await;
+    let seen = get(post_url.clone()).await.1;
+    assert!(
+        seen["content"].as_str().unwrap().contains("test body"),
+        "an older version replaced a newer one: {seen}"
+    );
+    ds9_docs
+        .lock()
+        .unwrap()
+        .insert("/post/1".into(), update["object"].clone());
+
     // A Delete while ds9 still serves the post changes nothing; once ds9
     // answers 404, the same Delete removes our copy.
     let mut early_delete = delete.clone();

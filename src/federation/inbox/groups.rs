@@ -334,10 +334,6 @@ pub(super) async fn org_relays(
     let Some(org) = crate::federation::outbox::org_of(&mut conn, s).await? else {
         return Ok(());
     };
-    if db::memberships::blocked(&mut conn, org.id, actor).await? {
-        tracing::info!(actor = a_uri(actor), "blocked by the org; not passed on");
-        return Ok(());
-    }
     if s.visibility == Visibility::Members
         && db::memberships::find(
             &mut conn,
@@ -350,8 +346,7 @@ pub(super) async fn org_relays(
         return Ok(());
     }
     conn.transaction(async |tx| {
-        crate::federation::outbox::org_passes_on(ctx, tx, &org, s, raw, actor.ap_id.as_deref())
-            .await
+        crate::federation::outbox::org_passes_on(ctx, tx, &org, s, raw, actor).await
     })
     .await?;
     drop(conn);

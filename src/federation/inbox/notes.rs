@@ -691,6 +691,13 @@ pub(super) async fn update_note(
     if old.account_id != actor.id {
         return Err(bad("Update of another actor's status"));
     }
+    // An older version (a replayed signed copy) does not undo a newer edit.
+    if let (Some(sent), Some(ours)) = (note.updated_at(), old.edited_at)
+        && sent <= ours
+    {
+        tracing::info!(object = uri, "an Update older than our copy; dropped");
+        return Ok(None);
+    }
     let now = ids::now();
     if note.kind == Some(ObjectKind::Question)
         && let Some(q) = objects::question_of(&note, now)
@@ -717,7 +724,8 @@ pub(super) async fn update_note(
         return Ok(None);
     }
     new.updated_at = now;
-    new.edited_at = Some(now);
+    // When its server says it was edited (what a later Update is compared with).
+    new.edited_at = Some(note.updated_at().filter(|u| *u <= now).unwrap_or(now));
     let edit = crate::db::models::StatusEdit {
         id: ids::next_id(),
         status_id: old.id,

@@ -190,6 +190,9 @@ pub struct RemoteNote {
     pub addressing: Addressing,
     #[serde(deserialize_with = "lenient")]
     pub published: Option<String>,
+    /// When it was last edited (Mastodon's and Lemmy's Updates carry it).
+    #[serde(deserialize_with = "lenient")]
+    pub updated: Option<String>,
     pub url: WebLink,
     pub tag: Tags,
     pub attachment: Documents,
@@ -327,11 +330,17 @@ impl RemoteNote {
 
     /// When it says it was published, if a valid time.
     pub fn published_at(&self) -> Option<chrono::NaiveDateTime> {
-        self.published
-            .as_deref()
-            .and_then(|p| chrono::DateTime::parse_from_rfc3339(p).ok())
-            .map(|d| d.naive_utc())
+        time_of(self.published.as_deref())
     }
+
+    pub fn updated_at(&self) -> Option<chrono::NaiveDateTime> {
+        time_of(self.updated.as_deref())
+    }
+}
+
+fn time_of(t: Option<&str>) -> Option<chrono::NaiveDateTime> {
+    t.and_then(|p| chrono::DateTime::parse_from_rfc3339(p).ok())
+        .map(|d| d.naive_utc())
 }
 
 /// An actor document from another server: a person, a group, a bot.
