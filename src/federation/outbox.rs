@@ -336,17 +336,8 @@ pub async fn status_published(
     // Members-only and followers-only posts may be passed on by a group to
     // its members' servers, which cannot fetch them here: the author's proof
     // travels with the Note, so nobody has to take the group's word for it.
-    if matches!(s.visibility, Visibility::Members | Visibility::Private)
-        && let Some(pem) = author.private_key_pem.as_deref()
-    {
-        let key = super::signatures::PrivateKey::from_pem(pem)
-            .map_err(|e| ServiceError::Internal(anyhow::anyhow!("author key: {e}")))?;
-        super::proofs::attach(
-            &mut object,
-            &key,
-            &format!("{}#main-key", urls.actor(&author.username)),
-            &objects::timestamp(&ids::now()),
-        );
+    if matches!(s.visibility, Visibility::Members | Visibility::Private) {
+        with_proof(ctx, author, &mut object)?;
     }
     let kind = if update {
         ActivityKind::Update
