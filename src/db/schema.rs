@@ -224,6 +224,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    thread_locks (status_id) {
+        status_id -> BigInt,
+        locked_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    community_bans (group_id, account_id) {
+        group_id -> BigInt,
+        account_id -> BigInt,
+        reason -> Text,
+        expires_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     status_pins (id) {
         id -> BigInt,
         account_id -> BigInt,
@@ -620,6 +637,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     follows,
     favourites,
     dislikes,
+    thread_locks,
+    community_bans,
     bookmarks,
     status_pins,
     notifications,

@@ -156,3 +156,50 @@ pub async fn org_shares(
     .await?;
     Ok(Some(reblog))
 }
+
+/// What a remote community's moderators decided that stops a post from
+/// here: a reply in a thread they locked, or a post into a community that
+/// banned its author (Lemmy's `Lock` and `Block` in a community).
+pub async fn community_allows(
+    conn: &mut DbConn<'_>,
+    author: i64,
+    parent: Option<&Status>,
+    audience: Option<&Account>,
+) -> ServiceResult<()> {
+    if let Some(p) = parent {
+        let ids: Vec<i64> = thread(conn, p).await?.iter().map(|s| s.id).collect();
+        if db::communities::any_locked(conn, &ids).await? {
+            return Err(super::ServiceError::Forbidden(
+                "This thread is locked by its community's moderators".into(),
+            ));
+        }
+    }
+    if let Some(g) = audience.filter(|g| !g.local)
+        && let Some(reason) =
+            db::communities::ban_in_force(conn, g.id, author, crate::ids::now()).await?
+    {
+        return Err(super::ServiceError::Forbidden(if reason.is_empty() {
+            "You are banned from this community".into()
+        } else {
+            format!("You are banned from this community: {reason}")
+        }));
+    }
+    Ok(())
+}
+
+/// A post and the posts above it, nearest first (at most 64: a thread
+/// deeper than that is cut, not walked to its end).
+pub async fn thread(conn: &mut DbConn<'_>, s: &Status) -> ServiceResult<Vec<Status>> {
+    let mut chain = vec![s.clone()];
+    let mut next = s.in_reply_to_id;
+    while let Some(id) = next
+        && chain.len() < 64
+    {
+        let Some(p) = db::statuses::find(conn, id).await? else {
+            break;
+        };
+        next = p.in_reply_to_id;
+        chain.push(p);
+    }
+    Ok(chain)
+}

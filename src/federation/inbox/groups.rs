@@ -376,6 +376,27 @@ pub(super) async fn announced(
         tracing::info!(kind = ?inner.kind, "Announce of an activity of this type; dropped");
         return Ok(());
     };
+    // Moderation in the community (Lemmy): a lock, a ban, a removal, and
+    // their undoing.
+    let undone = inner.embedded();
+    match (kind, undone.kind.as_deref().and_then(ActivityKind::parse)) {
+        (ActivityKind::Lock | ActivityKind::Block, _) => {
+            return moderated(ctx, group, actor_uri, &inner, true).await;
+        }
+        (ActivityKind::Undo, Some(ActivityKind::Lock | ActivityKind::Block)) => {
+            return moderated(ctx, group, actor_uri, &undone, false).await;
+        }
+        (ActivityKind::Undo, Some(ActivityKind::Delete)) => {
+            let Some(uri) = undone.object_id() else {
+                return Err(bad("an Undo of a Delete without object"));
+            };
+            return restored(ctx, group, uri).await;
+        }
+        (ActivityKind::Delete, _) if is_removal(ctx, &inner).await? => {
+            return moderated(ctx, group, actor_uri, &inner, true).await;
+        }
+        _ => {}
+    }
     let vouched = same_origin(actor_uri, a_uri(group)) || proven_by(ctx, raw, actor_uri).await;
     let object_id = inner.object_id().map(str::to_owned);
     // Whatever it acts on (a post, a vote's target aside) is on its actor's
@@ -471,8 +492,8 @@ pub(super) async fn announced(
                 }
             }
         }
-        // Moderation in a remote community (Lock, Remove, Block, ...) is
-        // not mirrored here.
+        // A community's featured posts and moderator list (Lemmy's Add and
+        // Remove) are not mirrored here.
         other => {
             tracing::info!(kind = ?other, group = a_uri(group), "announced activity of this type; dropped")
         }

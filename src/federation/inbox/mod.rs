@@ -79,7 +79,7 @@ async fn process(ctx: &Ctx, a: &InboxActivity) -> ServiceResult<()> {
                     relay(ctx, &actor, &raw, s).await
                 }
                 Some(ActivityKind::Announce) => undo_announce(ctx, &actor, object).await,
-                Some(ActivityKind::Block) => block(ctx, &actor, &undone.object, false).await,
+                Some(ActivityKind::Block) => block(ctx, &actor, &undone, false).await,
                 Some(
                     ActivityKind::Create
                     | ActivityKind::Update
@@ -92,7 +92,8 @@ async fn process(ctx: &Ctx, a: &InboxActivity) -> ServiceResult<()> {
                     | ActivityKind::Join
                     | ActivityKind::Leave
                     | ActivityKind::Add
-                    | ActivityKind::Remove,
+                    | ActivityKind::Remove
+                    | ActivityKind::Lock,
                 )
                 | None => {
                     tracing::info!(kind = ?undone.kind, "Undo of this type is not handled");
@@ -108,7 +109,7 @@ async fn process(ctx: &Ctx, a: &InboxActivity) -> ServiceResult<()> {
             let s = dislike(ctx, &actor, object, true).await?;
             relay(ctx, &actor, &raw, s).await
         }
-        ActivityKind::Block => block(ctx, &actor, object, true).await,
+        ActivityKind::Block => block(ctx, &actor, &activity, true).await,
         ActivityKind::Announce => announce(ctx, &actor, &activity).await,
         ActivityKind::Update => match object_kind {
             Some(k) if k.is_post() => {
@@ -134,9 +135,10 @@ async fn process(ctx: &Ctx, a: &InboxActivity) -> ServiceResult<()> {
         }
         ActivityKind::Flag => flag(ctx, &actor, &activity).await,
         ActivityKind::Move => move_account(ctx, &actor, &activity).await,
-        // Featured collections (Mastodon's pins) are not mirrored yet.
-        ActivityKind::Add => {
-            tracing::info!(actor = %a.actor_uri, "Add is not handled; dropped");
+        // Featured collections (Mastodon's pins) are not mirrored yet; a
+        // Lock is taken only as its community announces it.
+        ActivityKind::Add | ActivityKind::Lock => {
+            tracing::info!(actor = %a.actor_uri, kind = %a.kind, "not handled unannounced; dropped");
             Ok(())
         }
     }

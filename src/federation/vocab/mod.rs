@@ -76,6 +76,7 @@ crate::text_enum! {
         Leave => "Leave",
         Add => "Add",
         Remove => "Remove",
+        Lock => "Lock",
     }
 }
 

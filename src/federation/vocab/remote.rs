@@ -504,6 +504,12 @@ pub struct RemoteActivity {
     /// A Flag's comment, a Join's message.
     #[serde(deserialize_with = "lenient")]
     pub content: Option<String>,
+    /// A moderator's reason (Lemmy's Lock, Block, removal).
+    #[serde(deserialize_with = "lenient")]
+    pub summary: Option<String>,
+    /// When a ban ends (Lemmy: `endTime`, later `expires`).
+    #[serde(alias = "expires", deserialize_with = "lenient")]
+    pub end_time: Option<String>,
     /// Our membership protocol's claim (docs/federation.md).
     #[serde(rename = "tsunaguMembership")]
     pub membership: RemoteClaim,
@@ -529,6 +535,11 @@ impl RemoteActivity {
     /// The type of the embedded object, as sent.
     pub fn object_kind(&self) -> Option<&str> {
         self.object.get("type").and_then(Value::as_str)
+    }
+
+    /// When a ban ends, if a valid time.
+    pub fn ends_at(&self) -> Option<chrono::NaiveDateTime> {
+        time_of(self.end_time.as_deref())
     }
 
     /// Every id `object` names (a Flag's account and posts): at most `max`.

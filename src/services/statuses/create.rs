@@ -185,6 +185,13 @@ pub async fn create_as(
         parent.as_ref(),
     )
     .await?;
+    crate::services::groups::community_allows(
+        &mut conn,
+        author.id,
+        parent.as_ref(),
+        audience.as_ref(),
+    )
+    .await?;
     let now = ids::now();
     let status = Status {
         id: ids::next_id(),

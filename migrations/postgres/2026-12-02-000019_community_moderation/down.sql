@@ -1,0 +1,2 @@
+DROP TABLE community_bans;
+DROP TABLE thread_locks;
