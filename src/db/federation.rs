@@ -6,6 +6,7 @@ use diesel_async::RunQueryDsl;
 use super::models::{Account, DeliveryHost, InboxActivity, OutboundActivity};
 use super::schema::{
     accounts, delivery_hosts, inbox_activities, outbound_activities, outbound_targets,
+    peer_software,
 };
 use super::{DbConn, DbResult};
 use crate::with_conn;
@@ -423,6 +424,63 @@ pub async fn pending_count(conn: &mut DbConn<'_>, host: &str, after: i64) -> DbR
         .count()
         .get_result(c)
         .await)
+}
+
+// ---- peers ------------------------------------------------------------------
+
+/// The software each of `hosts` runs, where known (empty when its NodeInfo
+/// could not be read).
+pub async fn peer_software(
+    conn: &mut DbConn<'_>,
+    hosts: &[String],
+) -> DbResult<Vec<(String, String)>> {
+    with_conn!(conn, |c| {
+        peer_software::table
+            .filter(peer_software::host.eq_any(hosts))
+            .select((peer_software::host, peer_software::software))
+            .load(c)
+            .await
+    })
+}
+
+/// When `host`'s software was last looked up.
+pub async fn peer_checked_at(conn: &mut DbConn<'_>, host: &str) -> DbResult<Option<NaiveDateTime>> {
+    with_conn!(conn, |c| {
+        peer_software::table
+            .filter(peer_software::host.eq(host))
+            .select(peer_software::checked_at)
+            .first(c)
+            .await
+            .optional()
+    })
+}
+
+pub async fn set_peer_software(
+    conn: &mut DbConn<'_>,
+    host: &str,
+    software: &str,
+    version: &str,
+    now: NaiveDateTime,
+) -> DbResult<()> {
+    with_conn!(conn, |c| {
+        diesel::insert_into(peer_software::table)
+            .values((
+                peer_software::host.eq(host),
+                peer_software::software.eq(software),
+                peer_software::version.eq(version),
+                peer_software::checked_at.eq(now),
+            ))
+            .on_conflict(peer_software::host)
+            .do_update()
+            .set((
+                peer_software::software.eq(software),
+                peer_software::version.eq(version),
+                peer_software::checked_at.eq(now),
+            ))
+            .execute(c)
+            .await
+            .map(drop)
+    })
 }
 
 // ---- remote actors ---------------------------------------------------------

@@ -224,6 +224,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    peer_software (host) {
+        host -> Text,
+        software -> Text,
+        version -> Text,
+        checked_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     thread_locks (status_id) {
         status_id -> BigInt,
         locked_at -> Timestamp,
@@ -639,6 +648,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     dislikes,
     thread_locks,
     community_bans,
+    peer_software,
     bookmarks,
     status_pins,
     notifications,

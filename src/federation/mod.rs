@@ -9,6 +9,7 @@ pub mod inbox;
 pub mod message_signatures;
 pub mod objects;
 pub mod outbox;
+pub mod peers;
 pub mod proofs;
 pub mod serve;
 pub mod signatures;

@@ -889,8 +889,8 @@ pub async fn membership_left(
 }
 
 /// A local org's share of a post made into it, to its followers elsewhere:
-/// both `Announce{Note}` (Mastodon) and `Announce{Create{Note}}` (Lemmy,
-/// Mbin).
+/// `Announce{Note}` (Mastodon) and `Announce{Create{Note}}` (Lemmy, Mbin),
+/// each to the servers that take it.
 async fn shared_by_org(
     ctx: &Ctx,
     conn: &mut DbConn<'_>,
@@ -920,11 +920,27 @@ async fn shared_by_org(
     ];
     let plain_id = format!("{}/activity", urls.status(&org.username, reblog.id));
     let wrapped_id = format!("{plain_id}#create");
-    let mut forms = vec![(&plain_id, Value::from(note_uri))];
+    // Each follower's server gets the forms it takes (`super::peers`).
+    let takes = super::peers::forms_for(conn, &inboxes).await?;
+    let only = |wrapped: bool| -> Vec<String> {
+        inboxes
+            .iter()
+            .zip(&takes)
+            .filter(|(_, f)| match wrapped {
+                true => f.takes_wrapped(),
+                false => f.takes_plain(),
+            })
+            .map(|(i, _)| i.clone())
+            .collect()
+    };
+    let mut forms = vec![(&plain_id, Value::from(note_uri), only(false))];
     if let Some(create) = create {
-        forms.push((&wrapped_id, create));
+        forms.push((&wrapped_id, create, only(true)));
     }
-    for (id, object) in forms {
+    for (id, object, inboxes) in forms {
+        if inboxes.is_empty() {
+            continue;
+        }
         let activity = Activity::new(ActivityKind::Announce, id, &group, object)
             .with_context(Context::Full)
             .published(&reblog.created_at)
@@ -932,7 +948,7 @@ async fn shared_by_org(
             .cc(cc.clone())
             .audience(&group)
             .to_json();
-        delivery::enqueue(conn, &base, org, id, &activity, inboxes.clone()).await?;
+        delivery::enqueue(conn, &base, org, id, &activity, inboxes).await?;
     }
     Ok(())
 }

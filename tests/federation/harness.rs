@@ -321,6 +321,21 @@ pub fn fake_actor(base: &str, name: &str, public_pem: &str) -> Value {
     })
 }
 
+/// A key pair: the signing key and its public PEM.
+pub fn key_pair() -> (tsunagu::federation::signatures::PrivateKey, String) {
+    use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
+    let key = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
+    let private_pem = key.to_pkcs8_pem(LineEnding::LF).unwrap().to_string();
+    let public_pem = key
+        .to_public_key()
+        .to_public_key_pem(LineEnding::LF)
+        .unwrap();
+    (
+        tsunagu::federation::signatures::PrivateKey::from_pem(&private_pem).unwrap(),
+        public_pem,
+    )
+}
+
 /// A fresh RSA public key in PEM, for fake remote actors.
 pub fn public_key_pem() -> String {
     use rsa::pkcs8::{EncodePublicKey, LineEnding};

@@ -38,21 +38,6 @@ fn person(base: &str, path: &str, name: &str, pem: &str) -> Value {
     })
 }
 
-/// A key pair: the signing key and its public PEM.
-fn key_pair() -> (tsunagu::federation::signatures::PrivateKey, String) {
-    use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
-    let key = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
-    let private_pem = key.to_pkcs8_pem(LineEnding::LF).unwrap().to_string();
-    let public_pem = key
-        .to_public_key()
-        .to_public_key_pem(LineEnding::LF)
-        .unwrap();
-    (
-        tsunagu::federation::signatures::PrivateKey::from_pem(&private_pem).unwrap(),
-        public_pem,
-    )
-}
-
 /// One tsunagu (alpha, with alice) and two fake Lemmy servers: ds9, where
 /// lemmy_alpha posts, and enterprise, with the community `main` and
 /// lemmy_beta (whose key the test holds, to send as a moderator would).

@@ -12,6 +12,7 @@ dual!(
     the_org_passes_members_posts_on_to_members_on_other_servers,
     role_changes_graduation_and_answers_by_id_reach_the_members_server,
     an_org_carries_its_threads_to_every_follower,
+    each_follower_server_gets_the_announce_form_it_takes,
 );
 
 /// An org is a Group actor: bob@beta finds acme@alpha through WebFinger,
@@ -1473,6 +1474,129 @@ async fn an_org_carries_its_threads_to_every_follower(b: Backend) {
         })
         .await;
     }
+    for n in nodes {
+        n.stop().await;
+    }
+}
+
+/// A server that follows acme: serves its NodeInfo (`software`), a person
+/// and an inbox that keeps what arrives. Returns the person's URI, its key
+/// and the inbox's log.
+async fn follower_server(
+    name: &str,
+    software: &'static str,
+) -> (
+    String,
+    tsunagu::federation::signatures::PrivateKey,
+    std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
+    BTreeMap<String, String>,
+) {
+    let (listener, port, extra) = fake_host(name).await;
+    let base = format!("http://{name}.test:{port}");
+    let (key, pem) = key_pair();
+    let actor = fake_actor(&base, "x", &pem);
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let got = log.clone();
+    let links = json!({"links": [{"rel": "http://nodeinfo.diaspora.software/ns/schema/2.1",
+                                   "href": format!("{base}/nodeinfo/2.1")}]});
+    let info = json!({"version": "2.1", "software": {"name": software, "version": "1.0"},
+                      "protocols": ["activitypub"], "openRegistrations": false,
+                      "usage": {"users": {}}, "services": {"inbound": [], "outbound": []}, "metadata": {}});
+    let doc = |v: Value| axum::routing::get(move || async move { v.to_string() });
+    let app = axum::Router::new()
+        .route("/.well-known/nodeinfo", doc(links))
+        .route("/nodeinfo/2.1", doc(info))
+        .route("/users/x", doc(actor.clone()))
+        .route(
+            "/users/x/inbox",
+            axum::routing::post(move |body: axum::body::Bytes| {
+                let got = got.clone();
+                async move {
+                    got.lock()
+                        .unwrap()
+                        .push(serde_json::from_slice(&body).unwrap());
+                    axum::http::StatusCode::ACCEPTED
+                }
+            }),
+        );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (actor["id"].as_str().unwrap().to_owned(), key, log, extra)
+}
+
+/// Lemmy answers 400 to an Announce of a Note, and microblogs read only
+/// that form: the org learns what each follower's server runs (NodeInfo)
+/// and sends each the form it takes.
+async fn each_follower_server_gets_the_announce_form_it_takes(b: Backend) {
+    let (lemmy, lemmy_key, lemmy_log, mut extra) = follower_server("lemmyish", "lemmy").await;
+    let (masto, masto_key, masto_log, more) = follower_server("mastoish", "mastodon").await;
+    extra.extend(more);
+    let nodes = cluster_with(b, &["alpha"], &extra).await;
+    let alpha = &nodes[0];
+    let c = Client::new(&nodes);
+    let acme = OrgOn::official(&c, alpha, "acme").await;
+    let hanako = alpha.token("hanako").await;
+    acme.join_by_invite(&c, alpha, &[&hanako]).await;
+    let acme_uri = format!("{}/users/acme", alpha.base);
+    for (actor, key, log) in [
+        (&lemmy, &lemmy_key, &lemmy_log),
+        (&masto, &masto_key, &masto_log),
+    ] {
+        let follow = json!({"@context": "https://www.w3.org/ns/activitystreams",
+                            "id": format!("{actor}#follow"), "type": "Follow",
+                            "actor": actor, "object": acme_uri});
+        assert_eq!(
+            deliver_signed(&c, key, &format!("{actor}#main-key"), alpha, &follow).await,
+            202
+        );
+        eventually("the follow is accepted", async || {
+            log.lock()
+                .unwrap()
+                .iter()
+                .any(|a| a["type"] == "Accept")
+                .then_some(())
+        })
+        .await;
+    }
+    let post = c
+        .post(
+            &format!("{}/api/v1/statuses", alpha.base),
+            &hanako,
+            json!({"status": "Homecoming on Saturday", "audience": acme.id}),
+        )
+        .await;
+    // The object of each Announce: a Note's id (plain) or a Create (wrapped).
+    let announced = |log: &std::sync::Arc<std::sync::Mutex<Vec<Value>>>| -> Vec<String> {
+        log.lock()
+            .unwrap()
+            .iter()
+            .filter(|a| a["type"] == "Announce")
+            .map(|a| match &a["object"] {
+                Value::String(_) => "Note".to_owned(),
+                o => o["type"].as_str().unwrap_or_default().to_owned(),
+            })
+            .collect()
+    };
+    // Deletion follows the post through the org; each host's deliveries go
+    // in order, so once it is there, every form of the post is too.
+    c.call(
+        reqwest::Method::DELETE,
+        &format!(
+            "{}/api/v1/statuses/{}",
+            alpha.base,
+            post["id"].as_str().unwrap()
+        ),
+        &hanako,
+        None,
+    )
+    .await;
+    eventually("both servers got the deletion", async || {
+        (announced(&lemmy_log).contains(&"Delete".to_owned())
+            && announced(&masto_log).contains(&"Delete".to_owned()))
+        .then_some(())
+    })
+    .await;
+    assert_eq!(announced(&lemmy_log), ["Create", "Delete"]);
+    assert_eq!(announced(&masto_log), ["Note", "Delete"]);
     for n in nodes {
         n.stop().await;
     }

@@ -14,3 +14,12 @@ CREATE TABLE community_bans (
     PRIMARY KEY (group_id, account_id)
 );
 CREATE INDEX community_bans_account_idx ON community_bans (account_id);
+-- What software a peer runs (its NodeInfo), where that changes what we
+-- send it: Lemmy takes a group's post only as Announce{Create}, a microblog
+-- only as Announce{Note}. Empty when its NodeInfo could not be read.
+CREATE TABLE peer_software (
+    host        TEXT PRIMARY KEY NOT NULL,
+    software    TEXT NOT NULL,
+    version     TEXT NOT NULL,
+    checked_at  TIMESTAMP NOT NULL
+);

@@ -74,6 +74,13 @@ pub(super) async fn follow(
         streaming::notifications(ctx, std::slice::from_ref(&note));
     }
     crate::federation::rt(ctx).wake_delivery.notify_one();
+    // An org's posts go to each follower's server in the form it takes.
+    if target.actor_type == crate::domain::ActorType::Group
+        && !blocked
+        && let Err(e) = crate::federation::peers::learn(ctx, a_uri(actor)).await
+    {
+        tracing::warn!(error = %e, "could not record a peer's software");
+    }
     Ok(())
 }
 
