@@ -192,10 +192,11 @@ pub async fn account(
     page: Page,
 ) -> DbResult<Vec<Status>> {
     with_conn!(conn, |c| {
-        let mut q = statuses::table
-            .filter(statuses::account_id.eq(account_id))
-            .select(Status::as_select())
-            .into_boxed();
+        let mut q = statuses::table.select(Status::as_select()).into_boxed();
+        // A community's featured posts are others' posts it pinned.
+        if !f.pinned {
+            q = q.filter(statuses::account_id.eq(account_id));
+        }
         if f.exclude_replies {
             // Threads the author continues still count as their own posts.
             q = q.filter(

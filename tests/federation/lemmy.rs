@@ -10,7 +10,7 @@ use super::*;
 use crate::dual;
 
 dual!(lemmy_community_announces_change_our_copy);
-dual!(lemmy_moderators_lock_ban_and_remove);
+dual!(lemmy_moderators_lock_ban_feature_and_remove);
 
 /// Documents a fake server serves, by path; changed while the test runs.
 type Served = Arc<Mutex<HashMap<String, Value>>>;
@@ -389,7 +389,7 @@ async fn lemmy_community_announces_change_our_copy(b: Backend) {
 /// stops alice posting into the community, a removal takes the post away
 /// and its undoing brings it back as its origin serves it. The same from
 /// someone who does not moderate the community changes nothing.
-async fn lemmy_moderators_lock_ban_and_remove(b: Backend) {
+async fn lemmy_moderators_lock_ban_feature_and_remove(b: Backend) {
     let mut l = Lemmy::start(b).await;
     let post = l.fixture("update_page.json")["object"].clone();
     let post_uri = post["id"].as_str().unwrap().to_owned();
@@ -439,9 +439,30 @@ async fn lemmy_moderators_lock_ban_and_remove(b: Backend) {
     assert_eq!(status, 403, "{body}");
     assert!(body["error"].as_str().unwrap().contains("locked"), "{body}");
     assert_eq!(reply(&l, &first_reply).await.0, 403);
-    l.announce(&undo(&format!("{ent}/activities/undo/1"), &beta, &lock))
-        .await;
+    let mut undo_lock = l.fixture("undo_lock_page.json");
+    undo_lock["object"]["object"] = json!(post_uri);
+    l.announce(&undo_lock).await;
     assert_eq!(reply(&l, &first_reply).await.0, 200);
+
+    // Featured by the community (Lemmy's Add to its featured collection):
+    // its pins on its profile; Remove takes the post out again.
+    let community_id = l.community_id().await;
+    let pins = format!("{alpha_base}/api/v1/accounts/{community_id}/statuses?pinned=true");
+    let mut feature = l.fixture("add_featured_post.json");
+    feature["actor"] = json!(beta);
+    feature["object"] = json!(post_uri);
+    feature["target"] = json!(format!("{community}/featured"));
+    feature["id"] = json!(format!("{ent}/activities/add/1"));
+    l.announce(&feature).await;
+    let pinned = l.get(pins.clone()).await.1;
+    assert_eq!(pinned[0]["uri"], post_uri, "{pinned}");
+    let mut unfeature = l.fixture("remove_featured_post.json");
+    unfeature["actor"] = json!(beta);
+    unfeature["object"] = json!(post_uri);
+    unfeature["target"] = json!(format!("{community}/featured"));
+    unfeature["id"] = json!(format!("{ent}/activities/remove/1"));
+    l.announce(&unfeature).await;
+    assert_eq!(l.get(pins.clone()).await.1, json!([]));
 
     // Lemmy's Block of alice in the community. The captured one ended in
     // 2021: no ban now. Without an end, alice may no longer post into it.
@@ -458,19 +479,16 @@ async fn lemmy_moderators_lock_ban_and_remove(b: Backend) {
         body["error"].as_str().unwrap().contains("spam post"),
         "the moderator's reason: {body}"
     );
-    let community_id = l.community_id().await;
     let (status, body) = post_status(
         &l,
         json!({"status": "into the community", "audience": community_id}),
     )
     .await;
     assert_eq!(status, 403, "{body}");
-    // Its Undo, and the ban again, straight from the moderator.
-    l.deliver(
-        "beta",
-        &undo(&format!("{ent}/activities/undo/2"), &beta, &ban),
-    )
-    .await;
+    // Lemmy's Undo, and the ban again, straight from the moderator.
+    let mut undo_ban = l.fixture("undo_block_user.json");
+    undo_ban["object"]["object"] = json!(format!("{alpha_base}/users/alice"));
+    l.deliver("beta", &undo_ban).await;
     assert_eq!(reply(&l, &post_id).await.0, 200);
     ban["id"] = json!(format!("{ent}/activities/block/3"));
     l.deliver("beta", &ban).await;

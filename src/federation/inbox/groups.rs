@@ -380,8 +380,11 @@ pub(super) async fn announced(
     // their undoing.
     let undone = inner.embedded();
     match (kind, undone.kind.as_deref().and_then(ActivityKind::parse)) {
-        (ActivityKind::Lock | ActivityKind::Block, _) => {
+        (ActivityKind::Lock | ActivityKind::Block | ActivityKind::Add, _) => {
             return moderated(ctx, group, actor_uri, &inner, true).await;
+        }
+        (ActivityKind::Remove, _) => {
+            return moderated(ctx, group, actor_uri, &inner, false).await;
         }
         (ActivityKind::Undo, Some(ActivityKind::Lock | ActivityKind::Block)) => {
             return moderated(ctx, group, actor_uri, &undone, false).await;
@@ -492,8 +495,8 @@ pub(super) async fn announced(
                 }
             }
         }
-        // A community's featured posts and moderator list (Lemmy's Add and
-        // Remove) are not mirrored here.
+        // A community's moderator list (Lemmy's Add and Remove of a person)
+        // is not mirrored here.
         other => {
             tracing::info!(kind = ?other, group = a_uri(group), "announced activity of this type; dropped")
         }

@@ -136,7 +136,8 @@ pub(super) async fn is_removal(ctx: &Ctx, delete: &RemoteActivity) -> ServiceRes
 /// A remote community's moderator acts in it (Lemmy): `Lock` of a post (no
 /// more replies from here), removal of a post (`Delete` by someone not its
 /// author), `Block` of one of our people with the community as `target` (a
-/// ban from posting into it); `on` is false for their `Undo`. Taken only
+/// ban from posting into it), `Add`/`Remove` of a post to its featured
+/// collection (its pins); `on` is false for an `Undo` and for `Remove`. Taken only
 /// from the community's moderators, and only for what is in that community.
 pub(super) async fn moderated(
     ctx: &Ctx,
@@ -157,7 +158,22 @@ pub(super) async fn moderated(
             }
             None
         }
-        Some(ActivityKind::Lock | ActivityKind::Delete) => {
+        Some(ActivityKind::Add | ActivityKind::Remove)
+            if !act
+                .target
+                .0
+                .as_deref()
+                .is_some_and(|t| same_origin(t, a_uri(group)) && t.ends_with("/featured")) =>
+        {
+            tracing::info!(
+                target = ?act.target.0,
+                "Add/Remove of a community's collection other than its featured posts; dropped"
+            );
+            return Ok(());
+        }
+        Some(
+            ActivityKind::Lock | ActivityKind::Delete | ActivityKind::Add | ActivityKind::Remove,
+        ) => {
             let Some(s) = db::statuses::find_by_uri(&mut conn, object).await? else {
                 return Ok(());
             };
@@ -193,6 +209,19 @@ pub(super) async fn moderated(
     match (post, person) {
         (Some(s), _) if kind == Some(ActivityKind::Lock) => {
             db::communities::set_lock(&mut conn, s.id, on, ids::now()).await?;
+        }
+        // Featured by the community: shown as its pins.
+        (Some(s), _) if kind == Some(ActivityKind::Add) => {
+            let pin = crate::db::models::StatusPin {
+                id: ids::next_id(),
+                account_id: group.id,
+                status_id: s.id,
+                created_at: ids::now(),
+            };
+            db::social::pin::add(&mut conn, &pin).await?;
+        }
+        (Some(s), _) if kind == Some(ActivityKind::Remove) => {
+            db::social::pin::remove(&mut conn, group.id, s.id).await?;
         }
         (Some(s), _) => {
             drop(conn);
