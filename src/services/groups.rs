@@ -166,23 +166,35 @@ pub async fn community_allows(
     parent: Option<&Status>,
     audience: Option<&Account>,
 ) -> ServiceResult<()> {
+    // A ban holds in the post's community and in every community of the
+    // thread it replies in (a private reply has no community of its own).
+    let mut communities: Vec<i64> = audience
+        .filter(|g| !g.local)
+        .map(|g| g.id)
+        .into_iter()
+        .collect();
     if let Some(p) = parent {
-        let ids: Vec<i64> = thread(conn, p).await?.iter().map(|s| s.id).collect();
+        let thread = thread(conn, p).await?;
+        let ids: Vec<i64> = thread.iter().map(|s| s.id).collect();
         if db::communities::any_locked(conn, &ids).await? {
             return Err(super::ServiceError::Forbidden(
                 "This thread is locked by its community's moderators".into(),
             ));
         }
+        communities.extend(thread.iter().filter_map(|s| s.audience_id));
     }
-    if let Some(g) = audience.filter(|g| !g.local)
-        && let Some(reason) =
-            db::communities::ban_in_force(conn, g.id, author, crate::ids::now()).await?
-    {
-        return Err(super::ServiceError::Forbidden(if reason.is_empty() {
-            "You are banned from this community".into()
-        } else {
-            format!("You are banned from this community: {reason}")
-        }));
+    communities.sort_unstable();
+    communities.dedup();
+    for g in communities {
+        if let Some(reason) =
+            db::communities::ban_in_force(conn, g, author, crate::ids::now()).await?
+        {
+            return Err(super::ServiceError::Forbidden(if reason.is_empty() {
+                "You are banned from this community".into()
+            } else {
+                format!("You are banned from this community: {reason}")
+            }));
+        }
     }
     Ok(())
 }

@@ -452,6 +452,12 @@ async fn lemmy_moderators_lock_ban_feature_and_remove(b: Backend) {
     feature["actor"] = json!(beta);
     feature["object"] = json!(post_uri);
     feature["target"] = json!(format!("{community}/featured"));
+    // Another collection on the community's server is not its featured one.
+    feature["target"] = json!(format!("{beta}/featured"));
+    feature["id"] = json!(format!("{ent}/activities/add/0"));
+    l.announce(&feature).await;
+    assert_eq!(l.get(pins.clone()).await.1, json!([]));
+    feature["target"] = json!(format!("{community}/featured"));
     feature["id"] = json!(format!("{ent}/activities/add/1"));
     l.announce(&feature).await;
     let pinned = l.get(pins.clone()).await.1;
@@ -479,6 +485,13 @@ async fn lemmy_moderators_lock_ban_feature_and_remove(b: Backend) {
         body["error"].as_str().unwrap().contains("spam post"),
         "the moderator's reason: {body}"
     );
+    // A private reply (no community of its own) in the thread is refused too.
+    let (status, body) = post_status(
+        &l,
+        json!({"status": "psst", "in_reply_to_id": post_id, "visibility": "private"}),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
     let (status, body) = post_status(
         &l,
         json!({"status": "into the community", "audience": community_id}),

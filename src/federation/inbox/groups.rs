@@ -381,13 +381,13 @@ pub(super) async fn announced(
     let undone = inner.embedded();
     match (kind, undone.kind.as_deref().and_then(ActivityKind::parse)) {
         (ActivityKind::Lock | ActivityKind::Block | ActivityKind::Add, _) => {
-            return moderated(ctx, group, actor_uri, &inner, true).await;
+            return moderated(ctx, group, actor_uri, &inner, true, true).await;
         }
         (ActivityKind::Remove, _) => {
-            return moderated(ctx, group, actor_uri, &inner, false).await;
+            return moderated(ctx, group, actor_uri, &inner, false, true).await;
         }
         (ActivityKind::Undo, Some(ActivityKind::Lock | ActivityKind::Block)) => {
-            return moderated(ctx, group, actor_uri, &undone, false).await;
+            return moderated(ctx, group, actor_uri, &undone, false, true).await;
         }
         (ActivityKind::Undo, Some(ActivityKind::Delete)) => {
             let Some(uri) = undone.object_id() else {
@@ -396,7 +396,7 @@ pub(super) async fn announced(
             return restored(ctx, group, uri).await;
         }
         (ActivityKind::Delete, _) if is_removal(ctx, &inner).await? => {
-            return moderated(ctx, group, actor_uri, &inner, true).await;
+            return moderated(ctx, group, actor_uri, &inner, true, true).await;
         }
         _ => {}
     }

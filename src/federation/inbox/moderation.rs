@@ -67,7 +67,7 @@ pub(super) async fn block(
             .filter(|g| !g.local && g.actor_type == crate::domain::ActorType::Group);
         drop(conn);
         return match group {
-            Some(g) => moderated(ctx, &g, a_uri(actor), activity, on).await,
+            Some(g) => moderated(ctx, &g, a_uri(actor), activity, on, false).await,
             None => {
                 tracing::info!(community, "a ban in a community we do not know; dropped");
                 Ok(())
@@ -86,13 +86,19 @@ pub(super) async fn block(
     Ok(())
 }
 
-/// Whether `actor_uri` moderates the remote community `group`. The
-/// community's own server speaks for its own people (it announces only what
-/// its moderators did); a moderator elsewhere must be listed in the
-/// moderators collection that server serves (Lemmy's `attributedTo`).
-pub(super) async fn moderates(ctx: &Ctx, group: &Account, actor_uri: &str) -> bool {
+/// Whether `actor_uri` moderates the remote community `group`. What the
+/// community itself announces, it vouches for when by its own server's
+/// people (it announces only what its moderators did); anyone else, and
+/// anyone sending straight to us, must be listed in the moderators
+/// collection the community's server serves (Lemmy's `attributedTo`).
+pub(super) async fn moderates(
+    ctx: &Ctx,
+    group: &Account,
+    actor_uri: &str,
+    announced: bool,
+) -> bool {
     let group_uri = a_uri(group);
-    if same_origin(actor_uri, group_uri) {
+    if announced && same_origin(actor_uri, group_uri) {
         return true;
     }
     let fetch = async |uri: &str| match url::Url::parse(uri) {
@@ -138,13 +144,15 @@ pub(super) async fn is_removal(ctx: &Ctx, delete: &RemoteActivity) -> ServiceRes
 /// author), `Block` of one of our people with the community as `target` (a
 /// ban from posting into it), `Add`/`Remove` of a post to its featured
 /// collection (its pins); `on` is false for an `Undo` and for `Remove`. Taken only
-/// from the community's moderators, and only for what is in that community.
+/// from the community's moderators (`announced`: as the community passed it
+/// on), and only for what is in that community.
 pub(super) async fn moderated(
     ctx: &Ctx,
     group: &Account,
     actor_uri: &str,
     act: &RemoteActivity,
     on: bool,
+    announced: bool,
 ) -> ServiceResult<()> {
     let object = act
         .object_id()
@@ -159,11 +167,7 @@ pub(super) async fn moderated(
             None
         }
         Some(ActivityKind::Add | ActivityKind::Remove)
-            if !act
-                .target
-                .0
-                .as_deref()
-                .is_some_and(|t| same_origin(t, a_uri(group)) && t.ends_with("/featured")) =>
+            if act.target.0.as_deref() != Some(&format!("{}/featured", a_uri(group))) =>
         {
             tracing::info!(
                 target = ?act.target.0,
@@ -177,8 +181,9 @@ pub(super) async fn moderated(
             let Some(s) = db::statuses::find_by_uri(&mut conn, object).await? else {
                 return Ok(());
             };
-            let thread = crate::services::groups::thread(&mut conn, &s).await?;
-            if !thread.iter().any(|p| p.audience_id == Some(group.id)) {
+            // The post's own community: a reply naming another community
+            // does not put the thread under that one's moderators.
+            if s.audience_id != Some(group.id) {
                 return Err(bad("moderation of a post not in this community"));
             }
             Some(s)
@@ -197,7 +202,7 @@ pub(super) async fn moderated(
         },
     };
     drop(conn);
-    if !moderates(ctx, group, actor_uri).await {
+    if !moderates(ctx, group, actor_uri, announced).await {
         tracing::info!(
             actor = actor_uri,
             group = a_uri(group),
@@ -260,7 +265,9 @@ pub(super) async fn moderated(
 /// is a post of this community under the same id.
 pub(super) async fn restored(ctx: &Ctx, group: &Account, uri: &str) -> ServiceResult<()> {
     let mut conn = ctx.conn().await?;
-    if db::statuses::find_by_uri(&mut conn, uri).await?.is_some() {
+    if same_origin(uri, &ctx.base_url())
+        || db::statuses::find_by_uri(&mut conn, uri).await?.is_some()
+    {
         return Ok(());
     }
     drop(conn);
