@@ -5,8 +5,22 @@ use super::{Ctx, ServiceError, ServiceResult, accounts, statuses, timelines};
 use crate::db::statuses::Page;
 use crate::db::timelines::AccountFilter;
 
+/// What a person's or org's page shows.
+pub struct ProfilePage {
+    pub view: AccountView,
+    /// Latest public posts and boosts (no replies).
+    pub posts: Vec<StatusView>,
+    /// An org's verified members.
+    pub members: Option<i64>,
+}
+
+/// The instance's landing page: its active top-level orgs.
+pub async fn landing(ctx: &Ctx) -> ServiceResult<Vec<super::orgs::OrgView>> {
+    super::orgs::list(ctx, None).await
+}
+
 /// A local account's page: the account and its latest posts (no replies).
-pub async fn profile(ctx: &Ctx, username: &str) -> ServiceResult<(AccountView, Vec<StatusView>)> {
+pub async fn profile(ctx: &Ctx, username: &str) -> ServiceResult<ProfilePage> {
     if username.contains('@') {
         return Err(ServiceError::not_found());
     }
@@ -28,7 +42,18 @@ pub async fn profile(ctx: &Ctx, username: &str) -> ServiceResult<(AccountView, V
         },
     )
     .await?;
-    Ok((view, posts))
+    let members = if view.account.actor_type == crate::domain::ActorType::Group {
+        let mut conn = ctx.conn().await?;
+        let counts = crate::db::memberships::role_counts(&mut conn, view.account.id).await?;
+        Some(counts.iter().map(|(_, n)| n).sum())
+    } else {
+        None
+    };
+    Ok(ProfilePage {
+        view,
+        posts,
+        members,
+    })
 }
 
 /// One post of a local account, as anyone may see it (a boost is no page).

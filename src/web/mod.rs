@@ -220,12 +220,30 @@ async fn home(
             .into_response();
     }
     let lang = lang_of(&headers, q.lang.as_deref(), None);
+    let base = s.ctx.base_url();
+    let orgs: Vec<TplValue> = match pages::landing(&s.ctx).await {
+        Ok(orgs) => orgs
+            .iter()
+            .map(|o| {
+                let a = &o.account.account;
+                context! {
+                    name => a.shown_name(),
+                    acct => format!("{}@{}", a.username, s.ctx.config.server.domain),
+                    url => format!("{base}/@{}", a.username),
+                    about => excerpt(&a.note, 140),
+                    followers => o.account.stats.followers,
+                }
+            })
+            .collect(),
+        Err(e) => return page_not_found(&s, lang, e),
+    };
     s.web.render(
         &s,
         StatusCode::OK,
         "home.html",
         lang,
         context! {
+            orgs => orgs,
             description => s.ctx.config.instance.description.clone(),
             domain => s.ctx.config.server.domain.clone(),
             version => env!("CARGO_PKG_VERSION"),
@@ -684,15 +702,49 @@ pub async fn not_found(
     )
 }
 
-/// What a post shows on a page (its HTML was sanitised when stored).
+/// The first of some remote addresses that is a web link (http or https;
+/// anything else from another server never becomes a link).
+fn web_link<const N: usize>(candidates: [&Option<String>; N]) -> String {
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|u| u.starts_with("https://") || u.starts_with("http://"))
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The first `n` characters of some HTML's text.
+fn excerpt(html: &str, n: usize) -> String {
+    crate::services::text::strip_html(html)
+        .chars()
+        .take(n)
+        .collect()
+}
+
+/// What a post shows on a page (its HTML was sanitised when stored). A
+/// boost shows the boosted post in full, under who shared it.
 fn post_context(s: &AppState, v: &StatusView) -> TplValue {
+    let (v, boosted_by) = match &v.reblog {
+        Some(original) => (original.as_ref(), Some(v.account.account.shown_name())),
+        None => (v, None),
+    };
     let a = &v.account.account;
     let base = s.ctx.base_url();
     let created = v.status.created_at.and_utc();
-    let excerpt: String = crate::services::text::strip_html(&v.status.content)
-        .chars()
-        .take(60)
-        .collect();
+    // Someone elsewhere: their own server's addresses.
+    let (acct, profile_url, url) = if a.local {
+        (
+            format!("{}@{}", a.username, s.ctx.config.server.domain),
+            format!("{base}/@{}", a.username),
+            format!("{base}/@{}/{}", a.username, v.status.id),
+        )
+    } else {
+        (
+            format!("{}@{}", a.username, a.domain.clone().unwrap_or_default()),
+            web_link([&a.profile_url, &a.ap_id]),
+            web_link([&v.status.url, &v.status.uri]),
+        )
+    };
     let media: Vec<TplValue> = v
         .media
         .iter()
@@ -707,12 +759,13 @@ fn post_context(s: &AppState, v: &StatusView) -> TplValue {
         .collect();
     context! {
         author => a.shown_name(),
-        acct => format!("{}@{}", a.username, s.ctx.config.server.domain),
-        profile_url => format!("{base}/@{}", a.username),
-        url => format!("{base}/@{}/{}", a.username, v.status.id),
+        acct => acct,
+        profile_url => profile_url,
+        url => url,
+        boosted_by => boosted_by,
         content => TplValue::from_safe_string(v.status.content.clone()),
         spoiler => v.status.spoiler_text.clone(),
-        excerpt => excerpt,
+        excerpt => excerpt(&v.status.content, 60),
         media => media,
         unlisted => v.status.visibility == Visibility::Unlisted,
         created_at => created.to_rfc3339(),
@@ -743,7 +796,11 @@ async fn profile_page(
     Query(q): Query<LangQuery>,
 ) -> Response {
     let lang = lang_of(&headers, q.lang.as_deref(), None);
-    let (view, posts) = match pages::profile(&s.ctx, &name).await {
+    let pages::ProfilePage {
+        view,
+        posts,
+        members,
+    } = match pages::profile(&s.ctx, &name).await {
         Ok(found) => found,
         Err(e) => return page_not_found(&s, lang, e),
     };
@@ -766,6 +823,9 @@ async fn profile_page(
         context! {
             name => a.shown_name(),
             acct => format!("{}@{}", a.username, s.ctx.config.server.domain),
+            url => format!("{}/@{}", s.ctx.base_url(), a.username),
+            about => excerpt(&a.note, 200),
+            members => members,
             is_org => a.actor_type == crate::domain::ActorType::Group,
             note => TplValue::from_safe_string(a.note.clone()),
             fields => fields,

@@ -6,7 +6,10 @@ use serde_json::json;
 use crate::common::{Backend, TestApp};
 use crate::dual;
 
-dual!(public_pages_show_what_anyone_may_see);
+dual!(
+    public_pages_show_what_anyone_may_see,
+    the_landing_and_org_pages_show_orgs_members_and_shared_posts_in_full
+);
 
 async fn public_pages_show_what_anyone_may_see(b: Backend) {
     let app = TestApp::start(b).await;
@@ -123,5 +126,115 @@ async fn public_pages_show_what_anyone_may_see(b: Backend) {
         r.header("location"),
         Some(format!("/@hanako/{}", ids[0]).as_str())
     );
+    app.finish().await;
+}
+
+/// A new visitor finds the instance's orgs on the landing page, and an
+/// org's page shows its members' count and the posts it shared in full
+/// (it used to show a boost as an empty entry with the org's name), with
+/// Open Graph tags for link previews; in English and in Japanese.
+async fn the_landing_and_org_pages_show_orgs_members_and_shared_posts_in_full(b: Backend) {
+    let app = TestApp::start(b).await;
+    let page = async |path: &str, lang: &str| {
+        let r = app
+            .send(
+                Request::builder()
+                    .uri(path)
+                    .header("accept", "text/html")
+                    .header("accept-language", lang)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{path}");
+        r.text()
+    };
+    let empty = page("/", "en").await;
+    assert!(
+        empty.contains("No organisation has been set up here yet."),
+        "{empty}"
+    );
+
+    let (_, office) = app.user_with("office", "read write", true).await;
+    let (_, hanako) = app.user("hanako", "read write").await;
+    let (_, taro) = app.user("taro", "read write").await;
+    let acme = app
+        .json(
+            Method::POST,
+            "/api/v1/orgs",
+            Some(&office),
+            &json!({"username": "acme", "display_name": "ACME Alumni", "note": "The ACME alumni network"}),
+        )
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let code = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/orgs/{acme}/invites"),
+            Some(&office),
+            &json!({}),
+        )
+        .await
+        .json()["code"]
+        .clone();
+    for token in [&hanako, &taro] {
+        let r = app
+            .json(
+                Method::POST,
+                &format!("/api/v1/orgs/{acme}/membership_requests"),
+                Some(token),
+                &json!({"invite_code": code}),
+            )
+            .await;
+        assert_eq!(r.json()["state"], "verified", "{}", r.text());
+    }
+    let r = app
+        .json(
+            Method::POST,
+            "/api/v1/statuses",
+            Some(&hanako),
+            &json!({"status": "Reunion in Osaka on <b>Saturday</b>", "audience": acme}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+
+    let home = page("/", "en").await;
+    assert!(
+        home.contains("ACME Alumni") && home.contains("@acme@alumni.test"),
+        "{home}"
+    );
+    assert!(home.contains("The ACME alumni network"), "{home}");
+    assert!(home.contains("href=\"http"), "{home}");
+    assert!(home.contains("<meta property=\"og:title\""), "{home}");
+    let home_ja = page("/", "ja").await;
+    assert!(home_ja.contains("この拠点の組織"), "{home_ja}");
+
+    let org = page("/@acme", "en").await;
+    assert!(
+        org.contains("3 members"),
+        "the office and two alumni: {org}"
+    );
+    assert!(org.contains("3 members"), "{org}");
+    assert!(org.contains("Shared by ACME Alumni"), "{org}");
+    assert!(
+        org.contains("Reunion in Osaka on &lt;b&gt;Saturday&lt;/b&gt;"),
+        "the shared post in full: {org}"
+    );
+    assert!(org.contains("@hanako@alumni.test"), "its author: {org}");
+    assert!(
+        org.contains("<meta property=\"og:type\" content=\"profile\">"),
+        "{org}"
+    );
+    let org_ja = page("/@acme", "ja").await;
+    assert!(
+        org_ja.contains("メンバー 3") && org_ja.contains("ACME Alumni がシェア"),
+        "{org_ja}"
+    );
+    // A person's page has no members' count.
+    let person = page("/@hanako", "en").await;
+    assert!(!person.contains(" members"), "{person}");
     app.finish().await;
 }
