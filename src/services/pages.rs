@@ -68,3 +68,40 @@ pub async fn post(ctx: &Ctx, username: &str, id: i64) -> ServiceResult<StatusVie
     }
     Ok(view)
 }
+
+/// Where a visitor from another server follows one of our people or orgs:
+/// their own server's interaction page for its address (Mastodon's
+/// `authorize_interaction`). Nothing is fetched here: the visitor's browser
+/// goes there, and their server looks the account up.
+pub async fn follow_from_elsewhere(
+    ctx: &Ctx,
+    visitor: &str,
+    username: &str,
+) -> ServiceResult<String> {
+    let view = accounts::lookup(ctx, username, false).await?;
+    if !view.account.local {
+        return Err(ServiceError::not_found());
+    }
+    let host = visitor
+        .trim()
+        .trim_start_matches('@')
+        .split_once('@')
+        .map(|(user, host)| (user, host.to_ascii_lowercase()))
+        .filter(|(user, host)| {
+            !user.is_empty()
+                && !user.contains(['/', '?', '#', ' '])
+                && host.len() <= 253
+                && host.contains('.')
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == ':')
+                && url::Host::parse(host.split(':').next().unwrap_or_default()).is_ok()
+        })
+        .map(|(_, host)| host)
+        .ok_or_else(|| ServiceError::BadRequest("Enter your address as name@server".into()))?;
+    let mut target = url::Url::parse(&format!("https://{host}/authorize_interaction"))
+        .map_err(|_| ServiceError::BadRequest("Enter your address as name@server".into()))?;
+    let actor = format!("{}/users/{}", ctx.base_url(), view.account.username);
+    target.query_pairs_mut().append_pair("uri", &actor);
+    Ok(target.into())
+}

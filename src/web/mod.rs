@@ -150,6 +150,7 @@ pub fn router() -> Router<AppState> {
         .route("/static/{file}", get(static_file))
         .route("/@{name}", get(profile_page))
         .route("/@{name}/{id}", get(post_page))
+        .route("/@{name}/follow", get(follow_from_elsewhere))
 }
 
 fn lang_of(
@@ -856,6 +857,34 @@ async fn post_page(
             lang,
             context! { post => post_context(&s, &v) },
         ),
+        Err(e) => page_not_found(&s, lang, e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct FollowQuery {
+    #[serde(default)]
+    acct: String,
+    lang: Option<String>,
+}
+
+/// `/@name/follow?acct=me@server`: sends a visitor to their own server to
+/// follow `name` there.
+async fn follow_from_elsewhere(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    Query(q): Query<FollowQuery>,
+) -> Response {
+    let lang = lang_of(&headers, q.lang.as_deref(), None);
+    match pages::follow_from_elsewhere(&s.ctx, &q.acct, &name).await {
+        Ok(url) => redirect(&url),
+        Err(ServiceError::BadRequest(_)) => {
+            let heading = s.web.i18n.t(lang, "page-error", &[]);
+            let message = s.web.i18n.t(lang, "follow-elsewhere-invalid", &[]);
+            s.web
+                .message(&s, StatusCode::BAD_REQUEST, lang, heading, message)
+        }
         Err(e) => page_not_found(&s, lang, e),
     }
 }

@@ -233,6 +233,55 @@ async fn the_landing_and_org_pages_show_orgs_members_and_shared_posts_in_full(b:
         org_ja.contains("メンバー 3") && org_ja.contains("ACME Alumni がシェア"),
         "{org_ja}"
     );
+    // "Follow from your server": the visitor's own server is asked (nothing
+    // fetched here); a malformed address is explained; nobody here is 404.
+    assert!(
+        org.contains("action=\"https:&#x2f;&#x2f;alumni.test&#x2f;@acme/follow\""),
+        "{org}"
+    );
+    let go = |path: &str| {
+        let app = &app;
+        let path = path.to_owned();
+        async move {
+            app.send(
+                Request::builder()
+                    .uri(path)
+                    .header("accept-language", "ja")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let r = go("/@acme/follow?acct=%40kenji%40Social.Example").await;
+    assert_eq!(r.status, StatusCode::FOUND, "{}", r.text());
+    assert_eq!(
+        r.header("location"),
+        Some(
+            "https://social.example/authorize_interaction?uri=https%3A%2F%2Falumni.test%2Fusers%2Facme"
+        )
+    );
+    for bad in [
+        "kenji",
+        "kenji@",
+        "kenji@evil.example/path",
+        "@social.example",
+        "a@b@c",
+    ] {
+        let r = go(&format!(
+            "/@acme/follow?acct={}",
+            bad.replace('@', "%40").replace('/', "%2F")
+        ))
+        .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert!(r.text().contains("名前@サーバー"), "{bad}");
+    }
+    assert_eq!(
+        go("/@nobody/follow?acct=kenji%40social.example")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
     // A person's page has no members' count.
     let person = page("/@hanako", "en").await;
     assert!(!person.contains(" members"), "{person}");

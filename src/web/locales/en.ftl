@@ -59,3 +59,6 @@ home-join = To join, open an organisation's page and follow it from your app, or
 home-no-orgs = No organisation has been set up here yet.
 profile-members = { $members } members
 post-boosted = Shared by { $name }
+follow-elsewhere-label = Your address on another server
+follow-elsewhere-button = Follow from your server
+follow-elsewhere-invalid = Enter your address as name@server (for example name@mastodon.social).

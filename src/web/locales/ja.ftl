@@ -59,3 +59,6 @@ home-join = 参加するには、組織のページを開いてアプリから�
 home-no-orgs = まだ組織が設定されていません。
 profile-members = メンバー { $members }
 post-boosted = { $name } がシェア
+follow-elsewhere-label = 他のサーバーでのあなたのアドレス
+follow-elsewhere-button = 自分のサーバーからフォロー
+follow-elsewhere-invalid = アドレスは「名前@サーバー」の形で入力してください（例: name@mastodon.social）。
