@@ -12,6 +12,9 @@ pub struct ProfilePage {
     pub posts: Vec<StatusView>,
     /// An org's verified members.
     pub members: Option<i64>,
+    /// The clubs an official org recognises, and the orgs that recognise a club.
+    pub clubs: Vec<crate::db::models::Account>,
+    pub recognised_by: Vec<crate::db::models::Account>,
 }
 
 /// The instance's landing page: its active top-level orgs.
@@ -42,17 +45,21 @@ pub async fn profile(ctx: &Ctx, username: &str) -> ServiceResult<ProfilePage> {
         },
     )
     .await?;
-    let members = if view.account.actor_type == crate::domain::ActorType::Group {
+    let (mut members, mut clubs, mut recognised_by) = (None, Vec::new(), Vec::new());
+    if view.account.actor_type == crate::domain::ActorType::Group {
+        let id = view.account.id;
         let mut conn = ctx.conn().await?;
-        let counts = crate::db::memberships::role_counts(&mut conn, view.account.id).await?;
-        Some(counts.iter().map(|(_, n)| n).sum())
-    } else {
-        None
-    };
+        let counts = crate::db::memberships::role_counts(&mut conn, id).await?;
+        members = Some(counts.iter().map(|(_, n)| n).sum());
+        clubs = crate::db::memberships::recognised_clubs(&mut conn, id).await?;
+        recognised_by = crate::db::memberships::recognised_by(&mut conn, id).await?;
+    }
     Ok(ProfilePage {
         view,
         posts,
         members,
+        clubs,
+        recognised_by,
     })
 }
 

@@ -714,6 +714,23 @@ fn web_link<const N: usize>(candidates: [&Option<String>; N]) -> String {
         .unwrap_or_default()
 }
 
+/// An account as a link on a page: its name, address and page (ours, or
+/// its own server's).
+fn account_link(s: &AppState, a: &crate::db::models::Account) -> TplValue {
+    let (acct, url) = if a.local {
+        (
+            format!("{}@{}", a.username, s.ctx.config.server.domain),
+            format!("{}/@{}", s.ctx.base_url(), a.username),
+        )
+    } else {
+        (
+            format!("{}@{}", a.username, a.domain.clone().unwrap_or_default()),
+            web_link([&a.profile_url, &a.ap_id]),
+        )
+    };
+    context! { name => a.shown_name(), acct => acct, url => url }
+}
+
 /// The first `n` characters of some HTML's text.
 fn excerpt(html: &str, n: usize) -> String {
     crate::services::text::strip_html(html)
@@ -801,6 +818,8 @@ async fn profile_page(
         view,
         posts,
         members,
+        clubs,
+        recognised_by,
     } = match pages::profile(&s.ctx, &name).await {
         Ok(found) => found,
         Err(e) => return page_not_found(&s, lang, e),
@@ -827,6 +846,8 @@ async fn profile_page(
             url => format!("{}/@{}", s.ctx.base_url(), a.username),
             about => excerpt(&a.note, 200),
             members => members,
+            clubs => clubs.iter().map(|c| account_link(&s, c)).collect::<Vec<_>>(),
+            recognised_by => recognised_by.iter().map(|c| account_link(&s, c)).collect::<Vec<_>>(),
             is_org => a.actor_type == crate::domain::ActorType::Group,
             note => TplValue::from_safe_string(a.note.clone()),
             fields => fields,

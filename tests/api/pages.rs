@@ -282,6 +282,38 @@ async fn the_landing_and_org_pages_show_orgs_members_and_shared_posts_in_full(b:
             .status,
         StatusCode::NOT_FOUND
     );
+    // A club acme recognises: listed on acme's page, and acme on the club's.
+    let tennis = app
+        .json(
+            Method::POST,
+            "/api/v1/orgs",
+            Some(&taro),
+            &json!({"username": "acme_tennis", "display_name": "ACME Tennis", "kind": "club"}),
+        )
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/orgs/{acme}/recognitions/{tennis}"),
+            Some(&office),
+            &json!({}),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.text());
+    let org = page("/@acme", "en").await;
+    assert!(
+        org.contains("Recognised clubs") && org.contains("ACME Tennis"),
+        "{org}"
+    );
+    let club = page("/@acme_tennis", "ja").await;
+    assert!(
+        club.contains("公認元") && club.contains("ACME Alumni"),
+        "{club}"
+    );
     // A person's page has no members' count.
     let person = page("/@hanako", "en").await;
     assert!(!person.contains(" members"), "{person}");

@@ -62,3 +62,5 @@ post-boosted = Shared by { $name }
 follow-elsewhere-label = Your address on another server
 follow-elsewhere-button = Follow from your server
 follow-elsewhere-invalid = Enter your address as name@server (for example name@mastodon.social).
+profile-clubs = Recognised clubs
+profile-recognised-by = Recognised by

@@ -62,3 +62,5 @@ post-boosted = { $name } がシェア
 follow-elsewhere-label = 他のサーバーでのあなたのアドレス
 follow-elsewhere-button = 自分のサーバーからフォロー
 follow-elsewhere-invalid = アドレスは「名前@サーバー」の形で入力してください（例: name@mastodon.social）。
+profile-clubs = 公認クラブ
+profile-recognised-by = 公認元
