@@ -3,8 +3,17 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use serde_json::json;
 
-use crate::common::{Backend, TestApp};
+use crate::common::{Backend, Resp, TestApp};
 use crate::dual;
+
+/// GET `path` as a browser in `lang` would (asking for HTML, or not).
+async fn get_page(app: &TestApp, path: String, lang: &str, html: bool) -> Resp {
+    let mut req = Request::builder().uri(path).header("accept-language", lang);
+    if html {
+        req = req.header("accept", "text/html");
+    }
+    app.send(req.body(Body::empty()).unwrap()).await
+}
 
 dual!(
     public_pages_show_what_anyone_may_see,
@@ -56,20 +65,7 @@ async fn public_pages_show_what_anyone_may_see(b: Backend) {
         .as_str()
         .unwrap()
         .to_owned();
-    let page = |path: String, lang: &'static str| {
-        let app = &app;
-        async move {
-            app.send(
-                Request::builder()
-                    .uri(path)
-                    .header("accept", "text/html")
-                    .header("accept-language", lang)
-                    .body(Body::empty())
-                    .unwrap(),
-            )
-            .await
-        }
-    };
+    let page = |path: String, lang: &'static str| get_page(&app, path, lang, true);
 
     let profile = page("/@hanako".into(), "en").await;
     assert_eq!(profile.status, StatusCode::OK);
@@ -135,17 +131,8 @@ async fn public_pages_show_what_anyone_may_see(b: Backend) {
 /// Open Graph tags for link previews; in English and in Japanese.
 async fn the_landing_and_org_pages_show_orgs_members_and_shared_posts_in_full(b: Backend) {
     let app = TestApp::start(b).await;
-    let page = async |path: &str, lang: &str| {
-        let r = app
-            .send(
-                Request::builder()
-                    .uri(path)
-                    .header("accept", "text/html")
-                    .header("accept-language", lang)
-                    .body(Body::empty())
-                    .unwrap(),
-            )
-            .await;
+    let page = async |path: &str, lang: &'static str| {
+        let r = get_page(&app, path.to_owned(), lang, true).await;
         assert_eq!(r.status, StatusCode::OK, "{path}");
         r.text()
     };
@@ -239,20 +226,7 @@ async fn the_landing_and_org_pages_show_orgs_members_and_shared_posts_in_full(b:
         org.contains("action=\"https:&#x2f;&#x2f;alumni.test&#x2f;@acme/follow\""),
         "{org}"
     );
-    let go = |path: &str| {
-        let app = &app;
-        let path = path.to_owned();
-        async move {
-            app.send(
-                Request::builder()
-                    .uri(path)
-                    .header("accept-language", "ja")
-                    .body(Body::empty())
-                    .unwrap(),
-            )
-            .await
-        }
-    };
+    let go = |path: &str| get_page(&app, path.to_owned(), "ja", false);
     let r = go("/@acme/follow?acct=%40kenji%40Social.Example").await;
     assert_eq!(r.status, StatusCode::FOUND, "{}", r.text());
     assert_eq!(

@@ -230,11 +230,7 @@ pub(super) async fn moderated(
         }
         (Some(s), _) => {
             drop(conn);
-            let deletion = streaming::deletion(ctx, &s).await?;
-            let mut conn = ctx.conn().await?;
-            db::statuses::delete(&mut conn, s.id).await?;
-            drop(conn);
-            deletion.publish(ctx);
+            forget_status(ctx, &s).await?;
         }
         (None, Some(p)) if on => {
             let reason: String =

@@ -332,14 +332,20 @@ pub(super) async fn delete(
         && s.account_id == actor.id
     {
         drop(conn);
-        let deletion = streaming::deletion(ctx, &s).await?;
-        let mut conn = ctx.conn().await?;
-        db::statuses::delete(&mut conn, s.id).await?;
-        drop(conn);
-        deletion.publish(ctx);
+        forget_status(ctx, &s).await?;
         return Ok(Some(s));
     }
     Ok(None)
+}
+
+/// Deletes our copy of a remote post and tells the streams it is gone.
+pub(super) async fn forget_status(ctx: &Ctx, s: &Status) -> ServiceResult<()> {
+    let deletion = streaming::deletion(ctx, s).await?;
+    let mut conn = ctx.conn().await?;
+    db::statuses::delete(&mut conn, s.id).await?;
+    drop(conn);
+    deletion.publish(ctx);
+    Ok(())
 }
 
 /// Like (or its Undo) of a status we have; returns it when that changed
