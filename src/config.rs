@@ -111,6 +111,9 @@ impl RegistrationMode {
 pub struct RegistrationsConfig {
     pub mode: RegistrationMode,
     pub min_password_length: usize,
+    /// Administrators and org offices must sign in on the web with a
+    /// one-time code as well: until they set it up, the web asks for it first.
+    pub require_two_factor_for_staff: bool,
 }
 
 impl Default for RegistrationsConfig {
@@ -118,6 +121,7 @@ impl Default for RegistrationsConfig {
         Self {
             mode: RegistrationMode::Approval,
             min_password_length: 8,
+            require_two_factor_for_staff: false,
         }
     }
 }

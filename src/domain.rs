@@ -327,6 +327,15 @@ text_enum! {
 }
 
 text_enum! {
+    /// How far a browser's sign-in got: fully signed in, or the password was
+    /// right and the one-time code is still owed.
+    pub enum SessionStage {
+        SignedIn => "signed_in",
+        SecondFactor => "second_factor",
+    }
+}
+
+text_enum! {
     /// Why a report was filed.
     pub enum ReportCategory {
         Spam => "spam",

@@ -140,6 +140,7 @@ pub async fn update_credentials(
         privacy: source.privacy,
         sensitive: source.sensitive,
         language: source.language,
+        locale: None,
         avatar,
         header,
     };

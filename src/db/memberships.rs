@@ -177,6 +177,22 @@ pub async fn is_verified_member(
     Ok(n > 0)
 }
 
+/// Whether this account is a verified member with `role` of any org.
+pub async fn holds_role(
+    conn: &mut DbConn<'_>,
+    account: AccountId,
+    role: crate::domain::Role,
+) -> DbResult<bool> {
+    let n: i64 = with_conn!(conn, |c| memberships::table
+        .filter(memberships::account_id.eq(account.0))
+        .filter(memberships::role.eq(role))
+        .filter(memberships::state.eq(crate::domain::MembershipState::Verified))
+        .count()
+        .get_result(c)
+        .await)?;
+    Ok(n > 0)
+}
+
 /// Counts of an org's verified members by role.
 pub async fn role_counts(
     conn: &mut DbConn<'_>,

@@ -20,6 +20,7 @@ pub mod polls;
 pub mod reports;
 pub mod schema;
 pub mod search;
+pub mod sessions;
 pub mod social;
 pub mod statuses;
 pub mod timelines;

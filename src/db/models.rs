@@ -120,6 +120,7 @@ pub struct SettingsChanges {
     pub default_privacy: Option<Visibility>,
     pub default_sensitive: Option<bool>,
     pub default_language: Option<Option<String>>,
+    pub locale: Option<Option<String>>,
     pub updated_at: Option<NaiveDateTime>,
 }
 
@@ -579,4 +580,30 @@ pub struct OrgBlock {
     pub domain: Option<String>,
     pub created_by: Option<i64>,
     pub created_at: NaiveDateTime,
+}
+
+/// A signed-in browser (only the token's hash is stored).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::db::schema::web_sessions)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct WebSession {
+    pub id: i64,
+    pub token_hash: String,
+    pub account_id: i64,
+    pub stage: crate::domain::SessionStage,
+    pub user_agent: String,
+    pub ip: String,
+    pub created_at: NaiveDateTime,
+    pub last_used_at: NaiveDateTime,
+}
+
+/// A person's one-time-password secret; enabled once a code proved it.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::db::schema::two_factor)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct TwoFactor {
+    pub account_id: i64,
+    pub secret: String,
+    pub enabled_at: Option<NaiveDateTime>,
+    pub last_step: i64,
 }

@@ -224,6 +224,36 @@ diesel::table! {
 }
 
 diesel::table! {
+    web_sessions (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        account_id -> BigInt,
+        stage -> Text,
+        user_agent -> Text,
+        ip -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    two_factor (account_id) {
+        account_id -> BigInt,
+        secret -> Text,
+        enabled_at -> Nullable<Timestamp>,
+        last_step -> BigInt,
+    }
+}
+
+diesel::table! {
+    recovery_codes (account_id, code_hash) {
+        account_id -> BigInt,
+        code_hash -> Text,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     peer_software (host) {
         host -> Text,
         software -> Text,
@@ -614,6 +644,7 @@ diesel::table! {
 
 diesel::joinable!(outbound_targets -> outbound_activities (activity_id));
 diesel::joinable!(users -> accounts (account_id));
+diesel::joinable!(web_sessions -> accounts (account_id));
 diesel::joinable!(orgs -> accounts (account_id));
 diesel::joinable!(org_invites -> orgs (org_id));
 diesel::joinable!(roster_entries -> orgs (org_id));
@@ -649,6 +680,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     thread_locks,
     community_bans,
     peer_software,
+    web_sessions,
+    two_factor,
+    recovery_codes,
     bookmarks,
     status_pins,
     notifications,

@@ -402,8 +402,17 @@ pub async fn register(ctx: &Ctx, reg: Registration) -> ServiceResult<LocalUser> 
         email_confirmed: false,
         allow_reserved: false,
     };
-    let (created, confirmation) =
-        create(ctx, new, invite.as_ref().map(|i| i.code.as_str())).await?;
+    signed_up(ctx, new, invite.as_ref().map(|i| i.code.as_str())).await
+}
+
+/// Creates a signed-up account, tells the administrators and sends the
+/// confirmation mail.
+pub(crate) async fn signed_up(
+    ctx: &Ctx,
+    new: NewAccount,
+    invite_code: Option<&str>,
+) -> ServiceResult<LocalUser> {
+    let (created, confirmation) = create(ctx, new, invite_code).await?;
     // Admins hear of every sign-up (Mastodon's admin.sign_up), approved or pending.
     let mut conn = ctx.conn().await?;
     let mut notes = Vec::new();
@@ -564,6 +573,8 @@ pub struct ProfileUpdate {
     pub privacy: Option<String>,
     pub sensitive: Option<bool>,
     pub language: Option<String>,
+    /// The language of the web pages and e-mails (ours; empty: the browser's).
+    pub locale: Option<String>,
     pub avatar: Option<Upload>,
     pub header: Option<Upload>,
 }
@@ -710,12 +721,17 @@ pub async fn update_profile(
 ) -> ServiceResult<CredentialView> {
     let account = &me.account;
     let (privacy, sensitive, language) = (up.privacy.clone(), up.sensitive, up.language.clone());
+    let locale = up.locale.clone().map(|l| Some(l).filter(|l| !l.is_empty()));
+    if let Some(e) = validate_locale(&locale.clone().flatten()) {
+        return Err(ServiceError::Validation(vec![e]));
+    }
     let (changes, avatar, header) = profile_changes(ctx, account, up).await?;
     let now = changes.updated_at.unwrap_or_else(ids::now);
     let settings = SettingsChanges {
         default_privacy: privacy.and_then(|p| p.parse().ok()),
         default_sensitive: sensitive,
         default_language: language.map(|l| Some(l).filter(|l| !l.is_empty())),
+        locale,
         updated_at: Some(now),
     };
     let mut conn = ctx.conn().await?;

@@ -16,7 +16,8 @@ pub fn spawn(ctx: Ctx) -> Background {
     }
     let mut tasks = ctx.fed.start_workers(ctx.clone());
     tasks.push(tokio::spawn(poll_endings(ctx.clone())));
-    tasks.push(tokio::spawn(unattached_media(ctx)));
+    tasks.push(tokio::spawn(unattached_media(ctx.clone())));
+    tasks.push(tokio::spawn(stale_sessions(ctx)));
     Background { tasks }
 }
 
@@ -58,5 +59,16 @@ async fn unattached_media(ctx: Ctx) {
             Err(e) => tracing::warn!(error = %e.detail(), "removing unattached media failed"),
         }
         tokio::time::sleep(Duration::from_secs(600)).await;
+    }
+}
+
+/// Forgets web sessions idle past their life and abandoned half sign-ins,
+/// hourly (a stale session already signs nobody in; this keeps the table small).
+async fn stale_sessions(ctx: Ctx) {
+    loop {
+        if let Err(e) = super::sessions::forget_stale(&ctx).await {
+            tracing::warn!(error = %e.detail(), "forgetting stale sessions failed");
+        }
+        tokio::time::sleep(Duration::from_secs(3600)).await;
     }
 }

@@ -293,6 +293,73 @@ pub async fn request(
     view(ctx, saved).await
 }
 
+/// An org's invitation link, as its page shows it before anyone signs up.
+pub struct InvitePreview {
+    pub org: Account,
+    pub role: Role,
+}
+
+/// The org and role an invitation code stands for, while it can be used.
+pub async fn invite_preview(ctx: &Ctx, code: &str) -> ServiceResult<InvitePreview> {
+    let mut conn = ctx.conn().await?;
+    let now = ids::now();
+    let invite = db::memberships::find_invite(&mut conn, code)
+        .await?
+        .filter(|i| {
+            i.revoked_at.is_none()
+                && i.expires_at.is_none_or(|e| e > now)
+                && i.max_uses.is_none_or(|m| i.uses < m)
+        })
+        .ok_or_else(ServiceError::not_found)?;
+    let (_, account) = db::orgs::find(&mut conn, invite.org_id)
+        .await?
+        .filter(|(o, _)| o.archived_at.is_none())
+        .ok_or_else(ServiceError::not_found)?;
+    Ok(InvitePreview {
+        org: account,
+        role: invite.role,
+    })
+}
+
+/// Signs up through an org's invitation link: the account (let in whatever
+/// the registration mode, as any invitation is), then the membership request
+/// carrying the invite, the claimed tenure and divisions, and the consents.
+/// The claim is checked before the account is made.
+pub async fn sign_up_with_invite(
+    ctx: &Ctx,
+    reg: super::accounts::Registration,
+    r: JoinRequest,
+) -> ServiceResult<(LocalUser, MembershipView)> {
+    let code = r.invite_code.clone().unwrap_or_default();
+    let preview = invite_preview(ctx, &code).await.map_err(|e| match e {
+        ServiceError::NotFound(_) => ServiceError::invalid(
+            "invite_code",
+            "ERR_INVALID",
+            "this invite has expired, was revoked or is used up",
+        ),
+        other => other,
+    })?;
+    claimed(preview.org.id, 0, &r)?;
+    if !reg.agreement {
+        return Err(ServiceError::invalid(
+            "agreement",
+            "ERR_ACCEPTED",
+            "must be accepted",
+        ));
+    }
+    let new = super::accounts::NewAccount {
+        username: reg.username,
+        email: reg.email,
+        password: reg.password,
+        locale: reg.locale,
+        approved: true,
+        ..Default::default()
+    };
+    let me = super::accounts::signed_up(ctx, new, None).await?;
+    let membership = request(ctx, &me, preview.org.id, r).await?;
+    Ok((me, membership))
+}
+
 /// The checked claim of a join request, as a pending membership.
 fn claimed(org_id: i64, account_id: i64, r: &JoinRequest) -> ServiceResult<Membership> {
     let role = match r.role.as_deref().filter(|r| !r.is_empty()) {

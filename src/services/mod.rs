@@ -19,11 +19,13 @@ pub mod reports;
 pub mod roster;
 pub mod scopes;
 pub mod search;
+pub mod sessions;
 pub mod social;
 pub mod statuses;
 pub mod streaming;
 pub mod text;
 pub mod timelines;
+pub mod two_factor;
 pub mod views;
 
 use std::sync::Arc;

@@ -317,3 +317,13 @@ pub async fn announcements(
     }
     Ok(out)
 }
+
+/// The orgs (here or elsewhere) the person is a verified member of, by name:
+/// where they may post members-only.
+pub async fn memberships_of(ctx: &Ctx, me: &LocalUser) -> ServiceResult<Vec<Account>> {
+    let mut conn = ctx.conn().await?;
+    let ids = db::memberships::verified_orgs(&mut conn, me.account.id).await?;
+    let mut orgs = db::accounts::find_many(&mut conn, &ids).await?;
+    orgs.sort_by_key(|a| a.shown_name().to_lowercase());
+    Ok(orgs)
+}

@@ -1,5 +1,6 @@
 //! Japanese and English UI text (Fluent). The language is chosen by an
-//! explicit `?lang=`, then Accept-Language, then the account's preference.
+//! explicit choice (`?lang=`, remembered in a cookie), then the signed-in
+//! account's setting, then Accept-Language.
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource};
 
@@ -42,7 +43,11 @@ impl I18n {
     pub fn t(&self, lang: &str, id: &str, args: &[(&str, String)]) -> String {
         let mut fargs = FluentArgs::new();
         for (k, v) in args {
-            fargs.set(*k, v.clone());
+            // Counts as numbers, so that plural selectors work.
+            match v.parse::<i64>() {
+                Ok(n) => fargs.set(*k, n),
+                Err(_) => fargs.set(*k, v.clone()),
+            }
         }
         for b in [self.bundle(lang), self.bundle(DEFAULT)] {
             if let Some(pattern) = b.get_message(id).and_then(|m| m.value()) {
@@ -70,6 +75,9 @@ pub fn negotiate(
     if let Some(l) = explicit.and_then(supported) {
         return l;
     }
+    if let Some(l) = account.and_then(supported) {
+        return l;
+    }
     if let Some(header) = accept_language {
         let mut prefs: Vec<(f32, &str)> = header
             .split(',')
@@ -92,7 +100,7 @@ pub fn negotiate(
             return l;
         }
     }
-    account.and_then(supported).unwrap_or(DEFAULT)
+    DEFAULT
 }
 
 #[cfg(test)]
@@ -126,6 +134,9 @@ mod tests {
         );
         assert_eq!(negotiate(Some("en"), Some("ja"), None), "en");
         assert_eq!(negotiate(None, Some("fr"), Some("ja")), "ja");
+        // The account's setting before the browser's.
+        assert_eq!(negotiate(None, Some("en"), Some("ja")), "ja");
+        assert_eq!(negotiate(Some("en"), Some("ja"), Some("ja")), "en");
         assert_eq!(negotiate(None, None, None), "en");
     }
 

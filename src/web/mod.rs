@@ -1,7 +1,10 @@
 //! Server-rendered HTML: the OAuth sign-in and consent page, the
 //! out-of-band code page, the first-run setup page, e-mail confirmation and
 //! the start page. Forms carry a CSRF token matched against a cookie.
+pub mod account;
 pub mod i18n;
+pub mod member;
+pub mod session;
 
 use crate::domain::Visibility;
 use std::sync::Arc;
@@ -24,7 +27,7 @@ use crate::app::AppState;
 use crate::crypto;
 use crate::services::oauth::{self, AuthorizeRequest, ValidAuthorization};
 use crate::services::views::StatusView;
-use crate::services::{ServiceError, accounts, pages};
+use crate::services::{ServiceError, accounts, pages, sessions};
 use i18n::I18n;
 
 const CSRF_COOKIE: &str = "tsunagu_csrf";
@@ -48,6 +51,16 @@ impl Web {
             ("post.html", include_str!("templates/post.html")),
             ("profile.html", include_str!("templates/profile.html")),
             ("status.html", include_str!("templates/status.html")),
+            ("sign_in.html", include_str!("templates/sign_in.html")),
+            ("two_factor.html", include_str!("templates/two_factor.html")),
+            ("join.html", include_str!("templates/join.html")),
+            ("security.html", include_str!("templates/security.html")),
+            ("timeline.html", include_str!("templates/timeline.html")),
+            (
+                "notifications.html",
+                include_str!("templates/notifications.html"),
+            ),
+            ("settings.html", include_str!("templates/settings.html")),
         ] {
             env.add_template(name, src)?;
         }
@@ -151,6 +164,8 @@ pub fn router() -> Router<AppState> {
         .route("/@{name}", get(profile_page))
         .route("/@{name}/{id}", get(post_page))
         .route("/@{name}/follow", get(follow_from_elsewhere))
+        .merge(account::routes())
+        .merge(member::routes())
 }
 
 fn lang_of(
@@ -159,7 +174,8 @@ fn lang_of(
     account_locale: Option<&str>,
 ) -> &'static str {
     let accept = headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
-    i18n::negotiate(explicit, accept, account_locale)
+    let remembered = cookie(headers, session::LANG_COOKIE);
+    i18n::negotiate(explicit.or(remembered.as_deref()), accept, account_locale)
 }
 
 fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -268,6 +284,8 @@ pub struct AuthorizeParams {
     username: String,
     #[serde(default)]
     password: String,
+    #[serde(default)]
+    otp: String,
     #[serde(default)]
     authenticity_token: String,
     #[serde(default)]
@@ -469,10 +487,28 @@ async fn authorize_submit(
             Some(msg),
         );
     }
-    let account = match accounts::authenticate(&s.ctx, &f.username, &f.password).await {
-        Ok(a) => a,
+    let account = match sessions::check_credentials(&s.ctx, &f.username, &f.password, &f.otp).await
+    {
+        Ok(sessions::Credentials::Valid(a)) => *a,
+        Ok(sessions::Credentials::CodeNeeded) => {
+            let msg = s.web.i18n.t(lang, "authorize-code-needed", &[]);
+            return authorize_page(
+                &s,
+                StatusCode::UNAUTHORIZED,
+                lang,
+                &v,
+                &csrf,
+                &f.username,
+                Some(msg),
+            );
+        }
         Err(ServiceError::Unauthorized(_)) => {
-            let msg = s.web.i18n.t(lang, "error-credentials", &[]);
+            let id = if f.otp.trim().is_empty() {
+                "error-credentials"
+            } else {
+                "error-credentials-or-code"
+            };
+            let msg = s.web.i18n.t(lang, id, &[]);
             return authorize_page(
                 &s,
                 StatusCode::UNAUTHORIZED,
@@ -739,9 +775,39 @@ fn excerpt(html: &str, n: usize) -> String {
         .collect()
 }
 
+/// A local account's avatar (a remote one is never loaded: pages make no
+/// request off this server), and the initial shown instead.
+fn avatar(s: &AppState, a: &crate::db::models::Account) -> (Option<String>, String) {
+    let url = a
+        .avatar_file
+        .as_deref()
+        .map(|f| crate::services::media::url(&s.ctx, f));
+    let initial = a
+        .shown_name()
+        .chars()
+        .next()
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_default();
+    (url, initial)
+}
+
+/// Who may see a post, in words (shown beside every post that is not public).
+fn audience_label(s: &AppState, lang: &str, v: &StatusView) -> Option<String> {
+    let org = v.audience.as_ref().map(|a| a.shown_name());
+    let (id, args) = match (v.status.visibility, org) {
+        (Visibility::Members, Some(org)) => ("audience-members", vec![("org", org.to_owned())]),
+        (Visibility::Members, None) => ("audience-members-any", vec![]),
+        (Visibility::Private, _) => ("audience-followers", vec![]),
+        (Visibility::Direct, _) => ("audience-direct", vec![]),
+        (_, Some(org)) => ("audience-org", vec![("org", org.to_owned())]),
+        _ => return None,
+    };
+    Some(s.web.i18n.t(lang, id, &args))
+}
+
 /// What a post shows on a page (its HTML was sanitised when stored). A
 /// boost shows the boosted post in full, under who shared it.
-fn post_context(s: &AppState, v: &StatusView) -> TplValue {
+fn post_context(s: &AppState, lang: &str, v: &StatusView) -> TplValue {
     let (v, boosted_by) = match &v.reblog {
         Some(original) => (original.as_ref(), Some(v.account.account.shown_name())),
         None => (v, None),
@@ -767,30 +833,56 @@ fn post_context(s: &AppState, v: &StatusView) -> TplValue {
         .media
         .iter()
         .filter_map(|m| {
-            let url = m
-                .file
-                .as_deref()
-                .map(|f| crate::services::media::url(&s.ctx, f))
-                .or_else(|| m.remote_url.clone())?;
-            Some(context! { url => url, kind => m.kind.clone(), description => m.description.clone() })
+            let (url, local) = match m.file.as_deref() {
+                Some(f) => (crate::services::media::url(&s.ctx, f), true),
+                None => (web_link([&m.remote_url]), false),
+            };
+            (!url.is_empty()).then(|| context! { url => url, local => local, kind => m.kind.clone(), description => m.description.clone() })
         })
         .collect();
+    let (avatar, initial) = avatar(s, a);
     context! {
+        id => v.status.id.to_string(),
+        key => format!("{}{}", v.status.id, boosted_by.as_ref().map(|_| "b").unwrap_or("")),
         author => a.shown_name(),
+        avatar => avatar,
+        initial => initial,
         acct => acct,
         profile_url => profile_url,
         url => url,
         boosted_by => boosted_by,
+        audience_label => audience_label(s, lang, v),
+        boostable => v.status.visibility.is_open(),
         content => TplValue::from_safe_string(v.status.content.clone()),
         spoiler => v.status.spoiler_text.clone(),
         excerpt => excerpt(&v.status.content, 60),
         media => media,
         unlisted => v.status.visibility == Visibility::Unlisted,
         created_at => created.to_rfc3339(),
-        created_at_text => created.format("%Y-%m-%d %H:%M UTC").to_string(),
+        created_at_text => date_text(lang, created),
         replies => v.replies_count,
         boosts => v.reblogs_count,
         favourites => v.favourites_count,
+        favourited => v.favourited,
+        reblogged => v.reblogged,
+        bookmarked => v.bookmarked,
+    }
+}
+
+/// A date as each language writes it (DESIGN.md): 2026年12月12日(土) 18:30 or
+/// Sat 12 Dec 2026, 18:30, in UTC and saying so.
+fn date_text(lang: &str, t: chrono::DateTime<chrono::Utc>) -> String {
+    use chrono::Datelike;
+    if lang == "ja" {
+        const DAYS: [&str; 7] = ["月", "火", "水", "木", "金", "土", "日"];
+        let wd = DAYS[t.weekday().num_days_from_monday() as usize];
+        format!(
+            "{}({wd}) {} UTC",
+            t.format("%Y年%-m月%-d日"),
+            t.format("%H:%M")
+        )
+    } else {
+        t.format("%a %-d %b %Y, %H:%M UTC").to_string()
     }
 }
 
@@ -834,7 +926,7 @@ async fn profile_page(
             }
         })
         .collect();
-    let posts: Vec<TplValue> = posts.iter().map(|p| post_context(&s, p)).collect();
+    let posts: Vec<TplValue> = posts.iter().map(|p| post_context(&s, lang, p)).collect();
     s.web.render(
         &s,
         StatusCode::OK,
@@ -876,7 +968,7 @@ async fn post_page(
             StatusCode::OK,
             "status.html",
             lang,
-            context! { post => post_context(&s, &v) },
+            context! { post => post_context(&s, lang, &v) },
         ),
         Err(e) => page_not_found(&s, lang, e),
     }

@@ -21,3 +21,4 @@ mod social;
 mod statuses;
 mod streaming;
 mod timelines;
+mod web;

@@ -1,0 +1,3 @@
+DROP TABLE recovery_codes;
+DROP TABLE two_factor;
+DROP TABLE web_sessions;

@@ -1,0 +1,662 @@
+//! Pages for one's account: signing in (with a one-time code when two-factor
+//! sign-in is on) and out, signing up through an org's invitation link, and
+//! the security settings (two-factor sign-in, sessions).
+use axum::Form;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use minijinja::{Value as TplValue, context};
+use serde::Deserialize;
+
+use super::session::{SESSION_COOKIE, Visit};
+use super::{cookie, oauth_error_page};
+use crate::app::AppState;
+use crate::domain::ConsentPurpose;
+use crate::services::memberships::{self, JoinRequest};
+use crate::services::sessions::{self, SignIn};
+use crate::services::{FieldError, ServiceError, accounts, two_factor};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/auth/sign_in", get(sign_in_form).post(sign_in_submit))
+        .route(
+            "/auth/two_factor",
+            get(two_factor_form).post(two_factor_submit),
+        )
+        .route("/auth/sign_out", post(sign_out))
+        .route("/join/{code}", get(join_form).post(join_submit))
+        .route("/settings/security", get(security))
+        .route("/settings/two_factor/begin", post(two_factor_begin))
+        .route("/settings/two_factor/enable", post(two_factor_enable))
+        .route("/settings/two_factor/disable", post(two_factor_disable))
+        .route("/settings/sessions/{id}/revoke", post(revoke_session))
+}
+
+#[derive(Deserialize, Default)]
+pub struct NextQuery {
+    #[serde(default)]
+    next: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct SignInForm {
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+    #[serde(default)]
+    authenticity_token: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct CodeForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    next: String,
+    #[serde(default)]
+    authenticity_token: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct TokenForm {
+    #[serde(default)]
+    authenticity_token: String,
+}
+
+fn next_or_home(next: &str) -> String {
+    if next.is_empty() {
+        "/home".into()
+    } else {
+        super::session::local_path(next)
+    }
+}
+
+/// A field's errors in the page's language: the words for known codes,
+/// else the service's description.
+fn field_errors(s: &AppState, lang: &str, errs: &[FieldError]) -> Vec<TplValue> {
+    errs.iter()
+        .map(|e| {
+            let label = s.web.i18n.t(lang, &format!("field-{}", e.field), &[]);
+            let id = format!("field-error-{}", e.code);
+            let mut text = s.web.i18n.t(lang, &id, &[("field", label.clone())]);
+            if text == id {
+                text = format!("{label}: {}", e.description);
+            }
+            context! { field => e.field, text => text }
+        })
+        .collect()
+}
+
+fn sign_in_page(
+    s: &AppState,
+    v: &Visit,
+    status: StatusCode,
+    login: &str,
+    next: &str,
+    error: Option<String>,
+) -> Response {
+    v.render(
+        s,
+        status,
+        "sign_in.html",
+        context! { nav => "sign_in", login => login, next => next, error => error },
+    )
+}
+
+async fn sign_in_form(State(s): State<AppState>, v: Visit, Query(q): Query<NextQuery>) -> Response {
+    if v.me.is_some() {
+        return v.redirect(&next_or_home(&q.next));
+    }
+    sign_in_page(&s, &v, StatusCode::OK, "", &q.next, None)
+}
+
+fn rate_limited(s: &AppState, v: &Visit) -> bool {
+    !s.limits.login.check(&v.device.ip).allowed
+}
+
+async fn sign_in_submit(
+    State(s): State<AppState>,
+    mut v: Visit,
+    Form(f): Form<SignInForm>,
+) -> Response {
+    let t = |id: &str| s.web.i18n.t(v.lang, id, &[]);
+    if !v.csrf_ok(&f.authenticity_token) {
+        let msg = t("error-csrf");
+        return sign_in_page(&s, &v, StatusCode::FORBIDDEN, &f.login, &f.next, Some(msg));
+    }
+    if rate_limited(&s, &v) {
+        let msg = t("error-rate-limited");
+        return sign_in_page(
+            &s,
+            &v,
+            StatusCode::TOO_MANY_REQUESTS,
+            &f.login,
+            &f.next,
+            Some(msg),
+        );
+    }
+    match sessions::sign_in(&s.ctx, &f.login, &f.password, &v.device).await {
+        Ok(SignIn::Done { token }) => {
+            v.signed_in(&s, &token);
+            v.redirect(&next_or_home(&f.next))
+        }
+        Ok(SignIn::SecondFactor { token }) => {
+            v.signed_in(&s, &token);
+            let mut q = form_urlencoded::Serializer::new(String::new());
+            q.append_pair("next", &f.next);
+            v.redirect(&format!("/auth/two_factor?{}", q.finish()))
+        }
+        Err(ServiceError::Unauthorized(_)) => {
+            let msg = t("error-credentials");
+            sign_in_page(
+                &s,
+                &v,
+                StatusCode::UNAUTHORIZED,
+                &f.login,
+                &f.next,
+                Some(msg),
+            )
+        }
+        Err(ServiceError::Forbidden(why)) => {
+            sign_in_page(&s, &v, StatusCode::FORBIDDEN, &f.login, &f.next, Some(why))
+        }
+        Err(e) => oauth_error_page(&s, v.lang, e),
+    }
+}
+
+fn two_factor_page(
+    s: &AppState,
+    v: &Visit,
+    status: StatusCode,
+    next: &str,
+    error: Option<String>,
+) -> Response {
+    v.render(
+        s,
+        status,
+        "two_factor.html",
+        context! { nav => "sign_in", next => next, error => error },
+    )
+}
+
+async fn two_factor_form(
+    State(s): State<AppState>,
+    v: Visit,
+    Query(q): Query<NextQuery>,
+) -> Response {
+    let token = cookie(&v.headers, SESSION_COOKIE).unwrap_or_default();
+    match sessions::awaits_code(&s.ctx, &token).await {
+        Ok(true) => two_factor_page(&s, &v, StatusCode::OK, &q.next, None),
+        Ok(false) => v.redirect("/auth/sign_in"),
+        Err(e) => oauth_error_page(&s, v.lang, e),
+    }
+}
+
+async fn two_factor_submit(
+    State(s): State<AppState>,
+    mut v: Visit,
+    Form(f): Form<CodeForm>,
+) -> Response {
+    let t = |id: &str| s.web.i18n.t(v.lang, id, &[]);
+    if !v.csrf_ok(&f.authenticity_token) {
+        let msg = t("error-csrf");
+        return two_factor_page(&s, &v, StatusCode::FORBIDDEN, &f.next, Some(msg));
+    }
+    if rate_limited(&s, &v) {
+        let msg = t("error-rate-limited");
+        return two_factor_page(&s, &v, StatusCode::TOO_MANY_REQUESTS, &f.next, Some(msg));
+    }
+    let token = cookie(&v.headers, SESSION_COOKIE).unwrap_or_default();
+    match sessions::second_factor(&s.ctx, &token, &f.code, &v.device).await {
+        Ok((token, _)) => {
+            v.signed_in(&s, &token);
+            v.redirect(&next_or_home(&f.next))
+        }
+        Err(ServiceError::Unauthorized(_))
+            if !matches!(sessions::awaits_code(&s.ctx, &token).await, Ok(true)) =>
+        {
+            v.redirect("/auth/sign_in")
+        }
+        Err(ServiceError::Unauthorized(_)) => {
+            let msg = t("error-code");
+            two_factor_page(&s, &v, StatusCode::UNAUTHORIZED, &f.next, Some(msg))
+        }
+        Err(ServiceError::Forbidden(why)) => {
+            two_factor_page(&s, &v, StatusCode::FORBIDDEN, &f.next, Some(why))
+        }
+        Err(e) => oauth_error_page(&s, v.lang, e),
+    }
+}
+
+async fn sign_out(State(s): State<AppState>, mut v: Visit, Form(f): Form<TokenForm>) -> Response {
+    if !v.csrf_ok(&f.authenticity_token) {
+        let msg = s.web.i18n.t(v.lang, "error-csrf", &[]);
+        return v.message(&s, StatusCode::FORBIDDEN, "page-error", msg);
+    }
+    if let Some(token) = cookie(&v.headers, SESSION_COOKIE)
+        && let Err(e) = sessions::sign_out(&s.ctx, &token).await
+    {
+        return oauth_error_page(&s, v.lang, e);
+    }
+    v.signed_out(&s);
+    v.redirect("/")
+}
+
+// ---- Sign-up through an org's invitation -----------------------------------
+
+#[derive(Deserialize, Default)]
+pub struct JoinForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    tenure_from: String,
+    #[serde(default)]
+    tenure_to: String,
+    #[serde(default)]
+    division: String,
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    agreement: Option<String>,
+    #[serde(default)]
+    consent_directory: Option<String>,
+    #[serde(default)]
+    consent_share_profile: Option<String>,
+    #[serde(default)]
+    consent_comeback_contact: Option<String>,
+    #[serde(default)]
+    consent_newsletters: Option<String>,
+    #[serde(default)]
+    authenticity_token: String,
+}
+
+impl JoinForm {
+    fn consents(&self) -> Vec<(String, bool)> {
+        [
+            (ConsentPurpose::Directory, &self.consent_directory),
+            (ConsentPurpose::ShareProfile, &self.consent_share_profile),
+            (
+                ConsentPurpose::ComebackContact,
+                &self.consent_comeback_contact,
+            ),
+            (ConsentPurpose::Newsletters, &self.consent_newsletters),
+        ]
+        .into_iter()
+        .map(|(p, v)| (p.as_str().to_owned(), v.is_some()))
+        .collect()
+    }
+
+    fn request(&self, code: &str) -> JoinRequest {
+        let some = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
+        JoinRequest {
+            role: None,
+            tenure_from: some(&self.tenure_from),
+            tenure_to: some(&self.tenure_to),
+            divisions: some(&self.division).into_iter().collect(),
+            message: some(&self.message),
+            invite_code: Some(code.to_owned()),
+            consents: self.consents(),
+            wording_version: None,
+        }
+    }
+}
+
+fn join_page(
+    s: &AppState,
+    v: &Visit,
+    status: StatusCode,
+    preview: &memberships::InvitePreview,
+    code: &str,
+    f: &JoinForm,
+    errors: Vec<TplValue>,
+) -> Response {
+    let (avatar, initial) = super::avatar(s, &preview.org);
+    let role = s
+        .web
+        .i18n
+        .t(v.lang, &format!("role-{}", preview.role.as_str()), &[]);
+    v.render(
+        s,
+        status,
+        "join.html",
+        context! {
+            org => context! {
+                name => preview.org.shown_name(),
+                acct => format!("{}@{}", preview.org.username, s.ctx.config.server.domain),
+                about => super::excerpt(&preview.org.note, 300),
+                avatar => avatar,
+                initial => initial,
+            },
+            role => role,
+            code => code,
+            min_password => s.ctx.config.registrations.min_password_length,
+            form => context! {
+                username => f.username.clone(),
+                email => f.email.clone(),
+                tenure_from => f.tenure_from.clone(),
+                tenure_to => f.tenure_to.clone(),
+                division => f.division.clone(),
+                message => f.message.clone(),
+                agreement => f.agreement.is_some(),
+                consent_directory => f.consent_directory.is_some(),
+                consent_share_profile => f.consent_share_profile.is_some(),
+                consent_comeback_contact => f.consent_comeback_contact.is_some(),
+                consent_newsletters => f.consent_newsletters.is_some(),
+            },
+            errors => errors,
+        },
+    )
+}
+
+fn invite_gone(s: &AppState, v: &Visit, e: ServiceError) -> Response {
+    match e {
+        ServiceError::NotFound(_) => {
+            let msg = s.web.i18n.t(v.lang, "join-invalid", &[]);
+            v.message(s, StatusCode::NOT_FOUND, "page-error", msg)
+        }
+        other => oauth_error_page(s, v.lang, other),
+    }
+}
+
+async fn join_form(State(s): State<AppState>, v: Visit, Path(code): Path<String>) -> Response {
+    match memberships::invite_preview(&s.ctx, &code).await {
+        Ok(p) => join_page(
+            &s,
+            &v,
+            StatusCode::OK,
+            &p,
+            &code,
+            &JoinForm::default(),
+            vec![],
+        ),
+        Err(e) => invite_gone(&s, &v, e),
+    }
+}
+
+async fn join_submit(
+    State(s): State<AppState>,
+    mut v: Visit,
+    Path(code): Path<String>,
+    Form(f): Form<JoinForm>,
+) -> Response {
+    let preview = match memberships::invite_preview(&s.ctx, &code).await {
+        Ok(p) => p,
+        Err(e) => return invite_gone(&s, &v, e),
+    };
+    if !v.csrf_ok(&f.authenticity_token) {
+        let e = FieldError {
+            field: "form",
+            code: "ERR_CSRF",
+            description: s.web.i18n.t(v.lang, "error-csrf", &[]),
+        };
+        let errors = field_errors(&s, v.lang, &[e]);
+        return join_page(&s, &v, StatusCode::FORBIDDEN, &preview, &code, &f, errors);
+    }
+    // Signed in already: only the membership request.
+    if let Some(current) = &v.me {
+        return match memberships::request(&s.ctx, &current.me, preview.org.id, f.request(&code))
+            .await
+        {
+            Ok(_) => v.redirect("/home?joined=1"),
+            Err(ServiceError::Validation(errs)) => {
+                let errors = field_errors(&s, v.lang, &errs);
+                join_page(
+                    &s,
+                    &v,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    &preview,
+                    &code,
+                    &f,
+                    errors,
+                )
+            }
+            Err(e) => oauth_error_page(&s, v.lang, e),
+        };
+    }
+    if !s.limits.registration.check(&v.device.ip).allowed {
+        let msg = s.web.i18n.t(v.lang, "error-rate-limited", &[]);
+        return v.message(&s, StatusCode::TOO_MANY_REQUESTS, "page-error", msg);
+    }
+    let reg = accounts::Registration {
+        username: f.username.trim().to_owned(),
+        email: f.email.trim().to_owned(),
+        password: f.password.clone(),
+        agreement: f.agreement.is_some(),
+        locale: Some(v.lang.to_owned()),
+        reason: None,
+        invite_code: None,
+    };
+    match memberships::sign_up_with_invite(&s.ctx, reg, f.request(&code)).await {
+        Ok((me, _)) => {
+            // Where the address must be proven first, the mail says what to do.
+            if accounts::login_refusal(&s.ctx, &me).is_some() {
+                let msg = s.web.i18n.t(
+                    v.lang,
+                    "join-confirm-mail",
+                    &[("email", me.user.email.clone())],
+                );
+                return v.message(&s, StatusCode::OK, "join-done-title", msg);
+            }
+            match sessions::open(&s.ctx, &me, &v.device).await {
+                Ok(token) => {
+                    v.signed_in(&s, &token);
+                    v.redirect("/home?joined=1")
+                }
+                Err(e) => oauth_error_page(&s, v.lang, e),
+            }
+        }
+        Err(ServiceError::Validation(errs)) => {
+            let errors = field_errors(&s, v.lang, &errs);
+            join_page(
+                &s,
+                &v,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &preview,
+                &code,
+                &f,
+                errors,
+            )
+        }
+        Err(e) => oauth_error_page(&s, v.lang, e),
+    }
+}
+
+// ---- Security settings ------------------------------------------------------
+
+fn device_rows(v: &Visit, list: &[crate::db::models::WebSession]) -> Vec<TplValue> {
+    let current = v.me.as_ref().map(|c| c.session.id);
+    list.iter()
+        .map(|w| {
+            context! {
+                id => w.id.to_string(),
+                user_agent => w.user_agent.clone(),
+                ip => w.ip.clone(),
+                created => super::date_text(v.lang, w.created_at.and_utc()),
+                last_used => super::date_text(v.lang, w.last_used_at.and_utc()),
+                current => Some(w.id) == current,
+            }
+        })
+        .collect()
+}
+
+async fn security_page(
+    s: &AppState,
+    v: &Visit,
+    status: StatusCode,
+    recovery_codes: Vec<String>,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Response {
+    let current = match v.member() {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let me = &current.me;
+    let loaded = async {
+        let state = two_factor::status(&s.ctx, me).await?;
+        let setup = if state.enabled {
+            None
+        } else {
+            two_factor::pending(&s.ctx, me).await?
+        };
+        let required = two_factor::required(&s.ctx, me).await?;
+        let list = sessions::list(&s.ctx, me).await?;
+        Ok::<_, ServiceError>((state, setup, required, list))
+    }
+    .await;
+    let (state, setup, required, list) = match loaded {
+        Ok(x) => x,
+        Err(e) => return oauth_error_page(s, v.lang, e),
+    };
+    v.render(
+        s,
+        status,
+        "security.html",
+        context! {
+            nav => "settings",
+            enabled => state.enabled,
+            recovery_left => state.recovery_codes_left,
+            required => required,
+            setup => setup.map(|x| context! {
+                secret => x.secret,
+                uri => x.uri,
+                qr => TplValue::from_safe_string(x.qr_svg),
+            }),
+            recovery_codes => recovery_codes.iter().map(|c| two_factor::shown(c)).collect::<Vec<_>>(),
+            sessions => device_rows(v, &list),
+            error => error,
+            notice => notice,
+        },
+    )
+}
+
+async fn security(State(s): State<AppState>, v: Visit) -> Response {
+    security_page(&s, &v, StatusCode::OK, vec![], None, None).await
+}
+
+/// The signed-in person after a checked form, or the page to show instead.
+async fn checked<'v>(
+    s: &AppState,
+    v: &'v Visit,
+    token: &str,
+) -> Result<&'v sessions::Current, Response> {
+    let current = v.member()?;
+    if !v.csrf_ok(token) {
+        let msg = s.web.i18n.t(v.lang, "error-csrf", &[]);
+        return Err(security_page(s, v, StatusCode::FORBIDDEN, vec![], Some(msg), None).await);
+    }
+    Ok(current)
+}
+
+async fn two_factor_begin(
+    State(s): State<AppState>,
+    v: Visit,
+    Form(f): Form<TokenForm>,
+) -> Response {
+    let current = match checked(&s, &v, &f.authenticity_token).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    match two_factor::begin(&s.ctx, &current.me).await {
+        Ok(_) => v.redirect("/settings/security#two-factor"),
+        Err(ServiceError::Validation(_)) => v.redirect("/settings/security"),
+        Err(e) => oauth_error_page(&s, v.lang, e),
+    }
+}
+
+async fn two_factor_enable(
+    State(s): State<AppState>,
+    v: Visit,
+    Form(f): Form<CodeForm>,
+) -> Response {
+    let current = match checked(&s, &v, &f.authenticity_token).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    match two_factor::enable(&s.ctx, &current.me, f.code.trim()).await {
+        Ok(codes) => {
+            // A stolen session must not outlive the change.
+            if let Err(e) = sessions::revoke_others(&s.ctx, current).await {
+                return oauth_error_page(&s, v.lang, e);
+            }
+            let notice = s.web.i18n.t(v.lang, "two-factor-enabled", &[]);
+            security_page(&s, &v, StatusCode::OK, codes, None, Some(notice)).await
+        }
+        Err(ServiceError::Validation(_)) => {
+            let msg = s.web.i18n.t(v.lang, "error-code", &[]);
+            security_page(
+                &s,
+                &v,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                vec![],
+                Some(msg),
+                None,
+            )
+            .await
+        }
+        Err(e) => oauth_error_page(&s, v.lang, e),
+    }
+}
+
+async fn two_factor_disable(
+    State(s): State<AppState>,
+    v: Visit,
+    Form(f): Form<CodeForm>,
+) -> Response {
+    let current = match checked(&s, &v, &f.authenticity_token).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    match two_factor::disable(&s.ctx, &current.me, &f.code).await {
+        Ok(()) => {
+            let notice = s.web.i18n.t(v.lang, "two-factor-disabled", &[]);
+            security_page(&s, &v, StatusCode::OK, vec![], None, Some(notice)).await
+        }
+        Err(ServiceError::Validation(_)) => {
+            let msg = s.web.i18n.t(v.lang, "error-code", &[]);
+            security_page(
+                &s,
+                &v,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                vec![],
+                Some(msg),
+                None,
+            )
+            .await
+        }
+        Err(e) => oauth_error_page(&s, v.lang, e),
+    }
+}
+
+async fn revoke_session(
+    State(s): State<AppState>,
+    mut v: Visit,
+    Path(id): Path<i64>,
+    Form(f): Form<TokenForm>,
+) -> Response {
+    let current = match checked(&s, &v, &f.authenticity_token).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let own = id == current.session.id;
+    match sessions::revoke(&s.ctx, &current.me, id).await {
+        Ok(()) if own => {
+            v.signed_out(&s);
+            v.redirect("/")
+        }
+        Ok(()) => {
+            let notice = s.web.i18n.t(v.lang, "session-revoked", &[]);
+            security_page(&s, &v, StatusCode::OK, vec![], None, Some(notice)).await
+        }
+        Err(e) => super::page_not_found(&s, v.lang, e),
+    }
+}

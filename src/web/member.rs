@@ -1,0 +1,409 @@
+//! Pages for a signed-in member: the home and local timelines with the
+//! compose form, notifications, actions on posts, and profile settings.
+use axum::Form;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use minijinja::{Value as TplValue, context};
+use serde::Deserialize;
+
+use super::session::Visit;
+use super::{oauth_error_page, post_context};
+use crate::app::AppState;
+use crate::db::statuses::Page;
+use crate::domain::Visibility;
+use crate::services::statuses::{self, NewStatus};
+use crate::services::views::StatusView;
+use crate::services::{ServiceError, accounts, notifications, orgs, timelines, two_factor};
+
+const PAGE_SIZE: i64 = 20;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/home", get(home))
+        .route("/local", get(local))
+        .route("/notifications", get(notifications_page))
+        .route("/post", post(compose))
+        .route("/posts/{id}/{action}", post(act))
+        .route("/settings", get(settings).post(settings_submit))
+}
+
+#[derive(Deserialize, Default)]
+pub struct TimelineQuery {
+    max_id: Option<i64>,
+    #[serde(default)]
+    posted: Option<String>,
+    #[serde(default)]
+    joined: Option<String>,
+}
+
+/// The signed-in person, and whether the instance still wants a one-time
+/// code set up before anything else.
+async fn member_or_redirect(s: &AppState, v: &Visit) -> Result<(), Response> {
+    let current = v.member()?;
+    match two_factor::required(&s.ctx, &current.me).await {
+        Ok(false) => Ok(()),
+        Ok(true) => match two_factor::is_enabled(&s.ctx, current.me.account.id).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(v.redirect("/settings/security?required=1")),
+            Err(e) => Err(oauth_error_page(s, v.lang, e)),
+        },
+        Err(e) => Err(oauth_error_page(s, v.lang, e)),
+    }
+}
+
+fn older_link(base: &str, posts: &[StatusView]) -> Option<String> {
+    (posts.len() as i64 >= PAGE_SIZE)
+        .then(|| {
+            posts
+                .last()
+                .map(|p| format!("{base}?max_id={}", p.status.id))
+        })
+        .flatten()
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn timeline_page(
+    s: &AppState,
+    v: &Visit,
+    nav: &str,
+    heading_id: &str,
+    base: &str,
+    posts: Vec<StatusView>,
+    toast: Option<String>,
+    compose: bool,
+) -> Response {
+    let Some(current) = v.me.as_ref() else {
+        return v.redirect("/auth/sign_in");
+    };
+    let my_orgs = if compose {
+        match orgs::memberships_of(&s.ctx, &current.me).await {
+            Ok(list) => list,
+            Err(e) => return oauth_error_page(s, v.lang, e),
+        }
+    } else {
+        vec![]
+    };
+    let orgs: Vec<TplValue> = my_orgs
+        .iter()
+        .map(|o| context! { id => o.id.to_string(), name => o.shown_name() })
+        .collect();
+    let older = older_link(base, &posts);
+    let posts: Vec<TplValue> = posts.iter().map(|p| post_context(s, v.lang, p)).collect();
+    v.render(
+        s,
+        StatusCode::OK,
+        "timeline.html",
+        context! {
+            nav => nav,
+            heading => s.web.i18n.t(v.lang, heading_id, &[]),
+            posts => posts,
+            older => older,
+            toast => toast,
+            compose => compose,
+            orgs => orgs,
+            default_visibility => current.me.user.default_privacy.as_str(),
+        },
+    )
+}
+
+fn page(q: &TimelineQuery) -> Page {
+    Page {
+        max_id: q.max_id,
+        since_id: None,
+        min_id: None,
+        limit: PAGE_SIZE,
+    }
+}
+
+async fn home(State(s): State<AppState>, v: Visit, Query(q): Query<TimelineQuery>) -> Response {
+    if let Err(r) = member_or_redirect(&s, &v).await {
+        return r;
+    }
+    let me = &v.me.as_ref().expect("checked").me;
+    let posts = match timelines::home(&s.ctx, me.account.id, page(&q)).await {
+        Ok(p) => p,
+        Err(e) => return oauth_error_page(&s, v.lang, e),
+    };
+    let toast = if q.posted.is_some() {
+        Some(s.web.i18n.t(v.lang, "toast-posted", &[]))
+    } else if q.joined.is_some() {
+        Some(s.web.i18n.t(v.lang, "toast-joined", &[]))
+    } else {
+        None
+    };
+    timeline_page(&s, &v, "home", "nav-home", "/home", posts, toast, true).await
+}
+
+async fn local(State(s): State<AppState>, v: Visit, Query(q): Query<TimelineQuery>) -> Response {
+    if let Err(r) = member_or_redirect(&s, &v).await {
+        return r;
+    }
+    let me = &v.me.as_ref().expect("checked").me;
+    match timelines::public(&s.ctx, Some(me.account.id), Some(true), false, page(&q)).await {
+        Ok(posts) => {
+            timeline_page(&s, &v, "local", "nav-local", "/local", posts, None, false).await
+        }
+        Err(e) => oauth_error_page(&s, v.lang, e),
+    }
+}
+
+async fn notifications_page(
+    State(s): State<AppState>,
+    v: Visit,
+    Query(q): Query<TimelineQuery>,
+) -> Response {
+    if let Err(r) = member_or_redirect(&s, &v).await {
+        return r;
+    }
+    let me = &v.me.as_ref().expect("checked").me;
+    let list = match notifications::list(&s.ctx, me, vec![], vec![], page(&q)).await {
+        Ok(l) => l,
+        Err(e) => return oauth_error_page(&s, v.lang, e),
+    };
+    let older = (list.len() as i64 >= PAGE_SIZE)
+        .then(|| {
+            list.last()
+                .map(|n| format!("/notifications?max_id={}", n.notification.id))
+        })
+        .flatten();
+    let items: Vec<TplValue> = list
+        .iter()
+        .map(|n| {
+            let who = n.account.account.shown_name().to_owned();
+            let kind = n.notification.kind.as_str().replace(['.', '_'], "-");
+            let text = s
+                .web
+                .i18n
+                .t(v.lang, &format!("notification-{kind}"), &[("name", who)]);
+            context! {
+                text => text,
+                at => super::date_text(v.lang, n.notification.created_at.and_utc()),
+                post => n.status.as_ref().map(|p| post_context(&s, v.lang, p)),
+            }
+        })
+        .collect();
+    v.render(
+        &s,
+        StatusCode::OK,
+        "notifications.html",
+        context! { nav => "notifications", items => items, older => older },
+    )
+}
+
+#[derive(Deserialize, Default)]
+pub struct ComposeForm {
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    spoiler_text: String,
+    #[serde(default)]
+    visibility: String,
+    #[serde(default)]
+    audience: String,
+    #[serde(default)]
+    in_reply_to_id: String,
+    #[serde(default)]
+    authenticity_token: String,
+}
+
+/// Posts from the compose form. "Members only" needs an org; an org with a
+/// public post makes it a post into the org (as in the client API).
+async fn compose(State(s): State<AppState>, v: Visit, Form(f): Form<ComposeForm>) -> Response {
+    if let Err(r) = member_or_redirect(&s, &v).await {
+        return r;
+    }
+    let me = &v.me.as_ref().expect("checked").me;
+    if !v.csrf_ok(&f.authenticity_token) {
+        let msg = s.web.i18n.t(v.lang, "error-csrf", &[]);
+        return v.message(&s, StatusCode::FORBIDDEN, "page-error", msg);
+    }
+    let audience_id = f.audience.parse::<i64>().ok();
+    let new = NewStatus {
+        text: f.text.clone(),
+        spoiler_text: Some(f.spoiler_text.clone()).filter(|t| !t.is_empty()),
+        visibility: Some(f.visibility.clone()).filter(|v| !v.is_empty()),
+        in_reply_to_id: f.in_reply_to_id.parse().ok(),
+        audience_id,
+        ..Default::default()
+    };
+    match statuses::create(&s.ctx, me, new).await {
+        Ok(_) => v.redirect("/home?posted=1"),
+        Err(ServiceError::Validation(errs)) => {
+            let msg = errs
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{}: {}",
+                        s.web.i18n.t(v.lang, &format!("field-{}", e.field), &[]),
+                        e.description
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" ");
+            v.message(&s, StatusCode::UNPROCESSABLE_ENTITY, "compose-failed", msg)
+        }
+        Err(ServiceError::Forbidden(why)) => {
+            v.message(&s, StatusCode::FORBIDDEN, "compose-failed", why)
+        }
+        Err(e) => oauth_error_page(&s, v.lang, e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct ActionForm {
+    #[serde(default)]
+    back: String,
+    #[serde(default)]
+    authenticity_token: String,
+}
+
+/// Favourite, boost or bookmark a post (and undo), then back to the page.
+async fn act(
+    State(s): State<AppState>,
+    v: Visit,
+    Path((id, action)): Path<(i64, String)>,
+    Form(f): Form<ActionForm>,
+) -> Response {
+    if let Err(r) = member_or_redirect(&s, &v).await {
+        return r;
+    }
+    let me = &v.me.as_ref().expect("checked").me;
+    if !v.csrf_ok(&f.authenticity_token) {
+        let msg = s.web.i18n.t(v.lang, "error-csrf", &[]);
+        return v.message(&s, StatusCode::FORBIDDEN, "page-error", msg);
+    }
+    use statuses as i;
+    let done = match action.as_str() {
+        "favourite" => i::favourite(&s.ctx, me, id, true).await,
+        "unfavourite" => i::favourite(&s.ctx, me, id, false).await,
+        "bookmark" => i::bookmark(&s.ctx, me, id, true).await,
+        "unbookmark" => i::bookmark(&s.ctx, me, id, false).await,
+        "reblog" => i::reblog(&s.ctx, me, id, None).await,
+        "unreblog" => i::unreblog(&s.ctx, me, id).await,
+        _ => Err(ServiceError::not_found()),
+    };
+    match done {
+        Ok(_) => v.redirect(if f.back.is_empty() { "/home" } else { &f.back }),
+        Err(e) => super::page_not_found(&s, v.lang, e),
+    }
+}
+
+// ---- Settings ---------------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+pub struct SettingsForm {
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    locale: String,
+    #[serde(default)]
+    privacy: String,
+    #[serde(default)]
+    authenticity_token: String,
+}
+
+fn settings_page(
+    s: &AppState,
+    v: &Visit,
+    status: StatusCode,
+    notice: Option<String>,
+    errors: Vec<String>,
+) -> Response {
+    let Some(current) = v.me.as_ref() else {
+        return v.redirect("/auth/sign_in");
+    };
+    let me = &current.me;
+    let visibilities: Vec<TplValue> = [
+        Visibility::Public,
+        Visibility::Unlisted,
+        Visibility::Private,
+    ]
+    .iter()
+    .map(|vis| {
+        context! {
+            value => vis.as_str(),
+            label => s.web.i18n.t(v.lang, &format!("visibility-{}", vis.as_str()), &[]),
+            selected => me.user.default_privacy == *vis,
+        }
+    })
+    .collect();
+    v.render(
+        s,
+        status,
+        "settings.html",
+        context! {
+            nav => "settings",
+            display_name => me.account.display_name.clone(),
+            note => me.account.note_source.clone(),
+            locale => me.user.locale.clone().unwrap_or_default(),
+            visibilities => visibilities,
+            notice => notice,
+            errors => errors,
+        },
+    )
+}
+
+async fn settings(State(s): State<AppState>, v: Visit) -> Response {
+    if let Err(r) = member_or_redirect(&s, &v).await {
+        return r;
+    }
+    settings_page(&s, &v, StatusCode::OK, None, vec![])
+}
+
+async fn settings_submit(
+    State(s): State<AppState>,
+    mut v: Visit,
+    Form(f): Form<SettingsForm>,
+) -> Response {
+    if let Err(r) = member_or_redirect(&s, &v).await {
+        return r;
+    }
+    if !v.csrf_ok(&f.authenticity_token) {
+        let msg = s.web.i18n.t(v.lang, "error-csrf", &[]);
+        return settings_page(&s, &v, StatusCode::FORBIDDEN, None, vec![msg]);
+    }
+    let me = v.me.as_ref().expect("checked").me.clone();
+    let update = accounts::ProfileUpdate {
+        display_name: Some(f.display_name.clone()),
+        note: Some(f.note.clone()),
+        privacy: Some(f.privacy.clone()).filter(|p| !p.is_empty()),
+        locale: Some(f.locale.clone()),
+        ..Default::default()
+    };
+    match accounts::update_profile(&s.ctx, &me, update).await {
+        Ok(_) => {
+            // The page in the language just chosen, with what was saved.
+            if let Some(current) = v.me.as_mut()
+                && let Ok(fresh) =
+                    accounts::find_local_by_username(&s.ctx, &me.account.username).await
+            {
+                current.me = fresh;
+            }
+            v.lang = super::i18n::negotiate(
+                Some(&f.locale)
+                    .filter(|l| !l.is_empty())
+                    .map(|l| l.as_str()),
+                v.headers
+                    .get(axum::http::header::ACCEPT_LANGUAGE)
+                    .and_then(|h| h.to_str().ok()),
+                None,
+            );
+            v.forget_language(&s);
+            let notice = s.web.i18n.t(v.lang, "settings-saved", &[]);
+            settings_page(&s, &v, StatusCode::OK, Some(notice), vec![])
+        }
+        Err(ServiceError::Validation(errs)) => {
+            let list = errs
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.description))
+                .collect();
+            settings_page(&s, &v, StatusCode::UNPROCESSABLE_ENTITY, None, list)
+        }
+        Err(e) => oauth_error_page(&s, v.lang, e),
+    }
+}

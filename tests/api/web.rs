@@ -1,0 +1,698 @@
+//! The member web through the real router, as a browser uses it: cookies,
+//! CSRF tokens, redirects. Signing in and out, sessions, two-factor sign-in
+//! (also on the OAuth consent page), sign-up through an org's invitation
+//! link, and members-only posts from the compose form.
+use std::collections::BTreeMap;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use serde_json::{Value, json};
+
+use crate::common::{Backend, Resp, TestApp, html_unescape};
+use crate::dual;
+
+const PASSWORD: &str = "correct horse battery";
+
+/// A browser: keeps cookies, sends the CSRF token with every form.
+struct Browser<'a> {
+    app: &'a TestApp,
+    cookies: BTreeMap<String, String>,
+    lang: &'static str,
+}
+
+impl<'a> Browser<'a> {
+    fn new(app: &'a TestApp, lang: &'static str) -> Self {
+        Browser {
+            app,
+            cookies: BTreeMap::new(),
+            lang,
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn send(&mut self, req: axum::http::request::Builder, body: Body) -> Resp {
+        let req = req
+            .header("cookie", self.cookie_header())
+            .header("accept-language", self.lang)
+            .header("user-agent", "TestBrowser/1.0")
+            .body(body)
+            .unwrap();
+        let r = self.app.send(req).await;
+        for c in r.headers.get_all("set-cookie") {
+            let c = c.to_str().unwrap();
+            let (kv, _) = c.split_once(';').unwrap_or((c, ""));
+            let (k, v) = kv.split_once('=').unwrap();
+            if v.is_empty() || c.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_owned(), v.to_owned());
+            }
+        }
+        r
+    }
+
+    async fn get(&mut self, path: &str) -> Resp {
+        self.send(Request::builder().uri(path), Body::empty()).await
+    }
+
+    /// Posts a form with this browser's CSRF token (unless one is given).
+    async fn post(&mut self, path: &str, pairs: &[(&str, &str)]) -> Resp {
+        let mut body = form_urlencoded::Serializer::new(String::new());
+        if !pairs.iter().any(|(k, _)| *k == "authenticity_token") {
+            let token = self
+                .cookies
+                .get("tsunagu_csrf")
+                .cloned()
+                .unwrap_or_default();
+            body.append_pair("authenticity_token", &token);
+        }
+        body.extend_pairs(pairs);
+        self.send(
+            Request::builder()
+                .method(Method::POST)
+                .uri(path)
+                .header("content-type", "application/x-www-form-urlencoded"),
+            Body::from(body.finish()),
+        )
+        .await
+    }
+
+    async fn sign_in(&mut self, login: &str, password: &str) -> Resp {
+        self.get("/auth/sign_in").await;
+        self.post("/auth/sign_in", &[("login", login), ("password", password)])
+            .await
+    }
+
+    fn session(&self) -> Option<String> {
+        self.cookies.get("tsunagu_session").cloned()
+    }
+}
+
+fn location(r: &Resp) -> &str {
+    r.header("location").unwrap_or_default()
+}
+
+fn set_cookie<'r>(r: &'r Resp, name: &str) -> Option<&'r str> {
+    r.headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with(&format!("{name}=")))
+}
+
+/// The text between `start` and the next `end` in a page.
+fn between<'h>(html: &'h str, start: &str, end: &str) -> Option<&'h str> {
+    let i = html.find(start)? + start.len();
+    let j = html[i..].find(end)? + i;
+    Some(&html[i..j])
+}
+
+/// The code an authenticator app shows for `secret` at `at` (Unix seconds).
+fn totp_code(secret: &str, at: u64) -> String {
+    totp_rs::Builder::new()
+        .with_algorithm(totp_rs::Algorithm::SHA1)
+        .with_digits(6)
+        .with_step_duration(30)
+        .with_secret(totp_rs::Secret::try_from_base32(secret).unwrap())
+        .build()
+        .unwrap()
+        .generate(at)
+        .to_string()
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+dual!(
+    signing_in_sets_safe_cookies_and_sessions_can_be_ended,
+    two_factor_sign_in_needs_a_code_that_works_once,
+    an_invitation_link_signs_up_into_the_org,
+    members_only_posts_from_the_web_reach_members_not_followers,
+    staff_must_set_up_two_factor_sign_in_when_the_instance_says_so
+);
+
+async fn signing_in_sets_safe_cookies_and_sessions_can_be_ended(b: Backend) {
+    let app = TestApp::start(b).await;
+    app.user("hanako", "read").await;
+    let mut a = Browser::new(&app, "en");
+
+    // Signed out, a member page asks to sign in and come back.
+    let r = a.get("/home").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), "/auth/sign_in?next=%2Fhome");
+
+    let form = a.get("/auth/sign_in").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.text().contains("autocomplete=\"current-password\""));
+    let csrf_before = a.cookies["tsunagu_csrf"].clone();
+
+    // A form without this browser's token is refused; so are wrong passwords.
+    let r = a
+        .post(
+            "/auth/sign_in",
+            &[
+                ("authenticity_token", "forged"),
+                ("login", "hanako"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(a.session().is_none());
+    let r = a
+        .post(
+            "/auth/sign_in",
+            &[("login", "hanako"), ("password", "wrong")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(r.text().contains("Invalid username"), "{}", r.text());
+    assert!(a.session().is_none());
+
+    // Signing in: a session cookie with safe flags, a new CSRF token, and a
+    // `next` that leaves this server is ignored.
+    let r = a
+        .post(
+            "/auth/sign_in",
+            &[
+                ("login", "hanako@example.com"),
+                ("password", PASSWORD),
+                ("next", "//evil.example/x"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(location(&r), "/home");
+    let cookie = set_cookie(&r, "tsunagu_session").expect("session cookie");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(cookie.contains("; Secure"), "an https instance: {cookie}");
+    assert_ne!(a.cookies["tsunagu_csrf"], csrf_before, "CSRF token rotated");
+    let home = a.get("/home").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.text().contains("action=\"/post\""));
+
+    // A second browser; the first lists both and ends the second.
+    let mut b2 = Browser::new(&app, "ja");
+    assert_eq!(
+        b2.sign_in("hanako", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(b2.get("/home").await.status, StatusCode::OK);
+    let security = a.get("/settings/security").await.text();
+    let revoke_forms: Vec<&str> = security
+        .match_indices("/revoke\"")
+        .map(|(i, _)| &security[..i])
+        .collect();
+    assert_eq!(revoke_forms.len(), 2, "{security}");
+    assert!(security.contains("this browser"));
+    // The other browser's session is the one not marked as this one.
+    let rows: Vec<&str> = security.split("<tr>").skip(2).collect();
+    let other_row = rows.iter().find(|r| !r.contains("this browser")).unwrap();
+    let other_id = between(other_row, "/settings/sessions/", "/revoke")
+        .unwrap()
+        .to_owned();
+    let r = a
+        .post(&format!("/settings/sessions/{other_id}/revoke"), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = b2.get("/home").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "ended elsewhere");
+    // Nobody ends someone else's session.
+    app.user("taro", "read").await;
+    let mut t = Browser::new(&app, "en");
+    t.sign_in("taro", PASSWORD).await;
+    let a_session_id = between(
+        &a.get("/settings/security").await.text(),
+        "/settings/sessions/",
+        "/revoke",
+    )
+    .unwrap()
+    .to_owned();
+    let r = t
+        .post(&format!("/settings/sessions/{a_session_id}/revoke"), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(a.get("/home").await.status, StatusCode::OK);
+
+    // Signing out ends the session on the server: the old cookie is worthless.
+    let token = a.session().unwrap();
+    let r = a
+        .post("/auth/sign_out", &[("authenticity_token", "forged")])
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "sign-out needs the token too"
+    );
+    let r = a.post("/auth/sign_out", &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(
+        set_cookie(&r, "tsunagu_session")
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    a.cookies.insert("tsunagu_session".into(), token);
+    assert_eq!(a.get("/home").await.status, StatusCode::SEE_OTHER);
+    app.finish().await;
+}
+
+async fn two_factor_sign_in_needs_a_code_that_works_once(b: Backend) {
+    let app = TestApp::start(b).await;
+    app.user("hanako", "read").await;
+    let mut a = Browser::new(&app, "en");
+    a.sign_in("hanako", PASSWORD).await;
+    // Set-up: a secret and its QR code; a wrong code does not turn it on.
+    let r = a.post("/settings/two_factor/begin", &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = a.get("/settings/security").await.text();
+    let secret = between(&page, "id=\"totp-secret\">", "<")
+        .unwrap()
+        .to_owned();
+    assert!(page.contains("<svg"), "QR code inline");
+    assert!(html_unescape(&page).contains("otpauth://totp/") || page.contains("role=\"img\""));
+    let r = a
+        .post("/settings/two_factor/enable", &[("code", "000000")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let code = totp_code(&secret, now());
+    let r = a
+        .post("/settings/two_factor/enable", &[("code", &code)])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let page = r.text();
+    let list = between(&page, "id=\"recovery-codes\">", "</ul>").unwrap();
+    let recovery: Vec<String> = list
+        .split("<li>")
+        .skip(1)
+        .map(|c| c.trim_end_matches("</li>").to_owned())
+        .collect();
+    assert_eq!(recovery.len(), 10, "{list}");
+    // This browser stays signed in.
+    assert_eq!(a.get("/home").await.status, StatusCode::OK);
+
+    // Signing in now: the password opens only a half session.
+    let mut b2 = Browser::new(&app, "en");
+    let r = b2.sign_in("hanako", PASSWORD).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(location(&r).starts_with("/auth/two_factor"));
+    let half = b2.session().unwrap();
+    assert_eq!(
+        b2.get("/home").await.status,
+        StatusCode::SEE_OTHER,
+        "no access yet"
+    );
+    assert_eq!(b2.get("/auth/two_factor").await.status, StatusCode::OK);
+    // The code that turned it on was used: refused. A wrong one too.
+    let r = b2.post("/auth/two_factor", &[("code", &code)]).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = b2.post("/auth/two_factor", &[("code", "123456")]).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    // The next step's code (the app a little ahead) works, once.
+    let next = totp_code(&secret, now() + 30);
+    let r = b2.post("/auth/two_factor", &[("code", &next)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(location(&r), "/home");
+    assert_ne!(b2.session().unwrap(), half, "a new session after the code");
+    assert_eq!(b2.get("/home").await.status, StatusCode::OK);
+    let mut b3 = Browser::new(&app, "en");
+    b3.sign_in("hanako", PASSWORD).await;
+    let r = b3.post("/auth/two_factor", &[("code", &next)]).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "a code works once");
+    // A recovery code works once, with or without its dash.
+    let r = b3
+        .post(
+            "/auth/two_factor",
+            &[("code", &recovery[0].replace('-', ""))],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let mut b4 = Browser::new(&app, "en");
+    b4.sign_in("hanako", PASSWORD).await;
+    let r = b4.post("/auth/two_factor", &[("code", &recovery[0])]).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        a.get("/settings/security")
+            .await
+            .text()
+            .contains("You have 9 recovery codes left")
+    );
+
+    // The OAuth consent page asks for the code as well.
+    let (client_id, _) = app.app("read", "urn:ietf:wg:oauth:2.0:oob").await;
+    let authorize = format!(
+        "/oauth/authorize?client_id={client_id}&redirect_uri=urn:ietf:wg:oauth:2.0:oob&response_type=code&scope=read"
+    );
+    let mut c = Browser::new(&app, "en");
+    c.get(&authorize).await;
+    let fields = [
+        ("client_id", client_id.as_str()),
+        ("redirect_uri", "urn:ietf:wg:oauth:2.0:oob"),
+        ("response_type", "code"),
+        ("scope", "read"),
+        ("username", "hanako"),
+        ("password", PASSWORD),
+        ("decision", "authorize"),
+    ];
+    let r = c.post("/oauth/authorize", &fields).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(r.text().contains("two-factor sign-in"), "{}", r.text());
+    let mut with_code = fields.to_vec();
+    with_code.push(("otp", "111111"));
+    let r = c.post("/oauth/authorize", &with_code).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let mut with_code = fields.to_vec();
+    with_code.push(("otp", &recovery[1]));
+    let r = c.post("/oauth/authorize", &with_code).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.text().contains("id=\"authorization-code\""));
+
+    // Turning it off needs a code; then the password alone signs in.
+    let r = a
+        .post("/settings/two_factor/disable", &[("code", "000000")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = a
+        .post("/settings/two_factor/disable", &[("code", &recovery[2])])
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let mut b5 = Browser::new(&app, "en");
+    let r = b5.sign_in("hanako", PASSWORD).await;
+    assert_eq!(location(&r), "/home");
+    app.finish().await;
+}
+
+/// An admin and an org with an invitation link of role `role`; returns
+/// (admin token, org id, invite code).
+async fn org_with_invite(app: &TestApp, role: &str) -> (String, String, String) {
+    let (_, office) = app.user_with("office", "read write", true).await;
+    let org = app
+        .json(
+            Method::POST,
+            "/api/v1/orgs",
+            Some(&office),
+            &json!({"username": "acme", "display_name": "ACME Alumni"}),
+        )
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let code = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/orgs/{org}/invites"),
+            Some(&office),
+            &json!({"role": role}),
+        )
+        .await
+        .json()["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (office, org, code)
+}
+
+async fn members(app: &TestApp, office: &str, org: &str) -> Vec<Value> {
+    let r = app
+        .get(&format!("/api/v1/orgs/{org}/members"), Some(office))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    r.json().as_array().unwrap().clone()
+}
+
+async fn an_invitation_link_signs_up_into_the_org(b: Backend) {
+    // Registrations closed: an org's invitation still lets people in.
+    let app = TestApp::start_with(b, |c| {
+        c.registrations.mode = tsunagu::config::RegistrationMode::Closed;
+    })
+    .await;
+    let (office, org, code) = org_with_invite(&app, "employee").await;
+    let mut v = Browser::new(&app, "ja");
+    let page = v.get(&format!("/join/{code}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains("ACME Alumni に参加"), "{html}");
+    assert!(html.contains("社員"), "the invite's role");
+    assert!(html.contains("メンバー申請する"));
+
+    // A bad claim: nothing is created, the errors are named in Japanese.
+    let signup = |tenure: &'static str| {
+        vec![
+            ("username", "jiro"),
+            ("email", "jiro@example.com"),
+            ("password", PASSWORD),
+            ("tenure_from", tenure),
+            ("tenure_to", "2019-03"),
+            ("division", "R&D 研究所"),
+            ("consent_directory", "1"),
+            ("consent_share_profile", "1"),
+            ("agreement", "1"),
+        ]
+    };
+    let r = v.post(&format!("/join/{code}"), &signup("20xx")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("href=\"#tenure_from\""), "{}", r.text());
+    assert!(
+        r.text()
+            .contains("入社(年または年-月)の形式が正しくありません")
+    );
+    assert!(v.session().is_none());
+    let r = app.get("/api/v1/accounts/lookup?acct=jiro", None).await;
+    assert_eq!(
+        r.status,
+        StatusCode::NOT_FOUND,
+        "no account from a refused form"
+    );
+
+    // A good one: signed up, signed in, and a verified member with the claim.
+    let r = v.post(&format!("/join/{code}"), &signup("2008-04")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(location(&r), "/home?joined=1");
+    let home = v.get("/home?joined=1").await.text();
+    assert!(home.contains("メンバー申請を送りました"));
+    let list = members(&app, &office, &org).await;
+    let jiro = list
+        .iter()
+        .find(|m| m["account"]["username"] == "jiro")
+        .unwrap_or_else(|| panic!("{list:?}"));
+    assert_eq!(jiro["role"], "employee");
+    assert_eq!(jiro["state"], "verified");
+    assert_eq!(jiro["via"], "invite");
+    assert_eq!(jiro["tenure_from"], "2008-04");
+    assert_eq!(jiro["tenure_to"], "2019-03");
+    assert_eq!(jiro["divisions"], json!(["R&D 研究所"]));
+    assert_eq!(jiro["consents"]["directory"], true);
+    assert_eq!(jiro["consents"]["comeback_contact"], false);
+    // The account's language is the page's.
+    let me = tsunagu::services::accounts::find_local_by_username(&app.state.ctx, "jiro")
+        .await
+        .unwrap();
+    assert_eq!(me.user.locale.as_deref(), Some("ja"));
+
+    // The same name again: the error is next to the field.
+    let mut w = Browser::new(&app, "en");
+    w.get(&format!("/join/{code}")).await;
+    let r = w.post(&format!("/join/{code}"), &signup("2010")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("id=\"username-error\""), "{}", r.text());
+
+    // Unknown or revoked links explain themselves.
+    let r = w.get("/join/not-a-code").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.text().contains("invitation link is invalid"));
+    app.finish().await;
+}
+
+async fn members_only_posts_from_the_web_reach_members_not_followers(b: Backend) {
+    let app = TestApp::start(b).await;
+    let (_, _org, code) = org_with_invite(&app, "alumnus").await;
+    let join = |name: &'static str| {
+        vec![
+            ("username", name),
+            (
+                "email",
+                if name == "hanako" {
+                    "hanako@example.com"
+                } else {
+                    "jiro@example.com"
+                },
+            ),
+            ("password", PASSWORD),
+            ("agreement", "1"),
+        ]
+    };
+    let mut hanako = Browser::new(&app, "en");
+    hanako.get(&format!("/join/{code}")).await;
+    assert_eq!(
+        hanako
+            .post(&format!("/join/{code}"), &join("hanako"))
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let mut jiro = Browser::new(&app, "en");
+    jiro.get(&format!("/join/{code}")).await;
+    assert_eq!(
+        jiro.post(&format!("/join/{code}"), &join("jiro"))
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    // A follower of hanako who is not a member.
+    let (_, follower_token) = app.user("fumiko", "read write follow").await;
+    let hanako_id = app
+        .get("/api/v1/accounts/lookup?acct=hanako", None)
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/accounts/{hanako_id}/follow"),
+            Some(&follower_token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let mut fumiko = Browser::new(&app, "en");
+    fumiko.sign_in("fumiko", PASSWORD).await;
+
+    // The compose form offers the org; members-only needs one.
+    let home = hanako.get("/home").await.text();
+    let org_option =
+        between(&home, "<option value=\"", "\">ACME Alumni").unwrap_or_else(|| panic!("{home}"));
+    let org_id = org_option.rsplit('"').next().unwrap().to_owned();
+    let r = hanako
+        .post(
+            "/post",
+            &[
+                ("text", "Reunion in Osaka, members only"),
+                ("visibility", "members"),
+                ("audience", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let r = hanako
+        .post(
+            "/post",
+            &[
+                ("text", "Reunion in Osaka, members only"),
+                ("spoiler_text", "Reunion"),
+                ("visibility", "members"),
+                ("audience", &org_id),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(location(&r), "/home?posted=1");
+    let r = hanako
+        .post(
+            "/post",
+            &[("text", "Hello everyone"), ("visibility", "public")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+
+    let seen = jiro.get("/home").await.text();
+    assert!(
+        seen.contains("Reunion in Osaka"),
+        "a member sees it: {seen}"
+    );
+    assert!(
+        seen.contains("Members only · ACME Alumni"),
+        "with its audience shown"
+    );
+    let seen = fumiko.get("/home").await.text();
+    assert!(
+        seen.contains("Hello everyone"),
+        "the follower sees public posts: {seen}"
+    );
+    assert!(
+        !seen.contains("Reunion in Osaka"),
+        "but not the members-only one"
+    );
+
+    // Favourite from the page, and back to it.
+    let post_id = between(
+        &jiro.get("/home").await.text(),
+        "action=\"/posts/",
+        "/favourite",
+    )
+    .unwrap()
+    .to_owned();
+    let r = jiro
+        .post(&format!("/posts/{post_id}/favourite"), &[("back", "/home")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), "/home");
+    let after = jiro.get("/home").await.text();
+    assert!(
+        after.contains(&format!("/posts/{post_id}/unfavourite")),
+        "shown as favourited"
+    );
+    let r = jiro
+        .post(
+            &format!("/posts/{post_id}/favourite"),
+            &[("back", "https://evil.example/")],
+        )
+        .await;
+    assert_eq!(location(&r), "/home", "back stays on this server");
+    let r = fumiko
+        .post(&format!("/posts/{post_id}/favourite"), &[("back", "/home")])
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::NOT_FOUND,
+        "a follower cannot reach it"
+    );
+    app.finish().await;
+}
+
+async fn staff_must_set_up_two_factor_sign_in_when_the_instance_says_so(b: Backend) {
+    let app = TestApp::start_with(b, |c| c.registrations.require_two_factor_for_staff = true).await;
+    app.user_with("admin", "read", true).await;
+    app.user("hanako", "read").await;
+    let mut a = Browser::new(&app, "en");
+    a.sign_in("admin", PASSWORD).await;
+    let r = a.get("/home").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), "/settings/security?required=1");
+    let page = a.get("/settings/security").await.text();
+    assert!(page.contains("requires two-factor sign-in"));
+    // A member without a staff role is not held up.
+    let mut h = Browser::new(&app, "en");
+    h.sign_in("hanako", PASSWORD).await;
+    assert_eq!(h.get("/home").await.status, StatusCode::OK);
+    // Set up, the admin gets in.
+    a.post("/settings/two_factor/begin", &[]).await;
+    let page = a.get("/settings/security").await.text();
+    let secret = between(&page, "id=\"totp-secret\">", "<")
+        .unwrap()
+        .to_owned();
+    let r = a
+        .post(
+            "/settings/two_factor/enable",
+            &[("code", &totp_code(&secret, now()))],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(a.get("/home").await.status, StatusCode::OK);
+    app.finish().await;
+}
