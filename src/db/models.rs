@@ -606,4 +606,6 @@ pub struct TwoFactor {
     pub secret: String,
     pub enabled_at: Option<NaiveDateTime>,
     pub last_step: i64,
+    pub failures: i32,
+    pub locked_until: Option<NaiveDateTime>,
 }

@@ -242,6 +242,8 @@ diesel::table! {
         secret -> Text,
         enabled_at -> Nullable<Timestamp>,
         last_step -> BigInt,
+        failures -> Integer,
+        locked_until -> Nullable<Timestamp>,
     }
 }
 

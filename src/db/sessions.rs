@@ -153,6 +153,8 @@ pub async fn begin_two_factor(
                 secret: secret.to_owned(),
                 enabled_at: None,
                 last_step: 0,
+                failures: 0,
+                locked_until: None,
             })
             .on_conflict(two_factor::account_id)
             .do_nothing()
@@ -175,6 +177,44 @@ pub async fn take_step(conn: &mut DbConn<'_>, account_id: i64, step: i64) -> DbR
         .execute(c)
         .await
         .map(|n| n > 0)
+    })
+}
+
+/// Counts a wrong code; the `limit`-th in a row locks code entry until
+/// `lock_until` (and starts the count again). Returns whether it locked.
+pub async fn code_failed(
+    conn: &mut DbConn<'_>,
+    account_id: i64,
+    limit: i32,
+    lock_until: NaiveDateTime,
+) -> DbResult<bool> {
+    with_conn!(conn, |c| {
+        let failures: i32 = diesel::update(two_factor::table.find(account_id))
+            .set(two_factor::failures.eq(two_factor::failures + 1))
+            .returning(two_factor::failures)
+            .get_result(c)
+            .await?;
+        if failures < limit {
+            return Ok(false);
+        }
+        diesel::update(two_factor::table.find(account_id))
+            .set((
+                two_factor::failures.eq(0),
+                two_factor::locked_until.eq(lock_until),
+            ))
+            .execute(c)
+            .await?;
+        Ok(true)
+    })
+}
+
+pub async fn code_succeeded(conn: &mut DbConn<'_>, account_id: i64) -> DbResult<()> {
+    with_conn!(conn, |c| {
+        diesel::update(two_factor::table.find(account_id))
+            .set(two_factor::failures.eq(0))
+            .execute(c)
+            .await
+            .map(drop)
     })
 }
 

@@ -347,17 +347,27 @@ pub async fn sign_up_with_invite(
             "must be accepted",
         ));
     }
+    // The account waits for approval until the invite's place is taken, so
+    // that racing sign-ups on a used-up invite leave no usable account.
     let new = super::accounts::NewAccount {
         username: reg.username,
         email: reg.email,
         password: reg.password,
         locale: reg.locale,
-        approved: true,
+        approved: false,
         ..Default::default()
     };
     let me = super::accounts::signed_up(ctx, new, None).await?;
-    let membership = request(ctx, &me, preview.org.id, r).await?;
-    Ok((me, membership))
+    match request(ctx, &me, preview.org.id, r).await {
+        Ok(membership) => {
+            let me = super::accounts::approve(ctx, me.account.id).await?;
+            Ok((me, membership))
+        }
+        Err(e) => {
+            super::accounts::delete_local_account(ctx, &me.account.username).await?;
+            Err(e)
+        }
+    }
 }
 
 /// The checked claim of a join request, as a pending membership.

@@ -512,6 +512,13 @@ pub async fn token(ctx: &Ctx, req: TokenRequest) -> ServiceResult<IssuedToken> {
                 }
                 Err(e) => return Err(e),
             };
+            // A password alone must not open an account that needs a code.
+            if !super::two_factor::password_suffices(ctx, &me).await? {
+                return Err(ServiceError::oauth(
+                    "invalid_grant",
+                    "This account signs in with a one-time code: use the authorization page.",
+                ));
+            }
             let mut conn = ctx.conn().await?;
             issue(ctx, &mut conn, app.id, Some(me.account.id), scopes, true).await
         }

@@ -15,6 +15,10 @@ pub struct ProfilePage {
     /// The clubs an official org recognises, and the orgs that recognise a club.
     pub clubs: Vec<crate::db::models::Account>,
     pub recognised_by: Vec<crate::db::models::Account>,
+    /// For a signed-in viewer (not the account itself): how they relate to
+    /// it, and for an org whether they are a verified member.
+    pub relationship: Option<super::social::Relationship>,
+    pub member: bool,
 }
 
 /// The instance's landing page: its active top-level orgs.
@@ -23,7 +27,7 @@ pub async fn landing(ctx: &Ctx) -> ServiceResult<Vec<super::orgs::OrgView>> {
 }
 
 /// A local account's page: the account and its latest posts (no replies).
-pub async fn profile(ctx: &Ctx, username: &str) -> ServiceResult<ProfilePage> {
+pub async fn profile(ctx: &Ctx, username: &str, viewer: Option<i64>) -> ServiceResult<ProfilePage> {
     if username.contains('@') {
         return Err(ServiceError::not_found());
     }
@@ -54,12 +58,29 @@ pub async fn profile(ctx: &Ctx, username: &str) -> ServiceResult<ProfilePage> {
         clubs = crate::db::memberships::recognised_clubs(&mut conn, id).await?;
         recognised_by = crate::db::memberships::recognised_by(&mut conn, id).await?;
     }
+    let (mut relationship, mut member) = (None, false);
+    if let Some(me) = viewer.filter(|me| *me != view.account.id) {
+        relationship = super::social::relationships(ctx, me, &[view.account.id])
+            .await?
+            .into_iter()
+            .next();
+        if members.is_some() {
+            member = super::memberships::is_member(
+                ctx,
+                crate::domain::OrgId(view.account.id),
+                crate::domain::AccountId(me),
+            )
+            .await?;
+        }
+    }
     Ok(ProfilePage {
         view,
         posts,
         members,
         clubs,
         recognised_by,
+        relationship,
+        member,
     })
 }
 

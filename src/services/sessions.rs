@@ -86,6 +86,7 @@ pub enum Credentials {
 
 /// Checks a password and, for an account with two-factor sign-in, the
 /// one-time code given with it (the OAuth consent page signs in this way).
+/// Staff who must use two-factor sign-in and have not set it up are refused.
 pub async fn check_credentials(
     ctx: &Ctx,
     login: &str,
@@ -94,6 +95,9 @@ pub async fn check_credentials(
 ) -> ServiceResult<Credentials> {
     let me = accounts::authenticate(ctx, login, password).await?;
     if !two_factor::is_enabled(ctx, me.account.id).await? {
+        if two_factor::required(ctx, &me).await? {
+            return Err(two_factor::setup_first());
+        }
         return Ok(Credentials::Valid(Box::new(me)));
     }
     if code.trim().is_empty() {
@@ -145,7 +149,13 @@ pub async fn second_factor(
     if let Some(why) = accounts::login_refusal(ctx, &me) {
         return Err(ServiceError::Forbidden(why.into()));
     }
-    if !two_factor::verify(ctx, me.account.id, code).await? {
+    let checked = two_factor::verify(ctx, me.account.id, code).await;
+    if matches!(checked, Err(ServiceError::RateLimited)) {
+        // Locked: this half sign-in is over too.
+        let mut conn = ctx.conn().await?;
+        db::sessions::delete(&mut conn, half.id).await?;
+    }
+    if !checked? {
         return Err(ServiceError::Unauthorized(
             "The code is wrong or was used already".into(),
         ));

@@ -10,6 +10,10 @@ use crate::{crypto, db, ids};
 
 const STEP_SECONDS: u64 = 30;
 const RECOVERY_CODES: usize = 10;
+/// Wrong codes in a row before code entry locks, and for how long: with
+/// three steps accepted, a guess wins about 3 times in a million.
+const MAX_FAILURES: i32 = 5;
+const LOCK_MINUTES: i64 = 15;
 
 /// What a person scans or types into their authenticator app.
 pub struct Setup {
@@ -99,9 +103,26 @@ pub async fn required(ctx: &Ctx, me: &LocalUser) -> ServiceResult<bool> {
     Ok(db::memberships::holds_role(&mut conn, AccountId(me.account.id), Role::Office).await?)
 }
 
+/// The refusal for staff who must use two-factor sign-in but have not set it up.
+pub fn setup_first() -> ServiceError {
+    ServiceError::Forbidden(
+        "This server requires two-factor sign-in for administrators and offices: sign in on the web and set it up first".into(),
+    )
+}
+
+/// Whether a password alone may open this account (no two-factor sign-in
+/// on it, nor required of it): the OAuth password grant asks this.
+pub async fn password_suffices(ctx: &Ctx, me: &LocalUser) -> ServiceResult<bool> {
+    Ok(!is_enabled(ctx, me.account.id).await? && !required(ctx, me).await?)
+}
+
 /// Starts set-up (a new secret each time until a code proves it); refused
-/// while two-factor sign-in is on.
-pub async fn begin(ctx: &Ctx, me: &LocalUser) -> ServiceResult<Setup> {
+/// while two-factor sign-in is on. The password is asked again: a stolen
+/// session must not be able to tie the account to the thief's phone.
+pub async fn begin(ctx: &Ctx, me: &LocalUser, password: &str) -> ServiceResult<Setup> {
+    if !crypto::verify_password(password.to_owned(), Some(me.user.password_hash.clone())).await {
+        return Err(ServiceError::Unauthorized("The password is wrong".into()));
+    }
     let mut conn = ctx.conn().await?;
     if db::sessions::two_factor(&mut conn, me.account.id)
         .await?
@@ -170,7 +191,9 @@ pub async fn disable(ctx: &Ctx, me: &LocalUser, code: &str) -> ServiceResult<()>
 }
 
 /// Checks a one-time code or an unused recovery code of an account with
-/// two-factor sign-in on, using it up.
+/// two-factor sign-in on, using it up. Wrong codes are counted: after
+/// `MAX_FAILURES` in a row, every code is refused (`RateLimited`) for a while,
+/// from any address.
 pub async fn verify(ctx: &Ctx, account_id: i64, code: &str) -> ServiceResult<bool> {
     let mut conn = ctx.conn().await?;
     let Some(tf) = db::sessions::two_factor(&mut conn, account_id)
@@ -179,18 +202,38 @@ pub async fn verify(ctx: &Ctx, account_id: i64, code: &str) -> ServiceResult<boo
     else {
         return Ok(false);
     };
-    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-    if code.len() == 6 && code.chars().all(|c| c.is_ascii_digit()) {
-        return take_totp(&mut conn, account_id, &tf.secret, &code).await;
+    let now = ids::now();
+    if tf.locked_until.is_some_and(|t| t > now) {
+        return Err(ServiceError::RateLimited);
     }
-    let normalised = code.to_ascii_lowercase().replace('-', "");
-    Ok(db::sessions::use_recovery_code(
+    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    let ok = if code.len() == 6 && code.chars().all(|c| c.is_ascii_digit()) {
+        take_totp(&mut conn, account_id, &tf.secret, &code).await?
+    } else {
+        let normalised = code.to_ascii_lowercase().replace('-', "");
+        db::sessions::use_recovery_code(
+            &mut conn,
+            account_id,
+            &crypto::token_hash(&normalised),
+            now,
+        )
+        .await?
+    };
+    if ok {
+        if tf.failures > 0 {
+            db::sessions::code_succeeded(&mut conn, account_id).await?;
+        }
+    } else if db::sessions::code_failed(
         &mut conn,
         account_id,
-        &crypto::token_hash(&normalised),
-        ids::now(),
+        MAX_FAILURES,
+        now + chrono::Duration::minutes(LOCK_MINUTES),
     )
-    .await?)
+    .await?
+    {
+        return Err(ServiceError::RateLimited);
+    }
+    Ok(ok)
 }
 
 /// Whether `code` is the code of the current step or one step either side

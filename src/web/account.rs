@@ -63,6 +63,14 @@ pub struct CodeForm {
 }
 
 #[derive(Deserialize, Default)]
+pub struct PasswordForm {
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    authenticity_token: String,
+}
+
+#[derive(Deserialize, Default)]
 pub struct TokenForm {
     #[serde(default)]
     authenticity_token: String,
@@ -140,6 +148,12 @@ async fn sign_in_submit(
             Some(msg),
         );
     }
+    // A new sign-in replaces whatever session this browser had.
+    if let Some(old) = cookie(&v.headers, SESSION_COOKIE)
+        && let Err(e) = sessions::sign_out(&s.ctx, &old).await
+    {
+        return oauth_error_page(&s, v.lang, e);
+    }
     match sessions::sign_in(&s.ctx, &f.login, &f.password, &v.device).await {
         Ok(SignIn::Done { token }) => {
             v.signed_in(&s, &token);
@@ -216,6 +230,11 @@ async fn two_factor_submit(
         Ok((token, _)) => {
             v.signed_in(&s, &token);
             v.redirect(&next_or_home(&f.next))
+        }
+        Err(ServiceError::RateLimited) => {
+            let msg = s.web.i18n.t(v.lang, "error-code-locked", &[]);
+            v.signed_out(&s);
+            v.message(&s, StatusCode::TOO_MANY_REQUESTS, "page-error", msg)
         }
         Err(ServiceError::Unauthorized(_))
             if !matches!(sessions::awaits_code(&s.ctx, &token).await, Ok(true)) =>
@@ -560,15 +579,19 @@ async fn checked<'v>(
 async fn two_factor_begin(
     State(s): State<AppState>,
     v: Visit,
-    Form(f): Form<TokenForm>,
+    Form(f): Form<PasswordForm>,
 ) -> Response {
     let current = match checked(&s, &v, &f.authenticity_token).await {
         Ok(c) => c,
         Err(r) => return r,
     };
-    match two_factor::begin(&s.ctx, &current.me).await {
+    match two_factor::begin(&s.ctx, &current.me, &f.password).await {
         Ok(_) => v.redirect("/settings/security#two-factor"),
         Err(ServiceError::Validation(_)) => v.redirect("/settings/security"),
+        Err(ServiceError::Unauthorized(_)) => {
+            let msg = s.web.i18n.t(v.lang, "error-password", &[]);
+            security_page(&s, &v, StatusCode::UNAUTHORIZED, vec![], Some(msg), None).await
+        }
         Err(e) => oauth_error_page(&s, v.lang, e),
     }
 }
@@ -620,6 +643,18 @@ async fn two_factor_disable(
         Ok(()) => {
             let notice = s.web.i18n.t(v.lang, "two-factor-disabled", &[]);
             security_page(&s, &v, StatusCode::OK, vec![], None, Some(notice)).await
+        }
+        Err(ServiceError::RateLimited) => {
+            let msg = s.web.i18n.t(v.lang, "error-code-locked", &[]);
+            security_page(
+                &s,
+                &v,
+                StatusCode::TOO_MANY_REQUESTS,
+                vec![],
+                Some(msg),
+                None,
+            )
+            .await
         }
         Err(ServiceError::Validation(_)) => {
             let msg = s.web.i18n.t(v.lang, "error-code", &[]);

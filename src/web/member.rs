@@ -16,7 +16,9 @@ use crate::db::statuses::Page;
 use crate::domain::Visibility;
 use crate::services::statuses::{self, NewStatus};
 use crate::services::views::StatusView;
-use crate::services::{ServiceError, accounts, notifications, orgs, timelines, two_factor};
+use crate::services::{
+    ServiceError, accounts, memberships, notifications, orgs, social, timelines, two_factor,
+};
 
 const PAGE_SIZE: i64 = 20;
 
@@ -28,6 +30,16 @@ pub fn routes() -> Router<AppState> {
         .route("/post", post(compose))
         .route("/posts/{id}/{action}", post(act))
         .route("/settings", get(settings).post(settings_submit))
+        .route("/accounts/{id}/{action}", post(follow_action))
+        .route("/follow", post(follow_by_address))
+        .route("/orgs/{id}/request_membership", post(request_membership))
+}
+
+/// `back` (a page of ours) with `done=<what>` for its toast.
+fn back_with(back: &str, done: &str) -> String {
+    let back = super::session::local_path(if back.is_empty() { "/home" } else { back });
+    let sep = if back.contains('?') { '&' } else { '?' };
+    format!("{back}{sep}done={done}")
 }
 
 #[derive(Deserialize, Default)]
@@ -405,5 +417,110 @@ async fn settings_submit(
             settings_page(&s, &v, StatusCode::UNPROCESSABLE_ENTITY, None, list)
         }
         Err(e) => oauth_error_page(&s, v.lang, e),
+    }
+}
+
+// ---- Following and membership -------------------------------------------------
+
+async fn follow_action(
+    State(s): State<AppState>,
+    v: Visit,
+    Path((id, action)): Path<(i64, String)>,
+    Form(f): Form<ActionForm>,
+) -> Response {
+    if let Err(r) = member_or_redirect(&s, &v).await {
+        return r;
+    }
+    let me = &v.me.as_ref().expect("checked").me;
+    if !v.csrf_ok(&f.authenticity_token) {
+        let msg = s.web.i18n.t(v.lang, "error-csrf", &[]);
+        return v.message(&s, StatusCode::FORBIDDEN, "page-error", msg);
+    }
+    let done = match action.as_str() {
+        "follow" => social::follow(&s.ctx, me, id, None, None).await,
+        "unfollow" => social::unfollow(&s.ctx, me, id).await,
+        _ => Err(ServiceError::not_found()),
+    };
+    match done {
+        Ok(_) => v.redirect(&back_with(&f.back, "followed")),
+        Err(ServiceError::Forbidden(why)) => {
+            v.message(&s, StatusCode::FORBIDDEN, "page-error", why)
+        }
+        Err(e) => super::page_not_found(&s, v.lang, e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct AddressForm {
+    #[serde(default)]
+    acct: String,
+    #[serde(default)]
+    authenticity_token: String,
+}
+
+/// Follows `name@server` (looked up on their server: only for someone
+/// signed in, never for an anonymous visitor).
+async fn follow_by_address(
+    State(s): State<AppState>,
+    v: Visit,
+    Form(f): Form<AddressForm>,
+) -> Response {
+    if let Err(r) = member_or_redirect(&s, &v).await {
+        return r;
+    }
+    let me = &v.me.as_ref().expect("checked").me;
+    if !v.csrf_ok(&f.authenticity_token) {
+        let msg = s.web.i18n.t(v.lang, "error-csrf", &[]);
+        return v.message(&s, StatusCode::FORBIDDEN, "page-error", msg);
+    }
+    let acct = f.acct.trim().trim_start_matches('@');
+    let found = match accounts::lookup(&s.ctx, acct, true).await {
+        Ok(found) => found,
+        Err(ServiceError::NotFound(_))
+        | Err(ServiceError::BadRequest(_))
+        | Err(ServiceError::Validation(_)) => {
+            let msg = s.web.i18n.t(v.lang, "follow-remote-not-found", &[]);
+            return v.message(&s, StatusCode::NOT_FOUND, "page-error", msg);
+        }
+        Err(e) => return oauth_error_page(&s, v.lang, e),
+    };
+    match social::follow(&s.ctx, me, found.account.id, None, None).await {
+        Ok(_) => v.redirect(&back_with("/home", "followed")),
+        Err(ServiceError::Forbidden(why)) => {
+            v.message(&s, StatusCode::FORBIDDEN, "page-error", why)
+        }
+        Err(e) => oauth_error_page(&s, v.lang, e),
+    }
+}
+
+/// Asks to join an org from its page (no invitation: the office decides).
+async fn request_membership(
+    State(s): State<AppState>,
+    v: Visit,
+    Path(id): Path<i64>,
+    Form(f): Form<ActionForm>,
+) -> Response {
+    if let Err(r) = member_or_redirect(&s, &v).await {
+        return r;
+    }
+    let me = &v.me.as_ref().expect("checked").me;
+    if !v.csrf_ok(&f.authenticity_token) {
+        let msg = s.web.i18n.t(v.lang, "error-csrf", &[]);
+        return v.message(&s, StatusCode::FORBIDDEN, "page-error", msg);
+    }
+    match memberships::request(&s.ctx, me, id, memberships::JoinRequest::default()).await {
+        Ok(_) => v.redirect(&back_with(&f.back, "requested")),
+        Err(ServiceError::Validation(errs)) => {
+            let msg = errs
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.description))
+                .collect::<Vec<_>>()
+                .join(" ");
+            v.message(&s, StatusCode::UNPROCESSABLE_ENTITY, "page-error", msg)
+        }
+        Err(ServiceError::Forbidden(why)) => {
+            v.message(&s, StatusCode::FORBIDDEN, "page-error", why)
+        }
+        Err(e) => super::page_not_found(&s, v.lang, e),
     }
 }

@@ -530,6 +530,18 @@ async fn authorize_submit(
                 Some(why),
             );
         }
+        Err(ServiceError::RateLimited) => {
+            let msg = s.web.i18n.t(lang, "error-code-locked", &[]);
+            return authorize_page(
+                &s,
+                StatusCode::TOO_MANY_REQUESTS,
+                lang,
+                &v,
+                &csrf,
+                &f.username,
+                Some(msg),
+            );
+        }
         Err(e) => return oauth_error_page(&s, lang, e),
     };
     let code = match oauth::grant_code(&s.ctx, &v, &account).await {
@@ -898,21 +910,24 @@ fn page_not_found(s: &AppState, lang: &str, e: ServiceError) -> Response {
     }
 }
 
-/// `/@name`: a local person's or org's public page.
+/// `/@name`: a local person's or org's public page; for someone signed in,
+/// with follow and membership buttons.
 async fn profile_page(
     State(s): State<AppState>,
-    headers: HeaderMap,
+    v: session::Visit,
     Path(name): Path<String>,
-    Query(q): Query<LangQuery>,
 ) -> Response {
-    let lang = lang_of(&headers, q.lang.as_deref(), None);
+    let lang = v.lang;
+    let viewer = v.me.as_ref().map(|c| c.me.account.id);
     let pages::ProfilePage {
         view,
         posts,
         members,
         clubs,
         recognised_by,
-    } = match pages::profile(&s.ctx, &name).await {
+        relationship,
+        member,
+    } = match pages::profile(&s.ctx, &name, viewer).await {
         Ok(found) => found,
         Err(e) => return page_not_found(&s, lang, e),
     };
@@ -927,26 +942,35 @@ async fn profile_page(
         })
         .collect();
     let posts: Vec<TplValue> = posts.iter().map(|p| post_context(&s, lang, p)).collect();
-    s.web.render(
+    let (avatar, initial) = avatar(&s, a);
+    let is_org = a.actor_type == crate::domain::ActorType::Group;
+    v.render(
         &s,
         StatusCode::OK,
         "profile.html",
-        lang,
         context! {
+            id => a.id.to_string(),
             name => a.shown_name(),
+            avatar => avatar,
+            initial => initial,
             acct => format!("{}@{}", a.username, s.ctx.config.server.domain),
             url => format!("{}/@{}", s.ctx.base_url(), a.username),
             about => excerpt(&a.note, 200),
             members => members,
             clubs => clubs.iter().map(|c| account_link(&s, c)).collect::<Vec<_>>(),
             recognised_by => recognised_by.iter().map(|c| account_link(&s, c)).collect::<Vec<_>>(),
-            is_org => a.actor_type == crate::domain::ActorType::Group,
+            is_org => is_org,
             note => TplValue::from_safe_string(a.note.clone()),
             fields => fields,
             posts_count => view.stats.statuses,
             following => view.stats.following,
             followers => view.stats.followers,
             posts => posts,
+            relationship => relationship.map(|r| context! {
+                following => r.following,
+                requested => r.requested,
+            }),
+            member => member,
         },
     )
 }

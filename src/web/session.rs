@@ -141,9 +141,13 @@ impl Visit {
         self.csrf = t;
     }
 
+    /// Ends the session cookie and rotates the CSRF token.
     pub fn signed_out(&mut self, s: &AppState) {
         self.cookies
             .push(cookie_header(s, SESSION_COOKIE, "", Some(0)));
+        let t = crypto::random_token();
+        self.cookies.push(cookie_header(s, CSRF_COOKIE, &t, None));
+        self.csrf = t;
         self.me = None;
     }
 
@@ -173,8 +177,20 @@ impl Visit {
                 initial => initial,
             }
         });
+        // A completed action's toast (`?done=`), from a fixed list.
+        let done = form_urlencoded::parse(
+            self.here
+                .split_once('?')
+                .map(|(_, q)| q)
+                .unwrap_or("")
+                .as_bytes(),
+        )
+        .find(|(k, _)| k == "done")
+        .map(|(_, v)| v.into_owned())
+        .filter(|d| ["followed", "requested"].contains(&d.as_str()));
         let ctx = context! {
             me => me,
+            done => done,
             csrf => self.csrf.clone(),
             here => self.here.clone(),
             ..page

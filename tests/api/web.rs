@@ -276,7 +276,17 @@ async fn two_factor_sign_in_needs_a_code_that_works_once(b: Backend) {
     let mut a = Browser::new(&app, "en");
     a.sign_in("hanako", PASSWORD).await;
     // Set-up: a secret and its QR code; a wrong code does not turn it on.
-    let r = a.post("/settings/two_factor/begin", &[]).await;
+    let r = a
+        .post("/settings/two_factor/begin", &[("password", "wrong")])
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNAUTHORIZED,
+        "a stolen session cannot set it up"
+    );
+    let r = a
+        .post("/settings/two_factor/begin", &[("password", PASSWORD)])
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let page = a.get("/settings/security").await.text();
     let secret = between(&page, "id=\"totp-secret\">", "<")
@@ -552,26 +562,45 @@ async fn members_only_posts_from_the_web_reach_members_not_followers(b: Backend)
             .status,
         StatusCode::SEE_OTHER
     );
-    // A follower of hanako who is not a member.
-    let (_, follower_token) = app.user("fumiko", "read write follow").await;
-    let hanako_id = app
-        .get("/api/v1/accounts/lookup?acct=hanako", None)
-        .await
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let r = app
-        .json(
-            Method::POST,
-            &format!("/api/v1/accounts/{hanako_id}/follow"),
-            Some(&follower_token),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    // A follower of hanako who is not a member: follows from hanako's page.
+    app.user("fumiko", "read").await;
     let mut fumiko = Browser::new(&app, "en");
     fumiko.sign_in("fumiko", PASSWORD).await;
+    let page = fumiko.get("/@hanako").await.text();
+    let follow = between(&page, "action=\"/accounts/", "\"")
+        .unwrap_or_else(|| panic!("{page}"))
+        .to_owned();
+    assert!(follow.ends_with("/follow"), "{follow}");
+    let r = fumiko
+        .post(&format!("/accounts/{follow}"), &[("back", "/@hanako")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), "/@hanako?done=followed");
+    let page = fumiko.get("/@hanako?done=followed").await.text();
+    assert!(
+        page.contains("Unfollow") && page.contains("role=\"status\""),
+        "{page}"
+    );
+    // And asks to join the org from its page; the office decides.
+    let page = fumiko.get("/@acme").await.text();
+    let request = between(&page, "action=\"/orgs/", "\"")
+        .unwrap_or_else(|| panic!("{page}"))
+        .to_owned();
+    let r = fumiko
+        .post(&format!("/orgs/{request}"), &[("back", "/@acme")])
+        .await;
+    assert_eq!(location(&r), "/@acme?done=requested");
+    let (_, office) = app.user_with("office2", "read write", true).await;
+    let pending = app
+        .get(
+            &format!(
+                "/api/v1/orgs/{}/membership_requests",
+                request.trim_end_matches("/request_membership")
+            ),
+            Some(&office),
+        )
+        .await;
+    assert!(pending.text().contains("fumiko"), "{}", pending.text());
 
     // The compose form offers the org; members-only needs one.
     let home = hanako.get("/home").await.text();
@@ -666,9 +695,34 @@ async fn members_only_posts_from_the_web_reach_members_not_followers(b: Backend)
 }
 
 async fn staff_must_set_up_two_factor_sign_in_when_the_instance_says_so(b: Backend) {
-    let app = TestApp::start_with(b, |c| c.registrations.require_two_factor_for_staff = true).await;
+    let app = TestApp::start_with(b, |c| {
+        c.registrations.require_two_factor_for_staff = true;
+        c.oauth.password_grant = true;
+    })
+    .await;
     app.user_with("admin", "read", true).await;
     app.user("hanako", "read").await;
+    let (client_id, secret) = app.app("read", "urn:ietf:wg:oauth:2.0:oob").await;
+    let password_grant = |who: &'static str| {
+        let (client_id, secret) = (client_id.clone(), secret.clone());
+        let app = &app;
+        async move {
+            app.form(
+                Method::POST,
+                "/oauth/token",
+                None,
+                &[
+                    ("grant_type", "password"),
+                    ("client_id", &client_id),
+                    ("client_secret", &secret),
+                    ("username", who),
+                    ("password", PASSWORD),
+                    ("scope", "read"),
+                ],
+            )
+            .await
+        }
+    };
     let mut a = Browser::new(&app, "en");
     a.sign_in("admin", PASSWORD).await;
     let r = a.get("/home").await;
@@ -676,12 +730,35 @@ async fn staff_must_set_up_two_factor_sign_in_when_the_instance_says_so(b: Backe
     assert_eq!(location(&r), "/settings/security?required=1");
     let page = a.get("/settings/security").await.text();
     assert!(page.contains("requires two-factor sign-in"));
+    // Neither the consent page nor the password grant lets the admin in meanwhile.
+    let mut c = Browser::new(&app, "en");
+    c.get(&format!("/oauth/authorize?client_id={client_id}&redirect_uri=urn:ietf:wg:oauth:2.0:oob&response_type=code&scope=read")).await;
+    let r = c
+        .post(
+            "/oauth/authorize",
+            &[
+                ("client_id", client_id.as_str()),
+                ("redirect_uri", "urn:ietf:wg:oauth:2.0:oob"),
+                ("response_type", "code"),
+                ("scope", "read"),
+                ("username", "admin"),
+                ("password", PASSWORD),
+                ("decision", "authorize"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    let r = password_grant("admin").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    assert_eq!(r.json()["error"], "invalid_grant");
     // A member without a staff role is not held up.
     let mut h = Browser::new(&app, "en");
     h.sign_in("hanako", PASSWORD).await;
     assert_eq!(h.get("/home").await.status, StatusCode::OK);
+    assert_eq!(password_grant("hanako").await.status, StatusCode::OK);
     // Set up, the admin gets in.
-    a.post("/settings/two_factor/begin", &[]).await;
+    a.post("/settings/two_factor/begin", &[("password", PASSWORD)])
+        .await;
     let page = a.get("/settings/security").await.text();
     let secret = between(&page, "id=\"totp-secret\">", "<")
         .unwrap()
@@ -694,5 +771,37 @@ async fn staff_must_set_up_two_factor_sign_in_when_the_instance_says_so(b: Backe
         .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(a.get("/home").await.status, StatusCode::OK);
+    assert_eq!(
+        password_grant("admin").await.status,
+        StatusCode::BAD_REQUEST,
+        "still no password grant"
+    );
+
+    // Guessing: five wrong codes lock code entry for every address, the
+    // right code included, and end the half sign-in.
+    let mut g = Browser::new(&app, "en");
+    g.sign_in("admin", PASSWORD).await;
+    for i in 0..4 {
+        let r = g
+            .post("/auth/two_factor", &[("code", &format!("00000{i}"))])
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    let r = g.post("/auth/two_factor", &[("code", "000009")]).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(g.session().is_none(), "the half sign-in ended");
+    let mut g2 = Browser::new(&app, "en");
+    g2.sign_in("admin", PASSWORD).await;
+    let r = g2
+        .post(
+            "/auth/two_factor",
+            &[("code", &totp_code(&secret, now() + 30))],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "locked, whatever the code"
+    );
     app.finish().await;
 }

@@ -14,12 +14,16 @@ CREATE TABLE web_sessions (
 CREATE INDEX web_sessions_account_idx ON web_sessions (account_id);
 -- Two-factor sign-in with a time-based one-time password (RFC 6238). The
 -- secret exists from the start of set-up; `enabled_at` once a code proved
--- the person's app has it. `last_step` keeps a code from working twice.
+-- the person's app has it. `last_step` keeps a code from working twice;
+-- `failures` wrong codes in a row lock code entry until `locked_until`
+-- (a six-digit code must not be guessable from many addresses).
 CREATE TABLE two_factor (
-    account_id  BIGINT PRIMARY KEY NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
-    secret      TEXT NOT NULL,
-    enabled_at  TIMESTAMP,
-    last_step   BIGINT NOT NULL
+    account_id    BIGINT PRIMARY KEY NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    secret        TEXT NOT NULL,
+    enabled_at    TIMESTAMP,
+    last_step     BIGINT NOT NULL,
+    failures      INTEGER NOT NULL,
+    locked_until  TIMESTAMP
 );
 -- Single-use recovery codes (SHA-256 only), for a lost phone.
 CREATE TABLE recovery_codes (
