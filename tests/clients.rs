@@ -108,6 +108,7 @@ dual!(
     mastodon_py_registers_and_logs_in,
     toot_logs_in,
     browser_setup_and_consent,
+    browser_member_web_in_japanese_and_english,
     mastodon_py_posts_and_reads,
     masto_js_streams,
     schemathesis_finds_nothing,
@@ -186,6 +187,40 @@ async fn browser_setup_and_consent(b: Backend) {
     db.drop_db().await;
 }
 
+/// The member web in Chromium, in Japanese and in English: sign-up from an
+/// invitation into a membership, two-factor sign-in, a members-only post seen
+/// by a member and not by a follower, and an org page showing a shared post
+/// in full; every page checked with axe-core, nothing loaded from elsewhere
+/// (tests/clients/browser_member_web.py). Screenshots at phone and desktop
+/// widths: target/screenshots/member-web-<backend>/<lang>/.
+async fn browser_member_web_in_japanese_and_english(b: Backend) {
+    let db = TestDb::new(b).await;
+    // Six people sign up from one address within a minute.
+    let (base, stop, state) = serve(&db, |c| c.limits.registrations_per_30min = 100).await;
+    let admin = local_token_with(&state, "office", "read write", true).await;
+    tokio::task::spawn_blocking(node_modules).await.unwrap();
+    let shots = workspace()
+        .join("target/screenshots")
+        .join(format!("member-web-{b:?}").to_lowercase());
+    let axe = workspace().join("tests/clients/node_modules/axe-core/axe.min.js");
+    python(
+        "browser_member_web.py",
+        &[
+            &base,
+            &admin,
+            shots.to_str().unwrap(),
+            axe.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .await;
+    for shot in ["ja/join-phone.png", "en/org-desktop.png"] {
+        assert!(shots.join(shot).is_file(), "{shot}");
+    }
+    let _ = stop.send(());
+    db.drop_db().await;
+}
+
 async fn mastodon_py_posts_and_reads(b: Backend) {
     let db = TestDb::new(b).await;
     let (base, stop, state) = serve(&db, |_| {}).await;
@@ -198,12 +233,16 @@ async fn mastodon_py_posts_and_reads(b: Backend) {
 
 /// A local account and an access token for it with `scopes`.
 async fn local_token(state: &AppState, name: &str, scopes: &str) -> String {
+    local_token_with(state, name, scopes, false).await
+}
+
+async fn local_token_with(state: &AppState, name: &str, scopes: &str, admin: bool) -> String {
     let me = accounts::create_from_shell(
         &state.ctx,
         name,
         &format!("{name}@example.com"),
         "correct horse battery",
-        false,
+        admin,
     )
     .await
     .unwrap();
@@ -321,14 +360,20 @@ async fn schemathesis_checks_the_served_orgs_description(b: Backend) {
 
 static NODE_MODULES: Mutex<bool> = Mutex::new(false);
 
-/// masto.js from the npm registry, pinned by tests/clients/package-lock.json.
+/// masto.js and axe-core from the npm registry, pinned by tests/clients/package-lock.json.
 fn node_modules() {
     let mut ready = NODE_MODULES.lock().unwrap_or_else(|e| e.into_inner());
     if *ready {
         return;
     }
     let dir = workspace().join("tests/clients");
-    if !dir.join("node_modules/masto/package.json").is_file() {
+    let installed = ["masto", "axe-core"].iter().all(|p| {
+        dir.join("node_modules")
+            .join(p)
+            .join("package.json")
+            .is_file()
+    });
+    if !installed {
         let ok = Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
             .current_dir(&dir)

@@ -19,6 +19,8 @@ python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 command -v npm >/dev/null || missing+=(nodejs npm)
 [ -x /usr/bin/chromium ] || [ -n "${CHROMIUM:-}" ] || missing+=(chromium)
 [ -x /usr/bin/chromedriver ] || [ -n "${CHROMEDRIVER:-}" ] || missing+=(chromium-driver)
+# Japanese glyphs in the browser tests' screenshots (a person looks at them).
+{ command -v fc-list >/dev/null && [ -n "$(fc-list :lang=ja 2>/dev/null)" ]; } || missing+=(fonts-ipafont-gothic)
 if [ -z "${TSUNAGU_TEST_POSTGRES_URL:-}" ] && ! pg_answers 127.0.0.1 5432 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   missing+=(postgresql)
 fi

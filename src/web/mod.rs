@@ -971,6 +971,12 @@ async fn profile_page(
                 requested => r.requested,
             }),
             member => member,
+            sign_in_url => format!(
+                "/auth/sign_in?{}",
+                form_urlencoded::Serializer::new(String::new())
+                    .append_pair("next", &v.here)
+                    .finish()
+            ),
         },
     )
 }

@@ -51,7 +51,16 @@ profile-counts = { $posts } posts · { $following } following · { $followers } 
 profile-follow = Follow from any Mastodon app: search for @{ $acct }.
 profile-no-posts = No public posts yet.
 post-unlisted = unlisted
-post-counts = { $replies } replies · { $boosts } boosts · { $favourites } favourites
+post-counts = { $replies ->
+    [one] 1 reply
+   *[other] { $replies } replies
+} · { $boosts ->
+    [one] 1 boost
+   *[other] { $boosts } boosts
+} · { $favourites ->
+    [one] 1 favourite
+   *[other] { $favourites } favourites
+}
 post-more = More from { $name }
 home-orgs = Organisations here
 home-org-followers = { $followers } followers
