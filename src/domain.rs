@@ -336,6 +336,14 @@ text_enum! {
 }
 
 text_enum! {
+    /// What a link sent by e-mail lets its holder do.
+    pub enum TokenPurpose {
+        PasswordReset => "password_reset",
+        EmailChange => "email_change",
+    }
+}
+
+text_enum! {
     /// Why a report was filed.
     pub enum ReportCategory {
         Spam => "spam",

@@ -609,3 +609,16 @@ pub struct TwoFactor {
     pub failures: i32,
     pub locked_until: Option<NaiveDateTime>,
 }
+
+/// A single-use link sent by e-mail (only its hash is stored).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::db::schema::account_tokens)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct AccountToken {
+    pub token_hash: String,
+    pub account_id: i64,
+    pub purpose: crate::domain::TokenPurpose,
+    pub new_email: Option<String>,
+    pub expires_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+}

@@ -248,6 +248,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    account_tokens (token_hash) {
+        token_hash -> Text,
+        account_id -> BigInt,
+        purpose -> Text,
+        new_email -> Nullable<Text>,
+        expires_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     recovery_codes (account_id, code_hash) {
         account_id -> BigInt,
         code_hash -> Text,
@@ -685,6 +696,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     web_sessions,
     two_factor,
     recovery_codes,
+    account_tokens,
     bookmarks,
     status_pins,
     notifications,

@@ -4,10 +4,13 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use super::models::{Account, TwoFactor, User, WebSession};
-use super::schema::{accounts, recovery_codes, two_factor, users, web_sessions};
+use super::models::{Account, AccountToken, OAuthApp, OAuthToken, TwoFactor, User, WebSession};
+use super::schema::{
+    account_tokens, accounts, oauth_apps, oauth_tokens, recovery_codes, two_factor, users,
+    web_sessions,
+};
 use super::{DbConn, DbResult};
-use crate::domain::SessionStage;
+use crate::domain::{SessionStage, TokenPurpose};
 use crate::with_conn;
 
 pub async fn insert(conn: &mut DbConn<'_>, s: &WebSession) -> DbResult<()> {
@@ -296,5 +299,173 @@ pub async fn recovery_codes_left(conn: &mut DbConn<'_>, account_id: i64) -> DbRe
             .count()
             .get_result(c)
             .await
+    })
+}
+
+// ---- Links by e-mail, credentials, authorised apps ---------------------------
+
+pub async fn insert_account_token(conn: &mut DbConn<'_>, t: &AccountToken) -> DbResult<()> {
+    with_conn!(conn, |c| {
+        diesel::insert_into(account_tokens::table)
+            .values(t)
+            .execute(c)
+            .await
+            .map(drop)
+    })
+}
+
+pub async fn find_account_token(
+    conn: &mut DbConn<'_>,
+    token_hash: &str,
+    purpose: TokenPurpose,
+) -> DbResult<Option<AccountToken>> {
+    with_conn!(conn, |c| {
+        account_tokens::table
+            .filter(account_tokens::token_hash.eq(token_hash))
+            .filter(account_tokens::purpose.eq(purpose))
+            .select(AccountToken::as_select())
+            .first(c)
+            .await
+            .optional()
+    })
+}
+
+/// Takes a link's token (it works once): the row, if it was there.
+pub async fn take_account_token(
+    conn: &mut DbConn<'_>,
+    token_hash: &str,
+    purpose: TokenPurpose,
+) -> DbResult<Option<AccountToken>> {
+    with_conn!(conn, |c| {
+        diesel::delete(
+            account_tokens::table
+                .filter(account_tokens::token_hash.eq(token_hash))
+                .filter(account_tokens::purpose.eq(purpose)),
+        )
+        .returning(AccountToken::as_returning())
+        .get_result(c)
+        .await
+        .optional()
+    })
+}
+
+/// Forgets the account's links of one purpose (a new one replaces them).
+pub async fn drop_account_tokens(
+    conn: &mut DbConn<'_>,
+    account_id: i64,
+    purpose: TokenPurpose,
+) -> DbResult<()> {
+    with_conn!(conn, |c| {
+        diesel::delete(
+            account_tokens::table
+                .filter(account_tokens::account_id.eq(account_id))
+                .filter(account_tokens::purpose.eq(purpose)),
+        )
+        .execute(c)
+        .await
+        .map(drop)
+    })
+}
+
+pub async fn set_password_hash(
+    conn: &mut DbConn<'_>,
+    account_id: i64,
+    hash: &str,
+    now: NaiveDateTime,
+) -> DbResult<()> {
+    with_conn!(conn, |c| {
+        diesel::update(users::table.find(account_id))
+            .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
+            .execute(c)
+            .await
+            .map(drop)
+    })
+}
+
+/// A proven new address (the confirmation holds for it).
+pub async fn set_email(
+    conn: &mut DbConn<'_>,
+    account_id: i64,
+    email: &str,
+    now: NaiveDateTime,
+) -> DbResult<()> {
+    with_conn!(conn, |c| {
+        diesel::update(users::table.find(account_id))
+            .set((
+                users::email.eq(email),
+                users::email_key.eq(email.to_lowercase()),
+                users::email_confirmed_at.eq(Some(now)),
+                users::updated_at.eq(now),
+            ))
+            .execute(c)
+            .await
+            .map(drop)
+    })
+}
+
+/// Ends every web session of the account.
+pub async fn delete_all(conn: &mut DbConn<'_>, account_id: i64) -> DbResult<()> {
+    with_conn!(conn, |c| {
+        diesel::delete(web_sessions::table.filter(web_sessions::account_id.eq(account_id)))
+            .execute(c)
+            .await
+            .map(drop)
+    })
+}
+
+/// The apps holding a live token of the account, newest first.
+pub async fn authorised_apps(
+    conn: &mut DbConn<'_>,
+    account_id: i64,
+) -> DbResult<Vec<(OAuthToken, OAuthApp)>> {
+    with_conn!(conn, |c| {
+        oauth_tokens::table
+            .inner_join(oauth_apps::table)
+            .filter(oauth_tokens::account_id.eq(account_id))
+            .filter(oauth_tokens::revoked_at.is_null())
+            .order(oauth_tokens::id.desc())
+            .select((OAuthToken::as_select(), OAuthApp::as_select()))
+            .load(c)
+            .await
+    })
+}
+
+/// Revokes one token of the account (by id); returns whether one was live.
+pub async fn revoke_app_token(
+    conn: &mut DbConn<'_>,
+    account_id: i64,
+    token_id: i64,
+    now: NaiveDateTime,
+) -> DbResult<bool> {
+    with_conn!(conn, |c| {
+        diesel::update(
+            oauth_tokens::table
+                .filter(oauth_tokens::id.eq(token_id))
+                .filter(oauth_tokens::account_id.eq(account_id))
+                .filter(oauth_tokens::revoked_at.is_null()),
+        )
+        .set(oauth_tokens::revoked_at.eq(now))
+        .execute(c)
+        .await
+        .map(|n| n > 0)
+    })
+}
+
+/// Revokes every token of the account (after a password reset).
+pub async fn revoke_all_app_tokens(
+    conn: &mut DbConn<'_>,
+    account_id: i64,
+    now: NaiveDateTime,
+) -> DbResult<()> {
+    with_conn!(conn, |c| {
+        diesel::update(
+            oauth_tokens::table
+                .filter(oauth_tokens::account_id.eq(account_id))
+                .filter(oauth_tokens::revoked_at.is_null()),
+        )
+        .set(oauth_tokens::revoked_at.eq(now))
+        .execute(c)
+        .await
+        .map(drop)
     })
 }

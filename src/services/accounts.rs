@@ -104,7 +104,7 @@ pub(crate) fn validate_username(name: &str, allow_reserved: bool) -> Option<Fiel
     None
 }
 
-fn validate_email(email: &str) -> Option<FieldError> {
+pub(crate) fn validate_email(email: &str) -> Option<FieldError> {
     if email.is_empty() {
         return Some(FieldError {
             field: "email",
@@ -122,7 +122,7 @@ fn validate_email(email: &str) -> Option<FieldError> {
     None
 }
 
-fn validate_password(pw: &str, min: usize) -> Option<FieldError> {
+pub(crate) fn validate_password(pw: &str, min: usize) -> Option<FieldError> {
     let n = pw.chars().count();
     if n == 0 {
         return Some(FieldError {

@@ -39,6 +39,25 @@ impl Mailer {
         }
     }
 
+    /// A plain-text message in the account's language (Japanese or English).
+    async fn send_text(
+        &self,
+        cfg: &Config,
+        to: &str,
+        subject: String,
+        body: String,
+    ) -> anyhow::Result<()> {
+        let to: Mailbox = to.parse()?;
+        let from: Mailbox = cfg.mail.from.parse()?;
+        let msg = Message::builder()
+            .from(from)
+            .to(to)
+            .subject(subject)
+            .header(ContentType::TEXT_PLAIN)
+            .body(body)?;
+        self.send(msg).await
+    }
+
     /// The e-mail confirmation message, in the account's language (Japanese or English).
     pub async fn send_confirmation(
         &self,
@@ -46,16 +65,9 @@ impl Mailer {
         me: &LocalUser,
         link: &str,
     ) -> anyhow::Result<()> {
-        let to: Mailbox = me.user.email.parse()?;
-        let from: Mailbox = cfg.mail.from.parse()?;
-        let ja = me
-            .user
-            .locale
-            .as_deref()
-            .is_some_and(|l| l.starts_with("ja"));
         let username = &me.account.username;
         let title = &cfg.instance.title;
-        let (subject, body) = if ja {
+        let (subject, body) = if japanese(me) {
             (
                 format!("{title}: メールアドレスの確認"),
                 format!(
@@ -70,12 +82,95 @@ impl Mailer {
                 ),
             )
         };
-        let msg = Message::builder()
-            .from(from)
-            .to(to)
-            .subject(subject)
-            .header(ContentType::TEXT_PLAIN)
-            .body(body)?;
-        self.send(msg).await
+        self.send_text(cfg, &me.user.email, subject, body).await
     }
+
+    /// A link to choose a new password (valid for an hour).
+    pub async fn send_password_reset(
+        &self,
+        cfg: &Config,
+        me: &LocalUser,
+        link: &str,
+    ) -> anyhow::Result<()> {
+        let username = &me.account.username;
+        let title = &cfg.instance.title;
+        let (subject, body) = if japanese(me) {
+            (
+                format!("{title}: パスワードの再設定"),
+                format!(
+                    "{username} さん\n\nパスワードの再設定を受け付けました。次のリンクを開いて、新しいパスワードを設定してください(1時間有効)。\n\n{link}\n\nお心当たりがない場合は、このメールを無視してください。パスワードは変わりません。\n"
+                ),
+            )
+        } else {
+            (
+                format!("{title}: choose a new password"),
+                format!(
+                    "Hello {username},\n\nsomeone asked to reset your password. Open this link within an hour to choose a new one:\n\n{link}\n\nIf it was not you, ignore this message: your password stays as it is.\n"
+                ),
+            )
+        };
+        self.send_text(cfg, &me.user.email, subject, body).await
+    }
+
+    /// To the new address: a link that proves it (valid for a day).
+    pub async fn send_email_change(
+        &self,
+        cfg: &Config,
+        me: &LocalUser,
+        new_email: &str,
+        link: &str,
+    ) -> anyhow::Result<()> {
+        let username = &me.account.username;
+        let title = &cfg.instance.title;
+        let (subject, body) = if japanese(me) {
+            (
+                format!("{title}: 新しいメールアドレスの確認"),
+                format!(
+                    "{username} さん\n\nメールアドレスをこのアドレスに変更するには、次のリンクを開いてください(24時間有効)。\n\n{link}\n\nお心当たりがない場合は、このメールを無視してください。\n"
+                ),
+            )
+        } else {
+            (
+                format!("{title}: confirm your new e-mail address"),
+                format!(
+                    "Hello {username},\n\nto use this address for your account, open this link within a day:\n\n{link}\n\nIf it was not you, ignore this message.\n"
+                ),
+            )
+        };
+        self.send_text(cfg, new_email, subject, body).await
+    }
+
+    /// To the old address: the account's address was changed.
+    pub async fn send_email_changed(
+        &self,
+        cfg: &Config,
+        me: &LocalUser,
+        new_email: &str,
+    ) -> anyhow::Result<()> {
+        let username = &me.account.username;
+        let title = &cfg.instance.title;
+        let (subject, body) = if japanese(me) {
+            (
+                format!("{title}: メールアドレスが変更されました"),
+                format!(
+                    "{username} さん\n\nアカウントのメールアドレスが {new_email} に変更されました。お心当たりがない場合は、管理者に連絡してください。\n"
+                ),
+            )
+        } else {
+            (
+                format!("{title}: your e-mail address was changed"),
+                format!(
+                    "Hello {username},\n\nthe e-mail address of your account is now {new_email}. If it was not you, contact the administrators.\n"
+                ),
+            )
+        };
+        self.send_text(cfg, &me.user.email, subject, body).await
+    }
+}
+
+fn japanese(me: &LocalUser) -> bool {
+    me.user
+        .locale
+        .as_deref()
+        .is_some_and(|l| l.starts_with("ja"))
 }

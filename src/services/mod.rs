@@ -3,6 +3,7 @@
 //! the web pages share them.
 pub mod accounts;
 pub mod background;
+pub mod credentials;
 pub mod groups;
 pub mod instance;
 pub mod mail;

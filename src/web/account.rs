@@ -16,7 +16,7 @@ use crate::app::AppState;
 use crate::domain::ConsentPurpose;
 use crate::services::memberships::{self, JoinRequest};
 use crate::services::sessions::{self, SignIn};
-use crate::services::{FieldError, ServiceError, accounts, two_factor};
+use crate::services::{FieldError, ServiceError, accounts, credentials, two_factor};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -32,6 +32,11 @@ pub fn routes() -> Router<AppState> {
         .route("/settings/two_factor/enable", post(two_factor_enable))
         .route("/settings/two_factor/disable", post(two_factor_disable))
         .route("/settings/sessions/{id}/revoke", post(revoke_session))
+        .route("/settings/apps/{id}/revoke", post(revoke_app))
+        .route("/settings/email", post(change_email))
+        .route("/auth/password", get(forgot_form).post(forgot_submit))
+        .route("/auth/reset", get(reset_form).post(reset_submit))
+        .route("/auth/confirm_email_change", get(confirm_email_change))
 }
 
 #[derive(Deserialize, Default)]
@@ -529,10 +534,11 @@ async fn security_page(
         };
         let required = two_factor::required(&s.ctx, me).await?;
         let list = sessions::list(&s.ctx, me).await?;
-        Ok::<_, ServiceError>((state, setup, required, list))
+        let apps = credentials::authorised_apps(&s.ctx, me).await?;
+        Ok::<_, ServiceError>((state, setup, required, list, apps))
     }
     .await;
-    let (state, setup, required, list) = match loaded {
+    let (state, setup, required, list, apps) = match loaded {
         Ok(x) => x,
         Err(e) => return oauth_error_page(s, v.lang, e),
     };
@@ -552,6 +558,14 @@ async fn security_page(
             }),
             recovery_codes => recovery_codes.iter().map(|c| two_factor::shown(c)).collect::<Vec<_>>(),
             sessions => device_rows(v, &list),
+            email => me.user.email.clone(),
+            apps => apps.iter().map(|(t, a)| context! {
+                id => t.id.to_string(),
+                name => a.name.clone(),
+                scopes => t.scopes.clone(),
+                created => super::date_text(v.lang, t.created_at.and_utc()),
+                last_used => t.last_used_at.map(|u| super::date_text(v.lang, u.and_utc())),
+            }).collect::<Vec<_>>(),
             error => error,
             notice => notice,
         },
@@ -693,5 +707,218 @@ async fn revoke_session(
             security_page(&s, &v, StatusCode::OK, vec![], None, Some(notice)).await
         }
         Err(e) => super::page_not_found(&s, v.lang, e),
+    }
+}
+
+async fn revoke_app(
+    State(s): State<AppState>,
+    v: Visit,
+    Path(id): Path<i64>,
+    Form(f): Form<TokenForm>,
+) -> Response {
+    let current = match checked(&s, &v, &f.authenticity_token).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    match credentials::revoke_app(&s.ctx, &current.me, id).await {
+        Ok(()) => {
+            let notice = s.web.i18n.t(v.lang, "app-revoked", &[]);
+            security_page(&s, &v, StatusCode::OK, vec![], None, Some(notice)).await
+        }
+        Err(e) => super::page_not_found(&s, v.lang, e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct EmailForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    authenticity_token: String,
+}
+
+async fn change_email(State(s): State<AppState>, v: Visit, Form(f): Form<EmailForm>) -> Response {
+    let current = match checked(&s, &v, &f.authenticity_token).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let t = |id: &str, args: &[(&str, String)]| s.web.i18n.t(v.lang, id, args);
+    let (status, error, notice) =
+        match credentials::request_email_change(&s.ctx, &current.me, &f.email, &f.password).await {
+            Ok(()) => (
+                StatusCode::OK,
+                None,
+                Some(t(
+                    "email-change-sent",
+                    &[("email", f.email.trim().to_owned())],
+                )),
+            ),
+            Err(ServiceError::Unauthorized(_)) => (
+                StatusCode::UNAUTHORIZED,
+                Some(t("error-password", &[])),
+                None,
+            ),
+            Err(ServiceError::Validation(errs)) => {
+                let text = field_errors(&s, v.lang, &errs)
+                    .iter()
+                    .map(|e| {
+                        e.get_attr("text")
+                            .map(|t| t.to_string())
+                            .unwrap_or_default()
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                (StatusCode::UNPROCESSABLE_ENTITY, Some(text), None)
+            }
+            Err(ServiceError::Forbidden(why)) => (StatusCode::FORBIDDEN, Some(why), None),
+            Err(e) => return oauth_error_page(&s, v.lang, e),
+        };
+    security_page(&s, &v, status, vec![], error, notice).await
+}
+
+#[derive(Deserialize, Default)]
+pub struct ForgotForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    authenticity_token: String,
+}
+
+async fn forgot_form(State(s): State<AppState>, v: Visit) -> Response {
+    v.render(
+        &s,
+        StatusCode::OK,
+        "password.html",
+        context! { nav => "sign_in" },
+    )
+}
+
+/// The same answer whether or not the address has an account.
+async fn forgot_submit(State(s): State<AppState>, v: Visit, Form(f): Form<ForgotForm>) -> Response {
+    if !v.csrf_ok(&f.authenticity_token) {
+        let msg = s.web.i18n.t(v.lang, "error-csrf", &[]);
+        return v.message(&s, StatusCode::FORBIDDEN, "page-error", msg);
+    }
+    if rate_limited(&s, &v) {
+        let msg = s.web.i18n.t(v.lang, "error-rate-limited", &[]);
+        return v.message(&s, StatusCode::TOO_MANY_REQUESTS, "page-error", msg);
+    }
+    match credentials::request_password_reset(&s.ctx, &f.email).await {
+        Ok(()) => {
+            let msg = s.web.i18n.t(v.lang, "password-reset-sent", &[]);
+            v.message(&s, StatusCode::OK, "password-title", msg)
+        }
+        Err(e) => oauth_error_page(&s, v.lang, e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct ResetForm {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    authenticity_token: String,
+}
+
+fn link_invalid(s: &AppState, v: &Visit) -> Response {
+    let msg = s.web.i18n.t(v.lang, "link-invalid", &[]);
+    v.message(s, StatusCode::NOT_FOUND, "page-error", msg)
+}
+
+fn reset_page(
+    s: &AppState,
+    v: &Visit,
+    status: StatusCode,
+    token: &str,
+    error: Option<String>,
+) -> Response {
+    v.render(
+        s,
+        status,
+        "reset.html",
+        context! {
+            nav => "sign_in",
+            token => token,
+            error => error,
+            min_password => s.ctx.config.registrations.min_password_length,
+        },
+    )
+}
+
+async fn reset_form(State(s): State<AppState>, v: Visit, Query(f): Query<ResetForm>) -> Response {
+    match credentials::reset_link_valid(&s.ctx, &f.token).await {
+        Ok(true) => reset_page(&s, &v, StatusCode::OK, &f.token, None),
+        Ok(false) => link_invalid(&s, &v),
+        Err(e) => oauth_error_page(&s, v.lang, e),
+    }
+}
+
+async fn reset_submit(
+    State(s): State<AppState>,
+    mut v: Visit,
+    Form(f): Form<ResetForm>,
+) -> Response {
+    if !v.csrf_ok(&f.authenticity_token) {
+        let msg = s.web.i18n.t(v.lang, "error-csrf", &[]);
+        return reset_page(&s, &v, StatusCode::FORBIDDEN, &f.token, Some(msg));
+    }
+    match credentials::reset_password(&s.ctx, &f.token, &f.password).await {
+        Ok(_) => {
+            v.signed_out(&s);
+            let msg = s.web.i18n.t(v.lang, "password-reset-done", &[]);
+            v.message(&s, StatusCode::OK, "password-title", msg)
+        }
+        Err(ServiceError::Validation(errs)) => {
+            let text = field_errors(&s, v.lang, &errs)
+                .iter()
+                .map(|e| {
+                    e.get_attr("text")
+                        .map(|t| t.to_string())
+                        .unwrap_or_default()
+                })
+                .collect::<Vec<_>>()
+                .join(" ");
+            reset_page(
+                &s,
+                &v,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &f.token,
+                Some(text),
+            )
+        }
+        Err(ServiceError::NotFound(_)) => link_invalid(&s, &v),
+        Err(e) => oauth_error_page(&s, v.lang, e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct LinkQuery {
+    #[serde(default)]
+    token: String,
+}
+
+async fn confirm_email_change(
+    State(s): State<AppState>,
+    v: Visit,
+    Query(q): Query<LinkQuery>,
+) -> Response {
+    match credentials::confirm_email_change(&s.ctx, &q.token).await {
+        Ok(me) => {
+            let msg = s
+                .web
+                .i18n
+                .t(v.lang, "email-changed", &[("email", me.user.email.clone())]);
+            v.message(&s, StatusCode::OK, "email-title", msg)
+        }
+        Err(ServiceError::NotFound(_)) => link_invalid(&s, &v),
+        Err(ServiceError::Validation(_)) => {
+            let msg = s.web.i18n.t(v.lang, "email-taken", &[]);
+            v.message(&s, StatusCode::CONFLICT, "page-error", msg)
+        }
+        Err(e) => oauth_error_page(&s, v.lang, e),
     }
 }

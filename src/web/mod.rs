@@ -61,6 +61,8 @@ impl Web {
                 include_str!("templates/notifications.html"),
             ),
             ("settings.html", include_str!("templates/settings.html")),
+            ("password.html", include_str!("templates/password.html")),
+            ("reset.html", include_str!("templates/reset.html")),
         ] {
             env.add_template(name, src)?;
         }

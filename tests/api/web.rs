@@ -139,7 +139,8 @@ dual!(
     two_factor_sign_in_needs_a_code_that_works_once,
     an_invitation_link_signs_up_into_the_org,
     members_only_posts_from_the_web_reach_members_not_followers,
-    staff_must_set_up_two_factor_sign_in_when_the_instance_says_so
+    staff_must_set_up_two_factor_sign_in_when_the_instance_says_so,
+    password_reset_and_email_change_go_through_links_by_mail
 );
 
 async fn signing_in_sets_safe_cookies_and_sessions_can_be_ended(b: Backend) {
@@ -213,14 +214,17 @@ async fn signing_in_sets_safe_cookies_and_sessions_can_be_ended(b: Backend) {
     );
     assert_eq!(b2.get("/home").await.status, StatusCode::OK);
     let security = a.get("/settings/security").await.text();
-    let revoke_forms: Vec<&str> = security
-        .match_indices("/revoke\"")
-        .map(|(i, _)| &security[..i])
-        .collect();
-    assert_eq!(revoke_forms.len(), 2, "{security}");
+    assert_eq!(
+        security.matches("action=\"/settings/sessions/").count(),
+        2,
+        "{security}"
+    );
     assert!(security.contains("this browser"));
     // The other browser's session is the one not marked as this one.
-    let rows: Vec<&str> = security.split("<tr>").skip(2).collect();
+    let rows: Vec<&str> = security
+        .split("<tr>")
+        .filter(|r| r.contains("/settings/sessions/"))
+        .collect();
     let other_row = rows.iter().find(|r| !r.contains("this browser")).unwrap();
     let other_id = between(other_row, "/settings/sessions/", "/revoke")
         .unwrap()
@@ -802,6 +806,184 @@ async fn staff_must_set_up_two_factor_sign_in_when_the_instance_says_so(b: Backe
         r.status,
         StatusCode::TOO_MANY_REQUESTS,
         "locked, whatever the code"
+    );
+    app.finish().await;
+}
+
+/// Every mail the file transport wrote to `to`, decoded, oldest first.
+fn mails_to(app: &TestApp, to: &str) -> Vec<String> {
+    let dir = app.db.dir.path().join("mail");
+    let mut found: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(&dir)
+        .map(|d| d.flatten().collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+        .map(|e| {
+            let raw = std::fs::read_to_string(e.path()).unwrap();
+            (e.metadata().unwrap().modified().unwrap(), raw)
+        })
+        .filter(|(_, raw)| raw.contains(&format!("To: {to}")))
+        .map(|(t, raw)| (t, crate::registration::decode_body(&raw)))
+        .collect();
+    found.sort_by_key(|(t, _)| *t);
+    found.into_iter().map(|(_, m)| m).collect()
+}
+
+/// The path of the first link to `prefix` in a mail.
+fn link_in(mail: &str, prefix: &str) -> String {
+    let start = mail
+        .find(&format!("https://alumni.test{prefix}"))
+        .unwrap_or_else(|| panic!("{mail}"));
+    mail[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect::<String>()
+        .trim_start_matches("https://alumni.test")
+        .to_owned()
+}
+
+async fn password_reset_and_email_change_go_through_links_by_mail(b: Backend) {
+    let app = TestApp::start_with(b, |c| {
+        c.mail.transport = tsunagu::config::MailTransport::File;
+    })
+    .await;
+    let (_, api_token) = app.user("hanako", "read").await;
+    let mut other = Browser::new(&app, "en");
+    other.sign_in("hanako", PASSWORD).await;
+    assert_eq!(other.get("/home").await.status, StatusCode::OK);
+
+    // Forgot the password: the same answer for any address.
+    let mut a = Browser::new(&app, "en");
+    assert_eq!(a.get("/auth/password").await.status, StatusCode::OK);
+    let known = a
+        .post("/auth/password", &[("email", "Hanako@Example.com")])
+        .await;
+    let unknown = a
+        .post("/auth/password", &[("email", "nobody@example.com")])
+        .await;
+    assert_eq!(known.status, StatusCode::OK);
+    assert_eq!(
+        known.text(),
+        unknown.text(),
+        "no one learns who has an account"
+    );
+    assert!(mails_to(&app, "nobody@example.com").is_empty());
+    let mail = mails_to(&app, "hanako@example.com")
+        .pop()
+        .expect("a reset mail");
+    let link = link_in(&mail, "/auth/reset?token=");
+    assert_eq!(a.get(&link).await.status, StatusCode::OK);
+    let token = link.trim_start_matches("/auth/reset?token=").to_owned();
+    let r = a
+        .post("/auth/reset", &[("token", &token), ("password", "short")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let r = a
+        .post(
+            "/auth/reset",
+            &[("token", &token), ("password", "a brand new password")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    // The link worked once; the old password, sessions and app tokens are over.
+    let r = a
+        .post(
+            "/auth/reset",
+            &[("token", &token), ("password", "yet another password")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(a.get(&link).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(other.get("/home").await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get("/api/v1/accounts/verify_credentials", Some(&api_token))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        a.sign_in("hanako", PASSWORD).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        a.sign_in("hanako", "a brand new password").await.status,
+        StatusCode::SEE_OTHER
+    );
+
+    // Authorised apps: listed and revoked from the security page.
+    let me = tsunagu::services::accounts::find_local_by_username(&app.state.ctx, "hanako")
+        .await
+        .unwrap();
+    let app_token = app.token_for(&me, "read").await;
+    let page = a.get("/settings/security").await.text();
+    assert!(page.contains("test app"), "{page}");
+    let token_id = between(&page, "/settings/apps/", "/revoke")
+        .unwrap()
+        .to_owned();
+    app.user("taro", "read").await;
+    let mut t = Browser::new(&app, "en");
+    t.sign_in("taro", PASSWORD).await;
+    let r = t
+        .post(&format!("/settings/apps/{token_id}/revoke"), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "not someone else's");
+    let r = a
+        .post(&format!("/settings/apps/{token_id}/revoke"), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/api/v1/accounts/verify_credentials", Some(&app_token))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // A new address: the password, then the link sent to the new address.
+    let r = a
+        .post(
+            "/settings/email",
+            &[("email", "hanako@new.example"), ("password", "wrong")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = a
+        .post(
+            "/settings/email",
+            &[
+                ("email", "taro@example.com"),
+                ("password", "a brand new password"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "taken");
+    let r = a
+        .post(
+            "/settings/email",
+            &[
+                ("email", "hanako@new.example"),
+                ("password", "a brand new password"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.text().contains("hanako@new.example"));
+    let mail = mails_to(&app, "hanako@new.example")
+        .pop()
+        .expect("a link to the new address");
+    let link = link_in(&mail, "/auth/confirm_email_change?token=");
+    let r = a.get(&link).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(a.get(&link).await.status, StatusCode::NOT_FOUND, "once");
+    let notice = mails_to(&app, "hanako@example.com").pop().unwrap();
+    assert!(
+        notice.contains("hanako@new.example"),
+        "the old address hears of it: {notice}"
+    );
+    assert_eq!(
+        a.sign_in("hanako@new.example", "a brand new password")
+            .await
+            .status,
+        StatusCode::SEE_OTHER
     );
     app.finish().await;
 }

@@ -32,3 +32,15 @@ CREATE TABLE recovery_codes (
     used_at     TIMESTAMP,
     PRIMARY KEY (account_id, code_hash)
 );
+-- Links sent by e-mail to act on an account: a password reset, or the
+-- proof of a new e-mail address (`new_email`). SHA-256 of the token only;
+-- single-use, with an end.
+CREATE TABLE account_tokens (
+    token_hash  TEXT PRIMARY KEY NOT NULL,
+    account_id  BIGINT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    purpose     TEXT NOT NULL,
+    new_email   TEXT,
+    expires_at  TIMESTAMP NOT NULL,
+    created_at  TIMESTAMP NOT NULL
+);
+CREATE INDEX account_tokens_account_idx ON account_tokens (account_id);
