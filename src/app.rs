@@ -56,7 +56,9 @@ pub fn router(state: AppState) -> Router {
         .merge(api::router(&state))
         .merge(api::oauth_router())
         .merge(api::activitypub_router())
-        .merge(web::router())
+        .merge(web::router(
+            state.ctx.config.media.max_image_bytes * 2 + 64 * 1024,
+        ))
         .route("/health", get(api::instance::health))
         .merge(media)
         .fallback(web::not_found)

@@ -22,12 +22,16 @@ use crate::services::{
 
 const PAGE_SIZE: i64 = 20;
 
-pub fn routes() -> Router<AppState> {
+pub fn routes(upload_limit: usize) -> Router<AppState> {
     Router::new()
         .route("/home", get(home))
         .route("/local", get(local))
         .route("/notifications", get(notifications_page))
-        .route("/post", post(compose))
+        .route(
+            "/post",
+            post(compose).layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
+        )
+        .route("/posts/{id}", get(thread))
         .route("/posts/{id}/{action}", post(act))
         .route("/settings", get(settings).post(settings_submit))
         .route("/accounts/{id}/{action}", post(follow_action))
@@ -205,63 +209,152 @@ async fn notifications_page(
     )
 }
 
-#[derive(Deserialize, Default)]
-pub struct ComposeForm {
-    #[serde(default)]
+/// The compose form's fields (multipart: it may carry an image).
+#[derive(Default)]
+struct ComposeForm {
     text: String,
-    #[serde(default)]
     spoiler_text: String,
-    #[serde(default)]
     visibility: String,
-    #[serde(default)]
     audience: String,
-    #[serde(default)]
     in_reply_to_id: String,
-    #[serde(default)]
+    media_description: String,
+    media: Vec<u8>,
     authenticity_token: String,
 }
 
-/// Posts from the compose form. "Members only" needs an org; an org with a
-/// public post makes it a post into the org (as in the client API).
-async fn compose(State(s): State<AppState>, v: Visit, Form(f): Form<ComposeForm>) -> Response {
+impl ComposeForm {
+    async fn read(mut mp: axum::extract::Multipart) -> Result<ComposeForm, String> {
+        let mut f = ComposeForm::default();
+        while let Some(field) = mp.next_field().await.map_err(|e| e.to_string())? {
+            let name = field.name().unwrap_or_default().to_owned();
+            if name == "media" {
+                f.media = field.bytes().await.map_err(|e| e.to_string())?.to_vec();
+                continue;
+            }
+            let value = field.text().await.map_err(|e| e.to_string())?;
+            match name.as_str() {
+                "text" => f.text = value,
+                "spoiler_text" => f.spoiler_text = value,
+                "visibility" => f.visibility = value,
+                "audience" => f.audience = value,
+                "in_reply_to_id" => f.in_reply_to_id = value,
+                "media_description" => f.media_description = value,
+                "authenticity_token" => f.authenticity_token = value,
+                _ => {}
+            }
+        }
+        Ok(f)
+    }
+}
+
+/// Posts from the compose form, with an image and its description if one
+/// was chosen. "Members only" needs an org; an org with a public post makes
+/// it a post into the org (as in the client API).
+async fn compose(State(s): State<AppState>, v: Visit, mp: axum::extract::Multipart) -> Response {
     if let Err(r) = member_or_redirect(&s, &v).await {
         return r;
     }
     let me = &v.me.as_ref().expect("checked").me;
+    let f = match ComposeForm::read(mp).await {
+        Ok(f) => f,
+        Err(why) => return v.message(&s, StatusCode::BAD_REQUEST, "compose-failed", why),
+    };
     if !v.csrf_ok(&f.authenticity_token) {
         let msg = s.web.i18n.t(v.lang, "error-csrf", &[]);
         return v.message(&s, StatusCode::FORBIDDEN, "page-error", msg);
     }
-    let audience_id = f.audience.parse::<i64>().ok();
+    let mut media_ids = Vec::new();
+    if !f.media.is_empty() {
+        let upload = crate::services::media::NewAttachment {
+            bytes: f.media,
+            description: Some(f.media_description.clone()).filter(|d| !d.trim().is_empty()),
+            focus: None,
+        };
+        match crate::services::media::upload(&s.ctx, me, upload).await {
+            Ok(m) => media_ids.push(m.id),
+            Err(e) => return compose_failed(&s, &v, e),
+        }
+    }
+    let in_reply_to_id = f.in_reply_to_id.parse().ok();
     let new = NewStatus {
         text: f.text.clone(),
         spoiler_text: Some(f.spoiler_text.clone()).filter(|t| !t.is_empty()),
         visibility: Some(f.visibility.clone()).filter(|v| !v.is_empty()),
-        in_reply_to_id: f.in_reply_to_id.parse().ok(),
-        audience_id,
+        in_reply_to_id,
+        audience_id: f.audience.parse::<i64>().ok(),
+        media_ids,
         ..Default::default()
     };
     match statuses::create(&s.ctx, me, new).await {
-        Ok(_) => v.redirect("/home?posted=1"),
-        Err(ServiceError::Validation(errs)) => {
+        Ok(_) => match in_reply_to_id {
+            Some(parent) => v.redirect(&format!("/posts/{parent}?posted=1")),
+            None => v.redirect("/home?posted=1"),
+        },
+        Err(e) => compose_failed(&s, &v, e),
+    }
+}
+
+fn compose_failed(s: &AppState, v: &Visit, e: ServiceError) -> Response {
+    match e {
+        ServiceError::Validation(errs) => {
             let msg = errs
                 .iter()
                 .map(|e| {
-                    format!(
-                        "{}: {}",
-                        s.web.i18n.t(v.lang, &format!("field-{}", e.field), &[]),
-                        e.description
-                    )
+                    let label = s.web.i18n.t(v.lang, &format!("field-{}", e.field), &[]);
+                    format!("{label}: {}", e.description)
                 })
                 .collect::<Vec<_>>()
                 .join(" ");
-            v.message(&s, StatusCode::UNPROCESSABLE_ENTITY, "compose-failed", msg)
+            v.message(s, StatusCode::UNPROCESSABLE_ENTITY, "compose-failed", msg)
         }
-        Err(ServiceError::Forbidden(why)) => {
-            v.message(&s, StatusCode::FORBIDDEN, "compose-failed", why)
-        }
-        Err(e) => oauth_error_page(&s, v.lang, e),
+        ServiceError::Forbidden(why) => v.message(s, StatusCode::FORBIDDEN, "compose-failed", why),
+        other => oauth_error_page(s, v.lang, other),
     }
+}
+
+/// A post with its thread, as the signed-in person may see it, and a reply form.
+async fn thread(
+    State(s): State<AppState>,
+    v: Visit,
+    Path(id): Path<i64>,
+    Query(q): Query<TimelineQuery>,
+) -> Response {
+    if let Err(r) = member_or_redirect(&s, &v).await {
+        return r;
+    }
+    let viewer = v.me.as_ref().expect("checked").me.account.id;
+    let found = async {
+        let post = statuses::get(&s.ctx, Some(viewer), id).await?;
+        let (ancestors, descendants) = statuses::context(&s.ctx, Some(viewer), id).await?;
+        Ok::<_, ServiceError>((post, ancestors, descendants))
+    }
+    .await;
+    let (post, ancestors, descendants) = match found {
+        Ok(x) => x,
+        Err(e) => return super::page_not_found(&s, v.lang, e),
+    };
+    let shown = |list: &[StatusView]| -> Vec<TplValue> {
+        list.iter().map(|p| post_context(&s, v.lang, p)).collect()
+    };
+    let toast = q
+        .posted
+        .is_some()
+        .then(|| s.web.i18n.t(v.lang, "toast-posted", &[]));
+    v.render(
+        &s,
+        StatusCode::OK,
+        "thread.html",
+        context! {
+            nav => "home",
+            post => post_context(&s, v.lang, &post),
+            ancestors => shown(&ancestors),
+            descendants => shown(&descendants),
+            toast => toast,
+            reply_visibility => post.status.visibility.as_str(),
+            reply_audience => post.status.audience_id.map(|a| a.to_string()),
+            reply_to => format!("@{}", post.account.account.acct_key),
+        },
+    )
 }
 
 #[derive(Deserialize, Default)]

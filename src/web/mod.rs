@@ -62,6 +62,7 @@ impl Web {
             ),
             ("settings.html", include_str!("templates/settings.html")),
             ("password.html", include_str!("templates/password.html")),
+            ("thread.html", include_str!("templates/thread.html")),
             ("reset.html", include_str!("templates/reset.html")),
         ] {
             env.add_template(name, src)?;
@@ -153,7 +154,8 @@ fn security_headers() -> [(axum::http::HeaderName, HeaderValue); 4] {
     ]
 }
 
-pub fn router() -> Router<AppState> {
+/// The pages; `upload_limit` bounds the forms that carry an image.
+pub fn router(upload_limit: usize) -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route(
@@ -167,7 +169,7 @@ pub fn router() -> Router<AppState> {
         .route("/@{name}/{id}", get(post_page))
         .route("/@{name}/follow", get(follow_from_elsewhere))
         .merge(account::routes())
-        .merge(member::routes())
+        .merge(member::routes(upload_limit))
 }
 
 fn lang_of(

@@ -84,6 +84,48 @@ impl<'a> Browser<'a> {
         .await
     }
 
+    /// Posts a multipart form (the compose form), with an optional image.
+    async fn post_multipart(
+        &mut self,
+        path: &str,
+        pairs: &[(&str, &str)],
+        image: Option<&[u8]>,
+    ) -> Resp {
+        let boundary = "tsunagu-test-boundary";
+        let mut body: Vec<u8> = Vec::new();
+        let token = self
+            .cookies
+            .get("tsunagu_csrf")
+            .cloned()
+            .unwrap_or_default();
+        let mut fields: Vec<(&str, &str)> = vec![("authenticity_token", token.as_str())];
+        fields.extend_from_slice(pairs);
+        for (k, v) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        if let Some(bytes) = image {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"media\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n").as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        self.send(
+            Request::builder().method(Method::POST).uri(path).header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            ),
+            Body::from(body),
+        )
+        .await
+    }
+
     async fn sign_in(&mut self, login: &str, password: &str) -> Resp {
         self.get("/auth/sign_in").await;
         self.post("/auth/sign_in", &[("login", login), ("password", password)])
@@ -612,36 +654,42 @@ async fn members_only_posts_from_the_web_reach_members_not_followers(b: Backend)
         between(&home, "<option value=\"", "\">ACME Alumni").unwrap_or_else(|| panic!("{home}"));
     let org_id = org_option.rsplit('"').next().unwrap().to_owned();
     let r = hanako
-        .post(
+        .post_multipart(
             "/post",
             &[
                 ("text", "Reunion in Osaka, members only"),
                 ("visibility", "members"),
                 ("audience", ""),
             ],
+            None,
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let image = std::fs::read(crate::common::workspace().join("src/web/static/avatar-missing.png"))
+        .unwrap();
     let r = hanako
-        .post(
+        .post_multipart(
             "/post",
             &[
                 ("text", "Reunion in Osaka, members only"),
                 ("spoiler_text", "Reunion"),
                 ("visibility", "members"),
                 ("audience", &org_id),
+                ("media_description", "A map to the restaurant"),
             ],
+            Some(&image),
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     assert_eq!(location(&r), "/home?posted=1");
     let r = hanako
-        .post(
+        .post_multipart(
             "/post",
             &[("text", "Hello everyone"), ("visibility", "public")],
+            None,
         )
         .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
 
     let seen = jiro.get("/home").await.text();
     assert!(
