@@ -375,6 +375,13 @@ async fn send_batch(
     batch: &[(OutboundActivity, String)],
 ) -> Vec<Option<Outcome>> {
     use futures_util::StreamExt;
+    // The signers' keys are read one at a time before the concurrent sends:
+    // sends polled together in this task must not each take a pooled
+    // connection at once (a one-connection pool would starve). A key that
+    // cannot be read is reported by its send.
+    for (a, _) in batch {
+        let _ = signer(db, base_url, keys, a).await;
+    }
     let mut lanes: Vec<Vec<usize>> = Vec::new();
     let mut lane_of: HashMap<String, usize> = HashMap::new();
     for (i, (a, _)) in batch.iter().enumerate() {

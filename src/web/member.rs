@@ -33,7 +33,13 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
         )
         .route("/posts/{id}", get(thread))
         .route("/posts/{id}/{action}", post(act))
-        .route("/settings", get(settings).post(settings_submit))
+        .route(
+            "/settings",
+            get(settings)
+                .post(settings_submit)
+                .layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
+        )
+        .route("/settings/consents/{org_id}", post(consents_submit))
         .route("/accounts/{id}/{action}", post(follow_action))
         .route("/follow", post(follow_by_address))
         .route("/orgs/{id}/request_membership", post(request_membership))
@@ -398,21 +404,47 @@ async fn act(
 
 // ---- Settings ---------------------------------------------------------------
 
-#[derive(Deserialize, Default)]
-pub struct SettingsForm {
-    #[serde(default)]
+/// The profile form's fields (multipart: avatar and header images).
+#[derive(Default)]
+struct SettingsForm {
     display_name: String,
-    #[serde(default)]
     note: String,
-    #[serde(default)]
     locale: String,
-    #[serde(default)]
     privacy: String,
-    #[serde(default)]
+    avatar: Vec<u8>,
+    header: Vec<u8>,
     authenticity_token: String,
 }
 
-fn settings_page(
+impl SettingsForm {
+    async fn read(mut mp: axum::extract::Multipart) -> Result<SettingsForm, String> {
+        let mut f = SettingsForm::default();
+        while let Some(field) = mp.next_field().await.map_err(|e| e.to_string())? {
+            let name = field.name().unwrap_or_default().to_owned();
+            if name == "avatar" || name == "header" {
+                let bytes = field.bytes().await.map_err(|e| e.to_string())?.to_vec();
+                if name == "avatar" {
+                    f.avatar = bytes;
+                } else {
+                    f.header = bytes;
+                }
+                continue;
+            }
+            let value = field.text().await.map_err(|e| e.to_string())?;
+            match name.as_str() {
+                "display_name" => f.display_name = value,
+                "note" => f.note = value,
+                "locale" => f.locale = value,
+                "privacy" => f.privacy = value,
+                "authenticity_token" => f.authenticity_token = value,
+                _ => {}
+            }
+        }
+        Ok(f)
+    }
+}
+
+async fn settings_page(
     s: &AppState,
     v: &Visit,
     status: StatusCode,
@@ -437,6 +469,34 @@ fn settings_page(
         }
     })
     .collect();
+    // Consents per org the person belongs to.
+    let mut orgs_consents = Vec::new();
+    match orgs::memberships_of(&s.ctx, me).await {
+        Ok(list) => {
+            for org in list.iter().filter(|o| o.local) {
+                let Ok(m) = memberships::mine(&s.ctx, me, org.id).await else {
+                    continue;
+                };
+                let purposes: Vec<TplValue> = crate::domain::ConsentPurpose::ALL
+                    .iter()
+                    .map(|p| {
+                        context! {
+                            value => p.as_str(),
+                            label => s.web.i18n.t(v.lang, &format!("consent-{}", p.as_str()), &[]),
+                            granted => m.consents.iter().any(|(q, g)| q == p && *g),
+                        }
+                    })
+                    .collect();
+                orgs_consents.push(context! {
+                    id => org.id.to_string(),
+                    name => org.shown_name(),
+                    purposes => purposes,
+                });
+            }
+        }
+        Err(e) => return oauth_error_page(s, v.lang, e),
+    }
+    let (avatar, initial) = super::avatar(s, &me.account);
     v.render(
         s,
         status,
@@ -447,6 +507,9 @@ fn settings_page(
             note => me.account.note_source.clone(),
             locale => me.user.locale.clone().unwrap_or_default(),
             visibilities => visibilities,
+            avatar => avatar,
+            initial => initial,
+            orgs => orgs_consents,
             notice => notice,
             errors => errors,
         },
@@ -457,27 +520,34 @@ async fn settings(State(s): State<AppState>, v: Visit) -> Response {
     if let Err(r) = member_or_redirect(&s, &v).await {
         return r;
     }
-    settings_page(&s, &v, StatusCode::OK, None, vec![])
+    settings_page(&s, &v, StatusCode::OK, None, vec![]).await
 }
 
 async fn settings_submit(
     State(s): State<AppState>,
     mut v: Visit,
-    Form(f): Form<SettingsForm>,
+    mp: axum::extract::Multipart,
 ) -> Response {
     if let Err(r) = member_or_redirect(&s, &v).await {
         return r;
     }
+    let f = match SettingsForm::read(mp).await {
+        Ok(f) => f,
+        Err(why) => return settings_page(&s, &v, StatusCode::BAD_REQUEST, None, vec![why]).await,
+    };
     if !v.csrf_ok(&f.authenticity_token) {
         let msg = s.web.i18n.t(v.lang, "error-csrf", &[]);
-        return settings_page(&s, &v, StatusCode::FORBIDDEN, None, vec![msg]);
+        return settings_page(&s, &v, StatusCode::FORBIDDEN, None, vec![msg]).await;
     }
     let me = v.me.as_ref().expect("checked").me.clone();
+    let image = |bytes: Vec<u8>| (!bytes.is_empty()).then_some(accounts::Upload { bytes });
     let update = accounts::ProfileUpdate {
         display_name: Some(f.display_name.clone()),
         note: Some(f.note.clone()),
         privacy: Some(f.privacy.clone()).filter(|p| !p.is_empty()),
         locale: Some(f.locale.clone()),
+        avatar: image(f.avatar),
+        header: image(f.header),
         ..Default::default()
     };
     match accounts::update_profile(&s.ctx, &me, update).await {
@@ -500,16 +570,52 @@ async fn settings_submit(
             );
             v.forget_language(&s);
             let notice = s.web.i18n.t(v.lang, "settings-saved", &[]);
-            settings_page(&s, &v, StatusCode::OK, Some(notice), vec![])
+            settings_page(&s, &v, StatusCode::OK, Some(notice), vec![]).await
         }
         Err(ServiceError::Validation(errs)) => {
             let list = errs
                 .iter()
                 .map(|e| format!("{}: {}", e.field, e.description))
                 .collect();
-            settings_page(&s, &v, StatusCode::UNPROCESSABLE_ENTITY, None, list)
+            settings_page(&s, &v, StatusCode::UNPROCESSABLE_ENTITY, None, list).await
         }
         Err(e) => oauth_error_page(&s, v.lang, e),
+    }
+}
+
+/// One org's consents: every purpose, checked or not.
+async fn consents_submit(
+    State(s): State<AppState>,
+    v: Visit,
+    Path(org_id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    if let Err(r) = member_or_redirect(&s, &v).await {
+        return r;
+    }
+    let me = &v.me.as_ref().expect("checked").me;
+    let token = pairs
+        .iter()
+        .find(|(k, _)| k == "authenticity_token")
+        .map(|(_, t)| t.as_str())
+        .unwrap_or("");
+    if !v.csrf_ok(token) {
+        let msg = s.web.i18n.t(v.lang, "error-csrf", &[]);
+        return settings_page(&s, &v, StatusCode::FORBIDDEN, None, vec![msg]).await;
+    }
+    let choices = crate::domain::ConsentPurpose::ALL
+        .iter()
+        .map(|p| {
+            let granted = pairs.iter().any(|(k, _)| k == p.as_str());
+            (p.as_str().to_owned(), granted)
+        })
+        .collect();
+    match memberships::set_consents(&s.ctx, me, org_id, choices, None).await {
+        Ok(_) => {
+            let notice = s.web.i18n.t(v.lang, "settings-consents-saved", &[]);
+            settings_page(&s, &v, StatusCode::OK, Some(notice), vec![]).await
+        }
+        Err(e) => super::page_not_found(&s, v.lang, e),
     }
 }
 

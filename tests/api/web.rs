@@ -84,12 +84,12 @@ impl<'a> Browser<'a> {
         .await
     }
 
-    /// Posts a multipart form (the compose form), with an optional image.
+    /// Posts a multipart form, with an optional image as the named field.
     async fn post_multipart(
         &mut self,
         path: &str,
         pairs: &[(&str, &str)],
-        image: Option<&[u8]>,
+        image: Option<(&str, &[u8])>,
     ) -> Resp {
         let boundary = "tsunagu-test-boundary";
         let mut body: Vec<u8> = Vec::new();
@@ -108,9 +108,9 @@ impl<'a> Browser<'a> {
                 .as_bytes(),
             );
         }
-        if let Some(bytes) = image {
+        if let Some((field, bytes)) = image {
             body.extend_from_slice(
-                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"media\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n").as_bytes(),
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n").as_bytes(),
             );
             body.extend_from_slice(bytes);
             body.extend_from_slice(b"\r\n");
@@ -182,7 +182,8 @@ dual!(
     an_invitation_link_signs_up_into_the_org,
     members_only_posts_from_the_web_reach_members_not_followers,
     staff_must_set_up_two_factor_sign_in_when_the_instance_says_so,
-    password_reset_and_email_change_go_through_links_by_mail
+    password_reset_and_email_change_go_through_links_by_mail,
+    settings_change_profile_language_picture_and_consents
 );
 
 async fn signing_in_sets_safe_cookies_and_sessions_can_be_ended(b: Backend) {
@@ -677,7 +678,7 @@ async fn members_only_posts_from_the_web_reach_members_not_followers(b: Backend)
                 ("audience", &org_id),
                 ("media_description", "A map to the restaurant"),
             ],
-            Some(&image),
+            Some(("media", &image)),
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
@@ -1033,5 +1034,97 @@ async fn password_reset_and_email_change_go_through_links_by_mail(b: Backend) {
             .status,
         StatusCode::SEE_OTHER
     );
+    app.finish().await;
+}
+
+async fn settings_change_profile_language_picture_and_consents(b: Backend) {
+    let app = TestApp::start(b).await;
+    let (office, org, code) = org_with_invite(&app, "alumnus").await;
+    let mut a = Browser::new(&app, "en");
+    a.get(&format!("/join/{code}")).await;
+    let r = a
+        .post(
+            &format!("/join/{code}"),
+            &[
+                ("username", "hanako"),
+                ("email", "hanako@example.com"),
+                ("password", PASSWORD),
+                ("agreement", "1"),
+                ("consent_newsletters", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = a.get("/settings").await.text();
+    assert!(
+        page.contains(&format!("action=\"/settings/consents/{org}\"")),
+        "{page}"
+    );
+
+    // Consents: what is checked is granted, the rest withdrawn.
+    let r = a
+        .post(
+            &format!("/settings/consents/{org}"),
+            &[("directory", "1"), ("share_profile", "1")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let list = members(&app, &office, &org).await;
+    let me = list
+        .iter()
+        .find(|m| m["account"]["username"] == "hanako")
+        .unwrap();
+    assert_eq!(me["consents"]["directory"], true);
+    assert_eq!(me["consents"]["share_profile"], true);
+    assert_eq!(me["consents"]["newsletters"], false, "{me}");
+    let r = a
+        .post(
+            &format!("/settings/consents/{org}"),
+            &[("authenticity_token", "forged")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    // Profile, picture and language; the account's language then wins over the browser's.
+    let image = std::fs::read(crate::common::workspace().join("src/web/static/avatar-missing.png"))
+        .unwrap();
+    let r = a
+        .post_multipart(
+            "/settings",
+            &[
+                ("display_name", "山田 花子"),
+                ("note", "Osaka office, 2008–2019"),
+                ("locale", "ja"),
+                ("privacy", "unlisted"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.text().contains("設定を保存しました"), "{}", r.text());
+    let r = a
+        .post_multipart(
+            "/settings",
+            &[("display_name", "山田 花子"), ("locale", "ja")],
+            Some(("avatar", &image)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let home = a.get("/home").await.text();
+    assert!(
+        home.contains("<html lang=\"ja\">"),
+        "the account's language"
+    );
+    let settings = html_unescape(&a.get("/settings").await.text());
+    assert!(
+        settings.contains("class=\"avatar\" src=\"https://alumni.test/media/"),
+        "{settings}"
+    );
+    let me = tsunagu::services::accounts::find_local_by_username(&app.state.ctx, "hanako")
+        .await
+        .unwrap();
+    assert_eq!(me.account.display_name, "山田 花子");
+    assert_eq!(me.user.default_privacy.as_str(), "unlisted");
+    assert!(me.account.avatar_file.is_some());
     app.finish().await;
 }
