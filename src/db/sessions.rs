@@ -349,21 +349,40 @@ pub async fn take_account_token(
     })
 }
 
-/// Forgets the account's links of one purpose (a new one replaces them).
+/// Forgets the account's links of one purpose (a new one replaces them),
+/// or all of them.
 pub async fn drop_account_tokens(
     conn: &mut DbConn<'_>,
     account_id: i64,
-    purpose: TokenPurpose,
+    purpose: Option<TokenPurpose>,
 ) -> DbResult<()> {
     with_conn!(conn, |c| {
-        diesel::delete(
-            account_tokens::table
-                .filter(account_tokens::account_id.eq(account_id))
-                .filter(account_tokens::purpose.eq(purpose)),
-        )
-        .execute(c)
-        .await
-        .map(drop)
+        let mut q = diesel::delete(account_tokens::table)
+            .filter(account_tokens::account_id.eq(account_id))
+            .into_boxed();
+        if let Some(p) = purpose {
+            q = q.filter(account_tokens::purpose.eq(p));
+        }
+        q.execute(c).await.map(drop)
+    })
+}
+
+/// Whether a link of this purpose was made for the account since `since`.
+pub async fn account_token_since(
+    conn: &mut DbConn<'_>,
+    account_id: i64,
+    purpose: TokenPurpose,
+    since: NaiveDateTime,
+) -> DbResult<bool> {
+    with_conn!(conn, |c| {
+        account_tokens::table
+            .filter(account_tokens::account_id.eq(account_id))
+            .filter(account_tokens::purpose.eq(purpose))
+            .filter(account_tokens::created_at.gt(since))
+            .count()
+            .get_result::<i64>(c)
+            .await
+            .map(|n| n > 0)
     })
 }
 

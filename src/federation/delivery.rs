@@ -234,17 +234,17 @@ enum Outcome {
     Retry(String),
 }
 
+/// Sends one activity with its signer (read beforehand: nothing here
+/// touches the database, so sends can be polled side by side).
 async fn send_one(
     rt: &Runtime,
-    db: &DbPool,
-    base_url: &str,
-    keys: &Mutex<HashMap<i64, Arc<Signer>>>,
+    signer: &Result<Arc<Signer>, String>,
     activity: &OutboundActivity,
     inboxes: &str,
 ) -> Outcome {
-    let signer = match signer(db, base_url, keys, activity).await {
-        Ok(s) => s,
-        Err(e) => return Outcome::Refused(e.to_string()),
+    let signer = match signer {
+        Ok(s) => s.clone(),
+        Err(e) => return Outcome::Refused(e.clone()),
     };
     let inboxes: Vec<String> = serde_json::from_str(inboxes).unwrap_or_default();
     for inbox in inboxes {
@@ -379,9 +379,15 @@ async fn send_batch(
     // sends polled together in this task must not each take a pooled
     // connection at once (a one-connection pool would starve). A key that
     // cannot be read is reported by its send.
+    let mut signers = Vec::with_capacity(batch.len());
     for (a, _) in batch {
-        let _ = signer(db, base_url, keys, a).await;
+        signers.push(
+            signer(db, base_url, keys, a)
+                .await
+                .map_err(|e| e.to_string()),
+        );
     }
+    let signers = &signers;
     let mut lanes: Vec<Vec<usize>> = Vec::new();
     let mut lane_of: HashMap<String, usize> = HashMap::new();
     for (i, (a, _)) in batch.iter().enumerate() {
@@ -396,7 +402,7 @@ async fn send_batch(
             let mut out = Vec::with_capacity(lane.len());
             for i in lane {
                 let (a, inboxes) = &batch[i];
-                let outcome = send_one(rt, db, base_url, keys, a, inboxes).await;
+                let outcome = send_one(rt, &signers[i], a, inboxes).await;
                 let held = matches!(outcome, Outcome::Retry(_));
                 out.push((i, outcome));
                 if held {

@@ -11,6 +11,8 @@ use crate::{crypto, db, ids};
 
 const RESET_MINUTES: i64 = 60;
 const EMAIL_CHANGE_HOURS: i64 = 24;
+/// A new reset mail only after this long (no flooding someone's inbox).
+const RESEND_MINUTES: i64 = 2;
 
 async fn issue(
     ctx: &Ctx,
@@ -30,9 +32,14 @@ async fn issue(
         created_at: now,
     };
     let mut conn = ctx.conn().await?;
+    let account_id = me.account.id;
     // Only the newest link of a kind works.
-    db::sessions::drop_account_tokens(&mut conn, me.account.id, purpose).await?;
-    db::sessions::insert_account_token(&mut conn, &row).await?;
+    conn.transaction(async |tx| {
+        db::sessions::drop_account_tokens(tx, account_id, Some(purpose)).await?;
+        db::sessions::insert_account_token(tx, &row).await
+    })
+    .await
+    .map_err(ServiceError::from)?;
     Ok(token)
 }
 
@@ -50,6 +57,19 @@ pub async fn request_password_reset(ctx: &Ctx, email: &str) -> ServiceResult<()>
     let Some(me) = found.filter(|me| me.user.email_key == key && !me.user.disabled) else {
         return Ok(());
     };
+    // One mail per account every few minutes, however many addresses ask.
+    let mut conn = ctx.conn().await?;
+    let recent = db::sessions::account_token_since(
+        &mut conn,
+        me.account.id,
+        TokenPurpose::PasswordReset,
+        ids::now() - Duration::minutes(RESEND_MINUTES),
+    )
+    .await?;
+    drop(conn);
+    if recent {
+        return Ok(());
+    }
     let token = issue(
         ctx,
         &me,
@@ -59,13 +79,13 @@ pub async fn request_password_reset(ctx: &Ctx, email: &str) -> ServiceResult<()>
     )
     .await?;
     let link = format!("{}/auth/reset?token={token}", ctx.base_url());
-    if let Err(e) = ctx
-        .mailer
-        .send_password_reset(&ctx.config, &me, &link)
-        .await
-    {
-        tracing::error!(account = me.account.id, error = %e, "could not send the password-reset e-mail");
-    }
+    // Sent beside the answer, so its time does not tell who has an account.
+    let (mailer, config) = (ctx.mailer.clone(), ctx.config.clone());
+    tokio::spawn(async move {
+        if let Err(e) = mailer.send_password_reset(&config, &me, &link).await {
+            tracing::error!(account = me.account.id, error = %e, "could not send the password-reset e-mail");
+        }
+    });
     Ok(())
 }
 
@@ -88,27 +108,34 @@ pub async fn reset_link_valid(ctx: &Ctx, token: &str) -> ServiceResult<bool> {
 /// Sets a new password with a reset link. Every session and app token of the
 /// account ends: whoever knew the old password is out.
 pub async fn reset_password(ctx: &Ctx, token: &str, password: &str) -> ServiceResult<LocalUser> {
+    let hash_of_token = crypto::token_hash(token);
+    let now = ids::now();
+    // The link first: no password is hashed for a made-up token.
+    let mut conn = ctx.conn().await?;
+    db::sessions::find_account_token(&mut conn, &hash_of_token, TokenPurpose::PasswordReset)
+        .await?
+        .filter(|t| t.expires_at > now)
+        .ok_or_else(invalid_link)?;
+    drop(conn);
     if let Some(e) =
         accounts::validate_password(password, ctx.config.registrations.min_password_length)
     {
         return Err(ServiceError::Validation(vec![e]));
     }
     let hash = crypto::hash_password(password.to_owned()).await?;
-    let now = ids::now();
     let mut conn = ctx.conn().await?;
-    let taken = db::sessions::take_account_token(
-        &mut conn,
-        &crypto::token_hash(token),
-        TokenPurpose::PasswordReset,
-    )
-    .await?
-    .filter(|t| t.expires_at > now)
-    .ok_or_else(invalid_link)?;
+    let taken =
+        db::sessions::take_account_token(&mut conn, &hash_of_token, TokenPurpose::PasswordReset)
+            .await?
+            .filter(|t| t.expires_at > now)
+            .ok_or_else(invalid_link)?;
     let id = taken.account_id;
     conn.transaction(async |tx| {
         db::sessions::set_password_hash(tx, id, &hash, now).await?;
         db::sessions::delete_all(tx, id).await?;
-        db::sessions::revoke_all_app_tokens(tx, id, now).await
+        db::sessions::revoke_all_app_tokens(tx, id, now).await?;
+        // Any other link (an address change under way) dies with the old password.
+        db::sessions::drop_account_tokens(tx, id, None).await
     })
     .await
     .map_err(ServiceError::from)?;
@@ -130,16 +157,19 @@ pub async fn request_email_change(
     if let Some(e) = accounts::validate_email(new_email) {
         return Err(ServiceError::Validation(vec![e]));
     }
-    let mut conn = ctx.conn().await?;
-    if db::accounts::email_taken(&mut conn, &new_email.to_lowercase()).await? {
-        return Err(ServiceError::Validation(vec![accounts::taken("email")]));
-    }
-    drop(conn);
     if !ctx.config.mail_enabled() {
         return Err(ServiceError::Forbidden(
             "This server sends no e-mail, so a new address cannot be proven; ask an administrator"
                 .into(),
         ));
+    }
+    // An address in use gets no mail, and the answer is the same: no one
+    // learns who has an account here.
+    let mut conn = ctx.conn().await?;
+    let taken = db::accounts::email_taken(&mut conn, &new_email.to_lowercase()).await?;
+    drop(conn);
+    if taken {
+        return Ok(());
     }
     let token = issue(
         ctx,
@@ -157,33 +187,68 @@ pub async fn request_email_change(
     Ok(())
 }
 
-/// Moves the account to the address the link was sent to; the old address
-/// hears of it.
-pub async fn confirm_email_change(ctx: &Ctx, token: &str) -> ServiceResult<LocalUser> {
-    let now = ids::now();
+/// Where an address-change link would move the account: for its own
+/// account only (the person signed in must be the one who asked).
+pub async fn email_change_of(ctx: &Ctx, me: &LocalUser, token: &str) -> ServiceResult<String> {
     let mut conn = ctx.conn().await?;
-    let taken = db::sessions::take_account_token(
+    let found = db::sessions::find_account_token(
         &mut conn,
         &crypto::token_hash(token),
         TokenPurpose::EmailChange,
     )
     .await?
-    .filter(|t| t.expires_at > now)
+    .filter(|t| t.expires_at > ids::now())
     .ok_or_else(invalid_link)?;
-    let new_email = taken.new_email.clone().unwrap_or_default();
+    if found.account_id != me.account.id {
+        return Err(ServiceError::Forbidden(
+            "This link was sent for another account".into(),
+        ));
+    }
+    Ok(found.new_email.unwrap_or_default())
+}
+
+/// Moves the signed-in person's account to the address the link was sent
+/// to (a link fetched by a mail scanner, or opened by someone else, moves
+/// nothing); the old address hears of it and older links die.
+pub async fn confirm_email_change(
+    ctx: &Ctx,
+    me: &LocalUser,
+    token: &str,
+) -> ServiceResult<LocalUser> {
+    let new_email = email_change_of(ctx, me, token).await?;
+    let now = ids::now();
+    let mut conn = ctx.conn().await?;
     if db::accounts::email_taken(&mut conn, &new_email.to_lowercase()).await? {
         return Err(ServiceError::Validation(vec![accounts::taken("email")]));
     }
-    let before = accounts::reload(&mut conn, taken.account_id).await?;
-    db::sessions::set_email(&mut conn, taken.account_id, &new_email, now).await?;
-    let after = accounts::reload(&mut conn, taken.account_id).await?;
+    db::sessions::take_account_token(
+        &mut conn,
+        &crypto::token_hash(token),
+        TokenPurpose::EmailChange,
+    )
+    .await?
+    .ok_or_else(invalid_link)?;
+    let id = me.account.id;
+    conn.transaction(async |tx| {
+        db::sessions::set_email(tx, id, &new_email, now).await?;
+        db::sessions::drop_account_tokens(tx, id, None).await
+    })
+    .await
+    .map_err(|e: crate::db::DbError| match e {
+        // Someone else took the address a moment ago.
+        e if crate::db::is_unique_violation(&e) => {
+            ServiceError::Validation(vec![accounts::taken("email")])
+        }
+        e => ServiceError::from(e),
+    })?;
+    let after = accounts::reload(&mut conn, id).await?;
     drop(conn);
     if let Err(e) = ctx
         .mailer
-        .send_email_changed(&ctx.config, &before, &new_email)
+        .send_email_changed(&ctx.config, me, &new_email)
         .await
     {
-        tracing::warn!(account = before.account.id, error = %e, "could not tell the old address of the change");
+        tracing::warn!(account = id, error = %e, "could not tell the old address of the change");
     }
     Ok(after)
 }

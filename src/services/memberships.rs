@@ -996,6 +996,13 @@ pub async fn set_consents(
     let mut conn = ctx.conn().await?;
     let m = db::memberships::find(&mut conn, OrgId(org_id), AccountId(me.account.id))
         .await?
+        // Someone who left or was turned down has nothing to consent to.
+        .filter(|m| {
+            matches!(
+                m.state,
+                MembershipState::Verified | MembershipState::Pending
+            )
+        })
         .ok_or_else(ServiceError::not_found)?;
     let rows = consent_rows(org_id, me.account.id, &choices, wording_version.as_deref())?;
     let org = db::accounts::find(&mut conn, org_id).await?.map(|(a, _)| a);

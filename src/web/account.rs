@@ -36,7 +36,10 @@ pub fn routes() -> Router<AppState> {
         .route("/settings/email", post(change_email))
         .route("/auth/password", get(forgot_form).post(forgot_submit))
         .route("/auth/reset", get(reset_form).post(reset_submit))
-        .route("/auth/confirm_email_change", get(confirm_email_change))
+        .route(
+            "/auth/confirm_email_change",
+            get(confirm_email_change_form).post(confirm_email_change),
+        )
 }
 
 #[derive(Deserialize, Default)]
@@ -744,6 +747,18 @@ async fn change_email(State(s): State<AppState>, v: Visit, Form(f): Form<EmailFo
         Ok(c) => c,
         Err(r) => return r,
     };
+    if rate_limited(&s, &v) {
+        let msg = s.web.i18n.t(v.lang, "error-rate-limited", &[]);
+        return security_page(
+            &s,
+            &v,
+            StatusCode::TOO_MANY_REQUESTS,
+            vec![],
+            Some(msg),
+            None,
+        )
+        .await;
+    }
     let t = |id: &str, args: &[(&str, String)]| s.web.i18n.t(v.lang, id, args);
     let (status, error, notice) =
         match credentials::request_email_change(&s.ctx, &current.me, &f.email, &f.password).await {
@@ -866,6 +881,10 @@ async fn reset_submit(
         let msg = s.web.i18n.t(v.lang, "error-csrf", &[]);
         return reset_page(&s, &v, StatusCode::FORBIDDEN, &f.token, Some(msg));
     }
+    if rate_limited(&s, &v) {
+        let msg = s.web.i18n.t(v.lang, "error-rate-limited", &[]);
+        return reset_page(&s, &v, StatusCode::TOO_MANY_REQUESTS, &f.token, Some(msg));
+    }
     match credentials::reset_password(&s.ctx, &f.token, &f.password).await {
         Ok(_) => {
             v.signed_out(&s);
@@ -899,14 +918,73 @@ async fn reset_submit(
 pub struct LinkQuery {
     #[serde(default)]
     token: String,
+    #[serde(default)]
+    authenticity_token: String,
+}
+
+fn link_refused(s: &AppState, v: &Visit, e: ServiceError) -> Response {
+    match e {
+        ServiceError::NotFound(_) => link_invalid(s, v),
+        ServiceError::Forbidden(_) => {
+            let msg = s.web.i18n.t(v.lang, "error-not-your-link", &[]);
+            v.message(s, StatusCode::FORBIDDEN, "page-error", msg)
+        }
+        ServiceError::Validation(_) => {
+            let msg = s.web.i18n.t(v.lang, "email-taken", &[]);
+            v.message(s, StatusCode::CONFLICT, "page-error", msg)
+        }
+        e => oauth_error_page(s, v.lang, e),
+    }
+}
+
+/// The link in the mail to the new address: signed in as the account that
+/// asked, a page with a button (a scanner fetching the link changes nothing).
+async fn confirm_email_change_form(
+    State(s): State<AppState>,
+    v: Visit,
+    Query(q): Query<LinkQuery>,
+) -> Response {
+    let current = match v.member() {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    match credentials::email_change_of(&s.ctx, &current.me, &q.token).await {
+        Ok(email) => {
+            let text = s.web.i18n.t(
+                v.lang,
+                "email-confirm-ask",
+                &[
+                    ("username", current.me.account.username.clone()),
+                    ("email", email),
+                ],
+            );
+            v.render(
+                &s,
+                StatusCode::OK,
+                "confirm_link.html",
+                context! {
+                    heading => s.web.i18n.t(v.lang, "email-title", &[]),
+                    text => text,
+                    button => s.web.i18n.t(v.lang, "email-confirm-button", &[]),
+                    action => "/auth/confirm_email_change",
+                    token => q.token,
+                },
+            )
+        }
+        Err(e) => link_refused(&s, &v, e),
+    }
 }
 
 async fn confirm_email_change(
     State(s): State<AppState>,
     v: Visit,
-    Query(q): Query<LinkQuery>,
+    Form(f): Form<LinkQuery>,
 ) -> Response {
-    match credentials::confirm_email_change(&s.ctx, &q.token).await {
+    let current = match checked(&s, &v, &f.authenticity_token).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    match credentials::confirm_email_change(&s.ctx, &current.me, &f.token).await {
         Ok(me) => {
             let msg = s
                 .web
@@ -914,11 +992,6 @@ async fn confirm_email_change(
                 .t(v.lang, "email-changed", &[("email", me.user.email.clone())]);
             v.message(&s, StatusCode::OK, "email-title", msg)
         }
-        Err(ServiceError::NotFound(_)) => link_invalid(&s, &v),
-        Err(ServiceError::Validation(_)) => {
-            let msg = s.web.i18n.t(v.lang, "email-taken", &[]);
-            v.message(&s, StatusCode::CONFLICT, "page-error", msg)
-        }
-        Err(e) => oauth_error_page(&s, v.lang, e),
+        Err(e) => link_refused(&s, &v, e),
     }
 }

@@ -45,6 +45,26 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
         .route("/orgs/{id}/request_membership", post(request_membership))
 }
 
+/// Images from the web count against the per-address media limit, keyed by
+/// the person (each upload is stored and decoded).
+fn uploads_allowed(s: &AppState, me: &crate::db::models::LocalUser) -> bool {
+    s.limits
+        .media
+        .check(&format!("upload:{}", me.account.id))
+        .allowed
+}
+
+/// A text field of a multipart form: at most this long.
+const MAX_TEXT_FIELD: usize = 64 * 1024;
+
+async fn text_field(field: axum::extract::multipart::Field<'_>) -> Result<String, String> {
+    let value = field.text().await.map_err(|e| e.to_string())?;
+    if value.len() > MAX_TEXT_FIELD {
+        return Err("a field of the form is too long".into());
+    }
+    Ok(value)
+}
+
 /// `back` (a page of ours) with `done=<what>` for its toast.
 fn back_with(back: &str, done: &str) -> String {
     let back = super::session::local_path(if back.is_empty() { "/home" } else { back });
@@ -237,7 +257,7 @@ impl ComposeForm {
                 f.media = field.bytes().await.map_err(|e| e.to_string())?.to_vec();
                 continue;
             }
-            let value = field.text().await.map_err(|e| e.to_string())?;
+            let value = text_field(field).await?;
             match name.as_str() {
                 "text" => f.text = value,
                 "spoiler_text" => f.spoiler_text = value,
@@ -270,6 +290,10 @@ async fn compose(State(s): State<AppState>, v: Visit, mp: axum::extract::Multipa
         return v.message(&s, StatusCode::FORBIDDEN, "page-error", msg);
     }
     let mut media_ids = Vec::new();
+    if !f.media.is_empty() && !uploads_allowed(&s, me) {
+        let msg = s.web.i18n.t(v.lang, "error-upload-rate", &[]);
+        return v.message(&s, StatusCode::TOO_MANY_REQUESTS, "compose-failed", msg);
+    }
     if !f.media.is_empty() {
         let upload = crate::services::media::NewAttachment {
             bytes: f.media,
@@ -339,6 +363,10 @@ async fn thread(
         Ok(x) => x,
         Err(e) => return super::page_not_found(&s, v.lang, e),
     };
+    // A boost's page is its original's.
+    if let Some(original) = &post.reblog {
+        return v.redirect(&format!("/posts/{}", original.status.id));
+    }
     let shown = |list: &[StatusView]| -> Vec<TplValue> {
         list.iter().map(|p| post_context(&s, v.lang, p)).collect()
     };
@@ -357,7 +385,6 @@ async fn thread(
             descendants => shown(&descendants),
             toast => toast,
             reply_visibility => post.status.visibility.as_str(),
-            reply_audience => post.status.audience_id.map(|a| a.to_string()),
             reply_to => format!("@{}", post.account.account.acct_key),
         },
     )
@@ -430,7 +457,7 @@ impl SettingsForm {
                 }
                 continue;
             }
-            let value = field.text().await.map_err(|e| e.to_string())?;
+            let value = text_field(field).await?;
             match name.as_str() {
                 "display_name" => f.display_name = value,
                 "note" => f.note = value,
@@ -540,6 +567,10 @@ async fn settings_submit(
         return settings_page(&s, &v, StatusCode::FORBIDDEN, None, vec![msg]).await;
     }
     let me = v.me.as_ref().expect("checked").me.clone();
+    if (!f.avatar.is_empty() || !f.header.is_empty()) && !uploads_allowed(&s, &me) {
+        let msg = s.web.i18n.t(v.lang, "error-upload-rate", &[]);
+        return settings_page(&s, &v, StatusCode::TOO_MANY_REQUESTS, None, vec![msg]).await;
+    }
     let image = |bytes: Vec<u8>| (!bytes.is_empty()).then_some(accounts::Upload { bytes });
     let update = accounts::ProfileUpdate {
         display_name: Some(f.display_name.clone()),

@@ -63,6 +63,10 @@ impl Web {
             ("settings.html", include_str!("templates/settings.html")),
             ("password.html", include_str!("templates/password.html")),
             ("thread.html", include_str!("templates/thread.html")),
+            (
+                "confirm_link.html",
+                include_str!("templates/confirm_link.html"),
+            ),
             ("reset.html", include_str!("templates/reset.html")),
         ] {
             env.add_template(name, src)?;
@@ -163,7 +167,7 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
             get(authorize_form).post(authorize_submit),
         )
         .route("/setup", get(setup_form).post(setup_submit))
-        .route("/auth/confirm", get(confirm_email))
+        .route("/auth/confirm", get(confirm_email_form).post(confirm_email))
         .route("/static/{file}", get(static_file))
         .route("/@{name}", get(profile_page))
         .route("/@{name}/{id}", get(post_page))
@@ -677,40 +681,59 @@ async fn setup_submit(
 pub struct ConfirmQuery {
     #[serde(default)]
     token: String,
-    lang: Option<String>,
+}
+
+/// The link in the confirmation mail opens a page with a button: a link
+/// scanner fetching the link (as mail gateways do) confirms nothing.
+async fn confirm_email_form(
+    State(s): State<AppState>,
+    v: session::Visit,
+    Query(q): Query<ConfirmQuery>,
+) -> Response {
+    v.render(
+        &s,
+        StatusCode::OK,
+        "confirm_link.html",
+        context! {
+            heading => s.web.i18n.t(v.lang, "confirm-title-ask", &[]),
+            text => s.web.i18n.t(v.lang, "confirm-ask", &[]),
+            button => s.web.i18n.t(v.lang, "confirm-button", &[]),
+            action => "/auth/confirm",
+            token => q.token,
+        },
+    )
+}
+
+#[derive(Deserialize, Default)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    authenticity_token: String,
 }
 
 async fn confirm_email(
     State(s): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<ConfirmQuery>,
+    v: session::Visit,
+    Form(f): Form<ConfirmForm>,
 ) -> Response {
-    match accounts::confirm_email(&s.ctx, &q.token).await {
+    if !v.csrf_ok(&f.authenticity_token) {
+        let msg = s.web.i18n.t(v.lang, "error-csrf", &[]);
+        return v.message(&s, StatusCode::FORBIDDEN, "page-error", msg);
+    }
+    match accounts::confirm_email(&s.ctx, &f.token).await {
         Ok(a) => {
-            let lang = lang_of(&headers, q.lang.as_deref(), a.user.locale.as_deref());
-            let heading = s.web.i18n.t(lang, "confirm-title", &[]);
-            s.web.message(
-                &s,
-                StatusCode::OK,
-                lang,
-                heading,
-                s.web
-                    .i18n
-                    .t(lang, "confirm-done", &[("username", a.account.username)]),
-            )
+            let msg = s
+                .web
+                .i18n
+                .t(v.lang, "confirm-done", &[("username", a.account.username)]);
+            v.message(&s, StatusCode::OK, "confirm-title", msg)
         }
         Err(ServiceError::NotFound(_)) => {
-            let lang = lang_of(&headers, q.lang.as_deref(), None);
-            let heading = s.web.i18n.t(lang, "page-error", &[]);
-            s.web.message(
-                &s,
-                StatusCode::NOT_FOUND,
-                lang,
-                heading,
-                s.web.i18n.t(lang, "confirm-invalid", &[]),
-            )
+            let msg = s.web.i18n.t(v.lang, "confirm-invalid", &[]);
+            v.message(&s, StatusCode::NOT_FOUND, "page-error", msg)
         }
-        Err(e) => oauth_error_page(&s, lang_of(&headers, None, None), e),
+        Err(e) => oauth_error_page(&s, v.lang, e),
     }
 }
 
