@@ -18,7 +18,6 @@ import requests
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 BASE, ADMIN, SHOTS, AXE_JS = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
@@ -59,6 +58,17 @@ def browser(lang):
     opts.add_experimental_option("prefs", {"intl.accept_languages": lang})
     service = Service(executable_path=os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
     return webdriver.Chrome(options=opts, service=service)
+
+
+def stale(element):
+    """Whether the page an element belonged to is gone. While Chromium swaps
+    documents the driver may answer with an inspector error instead of a
+    stale-element one (selenium's staleness_of lets that through)."""
+    try:
+        element.is_enabled()
+        return False
+    except Exception:
+        return True
 
 
 class Person:
@@ -128,7 +138,7 @@ class Person:
         old = self.d.find_element(By.TAG_NAME, "html")
         self.d.find_element(By.CSS_SELECTOR, f"form[action='{form_action}'] button[type=submit]").click()
         try:
-            self.wait.until(EC.staleness_of(old))
+            self.wait.until(lambda d: stale(old))
         except Exception:
             invalid = self.d.execute_script(
                 "return [...document.querySelectorAll(':invalid')].map(e => e.id + ': ' + e.validationMessage)")
