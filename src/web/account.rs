@@ -96,15 +96,7 @@ fn next_or_home(next: &str) -> String {
 /// else the service's description.
 fn field_errors(s: &AppState, lang: &str, errs: &[FieldError]) -> Vec<TplValue> {
     errs.iter()
-        .map(|e| {
-            let label = s.web.i18n.t(lang, &format!("field-{}", e.field), &[]);
-            let id = format!("field-error-{}", e.code);
-            let mut text = s.web.i18n.t(lang, &id, &[("field", label.clone())]);
-            if text == id {
-                text = format!("{label}: {}", e.description);
-            }
-            context! { field => e.field, text => text }
-        })
+        .map(|e| context! { field => e.field, text => super::field_error_text(s, lang, e) })
         .collect()
 }
 
@@ -776,15 +768,7 @@ async fn change_email(State(s): State<AppState>, v: Visit, Form(f): Form<EmailFo
                 None,
             ),
             Err(ServiceError::Validation(errs)) => {
-                let text = field_errors(&s, v.lang, &errs)
-                    .iter()
-                    .map(|e| {
-                        e.get_attr("text")
-                            .map(|t| t.to_string())
-                            .unwrap_or_default()
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" ");
+                let text = super::validation_text(&s, v.lang, &errs);
                 (StatusCode::UNPROCESSABLE_ENTITY, Some(text), None)
             }
             Err(ServiceError::Forbidden(why)) => (StatusCode::FORBIDDEN, Some(why), None),
@@ -892,15 +876,7 @@ async fn reset_submit(
             v.message(&s, StatusCode::OK, "password-title", msg)
         }
         Err(ServiceError::Validation(errs)) => {
-            let text = field_errors(&s, v.lang, &errs)
-                .iter()
-                .map(|e| {
-                    e.get_attr("text")
-                        .map(|t| t.to_string())
-                        .unwrap_or_default()
-                })
-                .collect::<Vec<_>>()
-                .join(" ");
+            let text = super::validation_text(&s, v.lang, &errs);
             reset_page(
                 &s,
                 &v,

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use super::session::Visit;
 use super::{oauth_error_page, post_context};
 use crate::app::AppState;
+use crate::db::models::LocalUser;
 use crate::db::statuses::Page;
 use crate::domain::Visibility;
 use crate::services::statuses::{self, NewStatus};
@@ -81,19 +82,33 @@ pub struct TimelineQuery {
     joined: Option<String>,
 }
 
-/// The signed-in person, and whether the instance still wants a one-time
-/// code set up before anything else.
-async fn member_or_redirect(s: &AppState, v: &Visit) -> Result<(), Response> {
+/// The signed-in person, unless the instance still wants a one-time code
+/// set up first (then the way there) or nobody is signed in (sign in).
+async fn member_or_redirect<'v>(s: &AppState, v: &'v Visit) -> Result<&'v LocalUser, Response> {
     let current = v.member()?;
     match two_factor::required(&s.ctx, &current.me).await {
-        Ok(false) => Ok(()),
+        Ok(false) => Ok(&current.me),
         Ok(true) => match two_factor::is_enabled(&s.ctx, current.me.account.id).await {
-            Ok(true) => Ok(()),
+            Ok(true) => Ok(&current.me),
             Ok(false) => Err(v.redirect("/settings/security?required=1")),
             Err(e) => Err(oauth_error_page(s, v.lang, e)),
         },
         Err(e) => Err(oauth_error_page(s, v.lang, e)),
     }
+}
+
+/// The member behind a submitted form whose CSRF token matches.
+async fn form_member<'v>(
+    s: &AppState,
+    v: &'v Visit,
+    token: &str,
+) -> Result<&'v LocalUser, Response> {
+    let me = member_or_redirect(s, v).await?;
+    if !v.csrf_ok(token) {
+        let msg = s.web.i18n.t(v.lang, "error-csrf", &[]);
+        return Err(v.message(s, StatusCode::FORBIDDEN, "page-error", msg));
+    }
+    Ok(me)
 }
 
 fn older_link(base: &str, posts: &[StatusView]) -> Option<String> {
@@ -161,10 +176,10 @@ fn page(q: &TimelineQuery) -> Page {
 }
 
 async fn home(State(s): State<AppState>, v: Visit, Query(q): Query<TimelineQuery>) -> Response {
-    if let Err(r) = member_or_redirect(&s, &v).await {
-        return r;
-    }
-    let me = &v.me.as_ref().expect("checked").me;
+    let me = match member_or_redirect(&s, &v).await {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
     let posts = match timelines::home(&s.ctx, me.account.id, page(&q)).await {
         Ok(p) => p,
         Err(e) => return oauth_error_page(&s, v.lang, e),
@@ -180,10 +195,10 @@ async fn home(State(s): State<AppState>, v: Visit, Query(q): Query<TimelineQuery
 }
 
 async fn local(State(s): State<AppState>, v: Visit, Query(q): Query<TimelineQuery>) -> Response {
-    if let Err(r) = member_or_redirect(&s, &v).await {
-        return r;
-    }
-    let me = &v.me.as_ref().expect("checked").me;
+    let me = match member_or_redirect(&s, &v).await {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
     match timelines::public(&s.ctx, Some(me.account.id), Some(true), false, page(&q)).await {
         Ok(posts) => {
             timeline_page(&s, &v, "local", "nav-local", "/local", posts, None, false).await
@@ -197,10 +212,10 @@ async fn notifications_page(
     v: Visit,
     Query(q): Query<TimelineQuery>,
 ) -> Response {
-    if let Err(r) = member_or_redirect(&s, &v).await {
-        return r;
-    }
-    let me = &v.me.as_ref().expect("checked").me;
+    let me = match member_or_redirect(&s, &v).await {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
     let list = match notifications::list(&s.ctx, me, vec![], vec![], page(&q)).await {
         Ok(l) => l,
         Err(e) => return oauth_error_page(&s, v.lang, e),
@@ -280,15 +295,14 @@ async fn compose(State(s): State<AppState>, v: Visit, mp: axum::extract::Multipa
     if let Err(r) = member_or_redirect(&s, &v).await {
         return r;
     }
-    let me = &v.me.as_ref().expect("checked").me;
     let f = match ComposeForm::read(mp).await {
         Ok(f) => f,
         Err(why) => return v.message(&s, StatusCode::BAD_REQUEST, "compose-failed", why),
     };
-    if !v.csrf_ok(&f.authenticity_token) {
-        let msg = s.web.i18n.t(v.lang, "error-csrf", &[]);
-        return v.message(&s, StatusCode::FORBIDDEN, "page-error", msg);
-    }
+    let me = match form_member(&s, &v, &f.authenticity_token).await {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
     let mut media_ids = Vec::new();
     if !f.media.is_empty() && !uploads_allowed(&s, me) {
         let msg = s.web.i18n.t(v.lang, "error-upload-rate", &[]);
@@ -327,14 +341,7 @@ async fn compose(State(s): State<AppState>, v: Visit, mp: axum::extract::Multipa
 fn compose_failed(s: &AppState, v: &Visit, e: ServiceError) -> Response {
     match e {
         ServiceError::Validation(errs) => {
-            let msg = errs
-                .iter()
-                .map(|e| {
-                    let label = s.web.i18n.t(v.lang, &format!("field-{}", e.field), &[]);
-                    format!("{label}: {}", e.description)
-                })
-                .collect::<Vec<_>>()
-                .join(" ");
+            let msg = super::validation_text(s, v.lang, &errs);
             v.message(s, StatusCode::UNPROCESSABLE_ENTITY, "compose-failed", msg)
         }
         ServiceError::Forbidden(why) => v.message(s, StatusCode::FORBIDDEN, "compose-failed", why),
@@ -349,10 +356,10 @@ async fn thread(
     Path(id): Path<i64>,
     Query(q): Query<TimelineQuery>,
 ) -> Response {
-    if let Err(r) = member_or_redirect(&s, &v).await {
-        return r;
-    }
-    let viewer = v.me.as_ref().expect("checked").me.account.id;
+    let viewer = match member_or_redirect(&s, &v).await {
+        Ok(me) => me.account.id,
+        Err(r) => return r,
+    };
     let found = async {
         let post = statuses::get(&s.ctx, Some(viewer), id).await?;
         let (ancestors, descendants) = statuses::context(&s.ctx, Some(viewer), id).await?;
@@ -405,14 +412,10 @@ async fn act(
     Path((id, action)): Path<(i64, String)>,
     Form(f): Form<ActionForm>,
 ) -> Response {
-    if let Err(r) = member_or_redirect(&s, &v).await {
-        return r;
-    }
-    let me = &v.me.as_ref().expect("checked").me;
-    if !v.csrf_ok(&f.authenticity_token) {
-        let msg = s.web.i18n.t(v.lang, "error-csrf", &[]);
-        return v.message(&s, StatusCode::FORBIDDEN, "page-error", msg);
-    }
+    let me = match form_member(&s, &v, &f.authenticity_token).await {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
     use statuses as i;
     let done = match action.as_str() {
         "favourite" => i::favourite(&s.ctx, me, id, true).await,
@@ -621,10 +624,10 @@ async fn consents_submit(
     Path(org_id): Path<i64>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(r) = member_or_redirect(&s, &v).await {
-        return r;
-    }
-    let me = &v.me.as_ref().expect("checked").me;
+    let me = match member_or_redirect(&s, &v).await {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
     let token = pairs
         .iter()
         .find(|(k, _)| k == "authenticity_token")
@@ -658,14 +661,10 @@ async fn follow_action(
     Path((id, action)): Path<(i64, String)>,
     Form(f): Form<ActionForm>,
 ) -> Response {
-    if let Err(r) = member_or_redirect(&s, &v).await {
-        return r;
-    }
-    let me = &v.me.as_ref().expect("checked").me;
-    if !v.csrf_ok(&f.authenticity_token) {
-        let msg = s.web.i18n.t(v.lang, "error-csrf", &[]);
-        return v.message(&s, StatusCode::FORBIDDEN, "page-error", msg);
-    }
+    let me = match form_member(&s, &v, &f.authenticity_token).await {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
     let done = match action.as_str() {
         "follow" => social::follow(&s.ctx, me, id, None, None).await,
         "unfollow" => social::unfollow(&s.ctx, me, id).await,
@@ -695,14 +694,10 @@ async fn follow_by_address(
     v: Visit,
     Form(f): Form<AddressForm>,
 ) -> Response {
-    if let Err(r) = member_or_redirect(&s, &v).await {
-        return r;
-    }
-    let me = &v.me.as_ref().expect("checked").me;
-    if !v.csrf_ok(&f.authenticity_token) {
-        let msg = s.web.i18n.t(v.lang, "error-csrf", &[]);
-        return v.message(&s, StatusCode::FORBIDDEN, "page-error", msg);
-    }
+    let me = match form_member(&s, &v, &f.authenticity_token).await {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
     let acct = f.acct.trim().trim_start_matches('@');
     let found = match accounts::lookup(&s.ctx, acct, true).await {
         Ok(found) => found,
@@ -730,14 +725,10 @@ async fn request_membership(
     Path(id): Path<i64>,
     Form(f): Form<ActionForm>,
 ) -> Response {
-    if let Err(r) = member_or_redirect(&s, &v).await {
-        return r;
-    }
-    let me = &v.me.as_ref().expect("checked").me;
-    if !v.csrf_ok(&f.authenticity_token) {
-        let msg = s.web.i18n.t(v.lang, "error-csrf", &[]);
-        return v.message(&s, StatusCode::FORBIDDEN, "page-error", msg);
-    }
+    let me = match form_member(&s, &v, &f.authenticity_token).await {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
     match memberships::request(&s.ctx, me, id, memberships::JoinRequest::default()).await {
         Ok(_) => v.redirect(&back_with(&f.back, "requested")),
         Err(ServiceError::Validation(errs)) => {

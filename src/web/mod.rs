@@ -757,6 +757,26 @@ async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> 
         .into_response()
 }
 
+/// A form's validation errors in words, in the page's language: the words
+/// for known error codes with the field's label, else the service's text.
+fn validation_text(s: &AppState, lang: &str, errs: &[crate::services::FieldError]) -> String {
+    errs.iter()
+        .map(|e| field_error_text(s, lang, e))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn field_error_text(s: &AppState, lang: &str, e: &crate::services::FieldError) -> String {
+    let label = s.web.i18n.t(lang, &format!("field-{}", e.field), &[]);
+    let id = format!("field-error-{}", e.code);
+    let text = s.web.i18n.t(lang, &id, &[("field", label.clone())]);
+    if text == id {
+        format!("{label}: {}", e.description)
+    } else {
+        text
+    }
+}
+
 /// 404 for everything unrouted: JSON under the API prefixes, HTML elsewhere.
 pub async fn not_found(
     State(s): State<AppState>,
