@@ -22,6 +22,7 @@ pub struct Config {
     pub mail: MailConfig,
     pub limits: LimitsConfig,
     pub log: LogConfig,
+    pub oidc: OidcConfig,
 }
 
 /// The sections a `TSUNAGU_` variable may address; other `TSUNAGU_*` variables
@@ -37,6 +38,7 @@ const SECTIONS: &[&str] = &[
     "mail",
     "limits",
     "log",
+    "oidc",
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -218,6 +220,52 @@ impl Default for MediaConfig {
             max_image_bytes: 16 * 1024 * 1024,
             processing_wait_ms: 2000,
         }
+    }
+}
+
+/// Single sign-on through the company's OpenID Connect provider (off while
+/// `issuer` is empty). Someone signing in this way for the first time is
+/// linked to the account whose confirmed e-mail the provider vouches for, or
+/// gets a new account; with `org` set, they also become a verified member of
+/// that org in `role` (the provider vouches that they work there).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OidcConfig {
+    /// The provider's issuer URL, e.g. `https://login.example.co.jp/realms/acme`.
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// The sign-in button's words, e.g. "ACME ID".
+    pub label: String,
+    /// Make an account for someone the provider knows and we do not.
+    pub create_accounts: bool,
+    /// Link a first sign-in to an existing account with the same confirmed,
+    /// provider-verified e-mail address.
+    pub link_by_email: bool,
+    /// An org (its username) everyone signing in this way belongs to.
+    pub org: String,
+    /// Their role there: "employee" or "alumnus" (the office role is given by the office).
+    pub role: crate::domain::Role,
+}
+
+impl Default for OidcConfig {
+    fn default() -> Self {
+        Self {
+            issuer: String::new(),
+            client_id: String::new(),
+            client_secret: String::new(),
+            label: "Single sign-on".into(),
+            create_accounts: true,
+            link_by_email: true,
+            org: String::new(),
+            role: crate::domain::Role::Employee,
+        }
+    }
+}
+
+impl OidcConfig {
+    pub fn enabled(&self) -> bool {
+        !self.issuer.is_empty()
     }
 }
 
@@ -444,6 +492,28 @@ impl Config {
         }
         if self.limits.max_body_bytes < 1024 {
             return bad("limits.max_body_bytes", "must be at least 1024".into());
+        }
+        if self.oidc.enabled() {
+            let https_only = self.scheme() == "https";
+            match url::Url::parse(&self.oidc.issuer) {
+                Ok(u) if u.scheme() == "https" || (u.scheme() == "http" && !https_only) => {}
+                _ => {
+                    return bad(
+                        "oidc.issuer",
+                        format!("{:?} is not an https URL", self.oidc.issuer),
+                    );
+                }
+            }
+            if self.oidc.client_id.is_empty() {
+                return bad("oidc.client_id", "is required with oidc.issuer".into());
+            }
+            if self.oidc.role == crate::domain::Role::Office {
+                return bad(
+                    "oidc.role",
+                    "must be \"employee\" or \"alumnus\" (the office role is given by the office)"
+                        .into(),
+                );
+            }
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return bad(

@@ -210,6 +210,8 @@ text_enum! {
         Roster => "roster",
         Request => "request",
         Remote => "remote",
+        /// Vouched for by the company's single sign-on provider.
+        Oidc => "oidc",
     }
 }
 

@@ -64,6 +64,15 @@ async fn serve(
     tweak: impl FnOnce(&mut Config),
 ) -> (String, tokio::sync::oneshot::Sender<()>, AppState) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    serve_on(listener, db, tweak).await
+}
+
+/// Serves on a port the caller bound already (its address known beforehand).
+async fn serve_on(
+    listener: tokio::net::TcpListener,
+    db: &TestDb,
+    tweak: impl FnOnce(&mut Config),
+) -> (String, tokio::sync::oneshot::Sender<()>, AppState) {
     let addr = listener.local_addr().unwrap();
     let mut cfg = test_config(db);
     cfg.server.domain = format!("127.0.0.1:{}", addr.port());
@@ -109,6 +118,7 @@ dual!(
     toot_logs_in,
     browser_setup_and_consent,
     browser_member_web_in_japanese_and_english,
+    browser_oidc_sign_in_in_japanese_and_english,
     mastodon_py_posts_and_reads,
     masto_js_streams,
     schemathesis_finds_nothing,
@@ -218,6 +228,91 @@ async fn browser_member_web_in_japanese_and_english(b: Backend) {
         assert!(shots.join(shot).is_file(), "{shot}");
     }
     let _ = stop.send(());
+    db.drop_db().await;
+}
+
+/// Single sign-on against a real OpenID provider (npm's certified
+/// `oidc-provider`, started here on loopback) in Chromium, in Japanese and
+/// in English: new accounts as verified employees, linking by confirmed
+/// address, no take-over of an unconfirmed one, cancelling; and the
+/// provider's answer replayed, forged or taken to another browser
+/// (tests/clients/browser_oidc.py).
+async fn browser_oidc_sign_in_in_japanese_and_english(b: Backend) {
+    use tokio::io::AsyncBufReadExt;
+    let db = TestDb::new(b).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let redirect = format!(
+        "http://{}/auth/oidc/callback",
+        listener.local_addr().unwrap()
+    );
+    tokio::task::spawn_blocking(node_modules).await.unwrap();
+    let mut provider = tokio::process::Command::new("node")
+        .arg(workspace().join("tests/clients/oidc_provider.mjs"))
+        .args([redirect.as_str(), "a client secret for tests"])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("run node");
+    let mut lines = tokio::io::BufReader::new(provider.stdout.take().unwrap()).lines();
+    let issuer = loop {
+        let line = lines
+            .next_line()
+            .await
+            .unwrap()
+            .expect("the provider stopped");
+        if let Some(issuer) = line.strip_prefix("READY ") {
+            break issuer.to_owned();
+        }
+    };
+    let (base, stop, state) = serve_on(listener, &db, |c| {
+        c.oidc.issuer = issuer;
+        c.oidc.client_id = "tsunagu".into();
+        c.oidc.client_secret = "a client secret for tests".into();
+        c.oidc.label = "ACME ID".into();
+        c.oidc.org = "acme".into();
+        c.limits.registrations_per_30min = 100;
+        c.limits.login_attempts_per_5min = 1000;
+    })
+    .await;
+    let admin = local_token_with(&state, "office", "read write", true).await;
+    for lang in ["ja", "en"] {
+        // Known here with a confirmed address: single sign-on links to them.
+        let name = format!("taro_{lang}");
+        let email = format!("{name}@example.com");
+        accounts::create_from_shell(&state.ctx, &name, &email, "correct horse battery", false)
+            .await
+            .unwrap();
+    }
+    for _ in 0..100 {
+        if state.ctx.oidc.ready() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        state.ctx.oidc.ready(),
+        "the provider's metadata was not read"
+    );
+    let shots = workspace()
+        .join("target/screenshots")
+        .join(format!("oidc-{b:?}").to_lowercase());
+    let axe = workspace().join("tests/clients/node_modules/axe-core/axe.min.js");
+    python(
+        "browser_oidc.py",
+        &[
+            &base,
+            &admin,
+            shots.to_str().unwrap(),
+            axe.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .await;
+    for shot in ["ja/home-sso-phone.png", "en/sso-unconfirmed-desktop.png"] {
+        assert!(shots.join(shot).is_file(), "{shot}");
+    }
+    let _ = stop.send(());
+    let _ = provider.kill().await;
     db.drop_db().await;
 }
 
@@ -360,14 +455,14 @@ async fn schemathesis_checks_the_served_orgs_description(b: Backend) {
 
 static NODE_MODULES: Mutex<bool> = Mutex::new(false);
 
-/// masto.js and axe-core from the npm registry, pinned by tests/clients/package-lock.json.
+/// masto.js, axe-core and oidc-provider from the npm registry, pinned by tests/clients/package-lock.json.
 fn node_modules() {
     let mut ready = NODE_MODULES.lock().unwrap_or_else(|e| e.into_inner());
     if *ready {
         return;
     }
     let dir = workspace().join("tests/clients");
-    let installed = ["masto", "axe-core"].iter().all(|p| {
+    let installed = ["masto", "axe-core", "oidc-provider"].iter().all(|p| {
         dir.join("node_modules")
             .join(p)
             .join("package.json")

@@ -80,6 +80,23 @@ pub async fn find_local_by_login(
     })
 }
 
+/// A local person by lower-cased e-mail address.
+pub async fn find_local_by_email(
+    conn: &mut DbConn<'_>,
+    email_key: &str,
+) -> DbResult<Option<LocalUser>> {
+    with_conn!(conn, |c| {
+        accounts::table
+            .inner_join(users::table)
+            .filter(users::email_key.eq(email_key))
+            .select((Account::as_select(), User::as_select()))
+            .first(c)
+            .await
+            .optional()
+            .map(|o| o.map(local_user))
+    })
+}
+
 pub async fn find_by_acct_key(
     conn: &mut DbConn<'_>,
     key: &str,

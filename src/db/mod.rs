@@ -15,6 +15,7 @@ pub mod memberships;
 pub mod models;
 pub mod notifications;
 pub mod oauth;
+pub mod oidc;
 pub mod orgs;
 pub mod polls;
 pub mod reports;

@@ -597,6 +597,32 @@ pub struct WebSession {
     pub last_used_at: NaiveDateTime,
 }
 
+/// Who a single sign-on provider's subject is here.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::db::schema::oidc_identities)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct OidcIdentity {
+    pub issuer: String,
+    pub subject: String,
+    pub account_id: i64,
+    pub email: String,
+    pub created_at: NaiveDateTime,
+    pub last_used_at: NaiveDateTime,
+}
+
+/// A single sign-on under way (the browser's cookie token is hashed).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::db::schema::oidc_logins)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct OidcLogin {
+    pub token_hash: String,
+    pub state: String,
+    pub nonce: String,
+    pub pkce_verifier: String,
+    pub next: String,
+    pub created_at: NaiveDateTime,
+}
+
 /// A person's one-time-password secret; enabled once a code proved it.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = crate::db::schema::two_factor)]

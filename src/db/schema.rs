@@ -237,6 +237,28 @@ diesel::table! {
 }
 
 diesel::table! {
+    oidc_identities (issuer, subject) {
+        issuer -> Text,
+        subject -> Text,
+        account_id -> BigInt,
+        email -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    oidc_logins (token_hash) {
+        token_hash -> Text,
+        state -> Text,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        next -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     two_factor (account_id) {
         account_id -> BigInt,
         secret -> Text,
@@ -658,6 +680,7 @@ diesel::table! {
 diesel::joinable!(outbound_targets -> outbound_activities (activity_id));
 diesel::joinable!(users -> accounts (account_id));
 diesel::joinable!(web_sessions -> accounts (account_id));
+diesel::joinable!(oidc_identities -> accounts (account_id));
 diesel::joinable!(orgs -> accounts (account_id));
 diesel::joinable!(org_invites -> orgs (org_id));
 diesel::joinable!(roster_entries -> orgs (org_id));
@@ -672,6 +695,7 @@ diesel::joinable!(filter_keywords -> filters (filter_id));
 diesel::joinable!(featured_tags -> tags (tag_id));
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
+    oidc_identities,
     account_stats,
     inbox_activities,
     outbound_activities,

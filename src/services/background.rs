@@ -8,13 +8,18 @@ use super::{Ctx, polls};
 const POLL_CHECK_EVERY: Duration = Duration::from_secs(30);
 
 /// Starts the background loops; they stop when the returned handles drop.
-/// A web-only node (`federation.workers = false`) runs none: it queues work
-/// that the nodes with workers pick up.
+/// A web-only node (`federation.workers = false`) runs only the single
+/// sign-on refresh: it queues work that the nodes with workers pick up.
 pub fn spawn(ctx: Ctx) -> Background {
-    if !ctx.config.federation.workers {
-        return Background { tasks: vec![] };
+    let mut tasks = Vec::new();
+    // Every node answers sign-ins, so every node keeps the provider's keys.
+    if ctx.config.oidc.enabled() {
+        tasks.push(tokio::spawn(super::oidc::keep_discovered(ctx.clone())));
     }
-    let mut tasks = ctx.fed.start_workers(ctx.clone());
+    if !ctx.config.federation.workers {
+        return Background { tasks };
+    }
+    tasks.extend(ctx.fed.start_workers(ctx.clone()));
     tasks.push(tokio::spawn(poll_endings(ctx.clone())));
     tasks.push(tokio::spawn(unattached_media(ctx.clone())));
     tasks.push(tokio::spawn(stale_sessions(ctx)));
@@ -68,6 +73,9 @@ async fn stale_sessions(ctx: Ctx) {
     loop {
         if let Err(e) = super::sessions::forget_stale(&ctx).await {
             tracing::warn!(error = %e.detail(), "forgetting stale sessions failed");
+        }
+        if let Err(e) = super::oidc::forget_stale(&ctx).await {
+            tracing::warn!(error = %e.detail(), "forgetting unfinished single sign-ons failed");
         }
         tokio::time::sleep(Duration::from_secs(3600)).await;
     }

@@ -11,6 +11,7 @@ pub mod media;
 pub mod memberships;
 pub mod notifications;
 pub mod oauth;
+pub mod oidc;
 pub mod organize;
 pub mod orgs;
 pub mod pages;
@@ -43,6 +44,8 @@ pub struct Ctx {
     pub hub: streaming::Hub,
     /// The protocol side (implemented by `federation/`, see [`remote`]).
     pub fed: Arc<dyn remote::Federation>,
+    /// The single sign-on provider, as last discovered.
+    pub oidc: Arc<oidc::Provider>,
 }
 
 impl Ctx {
@@ -66,6 +69,7 @@ impl Ctx {
                 mailer,
                 hub: streaming::Hub::new(),
                 fed,
+                oidc: Arc::new(oidc::Provider::new()?),
             },
             applied,
         ))

@@ -69,12 +69,7 @@ pub async fn sign_in(
     device: &Device,
 ) -> ServiceResult<SignIn> {
     let me = accounts::authenticate(ctx, login, password).await?;
-    if two_factor::is_enabled(ctx, me.account.id).await? {
-        let token = start(ctx, me.account.id, SessionStage::SecondFactor, device).await?;
-        return Ok(SignIn::SecondFactor { token });
-    }
-    let token = start(ctx, me.account.id, SessionStage::SignedIn, device).await?;
-    Ok(SignIn::Done { token })
+    proven_elsewhere(ctx, &me, device).await
 }
 
 /// What a password (and, with two-factor sign-in on, a code) proved.
@@ -114,6 +109,17 @@ pub async fn check_credentials(
 /// Opens a session for someone just created or proven another way (sign-up).
 pub async fn open(ctx: &Ctx, me: &LocalUser, device: &Device) -> ServiceResult<String> {
     start(ctx, me.account.id, SessionStage::SignedIn, device).await
+}
+
+/// Opens a session for someone another party proved (single sign-on): a
+/// half one when their own one-time code must still follow.
+pub async fn proven_elsewhere(ctx: &Ctx, me: &LocalUser, device: &Device) -> ServiceResult<SignIn> {
+    if two_factor::is_enabled(ctx, me.account.id).await? {
+        let token = start(ctx, me.account.id, SessionStage::SecondFactor, device).await?;
+        return Ok(SignIn::SecondFactor { token });
+    }
+    let token = start(ctx, me.account.id, SessionStage::SignedIn, device).await?;
+    Ok(SignIn::Done { token })
 }
 
 /// The half session's person, if it is still waiting for a code.

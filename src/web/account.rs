@@ -15,8 +15,12 @@ use super::{cookie, oauth_error_page};
 use crate::app::AppState;
 use crate::domain::ConsentPurpose;
 use crate::services::memberships::{self, JoinRequest};
+use crate::services::oidc::{self, Refusal, SsoError};
 use crate::services::sessions::{self, SignIn};
 use crate::services::{FieldError, ServiceError, accounts, credentials, two_factor};
+
+/// Holds the single sign-on under way until the provider sends the browser back.
+const OIDC_COOKIE: &str = "tsunagu_oidc";
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -26,6 +30,8 @@ pub fn routes() -> Router<AppState> {
             get(two_factor_form).post(two_factor_submit),
         )
         .route("/auth/sign_out", post(sign_out))
+        .route("/auth/oidc", post(oidc_begin))
+        .route("/auth/oidc/callback", get(oidc_callback))
         .route("/join/{code}", get(join_form).post(join_submit))
         .route("/settings/security", get(security))
         .route("/settings/two_factor/begin", post(two_factor_begin))
@@ -112,7 +118,10 @@ fn sign_in_page(
         s,
         status,
         "sign_in.html",
-        context! { nav => "sign_in", login => login, next => next, error => error },
+        context! {
+            nav => "sign_in", login => login, next => next, error => error,
+            oidc_label => s.ctx.config.oidc.enabled().then_some(s.ctx.config.oidc.label.as_str()),
+        },
     )
 }
 
@@ -181,6 +190,110 @@ async fn sign_in_submit(
         }
         Err(e) => oauth_error_page(&s, v.lang, e),
     }
+}
+
+/// Sends the browser to the single sign-on provider.
+async fn oidc_begin(
+    State(s): State<AppState>,
+    mut v: Visit,
+    Form(f): Form<SignInForm>,
+) -> Response {
+    let t = |id: &str| s.web.i18n.t(v.lang, id, &[]);
+    if !v.csrf_ok(&f.authenticity_token) {
+        let msg = t("error-csrf");
+        return sign_in_page(&s, &v, StatusCode::FORBIDDEN, "", &f.next, Some(msg));
+    }
+    if rate_limited(&s, &v) {
+        let msg = t("error-rate-limited");
+        return sign_in_page(
+            &s,
+            &v,
+            StatusCode::TOO_MANY_REQUESTS,
+            "",
+            &f.next,
+            Some(msg),
+        );
+    }
+    match oidc::begin(&s.ctx, &f.next).await {
+        Ok(started) => {
+            let age = oidc::LOGIN_MINUTES * 60;
+            v.set_cookie(&s, OIDC_COOKIE, &started.token, Some(age));
+            v.redirect_away(&started.url)
+        }
+        Err(e) => oidc_refused(&s, &v, &f.next, e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct OidcReturn {
+    #[serde(default)]
+    state: String,
+    code: Option<String>,
+    error: Option<String>,
+    iss: Option<String>,
+}
+
+/// The provider sends the browser back here with a code (or an error).
+async fn oidc_callback(
+    State(s): State<AppState>,
+    mut v: Visit,
+    Query(q): Query<OidcReturn>,
+) -> Response {
+    let token = cookie(&v.headers, OIDC_COOKIE).unwrap_or_default();
+    v.set_cookie(&s, OIDC_COOKIE, "", Some(0));
+    if rate_limited(&s, &v) {
+        let msg = s.web.i18n.t(v.lang, "error-rate-limited", &[]);
+        return sign_in_page(&s, &v, StatusCode::TOO_MANY_REQUESTS, "", "", Some(msg));
+    }
+    let back = oidc::Returned {
+        state: q.state,
+        code: q.code,
+        error: q.error,
+        iss: q.iss,
+    };
+    let finished = match oidc::finish(&s.ctx, &token, back, &v.device).await {
+        Ok(f) => f,
+        Err(e) => return oidc_refused(&s, &v, "", e),
+    };
+    // A new sign-in replaces whatever session this browser had.
+    if let Some(old) = cookie(&v.headers, SESSION_COOKIE)
+        && let Err(e) = sessions::sign_out(&s.ctx, &old).await
+    {
+        return oauth_error_page(&s, v.lang, e);
+    }
+    match finished.sign_in {
+        SignIn::Done { token } => {
+            v.signed_in(&s, &token);
+            v.redirect(&next_or_home(&finished.next))
+        }
+        SignIn::SecondFactor { token } => {
+            v.signed_in(&s, &token);
+            let mut q = form_urlencoded::Serializer::new(String::new());
+            q.append_pair("next", &finished.next);
+            v.redirect(&format!("/auth/two_factor?{}", q.finish()))
+        }
+    }
+}
+
+/// The sign-in page again, saying why single sign-on did not sign anyone in.
+fn oidc_refused(s: &AppState, v: &Visit, next: &str, e: SsoError) -> Response {
+    let (status, id) = match e {
+        SsoError::Refused(r) => match r {
+            Refusal::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "oidc-unavailable"),
+            Refusal::Expired => (StatusCode::BAD_REQUEST, "oidc-expired"),
+            Refusal::Cancelled => (StatusCode::UNAUTHORIZED, "oidc-cancelled"),
+            Refusal::Failed => (StatusCode::BAD_GATEWAY, "oidc-failed"),
+            Refusal::NoVerifiedEmail => (StatusCode::FORBIDDEN, "oidc-no-email"),
+            Refusal::UnconfirmedAccount => (StatusCode::CONFLICT, "oidc-unconfirmed"),
+            Refusal::NoAccount => (StatusCode::FORBIDDEN, "oidc-no-account"),
+        },
+        SsoError::Service(ServiceError::Forbidden(why)) => {
+            return sign_in_page(s, v, StatusCode::FORBIDDEN, "", next, Some(why));
+        }
+        SsoError::Service(e) => return oauth_error_page(s, v.lang, e),
+    };
+    let msg = s.web.i18n.t(v.lang, id, &[]);
+    sign_in_page(s, v, status, "", next, Some(msg))
 }
 
 fn two_factor_page(
@@ -530,10 +643,11 @@ async fn security_page(
         let required = two_factor::required(&s.ctx, me).await?;
         let list = sessions::list(&s.ctx, me).await?;
         let apps = credentials::authorised_apps(&s.ctx, me).await?;
-        Ok::<_, ServiceError>((state, setup, required, list, apps))
+        let linked = oidc::identities(&s.ctx, me).await?;
+        Ok::<_, ServiceError>((state, setup, required, list, apps, linked))
     }
     .await;
-    let (state, setup, required, list, apps) = match loaded {
+    let (state, setup, required, list, apps, linked) = match loaded {
         Ok(x) => x,
         Err(e) => return oauth_error_page(s, v.lang, e),
     };
@@ -560,6 +674,10 @@ async fn security_page(
                 scopes => t.scopes.clone(),
                 created => super::date_text(v.lang, t.created_at.and_utc()),
                 last_used => t.last_used_at.map(|u| super::date_text(v.lang, u.and_utc())),
+            }).collect::<Vec<_>>(),
+            linked => linked.iter().map(|i| context! {
+                email => i.email.clone(),
+                last_used => super::date_text(v.lang, i.last_used_at.and_utc()),
             }).collect::<Vec<_>>(),
             error => error,
             notice => notice,

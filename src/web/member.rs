@@ -441,6 +441,8 @@ struct SettingsForm {
     note: String,
     locale: String,
     privacy: String,
+    /// Profile fields by row: `field_name_N` and `field_value_N`.
+    fields: Vec<(String, String)>,
     avatar: Vec<u8>,
     header: Vec<u8>,
     authenticity_token: String,
@@ -467,7 +469,23 @@ impl SettingsForm {
                 "locale" => f.locale = value,
                 "privacy" => f.privacy = value,
                 "authenticity_token" => f.authenticity_token = value,
-                _ => {}
+                other => {
+                    let row = |prefix: &str| {
+                        other
+                            .strip_prefix(prefix)
+                            .and_then(|n| n.parse::<usize>().ok())
+                            .filter(|n| *n < accounts::MAX_FIELDS)
+                    };
+                    if let Some(n) = row("field_name_") {
+                        f.fields
+                            .resize(f.fields.len().max(n + 1), Default::default());
+                        f.fields[n].0 = value;
+                    } else if let Some(n) = row("field_value_") {
+                        f.fields
+                            .resize(f.fields.len().max(n + 1), Default::default());
+                        f.fields[n].1 = value;
+                    }
+                }
             }
         }
         Ok(f)
@@ -527,12 +545,20 @@ async fn settings_page(
         Err(e) => return oauth_error_page(s, v.lang, e),
     }
     let (avatar, initial) = super::avatar(s, &me.account);
+    let mut fields: Vec<(String, String)> = accounts::profile_fields(&me.account)
+        .into_iter()
+        .map(|f| (f.name, f.value))
+        .collect();
+    fields.resize(accounts::MAX_FIELDS.max(fields.len()), Default::default());
     v.render(
         s,
         status,
         "settings.html",
         context! {
             nav => "settings",
+            fields => fields.into_iter().enumerate().map(|(i, (name, value))| context! {
+                n => i, number => i + 1, name => name, value => value,
+            }).collect::<Vec<_>>(),
             display_name => me.account.display_name.clone(),
             note => me.account.note_source.clone(),
             locale => me.user.locale.clone().unwrap_or_default(),
@@ -578,6 +604,7 @@ async fn settings_submit(
     let update = accounts::ProfileUpdate {
         display_name: Some(f.display_name.clone()),
         note: Some(f.note.clone()),
+        fields: Some(f.fields.clone()),
         privacy: Some(f.privacy.clone()).filter(|p| !p.is_empty()),
         locale: Some(f.locale.clone()),
         avatar: image(f.avatar),

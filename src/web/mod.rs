@@ -984,7 +984,10 @@ async fn profile_page(
         .map(|f| {
             context! {
                 name => f.name,
-                value => crate::services::text::strip_html(&f.value),
+                // Stored as text; links made as the client API makes them.
+                value => TplValue::from_safe_string(accounts::field_value_html(
+                    &crate::services::text::strip_html(&f.value),
+                )),
             }
         })
         .collect();

@@ -215,6 +215,20 @@ impl Visit {
         )
     }
 
+    /// Sets a cookie of ours (`HttpOnly`, `SameSite=Lax`, `Secure` on https).
+    pub fn set_cookie(&mut self, s: &AppState, name: &str, value: &str, max_age: Option<i64>) {
+        self.cookies.push(cookie_header(s, name, value, max_age));
+    }
+
+    /// 303 to another site (only for addresses the server itself made, such
+    /// as the single sign-on provider's, never one from a request).
+    pub fn redirect_away(&self, url: &str) -> Response {
+        match HeaderValue::from_str(url) {
+            Ok(v) => self.finish((StatusCode::SEE_OTHER, [(LOCATION, v)]).into_response()),
+            Err(_) => self.redirect("/auth/sign_in"),
+        }
+    }
+
     /// 303 to a page of ours.
     pub fn redirect(&self, to: &str) -> Response {
         let to = local_path(to);

@@ -183,7 +183,7 @@ dual!(
     members_only_posts_from_the_web_reach_members_not_followers,
     staff_must_set_up_two_factor_sign_in_when_the_instance_says_so,
     password_reset_and_email_change_go_through_links_by_mail,
-    settings_change_profile_language_picture_and_consents
+    settings_change_profile_fields_language_picture_and_consents
 );
 
 async fn signing_in_sets_safe_cookies_and_sessions_can_be_ended(b: Backend) {
@@ -1102,7 +1102,7 @@ async fn password_reset_and_email_change_go_through_links_by_mail(b: Backend) {
     app.finish().await;
 }
 
-async fn settings_change_profile_language_picture_and_consents(b: Backend) {
+async fn settings_change_profile_fields_language_picture_and_consents(b: Backend) {
     let app = TestApp::start(b).await;
     let (office, org, code) = org_with_invite(&app, "alumnus").await;
     let mut a = Browser::new(&app, "en");
@@ -1161,12 +1161,39 @@ async fn settings_change_profile_language_picture_and_consents(b: Backend) {
                 ("note", "Osaka office, 2008–2019"),
                 ("locale", "ja"),
                 ("privacy", "unlisted"),
+                ("field_name_0", "Years at ACME"),
+                ("field_value_0", "2008–2019"),
+                ("field_name_2", "Website"),
+                ("field_value_2", "https://hanako.example/"),
+                // Past the four rows Mastodon allows: not read.
+                ("field_name_9", "ignored"),
             ],
             None,
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert!(r.text().contains("設定を保存しました"), "{}", r.text());
+    assert!(
+        html_unescape(&r.text())
+            .contains("name=\"field_value_1\" value=\"https://hanako.example/\""),
+        "blank rows close up, and the form shows what was saved: {}",
+        r.text()
+    );
+    let profile = html_unescape(&a.get("/@hanako").await.text());
+    assert!(
+        profile.contains("Years at ACME") && profile.contains("href=\"https://hanako.example/\""),
+        "{profile}"
+    );
+    assert!(!profile.contains("ignored"));
+    let too_long = "x".repeat(256);
+    let r = a
+        .post_multipart(
+            "/settings",
+            &[("display_name", "山田 花子"), ("field_name_0", &too_long)],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     let r = a
         .post_multipart(
             "/settings",
