@@ -293,6 +293,23 @@ pub async fn request(
     view(ctx, saved).await
 }
 
+/// An org someone may ask to join: one here that is not archived, or a
+/// group elsewhere (the request then goes there).
+pub async fn joinable(ctx: &Ctx, org_id: i64) -> ServiceResult<Account> {
+    let account = {
+        let mut conn = ctx.conn().await?;
+        db::accounts::find(&mut conn, org_id)
+            .await?
+            .map(|(a, _)| a)
+            .filter(|a| a.actor_type == crate::domain::ActorType::Group)
+            .ok_or_else(ServiceError::not_found)?
+    };
+    if account.local {
+        active_org(ctx, org_id).await?;
+    }
+    Ok(account)
+}
+
 /// An org's invitation link, as its page shows it before anyone signs up.
 pub struct InvitePreview {
     pub org: Account,

@@ -33,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/oidc", post(oidc_begin))
         .route("/auth/oidc/callback", get(oidc_callback))
         .route("/join/{code}", get(join_form).post(join_submit))
+        .route("/orgs/{id}/join", get(request_form).post(request_submit))
         .route("/settings/security", get(security))
         .route("/settings/two_factor/begin", post(two_factor_begin))
         .route("/settings/two_factor/enable", post(two_factor_enable))
@@ -389,6 +390,9 @@ pub struct JoinForm {
     email: String,
     #[serde(default)]
     password: String,
+    /// Claimed when asking without an invitation (an invitation sets it).
+    #[serde(default)]
+    role: String,
     #[serde(default)]
     tenure_from: String,
     #[serde(default)]
@@ -427,49 +431,73 @@ impl JoinForm {
         .collect()
     }
 
+    /// The membership claim; `code` is the invitation's, if any.
     fn request(&self, code: &str) -> JoinRequest {
         let some = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
         JoinRequest {
-            role: None,
+            role: some(&self.role).filter(|_| code.is_empty()),
             tenure_from: some(&self.tenure_from),
             tenure_to: some(&self.tenure_to),
             divisions: some(&self.division).into_iter().collect(),
             message: some(&self.message),
-            invite_code: Some(code.to_owned()),
+            invite_code: some(code),
             consents: self.consents(),
             wording_version: None,
         }
     }
 }
 
+/// What a join form is for: an invitation (its code and role), or a
+/// request from the org's page (the person claims a role).
+enum Joining<'a> {
+    Invited(&'a memberships::InvitePreview, &'a str),
+    Asking(&'a crate::db::models::Account),
+}
+
 fn join_page(
     s: &AppState,
     v: &Visit,
     status: StatusCode,
-    preview: &memberships::InvitePreview,
-    code: &str,
+    joining: Joining<'_>,
     f: &JoinForm,
     errors: Vec<TplValue>,
 ) -> Response {
-    let (avatar, initial) = super::avatar(s, &preview.org);
-    let role = s
-        .web
-        .i18n
-        .t(v.lang, &format!("role-{}", preview.role.as_str()), &[]);
+    let (org, action, role) = match joining {
+        Joining::Invited(p, code) => (&p.org, format!("/join/{code}"), Some(p.role)),
+        Joining::Asking(org) => (org, format!("/orgs/{}/join", org.id), None),
+    };
+    let (avatar, initial) = super::avatar(s, org);
+    let role_text =
+        |r: crate::domain::Role| s.web.i18n.t(v.lang, &format!("role-{}", r.as_str()), &[]);
+    let roles: Vec<TplValue> = [crate::domain::Role::Alumnus, crate::domain::Role::Employee]
+        .iter()
+        .map(|r| {
+            context! {
+                value => r.as_str(),
+                label => s.web.i18n.t(v.lang, &format!("role-choice-{}", r.as_str()), &[]),
+                selected => f.role == r.as_str(),
+            }
+        })
+        .collect();
     v.render(
         s,
         status,
         "join.html",
         context! {
             org => context! {
-                name => preview.org.shown_name(),
-                acct => format!("{}@{}", preview.org.username, s.ctx.config.server.domain),
-                about => super::excerpt(&preview.org.note, 300),
+                name => org.shown_name(),
+                acct => format!(
+                    "{}@{}",
+                    org.username,
+                    org.domain.as_deref().unwrap_or(&s.ctx.config.server.domain)
+                ),
+                about => super::excerpt(&org.note, 300),
                 avatar => avatar,
                 initial => initial,
             },
-            role => role,
-            code => code,
+            role => role.map(role_text),
+            roles => roles,
+            action => action,
             min_password => s.ctx.config.registrations.min_password_length,
             form => context! {
                 username => f.username.clone(),
@@ -505,12 +533,74 @@ async fn join_form(State(s): State<AppState>, v: Visit, Path(code): Path<String>
             &s,
             &v,
             StatusCode::OK,
-            &p,
-            &code,
+            Joining::Invited(&p, &code),
             &JoinForm::default(),
             vec![],
         ),
         Err(e) => invite_gone(&s, &v, e),
+    }
+}
+
+/// Asking to join an org from its page, with the same claim as an
+/// invitation's form (role, years, division, message, consents).
+async fn request_form(State(s): State<AppState>, v: Visit, Path(id): Path<i64>) -> Response {
+    if let Err(r) = v.member() {
+        return r;
+    }
+    match memberships::joinable(&s.ctx, id).await {
+        Ok(org) => join_page(
+            &s,
+            &v,
+            StatusCode::OK,
+            Joining::Asking(&org),
+            &JoinForm::default(),
+            vec![],
+        ),
+        Err(e) => oauth_error_page(&s, v.lang, e),
+    }
+}
+
+async fn request_submit(
+    State(s): State<AppState>,
+    v: Visit,
+    Path(id): Path<i64>,
+    Form(f): Form<JoinForm>,
+) -> Response {
+    let current = match v.member() {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let org = match memberships::joinable(&s.ctx, id).await {
+        Ok(org) => org,
+        Err(e) => return oauth_error_page(&s, v.lang, e),
+    };
+    let refused = |status, errs: &[FieldError]| {
+        let errors = field_errors(&s, v.lang, errs);
+        join_page(&s, &v, status, Joining::Asking(&org), &f, errors)
+    };
+    if !v.csrf_ok(&f.authenticity_token) {
+        let e = FieldError {
+            field: "form",
+            code: "ERR_CSRF",
+            description: s.web.i18n.t(v.lang, "error-csrf", &[]),
+        };
+        return refused(StatusCode::FORBIDDEN, &[e]);
+    }
+    match memberships::request(&s.ctx, &current.me, id, f.request("")).await {
+        Ok(_) => v.redirect(&format!("/@{}?done=requested", org_path(&s, &org))),
+        Err(ServiceError::Validation(errs)) => refused(StatusCode::UNPROCESSABLE_ENTITY, &errs),
+        Err(ServiceError::Forbidden(why)) => {
+            v.message(&s, StatusCode::FORBIDDEN, "page-error", why)
+        }
+        Err(e) => oauth_error_page(&s, v.lang, e),
+    }
+}
+
+/// The org's page name: `name` here, `name@server` for one elsewhere.
+fn org_path(s: &AppState, org: &crate::db::models::Account) -> String {
+    match org.domain.as_deref() {
+        Some(d) if d != s.ctx.config.server.domain => format!("{}@{d}", org.username),
+        _ => org.username.clone(),
     }
 }
 
@@ -531,7 +621,14 @@ async fn join_submit(
             description: s.web.i18n.t(v.lang, "error-csrf", &[]),
         };
         let errors = field_errors(&s, v.lang, &[e]);
-        return join_page(&s, &v, StatusCode::FORBIDDEN, &preview, &code, &f, errors);
+        return join_page(
+            &s,
+            &v,
+            StatusCode::FORBIDDEN,
+            Joining::Invited(&preview, &code),
+            &f,
+            errors,
+        );
     }
     // Signed in already: only the membership request.
     if let Some(current) = &v.me {
@@ -545,8 +642,7 @@ async fn join_submit(
                     &s,
                     &v,
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    &preview,
-                    &code,
+                    Joining::Invited(&preview, &code),
                     &f,
                     errors,
                 )
@@ -592,8 +688,7 @@ async fn join_submit(
                 &s,
                 &v,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &preview,
-                &code,
+                Joining::Invited(&preview, &code),
                 &f,
                 errors,
             )

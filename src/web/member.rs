@@ -43,7 +43,6 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
         .route("/settings/consents/{org_id}", post(consents_submit))
         .route("/accounts/{id}/{action}", post(follow_action))
         .route("/follow", post(follow_by_address))
-        .route("/orgs/{id}/request_membership", post(request_membership))
 }
 
 /// Images from the web count against the per-address media limit, keyed by
@@ -742,33 +741,5 @@ async fn follow_by_address(
             v.message(&s, StatusCode::FORBIDDEN, "page-error", why)
         }
         Err(e) => oauth_error_page(&s, v.lang, e),
-    }
-}
-
-/// Asks to join an org from its page (no invitation: the office decides).
-async fn request_membership(
-    State(s): State<AppState>,
-    v: Visit,
-    Path(id): Path<i64>,
-    Form(f): Form<ActionForm>,
-) -> Response {
-    let me = match form_member(&s, &v, &f.authenticity_token).await {
-        Ok(me) => me,
-        Err(r) => return r,
-    };
-    match memberships::request(&s.ctx, me, id, memberships::JoinRequest::default()).await {
-        Ok(_) => v.redirect(&back_with(&f.back, "requested")),
-        Err(ServiceError::Validation(errs)) => {
-            let msg = errs
-                .iter()
-                .map(|e| format!("{}: {}", e.field, e.description))
-                .collect::<Vec<_>>()
-                .join(" ");
-            v.message(&s, StatusCode::UNPROCESSABLE_ENTITY, "page-error", msg)
-        }
-        Err(ServiceError::Forbidden(why)) => {
-            v.message(&s, StatusCode::FORBIDDEN, "page-error", why)
-        }
-        Err(e) => super::page_not_found(&s, v.lang, e),
     }
 }

@@ -628,26 +628,61 @@ async fn members_only_posts_from_the_web_reach_members_not_followers(b: Backend)
         page.contains("Unfollow") && page.contains("role=\"status\""),
         "{page}"
     );
-    // And asks to join the org from its page; the office decides.
+    // And asks to join the org from its page with a claim; the office decides.
     let page = fumiko.get("/@acme").await.text();
-    let request = between(&page, "action=\"/orgs/", "\"")
+    let org_id = between(&page, "href=\"/orgs/", "/join\"")
         .unwrap_or_else(|| panic!("{page}"))
         .to_owned();
+    let join = format!("/orgs/{org_id}/join");
+    let form = fumiko.get(&join).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.text().contains("name=\"role\""), "{}", form.text());
+    let claim = [
+        ("role", "employee"),
+        ("tenure_from", "2021-04"),
+        ("division", "Battery"),
+        ("message", "Now in the battery division"),
+        ("consent_directory", "1"),
+    ];
     let r = fumiko
-        .post(&format!("/orgs/{request}"), &[("back", "/@acme")])
+        .post(&join, &[("role", "office"), ("tenure_from", "2021-04")])
         .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the office role is not asked for"
+    );
+    let r = fumiko.post(&join, &[("tenure_from", "April")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("id=\"error-summary\""), "{}", r.text());
+    let r = fumiko
+        .post(
+            &join,
+            &[("authenticity_token", "forged"), ("role", "employee")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = fumiko.post(&join, &claim).await;
     assert_eq!(location(&r), "/@acme?done=requested");
     let (_, office) = app.user_with("office2", "read write", true).await;
     let pending = app
         .get(
-            &format!(
-                "/api/v1/orgs/{}/membership_requests",
-                request.trim_end_matches("/request_membership")
-            ),
+            &format!("/api/v1/orgs/{org_id}/membership_requests"),
             Some(&office),
         )
         .await;
-    assert!(pending.text().contains("fumiko"), "{}", pending.text());
+    let asked = pending.json();
+    let asked = asked
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["account"]["username"] == "fumiko")
+        .unwrap_or_else(|| panic!("{}", pending.text()));
+    assert_eq!(asked["role"], "employee", "{asked}");
+    assert_eq!(asked["tenure_from"], "2021-04");
+    assert_eq!(asked["divisions"][0], "Battery");
+    assert_eq!(asked["consents"]["directory"], true);
+    assert_eq!(asked["state"], "pending");
 
     // The compose form offers the org; members-only needs one.
     let home = hanako.get("/home").await.text();

@@ -293,3 +293,7 @@ settings-fields = Profile details
 settings-fields-hint = Up to four label–value pairs shown on your profile, such as "Years at ACME: 2008–2019" or a link to your website.
 settings-field-name = Label { $n }
 settings-field-value = Content { $n }
+join-request-intro = Tell the office of { $org } about your time there. They check requests and confirm members.
+field-role = You are
+role-choice-alumnus = An alumna or alumnus (worked there before)
+role-choice-employee = An employee (working there now)

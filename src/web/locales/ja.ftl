@@ -281,3 +281,7 @@ settings-fields = プロフィール項目
 settings-fields-hint = プロフィールに表示する「項目名と内容」を4つまで設定できます(例:「ACME在籍: 2008–2019」、ウェブサイトのリンク)。
 settings-field-name = 項目名 { $n }
 settings-field-value = 内容 { $n }
+join-request-intro = { $org } の事務局に在籍時のことをお知らせください。事務局が申請を確認し、メンバーとして承認します。
+field-role = あなたは
+role-choice-alumnus = 卒業生(以前に在籍)
+role-choice-employee = 社員(現在在籍)
