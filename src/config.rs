@@ -239,6 +239,9 @@ pub struct OidcConfig {
     pub label: String,
     /// Make an account for someone the provider knows and we do not.
     pub create_accounts: bool,
+    /// Only addresses in these domains sign in this way (empty: any the
+    /// provider verified).
+    pub email_domains: Vec<String>,
     /// Link a first sign-in to an existing account with the same confirmed,
     /// provider-verified e-mail address.
     pub link_by_email: bool,
@@ -255,7 +258,8 @@ impl Default for OidcConfig {
             client_id: String::new(),
             client_secret: String::new(),
             label: "Single sign-on".into(),
-            create_accounts: true,
+            create_accounts: false,
+            email_domains: Vec::new(),
             link_by_email: true,
             org: String::new(),
             role: crate::domain::Role::Employee,

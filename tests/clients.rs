@@ -270,6 +270,8 @@ async fn browser_oidc_sign_in_in_japanese_and_english(b: Backend) {
         c.oidc.client_secret = "a client secret for tests".into();
         c.oidc.label = "ACME ID".into();
         c.oidc.org = "acme".into();
+        c.oidc.create_accounts = true;
+        c.oidc.email_domains = vec!["example.com".into()];
         c.limits.registrations_per_30min = 100;
         c.limits.login_attempts_per_5min = 1000;
     })

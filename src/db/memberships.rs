@@ -63,6 +63,18 @@ pub async fn save(conn: &mut DbConn<'_>, m: &Membership) -> DbResult<Membership>
         .await)
 }
 
+/// Adds a membership unless the person has one in the org already (whatever
+/// its state: a decision made meanwhile stands); returns whether it was added.
+pub async fn insert_new(conn: &mut DbConn<'_>, m: &Membership) -> DbResult<bool> {
+    with_conn!(conn, |c| diesel::insert_into(memberships::table)
+        .values(m)
+        .on_conflict((memberships::org_id, memberships::account_id))
+        .do_nothing()
+        .execute(c)
+        .await
+        .map(|n| n == 1))
+}
+
 /// An org's memberships in one state, with the people, newest first.
 /// A page of an org's memberships in one state. With `listed_for`, only
 /// those the directory may show to that person: who consented to be listed

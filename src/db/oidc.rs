@@ -41,6 +41,17 @@ pub async fn take_login(conn: &mut DbConn<'_>, token_hash: &str) -> DbResult<Opt
     Ok((deleted == 1).then_some(found))
 }
 
+/// Sign-ins under way started since `since` (a cap on what visitors can store).
+pub async fn count_logins_since(conn: &mut DbConn<'_>, since: NaiveDateTime) -> DbResult<i64> {
+    with_conn!(conn, |c| {
+        oidc_logins::table
+            .filter(oidc_logins::created_at.ge(since))
+            .count()
+            .get_result(c)
+            .await
+    })
+}
+
 pub async fn delete_stale_logins(conn: &mut DbConn<'_>, before: NaiveDateTime) -> DbResult<usize> {
     with_conn!(conn, |c| {
         diesel::delete(oidc_logins::table.filter(oidc_logins::created_at.lt(before)))

@@ -19,7 +19,7 @@ use openidconnect::{
 use super::sessions::{self, Device, SignIn};
 use super::{Ctx, ServiceError, ServiceResult, accounts};
 use crate::db::models::{LocalUser, OidcIdentity, OidcLogin};
-use crate::domain::{AccountId, MembershipState, OrgId, Via};
+use crate::domain::{MembershipState, OrgKind, Via};
 use crate::{crypto, db, ids};
 
 /// How long the provider may take to send the person back.
@@ -29,11 +29,18 @@ const MAX_RESPONSE_BYTES: usize = 256 * 1024;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Keys rotate: the metadata and keys are fetched again this often.
 const REFRESH_EVERY: Duration = Duration::from_secs(3600);
+/// After a token that did not check out, the keys are read again at most this often
+/// (the provider may have rotated them).
+const REREAD_AFTER_FAILURE: Duration = Duration::from_secs(60);
+/// Sign-ins under way at once, across all visitors: past this, new ones wait.
+const MAX_PENDING: i64 = 10_000;
 
 /// The provider as last discovered, and the HTTP client that talks to it.
 pub struct Provider {
     http: reqwest::Client,
     metadata: RwLock<Option<CoreProviderMetadata>>,
+    /// When the metadata was last read (or tried).
+    read_at: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl Provider {
@@ -48,6 +55,7 @@ impl Provider {
         Ok(Provider {
             http,
             metadata: RwLock::new(None),
+            read_at: std::sync::Mutex::new(None),
         })
     }
 
@@ -93,6 +101,7 @@ fn empty_response(
 
 /// Fetches the provider's metadata and keys.
 pub async fn discover(ctx: &Ctx) -> anyhow::Result<()> {
+    *ctx.oidc.read_at.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::time::Instant::now());
     let issuer = IssuerUrl::new(ctx.config.oidc.issuer.clone())?;
     let client = ctx.oidc.http.clone();
     let http = move |req| call(client.clone(), req);
@@ -138,6 +147,10 @@ pub enum Refusal {
     /// An account has this address but has not confirmed it: it must sign
     /// in with its password first (linking would hand it to the provider's person).
     UnconfirmedAccount,
+    /// An account has this address but is not linked automatically: it is
+    /// an administrator's, it is linked to another subject of this provider
+    /// (the address was given to someone else), or linking is off.
+    CannotLink,
     /// No account is linked and new ones are not made this way.
     NoAccount,
 }
@@ -221,10 +234,15 @@ pub async fn begin(ctx: &Ctx, next: &str) -> Result<Started, SsoError> {
         state: state.secret().clone(),
         nonce: nonce.secret().clone(),
         pkce_verifier: verifier.secret().clone(),
-        next: next.chars().take(2000).collect(),
+        next: next.chars().take(500).collect(),
         created_at: ids::now(),
     };
     let mut conn = ctx.conn().await?;
+    let since = ids::now() - Age::minutes(LOGIN_MINUTES);
+    if db::oidc::count_logins_since(&mut conn, since).await? >= MAX_PENDING {
+        tracing::warn!("too many single sign-ons under way; refusing new ones for now");
+        return Err(SsoError::Refused(Refusal::Unavailable));
+    }
     db::oidc::insert_login(&mut conn, &login).await?;
     Ok(Started {
         url: url.to_string(),
@@ -297,6 +315,7 @@ pub async fn finish(
         .await
         .map_err(|e| {
             tracing::warn!(error = %format!("{e:#}"), "single sign-on failed");
+            reread_soon(ctx);
             SsoError::Refused(Refusal::Failed)
         })?;
     let me = account_for(ctx, claimed).await?;
@@ -309,6 +328,25 @@ pub async fn finish(
         sign_in,
         next: login.next,
     })
+}
+
+/// Reads the provider's keys again in the background, unless that was done
+/// within the last minute: a token signed with a new key fails until then.
+fn reread_soon(ctx: &Ctx) {
+    let recent = ctx
+        .oidc
+        .read_at
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .is_some_and(|t| t.elapsed() < REREAD_AFTER_FAILURE);
+    if !recent {
+        let ctx = ctx.clone();
+        tokio::spawn(async move {
+            if let Err(e) = discover(&ctx).await {
+                tracing::warn!(error = %format!("{e:#}"), "reading the provider's keys again failed");
+            }
+        });
+    }
 }
 
 /// Redeems the code (with the PKCE verifier) and checks the ID token; asks
@@ -389,12 +427,31 @@ async fn account_for(ctx: &Ctx, claimed: Claimed) -> Result<LocalUser, SsoError>
     if email.is_empty() {
         return Err(SsoError::Refused(Refusal::NoVerifiedEmail));
     }
+    if !domain_allowed(&cfg.email_domains, &email) {
+        return Err(SsoError::Refused(Refusal::NoAccount));
+    }
     let holder = db::accounts::find_local_by_email(&mut conn, &email.to_lowercase()).await?;
-    drop(conn);
     let me = match holder {
-        Some(me) if cfg.link_by_email && me.user.email_confirmed_at.is_some() => me,
-        Some(_) => return Err(SsoError::Refused(Refusal::UnconfirmedAccount)),
-        None if cfg.create_accounts => create_account(ctx, &claimed, &email).await?,
+        Some(me) if me.user.email_confirmed_at.is_none() => {
+            return Err(SsoError::Refused(Refusal::UnconfirmedAccount));
+        }
+        // An address given again to someone new at the company must not
+        // open the old holder's account; administrators link only by hand.
+        Some(me)
+            if !cfg.link_by_email
+                || me.user.is_admin
+                || db::oidc::identities_of(&mut conn, me.account.id)
+                    .await?
+                    .iter()
+                    .any(|i| i.issuer == issuer) =>
+        {
+            return Err(SsoError::Refused(Refusal::CannotLink));
+        }
+        Some(me) => me,
+        None if cfg.create_accounts => {
+            drop(conn);
+            create_account(ctx, &claimed, &email).await?
+        }
         None => return Err(SsoError::Refused(Refusal::NoAccount)),
     };
     let link = OidcIdentity {
@@ -412,6 +469,12 @@ async fn account_for(ctx: &Ctx, claimed: Claimed) -> Result<LocalUser, SsoError>
         "single sign-on linked to an account"
     );
     Ok(me)
+}
+
+/// Whether the address is in one of the allowed domains (any, when none are listed).
+fn domain_allowed(domains: &[String], email: &str) -> bool {
+    let domain = email.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
+    domains.is_empty() || domains.iter().any(|d| d.eq_ignore_ascii_case(domain))
 }
 
 /// A username from the provider's hint (or the address): letters, digits
@@ -490,29 +553,33 @@ async fn join_org(ctx: &Ctx, me: &LocalUser) -> ServiceResult<()> {
         return Ok(());
     }
     let mut conn = ctx.conn().await?;
-    let Some((org, _)) = db::accounts::find_by_acct_key(&mut conn, &cfg.org.to_lowercase()).await?
+    let Some((account, _)) =
+        db::accounts::find_by_acct_key(&mut conn, &cfg.org.to_lowercase()).await?
     else {
         tracing::warn!(org = %cfg.org, "oidc.org names no account here");
         return Ok(());
     };
-    if db::orgs::find(&mut conn, org.id).await?.is_none() {
-        tracing::warn!(org = %cfg.org, "oidc.org is not an org");
+    // Only the company's own network: anyone may found a club under a free
+    // name, and must not receive everyone the provider signs in.
+    let official = db::orgs::find(&mut conn, account.id)
+        .await?
+        .is_some_and(|(o, _)| o.kind == OrgKind::Official && o.archived_at.is_none());
+    if !official {
+        tracing::warn!(org = %cfg.org, "oidc.org is not an active official org; nobody joins it");
         return Ok(());
     }
-    if db::memberships::find(&mut conn, OrgId(org.id), AccountId(me.account.id))
-        .await?
-        .is_some()
-    {
+    if db::memberships::blocked(&mut conn, account.id, &me.account).await? {
         return Ok(());
     }
     let m = super::memberships::new_membership(
-        org.id,
+        account.id,
         me.account.id,
         cfg.role,
         MembershipState::Verified,
         Via::Oidc,
     );
-    db::memberships::save(&mut conn, &m).await?;
+    // Never over an existing membership: the office's decisions stand.
+    db::memberships::insert_new(&mut conn, &m).await?;
     Ok(())
 }
 

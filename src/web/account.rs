@@ -286,6 +286,7 @@ fn oidc_refused(s: &AppState, v: &Visit, next: &str, e: SsoError) -> Response {
             Refusal::Failed => (StatusCode::BAD_GATEWAY, "oidc-failed"),
             Refusal::NoVerifiedEmail => (StatusCode::FORBIDDEN, "oidc-no-email"),
             Refusal::UnconfirmedAccount => (StatusCode::CONFLICT, "oidc-unconfirmed"),
+            Refusal::CannotLink => (StatusCode::CONFLICT, "oidc-cannot-link"),
             Refusal::NoAccount => (StatusCode::FORBIDDEN, "oidc-no-account"),
         },
         SsoError::Service(ServiceError::Forbidden(why)) => {

@@ -153,7 +153,21 @@ def to_callback(login):
     raise AssertionError("the provider never sent the browser back")
 
 
+def refused(login, status):
+    s, callback = to_callback(login)
+    r = s.get(callback, allow_redirects=False, timeout=30)
+    assert r.status_code == status, (login, r.status_code, r.text[:300])
+    assert "tsunagu_session=" not in r.headers.get("set-cookie", ""), login
+
+
 def hostile():
+    # No verified address, an address outside oidc.email_domains, an
+    # administrator's address, an address now given to someone else: no one
+    # is signed in or linked.
+    refused("nomail_x", 403)
+    refused("eve=eve@elsewhere.test", 403)
+    refused("boss=office@example.com", 409)
+    refused("newhire=taro_ja@example.com", 409)
     # The answer taken to another browser (no cookie) signs no one in.
     s, callback = to_callback("mallory_target")
     cookie = s.cookies.get("tsunagu_oidc")

@@ -1,8 +1,9 @@
 // A real OpenID Connect provider for the single sign-on tests: the certified
 // `oidc-provider` package from npm with its development sign-in pages (any
 // login name, any password). Each login name is a person of the company:
-// e-mail `<login>@example.com` (verified), name and preferred_username from
-// the login. `nomail_*` logins get no e-mail address at all.
+// e-mail `<login>@example.com` (verified; `name=address` for another one),
+// name and preferred_username from the login. `nomail_*` logins get no
+// e-mail address at all.
 // Usage: node oidc_provider.mjs REDIRECT_URI CLIENT_SECRET
 // Prints "READY <issuer>" once it listens, then serves until killed.
 import http from 'node:http';
@@ -14,12 +15,14 @@ await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const issuer = `http://127.0.0.1:${server.address().port}`;
 
 function claims(login) {
-  const person = { sub: login, preferred_username: login, name: `${login} (ACME)` };
-  if (!login.startsWith('nomail_')) {
-    person.email = `${login}@example.com`;
+  // `name=address` gives the person another address than name@example.com.
+  const [name, address] = login.includes('=') ? login.split('=', 2) : [login, `${login}@example.com`];
+  const person = { sub: login, preferred_username: name, name: `${name} (ACME)` };
+  if (!name.startsWith('nomail_')) {
+    person.email = address;
     person.email_verified = true;
   }
-  if (login.endsWith('_ja')) person.locale = 'ja-JP';
+  if (name.endsWith('_ja')) person.locale = 'ja-JP';
   return person;
 }
 

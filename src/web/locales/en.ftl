@@ -297,3 +297,4 @@ join-request-intro = Tell the office of { $org } about your time there. They che
 field-role = You are
 role-choice-alumnus = An alumna or alumnus (worked there before)
 role-choice-employee = An employee (working there now)
+oidc-cannot-link = An account here has your e-mail address, but it cannot be linked to your company account automatically. Sign in with its password, or ask your alumni office.

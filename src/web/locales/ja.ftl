@@ -285,3 +285,4 @@ join-request-intro = { $org } の事務局に在籍時のことをお知らせ�
 field-role = あなたは
 role-choice-alumnus = 卒業生(以前に在籍)
 role-choice-employee = 社員(現在在籍)
+oidc-cannot-link = このメールアドレスのアカウントはありますが、会社のアカウントと自動で連携できません。パスワードでサインインするか、事務局にお問い合わせください。
