@@ -18,7 +18,7 @@ use crate::domain::Visibility;
 use crate::services::statuses::{self, NewStatus};
 use crate::services::views::StatusView;
 use crate::services::{
-    ServiceError, accounts, memberships, notifications, orgs, social, timelines, two_factor,
+    ServiceError, accounts, memberships, notifications, orgs, search, social, timelines, two_factor,
 };
 
 const PAGE_SIZE: i64 = 20;
@@ -27,6 +27,7 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
     Router::new()
         .route("/home", get(home))
         .route("/local", get(local))
+        .route("/search", get(search_page))
         .route("/notifications", get(notifications_page))
         .route(
             "/post",
@@ -204,6 +205,72 @@ async fn local(State(s): State<AppState>, v: Visit, Query(q): Query<TimelineQuer
         }
         Err(e) => oauth_error_page(&s, v.lang, e),
     }
+}
+
+#[derive(Deserialize, Default)]
+pub struct SearchParams {
+    #[serde(default)]
+    q: String,
+}
+
+/// People (here, or elsewhere by `user@server`), hashtags and posts.
+async fn search_page(
+    State(s): State<AppState>,
+    v: Visit,
+    Query(q): Query<SearchParams>,
+) -> Response {
+    let me = match member_or_redirect(&s, &v).await {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    let text = q.q.trim().chars().take(200).collect::<String>();
+    let query = search::SearchQuery {
+        q: text.clone(),
+        limit: 20,
+        // A signed-in person may look someone up on their server.
+        resolve: true,
+        ..Default::default()
+    };
+    let found = match search::search(&s.ctx, Some(me.account.id), query).await {
+        Ok(found) => found,
+        Err(e) => return oauth_error_page(&s, v.lang, e),
+    };
+    let people: Vec<TplValue> = found
+        .accounts
+        .iter()
+        .map(|a| {
+            let (avatar, initial) = super::avatar(&s, &a.account);
+            context! {
+                link => super::account_link(&s, &a.account),
+                avatar => avatar,
+                initial => initial,
+                about => super::excerpt(&a.account.note, 140),
+                id => a.account.id.to_string(),
+            }
+        })
+        .collect();
+    let posts: Vec<TplValue> = found
+        .statuses
+        .iter()
+        .map(|p| post_context(&s, v.lang, p))
+        .collect();
+    v.render(
+        &s,
+        StatusCode::OK,
+        "search.html",
+        context! {
+            nav => "search",
+            q => text.clone(),
+            searched => !text.is_empty(),
+            people => people,
+            tags => found.hashtags.iter().map(|tag| {
+                let mut q = form_urlencoded::Serializer::new(String::new());
+                q.append_pair("q", &format!("#{tag}"));
+                context! { name => tag, href => format!("/search?{}", q.finish()) }
+            }).collect::<Vec<_>>(),
+            posts => posts,
+        },
+    )
 }
 
 async fn notifications_page(

@@ -68,6 +68,7 @@ impl Web {
                 include_str!("templates/confirm_link.html"),
             ),
             ("reset.html", include_str!("templates/reset.html")),
+            ("search.html", include_str!("templates/search.html")),
         ] {
             env.add_template(name, src)?;
         }

@@ -183,7 +183,8 @@ dual!(
     members_only_posts_from_the_web_reach_members_not_followers,
     staff_must_set_up_two_factor_sign_in_when_the_instance_says_so,
     password_reset_and_email_change_go_through_links_by_mail,
-    settings_change_profile_fields_language_picture_and_consents
+    settings_change_profile_fields_language_picture_and_consents,
+    search_finds_people_hashtags_and_posts
 );
 
 async fn signing_in_sets_safe_cookies_and_sessions_can_be_ended(b: Backend) {
@@ -1253,5 +1254,52 @@ async fn settings_change_profile_fields_language_picture_and_consents(b: Backend
     assert_eq!(me.account.display_name, "山田 花子");
     assert_eq!(me.user.default_privacy.as_str(), "unlisted");
     assert!(me.account.avatar_file.is_some());
+    app.finish().await;
+}
+
+/// The search page: people, hashtags and posts for a signed-in person; a
+/// visitor is asked to sign in (a search may look someone up elsewhere).
+async fn search_finds_people_hashtags_and_posts(b: Backend) {
+    let app = TestApp::start(b).await;
+    let (_, token) = app.user_with("hanako", "read write", false).await;
+    let r = app
+        .json(
+            Method::POST,
+            "/api/v1/statuses",
+            Some(&token),
+            &json!({"status": "Reunion dinner in Osaka #acmereunion"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    app.user_with("jiro", "read", false).await;
+    let mut a = Browser::new(&app, "en");
+    let r = a.get("/search?q=hanako").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(
+        location(&r).starts_with("/auth/sign_in?next="),
+        "{}",
+        location(&r)
+    );
+    a.sign_in("jiro", PASSWORD).await;
+
+    let page = html_unescape(&a.get("/search").await.text());
+    assert!(page.contains("role=\"search\"") && !page.contains("id=\"people-heading\""));
+    let page = html_unescape(&a.get("/search?q=hana").await.text());
+    assert!(page.contains("@hanako@alumni.test"), "{page}");
+    let page = html_unescape(&a.get("/search?q=%23acmereun").await.text());
+    assert!(page.contains("#acmereunion"), "{page}");
+    let page = html_unescape(&a.get("/search?q=Osaka").await.text());
+    assert!(page.contains("Reunion dinner in Osaka"), "{page}");
+    let page = html_unescape(&a.get("/search?q=nobody-by-this-name").await.text());
+    assert_eq!(page.matches("Nothing found.").count(), 3, "{page}");
+    // Markup in the query is shown as text.
+    let page = a
+        .get("/search?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E")
+        .await
+        .text();
+    assert!(!page.contains("<script>alert(1)"), "{page}");
+    let long = "x".repeat(5000);
+    let r = a.get(&format!("/search?q={long}")).await;
+    assert_eq!(r.status, StatusCode::OK);
     app.finish().await;
 }

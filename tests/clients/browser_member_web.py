@@ -229,7 +229,7 @@ def run(lang, org_id):
         html = p.open("/home")
         assert t["members_only"] in html
         p.shot("home-posts")
-        for path in ["/local", "/notifications", "/settings"]:
+        for path in ["/local", "/notifications", "/search?q=Reunion", "/settings"]:
             p.open(path)
         p.shot("settings")
 
@@ -259,6 +259,10 @@ def run(lang, org_id):
             html = f.open("/home")
             assert f"Open house for everyone ({lang})" in html, html
             assert "Reunion dinner" not in html, "a follower who is no member must not see it"
+            html = f.open("/search?q=Reunion")
+            assert "Reunion dinner" not in html, "nor find it"
+            f.open(f"/orgs/{org_id}/join")
+            f.shot("request-membership")
         finally:
             f.quit()
 
