@@ -28,6 +28,7 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
         .route("/home", get(home))
         .route("/local", get(local))
         .route("/search", get(search_page))
+        .route("/orgs/{id}/timeline", get(org_timeline))
         .route("/notifications", get(notifications_page))
         .route(
             "/post",
@@ -121,21 +122,35 @@ fn older_link(base: &str, posts: &[StatusView]) -> Option<String> {
         .flatten()
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn timeline_page(
-    s: &AppState,
-    v: &Visit,
-    nav: &str,
-    heading_id: &str,
-    base: &str,
-    posts: Vec<StatusView>,
+/// How a timeline page looks: which tab, its heading and address, a toast,
+/// and whether it has the compose form (with an org chosen beforehand).
+struct Shown {
+    nav: &'static str,
+    heading: String,
+    base: String,
     toast: Option<String>,
     compose: bool,
-) -> Response {
+    audience: Option<i64>,
+}
+
+impl Shown {
+    fn tab(s: &AppState, v: &Visit, nav: &'static str, heading_id: &str) -> Shown {
+        Shown {
+            nav,
+            heading: s.web.i18n.t(v.lang, heading_id, &[]),
+            base: format!("/{nav}"),
+            toast: None,
+            compose: false,
+            audience: None,
+        }
+    }
+}
+
+async fn timeline_page(s: &AppState, v: &Visit, shown: Shown, posts: Vec<StatusView>) -> Response {
     let Some(current) = v.me.as_ref() else {
         return v.redirect("/auth/sign_in");
     };
-    let my_orgs = if compose {
+    let my_orgs = if shown.compose {
         match orgs::memberships_of(&s.ctx, &current.me).await {
             Ok(list) => list,
             Err(e) => return oauth_error_page(s, v.lang, e),
@@ -145,21 +160,27 @@ async fn timeline_page(
     };
     let orgs: Vec<TplValue> = my_orgs
         .iter()
-        .map(|o| context! { id => o.id.to_string(), name => o.shown_name() })
+        .map(|o| {
+            context! {
+                id => o.id.to_string(),
+                name => o.shown_name(),
+                selected => shown.audience == Some(o.id),
+            }
+        })
         .collect();
-    let older = older_link(base, &posts);
+    let older = older_link(&shown.base, &posts);
     let posts: Vec<TplValue> = posts.iter().map(|p| post_context(s, v.lang, p)).collect();
     v.render(
         s,
         StatusCode::OK,
         "timeline.html",
         context! {
-            nav => nav,
-            heading => s.web.i18n.t(v.lang, heading_id, &[]),
+            nav => shown.nav,
+            heading => shown.heading,
             posts => posts,
             older => older,
-            toast => toast,
-            compose => compose,
+            toast => shown.toast,
+            compose => shown.compose,
             orgs => orgs,
             default_visibility => current.me.user.default_privacy.as_str(),
         },
@@ -191,7 +212,12 @@ async fn home(State(s): State<AppState>, v: Visit, Query(q): Query<TimelineQuery
     } else {
         None
     };
-    timeline_page(&s, &v, "home", "nav-home", "/home", posts, toast, true).await
+    let shown = Shown {
+        toast,
+        compose: true,
+        ..Shown::tab(&s, &v, "home", "nav-home")
+    };
+    timeline_page(&s, &v, shown, posts).await
 }
 
 async fn local(State(s): State<AppState>, v: Visit, Query(q): Query<TimelineQuery>) -> Response {
@@ -200,11 +226,49 @@ async fn local(State(s): State<AppState>, v: Visit, Query(q): Query<TimelineQuer
         Err(r) => return r,
     };
     match timelines::public(&s.ctx, Some(me.account.id), Some(true), false, page(&q)).await {
-        Ok(posts) => {
-            timeline_page(&s, &v, "local", "nav-local", "/local", posts, None, false).await
-        }
+        Ok(posts) => timeline_page(&s, &v, Shown::tab(&s, &v, "local", "nav-local"), posts).await,
         Err(e) => oauth_error_page(&s, v.lang, e),
     }
+}
+
+/// An org's timeline for a member: its posts and posts into it, members-only
+/// ones included; the compose form posts into the org.
+async fn org_timeline(
+    State(s): State<AppState>,
+    v: Visit,
+    Path(id): Path<i64>,
+    Query(q): Query<TimelineQuery>,
+) -> Response {
+    let me = match member_or_redirect(&s, &v).await {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    let org = match memberships::joinable(&s.ctx, id).await {
+        Ok(org) => org,
+        Err(e) => return super::page_not_found(&s, v.lang, e),
+    };
+    let posts = match timelines::org(&s.ctx, Some(me.account.id), id, page(&q)).await {
+        Ok(p) => p,
+        Err(e) => return oauth_error_page(&s, v.lang, e),
+    };
+    let is_member = matches!(
+        memberships::is_member(
+            &s.ctx,
+            crate::domain::OrgId(id),
+            crate::domain::AccountId(me.account.id)
+        )
+        .await,
+        Ok(true)
+    );
+    let shown = Shown {
+        nav: "orgs",
+        heading: org.shown_name().to_owned(),
+        base: format!("/orgs/{id}/timeline"),
+        toast: None,
+        compose: is_member,
+        audience: Some(id),
+    };
+    timeline_page(&s, &v, shown, posts).await
 }
 
 #[derive(Deserialize, Default)]

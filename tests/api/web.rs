@@ -780,6 +780,31 @@ async fn members_only_posts_from_the_web_reach_members_not_followers(b: Backend)
         StatusCode::NOT_FOUND,
         "nor its thread"
     );
+    // The org's timeline: members see the members-only post, with the org
+    // chosen in its compose form; others see only what is public.
+    let org_timeline = format!("/orgs/{org_id}/timeline");
+    let page = jiro.get(&org_timeline).await.text();
+    assert!(page.contains("Reunion in Osaka"), "{page}");
+    assert!(
+        page.contains(&format!("<option value=\"{org_id}\" selected>")),
+        "{page}"
+    );
+    assert!(
+        jiro.get("/home")
+            .await
+            .text()
+            .contains(&format!("href=\"{org_timeline}\""))
+    );
+    let page = fumiko.get(&org_timeline).await.text();
+    assert!(!page.contains("Reunion in Osaka"), "{page}");
+    assert!(
+        !page.contains("action=\"/post\""),
+        "no compose form for a non-member"
+    );
+    assert_eq!(
+        fumiko.get("/orgs/999999/timeline").await.status,
+        StatusCode::NOT_FOUND
+    );
 
     // Favourite from the page, and back to it.
     let post_id = between(

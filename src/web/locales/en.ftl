@@ -308,3 +308,5 @@ search-people = People and organisations
 search-tags = Hashtags
 search-posts = Posts
 search-none = Nothing found.
+org-timeline-link = Members' timeline
+home-my-orgs = Your organisations

@@ -296,3 +296,5 @@ search-people = 人と組織
 search-tags = ハッシュタグ
 search-posts = 投稿
 search-none = 見つかりませんでした。
+org-timeline-link = メンバーのタイムライン
+home-my-orgs = 参加している組織
