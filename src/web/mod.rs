@@ -1004,6 +1004,7 @@ async fn profile_page(
             name => a.shown_name(),
             avatar => avatar,
             initial => initial,
+            header => a.header_file.as_deref().map(|f| crate::services::media::url(&s.ctx, f)),
             acct => format!("{}@{}", a.username, s.ctx.config.server.domain),
             url => format!("{}/@{}", s.ctx.base_url(), a.username),
             about => excerpt(&a.note, 200),

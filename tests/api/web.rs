@@ -1263,6 +1263,19 @@ async fn settings_change_profile_fields_language_picture_and_consents(b: Backend
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = a
+        .post_multipart(
+            "/settings",
+            &[("display_name", "山田 花子"), ("locale", "ja")],
+            Some(("header", &image)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let profile = html_unescape(&a.get("/@hanako").await.text());
+    assert!(
+        profile.contains("class=\"profile-header\" src=\"https://alumni.test/media/"),
+        "the header on the profile page: {profile}"
+    );
     let home = a.get("/home").await.text();
     assert!(
         home.contains("<html lang=\"ja\">"),
