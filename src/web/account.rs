@@ -13,6 +13,7 @@ use serde::Deserialize;
 use super::session::{SESSION_COOKIE, Visit};
 use super::{cookie, oauth_error_page};
 use crate::app::AppState;
+use crate::config::RegistrationMode;
 use crate::domain::ConsentPurpose;
 use crate::services::memberships::{self, JoinRequest};
 use crate::services::oidc::{self, Refusal, SsoError};
@@ -30,6 +31,7 @@ pub fn routes() -> Router<AppState> {
             get(two_factor_form).post(two_factor_submit),
         )
         .route("/auth/sign_out", post(sign_out))
+        .route("/auth/sign_up", get(sign_up_form).post(sign_up_submit))
         .route("/auth/oidc", post(oidc_begin))
         .route("/auth/oidc/callback", get(oidc_callback))
         .route("/join/{code}", get(join_form).post(join_submit))
@@ -122,6 +124,7 @@ fn sign_in_page(
         context! {
             nav => "sign_in", login => login, next => next, error => error,
             oidc_label => s.ctx.config.oidc.enabled().then_some(s.ctx.config.oidc.label.as_str()),
+            sign_up => s.ctx.config.registrations.mode != RegistrationMode::Closed,
         },
     )
 }
@@ -296,6 +299,127 @@ fn oidc_refused(s: &AppState, v: &Visit, next: &str, e: SsoError) -> Response {
     };
     let msg = s.web.i18n.t(v.lang, id, &[]);
     sign_in_page(s, v, status, "", next, Some(msg))
+}
+
+#[derive(Deserialize, Default)]
+pub struct SignUpForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    invite_code: String,
+    #[serde(default)]
+    agreement: Option<String>,
+    #[serde(default)]
+    authenticity_token: String,
+}
+
+/// The sign-up page as `registrations.mode` has it: closed (only a word on
+/// how to join), by invitation (a code), with approval (a reason), or open.
+fn sign_up_page(
+    s: &AppState,
+    v: &Visit,
+    status: StatusCode,
+    f: &SignUpForm,
+    errors: Vec<TplValue>,
+) -> Response {
+    let cfg = &s.ctx.config;
+    v.render(
+        s,
+        status,
+        "sign_up.html",
+        context! {
+            nav => "sign_in",
+            mode => cfg.registrations.mode.as_str(),
+            rules => cfg.instance.rules.clone(),
+            min_password => cfg.registrations.min_password_length,
+            oidc_label => cfg.oidc.enabled().then_some(cfg.oidc.label.as_str()),
+            form => context! {
+                username => f.username.clone(),
+                email => f.email.clone(),
+                reason => f.reason.clone(),
+                invite_code => f.invite_code.clone(),
+                agreement => f.agreement.is_some(),
+            },
+            errors => errors,
+        },
+    )
+}
+
+async fn sign_up_form(State(s): State<AppState>, v: Visit) -> Response {
+    if v.me.is_some() {
+        return v.redirect("/home");
+    }
+    sign_up_page(&s, &v, StatusCode::OK, &SignUpForm::default(), vec![])
+}
+
+async fn sign_up_submit(
+    State(s): State<AppState>,
+    mut v: Visit,
+    Form(f): Form<SignUpForm>,
+) -> Response {
+    let refused = |v: &Visit, status, errs: &[FieldError]| {
+        let errors = field_errors(&s, v.lang, errs);
+        sign_up_page(&s, v, status, &f, errors)
+    };
+    if !v.csrf_ok(&f.authenticity_token) {
+        let e = FieldError {
+            field: "form",
+            code: "ERR_CSRF",
+            description: s.web.i18n.t(v.lang, "error-csrf", &[]),
+        };
+        return refused(&v, StatusCode::FORBIDDEN, &[e]);
+    }
+    if !s.limits.registration.check(&v.device.ip).allowed {
+        let msg = s.web.i18n.t(v.lang, "error-rate-limited", &[]);
+        return v.message(&s, StatusCode::TOO_MANY_REQUESTS, "page-error", msg);
+    }
+    let some = |t: &str| Some(t.trim().to_owned()).filter(|t| !t.is_empty());
+    let reg = accounts::Registration {
+        username: f.username.trim().to_owned(),
+        email: f.email.trim().to_owned(),
+        password: f.password.clone(),
+        agreement: f.agreement.is_some(),
+        locale: Some(v.lang.to_owned()),
+        reason: some(&f.reason),
+        invite_code: some(&f.invite_code),
+    };
+    let me = match accounts::register(&s.ctx, reg).await {
+        Ok(me) => me,
+        Err(ServiceError::Validation(errs)) => {
+            return refused(&v, StatusCode::UNPROCESSABLE_ENTITY, &errs);
+        }
+        Err(ServiceError::Forbidden(why)) => {
+            let e = FieldError {
+                field: "form",
+                code: "ERR_CLOSED",
+                description: why,
+            };
+            return refused(&v, StatusCode::FORBIDDEN, &[e]);
+        }
+        Err(e) => return oauth_error_page(&s, v.lang, e),
+    };
+    let t = |id: &str, args: &[(&str, String)]| s.web.i18n.t(v.lang, id, args);
+    if !me.user.approved {
+        let msg = t("sign-up-pending", &[("email", me.user.email.clone())]);
+        return v.message(&s, StatusCode::OK, "join-done-title", msg);
+    }
+    if accounts::login_refusal(&s.ctx, &me).is_some() {
+        let msg = t("join-confirm-mail", &[("email", me.user.email.clone())]);
+        return v.message(&s, StatusCode::OK, "join-done-title", msg);
+    }
+    match sessions::open(&s.ctx, &me, &v.device).await {
+        Ok(token) => {
+            v.signed_in(&s, &token);
+            v.redirect("/home")
+        }
+        Err(e) => oauth_error_page(&s, v.lang, e),
+    }
 }
 
 fn two_factor_page(

@@ -69,6 +69,7 @@ impl Web {
             ),
             ("reset.html", include_str!("templates/reset.html")),
             ("search.html", include_str!("templates/search.html")),
+            ("sign_up.html", include_str!("templates/sign_up.html")),
         ] {
             env.add_template(name, src)?;
         }
@@ -273,6 +274,7 @@ async fn home(
             description => s.ctx.config.instance.description.clone(),
             domain => s.ctx.config.server.domain.clone(),
             version => env!("CARGO_PKG_VERSION"),
+            sign_up => s.ctx.config.registrations.mode != crate::config::RegistrationMode::Closed,
         },
     )
 }

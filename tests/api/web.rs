@@ -184,7 +184,8 @@ dual!(
     staff_must_set_up_two_factor_sign_in_when_the_instance_says_so,
     password_reset_and_email_change_go_through_links_by_mail,
     settings_change_profile_fields_language_picture_and_consents,
-    search_finds_people_hashtags_and_posts
+    search_finds_people_hashtags_and_posts,
+    sign_up_page_follows_the_registration_mode
 );
 
 async fn signing_in_sets_safe_cookies_and_sessions_can_be_ended(b: Backend) {
@@ -1339,5 +1340,109 @@ async fn search_finds_people_hashtags_and_posts(b: Backend) {
     let long = "x".repeat(5000);
     let r = a.get(&format!("/search?q={long}")).await;
     assert_eq!(r.status, StatusCode::OK);
+    app.finish().await;
+}
+
+/// `/auth/sign_up` as `registrations.mode` says: open signs in at once,
+/// approval waits for an administrator, closed takes nobody.
+async fn sign_up_page_follows_the_registration_mode(b: Backend) {
+    use tsunagu::config::RegistrationMode;
+    let fields = |name: &'static str| {
+        [
+            ("username", name),
+            (
+                "email",
+                if name == "hanako" {
+                    "hanako@example.com"
+                } else {
+                    "jiro@example.com"
+                },
+            ),
+            ("password", PASSWORD),
+            ("agreement", "1"),
+            ("reason", "I worked in the Osaka office"),
+        ]
+    };
+    // Open: an account and a session at once; bad input is answered beside the fields.
+    let app = TestApp::start_with(b, |c| c.registrations.mode = RegistrationMode::Open).await;
+    let mut a = Browser::new(&app, "en");
+    assert!(a.get("/").await.text().contains("href=\"/auth/sign_up\""));
+    let page = a.get("/auth/sign_up").await.text();
+    assert!(page.contains("action=\"/auth/sign_up\"") && !page.contains("name=\"reason\""));
+    let r = a
+        .post(
+            "/auth/sign_up",
+            &[
+                ("username", "hanako"),
+                ("email", "nope"),
+                ("password", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("id=\"error-summary\""), "{}", r.text());
+    assert!(a.session().is_none());
+    let r = a
+        .post(
+            "/auth/sign_up",
+            &[("authenticity_token", "forged"), ("username", "hanako")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = a.post("/auth/sign_up", &fields("hanako")).await;
+    assert_eq!(location(&r), "/home", "{}", r.text());
+    assert!(a.session().is_some());
+    assert_eq!(a.get("/home").await.status, StatusCode::OK);
+    let mut b2 = Browser::new(&app, "en");
+    b2.get("/auth/sign_up").await;
+    let r = b2.post("/auth/sign_up", &fields("hanako")).await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the name is taken"
+    );
+    app.finish().await;
+
+    // Approval: the reason is asked; the account waits and cannot sign in yet.
+    let app = TestApp::start_with(b, |c| c.registrations.mode = RegistrationMode::Approval).await;
+    let mut a = Browser::new(&app, "ja");
+    assert!(
+        a.get("/auth/sign_up")
+            .await
+            .text()
+            .contains("name=\"reason\"")
+    );
+    let r = a.post("/auth/sign_up", &fields("jiro")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.text().contains("承認待ち"), "{}", r.text());
+    assert!(a.session().is_none());
+    let me = tsunagu::services::accounts::find_local_by_username(&app.state.ctx, "jiro")
+        .await
+        .unwrap();
+    assert!(!me.user.approved);
+    assert_eq!(
+        me.user.registration_reason.as_deref(),
+        Some("I worked in the Osaka office")
+    );
+    let r = a.sign_in("jiro", PASSWORD).await;
+    assert_ne!(r.status, StatusCode::SEE_OTHER, "not before approval");
+    app.finish().await;
+
+    // Closed: words on how to join, and no account.
+    let app = TestApp::start_with(b, |c| c.registrations.mode = RegistrationMode::Closed).await;
+    let mut a = Browser::new(&app, "en");
+    assert!(!a.get("/").await.text().contains("href=\"/auth/sign_up\""));
+    let page = a.get("/auth/sign_up").await.text();
+    assert!(
+        page.contains("invitation link") && !page.contains("name=\"password\""),
+        "{page}"
+    );
+    let r = a.post("/auth/sign_up", &fields("hanako")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(
+        tsunagu::services::accounts::find_local_by_username(&app.state.ctx, "hanako")
+            .await
+            .is_err()
+    );
     app.finish().await;
 }
