@@ -115,3 +115,39 @@ pub async fn retract(
         q.execute(c).await
     })
 }
+
+/// The notification types a person chose to get by e-mail, if they chose.
+pub async fn mailed_kinds(conn: &mut DbConn<'_>, account_id: i64) -> DbResult<Option<String>> {
+    use super::schema::email_notifications as e;
+    with_conn!(conn, |c| {
+        e::table
+            .find(account_id)
+            .select(e::kinds)
+            .first(c)
+            .await
+            .optional()
+    })
+}
+
+pub async fn set_mailed_kinds(
+    conn: &mut DbConn<'_>,
+    account_id: i64,
+    kinds: &str,
+    now: chrono::NaiveDateTime,
+) -> DbResult<()> {
+    use super::schema::email_notifications as e;
+    with_conn!(conn, |c| {
+        diesel::insert_into(e::table)
+            .values((
+                e::account_id.eq(account_id),
+                e::kinds.eq(kinds),
+                e::updated_at.eq(now),
+            ))
+            .on_conflict(e::account_id)
+            .do_update()
+            .set((e::kinds.eq(kinds), e::updated_at.eq(now)))
+            .execute(c)
+            .await
+            .map(drop)
+    })
+}

@@ -237,6 +237,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    email_notifications (account_id) {
+        account_id -> BigInt,
+        kinds -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     oidc_identities (issuer, subject) {
         issuer -> Text,
         subject -> Text,

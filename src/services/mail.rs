@@ -5,6 +5,7 @@ use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, To
 
 use crate::config::{Config, MailTransport};
 use crate::db::models::LocalUser;
+use crate::domain::NotificationKind;
 
 #[derive(Clone)]
 pub enum Mailer {
@@ -161,6 +162,82 @@ impl Mailer {
                 format!("{title}: your e-mail address was changed"),
                 format!(
                     "Hello {username},\n\nthe e-mail address of your account is now {new_email}. If it was not you, contact the administrators.\n"
+                ),
+            )
+        };
+        self.send_text(cfg, &me.user.email, subject, body).await
+    }
+}
+
+/// A notification to mail: who did what, the post's beginning, where to
+/// read it, and where to turn such mails off.
+pub struct NotificationMail {
+    pub kind: NotificationKind,
+    pub who: String,
+    pub excerpt: Option<String>,
+    pub link: String,
+    pub settings: String,
+}
+
+impl Mailer {
+    /// A notification the person chose to get by e-mail.
+    pub async fn send_notification(
+        &self,
+        cfg: &Config,
+        me: &LocalUser,
+        n: &NotificationMail,
+    ) -> anyhow::Result<()> {
+        let (title, who) = (&cfg.instance.title, &n.who);
+        let ja = japanese(me);
+        let what = match (n.kind, ja) {
+            (NotificationKind::Mention, true) => {
+                format!("{who} さんがあなたに返信またはメンションしました")
+            }
+            (NotificationKind::Mention, false) => format!("{who} mentioned you"),
+            (NotificationKind::FollowRequest, true) => {
+                format!("{who} さんからフォローリクエストが届きました")
+            }
+            (NotificationKind::FollowRequest, false) => format!("{who} asked to follow you"),
+            (NotificationKind::Follow, true) => format!("{who} さんにフォローされました"),
+            (NotificationKind::Follow, false) => format!("{who} followed you"),
+            (NotificationKind::Favourite, true) => {
+                format!("{who} さんがあなたの投稿をお気に入りにしました")
+            }
+            (NotificationKind::Favourite, false) => format!("{who} favourited your post"),
+            (NotificationKind::Reblog, true) => {
+                format!("{who} さんがあなたの投稿をブーストしました")
+            }
+            (NotificationKind::Reblog, false) => format!("{who} boosted your post"),
+            (NotificationKind::MembershipRequest, true) => {
+                format!("{who} さんからメンバー申請が届きました")
+            }
+            (NotificationKind::MembershipRequest, false) => {
+                format!("{who} asked to become a member")
+            }
+            (NotificationKind::AdminSignUp, true) => format!("{who} さんが登録しました"),
+            (NotificationKind::AdminSignUp, false) => format!("{who} signed up"),
+            (_, true) => format!("{who} さんからのお知らせ"),
+            (_, false) => format!("News from {who}"),
+        };
+        let quoted = n
+            .excerpt
+            .as_deref()
+            .map(|e| format!("\n\n> {}", e.replace('\n', "\n> ")))
+            .unwrap_or_default();
+        let (subject, body) = if ja {
+            (
+                format!("{title}: {what}"),
+                format!(
+                    "{what}。{quoted}\n\n{}\n\nメールでのお知らせは設定で変更できます: {}\n",
+                    n.link, n.settings
+                ),
+            )
+        } else {
+            (
+                format!("{title}: {what}"),
+                format!(
+                    "{what}.{quoted}\n\n{}\n\nChoose which notifications come by e-mail in your settings: {}\n",
+                    n.link, n.settings
                 ),
             )
         };

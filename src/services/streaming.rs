@@ -126,8 +126,10 @@ pub async fn status_streams(
     Ok(out)
 }
 
-/// Each notification to its recipient's user and notification streams.
+/// Each notification to its recipient's user and notification streams, and
+/// by e-mail where they chose so (the one place every notification passes).
 pub fn notifications(ctx: &Ctx, list: &[Notification]) {
+    super::notifications::mail_later(ctx, list);
     for n in list {
         ctx.hub.publish(
             vec![

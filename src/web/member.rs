@@ -43,6 +43,10 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
         )
         .route("/settings/consents/{org_id}", post(consents_submit))
+        .route(
+            "/settings/email_notifications",
+            post(email_notifications_submit),
+        )
         .route("/accounts/{id}/{action}", post(follow_action))
         .route("/follow", post(follow_by_address))
 }
@@ -674,6 +678,21 @@ async fn settings_page(
         }
         Err(e) => return oauth_error_page(s, v.lang, e),
     }
+    let mailed = match notifications::mailed_kinds(&s.ctx, me.account.id).await {
+        Ok(kinds) => kinds,
+        Err(e) => return oauth_error_page(s, v.lang, e),
+    };
+    let mail_kinds: Vec<TplValue> = notifications::MAILABLE
+        .iter()
+        .filter(|k| me.user.is_admin || **k != crate::domain::NotificationKind::AdminSignUp)
+        .map(|k| {
+            context! {
+                value => k.as_str(),
+                label => s.web.i18n.t(v.lang, &format!("mail-kind-{}", k.as_str().replace(['.', '_'], "-")), &[]),
+                checked => mailed.contains(k),
+            }
+        })
+        .collect();
     let (avatar, initial) = super::avatar(s, &me.account);
     let mut fields: Vec<(String, String)> = accounts::profile_fields(&me.account)
         .into_iter()
@@ -690,6 +709,9 @@ async fn settings_page(
                 n => i, number => i + 1, name => name, value => value,
             }).collect::<Vec<_>>(),
             display_name => me.account.display_name.clone(),
+            mail_kinds => mail_kinds,
+            mail_enabled => s.ctx.config.mail_enabled(),
+            email => me.user.email.clone(),
             note => me.account.note_source.clone(),
             locale => me.user.locale.clone().unwrap_or_default(),
             visibilities => visibilities,
@@ -807,6 +829,39 @@ async fn consents_submit(
             settings_page(&s, &v, StatusCode::OK, Some(notice), vec![]).await
         }
         Err(e) => super::page_not_found(&s, v.lang, e),
+    }
+}
+
+/// Which notifications also come by e-mail: every type offered, checked = yes.
+async fn email_notifications_submit(
+    State(s): State<AppState>,
+    v: Visit,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let me = match member_or_redirect(&s, &v).await {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    let token = pairs
+        .iter()
+        .find(|(k, _)| k == "authenticity_token")
+        .map(|(_, t)| t.as_str())
+        .unwrap_or("");
+    if !v.csrf_ok(token) {
+        let msg = s.web.i18n.t(v.lang, "error-csrf", &[]);
+        return settings_page(&s, &v, StatusCode::FORBIDDEN, None, vec![msg]).await;
+    }
+    let chosen: Vec<crate::domain::NotificationKind> = notifications::MAILABLE
+        .iter()
+        .filter(|k| pairs.iter().any(|(name, _)| name == k.as_str()))
+        .copied()
+        .collect();
+    match notifications::set_mailed_kinds(&s.ctx, me, &chosen).await {
+        Ok(()) => {
+            let notice = s.web.i18n.t(v.lang, "settings-mail-saved", &[]);
+            settings_page(&s, &v, StatusCode::OK, Some(notice), vec![]).await
+        }
+        Err(e) => oauth_error_page(&s, v.lang, e),
     }
 }
 

@@ -185,7 +185,8 @@ dual!(
     password_reset_and_email_change_go_through_links_by_mail,
     settings_change_profile_fields_language_picture_and_consents,
     search_finds_people_hashtags_and_posts,
-    sign_up_page_follows_the_registration_mode
+    sign_up_page_follows_the_registration_mode,
+    notifications_come_by_mail_as_chosen
 );
 
 async fn signing_in_sets_safe_cookies_and_sessions_can_be_ended(b: Backend) {
@@ -1443,6 +1444,125 @@ async fn sign_up_page_follows_the_registration_mode(b: Backend) {
         tsunagu::services::accounts::find_local_by_username(&app.state.ctx, "hanako")
             .await
             .is_err()
+    );
+    app.finish().await;
+}
+
+/// Waits for the `n`th mail to `to` (notification mails go out beside the request).
+async fn wait_for_mails(app: &TestApp, to: &str, n: usize) -> Vec<String> {
+    for _ in 0..200 {
+        let found = mails_to(app, to);
+        if found.len() >= n {
+            return found;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no mail number {n} to {to}: {:?}", mails_to(app, to));
+}
+
+/// Notifications by e-mail: mentions by default, then what the person
+/// chooses in the settings; nothing else is mailed.
+async fn notifications_come_by_mail_as_chosen(b: Backend) {
+    let app = TestApp::start_with(b, |c| {
+        c.mail.transport = tsunagu::config::MailTransport::File;
+    })
+    .await;
+    let (_, hanako) = app.user("hanako", "read write").await;
+    let (_, jiro) = app.user("jiro", "read write").await;
+    let post = |token: String, body: Value| {
+        let app = &app;
+        async move {
+            let r = app
+                .json(Method::POST, "/api/v1/statuses", Some(&token), &body)
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+            r.json()["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let favourite = |id: String| {
+        let (app, jiro) = (&app, jiro.clone());
+        async move {
+            let r = app
+                .json(
+                    Method::POST,
+                    &format!("/api/v1/statuses/{id}/favourite"),
+                    Some(&jiro),
+                    &json!({}),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        }
+    };
+    let lunch = post(hanako.clone(), json!({"status": "Lunch in Osaka?"})).await;
+    favourite(lunch.clone()).await;
+    post(
+        jiro.clone(),
+        json!({"status": "@hanako count me in", "in_reply_to_id": lunch}),
+    )
+    .await;
+    let mails = wait_for_mails(&app, "hanako@example.com", 1).await;
+    assert!(
+        mails[0].contains("jiro (@jiro) mentioned you"),
+        "{}",
+        mails[0]
+    );
+    assert!(mails[0].contains("count me in"), "{}", mails[0]);
+    assert!(
+        mails[0].contains("https://alumni.test/posts/"),
+        "{}",
+        mails[0]
+    );
+    assert!(mails[0].contains("https://alumni.test/settings#email-notifications"));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        mails_to(&app, "hanako@example.com").len(),
+        1,
+        "no mail for the favourite"
+    );
+
+    // Favourites by mail, mentions no more.
+    let mut a = Browser::new(&app, "en");
+    a.sign_in("hanako", PASSWORD).await;
+    let page = a.get("/settings").await.text();
+    assert!(
+        page.contains("name=\"mention\" value=\"1\" checked"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("name=\"admin.sign_up\""),
+        "only for administrators"
+    );
+    let r = a
+        .post(
+            "/settings/email_notifications",
+            &[("authenticity_token", "forged"), ("favourite", "1")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = a
+        .post("/settings/email_notifications", &[("favourite", "1")])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.text().contains("name=\"favourite\" value=\"1\" checked"));
+    let dinner = post(hanako.clone(), json!({"status": "Dinner too?"})).await;
+    post(
+        jiro.clone(),
+        json!({"status": "@hanako and dinner", "in_reply_to_id": dinner}),
+    )
+    .await;
+    favourite(dinner).await;
+    let mails = wait_for_mails(&app, "hanako@example.com", 2).await;
+    assert!(
+        mails[1].contains("jiro (@jiro) favourited your post"),
+        "{}",
+        mails[1]
+    );
+    assert!(mails[1].contains("Dinner too?"), "{}", mails[1]);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        mails_to(&app, "hanako@example.com").len(),
+        2,
+        "no mail for the mention"
     );
     app.finish().await;
 }
