@@ -4,9 +4,10 @@ For each language a person signs up from an org's invitation link into a
 membership, turns on two-factor sign-in and signs in again with a one-time
 code, posts a members-only post (a second member sees it, a follower who is
 not a member does not) and a public post into the org, which the org's page
-then shows in full under "shared by". Every page visited is checked with
-axe-core (from npm): no serious or critical violation; and no request leaves
-the instance. Screenshots at phone and desktop widths go to SCREENSHOT_DIR.
+then shows in full under "shared by"; the thread, org timeline, search,
+request, status, sign-up, password and error pages are visited too. Every
+page visited is checked with axe-core (from npm): no serious or critical
+violation; and no request leaves the instance. Screenshots at phone and desktop widths go to SCREENSHOT_DIR.
 Usage: python browser_member_web.py BASE_URL ADMIN_TOKEN SCREENSHOT_DIR AXE_JS
 """
 import os
@@ -229,8 +230,14 @@ def run(lang, org_id):
         html = p.open("/home")
         assert t["members_only"] in html
         p.shot("home-posts")
-        for path in ["/local", "/notifications", "/search?q=Reunion", "/settings"]:
+        for path in ["/local", "/notifications", "/search?q=Reunion", "/settings", f"/orgs/{org_id}/timeline"]:
             p.open(path)
+        # A thread page, from a post's time link.
+        p.open("/home")
+        thread = p.d.find_element(By.CSS_SELECTOR, "article.post footer a[href*='/posts/']").get_attribute("href")
+        html = p.open(thread.replace(BASE, ""))
+        assert "in_reply_to_id" in html
+        p.shot("thread")
         p.shot("settings")
 
         # Another member sees the members-only post.
@@ -273,6 +280,17 @@ def run(lang, org_id):
         assert f"Open house for everyone ({lang})" in html
         assert "Reunion dinner" not in html
         p.shot("org")
+        # Every other page a visitor can reach, errors included.
+        for path in ["/auth/sign_up", "/auth/password", "/auth/reset?token=not-a-token",
+                     "/auth/confirm?token=not-a-token", "/join/not-a-code", f"/@{hanako}"]:
+            p.open(path)
+        status = p.d.find_element(By.CSS_SELECTOR, "article.post footer a").get_attribute("href")
+        assert f"/@{hanako}/" in status, status
+        html = p.open(status.replace(BASE, ""))
+        assert 'property="og:title"' in html
+        p.shot("status")
+        p.open("/auth/sign_up")
+        p.shot("sign-up")
     finally:
         p.quit()
 
