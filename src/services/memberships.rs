@@ -273,14 +273,7 @@ pub async fn request(
     org_id: i64,
     r: JoinRequest,
 ) -> ServiceResult<MembershipView> {
-    let org_account = {
-        let mut conn = ctx.conn().await?;
-        db::accounts::find(&mut conn, org_id)
-            .await?
-            .map(|(a, _)| a)
-            .filter(|a| a.actor_type == crate::domain::ActorType::Group)
-            .ok_or_else(ServiceError::not_found)?
-    };
+    let org_account = group_account(ctx, org_id).await?;
     if !org_account.local {
         return request_remote(ctx, me, &org_account, r).await;
     }
@@ -293,17 +286,20 @@ pub async fn request(
     view(ctx, saved).await
 }
 
+/// The account of an org here or a group elsewhere.
+async fn group_account(ctx: &Ctx, org_id: i64) -> ServiceResult<Account> {
+    let mut conn = ctx.conn().await?;
+    db::accounts::find(&mut conn, org_id)
+        .await?
+        .map(|(a, _)| a)
+        .filter(|a| a.actor_type == crate::domain::ActorType::Group)
+        .ok_or_else(ServiceError::not_found)
+}
+
 /// An org someone may ask to join: one here that is not archived, or a
 /// group elsewhere (the request then goes there).
 pub async fn joinable(ctx: &Ctx, org_id: i64) -> ServiceResult<Account> {
-    let account = {
-        let mut conn = ctx.conn().await?;
-        db::accounts::find(&mut conn, org_id)
-            .await?
-            .map(|(a, _)| a)
-            .filter(|a| a.actor_type == crate::domain::ActorType::Group)
-            .ok_or_else(ServiceError::not_found)?
-    };
+    let account = group_account(ctx, org_id).await?;
     if account.local {
         active_org(ctx, org_id).await?;
     }

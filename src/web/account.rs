@@ -140,26 +140,44 @@ fn rate_limited(s: &AppState, v: &Visit) -> bool {
     !s.limits.login.check(&v.device.ip).allowed
 }
 
+/// The new session's cookie, then `next` (or the one-time code's page first).
+fn session_started(s: &AppState, v: &mut Visit, sign_in: SignIn, next: &str) -> Response {
+    match sign_in {
+        SignIn::Done { token } => {
+            v.signed_in(s, &token);
+            v.redirect(&next_or_home(next))
+        }
+        SignIn::SecondFactor { token } => {
+            v.signed_in(s, &token);
+            let mut q = form_urlencoded::Serializer::new(String::new());
+            q.append_pair("next", next);
+            v.redirect(&format!("/auth/two_factor?{}", q.finish()))
+        }
+    }
+}
+
+/// The sign-in page again when a sign-in form's token is wrong or the
+/// address tried too often (it counts as an attempt).
+fn sign_in_refused(s: &AppState, v: &Visit, f: &SignInForm, login: &str) -> Option<Response> {
+    let (status, id) = if !v.csrf_ok(&f.authenticity_token) {
+        (StatusCode::FORBIDDEN, "error-csrf")
+    } else if rate_limited(s, v) {
+        (StatusCode::TOO_MANY_REQUESTS, "error-rate-limited")
+    } else {
+        return None;
+    };
+    let msg = s.web.i18n.t(v.lang, id, &[]);
+    Some(sign_in_page(s, v, status, login, &f.next, Some(msg)))
+}
+
 async fn sign_in_submit(
     State(s): State<AppState>,
     mut v: Visit,
     Form(f): Form<SignInForm>,
 ) -> Response {
     let t = |id: &str| s.web.i18n.t(v.lang, id, &[]);
-    if !v.csrf_ok(&f.authenticity_token) {
-        let msg = t("error-csrf");
-        return sign_in_page(&s, &v, StatusCode::FORBIDDEN, &f.login, &f.next, Some(msg));
-    }
-    if rate_limited(&s, &v) {
-        let msg = t("error-rate-limited");
-        return sign_in_page(
-            &s,
-            &v,
-            StatusCode::TOO_MANY_REQUESTS,
-            &f.login,
-            &f.next,
-            Some(msg),
-        );
+    if let Some(refused) = sign_in_refused(&s, &v, &f, &f.login) {
+        return refused;
     }
     // A new sign-in replaces whatever session this browser had.
     if let Some(old) = cookie(&v.headers, SESSION_COOKIE)
@@ -168,16 +186,7 @@ async fn sign_in_submit(
         return oauth_error_page(&s, v.lang, e);
     }
     match sessions::sign_in(&s.ctx, &f.login, &f.password, &v.device).await {
-        Ok(SignIn::Done { token }) => {
-            v.signed_in(&s, &token);
-            v.redirect(&next_or_home(&f.next))
-        }
-        Ok(SignIn::SecondFactor { token }) => {
-            v.signed_in(&s, &token);
-            let mut q = form_urlencoded::Serializer::new(String::new());
-            q.append_pair("next", &f.next);
-            v.redirect(&format!("/auth/two_factor?{}", q.finish()))
-        }
+        Ok(sign_in) => session_started(&s, &mut v, sign_in, &f.next),
         Err(ServiceError::Unauthorized(_)) => {
             let msg = t("error-credentials");
             sign_in_page(
@@ -202,21 +211,8 @@ async fn oidc_begin(
     mut v: Visit,
     Form(f): Form<SignInForm>,
 ) -> Response {
-    let t = |id: &str| s.web.i18n.t(v.lang, id, &[]);
-    if !v.csrf_ok(&f.authenticity_token) {
-        let msg = t("error-csrf");
-        return sign_in_page(&s, &v, StatusCode::FORBIDDEN, "", &f.next, Some(msg));
-    }
-    if rate_limited(&s, &v) {
-        let msg = t("error-rate-limited");
-        return sign_in_page(
-            &s,
-            &v,
-            StatusCode::TOO_MANY_REQUESTS,
-            "",
-            &f.next,
-            Some(msg),
-        );
+    if let Some(refused) = sign_in_refused(&s, &v, &f, "") {
+        return refused;
     }
     match oidc::begin(&s.ctx, &f.next).await {
         Ok(started) => {
@@ -265,18 +261,7 @@ async fn oidc_callback(
     {
         return oauth_error_page(&s, v.lang, e);
     }
-    match finished.sign_in {
-        SignIn::Done { token } => {
-            v.signed_in(&s, &token);
-            v.redirect(&next_or_home(&finished.next))
-        }
-        SignIn::SecondFactor { token } => {
-            v.signed_in(&s, &token);
-            let mut q = form_urlencoded::Serializer::new(String::new());
-            q.append_pair("next", &finished.next);
-            v.redirect(&format!("/auth/two_factor?{}", q.finish()))
-        }
-    }
+    session_started(&s, &mut v, finished.sign_in, &finished.next)
 }
 
 /// The sign-in page again, saying why single sign-on did not sign anyone in.

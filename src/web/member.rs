@@ -796,17 +796,14 @@ async fn settings_submit(
     }
 }
 
-/// One org's consents: every purpose, checked or not.
-async fn consents_submit(
-    State(s): State<AppState>,
-    v: Visit,
-    Path(org_id): Path<i64>,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> Response {
-    let me = match member_or_redirect(&s, &v).await {
-        Ok(me) => me,
-        Err(r) => return r,
-    };
+/// The person behind a settings form of checkboxes, its CSRF token checked
+/// (else the page to show instead).
+async fn settings_form_member<'v>(
+    s: &AppState,
+    v: &'v Visit,
+    pairs: &[(String, String)],
+) -> Result<&'v LocalUser, Response> {
+    let me = member_or_redirect(s, v).await?;
     let token = pairs
         .iter()
         .find(|(k, _)| k == "authenticity_token")
@@ -814,8 +811,22 @@ async fn consents_submit(
         .unwrap_or("");
     if !v.csrf_ok(token) {
         let msg = s.web.i18n.t(v.lang, "error-csrf", &[]);
-        return settings_page(&s, &v, StatusCode::FORBIDDEN, None, vec![msg]).await;
+        return Err(settings_page(s, v, StatusCode::FORBIDDEN, None, vec![msg]).await);
     }
+    Ok(me)
+}
+
+/// One org's consents: every purpose, checked or not.
+async fn consents_submit(
+    State(s): State<AppState>,
+    v: Visit,
+    Path(org_id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let me = match settings_form_member(&s, &v, &pairs).await {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
     let choices = crate::domain::ConsentPurpose::ALL
         .iter()
         .map(|p| {
@@ -838,19 +849,10 @@ async fn email_notifications_submit(
     v: Visit,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let me = match member_or_redirect(&s, &v).await {
+    let me = match settings_form_member(&s, &v, &pairs).await {
         Ok(me) => me,
         Err(r) => return r,
     };
-    let token = pairs
-        .iter()
-        .find(|(k, _)| k == "authenticity_token")
-        .map(|(_, t)| t.as_str())
-        .unwrap_or("");
-    if !v.csrf_ok(token) {
-        let msg = s.web.i18n.t(v.lang, "error-csrf", &[]);
-        return settings_page(&s, &v, StatusCode::FORBIDDEN, None, vec![msg]).await;
-    }
     let chosen: Vec<crate::domain::NotificationKind> = notifications::MAILABLE
         .iter()
         .filter(|k| pairs.iter().any(|(name, _)| name == k.as_str()))
