@@ -16,6 +16,8 @@ pub const MAX_USERNAME: usize = 30;
 pub const MAX_DISPLAY_NAME: usize = 30;
 pub const MAX_NOTE: usize = 500;
 pub const MAX_FIELDS: usize = 4;
+/// A sign-up's reason, as Mastodon caps it.
+const MAX_REASON: usize = 1000;
 pub const MAX_FIELD_TEXT: usize = 255;
 const MAX_PASSWORD: usize = 72 * 4;
 
@@ -387,6 +389,17 @@ pub async fn register(ctx: &Ctx, reg: Registration) -> ServiceResult<LocalUser> 
             "agreement",
             "ERR_ACCEPTED",
             "must be accepted",
+        ));
+    }
+    if reg
+        .reason
+        .as_deref()
+        .is_some_and(|r| r.chars().count() > MAX_REASON)
+    {
+        return Err(ServiceError::invalid(
+            "reason",
+            "ERR_TOO_LONG",
+            format!("is too long (maximum is {MAX_REASON} characters)"),
         ));
     }
     let new = NewAccount {

@@ -292,7 +292,7 @@ async fn group_account(ctx: &Ctx, org_id: i64) -> ServiceResult<Account> {
     db::accounts::find(&mut conn, org_id)
         .await?
         .map(|(a, _)| a)
-        .filter(|a| a.actor_type == crate::domain::ActorType::Group)
+        .filter(|a| a.actor_type == crate::domain::ActorType::Group && !a.suspended)
         .ok_or_else(ServiceError::not_found)
 }
 
@@ -489,6 +489,7 @@ pub async fn request_as(
     }
     let consents = consent_rows(org_id, person.id, &r.consents, r.wording_version.as_deref())?;
     let from = person.id;
+    let mut told = Vec::new();
     let saved = conn
         .transaction(async |tx| {
             if let Some(i) = &invite {
@@ -508,7 +509,7 @@ pub async fn request_as(
             let saved = db::memberships::save(tx, &m).await?;
             db::memberships::insert_consents(tx, &consents).await?;
             if saved.state == MembershipState::Pending {
-                notify_office(tx, org_id, from).await?;
+                told = notify_office(tx, org_id, from).await?;
             } else {
                 ctx.federate(tx, Outgoing::MembershipChanged { membership: &saved })
                     .await?;
@@ -517,6 +518,7 @@ pub async fn request_as(
         })
         .await?;
     drop(conn);
+    super::streaming::notifications(ctx, &told);
     ctx.wake_delivery();
     Ok(saved)
 }
@@ -551,13 +553,16 @@ async fn request_remote(
     let mut conn = ctx.conn().await?;
     if let Some(existing) =
         db::memberships::find(&mut conn, OrgId(org.id), AccountId(me.account.id)).await?
-        && existing.state == MembershipState::Verified
     {
-        return Err(ServiceError::invalid(
-            "org",
-            "ERR_TAKEN",
-            "you are already a member",
-        ));
+        let why = match existing.state {
+            MembershipState::Verified => Some("you are already a member"),
+            // One Join at a time: asking again would only repeat it there.
+            MembershipState::Pending => Some("your request is waiting for the office"),
+            _ => None,
+        };
+        if let Some(why) = why {
+            return Err(ServiceError::invalid("org", "ERR_TAKEN", why));
+        }
     }
     let saved = conn
         .transaction(async |tx| {
@@ -630,11 +635,18 @@ pub async fn remote_left(ctx: &Ctx, org_id: i64, person_id: i64) -> ServiceResul
 }
 
 /// Tells the org's local office members that a request waits.
-async fn notify_office(conn: &mut DbConn<'_>, org_id: i64, from: i64) -> ServiceResult<()> {
+/// Tells the org's office of a new request (in the caller's transaction);
+/// returns the notifications to announce once it commits.
+async fn notify_office(
+    conn: &mut DbConn<'_>,
+    org_id: i64,
+    from: i64,
+) -> ServiceResult<Vec<crate::db::models::Notification>> {
     let page = Page {
         limit: 100,
         ..Page::default()
     };
+    let mut told = Vec::new();
     for (office, account) in db::memberships::list(
         conn,
         org_id,
@@ -646,21 +658,19 @@ async fn notify_office(conn: &mut DbConn<'_>, org_id: i64, from: i64) -> Service
     .await?
     {
         if account.local {
-            db::notifications::insert(
-                conn,
-                &crate::db::models::Notification {
-                    id: ids::next_id(),
-                    account_id: office.account_id,
-                    from_account_id: from,
-                    kind: crate::domain::NotificationKind::MembershipRequest,
-                    status_id: None,
-                    created_at: ids::now(),
-                },
-            )
-            .await?;
+            let n = crate::db::models::Notification {
+                id: ids::next_id(),
+                account_id: office.account_id,
+                from_account_id: from,
+                kind: crate::domain::NotificationKind::MembershipRequest,
+                status_id: None,
+                created_at: ids::now(),
+            };
+            db::notifications::insert(conn, &n).await?;
+            told.push(n);
         }
     }
-    Ok(())
+    Ok(told)
 }
 
 /// The org's memberships in one state (the office sees any state; verified

@@ -209,10 +209,33 @@ async fn mail_one(ctx: &Ctx, n: &Notification) -> ServiceResult<()> {
     let Some((from, _)) = db::accounts::find(&mut conn, n.from_account_id).await? else {
         return Ok(());
     };
+    // As the notifications page shows them: nothing from someone suspended,
+    // blocked either way, or muted with their notifications.
+    let (me_id, from_id) = (me.account.id, from.id);
+    let blocked = !db::social::blocking::blocks_between(&mut conn, me_id, &[from_id])
+        .await?
+        .is_empty();
+    let muted = db::social::blocking::mutes_of(&mut conn, me_id, &[from_id])
+        .await?
+        .iter()
+        .any(|(_, hide)| *hide);
+    if from.suspended || blocked || muted {
+        return Ok(());
+    }
+    // The post only if the person may read it, and never what a content
+    // warning hides.
+    let readable = match n.status_id {
+        Some(id) => db::statuses::filter_visible(&mut conn, &[id], Some(me_id)).await?,
+        None => Vec::new(),
+    };
+    if n.status_id.is_some() && readable.is_empty() {
+        return Ok(());
+    }
     let excerpt = match n.status_id {
         Some(id) => db::statuses::find_many(&mut conn, &[id])
             .await?
             .first()
+            .filter(|s| s.spoiler_text.is_empty())
             .map(|s| {
                 let text = super::text::strip_html(&s.content);
                 let mut short: String = text.chars().take(200).collect();

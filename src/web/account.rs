@@ -654,7 +654,7 @@ async fn join_form(State(s): State<AppState>, v: Visit, Path(code): Path<String>
 /// Asking to join an org from its page, with the same claim as an
 /// invitation's form (role, years, division, message, consents).
 async fn request_form(State(s): State<AppState>, v: Visit, Path(id): Path<i64>) -> Response {
-    if let Err(r) = v.member() {
+    if let Err(r) = super::member::member_or_redirect(&s, &v).await {
         return r;
     }
     match memberships::joinable(&s.ctx, id).await {
@@ -666,7 +666,7 @@ async fn request_form(State(s): State<AppState>, v: Visit, Path(id): Path<i64>) 
             &JoinForm::default(),
             vec![],
         ),
-        Err(e) => oauth_error_page(&s, v.lang, e),
+        Err(e) => super::page_not_found(&s, v.lang, e),
     }
 }
 
@@ -676,13 +676,13 @@ async fn request_submit(
     Path(id): Path<i64>,
     Form(f): Form<JoinForm>,
 ) -> Response {
-    let current = match v.member() {
-        Ok(c) => c,
+    let me = match super::member::member_or_redirect(&s, &v).await {
+        Ok(me) => me,
         Err(r) => return r,
     };
     let org = match memberships::joinable(&s.ctx, id).await {
         Ok(org) => org,
-        Err(e) => return oauth_error_page(&s, v.lang, e),
+        Err(e) => return super::page_not_found(&s, v.lang, e),
     };
     let refused = |status, errs: &[FieldError]| {
         let errors = field_errors(&s, v.lang, errs);
@@ -696,7 +696,7 @@ async fn request_submit(
         };
         return refused(StatusCode::FORBIDDEN, &[e]);
     }
-    match memberships::request(&s.ctx, &current.me, id, f.request("")).await {
+    match memberships::request(&s.ctx, me, id, f.request("")).await {
         Ok(_) => v.redirect(&format!("/@{}?done=requested", org_path(&s, &org))),
         Err(ServiceError::Validation(errs)) => refused(StatusCode::UNPROCESSABLE_ENTITY, &errs),
         Err(ServiceError::Forbidden(why)) => {

@@ -89,7 +89,10 @@ pub struct TimelineQuery {
 
 /// The signed-in person, unless the instance still wants a one-time code
 /// set up first (then the way there) or nobody is signed in (sign in).
-async fn member_or_redirect<'v>(s: &AppState, v: &'v Visit) -> Result<&'v LocalUser, Response> {
+pub(super) async fn member_or_redirect<'v>(
+    s: &AppState,
+    v: &'v Visit,
+) -> Result<&'v LocalUser, Response> {
     let current = v.member()?;
     match two_factor::required(&s.ctx, &current.me).await {
         Ok(false) => Ok(&current.me),
@@ -184,6 +187,7 @@ async fn timeline_page(s: &AppState, v: &Visit, shown: Shown, posts: Vec<StatusV
             posts => posts,
             older => older,
             toast => shown.toast,
+            base => shown.base,
             compose => shown.compose,
             orgs => orgs,
             default_visibility => current.me.user.default_privacy.as_str(),
@@ -292,6 +296,18 @@ async fn search_page(
         Err(r) => return r,
     };
     let text = q.q.trim().chars().take(200).collect::<String>();
+    // Counted as the client API counts a person's searches (each may look
+    // someone up elsewhere and scans posts).
+    if !text.is_empty()
+        && !s
+            .limits
+            .api
+            .check(&format!("web:{}", me.account.id))
+            .allowed
+    {
+        let msg = s.web.i18n.t(v.lang, "error-rate-limited", &[]);
+        return v.message(&s, StatusCode::TOO_MANY_REQUESTS, "page-error", msg);
+    }
     let query = search::SearchQuery {
         q: text.clone(),
         limit: 20,

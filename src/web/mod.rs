@@ -149,7 +149,7 @@ fn security_headers() -> [(axum::http::HeaderName, HeaderValue); 4] {
         (
             axum::http::header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(
-                "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
+                "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
             ),
         ),
         (
@@ -741,15 +741,20 @@ async fn confirm_email(
 }
 
 async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
-    let bytes: &'static [u8] = match file.as_str() {
-        "avatar-missing.png" => include_bytes!("static/avatar-missing.png"),
-        "header-missing.png" => include_bytes!("static/header-missing.png"),
-        "thumbnail.png" => include_bytes!("static/thumbnail.png"),
+    let png = "image/png";
+    let (bytes, kind): (&'static [u8], &'static str) = match file.as_str() {
+        "avatar-missing.png" => (include_bytes!("static/avatar-missing.png"), png),
+        "header-missing.png" => (include_bytes!("static/header-missing.png"), png),
+        "thumbnail.png" => (include_bytes!("static/thumbnail.png"), png),
+        "tsunagu.js" => (
+            include_bytes!("static/tsunagu.js"),
+            "text/javascript; charset=utf-8",
+        ),
         _ => return (StatusCode::NOT_FOUND, "not found").into_response(),
     };
     (
         [
-            (CONTENT_TYPE, HeaderValue::from_static("image/png")),
+            (CONTENT_TYPE, HeaderValue::from_static(kind)),
             (
                 CACHE_CONTROL,
                 HeaderValue::from_static("public, max-age=86400"),

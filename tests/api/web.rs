@@ -1341,6 +1341,25 @@ async fn search_finds_people_hashtags_and_posts(b: Backend) {
     let long = "x".repeat(5000);
     let r = a.get(&format!("/search?q={long}")).await;
     assert_eq!(r.status, StatusCode::OK);
+    // Pages run only the instance's own script, served from here.
+    let csp = r.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("script-src 'self';"), "{csp}");
+    assert!(
+        !csp.contains("unsafe-eval") && csp.matches("unsafe-inline").count() == 1,
+        "{csp}"
+    );
+    let js = a.get("/static/tsunagu.js").await;
+    assert_eq!(js.status, StatusCode::OK);
+    assert!(
+        js.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    assert!(
+        r.text()
+            .contains("<script src=\"/static/tsunagu.js\" defer></script>")
+    );
     app.finish().await;
 }
 
@@ -1563,6 +1582,34 @@ async fn notifications_come_by_mail_as_chosen(b: Backend) {
         mails_to(&app, "hanako@example.com").len(),
         2,
         "no mail for the mention"
+    );
+    // Nothing from someone she muted with their notifications (the page
+    // hides those too).
+    let (saburo_me, saburo) = app.user("saburo", "read write").await;
+    let r = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/accounts/{}/mute", saburo_me.account.id),
+            Some(&hanako),
+            &json!({"notifications": true}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let open_post = post(hanako.clone(), json!({"status": "Open to all"})).await;
+    let r = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/statuses/{open_post}/favourite"),
+            Some(&saburo),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        mails_to(&app, "hanako@example.com").len(),
+        2,
+        "no mail from a muted person"
     );
     app.finish().await;
 }

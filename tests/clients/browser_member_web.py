@@ -30,12 +30,12 @@ TEXT = {
     "ja": {
         "join": "ACME Alumni に参加", "joined": "メンバー申請を送りました", "two_factor": "確認コードを入力",
         "members_only": "メンバーのみ · ACME Alumni", "shared": "ACME Alumni がシェア", "posted": "投稿しました",
-        "codes": "リカバリーコード", "followed": "フォローを更新しました",
+        "codes": "リカバリーコード", "followed": "フォローを更新しました", "left": "残り {} 文字",
     },
     "en": {
         "join": "Join ACME Alumni", "joined": "Your membership request was sent", "two_factor": "Enter your sign-in code",
         "members_only": "Members only · ACME Alumni", "shared": "Shared by ACME Alumni", "posted": "Your post is published",
-        "codes": "Your recovery codes", "followed": "your follows are updated",
+        "codes": "Your recovery codes", "followed": "your follows are updated", "left": "{} characters left",
     },
 }
 
@@ -230,6 +230,16 @@ def run(lang, org_id):
         html = p.open("/home")
         assert t["members_only"] in html
         p.shot("home-posts")
+        # With the page's script: the compose form counts down, and a
+        # timeline offers posts that arrived since it was opened.
+        p.d.find_element(By.ID, "text").send_keys("x" * 20)
+        assert p.d.find_element(By.ID, "text-count").text == t["left"].format(480)
+        p.open("/local")
+        assert not p.d.find_element(By.ID, "new-posts").is_displayed()
+        api("POST", "/api/v1/statuses", ADMIN, data={"status": f"Office hours moved ({lang})"})
+        p.d.execute_script("window.dispatchEvent(new Event('focus'))")
+        p.wait.until(lambda d: d.find_element(By.ID, "new-posts").is_displayed())
+        assert "1" in p.d.find_element(By.ID, "new-posts").text
         for path in ["/local", "/notifications", "/search?q=Reunion", "/settings", f"/orgs/{org_id}/timeline"]:
             p.open(path)
         # A thread page, from a post's time link.

@@ -334,3 +334,6 @@ mail-kind-favourite = Favourites of your posts
 mail-kind-reblog = Boosts of your posts
 mail-kind-tsunagu-membership-request = Membership requests to an organisation you run
 mail-kind-admin-sign-up = New accounts (administrators)
+compose-left = {"{"}n{"}"} characters left
+timeline-new-posts = New posts: {"{"}n{"}"}
+timeline-show-new = Show them

@@ -322,3 +322,6 @@ mail-kind-favourite = 投稿へのお気に入り
 mail-kind-reblog = 投稿のブースト
 mail-kind-tsunagu-membership-request = 運営している組織へのメンバー申請
 mail-kind-admin-sign-up = 新しいアカウント(管理者向け)
+compose-left = 残り {"{"}n{"}"} 文字
+timeline-new-posts = 新しい投稿: {"{"}n{"}"}件
+timeline-show-new = 表示する
