@@ -431,7 +431,7 @@ async fn account_for(ctx: &Ctx, claimed: Claimed) -> Result<LocalUser, SsoError>
         return Err(SsoError::Refused(Refusal::NoAccount));
     }
     let holder = db::accounts::find_local_by_email(&mut conn, &email.to_lowercase()).await?;
-    let me = match holder {
+    let linked = match holder {
         Some(me) if me.user.email_confirmed_at.is_none() => {
             return Err(SsoError::Refused(Refusal::UnconfirmedAccount));
         }
@@ -447,12 +447,15 @@ async fn account_for(ctx: &Ctx, claimed: Claimed) -> Result<LocalUser, SsoError>
         {
             return Err(SsoError::Refused(Refusal::CannotLink));
         }
-        Some(me) => me,
-        None if cfg.create_accounts => {
-            drop(conn);
-            create_account(ctx, &claimed, &email).await?
-        }
+        Some(me) => Some(me),
+        None if cfg.create_accounts => None,
         None => return Err(SsoError::Refused(Refusal::NoAccount)),
+    };
+    // One connection at a time: account creation takes its own.
+    drop(conn);
+    let me = match linked {
+        Some(me) => me,
+        None => create_account(ctx, &claimed, &email).await?,
     };
     let link = OidcIdentity {
         issuer: issuer.to_owned(),
