@@ -101,6 +101,15 @@ fn next_or_home(next: &str) -> String {
     }
 }
 
+/// A form's token did not match: the error at the top of its page.
+fn csrf_error(s: &AppState, lang: &str) -> FieldError {
+    FieldError {
+        field: "form",
+        code: "ERR_CSRF",
+        description: s.web.i18n.t(lang, "error-csrf", &[]),
+    }
+}
+
 /// A field's errors in the page's language: the words for known codes,
 /// else the service's description.
 fn field_errors(s: &AppState, lang: &str, errs: &[FieldError]) -> Vec<TplValue> {
@@ -353,11 +362,7 @@ async fn sign_up_submit(
         sign_up_page(&s, v, status, &f, errors)
     };
     if !v.csrf_ok(&f.authenticity_token) {
-        let e = FieldError {
-            field: "form",
-            code: "ERR_CSRF",
-            description: s.web.i18n.t(v.lang, "error-csrf", &[]),
-        };
+        let e = csrf_error(&s, v.lang);
         return refused(&v, StatusCode::FORBIDDEN, &[e]);
     }
     if !s.limits.registration.check(&v.device.ip).allowed {
@@ -689,11 +694,7 @@ async fn request_submit(
         join_page(&s, &v, status, Joining::Asking(&org), &f, errors)
     };
     if !v.csrf_ok(&f.authenticity_token) {
-        let e = FieldError {
-            field: "form",
-            code: "ERR_CSRF",
-            description: s.web.i18n.t(v.lang, "error-csrf", &[]),
-        };
+        let e = csrf_error(&s, v.lang);
         return refused(StatusCode::FORBIDDEN, &[e]);
     }
     match memberships::request(&s.ctx, me, id, f.request("")).await {
@@ -725,11 +726,7 @@ async fn join_submit(
         Err(e) => return invite_gone(&s, &v, e),
     };
     if !v.csrf_ok(&f.authenticity_token) {
-        let e = FieldError {
-            field: "form",
-            code: "ERR_CSRF",
-            description: s.web.i18n.t(v.lang, "error-csrf", &[]),
-        };
+        let e = csrf_error(&s, v.lang);
         let errors = field_errors(&s, v.lang, &[e]);
         return join_page(
             &s,
