@@ -431,3 +431,13 @@ mod tests {
         assert!(!MembershipState::Left.is_active());
     }
 }
+
+text_enum! {
+    /// Where a roster file from the office's web page stands.
+    pub enum ImportState {
+        Previewed => "previewed",
+        Running => "running",
+        Done => "done",
+        Failed => "failed",
+    }
+}

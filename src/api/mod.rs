@@ -234,6 +234,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             delete(orgs::revoke_invite),
         )
         .route("/api/v1/orgs/{id}/recognitions", get(orgs::recognitions))
+        .route("/api/v1/orgs/{id}/activity", get(orgs::activity))
         .route(
             "/api/v1/orgs/{id}/blocks",
             get(orgs::blocks).post(orgs::block),

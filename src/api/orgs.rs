@@ -14,6 +14,7 @@ use crate::app::AppState;
 use crate::services::accounts::Upload;
 use crate::services::memberships::{self, JoinRequest, NewInvite};
 use crate::services::orgs::{self, NewOrg, OrgUpdate};
+use crate::services::stats;
 use axum::response::Response;
 
 #[derive(Deserialize)]
@@ -585,4 +586,32 @@ pub async fn unblock(
     let (_, me) = auth.user("write:blocks")?;
     memberships::unblock(&s.ctx, me, parse_id(&id)?, parse_id(&block_id)?).await?;
     Ok(Json(serde_json::json!({})))
+}
+
+#[derive(Deserialize)]
+pub struct ActivityQuery {
+    #[serde(default, deserialize_with = "de::string_opt")]
+    period: Option<String>,
+}
+
+/// `GET /api/v1/orgs/:id/activity?period=7|30|90|365`: the office's network
+/// activity figures (aggregates; small groups as "<5").
+pub async fn activity(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Params { value: q, .. }: Params<ActivityQuery>,
+) -> ApiResult<Json<Value>> {
+    let (_, me) = auth.user("read:accounts")?;
+    let period = match q.period.as_deref() {
+        None => stats::Period::Month,
+        Some(p) => stats::Period::parse(p).ok_or_else(|| {
+            ApiError::unprocessable(format!(
+                "period must be one of {}",
+                stats::Period::allowed()
+            ))
+        })?,
+    };
+    let a = stats::network_activity(&s.ctx, me, parse_id(&id)?, period).await?;
+    Ok(Json(serde_json::to_value(a).unwrap_or_default()))
 }

@@ -86,8 +86,11 @@ pub async fn list(
     state: crate::domain::MembershipState,
     role: Option<crate::domain::Role>,
     listed_for: Option<i64>,
+    text: Option<&str>,
     page: Page,
 ) -> DbResult<Vec<(Membership, Account)>> {
+    // A name, display name or address containing the text, any case.
+    let anywhere = text.map(|t| format!("%{}%", super::search::like_escape(&t.to_lowercase())));
     with_conn!(conn, |c| {
         let mut q = memberships::table
             .inner_join(accounts::table.on(accounts::id.eq(memberships::account_id)))
@@ -97,6 +100,15 @@ pub async fn list(
             .into_boxed();
         if let Some(r) = role {
             q = q.filter(memberships::role.eq(r));
+        }
+        if let Some(like) = &anywhere {
+            use super::search::lower_text;
+            q = q.filter(
+                lower_text(accounts::display_name)
+                    .like(like.clone())
+                    .escape('\\')
+                    .or(accounts::acct_key.like(like.clone()).escape('\\')),
+            );
         }
         if let Some(viewer) = listed_for {
             let latest = diesel::alias!(consents as latest);
@@ -129,6 +141,17 @@ pub async fn verified_orgs(conn: &mut DbConn<'_>, account_id: i64) -> DbResult<V
     with_conn!(conn, |c| memberships::table
         .filter(memberships::account_id.eq(account_id))
         .filter(memberships::state.eq(crate::domain::MembershipState::Verified))
+        .select(memberships::org_id)
+        .load(c)
+        .await)
+}
+
+/// The orgs of which the account is a verified office member.
+pub async fn office_orgs(conn: &mut DbConn<'_>, account_id: i64) -> DbResult<Vec<i64>> {
+    with_conn!(conn, |c| memberships::table
+        .filter(memberships::account_id.eq(account_id))
+        .filter(memberships::state.eq(crate::domain::MembershipState::Verified))
+        .filter(memberships::role.eq(crate::domain::Role::Office))
         .select(memberships::org_id)
         .load(c)
         .await)
@@ -547,4 +570,96 @@ pub async fn remove_domain_members(
     ))
     .execute(c)
     .await)
+}
+
+/// Stores a roster file from the office's page (with its preview).
+pub async fn insert_roster_import(
+    conn: &mut DbConn<'_>,
+    i: &crate::db::models::RosterImport,
+) -> DbResult<()> {
+    use crate::db::schema::roster_imports;
+    with_conn!(conn, |c| diesel::insert_into(roster_imports::table)
+        .values(i)
+        .execute(c)
+        .await
+        .map(drop))
+}
+
+pub async fn find_roster_import(
+    conn: &mut DbConn<'_>,
+    org_id: i64,
+    id: i64,
+) -> DbResult<Option<crate::db::models::RosterImport>> {
+    use crate::db::models::RosterImport;
+    use crate::db::schema::roster_imports;
+    with_conn!(conn, |c| roster_imports::table
+        .find(id)
+        .filter(roster_imports::org_id.eq(org_id))
+        .select(RosterImport::as_select())
+        .first(c)
+        .await
+        .optional())
+}
+
+/// Moves an import from `from` to `to` (false when it was not in `from`:
+/// someone else started it first).
+pub async fn move_roster_import(
+    conn: &mut DbConn<'_>,
+    id: i64,
+    from: crate::domain::ImportState,
+    to: crate::domain::ImportState,
+    now: NaiveDateTime,
+) -> DbResult<bool> {
+    use crate::db::schema::roster_imports;
+    with_conn!(conn, |c| diesel::update(
+        roster_imports::table
+            .find(id)
+            .filter(roster_imports::state.eq(from))
+    )
+    .set((
+        roster_imports::state.eq(to),
+        roster_imports::updated_at.eq(now),
+    ))
+    .execute(c)
+    .await
+    .map(|n| n == 1))
+}
+
+/// Rows written so far.
+pub async fn roster_import_progress(
+    conn: &mut DbConn<'_>,
+    id: i64,
+    done: i64,
+    total: i64,
+) -> DbResult<()> {
+    use crate::db::schema::roster_imports;
+    with_conn!(conn, |c| diesel::update(roster_imports::table.find(id))
+        .set((
+            roster_imports::done.eq(done),
+            roster_imports::total.eq(total),
+        ))
+        .execute(c)
+        .await
+        .map(drop))
+}
+
+/// The outcome: the report replaces the preview and the file is dropped.
+pub async fn finish_roster_import(
+    conn: &mut DbConn<'_>,
+    id: i64,
+    state: crate::domain::ImportState,
+    report: &str,
+    now: NaiveDateTime,
+) -> DbResult<()> {
+    use crate::db::schema::roster_imports;
+    with_conn!(conn, |c| diesel::update(roster_imports::table.find(id))
+        .set((
+            roster_imports::state.eq(state),
+            roster_imports::report.eq(report),
+            roster_imports::content.eq(""),
+            roster_imports::updated_at.eq(now),
+        ))
+        .execute(c)
+        .await
+        .map(drop))
 }

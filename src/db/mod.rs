@@ -23,6 +23,7 @@ pub mod schema;
 pub mod search;
 pub mod sessions;
 pub mod social;
+pub mod stats;
 pub mod statuses;
 pub mod timelines;
 

@@ -556,6 +556,25 @@ pub struct RosterEntry {
     pub updated_at: NaiveDateTime,
 }
 
+/// A roster file from the office's web page (see `services::roster`).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::db::schema::roster_imports, treat_none_as_default_value = false)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct RosterImport {
+    pub id: i64,
+    pub org_id: i64,
+    pub created_by: Option<i64>,
+    pub file_name: String,
+    pub encoding: String,
+    pub content: String,
+    pub state: crate::domain::ImportState,
+    pub total: i64,
+    pub done: i64,
+    pub report: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = crate::db::schema::consents, treat_none_as_default_value = false)]
 #[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]

@@ -685,6 +685,41 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    membership_changes (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        account_id -> BigInt,
+        role_before -> Nullable<Text>,
+        role_after -> Nullable<Text>,
+        day -> BigInt,
+    }
+}
+
+diesel::table! {
+    sign_in_days (account_id, day) {
+        account_id -> BigInt,
+        day -> BigInt,
+    }
+}
+
+diesel::table! {
+    roster_imports (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        created_by -> Nullable<BigInt>,
+        file_name -> Text,
+        encoding -> Text,
+        content -> Text,
+        state -> Text,
+        total -> BigInt,
+        done -> BigInt,
+        report -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(outbound_targets -> outbound_activities (activity_id));
 diesel::joinable!(users -> accounts (account_id));
 diesel::joinable!(web_sessions -> accounts (account_id));
@@ -703,6 +738,9 @@ diesel::joinable!(filter_keywords -> filters (filter_id));
 diesel::joinable!(featured_tags -> tags (tag_id));
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
+    membership_changes,
+    roster_imports,
+    sign_in_days,
     oidc_identities,
     account_stats,
     inbox_activities,

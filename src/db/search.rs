@@ -11,9 +11,10 @@ use super::{DbConn, DbResult};
 use crate::{visible_to, with_conn};
 
 diesel::define_sql_function!(fn lower(x: Text) -> Text);
+pub(crate) use lower as lower_text;
 
 /// `%` and `_` typed by a person match themselves.
-fn like_escape(q: &str) -> String {
+pub(crate) fn like_escape(q: &str) -> String {
     q.replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")

@@ -168,7 +168,7 @@ pub async fn is_office(conn: &mut DbConn<'_>, org_id: i64, me: &LocalUser) -> Se
     )
 }
 
-async fn require_office(ctx: &Ctx, org_id: i64, me: &LocalUser) -> ServiceResult<()> {
+pub(crate) async fn require_office(ctx: &Ctx, org_id: i64, me: &LocalUser) -> ServiceResult<()> {
     let mut conn = ctx.conn().await?;
     // Administrators are office everywhere, but only of orgs that exist.
     if db::orgs::find(&mut conn, org_id).await?.is_none() {
@@ -653,6 +653,7 @@ async fn notify_office(
         MembershipState::Verified,
         Some(Role::Office),
         None,
+        None,
         page,
     )
     .await?
@@ -683,6 +684,20 @@ pub async fn list(
     role: Option<&str>,
     page: Page,
 ) -> ServiceResult<Vec<MembershipView>> {
+    list_matching(ctx, viewer, org_id, state, role, None, page).await
+}
+
+/// As [`list`], only people whose name or address contains `text`.
+pub async fn list_matching(
+    ctx: &Ctx,
+    viewer: Option<&LocalUser>,
+    org_id: i64,
+    state: Option<&str>,
+    role: Option<&str>,
+    text: Option<&str>,
+    page: Page,
+) -> ServiceResult<Vec<MembershipView>> {
+    let text = text.map(str::trim).filter(|t| !t.is_empty());
     super::orgs::get(ctx, org_id).await?;
     let state = match state.filter(|s| !s.is_empty()) {
         None => MembershipState::Verified,
@@ -716,7 +731,8 @@ pub async fn list(
     }
     // Private by default: members see only those who consented to be listed.
     let listed_for = (!office).then_some(me.account.id);
-    let rows = db::memberships::list(&mut conn, org_id, state, role, listed_for, page).await?;
+    let rows =
+        db::memberships::list(&mut conn, org_id, state, role, listed_for, text, page).await?;
     let mut out = Vec::with_capacity(rows.len());
     let (ms, accounts): (Vec<_>, Vec<Account>) = rows.into_iter().unzip();
     let ids: Vec<i64> = ms.iter().map(|m| m.account_id).collect();

@@ -23,6 +23,7 @@ pub mod scopes;
 pub mod search;
 pub mod sessions;
 pub mod social;
+pub mod stats;
 pub mod statuses;
 pub mod streaming;
 pub mod text;
@@ -46,6 +47,8 @@ pub struct Ctx {
     pub fed: Arc<dyn remote::Federation>,
     /// The single sign-on provider, as last discovered.
     pub oidc: Arc<oidc::Provider>,
+    /// Who used the server today (sign-in days for network activity).
+    pub seen: Arc<stats::Seen>,
 }
 
 impl Ctx {
@@ -70,6 +73,7 @@ impl Ctx {
                 hub: streaming::Hub::new(),
                 fed,
                 oidc: Arc::new(oidc::Provider::new()?),
+                seen: Default::default(),
             },
             applied,
         ))

@@ -172,6 +172,28 @@ pub async fn list(ctx: &Ctx, parent: Option<i64>) -> ServiceResult<Vec<OrgView>>
         .collect())
 }
 
+/// The local orgs `me` runs as their office (an administrator: all of them),
+/// by name.
+pub async fn offices_of(ctx: &Ctx, me: &LocalUser) -> ServiceResult<Vec<Account>> {
+    let mut conn = ctx.conn().await?;
+    let ids = if me.user.is_admin {
+        db::orgs::list(&mut conn, None, 200)
+            .await?
+            .into_iter()
+            .map(|(o, _)| o.account_id)
+            .collect()
+    } else {
+        db::memberships::office_orgs(&mut conn, me.account.id).await?
+    };
+    let mut orgs: Vec<Account> = db::accounts::find_many(&mut conn, &ids)
+        .await?
+        .into_iter()
+        .filter(|a| a.local && !a.suspended)
+        .collect();
+    orgs.sort_by_key(|a| a.shown_name().to_lowercase());
+    Ok(orgs)
+}
+
 /// Changes an org's profile, parent or archived state: its office, or an
 /// administrator.
 pub async fn update(ctx: &Ctx, me: &LocalUser, id: i64, u: OrgUpdate) -> ServiceResult<OrgView> {

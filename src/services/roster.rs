@@ -6,13 +6,14 @@
 //! Columns (a header row names them, in any order, case-insensitive):
 //! `email` (required), `name`, `tenure_from`, `tenure_to`, `divisions`
 //! (separated by `;`), `role` (`alumnus` by default, or `employee`).
-use crate::domain::{MembershipState, Role, Via};
+use crate::domain::{ImportState, MembershipState, Role, Via};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::io::Read;
 
 use super::memberships::{check_date, check_divisions, new_membership};
 use super::{Ctx, ServiceError, ServiceResult};
-use crate::db::models::RosterEntry;
+use crate::db::models::{LocalUser, RosterEntry, RosterImport};
 use crate::db::{self};
 use crate::ids;
 
@@ -20,7 +21,7 @@ use crate::ids;
 /// lets the progress bar move.
 const CHUNK: usize = 500;
 
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportReport {
     pub rows: u64,
     pub added: u64,
@@ -165,15 +166,33 @@ fn parse(input: impl Read, report: &mut ImportReport) -> ServiceResult<Vec<Row>>
     Ok(rows)
 }
 
-/// Imports a roster file into a local org; `progress` hears how many rows
-/// have been written so far (of `total`, told first).
+/// The file's text: UTF-8 (with or without a byte-order mark) or, failing
+/// that, Shift_JIS as Excel in Japan saves CSV (Windows-31J); the name of the
+/// encoding found.
+pub fn decode(bytes: &[u8]) -> ServiceResult<(String, &'static str)> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return Ok((text.to_owned(), "UTF-8"));
+    }
+    let (text, _, malformed) = encoding_rs::SHIFT_JIS.decode(bytes);
+    if malformed {
+        return Err(ServiceError::BadRequest(
+            "the file is neither UTF-8 nor Shift_JIS text: save it from the spreadsheet as CSV (UTF-8 or Shift_JIS)".into(),
+        ));
+    }
+    Ok((text.into_owned(), "Shift_JIS"))
+}
+
+/// Imports a roster file into a local org named `org_name` (the command
+/// line); `progress` hears how many rows have been written so far (of
+/// `total`, told first).
 pub async fn import(
     ctx: &Ctx,
     org_name: &str,
-    input: impl Read,
-    progress: &dyn Fn(u64, u64),
+    mut input: impl Read,
+    progress: &(dyn Fn(u64, u64) + Sync),
 ) -> ServiceResult<ImportReport> {
-    let org = {
+    let org_id = {
         let mut conn = ctx.conn().await?;
         let account = db::accounts::find_by_acct_key(&mut conn, &org_name.to_lowercase())
             .await?
@@ -184,30 +203,55 @@ pub async fn import(
             None => None,
         }
         .ok_or_else(|| ServiceError::NotFound(format!("there is no org named {org_name:?} here")))?
+        .account_id
     };
+    let mut bytes = Vec::new();
+    input
+        .read_to_end(&mut bytes)
+        .map_err(|e| ServiceError::BadRequest(format!("cannot read the file: {e}")))?;
+    let (text, _) = decode(&bytes)?;
     let mut report = ImportReport::default();
-    let rows = parse(input, &mut report)?;
+    let rows = parse(text.as_bytes(), &mut report)?;
+    apply(ctx, org_id, &rows, &mut report, Apply::Write(progress)).await?;
+    Ok(report)
+}
+
+/// Whether `apply` writes (telling progress) or only counts what it would do.
+enum Apply<'a> {
+    Write(&'a (dyn Fn(u64, u64) + Sync)),
+    Preview,
+}
+
+async fn apply(
+    ctx: &Ctx,
+    org_id: i64,
+    rows: &[Row],
+    report: &mut ImportReport,
+    mode: Apply<'_>,
+) -> ServiceResult<()> {
     let total = rows.len() as u64;
-    progress(0, total);
+    if let Apply::Write(progress) = &mode {
+        progress(0, total);
+    }
     let mut done = 0u64;
     for chunk in rows.chunks(CHUNK) {
         let keys: Vec<String> = chunk.iter().map(|r| r.email_key.clone()).collect();
         let mut conn = ctx.conn().await?;
         let existing: HashMap<String, RosterEntry> =
-            db::memberships::roster_entries_for(&mut conn, org.account_id, &keys)
+            db::memberships::roster_entries_for(&mut conn, org_id, &keys)
                 .await?
                 .into_iter()
                 .map(|e| (e.email_key.clone(), e))
                 .collect();
         let accounts = db::memberships::confirmed_accounts(&mut conn, &keys).await?;
         let now = ids::now();
-        let (mut added, mut updated, mut changed) = (Vec::new(), Vec::new(), 0u64);
+        let (mut added, mut updated) = (Vec::new(), Vec::new());
         for r in chunk {
             let entry = RosterEntry {
                 id: existing
                     .get(&r.email_key)
                     .map_or_else(ids::next_id, |e| e.id),
-                org_id: org.account_id,
+                org_id,
                 email_key: r.email_key.clone(),
                 name: r.name.clone(),
                 tenure_from: r.tenure_from.clone(),
@@ -227,63 +271,240 @@ pub async fn import(
                     if same == *old {
                         report.unchanged += 1;
                     } else {
-                        changed += 1;
                         updated.push(entry);
                     }
                 }
             }
         }
-        let verified = conn
-            .transaction(async |tx| {
-                db::memberships::insert_roster(tx, &added).await?;
-                for e in &updated {
-                    db::memberships::update_roster(tx, e).await?;
-                }
-                let mut verified = 0u64;
-                for (key, account_id) in &accounts {
-                    let Some(row) = chunk.iter().find(|r| &r.email_key == key) else {
-                        continue;
-                    };
-                    let current = db::memberships::find(
-                        tx,
-                        crate::domain::OrgId(org.account_id),
-                        crate::domain::AccountId(*account_id),
-                    )
-                    .await?;
-                    if current.as_ref().is_some_and(|m| {
-                        matches!(m.state, MembershipState::Verified | MembershipState::Left)
-                    }) {
-                        // Verified already, or left by choice: the roster changes neither.
-                        continue;
+        let verified = match mode {
+            Apply::Preview => verify(&mut conn, org_id, chunk, &accounts, now, false).await?,
+            Apply::Write(_) => {
+                conn.transaction(async |tx| {
+                    db::memberships::insert_roster(tx, &added).await?;
+                    for e in &updated {
+                        db::memberships::update_roster(tx, e).await?;
                     }
-                    let mut m = new_membership(
-                        org.account_id,
-                        *account_id,
-                        row.role,
-                        MembershipState::Verified,
-                        Via::Roster,
-                    );
-                    if let Some(c) = &current {
-                        m.id = c.id;
-                        m.message = c.message.clone();
-                        m.created_at = c.created_at;
-                    }
-                    m.tenure_from = row.tenure_from.clone();
-                    m.tenure_to = row.tenure_to.clone();
-                    m.divisions = row.divisions.clone();
-                    m.decided_at = Some(now);
-                    db::memberships::save(tx, &m).await?;
-                    verified += 1;
-                }
-                Ok::<_, ServiceError>(verified)
-            })
-            .await?;
+                    verify(tx, org_id, chunk, &accounts, now, true).await
+                })
+                .await?
+            }
+        };
         report.added += added.len() as u64;
-        report.updated += changed;
+        report.updated += updated.len() as u64;
         report.verified += verified;
         done += chunk.len() as u64;
-        progress(done, total);
+        if let Apply::Write(progress) = &mode {
+            progress(done, total);
+        }
     }
     report.bad_rows.sort_by_key(|(line, _)| *line);
-    Ok(report)
+    Ok(())
+}
+
+/// Verifies (or, without `write`, counts) the memberships of people here
+/// whose confirmed e-mail is in the chunk.
+async fn verify(
+    tx: &mut db::DbConn<'_>,
+    org_id: i64,
+    chunk: &[Row],
+    accounts: &[(String, i64)],
+    now: chrono::NaiveDateTime,
+    write: bool,
+) -> ServiceResult<u64> {
+    let mut verified = 0u64;
+    for (key, account_id) in accounts {
+        let Some(row) = chunk.iter().find(|r| &r.email_key == key) else {
+            continue;
+        };
+        let current = db::memberships::find(
+            tx,
+            crate::domain::OrgId(org_id),
+            crate::domain::AccountId(*account_id),
+        )
+        .await?;
+        if current
+            .as_ref()
+            .is_some_and(|m| matches!(m.state, MembershipState::Verified | MembershipState::Left))
+        {
+            // Verified already, or left by choice: the roster changes neither.
+            continue;
+        }
+        verified += 1;
+        if !write {
+            continue;
+        }
+        let mut m = new_membership(
+            org_id,
+            *account_id,
+            row.role,
+            MembershipState::Verified,
+            Via::Roster,
+        );
+        if let Some(c) = &current {
+            m.id = c.id;
+            m.message = c.message.clone();
+            m.created_at = c.created_at;
+        }
+        m.tenure_from = row.tenure_from.clone();
+        m.tenure_to = row.tenure_to.clone();
+        m.divisions = row.divisions.clone();
+        m.decided_at = Some(now);
+        db::memberships::save(tx, &m).await?;
+    }
+    Ok(verified)
+}
+
+/// The largest roster file the web page takes (about 100,000 rows).
+pub const MAX_WEB_FILE: usize = 16 * 1024 * 1024;
+
+/// The office uploads a roster file: it is read and checked, and kept with
+/// a preview of what importing it would change (nothing is changed yet).
+pub async fn preview(
+    ctx: &Ctx,
+    me: &LocalUser,
+    org_id: i64,
+    file_name: &str,
+    bytes: &[u8],
+) -> ServiceResult<RosterImport> {
+    local_office(ctx, me, org_id).await?;
+    if bytes.len() > MAX_WEB_FILE {
+        return Err(ServiceError::BadRequest(format!(
+            "the file is larger than {} MB",
+            MAX_WEB_FILE / 1024 / 1024
+        )));
+    }
+    let (text, encoding) = decode(bytes)?;
+    let mut report = ImportReport::default();
+    let rows = parse(text.as_bytes(), &mut report)?;
+    apply(ctx, org_id, &rows, &mut report, Apply::Preview).await?;
+    let now = ids::now();
+    let job = RosterImport {
+        id: ids::next_id(),
+        org_id,
+        created_by: Some(me.account.id),
+        file_name: file_name.chars().take(200).collect(),
+        encoding: encoding.to_owned(),
+        content: text,
+        state: ImportState::Previewed,
+        total: rows.len() as i64,
+        done: 0,
+        report: serde_json::to_string(&report).unwrap_or_default(),
+        created_at: now,
+        updated_at: now,
+    };
+    let mut conn = ctx.conn().await?;
+    db::memberships::insert_roster_import(&mut conn, &job).await?;
+    Ok(job)
+}
+
+/// A roster import of the org, for its office.
+pub async fn find(ctx: &Ctx, me: &LocalUser, org_id: i64, id: i64) -> ServiceResult<RosterImport> {
+    local_office(ctx, me, org_id).await?;
+    let mut conn = ctx.conn().await?;
+    db::memberships::find_roster_import(&mut conn, org_id, id)
+        .await?
+        .ok_or_else(ServiceError::not_found)
+}
+
+/// The office confirms a previewed import: it runs in the background (the
+/// page follows its progress); only once, whoever confirms first.
+pub async fn start(ctx: &Ctx, me: &LocalUser, org_id: i64, id: i64) -> ServiceResult<()> {
+    let job = find(ctx, me, org_id, id).await?;
+    let mut conn = ctx.conn().await?;
+    if !db::memberships::move_roster_import(
+        &mut conn,
+        id,
+        ImportState::Previewed,
+        ImportState::Running,
+        ids::now(),
+    )
+    .await?
+    {
+        return Err(ServiceError::invalid(
+            "import",
+            "ERR_TAKEN",
+            "this file was imported already",
+        ));
+    }
+    drop(conn);
+    let ctx = ctx.clone();
+    tokio::spawn(async move {
+        let outcome = run(&ctx, &job).await;
+        let (state, report) = match outcome {
+            Ok(r) => (ImportState::Done, r),
+            Err(e) => {
+                tracing::error!(error = %e, import = job.id, "roster import failed");
+                let mut r = ImportReport::default();
+                r.bad_rows.push((0, format!("the import stopped: {e}")));
+                (ImportState::Failed, r)
+            }
+        };
+        match ctx.conn().await {
+            Ok(mut conn) => {
+                let report = serde_json::to_string(&report).unwrap_or_default();
+                if let Err(e) = db::memberships::finish_roster_import(
+                    &mut conn,
+                    job.id,
+                    state,
+                    &report,
+                    ids::now(),
+                )
+                .await
+                {
+                    tracing::error!(error = %e, import = job.id, "roster import not recorded");
+                }
+            }
+            Err(e) => tracing::error!(error = %e, import = job.id, "roster import not recorded"),
+        }
+    });
+    Ok(())
+}
+
+async fn run(ctx: &Ctx, job: &RosterImport) -> ServiceResult<ImportReport> {
+    let mut report = ImportReport::default();
+    let rows = parse(job.content.as_bytes(), &mut report)?;
+    // Progress goes to the database from here, between chunks (the callback
+    // cannot wait for a connection).
+    let written = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let seen = written.clone();
+    let progress = move |done: u64, _total: u64| {
+        seen.store(done, std::sync::atomic::Ordering::Relaxed);
+    };
+    let total = rows.len() as i64;
+    let ticker = {
+        let (ctx, id, written) = (ctx.clone(), job.id, written.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                let done = written.load(std::sync::atomic::Ordering::Relaxed) as i64;
+                if let Ok(mut conn) = ctx.conn().await {
+                    let _ =
+                        db::memberships::roster_import_progress(&mut conn, id, done, total).await;
+                }
+            }
+        })
+    };
+    let outcome = apply(ctx, job.org_id, &rows, &mut report, Apply::Write(&progress)).await;
+    ticker.abort();
+    outcome.map(|()| report)
+}
+
+/// The org is ours (rosters are for local orgs) and `me` is its office.
+async fn local_office(ctx: &Ctx, me: &LocalUser, org_id: i64) -> ServiceResult<()> {
+    super::memberships::require_office(ctx, org_id, me).await?;
+    let mut conn = ctx.conn().await?;
+    match db::accounts::find(&mut conn, org_id).await? {
+        Some((a, _)) if a.local => Ok(()),
+        _ => Err(ServiceError::not_found()),
+    }
+}
+
+/// The rows not imported, as CSV for the office to correct and send again.
+pub fn bad_rows_csv(report: &ImportReport) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record(["line", "problem"]);
+    for (line, why) in &report.bad_rows {
+        let _ = w.write_record([line.to_string(), why.clone()]);
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }

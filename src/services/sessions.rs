@@ -35,6 +35,9 @@ pub enum SignIn {
 pub struct Current {
     pub session: WebSession,
     pub me: LocalUser,
+    /// Runs an org's office here (or administers the instance): the pages
+    /// show the way to the office's dashboard.
+    pub office: bool,
 }
 
 async fn start(
@@ -195,7 +198,16 @@ pub async fn current(ctx: &Ctx, token: &str) -> ServiceResult<Option<Current>> {
     if session.last_used_at < now - Duration::minutes(TOUCH_MINUTES) {
         db::sessions::touch(&mut conn, session.id, now).await?;
     }
-    Ok(Some(Current { session, me }))
+    ctx.seen.note(&mut conn, me.account.id).await?;
+    let office = me.user.is_admin
+        || !db::memberships::office_orgs(&mut conn, me.account.id)
+            .await?
+            .is_empty();
+    Ok(Some(Current {
+        session,
+        me,
+        office,
+    }))
 }
 
 /// Ends the session behind `token` (whatever its stage).

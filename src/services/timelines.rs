@@ -159,3 +159,34 @@ pub async fn org(
     )
     .await
 }
+
+/// An account's pinned posts as `viewer` may see them (an org's: its
+/// announcements).
+pub async fn pinned(
+    ctx: &Ctx,
+    viewer: Option<i64>,
+    account_id: i64,
+) -> ServiceResult<Vec<StatusView>> {
+    let filter = AccountFilter {
+        pinned: true,
+        ..Default::default()
+    };
+    let page = Page {
+        limit: 20,
+        ..Default::default()
+    };
+    account(ctx, viewer, account_id, filter, page).await
+}
+
+/// The pinned posts of the orgs here the viewer is a member of (the web's
+/// home page shows them above the timeline), newest first.
+pub async fn org_announcements(ctx: &Ctx, viewer: i64) -> ServiceResult<Vec<StatusView>> {
+    let mut found: Vec<_> = super::orgs::announcements(ctx, viewer)
+        .await?
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect();
+    found.sort_by_key(|s| std::cmp::Reverse(s.id));
+    found.truncate(5);
+    views::statuses(ctx, Some(viewer), found).await
+}

@@ -138,6 +138,8 @@ struct Shown {
     toast: Option<String>,
     compose: bool,
     audience: Option<i64>,
+    /// Pinned posts of the person's orgs (home only).
+    announcements: Vec<StatusView>,
 }
 
 impl Shown {
@@ -149,6 +151,7 @@ impl Shown {
             toast: None,
             compose: false,
             audience: None,
+            announcements: vec![],
         }
     }
 }
@@ -177,6 +180,11 @@ async fn timeline_page(s: &AppState, v: &Visit, shown: Shown, posts: Vec<StatusV
         .collect();
     let older = older_link(&shown.base, &posts);
     let posts: Vec<TplValue> = posts.iter().map(|p| post_context(s, v.lang, p)).collect();
+    let announcements: Vec<TplValue> = shown
+        .announcements
+        .iter()
+        .map(|p| post_context(s, v.lang, p))
+        .collect();
     v.render(
         s,
         StatusCode::OK,
@@ -190,6 +198,7 @@ async fn timeline_page(s: &AppState, v: &Visit, shown: Shown, posts: Vec<StatusV
             base => shown.base,
             compose => shown.compose,
             orgs => orgs,
+            announcements => announcements,
             default_visibility => current.me.user.default_privacy.as_str(),
         },
     )
@@ -220,9 +229,14 @@ async fn home(State(s): State<AppState>, v: Visit, Query(q): Query<TimelineQuery
     } else {
         None
     };
+    let announcements = match timelines::org_announcements(&s.ctx, me.account.id).await {
+        Ok(a) => a,
+        Err(e) => return oauth_error_page(&s, v.lang, e),
+    };
     let shown = Shown {
         toast,
         compose: true,
+        announcements,
         ..Shown::tab(&s, &v, "home", "nav-home")
     };
     timeline_page(&s, &v, shown, posts).await
@@ -275,6 +289,7 @@ async fn org_timeline(
         toast: None,
         compose: is_member,
         audience: Some(id),
+        announcements: vec![],
     };
     timeline_page(&s, &v, shown, posts).await
 }

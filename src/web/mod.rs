@@ -2,8 +2,10 @@
 //! out-of-band code page, the first-run setup page, e-mail confirmation and
 //! the start page. Forms carry a CSRF token matched against a cookie.
 pub mod account;
+pub mod charts;
 pub mod i18n;
 pub mod member;
+pub mod office;
 pub mod session;
 
 use crate::domain::Visibility;
@@ -70,6 +72,28 @@ impl Web {
             ("reset.html", include_str!("templates/reset.html")),
             ("search.html", include_str!("templates/search.html")),
             ("sign_up.html", include_str!("templates/sign_up.html")),
+            ("office_nav.html", include_str!("templates/office_nav.html")),
+            (
+                "office_index.html",
+                include_str!("templates/office_index.html"),
+            ),
+            ("office.html", include_str!("templates/office.html")),
+            (
+                "office_requests.html",
+                include_str!("templates/office_requests.html"),
+            ),
+            (
+                "office_members.html",
+                include_str!("templates/office_members.html"),
+            ),
+            (
+                "office_roster.html",
+                include_str!("templates/office_roster.html"),
+            ),
+            (
+                "office_announcements.html",
+                include_str!("templates/office_announcements.html"),
+            ),
         ] {
             env.add_template(name, src)?;
         }
@@ -176,6 +200,7 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .route("/@{name}/follow", get(follow_from_elsewhere))
         .merge(account::routes())
         .merge(member::routes(upload_limit))
+        .merge(office::routes())
 }
 
 fn lang_of(

@@ -175,6 +175,7 @@ impl Visit {
                 username => a.username.clone(),
                 avatar => avatar,
                 initial => initial,
+                office => c.office,
             }
         });
         // A completed action's toast (`?done=`), from a fixed list.
@@ -187,7 +188,19 @@ impl Visit {
         )
         .find(|(k, _)| k == "done")
         .map(|(_, v)| v.into_owned())
-        .filter(|d| ["followed", "requested"].contains(&d.as_str()));
+        .filter(|d| {
+            [
+                "followed",
+                "requested",
+                "approved",
+                "rejected",
+                "role-changed",
+                "graduated",
+                "removed",
+                "announced",
+            ]
+            .contains(&d.as_str())
+        });
         let ctx = context! {
             me => me,
             done => done,

@@ -8,6 +8,7 @@ mod apps;
 mod instance;
 mod media;
 mod oauth;
+mod office;
 mod organize;
 mod orgs;
 mod pages;

@@ -14,14 +14,14 @@ use crate::dual;
 const PASSWORD: &str = "correct horse battery";
 
 /// A browser: keeps cookies, sends the CSRF token with every form.
-struct Browser<'a> {
+pub(crate) struct Browser<'a> {
     app: &'a TestApp,
     cookies: BTreeMap<String, String>,
     lang: &'static str,
 }
 
 impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp, lang: &'static str) -> Self {
+    pub(crate) fn new(app: &'a TestApp, lang: &'static str) -> Self {
         Browser {
             app,
             cookies: BTreeMap::new(),
@@ -58,12 +58,12 @@ impl<'a> Browser<'a> {
         r
     }
 
-    async fn get(&mut self, path: &str) -> Resp {
+    pub(crate) async fn get(&mut self, path: &str) -> Resp {
         self.send(Request::builder().uri(path), Body::empty()).await
     }
 
     /// Posts a form with this browser's CSRF token (unless one is given).
-    async fn post(&mut self, path: &str, pairs: &[(&str, &str)]) -> Resp {
+    pub(crate) async fn post(&mut self, path: &str, pairs: &[(&str, &str)]) -> Resp {
         let mut body = form_urlencoded::Serializer::new(String::new());
         if !pairs.iter().any(|(k, _)| *k == "authenticity_token") {
             let token = self
@@ -85,11 +85,33 @@ impl<'a> Browser<'a> {
     }
 
     /// Posts a multipart form, with an optional image as the named field.
-    async fn post_multipart(
+    pub(crate) async fn post_multipart(
         &mut self,
         path: &str,
         pairs: &[(&str, &str)],
         image: Option<(&str, &[u8])>,
+    ) -> Resp {
+        let file = image.map(|(field, bytes)| (field, "a.png", "image/png", bytes));
+        self.post_parts(path, pairs, file).await
+    }
+
+    /// Uploads a file (with this browser's CSRF token) as a form would.
+    pub(crate) async fn post_file(
+        &mut self,
+        path: &str,
+        field: &str,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Resp {
+        self.post_parts(path, &[], Some((field, file_name, "text/csv", bytes)))
+            .await
+    }
+
+    async fn post_parts(
+        &mut self,
+        path: &str,
+        pairs: &[(&str, &str)],
+        file: Option<(&str, &str, &str, &[u8])>,
     ) -> Resp {
         let boundary = "tsunagu-test-boundary";
         let mut body: Vec<u8> = Vec::new();
@@ -108,9 +130,9 @@ impl<'a> Browser<'a> {
                 .as_bytes(),
             );
         }
-        if let Some((field, bytes)) = image {
+        if let Some((field, file_name, ctype, bytes)) = file {
             body.extend_from_slice(
-                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n").as_bytes(),
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{file_name}\"\r\nContent-Type: {ctype}\r\n\r\n").as_bytes(),
             );
             body.extend_from_slice(bytes);
             body.extend_from_slice(b"\r\n");
@@ -126,7 +148,7 @@ impl<'a> Browser<'a> {
         .await
     }
 
-    async fn sign_in(&mut self, login: &str, password: &str) -> Resp {
+    pub(crate) async fn sign_in(&mut self, login: &str, password: &str) -> Resp {
         self.get("/auth/sign_in").await;
         self.post("/auth/sign_in", &[("login", login), ("password", password)])
             .await

@@ -1,0 +1,878 @@
+//! The alumni office: network activity figures against the database, and
+//! the office's pages (requests, members, roster import, announcements)
+//! through the real router as a browser uses them.
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use axum::http::{Method, StatusCode};
+use chrono::{Duration, NaiveDateTime};
+use diesel::QueryableByName;
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+use diesel_async::RunQueryDsl;
+use serde_json::{Value, json};
+use tsunagu::db::{self, DbConn};
+
+use crate::common::{Backend, TestApp};
+use crate::dual;
+use crate::web::Browser;
+
+dual!(
+    network_activity_matches_the_database,
+    office_pages_decide_requests_manage_members_import_rosters_and_pin_announcements
+);
+
+const MEMBERS: i64 = 1_000;
+const FIRST: i64 = 5_000_000;
+
+/// xorshift: the same "random" year every run.
+struct Rng(u64);
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// How one generated person's membership went.
+struct Person {
+    role: &'static str,
+    state: &'static str,
+    joined: i64,
+    graduated: Option<i64>,
+    left: Option<i64>,
+}
+
+fn person(i: i64, today: i64) -> Person {
+    let joined = today - (i * 37) % 420;
+    let role = if i % 100 == 0 {
+        "office"
+    } else if i % 4 == 0 {
+        "employee"
+    } else {
+        "alumnus"
+    };
+    let state = if i % 97 == 5 {
+        "pending"
+    } else if i % 89 == 7 {
+        "rejected"
+    } else {
+        "verified"
+    };
+    let verified = state == "verified";
+    let graduated = (verified && role == "employee" && i % 12 == 0 && joined < today)
+        .then(|| joined + 1 + (i * 13) % (today - joined));
+    let left = (verified && graduated.is_none() && i % 53 == 3 && joined < today)
+        .then(|| (joined + today) / 2 + 1);
+    Person {
+        role,
+        state,
+        joined,
+        graduated,
+        left,
+    }
+}
+
+fn noon(day: i64) -> String {
+    (db::stats::start_of_day(day) + Duration::hours(12))
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+fn ts(t: NaiveDateTime) -> String {
+    t.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+async fn run(conn: &mut DbConn<'_>, sql: &str) {
+    db::execute_script(conn, sql)
+        .await
+        .unwrap_or_else(|e| panic!("{e}: {}", &sql[..sql.len().min(300)]));
+}
+
+#[derive(QueryableByName)]
+struct Activity {
+    #[diesel(sql_type = BigInt)]
+    account_id: i64,
+    #[diesel(sql_type = Timestamp)]
+    at: NaiveDateTime,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    reblog_of_id: Option<i64>,
+}
+
+#[derive(QueryableByName)]
+struct SignIn {
+    #[diesel(sql_type = BigInt)]
+    account_id: i64,
+    #[diesel(sql_type = BigInt)]
+    day: i64,
+}
+
+#[derive(QueryableByName)]
+struct Member {
+    #[diesel(sql_type = BigInt)]
+    account_id: i64,
+    #[diesel(sql_type = Text)]
+    role: String,
+}
+
+#[derive(QueryableByName)]
+struct Follower {
+    #[diesel(sql_type = Nullable<Text>)]
+    domain: Option<String>,
+}
+
+async fn load<
+    T: QueryableByName<diesel::pg::Pg> + QueryableByName<diesel::sqlite::Sqlite> + Send + 'static,
+>(
+    conn: &mut DbConn<'_>,
+    sql: &str,
+) -> Vec<T> {
+    let sql = sql.to_owned();
+    tsunagu::with_conn!(conn, |c| diesel::sql_query(sql.clone()).load::<T>(c).await).unwrap()
+}
+
+/// What the office may see of a number.
+fn shown(n: i64) -> Value {
+    if (1..5).contains(&n) {
+        json!("<5")
+    } else {
+        json!(n)
+    }
+}
+
+async fn network_activity_matches_the_database(b: Backend) {
+    let app = TestApp::start(b).await;
+    let (_, admin) = app.user_with("office_admin", "read write", true).await;
+    let (_, outsider) = app.user("outsider", "read write").await;
+    let r = app
+        .json(
+            Method::POST,
+            "/api/v1/orgs",
+            Some(&admin),
+            &json!({"username": "acme"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let org: i64 = r.json()["id"].as_str().unwrap().parse().unwrap();
+
+    let now = tsunagu::ids::now();
+    let today = db::stats::day_of(now);
+    let mut conn = app.state.ctx.conn().await.unwrap();
+    let pem = "-----BEGIN PUBLIC KEY-----\\nx\\n-----END PUBLIC KEY-----";
+    let account = |id: i64, name: &str, domain: Option<&str>| {
+        let (d, key, local) = match domain {
+            Some(d) => (format!("'{d}'"), format!("{name}@{d}"), "FALSE"),
+            None => ("NULL".into(), name.to_owned(), "TRUE"),
+        };
+        format!(
+            "({id}, '{name}', {d}, '{key}', '{name}', {local}, TRUE, TRUE, '{pem}', '{t}', '{t}')",
+            t = ts(now)
+        )
+    };
+    let accounts_sql = "INSERT INTO accounts (id, username, domain, acct_key, display_name, local, discoverable, indexable, public_key_pem, created_at, updated_at) VALUES ";
+
+    // 1,000 people and their memberships: joined over 14 months, some
+    // pending or rejected, employees graduating, a few leaving.
+    let people: Vec<Person> = (0..MEMBERS).map(|i| person(i, today)).collect();
+    let rows: Vec<String> = (0..MEMBERS)
+        .map(|i| account(FIRST + i, &format!("m{i}"), None))
+        .collect();
+    for chunk in rows.chunks(250) {
+        run(&mut conn, &format!("{accounts_sql}{}", chunk.join(", "))).await;
+    }
+    let rows: Vec<String> = people
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            format!(
+                "({}, {org}, {}, '{}', '{}', 'roster', '{t}', '{t}')",
+                FIRST + i as i64,
+                FIRST + i as i64,
+                p.role,
+                p.state,
+                t = noon(p.joined)
+            )
+        })
+        .collect();
+    for chunk in rows.chunks(250) {
+        run(
+            &mut conn,
+            &format!(
+                "INSERT INTO memberships (id, org_id, account_id, role, state, via, created_at, updated_at) VALUES {}",
+                chunk.join(", ")
+            ),
+        )
+        .await;
+    }
+    for (i, p) in people.iter().enumerate() {
+        let id = FIRST + i as i64;
+        if let Some(g) = p.graduated {
+            run(&mut conn, &format!("UPDATE memberships SET role = 'alumnus', left_on = '2026-01-01', updated_at = '{}' WHERE id = {id}", noon(g))).await;
+        }
+        if let Some(l) = p.left {
+            run(
+                &mut conn,
+                &format!(
+                    "UPDATE memberships SET state = 'left', updated_at = '{}' WHERE id = {id}",
+                    noon(l)
+                ),
+            )
+            .await;
+        }
+    }
+
+    // The administrator who founded the org is its first office member.
+    let mut people = people;
+    people.push(Person {
+        role: "office",
+        state: "verified",
+        joined: today,
+        graduated: None,
+        left: None,
+    });
+
+    // A year of posts (some boosts), reactions and sign-ins, by members,
+    // former members and people who never got in alike.
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut rows = Vec::new();
+    for k in 0..6_000i64 {
+        let who = FIRST + rng.below(MEMBERS as u64) as i64;
+        let at = now - Duration::minutes(rng.below(400 * 24 * 60) as i64);
+        let boost = if k > 0 && k % 11 == 0 {
+            (7_000_000 + k - 1).to_string()
+        } else {
+            "NULL".into()
+        };
+        rows.push(format!(
+            "({}, {who}, 'post {k}', '<p>post {k}</p>', 'public', TRUE, '{t}', '{t}', {boost})",
+            7_000_000 + k,
+            t = ts(at)
+        ));
+    }
+    for chunk in rows.chunks(500) {
+        run(&mut conn, &format!("INSERT INTO statuses (id, account_id, text, content, visibility, local, created_at, updated_at, reblog_of_id) VALUES {}", chunk.join(", "))).await;
+    }
+    let mut pairs = HashSet::new();
+    let mut rows = Vec::new();
+    while rows.len() < 9_000 {
+        let who = FIRST + rng.below(MEMBERS as u64) as i64;
+        let what = 7_000_000 + rng.below(6_000) as i64;
+        if !pairs.insert((who, what)) {
+            continue;
+        }
+        let at = now - Duration::minutes(rng.below(380 * 24 * 60) as i64);
+        rows.push(format!(
+            "({}, {who}, {what}, '{}')",
+            8_000_000 + rows.len(),
+            ts(at)
+        ));
+    }
+    for chunk in rows.chunks(500) {
+        run(
+            &mut conn,
+            &format!(
+                "INSERT INTO favourites (id, account_id, status_id, created_at) VALUES {}",
+                chunk.join(", ")
+            ),
+        )
+        .await;
+    }
+    let mut days = HashSet::new();
+    while days.len() < 4_000 {
+        days.insert((
+            FIRST + rng.below(MEMBERS as u64) as i64,
+            today - rng.below(400) as i64,
+        ));
+    }
+    let rows: Vec<String> = days.iter().map(|(a, d)| format!("({a}, {d})")).collect();
+    for chunk in rows.chunks(500) {
+        run(
+            &mut conn,
+            &format!(
+                "INSERT INTO sign_in_days (account_id, day) VALUES {}",
+                chunk.join(", ")
+            ),
+        )
+        .await;
+    }
+
+    // Followers of the org: 12 on one server, 3 on another (too few to
+    // show), 7 members here.
+    let mut rows = Vec::new();
+    let mut follows = Vec::new();
+    for (n, domain) in [(12, "a.example"), (3, "b.example")] {
+        for i in 0..n {
+            let id = 9_000_000 + rows.len() as i64;
+            rows.push(account(id, &format!("f{i}"), Some(domain)));
+            follows.push(id);
+        }
+    }
+    run(&mut conn, &format!("{accounts_sql}{}", rows.join(", "))).await;
+    follows.extend((0..7).map(|i| FIRST + 1 + i));
+    let rows: Vec<String> = follows
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            format!(
+                "({}, {a}, {org}, TRUE, FALSE, FALSE, '{}')",
+                9_500_000 + i,
+                ts(now)
+            )
+        })
+        .collect();
+    run(&mut conn, &format!("INSERT INTO follows (id, account_id, target_account_id, show_reblogs, notify, pending, created_at) VALUES {}", rows.join(", "))).await;
+
+    // What the database holds, read back raw.
+    let members: Vec<Member> = load(
+        &mut conn,
+        &format!(
+            "SELECT account_id, role FROM memberships WHERE org_id = {org} AND state = 'verified'"
+        ),
+    )
+    .await;
+    let current: HashSet<i64> = members.iter().map(|m| m.account_id).collect();
+    let posts: Vec<Activity> = load(
+        &mut conn,
+        "SELECT account_id, created_at AS at, reblog_of_id FROM statuses",
+    )
+    .await;
+    let reactions: Vec<Activity> = load(
+        &mut conn,
+        "SELECT account_id, created_at AS at, CAST(NULL AS BIGINT) AS reblog_of_id FROM favourites",
+    )
+    .await;
+    let sign_ins: Vec<SignIn> = load(&mut conn, "SELECT account_id, day FROM sign_in_days").await;
+    let followers: Vec<Follower> = load(
+        &mut conn,
+        &format!("SELECT a.domain FROM follows f JOIN accounts a ON a.id = f.account_id WHERE f.target_account_id = {org} AND NOT f.pending"),
+    )
+    .await;
+    drop(conn);
+    let mut by_role_now: HashMap<&str, i64> = HashMap::new();
+    for m in &members {
+        *by_role_now.entry(m.role.as_str()).or_default() += 1;
+    }
+
+    // Only the office (or an administrator) sees the figures.
+    let url = |p: &str| format!("/api/v1/orgs/{org}/activity?period={p}");
+    app.get(&url("30"), Some(&outsider))
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "Only the org's office may do this");
+    let r = app.get(&url("14"), Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+
+    for (period, width) in [(7i64, 1i64), (30, 1), (90, 7), (365, 30)] {
+        let r = app.get(&url(&period.to_string()), Some(&admin)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let got = r.json();
+        let first = today - period + 1;
+        let buckets = got["buckets"].as_array().unwrap();
+        assert_eq!(buckets.len() as i64, (period + width - 1) / width);
+        let in_span = |d: i64, from: i64, to: i64| d >= from && d <= to;
+        let active = |from: i64, to: i64, kinds: &[&str]| -> (i64, i64) {
+            let mut people = HashSet::new();
+            let mut events = 0;
+            if kinds.contains(&"post") {
+                for p in posts.iter().filter(|p| p.reblog_of_id.is_none()) {
+                    if current.contains(&p.account_id) && in_span(db::stats::day_of(p.at), from, to)
+                    {
+                        people.insert(p.account_id);
+                        events += 1;
+                    }
+                }
+            }
+            if kinds.contains(&"reaction") {
+                for p in &reactions {
+                    if current.contains(&p.account_id) && in_span(db::stats::day_of(p.at), from, to)
+                    {
+                        people.insert(p.account_id);
+                        events += 1;
+                    }
+                }
+            }
+            if kinds.contains(&"sign_in") {
+                for s in &sign_ins {
+                    if current.contains(&s.account_id) && in_span(s.day, from, to) {
+                        people.insert(s.account_id);
+                        events += 1;
+                    }
+                }
+            }
+            (events, people.len() as i64)
+        };
+        let all = ["post", "reaction", "sign_in"];
+        let mut joined_total = 0;
+        for (i, bucket) in buckets.iter().enumerate() {
+            let from = first + i as i64 * width;
+            let to = (from + width - 1).min(today);
+            assert_eq!(
+                bucket["first"],
+                db::stats::start_of_day(from).date().to_string()
+            );
+            assert_eq!(
+                bucket["last"],
+                db::stats::start_of_day(to).date().to_string()
+            );
+            // Members by role at the end of the bucket, from how each joined,
+            // graduated and left.
+            let mut roles: BTreeMap<&str, i64> = BTreeMap::new();
+            let mut joined = 0;
+            for p in people.iter().filter(|p| p.state == "verified") {
+                if p.joined > to || p.left.is_some_and(|l| l <= to) {
+                    continue;
+                }
+                let role = if p.graduated.is_some_and(|g| g <= to) {
+                    "alumnus"
+                } else {
+                    p.role
+                };
+                *roles.entry(role).or_default() += 1;
+                if p.joined >= from {
+                    joined += 1;
+                }
+            }
+            joined_total += joined;
+            for role in ["office", "employee", "alumnus"] {
+                let n = roles.get(role).copied().unwrap_or(0);
+                assert_eq!(
+                    bucket["members"][role],
+                    shown(n),
+                    "{period} days, bucket {i}, {role}"
+                );
+            }
+            assert_eq!(bucket["members_total"], shown(roles.values().sum()));
+            assert_eq!(
+                bucket["new_members"],
+                shown(joined),
+                "{period} days, bucket {i}"
+            );
+            assert_eq!(
+                bucket["active_members"],
+                shown(active(from, to, &all).1),
+                "{period} days, bucket {i}"
+            );
+            assert_eq!(
+                bucket["posts"],
+                shown(active(from, to, &["post"]).0),
+                "{period} days, bucket {i}"
+            );
+            assert_eq!(
+                bucket["reactions"],
+                shown(active(from, to, &["reaction"]).0),
+                "{period} days, bucket {i}"
+            );
+        }
+        let totals = &got["totals"];
+        for role in ["office", "employee", "alumnus"] {
+            let n = by_role_now.get(role).copied().unwrap_or(0);
+            assert_eq!(totals["members"][role], shown(n), "{role} now");
+            // The last bucket ends today: the same as the memberships now.
+            assert_eq!(buckets.last().unwrap()["members"][role], shown(n));
+        }
+        assert_eq!(totals["members_total"], shown(members.len() as i64));
+        assert_eq!(totals["new_members"], shown(joined_total));
+        assert_eq!(
+            totals["active_members"],
+            shown(active(first, today, &all).1)
+        );
+        assert_eq!(
+            totals["posting_members"],
+            shown(active(first, today, &["post"]).1)
+        );
+        assert_eq!(
+            totals["reacting_members"],
+            shown(active(first, today, &["reaction"]).1)
+        );
+        assert_eq!(
+            totals["signed_in_members"],
+            shown(active(first, today, &["sign_in"]).1)
+        );
+        assert_eq!(totals["posts"], shown(active(first, today, &["post"]).0));
+        assert_eq!(
+            totals["reactions"],
+            shown(active(first, today, &["reaction"]).0)
+        );
+        // Reach: followers by server, small groups hidden.
+        let mut servers: HashMap<Option<String>, i64> = HashMap::new();
+        for f in &followers {
+            *servers.entry(f.domain.clone()).or_default() += 1;
+        }
+        let reach = got["reach"].as_array().unwrap();
+        assert_eq!(reach.len(), servers.len());
+        for r in reach {
+            let server = r["server"].as_str().map(str::to_owned);
+            assert_eq!(r["followers"], shown(servers[&server]), "{server:?}");
+        }
+        assert_eq!(reach[0]["server"], "a.example");
+        assert_eq!(reach[0]["followers"], 12);
+        assert!(
+            reach.iter().any(|r| r["followers"] == "<5"),
+            "b.example's 3 are hidden"
+        );
+    }
+
+    // The same figures on the office's page: charts as SVG beside tables,
+    // and as CSV.
+    let mut browser = Browser::new(&app, "en");
+    assert_eq!(
+        browser
+            .sign_in("office_admin", "correct horse battery")
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let page = browser.get(&format!("/office/orgs/{org}?period=90")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let html = page.text();
+    assert_eq!(
+        html.matches("<svg class=\"chart\" role=\"img\"").count(),
+        6,
+        "six charts"
+    );
+    assert!(html.contains("<title>Members by role</title>"));
+    assert!(
+        html.contains("<th scope=\"row\">"),
+        "tables beside the charts"
+    );
+    let csv = browser
+        .get(&format!("/office/orgs/{org}/activity.csv?period=365"))
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    let text = csv.text();
+    let mut lines = text.trim_start_matches('\u{feff}').lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "first_day,last_day,members_office,members_employee,members_alumnus,members_total,new_members,active_members,posts,reactions"
+    );
+    assert_eq!(lines.count(), 13, "a row per 30 days");
+    let reach = browser
+        .get(&format!("/office/orgs/{org}/reach.csv"))
+        .await
+        .text();
+    assert!(
+        reach.contains("a.example,12") && reach.contains("b.example,<5"),
+        "{reach}"
+    );
+    app.finish().await;
+}
+
+const PASSWORD: &str = "correct horse battery";
+
+async fn office_pages_decide_requests_manage_members_import_rosters_and_pin_announcements(
+    b: Backend,
+) {
+    let app = TestApp::start(b).await;
+    let (_, admin) = app.user_with("admin", "read write", true).await;
+    let (_, hanako) = app.user("hanako", "read write").await;
+    let (_, taro) = app.user("taro", "read write").await;
+    let (_, jiro) = app.user("jiro", "read write").await;
+    let (office_me, office_token) = app.user("office", "read write").await;
+    let r = app
+        .json(
+            Method::POST,
+            "/api/v1/orgs",
+            Some(&admin),
+            &json!({"username": "acme", "display_name": "ACME Alumni"}),
+        )
+        .await;
+    let org = r.json()["id"].as_str().unwrap().to_owned();
+    // The administrator makes `office` the org's office (through the API).
+    let r = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/orgs/{org}/invites"),
+            Some(&admin),
+            &json!({"role": "office"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let code = r.json()["code"].as_str().unwrap().to_owned();
+    let r = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/orgs/{org}/membership_requests"),
+            Some(&office_token),
+            &json!({"invite_code": code}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let _ = office_me;
+    // Hanako and Taro ask to join; Jiro is an employee by invitation.
+    for token in [&hanako, &taro] {
+        let r = app
+            .json(
+                Method::POST,
+                &format!("/api/v1/orgs/{org}/membership_requests"),
+                Some(token),
+                &json!({"role": "employee", "tenure_from": "2010", "divisions": ["Battery"]}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    }
+    let r = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/orgs/{org}/invites"),
+            Some(&admin),
+            &json!({"role": "employee"}),
+        )
+        .await;
+    let code = r.json()["code"].as_str().unwrap().to_owned();
+    let r = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/orgs/{org}/membership_requests"),
+            Some(&jiro),
+            &json!({"invite_code": code}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+
+    let mut office = Browser::new(&app, "en");
+    assert_eq!(
+        office.sign_in("office", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let home = office.get("/home").await.text();
+    assert!(home.contains("href=\"/office\""), "the office's way in");
+    let index = office.get("/office").await.text();
+    assert!(index.contains(&format!("/office/orgs/{org}")), "{index}");
+
+    // Requests: approve Hanako, reject Taro.
+    let page = office.get(&format!("/office/orgs/{org}/requests")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let html = page.text();
+    assert!(html.contains("hanako") && html.contains("taro") && html.contains("Battery"));
+    let ids: Vec<String> = html
+        .split(&format!("/office/orgs/{org}/requests/"))
+        .skip(1)
+        .filter_map(|s| s.split_once("/approve").map(|(id, _)| id.to_owned()))
+        .filter(|id| id.chars().all(|c| c.is_ascii_digit()))
+        .collect();
+    assert_eq!(ids.len(), 2, "{html}");
+    let hanako_first = html.find("hanako").unwrap() < html.find("taro").unwrap();
+    let (hanako_req, taro_req) = if hanako_first {
+        (&ids[0], &ids[1])
+    } else {
+        (&ids[1], &ids[0])
+    };
+    // A form without the browser's token does nothing.
+    let r = office
+        .post(
+            &format!("/office/orgs/{org}/requests/{hanako_req}/approve"),
+            &[("authenticity_token", "forged")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = office
+        .post(
+            &format!("/office/orgs/{org}/requests/{hanako_req}/approve"),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert!(r.header("location").unwrap().ends_with("done=approved"));
+    let r = office
+        .post(
+            &format!("/office/orgs/{org}/requests/{taro_req}/reject"),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let state = |token: &str| {
+        let (app, org, token) = (&app, org.clone(), token.to_owned());
+        async move {
+            app.get(&format!("/api/v1/orgs/{org}/membership"), Some(&token))
+                .await
+                .json()["state"]
+                .clone()
+        }
+    };
+    assert_eq!(state(&hanako).await, "verified");
+    assert_eq!(state(&taro).await, "rejected");
+
+    // Members: search, change a role, graduate an employee, remove someone.
+    let html = office
+        .get(&format!("/office/orgs/{org}/members?q=JIR"))
+        .await
+        .text();
+    assert!(
+        html.contains("jiro") && !html.contains(">hanako<"),
+        "search by name"
+    );
+    let account_id = |u: &str| {
+        let (app, org, admin, u) = (&app, org.clone(), admin.clone(), u.to_owned());
+        async move {
+            let list = app
+                .get(&format!("/api/v1/orgs/{org}/members"), Some(&admin))
+                .await
+                .json();
+            list.as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["account"]["username"] == u.as_str())
+                .unwrap()["account"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let hanako_id = account_id("hanako").await;
+    let jiro_id = account_id("jiro").await;
+    let r = office
+        .post(
+            &format!("/office/orgs/{org}/members/{hanako_id}/role"),
+            &[("role", "alumnus")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let r = office
+        .post(
+            &format!("/office/orgs/{org}/members/{jiro_id}/graduate"),
+            &[("left_on", "2026-11-30")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let m = app
+        .get(&format!("/api/v1/orgs/{org}/membership"), Some(&jiro))
+        .await
+        .json();
+    assert_eq!(m["role"], "alumnus");
+    assert_eq!(m["left_on"], "2026-11-30");
+    assert_eq!(
+        app.get(&format!("/api/v1/orgs/{org}/membership"), Some(&hanako))
+            .await
+            .json()["role"],
+        "alumnus"
+    );
+    // The last office member cannot give the role away (the administrator
+    // founded the org: an office member until made an alumnus here).
+    let admin_id = account_id("admin").await;
+    let r = office
+        .post(
+            &format!("/office/orgs/{org}/members/{admin_id}/role"),
+            &[("role", "alumnus")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let office_id = account_id("office").await;
+    let r = office
+        .post(
+            &format!("/office/orgs/{org}/members/{office_id}/role"),
+            &[("role", "alumnus")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = office
+        .post(&format!("/office/orgs/{org}/members/{jiro_id}/remove"), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(state(&jiro).await, "left");
+
+    // Announcements: pinned, then on a member's home page.
+    let r = office
+        .post(
+            &format!("/office/orgs/{org}/announcements"),
+            &[
+                ("text", "Homecoming day is 12 December"),
+                ("visibility", "members"),
+                ("pinned", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let page = office
+        .get(&format!("/office/orgs/{org}/announcements"))
+        .await
+        .text();
+    assert!(page.contains("Homecoming day"), "listed as pinned");
+    let mut member = Browser::new(&app, "en");
+    member.sign_in("hanako", PASSWORD).await;
+    let home = member.get("/home").await.text();
+    assert!(
+        home.contains("Announcements from your organisations") && home.contains("Homecoming day")
+    );
+    assert!(
+        !home.contains("href=\"/office\""),
+        "no office link for members"
+    );
+    // Members and strangers are kept out of the office's pages.
+    for path in [
+        "",
+        "/requests",
+        "/members",
+        "/roster",
+        "/announcements",
+        "/activity.csv",
+    ] {
+        let r = member.get(&format!("/office/orgs/{org}{path}")).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    let r = member
+        .post(
+            &format!("/office/orgs/{org}/members/{office_id}/remove"),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    // Roster import: a Shift_JIS file with one bad row, previewed, imported,
+    // and the bad row downloadable.
+    let csv = "email,name,tenure_from,tenure_to,divisions,role\r\nsuzuki@example.org,鈴木一郎,2001,2015,電池事業部,alumnus\r\nhanako@example.com,山田花子,2005,2020,営業,alumnus\r\nnot-an-address,佐藤,2001,2002,,alumnus\r\n";
+    let (sjis, _, bad) = encoding_rs::SHIFT_JIS.encode(csv);
+    assert!(!bad);
+    let r = office
+        .post_file(
+            &format!("/office/orgs/{org}/roster"),
+            "file",
+            "名簿.csv",
+            &sjis,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let job = r.header("location").unwrap().to_owned();
+    let html = office.get(&job).await.text();
+    assert!(
+        html.contains("Shift_JIS") && html.contains("Nothing has changed yet"),
+        "{html}"
+    );
+    assert!(html.contains("not-an-address"), "the bad row is shown");
+    let r = office.post(&format!("{job}/start"), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let mut done = false;
+    for _ in 0..100 {
+        let html = office.get(&job).await.text();
+        if html.contains("The roster is imported.") {
+            done = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(done, "the import finishes");
+    let r = office.post(&format!("{job}/start"), &[]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "only once");
+    let report = office.get(&format!("{job}/bad_rows.csv")).await;
+    assert_eq!(report.status, StatusCode::OK);
+    let text = report.text();
+    assert!(text.starts_with('\u{feff}'));
+    assert!(
+        text.contains("line,problem") && text.contains("not-an-address"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 2, "{text}");
+    // The roster holds the names as written, in UTF-8.
+    let mut conn = app.state.ctx.conn().await.unwrap();
+    let names: Vec<RosterName> =
+        load(&mut conn, "SELECT name FROM roster_entries ORDER BY name").await;
+    drop(conn);
+    let names: Vec<&str> = names.iter().map(|n| n.name.as_str()).collect();
+    assert_eq!(names, vec!["山田花子", "鈴木一郎"]);
+    app.finish().await;
+}
+
+#[derive(QueryableByName)]
+struct RosterName {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
