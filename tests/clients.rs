@@ -119,6 +119,7 @@ dual!(
     browser_setup_and_consent,
     browser_member_web_in_japanese_and_english,
     browser_oidc_sign_in_in_japanese_and_english,
+    browser_office_in_japanese_and_english,
     mastodon_py_posts_and_reads,
     masto_js_streams,
     schemathesis_finds_nothing,
@@ -225,6 +226,42 @@ async fn browser_member_web_in_japanese_and_english(b: Backend) {
     )
     .await;
     for shot in ["ja/join-phone.png", "en/org-desktop.png"] {
+        assert!(shots.join(shot).is_file(), "{shot}");
+    }
+    let _ = stop.send(());
+    db.drop_db().await;
+}
+
+/// The alumni office's pages in Chromium, in Japanese and in English: the
+/// dashboard's charts, approving a request, a Shift_JIS roster with a bad row
+/// and its report, a role change and a graduation, a pinned announcement a
+/// member then sees; axe-core on every page (tests/clients/browser_office.py).
+/// Screenshots: target/screenshots/office-<backend>/<lang>/.
+async fn browser_office_in_japanese_and_english(b: Backend) {
+    let db = TestDb::new(b).await;
+    let (base, stop, state) = serve(&db, |c| {
+        c.registrations.mode = RegistrationMode::Open;
+        c.limits.registrations_per_30min = 100;
+    })
+    .await;
+    let admin = local_token_with(&state, "admin", "read write", true).await;
+    tokio::task::spawn_blocking(node_modules).await.unwrap();
+    let shots = workspace()
+        .join("target/screenshots")
+        .join(format!("office-{b:?}").to_lowercase());
+    let axe = workspace().join("tests/clients/node_modules/axe-core/axe.min.js");
+    python(
+        "browser_office.py",
+        &[
+            &base,
+            &admin,
+            shots.to_str().unwrap(),
+            axe.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .await;
+    for shot in ["ja/dashboard-phone.png", "en/roster-done-desktop.png"] {
         assert!(shots.join(shot).is_file(), "{shot}");
     }
     let _ = stop.send(());

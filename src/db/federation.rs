@@ -565,9 +565,20 @@ pub async fn all_remote_inboxes(conn: &mut DbConn<'_>) -> DbResult<Vec<String>> 
 /// Erases a local account but keeps its row (suspended, emptied) so the
 /// queued Delete can still be signed with its key and its name is not reused.
 pub async fn erase_local_account(conn: &mut DbConn<'_>, id: i64) -> DbResult<()> {
-    use super::schema::{follows, statuses, users};
+    use super::schema::{favourites, follows, memberships, sign_in_days, statuses, users};
     with_conn!(conn, |c| {
         diesel::delete(statuses::table.filter(statuses::account_id.eq(id)))
+            .execute(c)
+            .await?;
+        // Nothing of what they did stays to be counted, nor their days here;
+        // the end of their memberships is recorded (as leaving) by trigger.
+        diesel::delete(favourites::table.filter(favourites::account_id.eq(id)))
+            .execute(c)
+            .await?;
+        diesel::delete(sign_in_days::table.filter(sign_in_days::account_id.eq(id)))
+            .execute(c)
+            .await?;
+        diesel::delete(memberships::table.filter(memberships::account_id.eq(id)))
             .execute(c)
             .await?;
         diesel::delete(

@@ -663,3 +663,16 @@ pub async fn finish_roster_import(
         .await
         .map(drop))
 }
+
+/// Drops files previewed before `before` and never imported.
+pub async fn forget_roster_previews(conn: &mut DbConn<'_>, before: NaiveDateTime) -> DbResult<()> {
+    use crate::db::schema::roster_imports;
+    with_conn!(conn, |c| diesel::delete(
+        roster_imports::table
+            .filter(roster_imports::state.eq(crate::domain::ImportState::Previewed))
+            .filter(roster_imports::created_at.lt(before))
+    )
+    .execute(c)
+    .await
+    .map(drop))
+}

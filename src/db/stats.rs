@@ -69,7 +69,9 @@ pub struct ActivityRow {
 }
 
 /// The days `first_day ..= last_day` cut into buckets of `width` days from
-/// the first. Posts exclude boosts; reactions are favourites.
+/// the first. Posts exclude boosts and private messages (followers-only and
+/// direct posts are nobody's business but their audience's); reactions are
+/// favourites.
 pub async fn activity(
     conn: &mut DbConn<'_>,
     org_id: i64,
@@ -90,23 +92,25 @@ pub async fn activity(
         }
     };
     let (from, until) = (at(first_day), at(last_day + 1));
-    let bucket = format!("CAST((d - {first_day}) / {width} AS BIGINT)");
-    // Every value in this SQL is a number or a timestamp formatted above.
+    // Each person's events per kind and bucket first (one hashed pass over
+    // the period's rows); every figure is then a count over those.
     let sql = format!(
         "WITH m AS (SELECT account_id FROM memberships WHERE org_id = {org_id} AND state = 'verified'), \
          a AS ( \
            SELECT 'post' AS kind, s.account_id AS account_id, {post_day} AS d FROM statuses s \
              WHERE s.account_id IN (SELECT account_id FROM m) AND s.created_at >= {from} AND s.created_at < {until} \
-             AND s.reblog_of_id IS NULL \
+             AND s.reblog_of_id IS NULL AND s.visibility IN ('public', 'unlisted', 'members') \
            UNION ALL SELECT 'reaction', f.account_id, {fav_day} FROM favourites f \
              WHERE f.account_id IN (SELECT account_id FROM m) AND f.created_at >= {from} AND f.created_at < {until} \
            UNION ALL SELECT 'sign_in', g.account_id, g.day FROM sign_in_days g \
              WHERE g.account_id IN (SELECT account_id FROM m) AND g.day >= {first_day} AND g.day <= {last_day} \
-         ) \
-         SELECT kind, {bucket} AS bucket, COUNT(*) AS events, COUNT(DISTINCT account_id) AS people FROM a GROUP BY kind, {bucket} \
-         UNION ALL SELECT 'any', {bucket}, COUNT(*), COUNT(DISTINCT account_id) FROM a GROUP BY {bucket} \
-         UNION ALL SELECT kind, CAST(-1 AS BIGINT), COUNT(*), COUNT(DISTINCT account_id) FROM a GROUP BY kind \
-         UNION ALL SELECT 'any', CAST(-1 AS BIGINT), COUNT(*), COUNT(DISTINCT account_id) FROM a",
+         ), \
+         b AS (SELECT kind, CAST((d - {first_day}) / {width} AS BIGINT) AS bucket, account_id, COUNT(*) AS events \
+               FROM a GROUP BY kind, CAST((d - {first_day}) / {width} AS BIGINT), account_id) \
+         SELECT kind, bucket, CAST(SUM(events) AS BIGINT) AS events, COUNT(*) AS people FROM b GROUP BY kind, bucket \
+         UNION ALL SELECT 'any', bucket, CAST(0 AS BIGINT), COUNT(*) FROM (SELECT bucket, account_id FROM b GROUP BY bucket, account_id) x GROUP BY bucket \
+         UNION ALL SELECT kind, CAST(-1 AS BIGINT), CAST(SUM(events) AS BIGINT), COUNT(*) FROM (SELECT kind, account_id, SUM(events) AS events FROM b GROUP BY kind, account_id) y GROUP BY kind \
+         UNION ALL SELECT 'any', CAST(-1 AS BIGINT), CAST(0 AS BIGINT), COUNT(*) FROM (SELECT account_id FROM b GROUP BY account_id) z",
         post_day = day_of("s.created_at"),
         fav_day = day_of("f.created_at"),
     );

@@ -615,7 +615,7 @@ pub async fn authenticate(ctx: &Ctx, bearer: &str) -> ServiceResult<Caller> {
         return Err(ServiceError::Forbidden(why.into()));
     }
     if let Some(me) = &account {
-        ctx.seen.note(&mut conn, me.account.id).await?;
+        ctx.seen.note(&mut conn, me.account.id).await;
     }
     let scopes = Scopes::parse(&token.scopes).unwrap_or_else(|_| Scopes::default_read());
     Ok(Caller {

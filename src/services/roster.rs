@@ -31,6 +31,9 @@ pub struct ImportReport {
     pub verified: u64,
     /// (line number in the file, what is wrong) for rows not imported.
     pub bad_rows: Vec<(u64, String)>,
+    /// Bad rows beyond those listed (a stored report keeps the first 1,000).
+    #[serde(default)]
+    pub bad_rows_omitted: u64,
 }
 
 struct Row {
@@ -64,6 +67,11 @@ fn field_message(e: ServiceError) -> String {
             .join("; "),
         other => other.to_string(),
     }
+}
+
+/// A value quoted in a report, at most 100 characters of it.
+fn clipped(v: &str) -> String {
+    v.chars().take(100).collect()
 }
 
 /// Reads and checks every row; bad rows are reported, not fatal.
@@ -107,9 +115,10 @@ fn parse(input: impl Read, report: &mut ImportReport) -> ServiceResult<Vec<Row>>
         let get = |c: Option<usize>| c.and_then(|c| record.get(c)).unwrap_or("").to_owned();
         let email = get(Some(email_col)).to_lowercase();
         if !valid_email(&email) {
-            report
-                .bad_rows
-                .push((line, format!("email {email:?} is not an e-mail address")));
+            report.bad_rows.push((
+                line,
+                format!("email {:?} is not an e-mail address", clipped(&email)),
+            ));
             continue;
         }
         if let Some(first) = seen.get(&email) {
@@ -125,9 +134,10 @@ fn parse(input: impl Read, report: &mut ImportReport) -> ServiceResult<Vec<Row>>
             None => Role::Alumnus,
             Some((Some(r @ (Role::Alumnus | Role::Employee)), _)) => r,
             Some((Some(Role::Office) | None, r)) => {
-                report
-                    .bad_rows
-                    .push((line, format!("role {r:?} is not alumnus or employee")));
+                report.bad_rows.push((
+                    line,
+                    format!("role {:?} is not alumnus or employee", clipped(&r)),
+                ));
                 continue;
             }
         };
@@ -377,6 +387,7 @@ pub async fn preview(
     let mut report = ImportReport::default();
     let rows = parse(text.as_bytes(), &mut report)?;
     apply(ctx, org_id, &rows, &mut report, Apply::Preview).await?;
+    keep_bounded(&mut report);
     let now = ids::now();
     let job = RosterImport {
         id: ids::next_id(),
@@ -393,6 +404,8 @@ pub async fn preview(
         updated_at: now,
     };
     let mut conn = ctx.conn().await?;
+    // Files previewed and never imported are not kept beyond a day.
+    db::memberships::forget_roster_previews(&mut conn, now - chrono::Duration::days(1)).await?;
     db::memberships::insert_roster_import(&mut conn, &job).await?;
     Ok(job)
 }
@@ -486,16 +499,34 @@ async fn run(ctx: &Ctx, job: &RosterImport) -> ServiceResult<ImportReport> {
     };
     let outcome = apply(ctx, job.org_id, &rows, &mut report, Apply::Write(&progress)).await;
     ticker.abort();
+    keep_bounded(&mut report);
     outcome.map(|()| report)
 }
 
-/// The org is ours (rosters are for local orgs) and `me` is its office.
+/// The org is an official one here and `me` is its office. Clubs (which
+/// anyone may start) import no rosters: a roster verifies people by their
+/// address, and its preview tells which addresses have accounts here.
 async fn local_office(ctx: &Ctx, me: &LocalUser, org_id: i64) -> ServiceResult<()> {
     super::memberships::require_office(ctx, org_id, me).await?;
     let mut conn = ctx.conn().await?;
-    match db::accounts::find(&mut conn, org_id).await? {
-        Some((a, _)) if a.local => Ok(()),
-        _ => Err(ServiceError::not_found()),
+    match db::orgs::find(&mut conn, org_id).await? {
+        Some((org, account)) if account.local && org.kind == crate::domain::OrgKind::Official => {
+            Ok(())
+        }
+        Some(_) => Err(ServiceError::Forbidden(
+            "Rosters are imported by the office of an official org".into(),
+        )),
+        None => Err(ServiceError::not_found()),
+    }
+}
+
+/// Bad rows kept in a stored report (the rest are counted).
+const KEPT_BAD_ROWS: usize = 1000;
+
+fn keep_bounded(report: &mut ImportReport) {
+    if report.bad_rows.len() > KEPT_BAD_ROWS {
+        report.bad_rows_omitted += (report.bad_rows.len() - KEPT_BAD_ROWS) as u64;
+        report.bad_rows.truncate(KEPT_BAD_ROWS);
     }
 }
 
@@ -504,7 +535,13 @@ pub fn bad_rows_csv(report: &ImportReport) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.write_record(["line", "problem"]);
     for (line, why) in &report.bad_rows {
-        let _ = w.write_record([line.to_string(), why.clone()]);
+        // A spreadsheet must not take a quoted cell for a formula.
+        let why = if why.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            format!("'{why}")
+        } else {
+            why.clone()
+        };
+        let _ = w.write_record([line.to_string(), why]);
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }

@@ -198,7 +198,7 @@ pub async fn current(ctx: &Ctx, token: &str) -> ServiceResult<Option<Current>> {
     if session.last_used_at < now - Duration::minutes(TOUCH_MINUTES) {
         db::sessions::touch(&mut conn, session.id, now).await?;
     }
-    ctx.seen.note(&mut conn, me.account.id).await?;
+    ctx.seen.note(&mut conn, me.account.id).await;
     let office = me.user.is_admin
         || !db::memberships::office_orgs(&mut conn, me.account.id)
             .await?

@@ -162,6 +162,11 @@ pub async fn network_activity(
 ) -> ServiceResult<NetworkActivity> {
     super::memberships::require_office(ctx, org_id, me).await?;
     let mut conn = ctx.conn().await?;
+    // Figures are of orgs here: a remote org's roles are its server's word.
+    match db::accounts::find(&mut conn, org_id).await? {
+        Some((a, _)) if a.local => {}
+        _ => return Err(ServiceError::not_found()),
+    }
     compute(&mut conn, org_id, period, day_of(ids::now())).await
 }
 
@@ -242,9 +247,19 @@ pub async fn compute(
         reactions: Count::of(pick("reaction", -1).0),
     };
 
-    let servers = db::stats::followers_by_server(conn, org_id, REACH_READ).await?;
-    let others: i64 = servers.iter().skip(REACH_SERVERS).map(|(_, n)| n).sum();
-    let reach = servers
+    // Servers with fewer than five followers are not named (a server of
+    // one would name its person): they count among the others.
+    let (named, small): (Vec<_>, Vec<_>) = db::stats::followers_by_server(conn, org_id, REACH_READ)
+        .await?
+        .into_iter()
+        .partition(|(_, n)| *n >= 5);
+    let others: i64 = named
+        .iter()
+        .skip(REACH_SERVERS)
+        .chain(small.iter())
+        .map(|(_, n)| n)
+        .sum();
+    let reach = named
         .into_iter()
         .take(REACH_SERVERS)
         .map(|(server, n)| Reach {
@@ -325,20 +340,28 @@ pub fn reach_csv(a: &NetworkActivity, this_server: &str) -> String {
 pub struct Seen(Mutex<(i64, std::collections::HashSet<i64>)>);
 
 impl Seen {
-    /// Records that the account used the server today (once a day).
-    pub async fn note(&self, conn: &mut DbConn<'_>, account_id: i64) -> Result<(), ServiceError> {
+    /// Records that the account used the server today (once a day). A
+    /// failure is logged, never the request's: the figures can miss a day.
+    pub async fn note(&self, conn: &mut DbConn<'_>, account_id: i64) {
         let today = day_of(ids::now());
         {
             let mut seen = self.0.lock().unwrap_or_else(|e| e.into_inner());
             if seen.0 != today {
                 *seen = (today, Default::default());
             }
-            if !seen.1.insert(account_id) {
-                return Ok(());
+            if seen.1.contains(&account_id) {
+                return;
             }
         }
-        db::stats::record_sign_in(conn, account_id, today).await?;
-        Ok(())
+        match db::stats::record_sign_in(conn, account_id, today).await {
+            Ok(()) => {
+                let mut seen = self.0.lock().unwrap_or_else(|e| e.into_inner());
+                if seen.0 == today {
+                    seen.1.insert(account_id);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "sign-in day not recorded"),
+        }
     }
 }
 

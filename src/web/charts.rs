@@ -34,7 +34,7 @@ pub fn lines(title: &str, labels: &[String], series: &[Series]) -> String {
             .light_line_style(RGBColor(0xdd, 0xdd, 0xdd))
             .x_labels(n.min(8))
             .x_label_formatter(&|x| label_at(labels, *x))
-            .y_label_formatter(&|y| format!("{y:.0}"))
+            .y_label_formatter(&whole)
             .label_style(("sans-serif", 14))
             .draw()?;
         for (i, s) in series.iter().enumerate() {
@@ -85,7 +85,7 @@ pub fn bars(title: &str, labels: &[String], values: &[Option<i64>]) -> String {
             .light_line_style(RGBColor(0xdd, 0xdd, 0xdd))
             .x_labels(n.min(8))
             .x_label_formatter(&|x| label_at(labels, x.floor()))
-            .y_label_formatter(&|y| format!("{y:.0}"))
+            .y_label_formatter(&whole)
             .label_style(("sans-serif", 14))
             .draw()?;
         chart.draw_series(values.iter().enumerate().filter_map(|(i, v)| {
@@ -127,6 +127,15 @@ fn accessible(svg: &str, title: &str) -> String {
     match svg.find('>') {
         Some(end) => format!("{}><title>{title}</title>{}", &svg[..end], &svg[end + 1..]),
         None => String::new(),
+    }
+}
+
+/// Counts are whole: a tick between two whole numbers gets no label.
+fn whole(y: &f64) -> String {
+    if y.fract().abs() < 1e-9 {
+        format!("{y:.0}")
+    } else {
+        String::new()
     }
 }
 

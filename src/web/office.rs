@@ -727,7 +727,7 @@ async fn roster_import(
                 updated => r.updated,
                 unchanged => r.unchanged,
                 verified => r.verified,
-                bad => r.bad_rows.len(),
+                bad => r.bad_rows.len() as u64 + r.bad_rows_omitted,
                 bad_rows,
             },
         },

@@ -97,6 +97,8 @@ struct Activity {
     at: NaiveDateTime,
     #[diesel(sql_type = Nullable<BigInt>)]
     reblog_of_id: Option<i64>,
+    #[diesel(sql_type = Text)]
+    visibility: String,
 }
 
 #[derive(QueryableByName)]
@@ -244,8 +246,14 @@ async fn network_activity_matches_the_database(b: Backend) {
             "NULL".into()
         };
         rows.push(format!(
-            "({}, {who}, 'post {k}', '<p>post {k}</p>', 'public', TRUE, '{t}', '{t}', {boost})",
+            "({}, {who}, 'post {k}', '<p>post {k}</p>', '{vis}', TRUE, '{t}', '{t}', {boost})",
             7_000_000 + k,
+            vis = match k % 13 {
+                5 => "direct",
+                6 => "private",
+                7 => "unlisted",
+                _ => "public",
+            },
             t = ts(at)
         ));
     }
@@ -333,12 +341,12 @@ async fn network_activity_matches_the_database(b: Backend) {
     let current: HashSet<i64> = members.iter().map(|m| m.account_id).collect();
     let posts: Vec<Activity> = load(
         &mut conn,
-        "SELECT account_id, created_at AS at, reblog_of_id FROM statuses",
+        "SELECT account_id, created_at AS at, reblog_of_id, visibility FROM statuses",
     )
     .await;
     let reactions: Vec<Activity> = load(
         &mut conn,
-        "SELECT account_id, created_at AS at, CAST(NULL AS BIGINT) AS reblog_of_id FROM favourites",
+        "SELECT account_id, created_at AS at, CAST(NULL AS BIGINT) AS reblog_of_id, 'public' AS visibility FROM favourites",
     )
     .await;
     let sign_ins: Vec<SignIn> = load(&mut conn, "SELECT account_id, day FROM sign_in_days").await;
@@ -373,7 +381,12 @@ async fn network_activity_matches_the_database(b: Backend) {
             let mut people = HashSet::new();
             let mut events = 0;
             if kinds.contains(&"post") {
-                for p in posts.iter().filter(|p| p.reblog_of_id.is_none()) {
+                // Private messages are nobody's figures.
+                let counted = |p: &&Activity| {
+                    p.reblog_of_id.is_none()
+                        && !["direct", "private"].contains(&p.visibility.as_str())
+                };
+                for p in posts.iter().filter(counted) {
                     if current.contains(&p.account_id) && in_span(db::stats::day_of(p.at), from, to)
                     {
                         people.insert(p.account_id);
@@ -497,18 +510,19 @@ async fn network_activity_matches_the_database(b: Backend) {
         for f in &followers {
             *servers.entry(f.domain.clone()).or_default() += 1;
         }
+        // Servers with fewer than five followers are not named.
         let reach = got["reach"].as_array().unwrap();
-        assert_eq!(reach.len(), servers.len());
+        let named: Vec<_> = servers.iter().filter(|(_, n)| **n >= 5).collect();
+        assert_eq!(reach.len(), named.len());
         for r in reach {
             let server = r["server"].as_str().map(str::to_owned);
             assert_eq!(r["followers"], shown(servers[&server]), "{server:?}");
         }
         assert_eq!(reach[0]["server"], "a.example");
         assert_eq!(reach[0]["followers"], 12);
-        assert!(
-            reach.iter().any(|r| r["followers"] == "<5"),
-            "b.example's 3 are hidden"
-        );
+        let others: i64 = servers.values().filter(|n| **n < 5).sum();
+        assert_eq!(got["reach_others"], shown(others));
+        assert_eq!(got["reach_others"], "<5", "b.example's 3");
     }
 
     // The same figures on the office's page: charts as SVG beside tables,
@@ -551,9 +565,10 @@ async fn network_activity_matches_the_database(b: Backend) {
         .await
         .text();
     assert!(
-        reach.contains("a.example,12") && reach.contains("b.example,<5"),
+        reach.contains("a.example,12") && reach.contains("others,<5"),
         "{reach}"
     );
+    assert!(!reach.contains("b.example"), "{reach}");
     app.finish().await;
 }
 
@@ -816,6 +831,28 @@ async fn office_pages_decide_requests_manage_members_import_rosters_and_pin_anno
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    // Roster import: only for an official org's office (a club's founder
+    // could otherwise probe addresses).
+    let r = app
+        .json(
+            Method::POST,
+            "/api/v1/orgs",
+            Some(&hanako),
+            &json!({"username": "acme_tennis", "kind": "club", "parent_id": org}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let club = r.json()["id"].as_str().unwrap().to_owned();
+    let r = member
+        .post_file(
+            &format!("/office/orgs/{club}/roster"),
+            "file",
+            "a.csv",
+            b"email\nx@example.org\n",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
 
     // Roster import: a Shift_JIS file with one bad row, previewed, imported,
     // and the bad row downloadable.

@@ -40,7 +40,7 @@ CREATE TRIGGER memberships_record_changes
     FOR EACH ROW EXECUTE FUNCTION record_membership_change();
 
 INSERT INTO membership_changes (org_id, account_id, role_before, role_after, day)
-SELECT org_id, account_id, NULL, role, COALESCE(decided_at, created_at)::date - DATE '1970-01-01'
+SELECT org_id, account_id, NULL, role, created_at::date - DATE '1970-01-01'
 FROM memberships WHERE state = 'verified';
 
 -- Days on which a person used the server (a web session or an access token),

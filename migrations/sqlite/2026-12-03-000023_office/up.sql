@@ -43,7 +43,7 @@ END;
 
 INSERT INTO membership_changes (org_id, account_id, role_before, role_after, day)
 SELECT org_id, account_id, NULL, role,
-       CAST(julianday(COALESCE(decided_at, created_at)) - 2440587.5 AS INTEGER)
+       CAST(julianday(created_at) - 2440587.5 AS INTEGER)
 FROM memberships WHERE state = 'verified';
 
 -- Days on which a person used the server (a web session or an access token),

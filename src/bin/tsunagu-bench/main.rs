@@ -4,6 +4,7 @@
 //! prints a table and, last, `RESULT {json}`. docs/performance.md explains
 //! each scenario and keeps the latest figures.
 mod crypto;
+mod dashboard;
 mod fanout;
 mod harness;
 mod inbox;
@@ -21,7 +22,7 @@ use serde_json::Value;
 )]
 struct Args {
     scenario: Scenario,
-    /// The database the servers use (default: SQLite; PostgreSQL for `timeline`).
+    /// The database the servers use (default: SQLite; PostgreSQL for `timeline` and `dashboard`).
     #[arg(long, value_enum)]
     db: Option<harness::DbKind>,
     /// Seconds each crypto operation is measured for.
@@ -32,6 +33,7 @@ struct Args {
 #[derive(Clone, Copy, ValueEnum)]
 enum Scenario {
     Crypto,
+    Dashboard,
     Fanout,
     SlowRemote,
     Inbox,
@@ -47,7 +49,7 @@ fn main() {
     }
     let args = Args::parse();
     let db = args.db.unwrap_or(match args.scenario {
-        Scenario::Timeline => harness::DbKind::Postgres,
+        Scenario::Timeline | Scenario::Dashboard => harness::DbKind::Postgres,
         _ => harness::DbKind::Sqlite,
     });
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -62,6 +64,7 @@ fn main() {
             Scenario::SlowRemote => fanout::run_slow(db).await,
             Scenario::Pickup => pickup::run(db).await,
             Scenario::Timeline => timeline::run(db).await,
+            Scenario::Dashboard => dashboard::run(db).await,
             Scenario::Memory => memory::run(db).await,
         }
     });
