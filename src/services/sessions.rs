@@ -200,9 +200,12 @@ pub async fn current(ctx: &Ctx, token: &str) -> ServiceResult<Option<Current>> {
     }
     ctx.seen.note(&mut conn, me.account.id).await;
     let office = me.user.is_admin
-        || !db::memberships::office_orgs(&mut conn, me.account.id)
-            .await?
-            .is_empty();
+        || db::memberships::holds_role(
+            &mut conn,
+            crate::domain::AccountId(me.account.id),
+            crate::domain::Role::Office,
+        )
+        .await?;
     Ok(Some(Current {
         session,
         me,

@@ -160,14 +160,19 @@ pub async fn network_activity(
     org_id: i64,
     period: Period,
 ) -> ServiceResult<NetworkActivity> {
+    let mut conn = office_conn(ctx, me, org_id).await?;
+    compute(&mut conn, org_id, period, day_of(ids::now())).await
+}
+
+/// A connection for the office of an org here: figures are of orgs here
+/// (a remote org's roles are its server's word).
+async fn office_conn(ctx: &Ctx, me: &LocalUser, org_id: i64) -> ServiceResult<DbConn<'static>> {
     super::memberships::require_office(ctx, org_id, me).await?;
     let mut conn = ctx.conn().await?;
-    // Figures are of orgs here: a remote org's roles are its server's word.
     match db::accounts::find(&mut conn, org_id).await? {
-        Some((a, _)) if a.local => {}
-        _ => return Err(ServiceError::not_found()),
+        Some((a, _)) if a.local => Ok(conn),
+        _ => Err(ServiceError::not_found()),
     }
-    compute(&mut conn, org_id, period, day_of(ids::now())).await
 }
 
 /// The figures with `today` as the period's last day.
@@ -247,8 +252,30 @@ pub async fn compute(
         reactions: Count::of(pick("reaction", -1).0),
     };
 
-    // Servers with fewer than five followers are not named (a server of
-    // one would name its person): they count among the others.
+    let (reach, reach_others) = followers_by_server(conn, org_id).await?;
+    Ok(NetworkActivity {
+        org_id,
+        period,
+        span: span(first, today),
+        totals,
+        buckets,
+        reach,
+        reach_others,
+    })
+}
+
+/// The org's followers by server for its office (the reach figures alone).
+pub async fn reach(ctx: &Ctx, me: &LocalUser, org_id: i64) -> ServiceResult<(Vec<Reach>, Count)> {
+    let mut conn = office_conn(ctx, me, org_id).await?;
+    followers_by_server(&mut conn, org_id).await
+}
+
+/// Servers with fewer than five followers are not named (a server of one
+/// would name its person): they count among the others.
+async fn followers_by_server(
+    conn: &mut DbConn<'_>,
+    org_id: i64,
+) -> ServiceResult<(Vec<Reach>, Count)> {
     let (named, small): (Vec<_>, Vec<_>) = db::stats::followers_by_server(conn, org_id, REACH_READ)
         .await?
         .into_iter()
@@ -267,15 +294,7 @@ pub async fn compute(
             followers: Count::of(n),
         })
         .collect();
-    Ok(NetworkActivity {
-        org_id,
-        period,
-        span: span(first, today),
-        totals,
-        buckets,
-        reach,
-        reach_others: Count::of(others),
-    })
+    Ok((reach, Count::of(others)))
 }
 
 fn span(first: i64, last: i64) -> Span {
@@ -320,16 +339,16 @@ pub fn activity_csv(a: &NetworkActivity) -> String {
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
-/// Followers by server as CSV (`this server` for our own).
-pub fn reach_csv(a: &NetworkActivity, this_server: &str) -> String {
+/// Followers by server as CSV (`this_server` for our own).
+pub fn reach_csv(reach: &[Reach], reach_others: Count, this_server: &str) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.write_record(["server", "followers"]);
-    for r in &a.reach {
+    for r in reach {
         let server = r.server.as_deref().unwrap_or(this_server);
         let _ = w.write_record([server, &r.followers.to_string()]);
     }
-    if a.reach_others != Count::Exact(0) {
-        let _ = w.write_record(["others", &a.reach_others.to_string()]);
+    if reach_others != Count::Exact(0) {
+        let _ = w.write_record(["others", &reach_others.to_string()]);
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }

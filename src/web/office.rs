@@ -105,11 +105,17 @@ async fn office<'v>(
     Ok((me, org))
 }
 
-/// A submitted form's CSRF token must match the browser's.
-#[allow(clippy::result_large_err)]
-fn csrf_checked(s: &AppState, v: &Visit, token: &str) -> Result<(), Response> {
+/// The office member behind a submitted form whose CSRF token matches the
+/// browser's.
+async fn office_form<'v>(
+    s: &AppState,
+    v: &'v Visit,
+    id: i64,
+    token: &str,
+) -> Result<&'v LocalUser, Response> {
+    let (me, _) = office(s, v, id).await?;
     if v.csrf_ok(token) {
-        Ok(())
+        Ok(me)
     } else {
         let msg = s.web.i18n.t(v.lang, "error-csrf", &[]);
         Err(v.message(s, StatusCode::FORBIDDEN, "page-error", msg))
@@ -395,10 +401,10 @@ async fn reach_csv(State(s): State<AppState>, v: Visit, Path(id): Path<i64>) -> 
         Ok(found) => found,
         Err(r) => return r,
     };
-    match stats::network_activity(&s.ctx, me, id, Period::Week).await {
-        Ok(a) => csv_download(
+    match stats::reach(&s.ctx, me, id).await {
+        Ok((reach, others)) => csv_download(
             &format!("reach-{id}.csv"),
-            stats::reach_csv(&a, &s.ctx.config.server.domain),
+            stats::reach_csv(&reach, others, &s.ctx.config.server.domain),
         ),
         Err(e) => failed(&s, &v, e),
     }
@@ -471,13 +477,10 @@ async fn decide(
     Path((id, mid, decision)): Path<(i64, i64, String)>,
     Form(f): Form<TokenForm>,
 ) -> Response {
-    let (me, _) = match office(&s, &v, id).await {
-        Ok(found) => found,
+    let me = match office_form(&s, &v, id, &f.authenticity_token).await {
+        Ok(me) => me,
         Err(r) => return r,
     };
-    if let Err(r) = csrf_checked(&s, &v, &f.authenticity_token) {
-        return r;
-    }
     let approve = match decision.as_str() {
         "approve" => true,
         "reject" => false,
@@ -579,13 +582,10 @@ async fn member_action(
     Path((id, account_id, action)): Path<(i64, i64, String)>,
     Form(f): Form<MemberForm>,
 ) -> Response {
-    let (me, _) = match office(&s, &v, id).await {
-        Ok(found) => found,
+    let me = match office_form(&s, &v, id, &f.authenticity_token).await {
+        Ok(me) => me,
         Err(r) => return r,
     };
-    if let Err(r) = csrf_checked(&s, &v, &f.authenticity_token) {
-        return r;
-    }
     let (outcome, done) = match action.as_str() {
         "role" => (
             memberships::set_role(&s.ctx, me, id, account_id, &f.role).await,
@@ -658,6 +658,7 @@ async fn roster_upload(
     Path(id): Path<i64>,
     mp: Multipart,
 ) -> Response {
+    // The office first: nobody else gets a large body read.
     let (me, _) = match office(&s, &v, id).await {
         Ok(found) => found,
         Err(r) => return r,
@@ -666,8 +667,9 @@ async fn roster_upload(
         Ok(u) => u,
         Err(why) => return v.message(&s, StatusCode::BAD_REQUEST, "page-error", why),
     };
-    if let Err(r) = csrf_checked(&s, &v, &token) {
-        return r;
+    if !v.csrf_ok(&token) {
+        let msg = s.web.i18n.t(v.lang, "error-csrf", &[]);
+        return v.message(&s, StatusCode::FORBIDDEN, "page-error", msg);
     }
     if bytes.is_empty() {
         let msg = s.web.i18n.t(v.lang, "office-roster-empty", &[]);
@@ -740,13 +742,10 @@ async fn roster_start(
     Path((id, import_id)): Path<(i64, i64)>,
     Form(f): Form<TokenForm>,
 ) -> Response {
-    let (me, _) = match office(&s, &v, id).await {
-        Ok(found) => found,
+    let me = match office_form(&s, &v, id, &f.authenticity_token).await {
+        Ok(me) => me,
         Err(r) => return r,
     };
-    if let Err(r) = csrf_checked(&s, &v, &f.authenticity_token) {
-        return r;
-    }
     match roster::start(&s.ctx, me, id, import_id).await {
         Ok(()) => v.redirect(&format!("/office/orgs/{id}/roster/{import_id}")),
         Err(e) => failed(&s, &v, e),
@@ -809,13 +808,10 @@ async fn announce(
     Path(id): Path<i64>,
     Form(f): Form<AnnounceForm>,
 ) -> Response {
-    let (me, _) = match office(&s, &v, id).await {
-        Ok(found) => found,
+    let me = match office_form(&s, &v, id, &f.authenticity_token).await {
+        Ok(me) => me,
         Err(r) => return r,
     };
-    if let Err(r) = csrf_checked(&s, &v, &f.authenticity_token) {
-        return r;
-    }
     let new = NewStatus {
         text: f.text.clone(),
         spoiler_text: Some(f.spoiler_text.clone()).filter(|t| !t.is_empty()),
