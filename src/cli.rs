@@ -6,7 +6,7 @@ use crate::domain::OrgKind;
 use clap::{Parser, Subcommand};
 
 use crate::config::{Config, LogFormat};
-use crate::services::{Ctx, ServiceError, accounts};
+use crate::services::{Ctx, ServiceError, accounts, moderation};
 
 #[derive(Parser)]
 #[command(
@@ -138,6 +138,77 @@ enum AdminCommand {
         #[arg(long)]
         ends_in_hours: Option<i64>,
     },
+    /// Block a domain: "suspend" refuses its deliveries, sends it nothing,
+    /// fetches nothing from it and hides its accounts; "silence" keeps its
+    /// accounts out of public timelines. Blocking again changes the severity.
+    DomainBlock {
+        #[arg(long)]
+        domain: String,
+        /// suspend or silence.
+        #[arg(long, default_value = "suspend")]
+        severity: String,
+        /// Shown to the public with the block.
+        #[arg(long, default_value = "")]
+        public_comment: String,
+        /// Seen only by admins.
+        #[arg(long, default_value = "")]
+        private_comment: String,
+    },
+    /// Lift a domain block (its accounts are restored).
+    DomainUnblock {
+        #[arg(long)]
+        domain: String,
+    },
+    /// List blocked domains and, for allow-list mode, allowed ones.
+    Domains,
+    /// Allow a domain (only allowed domains federate in allow-list mode).
+    DomainAllow {
+        #[arg(long)]
+        domain: String,
+    },
+    /// Remove a domain from the allow-list.
+    DomainDisallow {
+        #[arg(long)]
+        domain: String,
+    },
+    /// Act on an account (user or user@host): none, silence or suspend;
+    /// with --report, that report is resolved too.
+    Moderate {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        action: String,
+        #[arg(long)]
+        report: Option<i64>,
+    },
+    /// Lift an account's suspension.
+    Unsuspend {
+        #[arg(long)]
+        account: String,
+    },
+    /// Lift an account's silence.
+    Unsilence {
+        #[arg(long)]
+        account: String,
+    },
+    /// Change instance settings (the others stay as they are); prints them all.
+    Settings {
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long)]
+        contact_email: Option<String>,
+        /// One rule per --rule; replaces all rules when given.
+        #[arg(long)]
+        rule: Vec<String>,
+        /// closed, approval, invite or open.
+        #[arg(long)]
+        registration_mode: Option<String>,
+        /// open, or allowlist (only allowed domains federate).
+        #[arg(long)]
+        federation_access: Option<String>,
+    },
     /// Create an invitation code for registrations.mode = "invite".
     CreateInvite {
         /// How many accounts may use it (default: unlimited).
@@ -147,6 +218,19 @@ enum AdminCommand {
         #[arg(long)]
         expires_in_hours: Option<i64>,
     },
+}
+
+/// A closed-set value given on the command line, or a message naming the
+/// option and what it accepts.
+fn choice<T: std::str::FromStr<Err = crate::domain::UnknownValue>>(
+    value: &str,
+    option: &str,
+) -> anyhow::Result<T> {
+    value
+        .trim()
+        .to_lowercase()
+        .parse()
+        .map_err(|e: crate::domain::UnknownValue| anyhow::anyhow!("{option}: {e}"))
 }
 
 /// Runs the command; the exit code is 0 on success, 1 on a reported error, 2 on a configuration error.
@@ -425,7 +509,9 @@ async fn admin(ctx: &Ctx, command: AdminCommand) -> anyhow::Result<()> {
             Ok(())
         }
         AdminCommand::Reports => {
-            let list = crate::services::reports::open(ctx).await.map_err(explain)?;
+            let list = crate::services::moderation::reports(ctx, false)
+                .await
+                .map_err(explain)?;
             if list.is_empty() {
                 println!("No open reports.");
             }
@@ -447,7 +533,7 @@ async fn admin(ctx: &Ctx, command: AdminCommand) -> anyhow::Result<()> {
             Ok(())
         }
         AdminCommand::ResolveReport { id } => {
-            crate::services::reports::resolve(ctx, id)
+            crate::services::moderation::resolve_report(ctx, None, id)
                 .await
                 .map_err(explain)?;
             println!("Report {id} resolved.");
@@ -464,6 +550,149 @@ async fn admin(ctx: &Ctx, command: AdminCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(explain)?;
             println!("Published announcement {}.", a.id);
+            Ok(())
+        }
+        AdminCommand::DomainBlock {
+            domain,
+            severity,
+            public_comment,
+            private_comment,
+        } => {
+            let severity = choice(&severity, "--severity")?;
+            let b = moderation::block_domain(
+                ctx,
+                None,
+                moderation::NewDomainBlock {
+                    domain,
+                    severity,
+                    public_comment,
+                    private_comment,
+                },
+            )
+            .await
+            .map_err(explain)?;
+            println!("Blocked {} ({}).", b.domain, b.severity);
+            Ok(())
+        }
+        AdminCommand::DomainUnblock { domain } => {
+            let domain = moderation::domain_name(ctx, &domain).map_err(explain)?;
+            let blocks = moderation::domain_blocks(ctx).await.map_err(explain)?;
+            let Some(b) = blocks.into_iter().find(|b| b.domain == domain) else {
+                anyhow::bail!("{domain} is not blocked (see `tsunagu admin domains`)");
+            };
+            moderation::unblock_domain(ctx, None, b.id)
+                .await
+                .map_err(explain)?;
+            println!("Unblocked {domain}.");
+            Ok(())
+        }
+        AdminCommand::Domains => {
+            let settings = ctx.settings();
+            println!("Federation: {}", settings.domains.access);
+            for b in moderation::domain_blocks(ctx).await.map_err(explain)? {
+                println!(
+                    "blocked\t{}\t{}\t{}",
+                    b.domain, b.severity, b.private_comment
+                );
+            }
+            for a in moderation::domain_allows(ctx).await.map_err(explain)? {
+                println!("allowed\t{}", a.domain);
+            }
+            Ok(())
+        }
+        AdminCommand::DomainAllow { domain } => {
+            let a = moderation::allow_domain(ctx, None, &domain)
+                .await
+                .map_err(explain)?;
+            println!("Allowed {}.", a.domain);
+            Ok(())
+        }
+        AdminCommand::DomainDisallow { domain } => {
+            let domain = moderation::domain_name(ctx, &domain).map_err(explain)?;
+            let allows = moderation::domain_allows(ctx).await.map_err(explain)?;
+            let Some(a) = allows.into_iter().find(|a| a.domain == domain) else {
+                anyhow::bail!("{domain} is not on the allow-list (see `tsunagu admin domains`)");
+            };
+            moderation::disallow_domain(ctx, None, a.id)
+                .await
+                .map_err(explain)?;
+            println!("Removed {domain} from the allow-list.");
+            Ok(())
+        }
+        AdminCommand::Moderate {
+            account,
+            action,
+            report,
+        } => {
+            let action = choice(&action, "--action")?;
+            let target = moderation::account_by_acct(ctx, &account)
+                .await
+                .map_err(explain)?;
+            moderation::act(ctx, None, target.id, action, report)
+                .await
+                .map_err(explain)?;
+            println!("{action}: @{}.", target.acct_key);
+            Ok(())
+        }
+        AdminCommand::Unsuspend { account } => {
+            let target = moderation::account_by_acct(ctx, &account)
+                .await
+                .map_err(explain)?;
+            moderation::unsuspend(ctx, None, target.id)
+                .await
+                .map_err(explain)?;
+            println!("@{} is no longer suspended.", target.acct_key);
+            Ok(())
+        }
+        AdminCommand::Unsilence { account } => {
+            let target = moderation::account_by_acct(ctx, &account)
+                .await
+                .map_err(explain)?;
+            moderation::unsilence(ctx, None, target.id)
+                .await
+                .map_err(explain)?;
+            println!("@{} is no longer silenced.", target.acct_key);
+            Ok(())
+        }
+        AdminCommand::Settings {
+            title,
+            description,
+            contact_email,
+            rule,
+            registration_mode,
+            federation_access,
+        } => {
+            let now = ctx.settings();
+            let change = moderation::SettingsChange {
+                title: title.unwrap_or_else(|| now.title.clone()),
+                description: description.unwrap_or_else(|| now.description.clone()),
+                contact_email: contact_email.unwrap_or_else(|| now.contact_email.clone()),
+                rules: if rule.is_empty() {
+                    now.rules.clone()
+                } else {
+                    rule
+                },
+                registration_mode: match registration_mode {
+                    Some(m) => choice(&m, "--registration-mode")?,
+                    None => now.registration_mode,
+                },
+                federation_access: match federation_access {
+                    Some(m) => choice(&m, "--federation-access")?,
+                    None => now.domains.access,
+                },
+            };
+            moderation::update_settings(ctx, None, change)
+                .await
+                .map_err(explain)?;
+            let s = ctx.settings();
+            println!("title: {}", s.title);
+            println!("description: {}", s.description);
+            println!("contact_email: {}", s.contact_email);
+            println!("registration_mode: {}", s.registration_mode);
+            println!("federation_access: {}", s.domains.access);
+            for (i, r) in s.rules.iter().enumerate() {
+                println!("rule {}: {r}", i + 1);
+            }
             Ok(())
         }
         AdminCommand::CreateInvite {

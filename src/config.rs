@@ -87,26 +87,7 @@ impl Default for DatabaseConfig {
     }
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum RegistrationMode {
-    Closed,
-    #[default]
-    Approval,
-    Invite,
-    Open,
-}
-
-impl RegistrationMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RegistrationMode::Closed => "closed",
-            RegistrationMode::Approval => "approval",
-            RegistrationMode::Invite => "invite",
-            RegistrationMode::Open => "open",
-        }
-    }
-}
+pub use crate::domain::RegistrationMode;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

@@ -441,3 +441,46 @@ text_enum! {
         Failed => "failed",
     }
 }
+
+text_enum! {
+    /// Who may register: nobody, with an admin's approval, with an
+    /// invitation, or anyone.
+    #[derive(Default)]
+    pub enum RegistrationMode {
+        Closed => "closed",
+        #[default]
+        Approval => "approval",
+        Invite => "invite",
+        Open => "open",
+    }
+}
+
+text_enum! {
+    /// Which servers this one federates with: all but the blocked ones, or
+    /// only those on the allow-list (Mastodon's limited federation mode).
+    #[derive(Default)]
+    pub enum FederationAccess {
+        #[default]
+        Open => "open",
+        AllowList => "allowlist",
+    }
+}
+
+text_enum! {
+    /// What a domain block does: silence keeps that server's people out of
+    /// public timelines; suspend refuses its deliveries, sends it nothing,
+    /// fetches nothing from it and hides its people.
+    pub enum DomainBlockSeverity {
+        Silence => "silence",
+        Suspend => "suspend",
+    }
+}
+
+text_enum! {
+    /// A moderator's action on an account (Mastodon's admin account actions).
+    pub enum AccountAction {
+        None => "none",
+        Silence => "silence",
+        Suspend => "suspend",
+    }
+}

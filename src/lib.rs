@@ -15,6 +15,8 @@ pub mod web;
 /// The services' context with everything wired: the one place that hands
 /// services the federation side they use through a trait.
 pub async fn context(config: config::Config) -> anyhow::Result<(services::Ctx, Vec<String>)> {
-    let fed = std::sync::Arc::new(federation::Runtime::new(&config)?);
-    services::Ctx::new(config, fed).await
+    let config = std::sync::Arc::new(config);
+    let live = std::sync::Arc::new(services::settings::Live::new(config.clone()));
+    let fed = std::sync::Arc::new(federation::Runtime::new(&config, live.clone())?);
+    services::Ctx::new(config, fed, live).await
 }

@@ -120,6 +120,7 @@ dual!(
     browser_member_web_in_japanese_and_english,
     browser_oidc_sign_in_in_japanese_and_english,
     browser_office_in_japanese_and_english,
+    browser_admin_in_japanese_and_english,
     mastodon_py_posts_and_reads,
     masto_js_streams,
     schemathesis_finds_nothing,
@@ -264,6 +265,148 @@ async fn browser_office_in_japanese_and_english(b: Backend) {
     for shot in ["ja/dashboard-phone.png", "en/roster-done-desktop.png"] {
         assert!(shots.join(shot).is_file(), "{shot}");
     }
+    let _ = stop.send(());
+    db.drop_db().await;
+}
+
+/// A fake remote server on loopback answering for every `*.remote.test`
+/// name: `/users/NAME` is a Person whose key signs the deliveries below.
+async fn fake_remote(
+    listener: tokio::net::TcpListener,
+    public_pem: String,
+) -> tokio::task::JoinHandle<()> {
+    use axum::extract::{Path, State};
+    use axum::http::HeaderMap;
+    let app = axum::Router::new()
+        .route(
+            "/users/{name}",
+            axum::routing::get(
+                async |State(pem): State<String>, Path(name): Path<String>, h: HeaderMap| {
+                    let host = h["host"].to_str().unwrap().to_owned();
+                    let id = format!("http://{host}/users/{name}");
+                    (
+                        [("content-type", "application/activity+json")],
+                        serde_json::json!({
+                            "@context": "https://www.w3.org/ns/activitystreams",
+                            "id": id, "type": "Person", "preferredUsername": name,
+                            "inbox": format!("{id}/inbox"),
+                            "publicKey": {"id": format!("{id}#main-key"), "owner": id, "publicKeyPem": pem},
+                        })
+                        .to_string(),
+                    )
+                },
+            ),
+        )
+        .with_state(public_pem);
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    })
+}
+
+/// A Follow of `admin` from `someone@host`, signed with `key`: the status.
+async fn delivery_from(
+    key: &tsunagu::federation::signatures::PrivateKey,
+    host: &str,
+    base: &str,
+) -> u16 {
+    let to_host = base.trim_start_matches("http://");
+    let actor = format!("http://{host}/users/someone");
+    let body = serde_json::json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{actor}/follows/{}", tsunagu::crypto::random_token()),
+        "type": "Follow", "actor": actor,
+        "object": format!("{base}/users/admin"),
+    })
+    .to_string();
+    let headers = tsunagu::federation::signatures::sign_request(
+        key,
+        &format!("{actor}#main-key"),
+        "POST",
+        "/inbox",
+        to_host,
+        Some(body.as_bytes()),
+        std::time::SystemTime::now(),
+    );
+    let mut r = reqwest::Client::new()
+        .post(format!("{base}/inbox"))
+        .header("content-type", "application/activity+json")
+        .body(body);
+    for (k, v) in headers {
+        r = r.header(k, v);
+    }
+    r.send().await.unwrap().status().as_u16()
+}
+
+/// The instance admin's pages in Chromium, in Japanese and in English: a
+/// report with its post resolved by suspending the account, and a server
+/// blocked; axe-core on every page (tests/clients/browser_admin.py). The
+/// blocked servers are real (a fake remote on loopback): their signed
+/// deliveries were taken before and are refused after.
+/// Screenshots: target/screenshots/admin-<backend>/<lang>/.
+async fn browser_admin_in_japanese_and_english(b: Backend) {
+    use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
+    let db = TestDb::new(b).await;
+    let remote = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let remote_addr = remote.local_addr().unwrap();
+    let hosts = ["ja.remote.test", "en.remote.test"];
+    let rsa_key = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
+    let key = tsunagu::federation::signatures::PrivateKey::from_pem(
+        &rsa_key.to_pkcs8_pem(LineEnding::LF).unwrap(),
+    )
+    .unwrap();
+    let public_pem = rsa_key
+        .to_public_key()
+        .to_public_key_pem(LineEnding::LF)
+        .unwrap();
+    let fake = fake_remote(remote, public_pem).await;
+    let (base, stop, state) = serve(&db, |c| {
+        c.registrations.mode = RegistrationMode::Open;
+        c.limits.registrations_per_30min = 100;
+        c.federation.mode = tsunagu::config::FederationMode::Development;
+        for h in hosts {
+            c.federation
+                .resolve
+                .insert(h.into(), remote_addr.to_string());
+        }
+    })
+    .await;
+    let admin = local_token_with(&state, "admin", "read write", true).await;
+    for h in hosts {
+        let host = format!("{h}:{}", remote_addr.port());
+        assert_eq!(
+            delivery_from(&key, &host, &base).await,
+            202,
+            "{host} before"
+        );
+    }
+    tokio::task::spawn_blocking(node_modules).await.unwrap();
+    let shots = workspace()
+        .join("target/screenshots")
+        .join(format!("admin-{b:?}").to_lowercase());
+    let axe = workspace().join("tests/clients/node_modules/axe-core/axe.min.js");
+    python(
+        "browser_admin.py",
+        &[
+            &base,
+            &admin,
+            shots.to_str().unwrap(),
+            axe.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .await;
+    for h in hosts {
+        let host = format!("{h}:{}", remote_addr.port());
+        assert_eq!(
+            delivery_from(&key, &host, &base).await,
+            403,
+            "{host} blocked from the admin page"
+        );
+    }
+    for shot in ["ja/report-phone.png", "en/domains-desktop.png"] {
+        assert!(shots.join(shot).is_file(), "{shot}");
+    }
+    fake.abort();
     let _ = stop.send(());
     db.drop_db().await;
 }

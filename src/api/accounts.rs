@@ -240,7 +240,7 @@ fn admin_account(s: &AppState, v: &accounts::AdminView) -> Value {
         "confirmed": u.email_confirmed_at.is_some(),
         "approved": u.approved,
         "disabled": u.disabled,
-        "silenced": false,
+        "silenced": v.silenced,
         "suspended": a.suspended,
         "locale": u.locale,
         "invite_request": u.registration_reason,

@@ -196,6 +196,7 @@ pub async fn inbox(
             ApiError::new(StatusCode::UNAUTHORIZED, e.to_string()).into_response()
         }
         Err(Refusal::Unauthorized(m)) => ApiError::new(StatusCode::UNAUTHORIZED, m).into_response(),
+        Err(Refusal::Forbidden(m)) => ApiError::new(StatusCode::FORBIDDEN, m).into_response(),
         Err(Refusal::BadRequest(m)) => ApiError::bad_request(m).into_response(),
         Err(e @ Refusal::Busy(secs)) => (
             [(axum::http::header::RETRY_AFTER, secs.to_string())],

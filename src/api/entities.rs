@@ -249,8 +249,7 @@ fn polls_configuration() -> Value {
 }
 
 fn rules(ctx: &Ctx) -> Vec<Value> {
-    ctx.config
-        .instance
+    ctx.settings()
         .rules
         .iter()
         .enumerate()
@@ -264,19 +263,20 @@ pub fn instance_rules(ctx: &Ctx) -> Value {
 
 fn registrations_open(ctx: &Ctx) -> bool {
     use crate::config::RegistrationMode::*;
-    matches!(ctx.config.registrations.mode, Open | Approval)
+    matches!(ctx.settings().registration_mode, Open | Approval)
 }
 
 pub fn instance_v1(ctx: &Ctx, facts: &InstanceFacts) -> Value {
     let cfg = &ctx.config;
+    let now = ctx.settings();
     let base = ctx.base_url();
     let ws = base.replacen("http", "ws", 1);
     json!({
         "uri": cfg.server.domain,
-        "title": cfg.instance.title,
-        "short_description": cfg.instance.description,
-        "description": cfg.instance.description,
-        "email": cfg.instance.contact_email,
+        "title": now.title,
+        "short_description": now.description,
+        "description": now.description,
+        "email": now.contact_email,
         "version": version_string(),
         "urls": { "streaming_api": ws },
         "stats": {
@@ -287,7 +287,7 @@ pub fn instance_v1(ctx: &Ctx, facts: &InstanceFacts) -> Value {
         "thumbnail": format!("{base}/static/thumbnail.png"),
         "languages": cfg.instance.languages,
         "registrations": registrations_open(ctx),
-        "approval_required": cfg.registrations.mode == crate::config::RegistrationMode::Approval,
+        "approval_required": now.registration_mode == crate::config::RegistrationMode::Approval,
         "invites_enabled": true,
         "configuration": {
             "accounts": { "max_featured_tags": 10 },
@@ -302,15 +302,16 @@ pub fn instance_v1(ctx: &Ctx, facts: &InstanceFacts) -> Value {
 
 pub fn instance_v2(ctx: &Ctx, facts: &InstanceFacts) -> Value {
     let cfg = &ctx.config;
+    let now = ctx.settings();
     let base = ctx.base_url();
     let ws = base.replacen("http", "ws", 1);
-    let mode = cfg.registrations.mode;
+    let mode = now.registration_mode;
     json!({
         "domain": cfg.server.domain,
-        "title": cfg.instance.title,
+        "title": now.title,
         "version": version_string(),
         "source_url": Some(&cfg.instance.source_url).filter(|s| !s.is_empty()),
-        "description": cfg.instance.description,
+        "description": now.description,
         "usage": { "users": { "active_month": facts.user_count } },
         "thumbnail": { "url": format!("{base}/static/thumbnail.png"), "blurhash": null, "versions": {} },
         "icon": [],
@@ -323,7 +324,7 @@ pub fn instance_v2(ctx: &Ctx, facts: &InstanceFacts) -> Value {
             "media_attachments": media_configuration(ctx),
             "polls": polls_configuration(),
             "translation": { "enabled": false },
-            "limited_federation": false,
+            "limited_federation": now.domains.access == crate::domain::FederationAccess::AllowList,
         },
         "registrations": {
             "enabled": registrations_open(ctx),
@@ -335,7 +336,7 @@ pub fn instance_v2(ctx: &Ctx, facts: &InstanceFacts) -> Value {
         },
         "api_versions": { "mastodon": 2 },
         "contact": {
-            "email": cfg.instance.contact_email,
+            "email": now.contact_email,
             "account": facts.contact.as_ref().map(|a| account(ctx, a)),
         },
         "rules": rules(ctx),

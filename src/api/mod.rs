@@ -2,6 +2,7 @@
 //! parameters, call one service function and map the result to JSON.
 pub mod accounts;
 pub mod activitypub;
+pub mod admin;
 pub mod apps;
 pub mod auth;
 pub mod entities;
@@ -290,6 +291,50 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route(
             "/api/v1/admin/accounts/{id}/approve",
             post(accounts::admin_approve),
+        )
+        .route(
+            "/api/v1/admin/accounts/{id}/reject",
+            post(admin::reject_account),
+        )
+        .route(
+            "/api/v1/admin/accounts/{id}/action",
+            post(admin::account_action),
+        )
+        .route(
+            "/api/v1/admin/accounts/{id}/unsuspend",
+            post(admin::unsuspend),
+        )
+        .route(
+            "/api/v1/admin/accounts/{id}/unsilence",
+            post(admin::unsilence),
+        )
+        .route("/api/v1/admin/reports", get(admin::reports))
+        .route("/api/v1/admin/reports/{id}", get(admin::report))
+        .route(
+            "/api/v1/admin/reports/{id}/resolve",
+            post(admin::resolve_report),
+        )
+        .route(
+            "/api/v1/admin/reports/{id}/reopen",
+            post(admin::reopen_report),
+        )
+        .route(
+            "/api/v1/admin/domain_blocks",
+            get(admin::domain_blocks).post(admin::create_domain_block),
+        )
+        .route(
+            "/api/v1/admin/domain_blocks/{id}",
+            get(admin::show_domain_block)
+                .put(admin::update_domain_block)
+                .delete(admin::delete_domain_block),
+        )
+        .route(
+            "/api/v1/admin/domain_allows",
+            get(admin::domain_allows).post(admin::create_domain_allow),
+        )
+        .route(
+            "/api/v1/admin/domain_allows/{id}",
+            delete(admin::delete_domain_allow),
         )
         .layer(middleware::from_fn_with_state(
             state.clone(),

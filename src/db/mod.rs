@@ -13,6 +13,7 @@ pub mod lists;
 pub mod media;
 pub mod memberships;
 pub mod models;
+pub mod moderation;
 pub mod notifications;
 pub mod oauth;
 pub mod oidc;

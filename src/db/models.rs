@@ -466,6 +466,47 @@ pub struct Report {
     pub uri: Option<String>,
     pub created_at: NaiveDateTime,
     pub action_taken_at: Option<NaiveDateTime>,
+    pub action_taken_by_account_id: Option<i64>,
+}
+
+/// A server whose people and deliveries this one refuses (suspend) or keeps
+/// out of public view (silence).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::db::schema::domain_blocks)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct DomainBlock {
+    pub id: i64,
+    pub domain: String,
+    pub severity: crate::domain::DomainBlockSeverity,
+    pub public_comment: String,
+    pub private_comment: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// A server this one federates with in allow-list mode.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::db::schema::domain_allows)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct DomainAllow {
+    pub id: i64,
+    pub domain: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// What an admin changed on the web; None keeps the configuration file's value.
+#[derive(Debug, Clone, Default, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = crate::db::schema::instance_settings)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+#[diesel(treat_none_as_null = true)]
+pub struct StoredSettings {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub contact_email: Option<String>,
+    /// JSON array of the rules' texts.
+    pub rules: Option<String>,
+    pub registration_mode: Option<crate::domain::RegistrationMode>,
+    pub federation_access: Option<crate::domain::FederationAccess>,
+    pub updated_at: NaiveDateTime,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

@@ -37,8 +37,22 @@ pub async fn list(
             q = q.filter(notifications::kind.ne_all(exclude));
         }
         {
-            use super::schema::{blocks, mutes};
+            use super::schema::{blocks, follows, mutes, silenced_accounts};
             q = q
+                // Silenced accounts reach only their followers.
+                .filter(
+                    notifications::from_account_id.ne_all(
+                        silenced_accounts::table
+                            .filter(
+                                silenced_accounts::account_id.ne_all(
+                                    follows::table
+                                        .filter(follows::account_id.eq(account_id))
+                                        .select(follows::target_account_id),
+                                ),
+                            )
+                            .select(silenced_accounts::account_id),
+                    ),
+                )
                 .filter(
                     notifications::from_account_id.ne_all(
                         blocks::table

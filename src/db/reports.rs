@@ -1,5 +1,4 @@
 //! Reports (moderation): ours and those other servers send as Flags.
-use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
@@ -25,28 +24,4 @@ pub async fn find(conn: &mut DbConn<'_>, id: i64) -> DbResult<Option<Report>> {
         .first(c)
         .await
         .optional())
-}
-
-/// Reports nobody has acted on, oldest first.
-pub async fn open(conn: &mut DbConn<'_>, limit: i64) -> DbResult<Vec<Report>> {
-    with_conn!(conn, |c| reports::table
-        .filter(reports::action_taken_at.is_null())
-        .order(reports::id.asc())
-        .limit(limit)
-        .select(Report::as_select())
-        .load(c)
-        .await)
-}
-
-/// Marks a report handled; false when it was unknown or already handled.
-pub async fn resolve(conn: &mut DbConn<'_>, id: i64, at: NaiveDateTime) -> DbResult<bool> {
-    with_conn!(conn, |c| diesel::update(
-        reports::table
-            .find(id)
-            .filter(reports::action_taken_at.is_null())
-    )
-    .set(reports::action_taken_at.eq(at))
-    .execute(c)
-    .await
-    .map(|n| n == 1))
 }

@@ -575,6 +575,53 @@ diesel::table! {
         uri -> Nullable<Text>,
         created_at -> Timestamp,
         action_taken_at -> Nullable<Timestamp>,
+        action_taken_by_account_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    domain_blocks (id) {
+        id -> BigInt,
+        domain -> Text,
+        severity -> Text,
+        public_comment -> Text,
+        private_comment -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    silenced_accounts (account_id) {
+        account_id -> BigInt,
+        silenced_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    domain_block_accounts (domain_block_id, account_id) {
+        domain_block_id -> BigInt,
+        account_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    domain_allows (id) {
+        id -> BigInt,
+        domain -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    instance_settings (id) {
+        id -> Integer,
+        title -> Nullable<Text>,
+        description -> Nullable<Text>,
+        contact_email -> Nullable<Text>,
+        rules -> Nullable<Text>,
+        registration_mode -> Nullable<Text>,
+        federation_access -> Nullable<Text>,
+        updated_at -> Timestamp,
     }
 }
 
@@ -738,6 +785,11 @@ diesel::joinable!(filter_keywords -> filters (filter_id));
 diesel::joinable!(featured_tags -> tags (tag_id));
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
+    domain_blocks,
+    domain_block_accounts,
+    silenced_accounts,
+    domain_allows,
+    instance_settings,
     membership_changes,
     roster_imports,
     sign_in_days,

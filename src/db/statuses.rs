@@ -83,6 +83,27 @@ macro_rules! not_blocked {
     }};
 }
 
+/// Excludes statuses of silenced accounts, except those the viewer follows
+/// (public timelines: a moderator silenced them, a follower chose them).
+#[macro_export]
+macro_rules! not_silenced {
+    ($viewer:expr) => {{
+        use $crate::db::schema::{follows as sf, silenced_accounts as sa, statuses as ss};
+        let v: i64 = $viewer;
+        ss::account_id.ne_all(
+            sa::table
+                .filter(
+                    sa::account_id.ne_all(
+                        sf::table
+                            .filter(sf::account_id.eq(v))
+                            .select(sf::target_account_id),
+                    ),
+                )
+                .select(sa::account_id),
+        )
+    }};
+}
+
 /// Excludes statuses of accounts the viewer muted.
 #[macro_export]
 macro_rules! not_muted {

@@ -11,7 +11,7 @@ use super::schema::{
 use super::statuses::Page;
 use super::{DbConn, DbResult};
 use crate::domain::Visibility;
-use crate::{not_blocked, not_muted, paginate, visible_to, with_conn};
+use crate::{not_blocked, not_muted, not_silenced, paginate, visible_to, with_conn};
 
 /// Keeps statuses with at least one attachment.
 macro_rules! with_media {
@@ -100,6 +100,8 @@ pub async fn public(
         if let Some(v) = viewer {
             q = q.filter(not_blocked!(v)).filter(not_muted!(v));
         }
+        // Anonymous viewers (id 0) follow nobody.
+        q = q.filter(not_silenced!(viewer.unwrap_or(0)));
         paginate!(q, statuses::id, page).load(c).await
     })
 }
@@ -151,6 +153,8 @@ pub async fn tagged(
         if let Some(v) = viewer {
             q = q.filter(not_blocked!(v)).filter(not_muted!(v));
         }
+        // Anonymous viewers (id 0) follow nobody.
+        q = q.filter(not_silenced!(viewer.unwrap_or(0)));
         paginate!(q, statuses::id, page).load(c).await
     })
 }

@@ -25,6 +25,24 @@ pub fn web_url(v: &Value) -> Option<String> {
     super::vocab::WebLink::of(v).0
 }
 
+/// Stores a remote actor (new, or its profile updated); a new one from a
+/// silenced server arrives silenced.
+pub(crate) async fn store(
+    ctx: &Ctx,
+    conn: &mut crate::db::DbConn<'_>,
+    row: Account,
+) -> ServiceResult<Account> {
+    let stored = db::federation::upsert_remote_account(conn, &row).await?;
+    let new = stored.id == row.id;
+    if new
+        && let Some(domain) = &stored.domain
+        && ctx.settings().domains.silences(domain)
+    {
+        db::moderation::set_silenced(conn, stored.id, Some(stored.created_at)).await?;
+    }
+    Ok(stored)
+}
+
 /// Checks an actor document fetched from `uri` and turns it into an account row.
 pub fn parse_actor(uri: &str, doc: &Value, now: chrono::NaiveDateTime) -> ServiceResult<Account> {
     let actor = RemoteActor::read(doc);
@@ -204,7 +222,7 @@ pub async fn resolve(ctx: &Ctx, uri: &str, refresh: bool) -> ServiceResult<Accou
     let doc = fetch_signed(ctx, &url).await?;
     let row = parse_actor(uri, &doc, ids::now())?;
     let mut conn = ctx.conn().await?;
-    Ok(db::federation::upsert_remote_account(&mut conn, &row).await?)
+    store(ctx, &mut conn, row).await
 }
 
 /// `user@host` through WebFinger (stored accounts answer at once).
@@ -277,7 +295,7 @@ pub async fn resolve_url(ctx: &Ctx, url: &str) -> ServiceResult<Option<Resolved>
         let row = parse_actor(id, &doc, ids::now())?;
         let mut conn = ctx.conn().await?;
         return Ok(Some(Resolved::Account(Box::new(
-            db::federation::upsert_remote_account(&mut conn, &row).await?,
+            store(ctx, &mut conn, row).await?,
         ))));
     }
     if ObjectKind::parse(kind).is_some_and(ObjectKind::is_post) {
@@ -473,7 +491,7 @@ pub async fn verified_recognitions(ctx: &Ctx, club: &Account) -> ServiceResult<V
         let listed = RemoteCollection::read(&list).lists(&club_uri);
         if listed {
             let mut conn = ctx.conn().await?;
-            confirmed.push(db::federation::upsert_remote_account(&mut conn, &row).await?);
+            confirmed.push(store(ctx, &mut conn, row).await?);
         }
     }
     crate::federation::rt(ctx)

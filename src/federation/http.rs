@@ -55,6 +55,8 @@ impl FetchError {
 struct Policy {
     development: bool,
     resolve: Arc<BTreeMap<String, SocketAddr>>,
+    /// Domain blocks and the allow-list, as an admin set them.
+    domains: Arc<crate::services::settings::Live>,
 }
 
 impl Policy {
@@ -77,6 +79,11 @@ impl Policy {
         }
         if !url.username().is_empty() || url.password().is_some() {
             return Err("URLs with credentials are refused");
+        }
+        if let Some(host) = url.host_str()
+            && self.domains.get().domains.refuses(host)
+        {
+            return Err("this server does not federate with that domain");
         }
         match url.host() {
             None => Err("no host"),
@@ -220,7 +227,10 @@ pub struct FedClient {
 }
 
 impl FedClient {
-    pub fn new(config: &Config) -> anyhow::Result<FedClient> {
+    pub fn new(
+        config: &Config,
+        domains: Arc<crate::services::settings::Live>,
+    ) -> anyhow::Result<FedClient> {
         install_tls_provider();
         let development = config.federation.mode == FederationMode::Development;
         let mut resolve = BTreeMap::new();
@@ -230,6 +240,7 @@ impl FedClient {
         let policy = Policy {
             development,
             resolve: Arc::new(resolve),
+            domains,
         };
         let redirect_policy = policy.clone();
         let client = reqwest::Client::builder()
@@ -457,7 +468,12 @@ mod tests {
         Policy {
             development,
             resolve: Arc::new(BTreeMap::new()),
+            domains: no_rules(),
         }
+    }
+
+    fn no_rules() -> Arc<crate::services::settings::Live> {
+        Arc::new(crate::services::settings::Live::new(Arc::default()))
     }
 
     #[test]
@@ -548,6 +564,7 @@ mod tests {
         let dev = Policy {
             development: true,
             resolve: Arc::new(map),
+            domains: no_rules(),
         };
         let got: Vec<SocketAddr> = dev
             .resolve("beta.test".parse::<Name>().unwrap())

@@ -82,9 +82,12 @@ pub struct InstanceKey {
 }
 
 impl Runtime {
-    pub fn new(config: &Config) -> anyhow::Result<Runtime> {
+    pub fn new(
+        config: &Config,
+        domains: Arc<crate::services::settings::Live>,
+    ) -> anyhow::Result<Runtime> {
         Ok(Runtime {
-            client: http::FedClient::new(config)?,
+            client: http::FedClient::new(config, domains)?,
             node: format!(
                 "{}-{}",
                 std::process::id(),

@@ -89,7 +89,8 @@ pub async fn nodeinfo(ctx: &Ctx, version: &str) -> ServiceResult<Value> {
         },
         protocols: vec!["activitypub"],
         services: NodeInfoServices::default(),
-        open_registrations: ctx.config.registrations.mode == crate::config::RegistrationMode::Open,
+        open_registrations: ctx.settings().registration_mode
+            == crate::config::RegistrationMode::Open,
         usage: NodeInfoUsage {
             users: NodeInfoUsers {
                 total: facts.user_count,
@@ -97,8 +98,8 @@ pub async fn nodeinfo(ctx: &Ctx, version: &str) -> ServiceResult<Value> {
             local_posts: facts.status_count,
         },
         metadata: NodeInfoMetadata {
-            node_name: ctx.config.instance.title.clone(),
-            node_description: ctx.config.instance.description.clone(),
+            node_name: ctx.settings().title.clone(),
+            node_description: ctx.settings().description.clone(),
         },
     }))
 }
@@ -265,7 +266,7 @@ pub async fn instance_actor_document(ctx: &Ctx) -> ServiceResult<Value> {
         id: id.clone(),
         kind: crate::domain::ActorType::Application,
         preferred_username: ctx.config.server.domain.clone(),
-        name: ctx.config.instance.title.clone(),
+        name: ctx.settings().title.clone(),
         summary: None,
         url: None,
         inbox: format!("{id}/inbox"),

@@ -359,7 +359,7 @@ pub async fn create_from_shell(
 /// Self-service sign-up, obeying `registrations.mode`. A valid invite lets a
 /// person in whatever the mode and skips approval, as on Mastodon.
 pub async fn register(ctx: &Ctx, reg: Registration) -> ServiceResult<LocalUser> {
-    let mode = ctx.config.registrations.mode;
+    let mode = ctx.settings().registration_mode;
     let invite = match reg.invite_code.as_deref().filter(|c| !c.is_empty()) {
         Some(code) => Some(valid_invite(ctx, code).await?),
         None => None,
@@ -445,11 +445,7 @@ pub(crate) async fn signed_up(
     super::streaming::notifications(ctx, &notes);
     if let Some(token) = confirmation {
         let link = format!("{}/auth/confirm?token={token}", ctx.base_url());
-        if let Err(e) = ctx
-            .mailer
-            .send_confirmation(&ctx.config, &created, &link)
-            .await
-        {
+        if let Err(e) = ctx.mailer.send_confirmation(ctx, &created, &link).await {
             // The account stays; the person can ask for the mail again once the transport works.
             tracing::error!(account = created.account.id, error = %e, "could not send the confirmation e-mail");
         }
@@ -806,14 +802,23 @@ pub async fn list_pending(ctx: &Ctx) -> ServiceResult<Vec<LocalUser>> {
 pub struct AdminView {
     pub me: LocalUser,
     pub view: AccountView,
+    pub silenced: bool,
 }
 
 pub async fn admin_views(ctx: &Ctx, list: Vec<LocalUser>) -> ServiceResult<Vec<AdminView>> {
+    let ids: Vec<i64> = list.iter().map(|m| m.account.id).collect();
+    let mut conn = ctx.conn().await?;
+    let silenced = db::moderation::silenced(&mut conn, &ids).await?;
+    drop(conn);
     let views = views::accounts(ctx, list.iter().map(|m| m.account.clone()).collect()).await?;
     Ok(list
         .into_iter()
         .zip(views)
-        .map(|(me, view)| AdminView { me, view })
+        .map(|(me, view)| AdminView {
+            silenced: silenced.contains(&me.account.id),
+            me,
+            view,
+        })
         .collect())
 }
 
@@ -962,6 +967,22 @@ pub async fn delete_local_account(ctx: &Ctx, username: &str) -> ServiceResult<()
     super::media::account_erased(ctx, attachments).await;
     ctx.wake_delivery();
     Ok(())
+}
+
+/// Turns down an account waiting for approval: it is deleted (it never
+/// federated) and its name stays reserved, as after any deletion.
+pub async fn reject_pending(ctx: &Ctx, id: i64) -> ServiceResult<()> {
+    let mut conn = ctx.conn().await?;
+    let me = db::accounts::find_local_user(&mut conn, id)
+        .await?
+        .ok_or_else(ServiceError::not_found)?;
+    drop(conn);
+    if me.user.approved {
+        return Err(ServiceError::BadRequest(
+            "Only accounts waiting for approval can be rejected".into(),
+        ));
+    }
+    delete_local_account(ctx, &me.account.username).await
 }
 
 #[cfg(test)]

@@ -11,7 +11,8 @@ const POLL_CHECK_EVERY: Duration = Duration::from_secs(30);
 /// A web-only node (`federation.workers = false`) runs only the single
 /// sign-on refresh: it queues work that the nodes with workers pick up.
 pub fn spawn(ctx: Ctx) -> Background {
-    let mut tasks = Vec::new();
+    // Every node applies the settings and domain rules changed on another.
+    let mut tasks = vec![tokio::spawn(super::settings::keep_fresh(ctx.clone()))];
     // Every node answers sign-ins, so every node keeps the provider's keys.
     if ctx.config.oidc.enabled() {
         tasks.push(tokio::spawn(super::oidc::keep_discovered(ctx.clone())));

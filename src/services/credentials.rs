@@ -80,9 +80,9 @@ pub async fn request_password_reset(ctx: &Ctx, email: &str) -> ServiceResult<()>
     .await?;
     let link = format!("{}/auth/reset?token={token}", ctx.base_url());
     // Sent beside the answer, so its time does not tell who has an account.
-    let (mailer, config) = (ctx.mailer.clone(), ctx.config.clone());
+    let ctx = ctx.clone();
     tokio::spawn(async move {
-        if let Err(e) = mailer.send_password_reset(&config, &me, &link).await {
+        if let Err(e) = ctx.mailer.send_password_reset(&ctx, &me, &link).await {
             tracing::error!(account = me.account.id, error = %e, "could not send the password-reset e-mail");
         }
     });
@@ -181,7 +181,7 @@ pub async fn request_email_change(
     .await?;
     let link = format!("{}/auth/confirm_email_change?token={token}", ctx.base_url());
     ctx.mailer
-        .send_email_change(&ctx.config, me, new_email, &link)
+        .send_email_change(ctx, me, new_email, &link)
         .await
         .map_err(|e| ServiceError::Internal(e.context("sending the e-mail change link")))?;
     Ok(())
@@ -243,11 +243,7 @@ pub async fn confirm_email_change(
     })?;
     let after = accounts::reload(&mut conn, id).await?;
     drop(conn);
-    if let Err(e) = ctx
-        .mailer
-        .send_email_changed(&ctx.config, me, &new_email)
-        .await
-    {
+    if let Err(e) = ctx.mailer.send_email_changed(ctx, me, &new_email).await {
         tracing::warn!(account = id, error = %e, "could not tell the old address of the change");
     }
     Ok(after)

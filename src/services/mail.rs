@@ -62,12 +62,13 @@ impl Mailer {
     /// The e-mail confirmation message, in the account's language (Japanese or English).
     pub async fn send_confirmation(
         &self,
-        cfg: &Config,
+        ctx: &super::Ctx,
         me: &LocalUser,
         link: &str,
     ) -> anyhow::Result<()> {
+        let (cfg, settings) = (&ctx.config, ctx.settings());
         let username = &me.account.username;
-        let title = &cfg.instance.title;
+        let title = &settings.title;
         let (subject, body) = if japanese(me) {
             (
                 format!("{title}: メールアドレスの確認"),
@@ -89,12 +90,13 @@ impl Mailer {
     /// A link to choose a new password (valid for an hour).
     pub async fn send_password_reset(
         &self,
-        cfg: &Config,
+        ctx: &super::Ctx,
         me: &LocalUser,
         link: &str,
     ) -> anyhow::Result<()> {
+        let (cfg, settings) = (&ctx.config, ctx.settings());
         let username = &me.account.username;
-        let title = &cfg.instance.title;
+        let title = &settings.title;
         let (subject, body) = if japanese(me) {
             (
                 format!("{title}: パスワードの再設定"),
@@ -116,13 +118,14 @@ impl Mailer {
     /// To the new address: a link that proves it (valid for a day).
     pub async fn send_email_change(
         &self,
-        cfg: &Config,
+        ctx: &super::Ctx,
         me: &LocalUser,
         new_email: &str,
         link: &str,
     ) -> anyhow::Result<()> {
+        let (cfg, settings) = (&ctx.config, ctx.settings());
         let username = &me.account.username;
-        let title = &cfg.instance.title;
+        let title = &settings.title;
         let (subject, body) = if japanese(me) {
             (
                 format!("{title}: 新しいメールアドレスの確認"),
@@ -144,12 +147,13 @@ impl Mailer {
     /// To the old address: the account's address was changed.
     pub async fn send_email_changed(
         &self,
-        cfg: &Config,
+        ctx: &super::Ctx,
         me: &LocalUser,
         new_email: &str,
     ) -> anyhow::Result<()> {
+        let (cfg, settings) = (&ctx.config, ctx.settings());
         let username = &me.account.username;
-        let title = &cfg.instance.title;
+        let title = &settings.title;
         let (subject, body) = if japanese(me) {
             (
                 format!("{title}: メールアドレスが変更されました"),
@@ -183,11 +187,12 @@ impl Mailer {
     /// A notification the person chose to get by e-mail.
     pub async fn send_notification(
         &self,
-        cfg: &Config,
+        ctx: &super::Ctx,
         me: &LocalUser,
         n: &NotificationMail,
     ) -> anyhow::Result<()> {
-        let (title, who) = (&cfg.instance.title, &n.who);
+        let (cfg, settings) = (&ctx.config, ctx.settings());
+        let (title, who) = (&settings.title, &n.who);
         let ja = japanese(me);
         let what = match (n.kind, ja) {
             (NotificationKind::Mention, true) => {

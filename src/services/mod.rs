@@ -9,6 +9,7 @@ pub mod instance;
 pub mod mail;
 pub mod media;
 pub mod memberships;
+pub mod moderation;
 pub mod notifications;
 pub mod oauth;
 pub mod oidc;
@@ -22,6 +23,7 @@ pub mod roster;
 pub mod scopes;
 pub mod search;
 pub mod sessions;
+pub mod settings;
 pub mod social;
 pub mod stats;
 pub mod statuses;
@@ -49,14 +51,26 @@ pub struct Ctx {
     pub oidc: Arc<oidc::Provider>,
     /// Who used the server today (sign-in days for network activity).
     pub seen: Arc<stats::Seen>,
+    /// The instance's settings and domain rules as they are now.
+    pub live: Arc<settings::Live>,
+}
+
+impl From<crate::db::AcquireError> for ServiceError {
+    fn from(e: crate::db::AcquireError) -> ServiceError {
+        match e {
+            crate::db::AcquireError::Busy => ServiceError::Unavailable,
+            crate::db::AcquireError::Failed(e) => ServiceError::Internal(e),
+        }
+    }
 }
 
 impl Ctx {
     /// Connects the database (running migrations); `fed` speaks for us to
     /// other servers.
     pub async fn new(
-        config: Config,
+        config: Arc<Config>,
         fed: Arc<dyn remote::Federation>,
+        live: Arc<settings::Live>,
     ) -> anyhow::Result<(Ctx, Vec<String>)> {
         let (db, applied) = DbPool::connect(
             &config.database.url,
@@ -65,25 +79,29 @@ impl Ctx {
         )
         .await?;
         let mailer = mail::Mailer::from_config(&config)?;
+        live.reload(&db).await?;
         Ok((
             Ctx {
                 db,
-                config: Arc::new(config),
+                config,
                 mailer,
                 hub: streaming::Hub::new(),
                 fed,
                 oidc: Arc::new(oidc::Provider::new()?),
                 seen: Default::default(),
+                live,
             },
             applied,
         ))
     }
 
     pub async fn conn(&self) -> Result<DbConn<'static>, ServiceError> {
-        self.db.get().await.map_err(|e| match e {
-            crate::db::AcquireError::Busy => ServiceError::Unavailable,
-            crate::db::AcquireError::Failed(e) => ServiceError::Internal(e),
-        })
+        Ok(self.db.get().await?)
+    }
+
+    /// The instance's settings and domain rules as they are now.
+    pub fn settings(&self) -> Arc<settings::Settings> {
+        self.live.get()
     }
 
     pub fn base_url(&self) -> String {

@@ -210,7 +210,8 @@ async fn mail_one(ctx: &Ctx, n: &Notification) -> ServiceResult<()> {
         return Ok(());
     };
     // As the notifications page shows them: nothing from someone suspended,
-    // blocked either way, or muted with their notifications.
+    // blocked either way, muted with their notifications, or silenced and
+    // not followed.
     let (me_id, from_id) = (me.account.id, from.id);
     let blocked = !db::social::blocking::blocks_between(&mut conn, me_id, &[from_id])
         .await?
@@ -219,7 +220,13 @@ async fn mail_one(ctx: &Ctx, n: &Notification) -> ServiceResult<()> {
         .await?
         .iter()
         .any(|(_, hide)| *hide);
-    if from.suspended || blocked || muted {
+    let silenced = !db::moderation::silenced(&mut conn, &[from_id])
+        .await?
+        .is_empty()
+        && db::social::find_follow(&mut conn, me_id, from_id)
+            .await?
+            .is_none();
+    if from.suspended || blocked || muted || silenced {
         return Ok(());
     }
     // The post only if the person may read it, and never what a content
@@ -263,7 +270,7 @@ async fn mail_one(ctx: &Ctx, n: &Notification) -> ServiceResult<()> {
         settings: format!("{base}/settings#email-notifications"),
     };
     ctx.mailer
-        .send_notification(&ctx.config, &me, &mail)
+        .send_notification(ctx, &me, &mail)
         .await
         .map_err(ServiceError::Internal)
 }

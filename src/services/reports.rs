@@ -43,7 +43,7 @@ pub async fn create(ctx: &Ctx, me: &LocalUser, r: NewReport) -> ServiceResult<Re
             format!("is too long (maximum is {MAX_COMMENT_CHARS} characters)"),
         ));
     }
-    let rules = ctx.config.instance.rules.len();
+    let rules = ctx.settings().rules.len();
     for id in &r.rule_ids {
         if !id.parse::<usize>().is_ok_and(|n| (1..=rules).contains(&n)) {
             return Err(ServiceError::invalid(
@@ -98,6 +98,7 @@ pub async fn create(ctx: &Ctx, me: &LocalUser, r: NewReport) -> ServiceResult<Re
         uri: None,
         created_at: ids::now(),
         action_taken_at: None,
+        action_taken_by_account_id: None,
     };
     let report = conn
         .transaction(async |tx| {
@@ -149,46 +150,8 @@ pub async fn received(
         uri: Some(uri.to_owned()),
         created_at: ids::now(),
         action_taken_at: None,
+        action_taken_by_account_id: None,
     };
     let mut conn = ctx.conn().await?;
     Ok(db::reports::insert(&mut conn, &report).await?)
-}
-
-/// One open report for the moderators, with both accounts resolved.
-pub struct OpenReport {
-    pub report: Report,
-    pub reporter: Account,
-    pub target: Account,
-}
-
-/// Reports nobody has handled, oldest first (`tsunagu admin reports`).
-pub async fn open(ctx: &Ctx) -> ServiceResult<Vec<OpenReport>> {
-    let mut conn = ctx.conn().await?;
-    let mut out = Vec::new();
-    for report in db::reports::open(&mut conn, 500).await? {
-        let reporter = db::accounts::find(&mut conn, report.account_id).await?;
-        let target = db::accounts::find(&mut conn, report.target_account_id).await?;
-        if let (Some((reporter, _)), Some((target, _))) = (reporter, target) {
-            out.push(OpenReport {
-                report,
-                reporter,
-                target,
-            });
-        }
-    }
-    Ok(out)
-}
-
-/// Marks a report handled (`tsunagu admin resolve-report`).
-pub async fn resolve(ctx: &Ctx, id: i64) -> ServiceResult<()> {
-    let mut conn = ctx.conn().await?;
-    if db::reports::find(&mut conn, id).await?.is_none() {
-        return Err(ServiceError::NotFound(format!("no report with id {id}")));
-    }
-    if !db::reports::resolve(&mut conn, id, ids::now()).await? {
-        return Err(ServiceError::BadRequest(format!(
-            "report {id} was already resolved"
-        )));
-    }
-    Ok(())
 }

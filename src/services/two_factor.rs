@@ -44,7 +44,7 @@ fn totp(secret_b32: &str) -> ServiceResult<Totp> {
 }
 
 fn setup_of(ctx: &Ctx, me: &LocalUser, secret: &str) -> Setup {
-    let issuer = ctx.config.instance.title.clone();
+    let issuer = ctx.settings().title.clone();
     let label = format!(
         "{issuer}:{}@{}",
         me.account.username, ctx.config.server.domain

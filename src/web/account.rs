@@ -133,7 +133,7 @@ fn sign_in_page(
         context! {
             nav => "sign_in", login => login, next => next, error => error,
             oidc_label => s.ctx.config.oidc.enabled().then_some(s.ctx.config.oidc.label.as_str()),
-            sign_up => s.ctx.config.registrations.mode != RegistrationMode::Closed,
+            sign_up => s.ctx.settings().registration_mode != RegistrationMode::Closed,
         },
     )
 }
@@ -329,8 +329,8 @@ fn sign_up_page(
         "sign_up.html",
         context! {
             nav => "sign_in",
-            mode => cfg.registrations.mode.as_str(),
-            rules => cfg.instance.rules.clone(),
+            mode => s.ctx.settings().registration_mode.as_str(),
+            rules => s.ctx.settings().rules.clone(),
             min_password => cfg.registrations.min_password_length,
             oidc_label => cfg.oidc.enabled().then_some(cfg.oidc.label.as_str()),
             form => context! {

@@ -2,6 +2,7 @@
 //! out-of-band code page, the first-run setup page, e-mail confirmation and
 //! the start page. Forms carry a CSRF token matched against a cookie.
 pub mod account;
+pub mod admin;
 pub mod charts;
 pub mod i18n;
 pub mod member;
@@ -94,6 +95,31 @@ impl Web {
                 "office_announcements.html",
                 include_str!("templates/office_announcements.html"),
             ),
+            ("admin_nav.html", include_str!("templates/admin_nav.html")),
+            (
+                "admin_reports.html",
+                include_str!("templates/admin_reports.html"),
+            ),
+            (
+                "admin_report.html",
+                include_str!("templates/admin_report.html"),
+            ),
+            (
+                "admin_accounts.html",
+                include_str!("templates/admin_accounts.html"),
+            ),
+            (
+                "admin_domains.html",
+                include_str!("templates/admin_domains.html"),
+            ),
+            (
+                "admin_federation.html",
+                include_str!("templates/admin_federation.html"),
+            ),
+            (
+                "admin_settings.html",
+                include_str!("templates/admin_settings.html"),
+            ),
         ] {
             env.add_template(name, src)?;
         }
@@ -132,7 +158,7 @@ impl Web {
         let ctx = context! {
             lang => lang,
             languages => langs,
-            instance_title => s.ctx.config.instance.title.clone(),
+            instance_title => s.ctx.settings().title.clone(),
             ..page
         };
         match self.env.get_template(name).and_then(|t| t.render(ctx)) {
@@ -201,6 +227,7 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .merge(account::routes())
         .merge(member::routes(upload_limit))
         .merge(office::routes())
+        .merge(admin::routes())
 }
 
 fn lang_of(
@@ -296,10 +323,10 @@ async fn home(
         lang,
         context! {
             orgs => orgs,
-            description => s.ctx.config.instance.description.clone(),
+            description => s.ctx.settings().description.clone(),
             domain => s.ctx.config.server.domain.clone(),
             version => env!("CARGO_PKG_VERSION"),
-            sign_up => s.ctx.config.registrations.mode != crate::config::RegistrationMode::Closed,
+            sign_up => s.ctx.settings().registration_mode != crate::config::RegistrationMode::Closed,
         },
     )
 }

@@ -176,6 +176,7 @@ impl Visit {
                 avatar => avatar,
                 initial => initial,
                 office => c.office,
+                admin => c.me.user.is_admin,
             }
         });
         // A completed action's toast (`?done=`), from a fixed list.
@@ -198,6 +199,17 @@ impl Visit {
                 "graduated",
                 "removed",
                 "announced",
+                "resolved",
+                "reopened",
+                "silenced",
+                "suspended",
+                "blocked",
+                "unblocked",
+                "allowed",
+                "disallowed",
+                "saved",
+                "account-approved",
+                "account-rejected",
             ]
             .contains(&d.as_str())
         });

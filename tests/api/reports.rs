@@ -140,20 +140,26 @@ async fn reports_are_filed_checked_and_listed_for_moderators(b: Backend) {
 
     // The moderators see exactly the one report, and can close it.
     let ctx = &app.state.ctx;
-    let open = tsunagu::services::reports::open(ctx).await.unwrap();
+    let open = tsunagu::services::moderation::reports(ctx, false)
+        .await
+        .unwrap();
     assert_eq!(open.len(), 1);
     assert_eq!(open[0].target.username, "spammer");
     assert_eq!(open[0].reporter.username, "reporter");
     let rid: i64 = report["id"].as_str().unwrap().parse().unwrap();
-    tsunagu::services::reports::resolve(ctx, rid).await.unwrap();
+    tsunagu::services::moderation::resolve_report(ctx, None, rid)
+        .await
+        .unwrap();
     assert!(
-        tsunagu::services::reports::open(ctx)
+        tsunagu::services::moderation::reports(ctx, false)
             .await
             .unwrap()
             .is_empty()
     );
     assert!(
-        tsunagu::services::reports::resolve(ctx, rid).await.is_err(),
+        tsunagu::services::moderation::resolve_report(ctx, None, rid)
+            .await
+            .is_err(),
         "resolving twice is refused"
     );
     app.finish().await;

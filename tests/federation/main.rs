@@ -7,6 +7,7 @@ mod harness;
 
 mod delivery;
 mod lemmy;
+mod moderation;
 mod orgs;
 mod people;
 mod pool;

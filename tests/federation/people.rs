@@ -54,7 +54,7 @@ async fn reports_reach_the_reported_accounts_server_as_flags(b: Backend) {
     assert_eq!(forwarded["forwarded"], true, "{forwarded}");
     assert_eq!(forwarded["status_ids"], json!([status_id]));
     assert_eq!(
-        tsunagu::services::reports::open(&alpha.state.ctx)
+        tsunagu::services::moderation::reports(&alpha.state.ctx, false)
             .await
             .unwrap()
             .len(),
@@ -62,7 +62,7 @@ async fn reports_reach_the_reported_accounts_server_as_flags(b: Backend) {
     );
 
     let on_beta = eventually("the Flag is stored as a report on beta", async || {
-        let open = tsunagu::services::reports::open(&beta.state.ctx)
+        let open = tsunagu::services::moderation::reports(&beta.state.ctx, false)
             .await
             .unwrap();
         (!open.is_empty()).then_some(open)

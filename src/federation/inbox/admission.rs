@@ -10,6 +10,9 @@ pub enum Refusal {
     Unauthorized(String),
     #[error("{0}")]
     BadRequest(String),
+    /// The sender's server is blocked here (or not on the allow-list).
+    #[error("{0}")]
+    Forbidden(String),
     /// Over capacity: try again after this many seconds.
     #[error("the inbox is over capacity; retry later")]
     Busy(u64),
@@ -123,6 +126,12 @@ pub async fn receive(ctx: &Ctx, req: Inbound<'_>) -> Result<bool, Refusal> {
             "the activity id is not on the actor's origin".into(),
         ));
     }
+    // Before any fetch: a blocked server is not even asked for its actor.
+    if refused_origin(ctx, actor_uri) {
+        return Err(Refusal::Forbidden(
+            "this server does not accept activities from your domain".into(),
+        ));
+    }
     // A Delete of an actor that is already gone cannot be verified: refused.
     let actor = actors::resolve(ctx, actor_uri, false)
         .await
@@ -161,6 +170,14 @@ pub async fn receive(ctx: &Ctx, req: Inbound<'_>) -> Result<bool, Refusal> {
     Ok(stored)
 }
 
+/// The URI's server is blocked here, or not on the allow-list in allow-list mode.
+pub(crate) fn refused_origin(ctx: &Ctx, uri: &str) -> bool {
+    url::Url::parse(uri)
+        .ok()
+        .and_then(|u| u.host_str().map(|h| ctx.settings().domains.refuses(h)))
+        .unwrap_or(true)
+}
+
 /// The refusal when the signing actor cannot be fetched or used: the sender
 /// hears only that; what went wrong (which may describe the network behind
 /// this server: ports open or closed, addresses) goes to the log.
@@ -183,6 +200,10 @@ pub async fn signer(ctx: &Ctx, req: SignedRequest<'_>) -> Result<Option<Account>
     Ok(async {
         signatures::precheck(&req, &sig, SystemTime::now()).ok()?;
         let owner = sig.key_id.split('#').next()?;
+        // A blocked server reads only what anyone may.
+        if refused_origin(ctx, owner) {
+            return None;
+        }
         let mut conn = ctx.conn().await.ok()?;
         let actor = db::federation::account_by_ap_id(&mut conn, owner)
             .await

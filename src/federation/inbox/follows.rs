@@ -167,7 +167,7 @@ pub(super) async fn update_actor(ctx: &Ctx, actor: &Account, object: &Value) -> 
     }
     let row = actors::parse_actor(uri, object, ids::now())?;
     let mut conn = ctx.conn().await?;
-    db::federation::upsert_remote_account(&mut conn, &row).await?;
+    actors::store(ctx, &mut conn, row).await?;
     Ok(())
 }
 
@@ -200,7 +200,7 @@ pub(super) async fn move_account(
     }
     let row = actors::parse_actor(target_uri, &doc, ids::now())?;
     let mut conn = ctx.conn().await?;
-    let target = db::federation::upsert_remote_account(&mut conn, &row).await?;
+    let target = actors::store(ctx, &mut conn, row).await?;
     db::federation::set_moved(&mut conn, actor.id, target.id).await?;
     let mut people = Vec::new();
     for id in db::federation::local_followers(&mut conn, actor.id).await? {

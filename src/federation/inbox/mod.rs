@@ -39,6 +39,11 @@ async fn process(ctx: &Ctx, a: &InboxActivity) -> ServiceResult<()> {
         tracing::info!(kind = %a.kind, actor = %a.actor_uri, "activity type not handled; dropped");
         return Ok(());
     };
+    // Received before its server was blocked: dropped now.
+    if admission::refused_origin(ctx, &a.actor_uri) {
+        tracing::info!(actor = %a.actor_uri, "activity from a blocked server; dropped");
+        return Ok(());
+    }
     let raw: Value = serde_json::from_str(&a.body).map_err(|e| bad(e.to_string()))?;
     let activity = RemoteActivity::read(&raw);
     let actor = actors::resolve(ctx, &a.actor_uri, false).await?;
