@@ -563,6 +563,7 @@ async fn admin(ctx: &Ctx, command: AdminCommand) -> anyhow::Result<()> {
                 ctx,
                 None,
                 moderation::NewDomainBlock {
+                    update: true,
                     domain,
                     severity,
                     public_comment,

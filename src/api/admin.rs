@@ -243,6 +243,7 @@ pub async fn create_domain_block(
         &s.ctx,
         Some(me),
         NewDomainBlock {
+            update: false,
             domain: p.domain.unwrap_or_default(),
             severity,
             public_comment: p.public_comment.unwrap_or_default(),
@@ -267,6 +268,7 @@ pub async fn update_domain_block(
         &s.ctx,
         Some(me),
         NewDomainBlock {
+            update: true,
             domain: before.domain,
             severity,
             public_comment: p.public_comment.unwrap_or(before.public_comment),

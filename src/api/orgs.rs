@@ -272,10 +272,11 @@ async fn decide(
     id: &str,
     request_id: &str,
     approve: bool,
+    reason: Option<String>,
 ) -> ApiResult<Json<Value>> {
     let (_, me) = auth.user("write:accounts")?;
-    let view =
-        memberships::decide(&s.ctx, me, parse_id(id)?, parse_id(request_id)?, approve).await?;
+    let (org, request) = (parse_id(id)?, parse_id(request_id)?);
+    let view = memberships::decide(&s.ctx, me, org, request, approve, reason).await?;
     Ok(Json(entities::membership(&s.ctx, &view)))
 }
 
@@ -284,15 +285,24 @@ pub async fn approve(
     auth: Auth,
     Path((id, request_id)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
-    decide(&s, &auth, &id, &request_id, true).await
+    decide(&s, &auth, &id, &request_id, true, None).await
 }
 
+#[derive(Deserialize)]
+pub struct RejectParams {
+    #[serde(default, deserialize_with = "de::string_opt")]
+    reason: Option<String>,
+}
+
+/// `POST .../membership_requests/:id/reject`, with an optional `reason`
+/// (e-mailed to a person here with a confirmed address).
 pub async fn reject(
     State(s): State<AppState>,
     auth: Auth,
     Path((id, request_id)): Path<(String, String)>,
+    Params { value: p, .. }: Params<RejectParams>,
 ) -> ApiResult<Json<Value>> {
-    decide(&s, &auth, &id, &request_id, false).await
+    decide(&s, &auth, &id, &request_id, false, p.reason).await
 }
 
 #[derive(Deserialize)]

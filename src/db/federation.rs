@@ -534,6 +534,7 @@ pub async fn follower_inboxes(conn: &mut DbConn<'_>, account_id: i64) -> DbResul
         .filter(follows::target_account_id.eq(account_id))
         .filter(follows::pending.eq(false))
         .filter(accounts::local.eq(false))
+        .filter(accounts::suspended.eq(false))
         .select((accounts::shared_inbox_url, accounts::inbox_url))
         .load(c)
         .await)?;

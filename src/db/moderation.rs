@@ -96,11 +96,8 @@ pub async fn delete_domain_allow(conn: &mut DbConn<'_>, id: i64) -> DbResult<boo
 /// `LIKE` patterns for the accounts of a domain, its subdomains and any port
 /// (accounts store `host` or `host:port`).
 fn domain_patterns(domain: &str) -> [String; 3] {
-    [
-        format!("{domain}:%"),
-        format!("%.{domain}"),
-        format!("%.{domain}:%"),
-    ]
+    let d = super::search::like_escape(domain);
+    [format!("{d}:%"), format!("%.{d}"), format!("%.{d}:%")]
 }
 
 /// Suspends or silences the remote accounts of the block's domain (its
@@ -112,9 +109,9 @@ pub async fn restrict_domain(conn: &mut DbConn<'_>, block: &DomainBlock) -> DbRe
     let of_domain = accounts::local.eq(false).and(
         accounts::domain
             .eq(domain)
-            .or(accounts::domain.like(port))
-            .or(accounts::domain.like(sub))
-            .or(accounts::domain.like(sub_port)),
+            .or(accounts::domain.like(port).escape('\\'))
+            .or(accounts::domain.like(sub).escape('\\'))
+            .or(accounts::domain.like(sub_port).escape('\\')),
     );
     let id = block.id;
     let marked =
@@ -201,6 +198,29 @@ async fn set_marked(conn: &mut DbConn<'_>, block: &DomainBlock, on: bool) -> DbR
         .await
         .map(drop),
     })
+}
+
+/// Forgets which domain blocks changed an account (a moderator decided on it).
+pub async fn unmark(conn: &mut DbConn<'_>, account_id: i64) -> DbResult<()> {
+    with_conn!(conn, |c| diesel::delete(
+        domain_block_accounts::table.filter(domain_block_accounts::account_id.eq(account_id))
+    )
+    .execute(c)
+    .await
+    .map(drop))
+}
+
+/// Records that a block changed an account (one met after the block).
+pub async fn mark(conn: &mut DbConn<'_>, block_id: i64, account_id: i64) -> DbResult<()> {
+    with_conn!(conn, |c| diesel::insert_into(domain_block_accounts::table)
+        .values((
+            domain_block_accounts::domain_block_id.eq(block_id),
+            domain_block_accounts::account_id.eq(account_id)
+        ))
+        .on_conflict_do_nothing()
+        .execute(c)
+        .await
+        .map(drop))
 }
 
 /// Suspends or reinstates one account.

@@ -47,6 +47,7 @@ pub async fn list(
                                 silenced_accounts::account_id.ne_all(
                                     follows::table
                                         .filter(follows::account_id.eq(account_id))
+                                        .filter(follows::pending.eq(false))
                                         .select(follows::target_account_id),
                                 ),
                             )

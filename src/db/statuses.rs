@@ -96,6 +96,7 @@ macro_rules! not_silenced {
                     sa::account_id.ne_all(
                         sf::table
                             .filter(sf::account_id.eq(v))
+                            .filter(sf::pending.eq(false))
                             .select(sf::target_account_id),
                     ),
                 )

@@ -34,10 +34,12 @@ pub(crate) async fn store(
 ) -> ServiceResult<Account> {
     let stored = db::federation::upsert_remote_account(conn, &row).await?;
     let new = stored.id == row.id;
+    // Marked as the block's doing, so lifting the block restores it.
     if new
         && let Some(domain) = &stored.domain
-        && ctx.settings().domains.silences(domain)
+        && let Some(block) = ctx.settings().domains.silencing_block(domain)
     {
+        db::moderation::mark(conn, block, stored.id).await?;
         db::moderation::set_silenced(conn, stored.id, Some(stored.created_at)).await?;
     }
     Ok(stored)
@@ -205,9 +207,20 @@ pub async fn gone_at_origin(ctx: &Ctx, uri: &str, not_found_is_gone: bool) -> Se
 /// The account for an actor URI: stored, or fetched and stored (`refresh`
 /// fetches again, e.g. after a signature failed with the stored key).
 pub async fn resolve(ctx: &Ctx, uri: &str, refresh: bool) -> ServiceResult<Account> {
+    // Nothing from a blocked server (or, in allow-list mode, an unlisted
+    // one), nor from a suspended account, even when stored already: a group
+    // elsewhere may pass on their posts.
+    if super::inbox::refused_origin(ctx, uri) {
+        return Err(ServiceError::Forbidden(
+            "this server does not federate with that domain".into(),
+        ));
+    }
     if !refresh {
         let mut conn = ctx.conn().await?;
         if let Some(a) = db::federation::account_by_ap_id(&mut conn, uri).await? {
+            if a.suspended {
+                return Err(ServiceError::Forbidden("the account is suspended".into()));
+            }
             return Ok(a);
         }
     }

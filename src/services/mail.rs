@@ -250,6 +250,61 @@ impl Mailer {
     }
 }
 
+/// An org's invitation, in Japanese and in English (the recipient has no
+/// account yet, so no language is known).
+pub struct Invitation<'a> {
+    pub org: &'a str,
+    pub office: &'a str,
+    pub link: &'a str,
+    pub expires: &'a str,
+}
+
+impl Mailer {
+    /// The office turned a membership request down, saying why.
+    pub async fn send_membership_rejected(
+        &self,
+        ctx: &super::Ctx,
+        me: &LocalUser,
+        org: &str,
+        reason: &str,
+    ) -> anyhow::Result<()> {
+        let (cfg, settings) = (&ctx.config, ctx.settings());
+        let (title, username) = (&settings.title, &me.account.username);
+        let (subject, body) = if japanese(me) {
+            (
+                format!("{title}: {org} へのメンバー申請について"),
+                format!(
+                    "{username} さん\n\n{org} の事務局は、今回のメンバー申請を承認しませんでした。事務局からのメッセージ:\n\n{reason}\n"
+                ),
+            )
+        } else {
+            (
+                format!("{title}: your membership request to {org}"),
+                format!(
+                    "Hello {username},\n\nthe alumni office of {org} did not approve your membership request. Their message:\n\n{reason}\n"
+                ),
+            )
+        };
+        self.send_text(cfg, &me.user.email, subject, body).await
+    }
+
+    pub async fn send_invitation(
+        &self,
+        ctx: &super::Ctx,
+        to: &str,
+        inv: &Invitation<'_>,
+    ) -> anyhow::Result<()> {
+        let (cfg, settings) = (&ctx.config, ctx.settings());
+        let (title, org, office, link, expires) =
+            (&settings.title, inv.org, inv.office, inv.link, inv.expires);
+        let subject = format!("{org} から招待が届きました / You are invited to {org}");
+        let body = format!(
+            "{org} の事務局({office})から、{title} への招待が届きました。\n次のリンクを開いてアカウントを作成すると、メンバーとして参加できます({expires} まで有効、1回限り)。\n\n{link}\n\nお心当たりがない場合は、このメールを無視してください。\n\n----\n\nThe alumni office of {org} ({office}) invites you to {title}.\nOpen this link to create your account and join as a member (valid until {expires}, once):\n\n{link}\n\nIf you did not expect this, ignore this message.\n"
+        );
+        self.send_text(cfg, to, subject, body).await
+    }
+}
+
 fn japanese(me: &LocalUser) -> bool {
     me.user
         .locale

@@ -845,8 +845,22 @@ pub async fn decide(
     org_id: i64,
     request_id: i64,
     approve: bool,
+    reason: Option<String>,
 ) -> ServiceResult<MembershipView> {
     require_office(ctx, org_id, me).await?;
+    let reason = reason
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty());
+    if reason
+        .as_ref()
+        .is_some_and(|r| r.chars().count() > MAX_REASON)
+    {
+        return Err(ServiceError::invalid(
+            "reason",
+            "ERR_TOO_LONG",
+            format!("is too long (maximum is {MAX_REASON} characters)"),
+        ));
+    }
     let mut m = membership(ctx, org_id, request_id).await?;
     if m.state != MembershipState::Pending {
         return Err(ServiceError::invalid(
@@ -874,7 +888,43 @@ pub async fn decide(
     m.decided_by = Some(me.account.id);
     m.decided_at = Some(ids::now());
     m.updated_at = ids::now();
-    store(ctx, m).await
+    let person = m.account_id;
+    let view = store(ctx, m).await?;
+    if !approve && let Some(reason) = reason {
+        tell_rejected(ctx, org_id, person, reason).await?;
+    }
+    Ok(view)
+}
+
+/// Longest reason an office gives for turning a request down.
+pub const MAX_REASON: usize = 1000;
+
+/// The office's reason for a rejection, by e-mail to a person here with a
+/// confirmed address (beside the answer). Others hear only the rejection.
+async fn tell_rejected(ctx: &Ctx, org_id: i64, person: i64, reason: String) -> ServiceResult<()> {
+    if !ctx.config.mail_enabled() {
+        return Ok(());
+    }
+    let mut conn = ctx.conn().await?;
+    let Some(to) = db::accounts::find_local_user(&mut conn, person).await? else {
+        return Ok(());
+    };
+    drop(conn);
+    if to.user.email_confirmed_at.is_none() {
+        return Ok(());
+    }
+    let org = super::orgs::get(ctx, org_id).await?;
+    let (ctx, org_name) = (ctx.clone(), org.account.account.shown_name().to_owned());
+    tokio::spawn(async move {
+        if let Err(e) = ctx
+            .mailer
+            .send_membership_rejected(&ctx, &to, &org_name, &reason)
+            .await
+        {
+            tracing::error!(account = to.account.id, error = %e, "could not send a rejection e-mail");
+        }
+    });
+    Ok(())
 }
 
 /// Changes a verified member's role. The last office member keeps the role so
@@ -1122,6 +1172,84 @@ pub async fn create_invite(
     let mut conn = ctx.conn().await?;
     db::memberships::insert_invite(&mut conn, &invite).await?;
     Ok(invite)
+}
+
+/// At most this many addresses in one sending of invitations.
+pub const MAX_INVITE_EMAILS: usize = 50;
+
+/// Invitations by e-mail: one single-use link per address, valid for
+/// `expires_in` seconds, each sent through the configured mail transport
+/// (beside the answer, so a slow server does not hold the office's page).
+pub async fn invite_by_email(
+    ctx: &Ctx,
+    me: &LocalUser,
+    org_id: i64,
+    role: Option<String>,
+    addresses: &[String],
+    expires_in: i64,
+) -> ServiceResult<usize> {
+    // A code without a generic wording: the page shows the description.
+    let bad = |why: String| ServiceError::invalid("emails", "ERR_EMAIL_LIST", why);
+    if !ctx.config.mail_enabled() {
+        return Err(bad(
+            "cannot be sent: this server has no mail transport configured".into(),
+        ));
+    }
+    let mut to: Vec<String> = Vec::new();
+    for a in addresses.iter().map(|a| a.trim()).filter(|a| !a.is_empty()) {
+        if a.parse::<lettre::message::Mailbox>().is_err() || !a.contains('@') || a.contains('<') {
+            return Err(bad(format!("{a:?} is not an e-mail address")));
+        }
+        if !to.iter().any(|t| t.eq_ignore_ascii_case(a)) {
+            to.push(a.to_owned());
+        }
+    }
+    if to.is_empty() || to.len() > MAX_INVITE_EMAILS {
+        return Err(bad(format!(
+            "give from 1 to {MAX_INVITE_EMAILS} addresses, one per line"
+        )));
+    }
+    let org = super::orgs::get(ctx, org_id).await?;
+    let mut sent = Vec::new();
+    for address in to {
+        let invite = create_invite(
+            ctx,
+            me,
+            org_id,
+            NewInvite {
+                role: role.clone(),
+                max_uses: Some(1),
+                expires_in: Some(expires_in),
+            },
+        )
+        .await?;
+        sent.push((address, invite));
+    }
+    let n = sent.len();
+    let (ctx, org_name, office) = (
+        ctx.clone(),
+        org.account.account.shown_name().to_owned(),
+        me.account.shown_name().to_owned(),
+    );
+    tokio::spawn(async move {
+        for (address, invite) in sent {
+            let link = format!("{}/join/{}", ctx.base_url(), invite.code);
+            let expires = invite
+                .expires_at
+                .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_default();
+            let mail = super::mail::Invitation {
+                org: &org_name,
+                office: &office,
+                link: &link,
+                expires: &expires,
+            };
+            if let Err(e) = ctx.mailer.send_invitation(&ctx, &address, &mail).await {
+                tracing::error!(invite = invite.id, error = %e, "could not send an invitation e-mail");
+            }
+        }
+    });
+    Ok(n)
 }
 
 pub async fn invites(ctx: &Ctx, me: &LocalUser, org_id: i64) -> ServiceResult<Vec<OrgInvite>> {

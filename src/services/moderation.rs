@@ -60,6 +60,8 @@ pub fn domain_name(ctx: &Ctx, input: &str) -> ServiceResult<String> {
 }
 
 pub struct NewDomainBlock {
+    /// Changing an existing block is allowed (else: 422 for a blocked domain).
+    pub update: bool,
     pub domain: String,
     pub severity: DomainBlockSeverity,
     pub public_comment: String,
@@ -93,7 +95,17 @@ pub async fn block_domain(
     let block = conn
         .transaction(async |tx| {
             let before = db::moderation::domain_block_of(tx, &domain).await?;
-            if let Some(b) = &before {
+            if before.is_some() && !new.update {
+                return Err(ServiceError::invalid(
+                    "domain",
+                    "ERR_BLOCKED",
+                    "is already blocked: change its block instead",
+                ));
+            }
+            // Only a change of severity touches the accounts (an edit of the
+            // comments leaves individual decisions alone).
+            let resweep = before.as_ref().is_none_or(|b| b.severity != new.severity);
+            if let Some(b) = before.as_ref().filter(|_| resweep) {
                 db::moderation::lift_domain(tx, b).await?;
             }
             let block = DomainBlock {
@@ -105,7 +117,10 @@ pub async fn block_domain(
                 private_comment,
             };
             db::moderation::put_domain_block(tx, &block).await?;
-            db::moderation::restrict_domain(tx, &block).await?;
+            if resweep {
+                db::moderation::restrict_domain(tx, &block).await?;
+                reapply_others(tx, &block).await?;
+            }
             Ok::<_, ServiceError>(block)
         })
         .await?;
@@ -126,6 +141,7 @@ pub async fn unblock_domain(ctx: &Ctx, me: Moderator<'_>, id: i64) -> ServiceRes
                 .ok_or_else(|| ServiceError::NotFound("Record not found".into()))?;
             db::moderation::lift_domain(tx, &block).await?;
             db::moderation::delete_domain_block(tx, id).await?;
+            reapply_others(tx, &block).await?;
             Ok::<_, ServiceError>(block)
         })
         .await?;
@@ -133,6 +149,17 @@ pub async fn unblock_domain(ctx: &Ctx, me: Moderator<'_>, id: i64) -> ServiceRes
     ctx.live.reload(&ctx.db).await?;
     tracing::info!(domain = %block.domain, by = who(me), "domain unblocked");
     Ok(block)
+}
+
+/// After lifting `changed`, the other blocks take back the accounts they
+/// cover (overlapping blocks: example.com and sub.example.com).
+async fn reapply_others(tx: &mut db::DbConn<'_>, changed: &DomainBlock) -> ServiceResult<()> {
+    for other in db::moderation::domain_blocks(tx).await? {
+        if other.id != changed.id {
+            db::moderation::restrict_domain(tx, &other).await?;
+        }
+    }
+    Ok(())
 }
 
 pub async fn domain_blocks(ctx: &Ctx) -> ServiceResult<Vec<DomainBlock>> {
@@ -214,9 +241,17 @@ pub async fn act(
         ));
     }
     let mut conn = ctx.conn().await?;
-    let Some((target, _)) = db::accounts::find(&mut conn, account_id).await? else {
+    let Some((target, user)) = db::accounts::find(&mut conn, account_id).await? else {
         return Err(ServiceError::NotFound("Record not found".into()));
     };
+    // Administrators are dealt with from the shell, not by each other.
+    if me.is_some() && action != AccountAction::None && user.is_some_and(|u| u.is_admin) {
+        return Err(ServiceError::invalid(
+            "account",
+            "ERR_INVALID",
+            "is an administrator",
+        ));
+    }
     if let Some(id) = report_id {
         let report = db::reports::find(&mut conn, id)
             .await?
@@ -233,13 +268,14 @@ pub async fn act(
     conn.transaction(async |tx| {
         match action {
             AccountAction::None => {}
+            // A moderator's own decision: no domain block lifts it later.
             AccountAction::Silence => {
+                db::moderation::unmark(tx, target.id).await?;
                 db::moderation::set_silenced(tx, target.id, Some(now)).await?;
             }
             AccountAction::Suspend => {
-                if !target.suspended {
-                    db::moderation::set_suspended(tx, target.id, true).await?;
-                }
+                db::moderation::unmark(tx, target.id).await?;
+                db::moderation::set_suspended(tx, target.id, true).await?;
             }
         }
         if let Some(id) = report_id {
@@ -287,7 +323,18 @@ async fn one_moderated(ctx: &Ctx, id: i64) -> ServiceResult<Moderated> {
 pub async fn unsuspend(ctx: &Ctx, me: Moderator<'_>, account_id: i64) -> ServiceResult<Moderated> {
     only_admins(me)?;
     let mut conn = ctx.conn().await?;
-    let target = found(&mut conn, account_id).await?;
+    let Some((target, user)) = db::accounts::find(&mut conn, account_id).await? else {
+        return Err(ServiceError::NotFound("Record not found".into()));
+    };
+    // A deleted account stays suspended: its name is reserved, its Delete sent.
+    if target.local && user.is_none() {
+        return Err(ServiceError::invalid(
+            "account",
+            "ERR_INVALID",
+            "was deleted and cannot come back",
+        ));
+    }
+    db::moderation::unmark(&mut conn, target.id).await?;
     db::moderation::set_suspended(&mut conn, target.id, false).await?;
     drop(conn);
     one_moderated(ctx, account_id).await
@@ -297,6 +344,7 @@ pub async fn unsilence(ctx: &Ctx, me: Moderator<'_>, account_id: i64) -> Service
     only_admins(me)?;
     let mut conn = ctx.conn().await?;
     let target = found(&mut conn, account_id).await?;
+    db::moderation::unmark(&mut conn, target.id).await?;
     db::moderation::set_silenced(&mut conn, target.id, None).await?;
     drop(conn);
     one_moderated(ctx, account_id).await

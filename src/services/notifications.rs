@@ -47,7 +47,10 @@ async fn views_of(
     Ok(list
         .into_iter()
         .filter_map(|n| {
-            let account = accounts.get(&n.from_account_id)?.clone();
+            let account = accounts
+                .get(&n.from_account_id)
+                .filter(|v| !v.account.suspended)?
+                .clone();
             let status = match n.status_id {
                 Some(sid) => Some(statuses.get(&sid)?.clone()),
                 None => None,
@@ -225,7 +228,7 @@ async fn mail_one(ctx: &Ctx, n: &Notification) -> ServiceResult<()> {
         .is_empty()
         && db::social::find_follow(&mut conn, me_id, from_id)
             .await?
-            .is_none();
+            .is_none_or(|f| f.pending);
     if from.suspended || blocked || muted || silenced {
         return Ok(());
     }

@@ -28,7 +28,7 @@ pub struct Settings {
 #[derive(Debug, Clone, Default)]
 pub struct DomainRules {
     pub access: FederationAccess,
-    blocks: Vec<(String, DomainBlockSeverity)>,
+    blocks: Vec<(String, DomainBlockSeverity, i64)>,
     allows: Vec<String>,
 }
 
@@ -58,9 +58,21 @@ impl DomainRules {
         // The strictest rule that covers the host.
         self.blocks
             .iter()
-            .filter(|(d, _)| covers(d, &host))
-            .map(|(_, s)| *s)
+            .filter(|(d, _, _)| covers(d, &host))
+            .map(|(_, s, _)| *s)
             .max()
+    }
+
+    /// The block that silences this host, if that is the strictest covering it.
+    pub fn silencing_block(&self, host: &str) -> Option<i64> {
+        if !self.silences(host) {
+            return None;
+        }
+        let host = bare_host(host);
+        self.blocks
+            .iter()
+            .find(|(d, s, _)| *s == DomainBlockSeverity::Silence && covers(d, &host))
+            .map(|(_, _, id)| *id)
     }
 
     /// Nothing is taken from or sent to this host: suspended, or not on
@@ -132,7 +144,10 @@ impl Live {
         }
         s.domains = DomainRules {
             access: stored.federation_access.unwrap_or_default(),
-            blocks: blocks.into_iter().map(|b| (b.domain, b.severity)).collect(),
+            blocks: blocks
+                .into_iter()
+                .map(|b| (b.domain, b.severity, b.id))
+                .collect(),
             allows: allows.into_iter().map(|a| a.domain).collect(),
         };
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(s);
@@ -169,8 +184,8 @@ mod tests {
         DomainRules {
             access,
             blocks: vec![
-                ("bad.example".into(), DomainBlockSeverity::Suspend),
-                ("loud.example".into(), DomainBlockSeverity::Silence),
+                ("bad.example".into(), DomainBlockSeverity::Suspend, 1),
+                ("loud.example".into(), DomainBlockSeverity::Silence, 2),
             ],
             allows: vec!["friend.example".into()],
         }
@@ -187,6 +202,8 @@ mod tests {
         assert!(!r.refuses("loud.example"));
         assert!(r.silences("m.loud.example"));
         assert!(!r.silences("bad.example"));
+        assert_eq!(r.silencing_block("m.loud.example:8443"), Some(2));
+        assert_eq!(r.silencing_block("bad.example"), None);
     }
 
     #[test]

@@ -198,8 +198,12 @@ pub async fn statuses(
     }
     mention_pairs.sort();
 
+    // A suspended author's posts (and boosts of them) are shown nowhere.
     let build = |s: Status, reblog: Option<Box<StatusView>>| -> Option<StatusView> {
-        let account = accounts.get(&s.account_id)?.clone();
+        let account = accounts
+            .get(&s.account_id)
+            .filter(|a| !a.suspended)?
+            .clone();
         let id = s.id;
         Some(StatusView {
             account: AccountView {

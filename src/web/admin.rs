@@ -334,6 +334,7 @@ async fn block(State(s): State<AppState>, v: Visit, Form(f): Form<BlockForm>) ->
         );
     };
     let new = NewDomainBlock {
+        update: false,
         domain: f.domain,
         severity,
         public_comment: f.public_comment,

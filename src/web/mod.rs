@@ -97,6 +97,10 @@ impl Web {
             ),
             ("admin_nav.html", include_str!("templates/admin_nav.html")),
             (
+                "office_invitations.html",
+                include_str!("templates/office_invitations.html"),
+            ),
+            (
                 "admin_reports.html",
                 include_str!("templates/admin_reports.html"),
             ),

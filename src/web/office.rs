@@ -60,6 +60,14 @@ pub fn routes() -> Router<AppState> {
             "/office/orgs/{id}/announcements",
             get(announcements).post(announce),
         )
+        .route(
+            "/office/orgs/{id}/invitations",
+            get(invitations).post(invite),
+        )
+        .route(
+            "/office/orgs/{id}/invitations/{invite_id}/revoke",
+            post(revoke_invitation),
+        )
 }
 
 /// A service's refusal as a page with the right status.
@@ -471,11 +479,19 @@ pub struct TokenForm {
     authenticity_token: String,
 }
 
+#[derive(Deserialize, Default)]
+pub struct DecideForm {
+    #[serde(default)]
+    authenticity_token: String,
+    #[serde(default)]
+    reason: String,
+}
+
 async fn decide(
     State(s): State<AppState>,
     v: Visit,
     Path((id, mid, decision)): Path<(i64, i64, String)>,
-    Form(f): Form<TokenForm>,
+    Form(f): Form<DecideForm>,
 ) -> Response {
     let me = match office_form(&s, &v, id, &f.authenticity_token).await {
         Ok(me) => me,
@@ -486,7 +502,8 @@ async fn decide(
         "reject" => false,
         _ => return failed(&s, &v, ServiceError::not_found()),
     };
-    match memberships::decide(&s.ctx, me, id, mid, approve).await {
+    let reason = (!approve).then_some(f.reason);
+    match memberships::decide(&s.ctx, me, id, mid, approve, reason).await {
         Ok(_) => {
             let done = if approve { "approved" } else { "rejected" };
             v.redirect(&format!("/office/orgs/{id}/requests?done={done}"))
@@ -820,6 +837,141 @@ async fn announce(
     };
     match orgs::post(&s.ctx, me, id, new, f.pinned.is_some()).await {
         Ok(_) => v.redirect(&format!("/office/orgs/{id}/announcements?done=announced")),
+        Err(e) => failed(&s, &v, e),
+    }
+}
+
+/// How long a new invitation lasts, as the form offers it (days).
+const INVITE_DAYS: [i64; 3] = [7, 30, 90];
+
+async fn invitations(State(s): State<AppState>, v: Visit, Path(id): Path<i64>) -> Response {
+    let (me, org) = match office(&s, &v, id).await {
+        Ok(found) => found,
+        Err(r) => return r,
+    };
+    let list = match memberships::invites(&s.ctx, me, id).await {
+        Ok(l) => l,
+        Err(e) => return failed(&s, &v, e),
+    };
+    let now = crate::ids::now();
+    let base = s.ctx.base_url();
+    let invites: Vec<TplValue> = list
+        .iter()
+        .filter(|i| {
+            i.revoked_at.is_none()
+                && i.expires_at.is_none_or(|t| t > now)
+                && i.max_uses.is_none_or(|m| i.uses < m)
+        })
+        .map(|i| {
+            context! {
+                id => i.id.to_string(),
+                link => format!("{base}/join/{}", i.code),
+                role => i.role.as_str(),
+                uses => i.uses,
+                max_uses => i.max_uses,
+                expires => i.expires_at.map(|t| super::date_text(v.lang, t.and_utc())),
+            }
+        })
+        .collect();
+    let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+    v.render(
+        &s,
+        StatusCode::OK,
+        "office_invitations.html",
+        context! {
+            nav => "office",
+            tab => "invitations",
+            org,
+            invites,
+            roles,
+            days => INVITE_DAYS,
+            mail => s.ctx.config.mail_enabled(),
+        },
+    )
+}
+
+#[derive(Deserialize, Default)]
+pub struct InviteForm {
+    #[serde(default)]
+    authenticity_token: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    days: i64,
+    /// One address per line; empty: a shareable link.
+    #[serde(default)]
+    emails: String,
+    #[serde(default)]
+    max_uses: String,
+}
+
+/// A shareable link, or single-use links sent to each address given.
+async fn invite(
+    State(s): State<AppState>,
+    v: Visit,
+    Path(id): Path<i64>,
+    Form(f): Form<InviteForm>,
+) -> Response {
+    let me = match office_form(&s, &v, id, &f.authenticity_token).await {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    let days = if INVITE_DAYS.contains(&f.days) {
+        f.days
+    } else {
+        30
+    };
+    let expires_in = days * 86_400;
+    let role = Some(f.role).filter(|r| !r.is_empty());
+    let addresses: Vec<String> = f.emails.lines().map(str::to_owned).collect();
+    let done = if addresses.iter().any(|a| !a.trim().is_empty()) {
+        memberships::invite_by_email(&s.ctx, me, id, role, &addresses, expires_in)
+            .await
+            .map(|_| "invitations-sent")
+    } else {
+        let max_uses = match f.max_uses.trim() {
+            "" => Ok(None),
+            n => n
+                .parse::<i32>()
+                .map(Some)
+                .map_err(|_| ServiceError::invalid("max_uses", "ERR_INVALID", "is not a number")),
+        };
+        match max_uses {
+            Ok(max_uses) => memberships::create_invite(
+                &s.ctx,
+                me,
+                id,
+                memberships::NewInvite {
+                    role,
+                    max_uses,
+                    expires_in: Some(expires_in),
+                },
+            )
+            .await
+            .map(|_| "invitation-created"),
+            Err(e) => Err(e),
+        }
+    };
+    match done {
+        Ok(done) => v.redirect(&format!("/office/orgs/{id}/invitations?done={done}")),
+        Err(e) => failed(&s, &v, e),
+    }
+}
+
+async fn revoke_invitation(
+    State(s): State<AppState>,
+    v: Visit,
+    Path((id, invite_id)): Path<(i64, i64)>,
+    Form(f): Form<TokenForm>,
+) -> Response {
+    let me = match office_form(&s, &v, id, &f.authenticity_token).await {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    match memberships::revoke_invite(&s.ctx, me, id, invite_id).await {
+        Ok(()) => v.redirect(&format!(
+            "/office/orgs/{id}/invitations?done=invitation-revoked"
+        )),
         Err(e) => failed(&s, &v, e),
     }
 }

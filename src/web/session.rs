@@ -210,6 +210,9 @@ impl Visit {
                 "saved",
                 "account-approved",
                 "account-rejected",
+                "invitations-sent",
+                "invitation-created",
+                "invitation-revoked",
             ]
             .contains(&d.as_str())
         });

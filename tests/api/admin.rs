@@ -122,6 +122,15 @@ async fn reports_are_handled_with_the_reported_posts_and_account_actions(b: Back
             .status,
         StatusCode::NOT_FOUND
     );
+    let public = app.get("/api/v1/timelines/public", None).await.json();
+    assert!(
+        !public
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["id"] == spam["id"]),
+        "a suspended account's posts leave the timelines: {public}"
+    );
     assert!(
         app.get("/api/v1/admin/reports", Some(&admin))
             .await
@@ -177,7 +186,18 @@ async fn reports_are_handled_with_the_reported_posts_and_account_actions(b: Back
             .status,
         StatusCode::OK
     );
-    // An admin cannot suspend themselves; unknown accounts are 404.
+    // An admin cannot suspend themselves or another admin; unknown accounts are 404.
+    let (_, _) = app.user_with("second_admin", "read", true).await;
+    let second = account_id(&app, "second_admin").await;
+    let r = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/admin/accounts/{second}/action"),
+            Some(&admin),
+            &json!({"type": "silence"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     let admin_id = account_id(&app, "admin").await;
     let r = app
         .json(

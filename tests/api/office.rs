@@ -17,7 +17,8 @@ use crate::web::Browser;
 
 dual!(
     network_activity_matches_the_database,
-    office_pages_decide_requests_manage_members_import_rosters_and_pin_announcements
+    office_pages_decide_requests_manage_members_import_rosters_and_pin_announcements,
+    the_office_invites_by_shared_link_and_by_email,
 );
 
 const MEMBERS: i64 = 1_000;
@@ -912,4 +913,229 @@ async fn office_pages_decide_requests_manage_members_import_rosters_and_pin_anno
 struct RosterName {
     #[diesel(sql_type = Text)]
     name: String,
+}
+
+/// The invitations page: a shared link with a limit, single-use links sent
+/// to each address (through the mail transport), withdrawing; bad input and
+/// a server without mail get clear errors.
+async fn the_office_invites_by_shared_link_and_by_email(b: Backend) {
+    let app = TestApp::start_with(b, |c| {
+        c.mail.transport = tsunagu::config::MailTransport::File;
+    })
+    .await;
+    let (_, admin) = app.user_with("admin", "read write", true).await;
+    let (_, member) = app.user("member", "read write").await;
+    let r = app
+        .json(
+            Method::POST,
+            "/api/v1/orgs",
+            Some(&admin),
+            &json!({"username": "acme", "display_name": "ACME Alumni"}),
+        )
+        .await;
+    let org = r.json()["id"].as_str().unwrap().to_owned();
+    let page = format!("/office/orgs/{org}/invitations");
+    let mut outsider = Browser::new(&app, "en");
+    outsider.sign_in("member", "correct horse battery").await;
+    assert_eq!(outsider.get(&page).await.status, StatusCode::FORBIDDEN);
+
+    let mut office = Browser::new(&app, "en");
+    office.sign_in("admin", "correct horse battery").await;
+    let r = office.get(&page).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = office
+        .post(
+            &page,
+            &[
+                ("role", "employee"),
+                ("days", "7"),
+                ("max_uses", "25"),
+                ("emails", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let listed = app
+        .get(&format!("/api/v1/orgs/{org}/invites"), Some(&admin))
+        .await
+        .json();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed[0]["role"], "employee");
+    assert_eq!(listed[0]["max_uses"], 25);
+    let shared = listed[0]["code"].as_str().unwrap().to_owned();
+    let html = office
+        .get(&format!("{page}?done=invitation-created"))
+        .await
+        .text();
+    assert!(html.contains(&shared), "the link is shown to copy: {html}");
+
+    // By e-mail: one single-use link per address (duplicates once).
+    let r = office
+        .post(
+            &page,
+            &[
+                ("role", "alumnus"),
+                ("days", "30"),
+                (
+                    "emails",
+                    "suzuki@example.org\nSuzuki@example.org\n\ntanaka@example.org",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    for to in ["suzuki@example.org", "tanaka@example.org"] {
+        let mail = {
+            let mut tries = 0;
+            loop {
+                let found = crate::web::mails_to(&app, to);
+                if let Some(m) = <[String]>::first(&found) {
+                    assert_eq!(found.len(), 1, "one mail to {to}");
+                    break m.clone();
+                }
+                tries += 1;
+                assert!(tries < 100, "no invitation mailed to {to}");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        };
+        assert!(
+            mail.contains("ACME Alumni") && mail.contains("/join/"),
+            "{mail}"
+        );
+        assert!(
+            mail.contains("招待") && mail.contains("invites you"),
+            "both languages: {mail}"
+        );
+    }
+    let listed = app
+        .get(&format!("/api/v1/orgs/{org}/invites"), Some(&admin))
+        .await
+        .json();
+    let by_mail: Vec<&Value> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["role"] == "alumnus")
+        .collect();
+    assert_eq!(by_mail.len(), 2);
+    assert!(by_mail.iter().all(|i| i["max_uses"] == 1), "{listed}");
+
+    // Bad addresses are refused whole, nothing created.
+    let r = office
+        .post(
+            &page,
+            &[
+                ("role", "alumnus"),
+                ("days", "30"),
+                ("emails", "ok@example.org\nnot-an-address"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("not-an-address"));
+    let count = app
+        .get(&format!("/api/v1/orgs/{org}/invites"), Some(&admin))
+        .await
+        .json()
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(count, 3);
+
+    // Withdrawn: the link no longer works.
+    let id = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["code"] == shared.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = office.post(&format!("{page}/{id}/revoke"), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let mut stranger = Browser::new(&app, "en");
+    let r = stranger.get(&format!("/join/{shared}")).await;
+    assert!(r.text().contains("invalid"), "{}", r.text());
+
+    // A request turned down with a reason: the person hears why by e-mail.
+    let r = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/orgs/{org}/membership_requests"),
+            Some(&member),
+            &json!({"role": "alumnus", "tenure_from": "2001"}),
+        )
+        .await;
+    let request = r.json()["id"].as_str().unwrap().to_owned();
+    let long = "x".repeat(1001);
+    let r = office
+        .post(
+            &format!("/office/orgs/{org}/requests/{request}/reject"),
+            &[("reason", long.as_str())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = office
+        .post(
+            &format!("/office/orgs/{org}/requests/{request}/reject"),
+            &[(
+                "reason",
+                "We could not find you on the 2001 roster; please write to us.",
+            )],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let mail = {
+        let mut tries = 0;
+        loop {
+            if let Some(m) = crate::web::mails_to(&app, "member@example.com").pop() {
+                break m;
+            }
+            tries += 1;
+            assert!(tries < 100, "no rejection mailed");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    };
+    assert!(
+        mail.contains("2001 roster") && mail.contains("ACME Alumni"),
+        "{mail}"
+    );
+    app.finish().await;
+
+    // A server without mail says so instead of pretending to send.
+    let app = TestApp::start(b).await;
+    let (_, admin) = app.user_with("admin", "read write", true).await;
+    let r = app
+        .json(
+            Method::POST,
+            "/api/v1/orgs",
+            Some(&admin),
+            &json!({"username": "acme", "display_name": "ACME Alumni"}),
+        )
+        .await;
+    let org = r.json()["id"].as_str().unwrap().to_owned();
+    let mut office = Browser::new(&app, "en");
+    office.sign_in("admin", "correct horse battery").await;
+    let page = format!("/office/orgs/{org}/invitations");
+    assert!(
+        office
+            .get(&page)
+            .await
+            .text()
+            .contains("cannot send e-mail")
+    );
+    let r = office
+        .post(
+            &page,
+            &[
+                ("role", "alumnus"),
+                ("days", "30"),
+                ("emails", "a@example.org"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("no mail transport"), "{}", r.text());
+    app.finish().await;
 }

@@ -979,7 +979,7 @@ async fn staff_must_set_up_two_factor_sign_in_when_the_instance_says_so(b: Backe
 }
 
 /// Every mail the file transport wrote to `to`, decoded, oldest first.
-fn mails_to(app: &TestApp, to: &str) -> Vec<String> {
+pub(crate) fn mails_to(app: &TestApp, to: &str) -> Vec<String> {
     let dir = app.db.dir.path().join("mail");
     let mut found: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(&dir)
         .map(|d| d.flatten().collect::<Vec<_>>())

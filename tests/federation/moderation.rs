@@ -26,6 +26,7 @@ async fn block(node: &Instance, domain: &str, severity: DomainBlockSeverity) -> 
         &node.state.ctx,
         None,
         NewDomainBlock {
+            update: true,
             domain: domain.into(),
             severity,
             public_comment: String::new(),
@@ -257,6 +258,50 @@ async fn a_silenced_servers_people_arrive_silenced(b: Backend) {
     want.sort();
     assert_eq!(silenced, want, "bob (known) and carol (new) are silenced");
     drop(conn);
+
+    // Overlapping blocks: lifting the narrower leaves the wider in force;
+    // a moderator's own decision outlives both.
+    let wide = block(alpha, "test", DomainBlockSeverity::Silence).await;
+    let narrow = tsunagu::services::moderation::domain_blocks(&alpha.state.ctx)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|b| b.domain == "beta.test")
+        .unwrap()
+        .id;
+    moderation::act(
+        &alpha.state.ctx,
+        None,
+        ids[0],
+        tsunagu::domain::AccountAction::Silence,
+        None,
+    )
+    .await
+    .unwrap();
+    let silenced_now = async || {
+        let mut conn = alpha.state.ctx.conn().await.unwrap();
+        let mut v = tsunagu::db::moderation::silenced(&mut conn, &ids)
+            .await
+            .unwrap();
+        v.sort();
+        v
+    };
+    moderation::unblock_domain(&alpha.state.ctx, None, narrow)
+        .await
+        .unwrap();
+    assert_eq!(
+        silenced_now().await,
+        want,
+        "the wider block still silences both"
+    );
+    moderation::unblock_domain(&alpha.state.ctx, None, wide)
+        .await
+        .unwrap();
+    assert_eq!(
+        silenced_now().await,
+        vec![ids[0]],
+        "only bob, whom a moderator silenced, stays silenced"
+    );
     drop(alice);
     for n in nodes {
         n.stop().await;

@@ -209,6 +209,9 @@ pub async fn signer(ctx: &Ctx, req: SignedRequest<'_>) -> Result<Option<Account>
             .await
             .ok()??;
         drop(conn);
+        if actor.suspended {
+            return None;
+        }
         check_with(ctx, &req, &sig, &actor).ok().map(|_| actor)
     }
     .await)

@@ -47,6 +47,10 @@ async fn process(ctx: &Ctx, a: &InboxActivity) -> ServiceResult<()> {
     let raw: Value = serde_json::from_str(&a.body).map_err(|e| bad(e.to_string()))?;
     let activity = RemoteActivity::read(&raw);
     let actor = actors::resolve(ctx, &a.actor_uri, false).await?;
+    if actor.suspended {
+        tracing::info!(actor = %a.actor_uri, "activity from a suspended account; dropped");
+        return Ok(());
+    }
     let object = &activity.object;
     let object_kind = ObjectKind::of(object);
     match kind {
