@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::member::member_or_redirect;
 use super::session::Visit;
-use super::{date_text, oauth_error_page, post_context};
+use super::{date_text, post_context};
 use crate::app::AppState;
 use crate::db::models::LocalUser;
 use crate::domain::{AccountAction, DomainBlockSeverity, FederationAccess, RegistrationMode};
@@ -36,19 +36,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn failed(s: &AppState, v: &Visit, e: ServiceError) -> Response {
-    match e {
-        ServiceError::NotFound(_) => super::page_not_found(s, v.lang, e),
-        ServiceError::Forbidden(_) => {
-            let msg = s.web.i18n.t(v.lang, "admin-forbidden", &[]);
-            v.message(s, StatusCode::FORBIDDEN, "page-error", msg)
-        }
-        ServiceError::Validation(errs) => {
-            let msg = super::validation_text(s, v.lang, &errs);
-            v.message(s, StatusCode::UNPROCESSABLE_ENTITY, "page-error", msg)
-        }
-        ServiceError::BadRequest(why) => v.message(s, StatusCode::BAD_REQUEST, "page-error", why),
-        other => oauth_error_page(s, v.lang, other),
-    }
+    super::refused_page(s, v, e, "admin-forbidden")
 }
 
 /// The signed-in administrator, or the page to show instead.

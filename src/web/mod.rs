@@ -823,6 +823,31 @@ async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> 
 
 /// A form's validation errors in words, in the page's language: the words
 /// for known error codes with the field's label, else the service's text.
+/// A service's refusal on an office or admin page, with the right status;
+/// `forbidden` names the message for those who may not see the page.
+fn refused_page(
+    s: &AppState,
+    v: &session::Visit,
+    e: crate::services::ServiceError,
+    forbidden: &str,
+) -> axum::response::Response {
+    use crate::services::ServiceError;
+    use axum::http::StatusCode;
+    match e {
+        ServiceError::NotFound(_) => page_not_found(s, v.lang, e),
+        ServiceError::Forbidden(_) => {
+            let msg = s.web.i18n.t(v.lang, forbidden, &[]);
+            v.message(s, StatusCode::FORBIDDEN, "page-error", msg)
+        }
+        ServiceError::Validation(errs) => {
+            let msg = validation_text(s, v.lang, &errs);
+            v.message(s, StatusCode::UNPROCESSABLE_ENTITY, "page-error", msg)
+        }
+        ServiceError::BadRequest(why) => v.message(s, StatusCode::BAD_REQUEST, "page-error", why),
+        other => oauth_error_page(s, v.lang, other),
+    }
+}
+
 fn validation_text(s: &AppState, lang: &str, errs: &[crate::services::FieldError]) -> String {
     errs.iter()
         .map(|e| field_error_text(s, lang, e))

@@ -13,7 +13,7 @@ use minijinja::{Value as TplValue, context};
 use serde::Deserialize;
 
 use super::session::Visit;
-use super::{member::member_or_redirect, oauth_error_page, post_context};
+use super::{member::member_or_redirect, post_context};
 use crate::app::AppState;
 use crate::db::models::{LocalUser, RosterImport};
 use crate::db::statuses::Page;
@@ -72,19 +72,7 @@ pub fn routes() -> Router<AppState> {
 
 /// A service's refusal as a page with the right status.
 fn failed(s: &AppState, v: &Visit, e: ServiceError) -> Response {
-    match e {
-        ServiceError::NotFound(_) => super::page_not_found(s, v.lang, e),
-        ServiceError::Forbidden(_) => {
-            let msg = s.web.i18n.t(v.lang, "office-forbidden", &[]);
-            v.message(s, StatusCode::FORBIDDEN, "page-error", msg)
-        }
-        ServiceError::Validation(errs) => {
-            let msg = super::validation_text(s, v.lang, &errs);
-            v.message(s, StatusCode::UNPROCESSABLE_ENTITY, "page-error", msg)
-        }
-        ServiceError::BadRequest(why) => v.message(s, StatusCode::BAD_REQUEST, "page-error", why),
-        other => oauth_error_page(s, v.lang, other),
-    }
+    super::refused_page(s, v, e, "office-forbidden")
 }
 
 /// The signed-in office member of org `id` (with the org's name), or the
