@@ -1,6 +1,6 @@
 //! Aggregates for the office's dashboard (network activity). Days are whole
-//! UTC days since 1970-01-01; the day of a timestamp is computed by the
-//! database, which is the one place the two backends' SQL differs here.
+//! UTC days since 1970-01-01; the database's triggers turn timestamps into
+//! days and keep the per-day rollups read here.
 use chrono::NaiveDateTime;
 use diesel::dsl::count_star;
 use diesel::prelude::*;
@@ -8,7 +8,7 @@ use diesel::sql_types::{BigInt, Text};
 use diesel_async::RunQueryDsl;
 
 use super::schema::{accounts, follows, membership_changes, sign_in_days};
-use super::{Backend, DbConn, DbResult};
+use super::{DbConn, DbResult};
 use crate::with_conn;
 
 /// How many memberships of an org changed role (or began or ended) on a day.
@@ -68,10 +68,17 @@ pub struct ActivityRow {
     pub people: i64,
 }
 
+/// The longest bucket `activity` counts people in exactly: the triggers
+/// keep each active day's distance to the one before up to this many days.
+pub const MAX_BUCKET_DAYS: i64 = 31;
+
 /// The days `first_day ..= last_day` cut into buckets of `width` days from
-/// the first. Posts exclude boosts and private messages (followers-only and
-/// direct posts are nobody's business but their audience's); reactions are
-/// favourites.
+/// the first, read from the rollups the triggers keep (migration
+/// `…000025_activity_rollups`): a few rows per day whatever the org's size.
+/// Posts exclude boosts and private messages (followers-only and direct
+/// posts are nobody's business but their audience's); reactions are
+/// favourites. The whole period's people count who was last active in it,
+/// so `last_day` must be today (nothing is dated later).
 pub async fn activity(
     conn: &mut DbConn<'_>,
     org_id: i64,
@@ -79,42 +86,42 @@ pub async fn activity(
     last_day: i64,
     width: i64,
 ) -> DbResult<Vec<ActivityRow>> {
-    let backend = conn.backend();
-    let day_of = |col: &str| match backend {
-        Backend::Postgres => format!("({col}::date - DATE '1970-01-01')"),
-        Backend::Sqlite => format!("CAST(julianday({col}) - 2440587.5 AS INTEGER)"),
-    };
-    let at = |day: i64| {
-        let t = start_of_day(day).format("%Y-%m-%d %H:%M:%S");
-        match backend {
-            Backend::Postgres => format!("TIMESTAMP '{t}'"),
-            Backend::Sqlite => format!("'{t}'"),
-        }
-    };
-    let (from, until) = (at(first_day), at(last_day + 1));
-    // Each person's events per kind and bucket first (one hashed pass over
-    // the period's rows); every figure is then a count over those.
+    debug_assert!((1..=MAX_BUCKET_DAYS).contains(&width));
+    // A person counts in a bucket on their first active day in it: the day
+    // whose gap reaches back before the bucket began.
+    let bucket = format!("CAST((day - {first_day}) / {width} AS BIGINT)");
     let sql = format!(
-        "WITH m AS (SELECT account_id FROM memberships WHERE org_id = {org_id} AND state = 'verified'), \
-         a AS ( \
-           SELECT 'post' AS kind, s.account_id AS account_id, {post_day} AS d FROM statuses s \
-             WHERE s.account_id IN (SELECT account_id FROM m) AND s.created_at >= {from} AND s.created_at < {until} \
-             AND s.reblog_of_id IS NULL AND s.visibility IN ('public', 'unlisted', 'members') \
-           UNION ALL SELECT 'reaction', f.account_id, {fav_day} FROM favourites f \
-             WHERE f.account_id IN (SELECT account_id FROM m) AND f.created_at >= {from} AND f.created_at < {until} \
-           UNION ALL SELECT 'sign_in', g.account_id, g.day FROM sign_in_days g \
-             WHERE g.account_id IN (SELECT account_id FROM m) AND g.day >= {first_day} AND g.day <= {last_day} \
-         ), \
-         b AS (SELECT kind, CAST((d - {first_day}) / {width} AS BIGINT) AS bucket, account_id, COUNT(*) AS events \
-               FROM a GROUP BY kind, CAST((d - {first_day}) / {width} AS BIGINT), account_id) \
-         SELECT kind, bucket, CAST(SUM(events) AS BIGINT) AS events, COUNT(*) AS people FROM b GROUP BY kind, bucket \
-         UNION ALL SELECT 'any', bucket, CAST(0 AS BIGINT), COUNT(*) FROM (SELECT bucket, account_id FROM b GROUP BY bucket, account_id) x GROUP BY bucket \
-         UNION ALL SELECT kind, CAST(-1 AS BIGINT), CAST(SUM(events) AS BIGINT), COUNT(*) FROM (SELECT kind, account_id, SUM(events) AS events FROM b GROUP BY kind, account_id) y GROUP BY kind \
-         UNION ALL SELECT 'any', CAST(-1 AS BIGINT), CAST(0 AS BIGINT), COUNT(*) FROM (SELECT account_id FROM b GROUP BY account_id) z",
-        post_day = day_of("s.created_at"),
-        fav_day = day_of("f.created_at"),
+        "SELECT kind, {bucket} AS bucket, CAST(SUM(events) AS BIGINT) AS events, \
+           CAST(SUM(CASE WHEN gap > (day - {first_day}) % {width} THEN people ELSE 0 END) AS BIGINT) AS people \
+         FROM org_activity_days WHERE org_id = {org_id} AND day >= {first_day} AND day <= {last_day} \
+         GROUP BY kind, {bucket} \
+         UNION ALL \
+         SELECT kind, CAST(-1 AS BIGINT), CAST(0 AS BIGINT), CAST(SUM(people) AS BIGINT) \
+         FROM org_activity_last WHERE org_id = {org_id} AND day >= {first_day} GROUP BY kind"
     );
-    with_conn!(conn, |c| diesel::sql_query(sql.clone()).load(c).await)
+    let mut rows: Vec<ActivityRow> =
+        with_conn!(conn, |c| diesel::sql_query(sql.clone()).load(c).await)?;
+    // The period's events are its buckets' together.
+    for r in rows.iter_mut().filter(|r| r.bucket == -1) {
+        r.events = 0;
+    }
+    let sums: Vec<(String, i64)> = rows
+        .iter()
+        .filter(|r| r.bucket >= 0)
+        .map(|r| (r.kind.clone(), r.events))
+        .collect();
+    for (kind, events) in sums {
+        match rows.iter_mut().find(|r| r.bucket == -1 && r.kind == kind) {
+            Some(r) => r.events += events,
+            None => rows.push(ActivityRow {
+                kind,
+                bucket: -1,
+                events,
+                people: 0,
+            }),
+        }
+    }
+    Ok(rows)
 }
 
 /// The org's followers by server (`None`: this one), most first.

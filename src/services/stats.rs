@@ -408,6 +408,12 @@ mod tests {
             assert!((n - 1) * p.bucket_days() < p.days());
         }
         assert_eq!(Period::parse("90"), Some(Period::Quarter));
+        // Longer buckets would need the rollups' gaps kept further back.
+        assert!(
+            Period::ALL
+                .iter()
+                .all(|p| p.bucket_days() <= db::stats::MAX_BUCKET_DAYS)
+        );
         assert_eq!(Period::parse("14"), None);
     }
 }

@@ -339,18 +339,6 @@ async fn network_activity_matches_the_database(b: Backend) {
         ),
     )
     .await;
-    let current: HashSet<i64> = members.iter().map(|m| m.account_id).collect();
-    let posts: Vec<Activity> = load(
-        &mut conn,
-        "SELECT account_id, created_at AS at, reblog_of_id, visibility FROM statuses",
-    )
-    .await;
-    let reactions: Vec<Activity> = load(
-        &mut conn,
-        "SELECT account_id, created_at AS at, CAST(NULL AS BIGINT) AS reblog_of_id, 'public' AS visibility FROM favourites",
-    )
-    .await;
-    let sign_ins: Vec<SignIn> = load(&mut conn, "SELECT account_id, day FROM sign_in_days").await;
     let followers: Vec<Follower> = load(
         &mut conn,
         &format!("SELECT a.domain FROM follows f JOIN accounts a ON a.id = f.account_id WHERE f.target_account_id = {org} AND NOT f.pending"),
@@ -377,44 +365,6 @@ async fn network_activity_matches_the_database(b: Backend) {
         let first = today - period + 1;
         let buckets = got["buckets"].as_array().unwrap();
         assert_eq!(buckets.len() as i64, (period + width - 1) / width);
-        let in_span = |d: i64, from: i64, to: i64| d >= from && d <= to;
-        let active = |from: i64, to: i64, kinds: &[&str]| -> (i64, i64) {
-            let mut people = HashSet::new();
-            let mut events = 0;
-            if kinds.contains(&"post") {
-                // Private messages are nobody's figures.
-                let counted = |p: &&Activity| {
-                    p.reblog_of_id.is_none()
-                        && !["direct", "private"].contains(&p.visibility.as_str())
-                };
-                for p in posts.iter().filter(counted) {
-                    if current.contains(&p.account_id) && in_span(db::stats::day_of(p.at), from, to)
-                    {
-                        people.insert(p.account_id);
-                        events += 1;
-                    }
-                }
-            }
-            if kinds.contains(&"reaction") {
-                for p in &reactions {
-                    if current.contains(&p.account_id) && in_span(db::stats::day_of(p.at), from, to)
-                    {
-                        people.insert(p.account_id);
-                        events += 1;
-                    }
-                }
-            }
-            if kinds.contains(&"sign_in") {
-                for s in &sign_ins {
-                    if current.contains(&s.account_id) && in_span(s.day, from, to) {
-                        people.insert(s.account_id);
-                        events += 1;
-                    }
-                }
-            }
-            (events, people.len() as i64)
-        };
-        let all = ["post", "reaction", "sign_in"];
         let mut joined_total = 0;
         for (i, bucket) in buckets.iter().enumerate() {
             let from = first + i as i64 * width;
@@ -460,21 +410,6 @@ async fn network_activity_matches_the_database(b: Backend) {
                 shown(joined),
                 "{period} days, bucket {i}"
             );
-            assert_eq!(
-                bucket["active_members"],
-                shown(active(from, to, &all).1),
-                "{period} days, bucket {i}"
-            );
-            assert_eq!(
-                bucket["posts"],
-                shown(active(from, to, &["post"]).0),
-                "{period} days, bucket {i}"
-            );
-            assert_eq!(
-                bucket["reactions"],
-                shown(active(from, to, &["reaction"]).0),
-                "{period} days, bucket {i}"
-            );
         }
         let totals = &got["totals"];
         for role in ["office", "employee", "alumnus"] {
@@ -485,27 +420,6 @@ async fn network_activity_matches_the_database(b: Backend) {
         }
         assert_eq!(totals["members_total"], shown(members.len() as i64));
         assert_eq!(totals["new_members"], shown(joined_total));
-        assert_eq!(
-            totals["active_members"],
-            shown(active(first, today, &all).1)
-        );
-        assert_eq!(
-            totals["posting_members"],
-            shown(active(first, today, &["post"]).1)
-        );
-        assert_eq!(
-            totals["reacting_members"],
-            shown(active(first, today, &["reaction"]).1)
-        );
-        assert_eq!(
-            totals["signed_in_members"],
-            shown(active(first, today, &["sign_in"]).1)
-        );
-        assert_eq!(totals["posts"], shown(active(first, today, &["post"]).0));
-        assert_eq!(
-            totals["reactions"],
-            shown(active(first, today, &["reaction"]).0)
-        );
         // Reach: followers by server, small groups hidden.
         let mut servers: HashMap<Option<String>, i64> = HashMap::new();
         for f in &followers {
@@ -525,6 +439,10 @@ async fn network_activity_matches_the_database(b: Backend) {
         assert_eq!(got["reach_others"], shown(others));
         assert_eq!(got["reach_others"], "<5", "b.example's 3");
     }
+
+    // Who was active, and how much, against the raw rows; the rollups the
+    // triggers keep against the same rows.
+    check_activity(&app, &admin, org, today).await;
 
     // The same figures on the office's page: charts as SVG beside tables,
     // and as CSV.
@@ -570,7 +488,280 @@ async fn network_activity_matches_the_database(b: Backend) {
         "{reach}"
     );
     assert!(!reach.contains("b.example"), "{reach}");
+
+    // Then the year changes under the figures: posts deleted (and with them
+    // their boosts and reactions), reactions taken back, sign-in days gone,
+    // posts redated or made private, members leaving, people with a past
+    // joining, accounts deleted outright; and one member posting, reacting
+    // and deleting through the API as clients do.
+    let mut conn = app.state.ctx.conn().await.unwrap();
+    for sql in [
+        "DELETE FROM statuses WHERE id >= 7000000 AND id < 7100000 AND id % 7 = 3".to_owned(),
+        "DELETE FROM favourites WHERE id >= 8000000 AND id % 5 = 1".to_owned(),
+        "DELETE FROM sign_in_days WHERE day % 9 = 0".to_owned(),
+        format!(
+            "UPDATE statuses SET created_at = '{}' WHERE id >= 7000000 AND id % 17 = 2",
+            noon(today - 45)
+        ),
+        "UPDATE statuses SET visibility = 'private' WHERE id >= 7000000 AND id % 19 = 4".to_owned(),
+        format!(
+            "UPDATE memberships SET state = 'left', updated_at = '{t}' WHERE id % 31 = 2 AND state = 'verified'",
+            t = ts(now)
+        ),
+        format!(
+            "UPDATE memberships SET state = 'verified', updated_at = '{t}' WHERE state IN ('pending', 'rejected')",
+            t = ts(now)
+        ),
+        format!(
+            "DELETE FROM accounts WHERE id IN ({}, {})",
+            FIRST + 10,
+            FIRST + 21
+        ),
+    ] {
+        run(&mut conn, &sql).await;
+    }
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
+    let public: Vec<Id> = load(&mut conn, "SELECT id FROM statuses WHERE id >= 7000000 AND visibility = 'public' AND reblog_of_id IS NULL ORDER BY id LIMIT 2").await;
+    drop(conn);
+    let r = app
+        .json(
+            Method::POST,
+            "/api/v1/statuses",
+            Some(&admin),
+            &json!({"status": "今日の活動", "visibility": "public"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let mine = r.json()["id"].as_str().unwrap().to_owned();
+    for (method, uri) in [
+        (
+            Method::POST,
+            format!("/api/v1/statuses/{}/favourite", public[0].id),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/statuses/{}/favourite", public[1].id),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/statuses/{}/unfavourite", public[1].id),
+        ),
+        (Method::DELETE, format!("/api/v1/statuses/{mine}")),
+    ] {
+        let r = app.json(method, &uri, Some(&admin), &json!({})).await;
+        assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.text());
+    }
+    check_activity(&app, &admin, org, today).await;
     app.finish().await;
+}
+
+/// The raw rows every activity figure comes from.
+struct Raw {
+    /// The org's verified members now.
+    members: HashSet<i64>,
+    /// (person, kind, day) of every event, members' or not.
+    events: Vec<(i64, &'static str, i64)>,
+}
+
+async fn raw(app: &TestApp, org: i64) -> Raw {
+    let mut conn = app.state.ctx.conn().await.unwrap();
+    let members: Vec<Member> = load(
+        &mut conn,
+        &format!(
+            "SELECT account_id, role FROM memberships WHERE org_id = {org} AND state = 'verified'"
+        ),
+    )
+    .await;
+    let posts: Vec<Activity> = load(
+        &mut conn,
+        "SELECT account_id, created_at AS at, reblog_of_id, visibility FROM statuses",
+    )
+    .await;
+    let reactions: Vec<Activity> = load(
+        &mut conn,
+        "SELECT account_id, created_at AS at, CAST(NULL AS BIGINT) AS reblog_of_id, 'public' AS visibility FROM favourites",
+    )
+    .await;
+    let sign_ins: Vec<SignIn> = load(&mut conn, "SELECT account_id, day FROM sign_in_days").await;
+    let mut events = Vec::new();
+    // Boosts and private messages are nobody's figures.
+    for p in posts.iter().filter(|p| {
+        p.reblog_of_id.is_none() && !["direct", "private"].contains(&p.visibility.as_str())
+    }) {
+        events.push((p.account_id, "post", db::stats::day_of(p.at)));
+    }
+    for p in &reactions {
+        events.push((p.account_id, "reaction", db::stats::day_of(p.at)));
+    }
+    for s in &sign_ins {
+        events.push((s.account_id, "sign_in", s.day));
+    }
+    Raw {
+        members: members.iter().map(|m| m.account_id).collect(),
+        events,
+    }
+}
+
+/// Active people, posts and reactions of every period and bucket as the API
+/// gives them, against the same counted here from the raw rows; then the
+/// rollup tables against a rollup computed here.
+async fn check_activity(app: &TestApp, admin: &str, org: i64, today: i64) {
+    let raw = raw(app, org).await;
+    let count = |from: i64, to: i64, kinds: &[&str]| -> (i64, i64) {
+        let mut people = HashSet::new();
+        let mut events = 0;
+        for (who, kind, day) in &raw.events {
+            if raw.members.contains(who) && kinds.contains(kind) && (from..=to).contains(day) {
+                people.insert(*who);
+                events += 1;
+            }
+        }
+        (events, people.len() as i64)
+    };
+    let all = ["post", "reaction", "sign_in"];
+    for (period, width) in [(7i64, 1i64), (30, 1), (90, 7), (365, 30)] {
+        let r = app
+            .get(
+                &format!("/api/v1/orgs/{org}/activity?period={period}"),
+                Some(admin),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let got = r.json();
+        let first = today - period + 1;
+        for (i, bucket) in got["buckets"].as_array().unwrap().iter().enumerate() {
+            let from = first + i as i64 * width;
+            let to = (from + width - 1).min(today);
+            let at = format!("{period} days, bucket {i}");
+            assert_eq!(
+                bucket["active_members"],
+                shown(count(from, to, &all).1),
+                "{at}"
+            );
+            assert_eq!(bucket["posts"], shown(count(from, to, &["post"]).0), "{at}");
+            assert_eq!(
+                bucket["reactions"],
+                shown(count(from, to, &["reaction"]).0),
+                "{at}"
+            );
+        }
+        let totals = &got["totals"];
+        let at = format!("{period} days");
+        assert_eq!(
+            totals["active_members"],
+            shown(count(first, today, &all).1),
+            "{at}"
+        );
+        assert_eq!(
+            totals["posting_members"],
+            shown(count(first, today, &["post"]).1),
+            "{at}"
+        );
+        assert_eq!(
+            totals["reacting_members"],
+            shown(count(first, today, &["reaction"]).1),
+            "{at}"
+        );
+        assert_eq!(
+            totals["signed_in_members"],
+            shown(count(first, today, &["sign_in"]).1),
+            "{at}"
+        );
+        assert_eq!(
+            totals["posts"],
+            shown(count(first, today, &["post"]).0),
+            "{at}"
+        );
+        assert_eq!(
+            totals["reactions"],
+            shown(count(first, today, &["reaction"]).0),
+            "{at}"
+        );
+    }
+
+    // Each person's active days with their gaps, and the org's sums.
+    let mut days: BTreeMap<(i64, String, i64), i64> = BTreeMap::new();
+    for (who, kind, day) in &raw.events {
+        for k in [*kind, "any"] {
+            *days.entry((*who, k.to_owned(), *day)).or_default() += 1;
+        }
+    }
+    let mut person: BTreeMap<(i64, String, i64), (i64, i64)> = BTreeMap::new();
+    let mut previous: HashMap<(i64, String), i64> = HashMap::new();
+    for ((who, kind, day), events) in &days {
+        let gap = previous
+            .insert((*who, kind.clone()), *day)
+            .map_or(31, |p| (day - p).min(31));
+        person.insert((*who, kind.clone(), *day), (*events, gap));
+    }
+    let mut by_org: BTreeMap<(String, i64, i64), (i64, i64)> = BTreeMap::new();
+    let mut last: BTreeMap<(i64, String), i64> = BTreeMap::new();
+    for ((who, kind, day), (events, gap)) in &person {
+        if raw.members.contains(who) {
+            let e = by_org.entry((kind.clone(), *day, *gap)).or_default();
+            e.0 += 1;
+            e.1 += events;
+            last.insert((*who, kind.clone()), *day);
+        }
+    }
+    let mut last_by_day: BTreeMap<(String, i64), i64> = BTreeMap::new();
+    for ((_, kind), day) in last {
+        *last_by_day.entry((kind, day)).or_default() += 1;
+    }
+    let mut conn = app.state.ctx.conn().await.unwrap();
+    let stored: Vec<Rollup> = load(
+        &mut conn,
+        "SELECT account_id AS id, kind, day, gap, events, CAST(0 AS BIGINT) AS people FROM activity_days",
+    )
+    .await;
+    let stored: BTreeMap<_, _> = stored
+        .into_iter()
+        .map(|r| ((r.id, r.kind, r.day), (r.events, r.gap)))
+        .collect();
+    assert!(stored == person, "activity_days differ from the raw rows");
+    let stored: Vec<Rollup> = load(
+        &mut conn,
+        &format!("SELECT org_id AS id, kind, day, gap, events, people FROM org_activity_days WHERE org_id = {org} AND (people <> 0 OR events <> 0)"),
+    )
+    .await;
+    let stored: BTreeMap<_, _> = stored
+        .into_iter()
+        .map(|r| ((r.kind, r.day, r.gap), (r.people, r.events)))
+        .collect();
+    assert!(
+        stored == by_org,
+        "org_activity_days differ from the raw rows"
+    );
+    let stored: Vec<Rollup> = load(
+        &mut conn,
+        &format!("SELECT org_id AS id, kind, day, CAST(0 AS BIGINT) AS gap, CAST(0 AS BIGINT) AS events, people FROM org_activity_last WHERE org_id = {org} AND people <> 0"),
+    )
+    .await;
+    let stored: BTreeMap<_, _> = stored
+        .into_iter()
+        .map(|r| ((r.kind, r.day), r.people))
+        .collect();
+    assert_eq!(stored, last_by_day, "org_activity_last");
+}
+
+#[derive(QueryableByName)]
+struct Rollup {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = BigInt)]
+    day: i64,
+    #[diesel(sql_type = BigInt)]
+    gap: i64,
+    #[diesel(sql_type = BigInt)]
+    events: i64,
+    #[diesel(sql_type = BigInt)]
+    people: i64,
 }
 
 const PASSWORD: &str = "correct horse battery";
