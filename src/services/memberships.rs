@@ -1501,6 +1501,70 @@ pub async fn unblock(ctx: &Ctx, me: &LocalUser, org_id: i64, block_id: i64) -> S
     Ok(())
 }
 
+/// The org's blocks with the accounts they name, for the office's page.
+pub async fn blocks_named(
+    ctx: &Ctx,
+    me: &LocalUser,
+    org_id: i64,
+) -> ServiceResult<Vec<(OrgBlock, Option<Account>)>> {
+    let list = blocks(ctx, me, org_id).await?;
+    let ids: Vec<i64> = list.iter().filter_map(|b| b.account_id).collect();
+    let mut conn = ctx.conn().await?;
+    let accounts = db::accounts::find_many(&mut conn, &ids).await?;
+    Ok(list
+        .into_iter()
+        .map(|b| {
+            let a = accounts
+                .iter()
+                .find(|a| Some(a.id) == b.account_id)
+                .cloned();
+            (b, a)
+        })
+        .collect())
+}
+
+/// Blocks the account with this handle (`name` here, `name@host` elsewhere:
+/// asked of its server if unknown) or, with an empty handle, a domain.
+pub async fn block_by_handle(
+    ctx: &Ctx,
+    me: &LocalUser,
+    org_id: i64,
+    handle: &str,
+    domain: Option<String>,
+) -> ServiceResult<OrgBlock> {
+    // The office alone may make the server look anyone up.
+    require_office(ctx, org_id, me).await?;
+    let account_id = match handle.trim() {
+        "" => None,
+        h => Some(account_named(ctx, h, "account").await?.id),
+    };
+    block(ctx, me, org_id, account_id, domain).await
+}
+
+/// Recognises the club with this handle (see `block_by_handle`).
+pub async fn recognise_by_handle(
+    ctx: &Ctx,
+    me: &LocalUser,
+    org_id: i64,
+    handle: &str,
+) -> ServiceResult<Vec<Account>> {
+    require_office(ctx, org_id, me).await?;
+    let club = account_named(ctx, handle, "club").await?;
+    recognise(ctx, me, org_id, club.id, true).await
+}
+
+async fn account_named(ctx: &Ctx, handle: &str, field: &'static str) -> ServiceResult<Account> {
+    match super::accounts::lookup(ctx, handle, true).await {
+        Ok(v) => Ok(v.account),
+        Err(ServiceError::NotFound(_)) => Err(ServiceError::invalid(
+            field,
+            "ERR_UNKNOWN_ACCOUNT",
+            "is not an account here or on its server",
+        )),
+        Err(e) => Err(e),
+    }
+}
+
 pub async fn blocks(ctx: &Ctx, me: &LocalUser, org_id: i64) -> ServiceResult<Vec<OrgBlock>> {
     require_office(ctx, org_id, me).await?;
     let mut conn = ctx.conn().await?;

@@ -8,8 +8,8 @@ use crate::domain::{OrgKind, Visibility};
 use crate::services::remote::Outgoing;
 use crate::{crypto, ids};
 
-const MAX_DISPLAY_NAME: usize = 100;
-const MAX_NOTE: usize = 5000;
+pub const MAX_DISPLAY_NAME: usize = 100;
+pub const MAX_NOTE: usize = 5000;
 
 pub struct NewOrg {
     pub username: String,

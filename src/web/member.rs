@@ -53,7 +53,7 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
 
 /// Images from the web count against the per-address media limit, keyed by
 /// the person (each upload is stored and decoded).
-fn uploads_allowed(s: &AppState, me: &crate::db::models::LocalUser) -> bool {
+pub(super) fn uploads_allowed(s: &AppState, me: &crate::db::models::LocalUser) -> bool {
     s.limits
         .media
         .check(&format!("upload:{}", me.account.id))
@@ -601,20 +601,20 @@ async fn act(
 
 /// The profile form's fields (multipart: avatar and header images).
 #[derive(Default)]
-struct SettingsForm {
-    display_name: String,
-    note: String,
+pub(super) struct SettingsForm {
+    pub(super) display_name: String,
+    pub(super) note: String,
     locale: String,
     privacy: String,
     /// Profile fields by row: `field_name_N` and `field_value_N`.
-    fields: Vec<(String, String)>,
-    avatar: Vec<u8>,
-    header: Vec<u8>,
-    authenticity_token: String,
+    pub(super) fields: Vec<(String, String)>,
+    pub(super) avatar: Vec<u8>,
+    pub(super) header: Vec<u8>,
+    pub(super) authenticity_token: String,
 }
 
 impl SettingsForm {
-    async fn read(mut mp: axum::extract::Multipart) -> Result<SettingsForm, String> {
+    pub(super) async fn read(mut mp: axum::extract::Multipart) -> Result<SettingsForm, String> {
         let mut f = SettingsForm::default();
         while let Some(field) = mp.next_field().await.map_err(|e| e.to_string())? {
             let name = field.name().unwrap_or_default().to_owned();

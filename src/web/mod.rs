@@ -101,6 +101,18 @@ impl Web {
                 include_str!("templates/office_invitations.html"),
             ),
             (
+                "office_clubs.html",
+                include_str!("templates/office_clubs.html"),
+            ),
+            (
+                "office_blocks.html",
+                include_str!("templates/office_blocks.html"),
+            ),
+            (
+                "office_profile.html",
+                include_str!("templates/office_profile.html"),
+            ),
+            (
                 "admin_reports.html",
                 include_str!("templates/admin_reports.html"),
             ),
@@ -230,7 +242,7 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .route("/@{name}/follow", get(follow_from_elsewhere))
         .merge(account::routes())
         .merge(member::routes(upload_limit))
-        .merge(office::routes())
+        .merge(office::routes(upload_limit))
         .merge(admin::routes())
 }
 

@@ -17,7 +17,7 @@ use super::{member::member_or_redirect, post_context};
 use crate::app::AppState;
 use crate::db::models::{LocalUser, RosterImport};
 use crate::db::statuses::Page;
-use crate::domain::{ImportState, MembershipState, Role};
+use crate::domain::{ImportState, MembershipState, OrgKind, Role};
 use crate::services::memberships::MembershipView;
 use crate::services::roster::{self, ImportReport};
 use crate::services::stats::{self, Count, NetworkActivity, Period};
@@ -26,7 +26,7 @@ use crate::services::{ServiceError, memberships, orgs, timelines};
 
 const PAGE_SIZE: i64 = 50;
 
-pub fn routes() -> Router<AppState> {
+pub fn routes(upload_limit: usize) -> Router<AppState> {
     Router::new()
         .route("/office", get(index))
         .route("/office/orgs/{id}", get(dashboard))
@@ -68,6 +68,19 @@ pub fn routes() -> Router<AppState> {
             "/office/orgs/{id}/invitations/{invite_id}/revoke",
             post(revoke_invitation),
         )
+        .route("/office/orgs/{id}/clubs", get(clubs).post(recognise_club))
+        .route(
+            "/office/orgs/{id}/clubs/{club_id}/{action}",
+            post(club_action),
+        )
+        .route("/office/orgs/{id}/blocks", get(blocks).post(block))
+        .route("/office/orgs/{id}/blocks/{block_id}/remove", post(unblock))
+        .route(
+            "/office/orgs/{id}/profile",
+            get(profile)
+                .post(save_profile)
+                .layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
+        )
 }
 
 /// A service's refusal as a page with the right status.
@@ -97,6 +110,7 @@ async fn office<'v>(
         id => id.to_string(),
         name => org.account.account.shown_name(),
         username => org.account.account.username.clone(),
+        official => org.org.kind == OrgKind::Official,
     };
     Ok((me, org))
 }
@@ -960,6 +974,257 @@ async fn revoke_invitation(
         Ok(()) => v.redirect(&format!(
             "/office/orgs/{id}/invitations?done=invitation-revoked"
         )),
+        Err(e) => failed(&s, &v, e),
+    }
+}
+
+/// A club or a blocked account as the office's lists show it.
+fn account_context(a: &crate::db::models::Account) -> TplValue {
+    context! {
+        id => a.id.to_string(),
+        name => a.shown_name(),
+        handle => a.acct_key.clone(),
+    }
+}
+
+/// Clubs: which this (official) org recognises, the clubs here it could,
+/// and a form for one elsewhere; for a club, who recognises it.
+async fn clubs(State(s): State<AppState>, v: Visit, Path(id): Path<i64>) -> Response {
+    let (_, org) = match office(&s, &v, id).await {
+        Ok(found) => found,
+        Err(r) => return r,
+    };
+    let ((by, recognised), all) = match async {
+        Ok::<_, ServiceError>((
+            memberships::recognitions(&s.ctx, id, true).await?,
+            orgs::list(&s.ctx, None).await?,
+        ))
+    }
+    .await
+    {
+        Ok(found) => found,
+        Err(e) => return failed(&s, &v, e),
+    };
+    let candidates: Vec<TplValue> = all
+        .iter()
+        .filter(|o| {
+            o.org.kind == OrgKind::Club && recognised.iter().all(|c| c.id != o.org.account_id)
+        })
+        .map(|o| account_context(&o.account.account))
+        .collect();
+    v.render(
+        &s,
+        StatusCode::OK,
+        "office_clubs.html",
+        context! {
+            nav => "office",
+            tab => "clubs",
+            org,
+            recognised => recognised.iter().map(account_context).collect::<Vec<_>>(),
+            recognised_by => by.iter().map(account_context).collect::<Vec<_>>(),
+            candidates,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct HandleForm {
+    #[serde(default)]
+    authenticity_token: String,
+    #[serde(default)]
+    handle: String,
+    #[serde(default)]
+    domain: String,
+}
+
+async fn recognise_club(
+    State(s): State<AppState>,
+    v: Visit,
+    Path(id): Path<i64>,
+    Form(f): Form<HandleForm>,
+) -> Response {
+    let me = match office_form(&s, &v, id, &f.authenticity_token).await {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    match memberships::recognise_by_handle(&s.ctx, me, id, &f.handle).await {
+        Ok(_) => v.redirect(&format!("/office/orgs/{id}/clubs?done=club-recognised")),
+        Err(e) => failed(&s, &v, e),
+    }
+}
+
+/// `recognise` or `withdraw` one club.
+async fn club_action(
+    State(s): State<AppState>,
+    v: Visit,
+    Path((id, club_id, action)): Path<(i64, i64, String)>,
+    Form(f): Form<TokenForm>,
+) -> Response {
+    let me = match office_form(&s, &v, id, &f.authenticity_token).await {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    let (on, done) = match action.as_str() {
+        "recognise" => (true, "club-recognised"),
+        "withdraw" => (false, "club-withdrawn"),
+        _ => return failed(&s, &v, ServiceError::not_found()),
+    };
+    match memberships::recognise(&s.ctx, me, id, club_id, on).await {
+        Ok(_) => v.redirect(&format!("/office/orgs/{id}/clubs?done={done}")),
+        Err(e) => failed(&s, &v, e),
+    }
+}
+
+/// Blocks: accounts and servers kept out of the org (they cannot join,
+/// follow it or post into it).
+async fn blocks(State(s): State<AppState>, v: Visit, Path(id): Path<i64>) -> Response {
+    let (me, org) = match office(&s, &v, id).await {
+        Ok(found) => found,
+        Err(r) => return r,
+    };
+    let list = match memberships::blocks_named(&s.ctx, me, id).await {
+        Ok(l) => l,
+        Err(e) => return failed(&s, &v, e),
+    };
+    let blocks: Vec<TplValue> = list
+        .iter()
+        .map(|(b, a)| {
+            context! {
+                id => b.id.to_string(),
+                account => a.as_ref().map(account_context),
+                domain => b.domain.clone(),
+                since => super::date_text(v.lang, b.created_at.and_utc()),
+            }
+        })
+        .collect();
+    v.render(
+        &s,
+        StatusCode::OK,
+        "office_blocks.html",
+        context! { nav => "office", tab => "blocks", org, blocks },
+    )
+}
+
+async fn block(
+    State(s): State<AppState>,
+    v: Visit,
+    Path(id): Path<i64>,
+    Form(f): Form<HandleForm>,
+) -> Response {
+    let me = match office_form(&s, &v, id, &f.authenticity_token).await {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    let domain = Some(f.domain).filter(|d| !d.trim().is_empty());
+    match memberships::block_by_handle(&s.ctx, me, id, &f.handle, domain).await {
+        Ok(_) => v.redirect(&format!("/office/orgs/{id}/blocks?done=org-blocked")),
+        Err(e) => failed(&s, &v, e),
+    }
+}
+
+async fn unblock(
+    State(s): State<AppState>,
+    v: Visit,
+    Path((id, block_id)): Path<(i64, i64)>,
+    Form(f): Form<TokenForm>,
+) -> Response {
+    let me = match office_form(&s, &v, id, &f.authenticity_token).await {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    match memberships::unblock(&s.ctx, me, id, block_id).await {
+        Ok(()) => v.redirect(&format!("/office/orgs/{id}/blocks?done=org-unblocked")),
+        Err(e) => failed(&s, &v, e),
+    }
+}
+
+/// The org's public profile: name, description, fields, avatar and header.
+async fn profile(State(s): State<AppState>, v: Visit, Path(id): Path<i64>) -> Response {
+    profile_page(&s, &v, id, StatusCode::OK, vec![]).await
+}
+
+async fn profile_page(
+    s: &AppState,
+    v: &Visit,
+    id: i64,
+    status: StatusCode,
+    errors: Vec<String>,
+) -> Response {
+    let (_, org) = match office(s, v, id).await {
+        Ok(found) => found,
+        Err(r) => return r,
+    };
+    let current = match orgs::get(&s.ctx, id).await {
+        Ok(o) => o,
+        Err(e) => return failed(s, v, e),
+    };
+    let a = &current.account.account;
+    let (avatar, initial) = super::avatar(s, a);
+    let mut fields: Vec<(String, String)> = crate::services::accounts::profile_fields(a)
+        .into_iter()
+        .map(|f| (f.name, f.value))
+        .collect();
+    let rows = crate::services::accounts::MAX_FIELDS.max(fields.len());
+    fields.resize(rows, Default::default());
+    v.render(
+        s,
+        status,
+        "office_profile.html",
+        context! {
+            nav => "office",
+            tab => "profile",
+            org,
+            display_name => a.display_name.clone(),
+            note => a.note_source.clone(),
+            max_name => orgs::MAX_DISPLAY_NAME,
+            max_note => orgs::MAX_NOTE,
+            avatar,
+            initial,
+            fields => fields.into_iter().enumerate().map(|(i, (name, value))| context! {
+                n => i, number => i + 1, name => name, value => value,
+            }).collect::<Vec<_>>(),
+            errors,
+        },
+    )
+}
+
+async fn save_profile(
+    State(s): State<AppState>,
+    v: Visit,
+    Path(id): Path<i64>,
+    mp: Multipart,
+) -> Response {
+    let f = match super::member::SettingsForm::read(mp).await {
+        Ok(f) => f,
+        Err(why) => return profile_page(&s, &v, id, StatusCode::BAD_REQUEST, vec![why]).await,
+    };
+    let me = match office_form(&s, &v, id, &f.authenticity_token).await {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    if (!f.avatar.is_empty() || !f.header.is_empty()) && !super::member::uploads_allowed(&s, me) {
+        let msg = s.web.i18n.t(v.lang, "error-upload-rate", &[]);
+        return profile_page(&s, &v, id, StatusCode::TOO_MANY_REQUESTS, vec![msg]).await;
+    }
+    let image =
+        |bytes: Vec<u8>| (!bytes.is_empty()).then_some(crate::services::accounts::Upload { bytes });
+    let update = orgs::OrgUpdate {
+        display_name: Some(f.display_name),
+        note: Some(f.note),
+        fields: Some(f.fields),
+        avatar: image(f.avatar),
+        header: image(f.header),
+        ..Default::default()
+    };
+    match orgs::update(&s.ctx, me, id, update).await {
+        Ok(_) => v.redirect(&format!("/office/orgs/{id}/profile?done=profile-saved")),
+        Err(ServiceError::Validation(errs)) => {
+            let list = errs
+                .iter()
+                .map(|e| super::field_error_text(&s, v.lang, e))
+                .collect();
+            profile_page(&s, &v, id, StatusCode::UNPROCESSABLE_ENTITY, list).await
+        }
         Err(e) => failed(&s, &v, e),
     }
 }

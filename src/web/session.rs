@@ -213,6 +213,11 @@ impl Visit {
                 "invitations-sent",
                 "invitation-created",
                 "invitation-revoked",
+                "club-recognised",
+                "club-withdrawn",
+                "org-blocked",
+                "org-unblocked",
+                "profile-saved",
             ]
             .contains(&d.as_str())
         });

@@ -19,6 +19,7 @@ dual!(
     network_activity_matches_the_database,
     office_pages_decide_requests_manage_members_import_rosters_and_pin_announcements,
     the_office_invites_by_shared_link_and_by_email,
+    the_office_recognises_clubs_blocks_and_edits_the_org_profile,
 );
 
 const MEMBERS: i64 = 1_000;
@@ -1328,5 +1329,221 @@ async fn the_office_invites_by_shared_link_and_by_email(b: Backend) {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().contains("no mail transport"), "{}", r.text());
+    app.finish().await;
+}
+
+async fn the_office_recognises_clubs_blocks_and_edits_the_org_profile(b: Backend) {
+    let app = TestApp::start(b).await;
+    let (_, admin) = app.user_with("admin", "read write", true).await;
+    let (_, taro) = app.user("taro", "read write").await;
+    let (hanako, hanako_token) = app.user("hanako", "read write").await;
+    let create = async |token: &str, body: Value| {
+        let r = app
+            .json(Method::POST, "/api/v1/orgs", Some(token), &body)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        r.json()["id"].as_str().unwrap().to_owned()
+    };
+    let acme = create(&admin, json!({"username": "acme", "display_name": "ACME"})).await;
+    let tennis = create(
+        &taro,
+        json!({"username": "tennis", "kind": "club", "display_name": "Tennis club"}),
+    )
+    .await;
+    let golf = create(&taro, json!({"username": "golf", "kind": "club"})).await;
+    let mut outsider = Browser::new(&app, "en");
+    outsider.sign_in("hanako", PASSWORD).await;
+    for path in ["clubs", "blocks", "profile"] {
+        let r = outsider.get(&format!("/office/orgs/{acme}/{path}")).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    let r = outsider
+        .post(
+            &format!("/office/orgs/{acme}/blocks"),
+            &[("domain", "x.example")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    // Clubs: the clubs here are offered; one recognised by its button,
+    // one by its handle; a handle nobody has is a clear error.
+    let mut office = Browser::new(&app, "en");
+    office.sign_in("admin", PASSWORD).await;
+    let clubs = format!("/office/orgs/{acme}/clubs");
+    let html = office.get(&clubs).await.text();
+    assert!(
+        html.contains(&format!("id=\"candidate-{tennis}\"")) && html.contains("Tennis club"),
+        "{html}"
+    );
+    let r = office
+        .post(&format!("{clubs}/{tennis}/recognise"), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let r = office.post(&clubs, &[("handle", "@golf")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let r = office.post(&clubs, &[("handle", "nobody")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .contains("The club: no such account here or on its server"),
+        "{}",
+        r.text()
+    );
+    let recognised = |v: &Value| -> Vec<String> {
+        let mut names: Vec<String> = v["recognizes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["username"].as_str().unwrap().to_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let got = app
+        .get(&format!("/api/v1/orgs/{acme}/recognitions"), None)
+        .await
+        .json();
+    assert_eq!(recognised(&got), ["golf", "tennis"]);
+    let html = office
+        .get(&format!("{clubs}?done=club-recognised"))
+        .await
+        .text();
+    assert!(html.contains("The club is recognised."));
+    assert!(
+        html.contains(&format!("id=\"club-{golf}\"")),
+        "listed as recognised"
+    );
+    assert!(
+        !html.contains(&format!("id=\"candidate-{golf}\"")),
+        "no longer offered"
+    );
+    let r = office.post(&format!("{clubs}/{golf}/withdraw"), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let got = app
+        .get(&format!("/api/v1/orgs/{acme}/recognitions"), None)
+        .await
+        .json();
+    assert_eq!(recognised(&got), ["tennis"]);
+    // The club's own office sees who recognises it.
+    let mut club_office = Browser::new(&app, "ja");
+    club_office.sign_in("taro", PASSWORD).await;
+    let html = club_office
+        .get(&format!("/office/orgs/{tennis}/clubs"))
+        .await
+        .text();
+    assert!(
+        html.contains("公認している組織") && html.contains("@acme"),
+        "{html}"
+    );
+    let r = club_office
+        .post(
+            &format!("/office/orgs/{tennis}/clubs/{golf}/recognise"),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "clubs do not recognise"
+    );
+
+    // Blocks: an account by its handle, a whole server; the blocked person
+    // cannot ask to join; unblocking lifts it.
+    let blocks = format!("/office/orgs/{acme}/blocks");
+    let r = office.post(&blocks, &[("handle", "hanako")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let r = office.post(&blocks, &[("domain", "Spam.Example")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    for bad in [
+        vec![],
+        vec![("handle", "hanako"), ("domain", "spam.example")],
+    ] {
+        let r = office.post(&blocks, &bad).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad:?}");
+    }
+    let r = office
+        .post(&blocks, &[("handle", "nobody@nowhere.invalid")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let html = office
+        .get(&format!("{blocks}?done=org-blocked"))
+        .await
+        .text();
+    assert!(
+        html.contains("@hanako") && html.contains("Everyone on spam.example"),
+        "{html}"
+    );
+    let r = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/orgs/{acme}/membership"),
+            Some(&hanako_token),
+            &json!({"role": "alumnus"}),
+        )
+        .await;
+    assert!(r.status.is_client_error(), "{}", r.text());
+    let listed = app
+        .get(&format!("/api/v1/orgs/{acme}/blocks"), Some(&admin))
+        .await
+        .json();
+    let hanako_block = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["account_id"] == hanako.account.id.to_string())
+        .unwrap_or_else(|| panic!("{listed}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = office
+        .post(&format!("{blocks}/{hanako_block}/remove"), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let html = office.get(&blocks).await.text();
+    assert!(
+        !html.contains("@hanako") && html.contains("spam.example"),
+        "{html}"
+    );
+
+    // The profile: name, description, fields and a picture.
+    let profile = format!("/office/orgs/{acme}/profile");
+    let html = office.get(&profile).await.text();
+    assert!(html.contains("value=\"ACME\""), "{html}");
+    let logo = crate::media::png(64, 64);
+    let r = office
+        .post_multipart(
+            &profile,
+            &[
+                ("display_name", "ACME OB会"),
+                ("note", "ACMEの卒業生とその家族のための会です。"),
+                ("field_name_0", "Founded"),
+                ("field_value_0", "1952"),
+            ],
+            Some(("avatar", &logo)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let got = app
+        .get(&format!("/api/v1/accounts/{acme}"), None)
+        .await
+        .json();
+    assert_eq!(got["display_name"], "ACME OB会");
+    assert!(got["note"].as_str().unwrap().contains("卒業生"), "{got}");
+    assert_eq!(got["fields"][0]["name"], "Founded");
+    assert_eq!(got["fields"][0]["value"], "1952");
+    assert!(
+        !got["avatar"].as_str().unwrap().contains("missing"),
+        "{got}"
+    );
+    let r = office
+        .post_multipart(&profile, &[("display_name", &"長".repeat(101))], None)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("role=\"alert\""), "{}", r.text());
+    let got = app
+        .get(&format!("/api/v1/accounts/{acme}"), None)
+        .await
+        .json();
+    assert_eq!(got["display_name"], "ACME OB会", "nothing changed");
     app.finish().await;
 }
