@@ -8,7 +8,7 @@ use diesel::sql_types::{BigInt, Text};
 use diesel_async::RunQueryDsl;
 
 use super::schema::{accounts, follows, membership_changes, sign_in_days};
-use super::{DbConn, DbResult};
+use super::{Backend, DbConn, DbResult};
 use crate::with_conn;
 
 /// How many memberships of an org changed role (or began or ended) on a day.
@@ -66,6 +66,25 @@ pub struct ActivityRow {
     pub events: i64,
     #[diesel(sql_type = BigInt)]
     pub people: i64,
+}
+
+/// Applies the activity changes queued by the triggers to the rollups and
+/// returns how many there were. PostgreSQL queues them (writers never wait
+/// for one another on an org's shared rows); SQLite applies them at once,
+/// so there is nothing to do.
+pub async fn fold_activity(conn: &mut DbConn<'_>) -> DbResult<i64> {
+    #[derive(QueryableByName)]
+    struct Folded {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    if conn.backend() == Backend::Sqlite {
+        return Ok(0);
+    }
+    let f: Folded = with_conn!(conn, |c| diesel::sql_query("SELECT activity_fold() AS n")
+        .get_result(c)
+        .await)?;
+    Ok(f.n)
 }
 
 /// The longest bucket `activity` counts people in exactly: the triggers

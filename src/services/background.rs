@@ -23,7 +23,8 @@ pub fn spawn(ctx: Ctx) -> Background {
     tasks.extend(ctx.fed.start_workers(ctx.clone()));
     tasks.push(tokio::spawn(poll_endings(ctx.clone())));
     tasks.push(tokio::spawn(unattached_media(ctx.clone())));
-    tasks.push(tokio::spawn(stale_sessions(ctx)));
+    tasks.push(tokio::spawn(stale_sessions(ctx.clone())));
+    tasks.push(tokio::spawn(super::stats::keep_folded(ctx)));
     Background { tasks }
 }
 

@@ -212,6 +212,7 @@ pub async fn compute(
         at_end.push(members.clone());
     }
 
+    db::stats::fold_activity(conn).await?;
     let rows = db::stats::activity(conn, org_id, first, today, width).await?;
     let pick = |kind: &str, bucket: i64| {
         rows.iter()
@@ -351,6 +352,24 @@ pub fn reach_csv(reach: &[Reach], reach_others: Count, this_server: &str) -> Str
         let _ = w.write_record(["others", &reach_others.to_string()]);
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// How often queued activity is folded into the rollups (the dashboard
+/// folds before it reads, so this only keeps the queue short).
+const FOLD_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Folds the queued activity changes into the rollups, on its own clock.
+pub async fn keep_folded(ctx: Ctx) {
+    loop {
+        tokio::time::sleep(FOLD_EVERY).await;
+        let folded = async {
+            let mut conn = ctx.conn().await?;
+            Ok::<_, ServiceError>(db::stats::fold_activity(&mut conn).await?)
+        };
+        if let Err(e) = folded.await {
+            tracing::warn!(error = %e.detail(), "folding the activity figures failed");
+        }
+    }
 }
 
 /// Who has been seen today, so a sign-in day is written once per person and

@@ -5,11 +5,16 @@ opens the dashboard (network activity charts and tables), approves a
 membership request, imports a roster saved as Shift_JIS with one bad row and
 downloads the report of bad rows, changes a member's role and records an
 employee as an alumnus, and pins an announcement that a member then sees on
-their home page. Every page is checked with axe-core (no serious or critical
+their home page. Then the office rejects a request with a reason, invites
+by a shared link and by e-mail (the Rust side checks the mails) and
+withdraws a link, recognises a club, blocks a server and lifts the block,
+and gives the org a description and a logo. Every page is checked with axe-core (no serious or critical
 violation) and nothing is loaded from elsewhere (the checks of
 browser_member_web.Person).
 Usage: python browser_office.py BASE_URL ADMIN_TOKEN SCREENSHOT_DIR AXE_JS
 """
+import os
+
 import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
@@ -21,13 +26,19 @@ TEXT = {
         "office": "事務局", "activity": "ネットワークの活動", "chart": "役割別のメンバー数", "approved": "申請を承認しました",
         "preview": "まだ何も変わっていません", "done": "名簿を取り込みました", "role": "役割を変えました",
         "graduated": "卒業生として記録しました", "announced": "お知らせを公開しました", "announcements": "所属組織からのお知らせ",
+        "rejected": "申請を却下しました", "link": "招待リンクを作成しました", "sent": "招待メールを送信しています", "revoked": "招待を取り消しました",
+        "recognised": "クラブを公認しました", "blocked": "ブロックしました", "unblocked": "ブロックを解除しました", "saved": "プロフィールを保存しました",
     },
     "en": {
         "office": "Office", "activity": "Network activity", "chart": "Members by role", "approved": "The request is approved",
         "preview": "Nothing has changed yet", "done": "The roster is imported.", "role": "The role is changed.",
         "graduated": "Recorded as an alumna or alumnus", "announced": "The announcement is published", "announcements": "Announcements from your organisations",
+        "rejected": "The request is rejected", "link": "The invitation link is ready", "sent": "The invitations are being sent", "revoked": "The invitation is withdrawn",
+        "recognised": "The club is recognised.", "blocked": "Blocked.", "unblocked": "No longer blocked.", "saved": "The profile is saved",
     },
 }
+
+LOGO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "src", "web", "static", "thumbnail.png"))
 
 ROSTER = (
     "email,name,tenure_from,tenure_to,divisions,role\r\n"
@@ -134,9 +145,82 @@ def run(lang, org_id, tmp):
         # A member is not the office.
         m.d.get(BASE + f"/office/orgs/{org_id}")
         assert "403" in m.d.title or m.d.find_elements(By.CSS_SELECTOR, "p.error"), m.d.page_source
+        more_office_work(p, t, lang, org_id, asker_token)
     finally:
         for person in (p, e, m):
             person.quit()
+
+
+def more_office_work(p, t, lang, org_id, club_founder_token):
+    """Rejection with a reason, invitations, clubs, blocks and the profile."""
+    # A request rejected, with a reason for the person.
+    hopeful = f"yuki_{lang}"
+    hopeful_token = account(hopeful, lang)
+    api("POST", f"/api/v1/orgs/{org_id}/membership_requests", hopeful_token, json={"role": "alumnus", "message": "Hello"})
+    p.open(f"/office/orgs/{org_id}/requests")
+    article = p.d.find_element(By.XPATH, f"//article[.//a[contains(., '{hopeful}')]]")
+    article.find_element(By.TAG_NAME, "summary").click()
+    form = article.find_element(By.CSS_SELECTOR, "form[action$='/reject']")
+    reason = form.find_element(By.TAG_NAME, "textarea")
+    reason.send_keys("We could not find you in the roster; please write to the office.")
+    p.shot("reject-with-reason")
+    html = p.submit(form.get_attribute("action").replace(BASE, ""))
+    assert t["rejected"] in html, html
+    assert api("GET", f"/api/v1/orgs/{org_id}/membership", hopeful_token)["state"] == "rejected"
+
+    # Invitations: a shared link shown to copy, then withdrawn; single-use
+    # links sent by e-mail.
+    page = f"/office/orgs/{org_id}/invitations"
+    p.open(page)
+    Select(p.d.find_element(By.ID, "invite-role")).select_by_value("employee")
+    Select(p.d.find_element(By.ID, "invite-days")).select_by_value("7")
+    p.fill("max_uses", "20")
+    html = p.submit(page)
+    assert t["link"] in html, html
+    codes = [i["code"] for i in api("GET", f"/api/v1/orgs/{org_id}/invites", ADMIN) if i["role"] == "employee" and i.get("max_uses") == 20]
+    assert len(codes) == 1 and f"/join/{codes[0]}" in html, (codes, html)
+    p.fill("emails", f"sato.{lang}@example.org\nito.{lang}@example.org")
+    html = p.submit(page)
+    assert t["sent"] in html, html
+    p.shot("invitations")
+    invite_id = next(i["id"] for i in api("GET", f"/api/v1/orgs/{org_id}/invites", ADMIN) if i["code"] == codes[0])
+    html = p.submit(f"{page}/{invite_id}/revoke")
+    assert t["revoked"] in html and f"/join/{codes[0]}" not in html, html
+
+    # A club founded by a member, recognised by the office.
+    club = api("POST", "/api/v1/orgs", club_founder_token, json={"username": f"tennis_{lang}", "kind": "club", "display_name": f"Tennis ({lang})"})
+    p.open(f"/office/orgs/{org_id}/clubs")
+    html = p.submit(f"/office/orgs/{org_id}/clubs/{club['id']}/recognise")
+    assert t["recognised"] in html and f"id=\"club-{club['id']}\"" in html, html
+    p.shot("clubs")
+    recognised = api("GET", f"/api/v1/orgs/{org_id}/recognitions")["recognizes"]
+    assert any(c["id"] == club["id"] for c in recognised), recognised
+
+    # A server blocked, then unblocked.
+    page = f"/office/orgs/{org_id}/blocks"
+    p.open(page)
+    p.fill("block-domain", f"spam-{lang}.example")
+    html = p.submit(page)
+    assert t["blocked"] in html and f"spam-{lang}.example" in html, html
+    p.shot("blocks")
+    blocks = api("GET", f"/api/v1/orgs/{org_id}/blocks", ADMIN)
+    block = next(b for b in blocks if b["domain"] == f"spam-{lang}.example")
+    html = p.submit(f"{page}/{block['id']}/remove")
+    assert t["unblocked"] in html and f"spam-{lang}.example" not in html, html
+
+    # The org's profile: a description, a field and a logo.
+    page = f"/office/orgs/{org_id}/profile"
+    p.open(page)
+    p.fill("note", f"ACMEの卒業生ネットワークです ({lang})")
+    p.fill("field_name_0", "Web")
+    p.fill("field_value_0", "https://acme.example")
+    p.d.find_element(By.ID, "avatar").send_keys(LOGO)
+    html = p.submit(page)
+    assert t["saved"] in html, html
+    p.shot("profile")
+    org = api("GET", f"/api/v1/accounts/{org_id}")
+    assert f"({lang})" in org["note"] and org["fields"][0]["name"] == "Web", org
+    assert "missing" not in org["avatar"], org
 
 
 def main():

@@ -17,6 +17,16 @@
 -- the membership trigger, so what it subtracts or adds is exactly what the
 -- other triggers have propagated (cascaded deletes run their triggers in any
 -- order). Days are whole UTC days since 1970-01-01, as in membership_changes.
+--
+-- On PostgreSQL the triggers on the source tables only append to
+-- activity_queue; `activity_fold()` applies the queue under one lock (every
+-- few seconds, and before the dashboard reads). Writers then never wait for
+-- one another on the shared per-org rows, and a statement touching many
+-- people (a deleted post's favourites) cannot deadlock with them. SQLite has
+-- one writer at a time and applies changes at once.
+
+-- Nothing is written while what is stored is summed up.
+LOCK TABLE statuses, favourites, sign_in_days, memberships IN SHARE ROW EXCLUSIVE MODE;
 CREATE TABLE activity_days (
     account_id  BIGINT NOT NULL,
     kind        TEXT NOT NULL,
@@ -40,6 +50,17 @@ CREATE TABLE org_activity_days (
     people      BIGINT NOT NULL,
     events      BIGINT NOT NULL,
     PRIMARY KEY (org_id, kind, day, gap)
+);
+
+-- Changes not yet folded in: an event (org_id NULL: one more or fewer of a
+-- kind on a day) or a membership starting (+1) or ending (-1).
+CREATE TABLE activity_queue (
+    seq         BIGSERIAL PRIMARY KEY,
+    account_id  BIGINT NOT NULL,
+    org_id      BIGINT,
+    kind        TEXT NOT NULL DEFAULT '',
+    day         BIGINT NOT NULL DEFAULT 0,
+    delta       BIGINT NOT NULL
 );
 
 CREATE TABLE org_activity_last (
@@ -83,12 +104,6 @@ JOIN (SELECT account_id, kind, MAX(day) AS day FROM activity_days GROUP BY accou
   ON l.account_id = m.account_id
 GROUP BY m.org_id, l.kind, l.day;
 
--- One person's activity is changed by one transaction at a time (a gap
--- depends on the neighbouring days).
-CREATE FUNCTION activity_lock(p_account BIGINT) RETURNS void AS $$
-    SELECT pg_advisory_xact_lock(20261204, (p_account % 2147483647)::INTEGER);
-$$ LANGUAGE sql;
-
 -- Adds to every org the person is a verified member of.
 CREATE FUNCTION org_activity_add(p_account BIGINT, p_kind TEXT, p_day BIGINT, p_gap BIGINT,
                                  p_people BIGINT, p_events BIGINT) RETURNS void AS $$
@@ -107,7 +122,7 @@ CREATE FUNCTION org_activity_last_add(p_account BIGINT, p_kind TEXT, p_day BIGIN
     ON CONFLICT (org_id, kind, day) DO UPDATE SET people = o.people + EXCLUDED.people;
 $$ LANGUAGE sql;
 
--- One more (or one fewer) event of a kind on a day.
+-- More (or fewer) events of a kind on a day; called by activity_fold alone.
 CREATE FUNCTION activity_bump(p_account BIGINT, p_kind TEXT, p_day BIGINT, p_delta BIGINT)
 RETURNS void AS $$
 DECLARE
@@ -115,7 +130,6 @@ DECLARE
     earlier BIGINT;
     later BIGINT;
 BEGIN
-    PERFORM activity_lock(p_account);
     UPDATE activity_days SET events = events + p_delta
     WHERE account_id = p_account AND kind = p_kind AND day = p_day
     RETURNING events INTO now_events;
@@ -181,35 +195,71 @@ CREATE TRIGGER activity_days_changed AFTER UPDATE ON activity_days
 
 -- Joining brings the person's whole history into the org's figures (they
 -- are the figures of its current members); leaving takes it out.
+CREATE FUNCTION activity_membership(p_org BIGINT, p_account BIGINT, p_delta BIGINT)
+RETURNS void AS $$
+BEGIN
+    IF p_delta < 0 THEN
+        DELETE FROM activity_members WHERE org_id = p_org AND account_id = p_account;
+        IF NOT FOUND THEN RETURN; END IF;
+        UPDATE org_activity_days o SET people = o.people - 1, events = o.events - a.events
+        FROM activity_days a
+        WHERE a.account_id = p_account AND o.org_id = p_org
+          AND o.kind = a.kind AND o.day = a.day AND o.gap = a.gap;
+        UPDATE org_activity_last o SET people = o.people - 1
+        FROM (SELECT kind, MAX(day) AS day FROM activity_days
+              WHERE account_id = p_account GROUP BY kind) l
+        WHERE o.org_id = p_org AND o.kind = l.kind AND o.day = l.day;
+    ELSE
+        INSERT INTO activity_members (org_id, account_id) VALUES (p_org, p_account)
+        ON CONFLICT DO NOTHING;
+        IF NOT FOUND THEN RETURN; END IF;
+        INSERT INTO org_activity_days AS o (org_id, kind, day, gap, people, events)
+        SELECT p_org, a.kind, a.day, a.gap, 1, a.events
+        FROM activity_days a WHERE a.account_id = p_account
+        ON CONFLICT (org_id, kind, day, gap)
+        DO UPDATE SET people = o.people + 1, events = o.events + EXCLUDED.events;
+        INSERT INTO org_activity_last AS o (org_id, kind, day, people)
+        SELECT p_org, a.kind, MAX(a.day), 1
+        FROM activity_days a WHERE a.account_id = p_account GROUP BY a.kind
+        ON CONFLICT (org_id, kind, day) DO UPDATE SET people = o.people + 1;
+    END IF;
+END $$ LANGUAGE plpgsql;
+
+-- Applies what is queued: one folder at a time (the others wait, then find
+-- little left). Events are summed per person, kind and day first (the end
+-- state does not depend on their order); memberships go in the order they
+-- changed. Returns how many queued changes it applied.
+CREATE FUNCTION activity_fold() RETURNS BIGINT AS $$
+DECLARE
+    r RECORD;
+    n BIGINT;
+BEGIN
+    PERFORM pg_advisory_xact_lock(20261204);
+    CREATE TEMP TABLE IF NOT EXISTS activity_taken (LIKE activity_queue) ON COMMIT DELETE ROWS;
+    WITH taken AS (DELETE FROM activity_queue RETURNING *)
+    INSERT INTO activity_taken SELECT * FROM taken;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    FOR r IN SELECT account_id, kind, day, SUM(delta)::BIGINT AS delta FROM activity_taken
+             WHERE org_id IS NULL GROUP BY account_id, kind, day HAVING SUM(delta) <> 0
+             ORDER BY account_id, kind, day LOOP
+        PERFORM activity_bump(r.account_id, r.kind, r.day, r.delta);
+    END LOOP;
+    FOR r IN SELECT org_id, account_id, delta FROM activity_taken
+             WHERE org_id IS NOT NULL ORDER BY seq LOOP
+        PERFORM activity_membership(r.org_id, r.account_id, r.delta);
+    END LOOP;
+    RETURN n;
+END $$ LANGUAGE plpgsql;
+
 CREATE FUNCTION memberships_activity() RETURNS trigger AS $$
 DECLARE
     was BOOLEAN := TG_OP <> 'INSERT' AND OLD.state = 'verified';
     is_now BOOLEAN := TG_OP <> 'DELETE' AND NEW.state = 'verified';
 BEGIN
     IF was AND NOT is_now THEN
-        PERFORM activity_lock(OLD.account_id);
-        DELETE FROM activity_members WHERE org_id = OLD.org_id AND account_id = OLD.account_id;
-        UPDATE org_activity_days o SET people = o.people - 1, events = o.events - a.events
-        FROM activity_days a
-        WHERE a.account_id = OLD.account_id AND o.org_id = OLD.org_id
-          AND o.kind = a.kind AND o.day = a.day AND o.gap = a.gap;
-        UPDATE org_activity_last o SET people = o.people - 1
-        FROM (SELECT kind, MAX(day) AS day FROM activity_days
-              WHERE account_id = OLD.account_id GROUP BY kind) l
-        WHERE o.org_id = OLD.org_id AND o.kind = l.kind AND o.day = l.day;
+        INSERT INTO activity_queue (account_id, org_id, delta) VALUES (OLD.account_id, OLD.org_id, -1);
     ELSIF is_now AND NOT was THEN
-        PERFORM activity_lock(NEW.account_id);
-        INSERT INTO activity_members (org_id, account_id) VALUES (NEW.org_id, NEW.account_id)
-        ON CONFLICT DO NOTHING;
-        INSERT INTO org_activity_days AS o (org_id, kind, day, gap, people, events)
-        SELECT NEW.org_id, a.kind, a.day, a.gap, 1, a.events
-        FROM activity_days a WHERE a.account_id = NEW.account_id
-        ON CONFLICT (org_id, kind, day, gap)
-        DO UPDATE SET people = o.people + 1, events = o.events + EXCLUDED.events;
-        INSERT INTO org_activity_last AS o (org_id, kind, day, people)
-        SELECT NEW.org_id, a.kind, MAX(a.day), 1
-        FROM activity_days a WHERE a.account_id = NEW.account_id GROUP BY a.kind
-        ON CONFLICT (org_id, kind, day) DO UPDATE SET people = o.people + 1;
+        INSERT INTO activity_queue (account_id, org_id, delta) VALUES (NEW.account_id, NEW.org_id, 1);
     END IF;
     RETURN NULL;
 END $$ LANGUAGE plpgsql;
@@ -222,12 +272,14 @@ CREATE FUNCTION statuses_activity() RETURNS trigger AS $$
 BEGIN
     IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.reblog_of_id IS NULL
        AND OLD.visibility IN ('public', 'unlisted', 'members') THEN
-        PERFORM activity_bump(OLD.account_id, k, (OLD.created_at::date - DATE '1970-01-01')::BIGINT, -1)
+        INSERT INTO activity_queue (account_id, kind, day, delta)
+        SELECT OLD.account_id, k, (OLD.created_at::date - DATE '1970-01-01')::BIGINT, -1
         FROM unnest(ARRAY['post', 'any']) AS k;
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.reblog_of_id IS NULL
        AND NEW.visibility IN ('public', 'unlisted', 'members') THEN
-        PERFORM activity_bump(NEW.account_id, k, (NEW.created_at::date - DATE '1970-01-01')::BIGINT, 1)
+        INSERT INTO activity_queue (account_id, kind, day, delta)
+        SELECT NEW.account_id, k, (NEW.created_at::date - DATE '1970-01-01')::BIGINT, 1
         FROM unnest(ARRAY['post', 'any']) AS k;
     END IF;
     RETURN NULL;
@@ -244,11 +296,13 @@ CREATE TRIGGER statuses_activity_changed
 CREATE FUNCTION favourites_activity() RETURNS trigger AS $$
 BEGIN
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        PERFORM activity_bump(OLD.account_id, k, (OLD.created_at::date - DATE '1970-01-01')::BIGINT, -1)
+        INSERT INTO activity_queue (account_id, kind, day, delta)
+        SELECT OLD.account_id, k, (OLD.created_at::date - DATE '1970-01-01')::BIGINT, -1
         FROM unnest(ARRAY['reaction', 'any']) AS k;
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        PERFORM activity_bump(NEW.account_id, k, (NEW.created_at::date - DATE '1970-01-01')::BIGINT, 1)
+        INSERT INTO activity_queue (account_id, kind, day, delta)
+        SELECT NEW.account_id, k, (NEW.created_at::date - DATE '1970-01-01')::BIGINT, 1
         FROM unnest(ARRAY['reaction', 'any']) AS k;
     END IF;
     RETURN NULL;
@@ -259,10 +313,12 @@ CREATE TRIGGER favourites_activity AFTER INSERT OR DELETE OR UPDATE OF account_i
 CREATE FUNCTION sign_in_days_activity() RETURNS trigger AS $$
 BEGIN
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        PERFORM activity_bump(OLD.account_id, k, OLD.day, -1) FROM unnest(ARRAY['sign_in', 'any']) AS k;
+        INSERT INTO activity_queue (account_id, kind, day, delta)
+        SELECT OLD.account_id, k, OLD.day, -1 FROM unnest(ARRAY['sign_in', 'any']) AS k;
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        PERFORM activity_bump(NEW.account_id, k, NEW.day, 1) FROM unnest(ARRAY['sign_in', 'any']) AS k;
+        INSERT INTO activity_queue (account_id, kind, day, delta)
+        SELECT NEW.account_id, k, NEW.day, 1 FROM unnest(ARRAY['sign_in', 'any']) AS k;
     END IF;
     RETURN NULL;
 END $$ LANGUAGE plpgsql;

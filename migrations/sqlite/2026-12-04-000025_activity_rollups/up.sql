@@ -52,10 +52,10 @@ CREATE TABLE org_activity_last (
 
 -- What is already stored.
 WITH events AS (
-    SELECT account_id, 'post' AS kind, (CAST(strftime('%s', created_at) AS INTEGER) / 86400) AS day
+    SELECT account_id, 'post' AS kind, CAST(julianday(date(created_at)) - 2440587.5 AS INTEGER) AS day
     FROM statuses WHERE reblog_of_id IS NULL AND visibility IN ('public', 'unlisted', 'members')
     UNION ALL
-    SELECT account_id, 'reaction', (CAST(strftime('%s', created_at) AS INTEGER) / 86400) FROM favourites
+    SELECT account_id, 'reaction', CAST(julianday(date(created_at)) - 2440587.5 AS INTEGER) FROM favourites
     UNION ALL
     SELECT account_id, 'sign_in', day FROM sign_in_days
 ), per_day AS (
@@ -233,15 +233,15 @@ CREATE TRIGGER statuses_activity_added AFTER INSERT ON statuses
 WHEN NEW.reblog_of_id IS NULL AND NEW.visibility IN ('public', 'unlisted', 'members')
 BEGIN
     INSERT INTO activity_bumps VALUES
-        (NEW.account_id, 'post', (CAST(strftime('%s', NEW.created_at) AS INTEGER) / 86400), 1),
-        (NEW.account_id, 'any', (CAST(strftime('%s', NEW.created_at) AS INTEGER) / 86400), 1);
+        (NEW.account_id, 'post', CAST(julianday(date(NEW.created_at)) - 2440587.5 AS INTEGER), 1),
+        (NEW.account_id, 'any', CAST(julianday(date(NEW.created_at)) - 2440587.5 AS INTEGER), 1);
 END;
 CREATE TRIGGER statuses_activity_removed AFTER DELETE ON statuses
 WHEN OLD.reblog_of_id IS NULL AND OLD.visibility IN ('public', 'unlisted', 'members')
 BEGIN
     INSERT INTO activity_bumps VALUES
-        (OLD.account_id, 'post', (CAST(strftime('%s', OLD.created_at) AS INTEGER) / 86400), -1),
-        (OLD.account_id, 'any', (CAST(strftime('%s', OLD.created_at) AS INTEGER) / 86400), -1);
+        (OLD.account_id, 'post', CAST(julianday(date(OLD.created_at)) - 2440587.5 AS INTEGER), -1),
+        (OLD.account_id, 'any', CAST(julianday(date(OLD.created_at)) - 2440587.5 AS INTEGER), -1);
 END;
 CREATE TRIGGER statuses_activity_changed
 AFTER UPDATE OF account_id, created_at, visibility, reblog_of_id ON statuses
@@ -249,11 +249,11 @@ WHEN OLD.account_id <> NEW.account_id OR OLD.created_at <> NEW.created_at
      OR OLD.visibility <> NEW.visibility OR OLD.reblog_of_id IS NOT NEW.reblog_of_id
 BEGIN
     INSERT INTO activity_bumps
-    SELECT OLD.account_id, k.kind, (CAST(strftime('%s', OLD.created_at) AS INTEGER) / 86400), -1
+    SELECT OLD.account_id, k.kind, CAST(julianday(date(OLD.created_at)) - 2440587.5 AS INTEGER), -1
     FROM (SELECT 'post' AS kind UNION ALL SELECT 'any') k
     WHERE OLD.reblog_of_id IS NULL AND OLD.visibility IN ('public', 'unlisted', 'members');
     INSERT INTO activity_bumps
-    SELECT NEW.account_id, k.kind, (CAST(strftime('%s', NEW.created_at) AS INTEGER) / 86400), 1
+    SELECT NEW.account_id, k.kind, CAST(julianday(date(NEW.created_at)) - 2440587.5 AS INTEGER), 1
     FROM (SELECT 'post' AS kind UNION ALL SELECT 'any') k
     WHERE NEW.reblog_of_id IS NULL AND NEW.visibility IN ('public', 'unlisted', 'members');
 END;
@@ -261,23 +261,23 @@ END;
 CREATE TRIGGER favourites_activity_added AFTER INSERT ON favourites
 BEGIN
     INSERT INTO activity_bumps VALUES
-        (NEW.account_id, 'reaction', (CAST(strftime('%s', NEW.created_at) AS INTEGER) / 86400), 1),
-        (NEW.account_id, 'any', (CAST(strftime('%s', NEW.created_at) AS INTEGER) / 86400), 1);
+        (NEW.account_id, 'reaction', CAST(julianday(date(NEW.created_at)) - 2440587.5 AS INTEGER), 1),
+        (NEW.account_id, 'any', CAST(julianday(date(NEW.created_at)) - 2440587.5 AS INTEGER), 1);
 END;
 CREATE TRIGGER favourites_activity_removed AFTER DELETE ON favourites
 BEGIN
     INSERT INTO activity_bumps VALUES
-        (OLD.account_id, 'reaction', (CAST(strftime('%s', OLD.created_at) AS INTEGER) / 86400), -1),
-        (OLD.account_id, 'any', (CAST(strftime('%s', OLD.created_at) AS INTEGER) / 86400), -1);
+        (OLD.account_id, 'reaction', CAST(julianday(date(OLD.created_at)) - 2440587.5 AS INTEGER), -1),
+        (OLD.account_id, 'any', CAST(julianday(date(OLD.created_at)) - 2440587.5 AS INTEGER), -1);
 END;
 CREATE TRIGGER favourites_activity_changed AFTER UPDATE OF account_id, created_at ON favourites
 WHEN OLD.account_id <> NEW.account_id OR OLD.created_at <> NEW.created_at
 BEGIN
     INSERT INTO activity_bumps VALUES
-        (OLD.account_id, 'reaction', (CAST(strftime('%s', OLD.created_at) AS INTEGER) / 86400), -1),
-        (OLD.account_id, 'any', (CAST(strftime('%s', OLD.created_at) AS INTEGER) / 86400), -1),
-        (NEW.account_id, 'reaction', (CAST(strftime('%s', NEW.created_at) AS INTEGER) / 86400), 1),
-        (NEW.account_id, 'any', (CAST(strftime('%s', NEW.created_at) AS INTEGER) / 86400), 1);
+        (OLD.account_id, 'reaction', CAST(julianday(date(OLD.created_at)) - 2440587.5 AS INTEGER), -1),
+        (OLD.account_id, 'any', CAST(julianday(date(OLD.created_at)) - 2440587.5 AS INTEGER), -1),
+        (NEW.account_id, 'reaction', CAST(julianday(date(NEW.created_at)) - 2440587.5 AS INTEGER), 1),
+        (NEW.account_id, 'any', CAST(julianday(date(NEW.created_at)) - 2440587.5 AS INTEGER), 1);
 END;
 
 CREATE TRIGGER sign_in_days_activity_added AFTER INSERT ON sign_in_days
