@@ -1490,7 +1490,7 @@ async fn the_office_recognises_clubs_blocks_and_edits_the_org_profile(b: Backend
         .as_array()
         .unwrap()
         .iter()
-        .find(|b| b["account_id"] == hanako.account.id.to_string())
+        .find(|b| b["account_id"].as_str() == Some(hanako.account.id.to_string().as_str()))
         .unwrap_or_else(|| panic!("{listed}"))["id"]
         .as_str()
         .unwrap()
