@@ -154,6 +154,9 @@ enum AdminCommand {
         #[arg(long, default_value = "")]
         private_comment: String,
     },
+    /// Recompute the office dashboards' activity figures from the stored
+    /// posts, reactions, sign-ins and memberships.
+    RebuildActivity,
     /// Lift a domain block (its accounts are restored).
     DomainUnblock {
         #[arg(long)]
@@ -573,6 +576,17 @@ async fn admin(ctx: &Ctx, command: AdminCommand) -> anyhow::Result<()> {
             .await
             .map_err(explain)?;
             println!("Blocked {} ({}).", b.domain, b.severity);
+            Ok(())
+        }
+        AdminCommand::RebuildActivity => {
+            let started = std::time::Instant::now();
+            crate::services::stats::rebuild(ctx)
+                .await
+                .map_err(explain)?;
+            println!(
+                "Activity figures rebuilt in {:.1} s.",
+                started.elapsed().as_secs_f64()
+            );
             Ok(())
         }
         AdminCommand::DomainUnblock { domain } => {

@@ -87,6 +87,17 @@ pub async fn fold_activity(conn: &mut DbConn<'_>) -> DbResult<i64> {
     Ok(f.n)
 }
 
+/// Recomputes every activity rollup from the stored posts, favourites,
+/// sign-in days and memberships (what the migration did once). Writers of
+/// those wait until it is done.
+pub async fn rebuild_activity(conn: &mut DbConn<'_>) -> DbResult<()> {
+    let sql = match conn.backend() {
+        Backend::Postgres => "SELECT activity_rebuild()",
+        Backend::Sqlite => "INSERT INTO activity_rebuilds VALUES (0)",
+    };
+    with_conn!(conn, |c| diesel::sql_query(sql).execute(c).await.map(drop))
+}
+
 /// The longest bucket `activity` counts people in exactly: the triggers
 /// keep each active day's distance to the one before up to this many days.
 pub const MAX_BUCKET_DAYS: i64 = 31;

@@ -354,6 +354,13 @@ pub fn reach_csv(reach: &[Reach], reach_others: Count, this_server: &str) -> Str
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
+/// Recomputes the figures' rollups from the stored rows (the shell's
+/// `tsunagu admin rebuild-activity`, after a restore or a doubt).
+pub async fn rebuild(ctx: &Ctx) -> ServiceResult<()> {
+    let mut conn = ctx.conn().await?;
+    Ok(db::stats::rebuild_activity(&mut conn).await?)
+}
+
 /// How often queued activity is folded into the rollups (the dashboard
 /// folds before it reads, so this only keeps the queue short).
 const FOLD_EVERY: std::time::Duration = std::time::Duration::from_secs(10);

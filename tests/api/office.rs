@@ -557,6 +557,11 @@ async fn network_activity_matches_the_database(b: Backend) {
         assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.text());
     }
     check_activity(&app, &admin, org, today).await;
+    // Rebuilt from scratch (the shell's `admin rebuild-activity`), the same.
+    let mut conn = app.state.ctx.conn().await.unwrap();
+    db::stats::rebuild_activity(&mut conn).await.unwrap();
+    drop(conn);
+    check_activity(&app, &admin, org, today).await;
     app.finish().await;
 }
 

@@ -5,6 +5,7 @@ DROP TRIGGER statuses_activity ON statuses;
 DROP TRIGGER memberships_activity ON memberships;
 DROP TRIGGER activity_days_changed ON activity_days;
 DROP TRIGGER activity_days_to_orgs ON activity_days;
+DROP FUNCTION activity_rebuild();
 DROP FUNCTION sign_in_days_activity();
 DROP FUNCTION favourites_activity();
 DROP FUNCTION statuses_activity();

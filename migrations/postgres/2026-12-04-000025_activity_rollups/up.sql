@@ -25,8 +25,6 @@
 -- people (a deleted post's favourites) cannot deadlock with them. SQLite has
 -- one writer at a time and applies changes at once.
 
--- Nothing is written while what is stored is summed up.
-LOCK TABLE statuses, favourites, sign_in_days, memberships IN SHARE ROW EXCLUSIVE MODE;
 CREATE TABLE activity_days (
     account_id  BIGINT NOT NULL,
     kind        TEXT NOT NULL,
@@ -71,39 +69,6 @@ CREATE TABLE org_activity_last (
     PRIMARY KEY (org_id, kind, day)
 );
 
--- What is already stored.
-WITH events AS (
-    SELECT account_id, 'post' AS kind, (created_at::date - DATE '1970-01-01')::BIGINT AS day
-    FROM statuses WHERE reblog_of_id IS NULL AND visibility IN ('public', 'unlisted', 'members')
-    UNION ALL
-    SELECT account_id, 'reaction', (created_at::date - DATE '1970-01-01')::BIGINT FROM favourites
-    UNION ALL
-    SELECT account_id, 'sign_in', day FROM sign_in_days
-), per_day AS (
-    SELECT account_id, kind, day, COUNT(*) AS events FROM events GROUP BY account_id, kind, day
-    UNION ALL
-    SELECT account_id, 'any', day, COUNT(*) FROM events GROUP BY account_id, day
-)
-INSERT INTO activity_days (account_id, kind, day, events, gap)
-SELECT account_id, kind, day, events,
-       LEAST(COALESCE(day - LAG(day) OVER (PARTITION BY account_id, kind ORDER BY day), 31), 31)
-FROM per_day;
-
-INSERT INTO activity_members (org_id, account_id)
-SELECT org_id, account_id FROM memberships WHERE state = 'verified';
-
-INSERT INTO org_activity_days (org_id, kind, day, gap, people, events)
-SELECT m.org_id, a.kind, a.day, a.gap, COUNT(*), SUM(a.events)
-FROM activity_members m JOIN activity_days a ON a.account_id = m.account_id
-GROUP BY m.org_id, a.kind, a.day, a.gap;
-
-INSERT INTO org_activity_last (org_id, kind, day, people)
-SELECT m.org_id, l.kind, l.day, COUNT(*)
-FROM activity_members m
-JOIN (SELECT account_id, kind, MAX(day) AS day FROM activity_days GROUP BY account_id, kind) l
-  ON l.account_id = m.account_id
-GROUP BY m.org_id, l.kind, l.day;
-
 -- Adds to every org the person is a verified member of.
 CREATE FUNCTION org_activity_add(p_account BIGINT, p_kind TEXT, p_day BIGINT, p_gap BIGINT,
                                  p_people BIGINT, p_events BIGINT) RETURNS void AS $$
@@ -124,7 +89,9 @@ $$ LANGUAGE sql;
 
 -- More (or fewer) events of a kind on a day; called by activity_fold alone.
 CREATE FUNCTION activity_bump(p_account BIGINT, p_kind TEXT, p_day BIGINT, p_delta BIGINT)
-RETURNS void AS $$
+RETURNS void
+-- Plans made while a table was small would scan it whole once it is not.
+SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
     now_events BIGINT;
     earlier BIGINT;
@@ -156,7 +123,9 @@ BEGIN
     END IF;
 END $$ LANGUAGE plpgsql;
 
-CREATE FUNCTION activity_days_to_orgs() RETURNS trigger AS $$
+CREATE FUNCTION activity_days_to_orgs() RETURNS trigger
+-- Plans made while a table was small would scan it whole once it is not.
+SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
     latest BIGINT;
 BEGIN
@@ -196,7 +165,9 @@ CREATE TRIGGER activity_days_changed AFTER UPDATE ON activity_days
 -- Joining brings the person's whole history into the org's figures (they
 -- are the figures of its current members); leaving takes it out.
 CREATE FUNCTION activity_membership(p_org BIGINT, p_account BIGINT, p_delta BIGINT)
-RETURNS void AS $$
+RETURNS void
+-- Plans made while a table was small would scan it whole once it is not.
+SET plan_cache_mode = force_custom_plan AS $$
 BEGIN
     IF p_delta < 0 THEN
         DELETE FROM activity_members WHERE org_id = p_org AND account_id = p_account;
@@ -229,7 +200,9 @@ END $$ LANGUAGE plpgsql;
 -- little left). Events are summed per person, kind and day first (the end
 -- state does not depend on their order); memberships go in the order they
 -- changed. Returns how many queued changes it applied.
-CREATE FUNCTION activity_fold() RETURNS BIGINT AS $$
+CREATE FUNCTION activity_fold() RETURNS BIGINT
+-- Plans made while a table was small would scan it whole once it is not.
+SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
     r RECORD;
     n BIGINT;
@@ -324,3 +297,48 @@ BEGIN
 END $$ LANGUAGE plpgsql;
 CREATE TRIGGER sign_in_days_activity AFTER INSERT OR DELETE OR UPDATE ON sign_in_days
     FOR EACH ROW EXECUTE FUNCTION sign_in_days_activity();
+
+-- Recomputes every rollup from the stored rows: once here, and on demand
+-- (`tsunagu admin rebuild-activity`). Writers wait meanwhile.
+CREATE FUNCTION activity_rebuild() RETURNS void AS $$
+BEGIN
+    LOCK TABLE statuses, favourites, sign_in_days, memberships IN SHARE ROW EXCLUSIVE MODE;
+    PERFORM pg_advisory_xact_lock(20261204);
+    -- Summed below in one pass, not row by row.
+    ALTER TABLE activity_days DISABLE TRIGGER USER;
+    TRUNCATE activity_queue, activity_days, activity_members, org_activity_days, org_activity_last;
+    WITH events AS (
+        SELECT account_id, 'post' AS kind, (created_at::date - DATE '1970-01-01')::BIGINT AS day
+        FROM statuses WHERE reblog_of_id IS NULL AND visibility IN ('public', 'unlisted', 'members')
+        UNION ALL
+        SELECT account_id, 'reaction', (created_at::date - DATE '1970-01-01')::BIGINT FROM favourites
+        UNION ALL
+        SELECT account_id, 'sign_in', day FROM sign_in_days
+    ), per_day AS (
+        SELECT account_id, kind, day, COUNT(*) AS events FROM events GROUP BY account_id, kind, day
+        UNION ALL
+        SELECT account_id, 'any', day, COUNT(*) FROM events GROUP BY account_id, day
+    )
+    INSERT INTO activity_days (account_id, kind, day, events, gap)
+    SELECT account_id, kind, day, events,
+           LEAST(COALESCE(day - LAG(day) OVER (PARTITION BY account_id, kind ORDER BY day), 31), 31)
+    FROM per_day;
+
+    INSERT INTO activity_members (org_id, account_id)
+    SELECT org_id, account_id FROM memberships WHERE state = 'verified';
+
+    INSERT INTO org_activity_days (org_id, kind, day, gap, people, events)
+    SELECT m.org_id, a.kind, a.day, a.gap, COUNT(*), SUM(a.events)
+    FROM activity_members m JOIN activity_days a ON a.account_id = m.account_id
+    GROUP BY m.org_id, a.kind, a.day, a.gap;
+
+    INSERT INTO org_activity_last (org_id, kind, day, people)
+    SELECT m.org_id, l.kind, l.day, COUNT(*)
+    FROM activity_members m
+    JOIN (SELECT account_id, kind, MAX(day) AS day FROM activity_days GROUP BY account_id, kind) l
+      ON l.account_id = m.account_id
+    GROUP BY m.org_id, l.kind, l.day;
+    ALTER TABLE activity_days ENABLE TRIGGER USER;
+END $$ LANGUAGE plpgsql;
+
+SELECT activity_rebuild();

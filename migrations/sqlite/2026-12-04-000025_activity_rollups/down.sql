@@ -1,3 +1,5 @@
+DROP TRIGGER activity_rebuild;
+DROP VIEW activity_rebuilds;
 DROP TRIGGER sign_in_days_activity_removed;
 DROP TRIGGER sign_in_days_activity_added;
 DROP TRIGGER favourites_activity_changed;

@@ -50,39 +50,6 @@ CREATE TABLE org_activity_last (
     PRIMARY KEY (org_id, kind, day)
 );
 
--- What is already stored.
-WITH events AS (
-    SELECT account_id, 'post' AS kind, CAST(julianday(date(created_at)) - 2440587.5 AS INTEGER) AS day
-    FROM statuses WHERE reblog_of_id IS NULL AND visibility IN ('public', 'unlisted', 'members')
-    UNION ALL
-    SELECT account_id, 'reaction', CAST(julianday(date(created_at)) - 2440587.5 AS INTEGER) FROM favourites
-    UNION ALL
-    SELECT account_id, 'sign_in', day FROM sign_in_days
-), per_day AS (
-    SELECT account_id, kind, day, COUNT(*) AS events FROM events GROUP BY account_id, kind, day
-    UNION ALL
-    SELECT account_id, 'any', day, COUNT(*) FROM events GROUP BY account_id, day
-)
-INSERT INTO activity_days (account_id, kind, day, events, gap)
-SELECT account_id, kind, day, events,
-       MIN(31, COALESCE(day - LAG(day) OVER (PARTITION BY account_id, kind ORDER BY day), 31))
-FROM per_day WHERE true;
-
-INSERT INTO activity_members (org_id, account_id)
-SELECT org_id, account_id FROM memberships WHERE state = 'verified';
-
-INSERT INTO org_activity_days (org_id, kind, day, gap, people, events)
-SELECT m.org_id, a.kind, a.day, a.gap, COUNT(*), SUM(a.events)
-FROM activity_members m JOIN activity_days a ON a.account_id = m.account_id
-GROUP BY m.org_id, a.kind, a.day, a.gap;
-
-INSERT INTO org_activity_last (org_id, kind, day, people)
-SELECT m.org_id, l.kind, l.day, COUNT(*)
-FROM activity_members m
-JOIN (SELECT account_id, kind, MAX(day) AS day FROM activity_days GROUP BY account_id, kind) l
-  ON l.account_id = m.account_id
-GROUP BY m.org_id, l.kind, l.day;
-
 -- SQLite has no functions of its own making: each routine is a view whose
 -- INSTEAD OF INSERT trigger does the work, and callers insert a row into it.
 
@@ -290,3 +257,45 @@ BEGIN
     INSERT INTO activity_bumps VALUES
         (OLD.account_id, 'sign_in', OLD.day, -1), (OLD.account_id, 'any', OLD.day, -1);
 END;
+
+-- Recomputes every rollup from the stored rows: once here, and on demand
+-- (`tsunagu admin rebuild-activity`). Triggers cannot hold WITH clauses, so
+-- the events are spelled out twice.
+CREATE VIEW activity_rebuilds AS SELECT 0 AS everything WHERE 0;
+CREATE TRIGGER activity_rebuild INSTEAD OF INSERT ON activity_rebuilds
+BEGIN
+    -- Without members first, so the row triggers below change no org.
+    DELETE FROM activity_members;
+    DELETE FROM activity_days;
+    DELETE FROM org_activity_days;
+    DELETE FROM org_activity_last;
+    INSERT INTO activity_days (account_id, kind, day, events, gap)
+    SELECT account_id, kind, day, events,
+           MIN(31, COALESCE(day - LAG(day) OVER (PARTITION BY account_id, kind ORDER BY day), 31))
+    FROM (SELECT account_id, kind, day, COUNT(*) AS events
+          FROM (SELECT account_id, 'post' AS kind, CAST(julianday(date(created_at)) - 2440587.5 AS INTEGER) AS day
+              FROM statuses WHERE reblog_of_id IS NULL AND visibility IN ('public', 'unlisted', 'members')
+              UNION ALL SELECT account_id, 'reaction', CAST(julianday(date(created_at)) - 2440587.5 AS INTEGER) FROM favourites
+              UNION ALL SELECT account_id, 'sign_in', day FROM sign_in_days) e GROUP BY account_id, kind, day
+          UNION ALL
+          SELECT account_id, 'any' AS kind, day, COUNT(*) AS events
+          FROM (SELECT account_id, 'post' AS kind, CAST(julianday(date(created_at)) - 2440587.5 AS INTEGER) AS day
+              FROM statuses WHERE reblog_of_id IS NULL AND visibility IN ('public', 'unlisted', 'members')
+              UNION ALL SELECT account_id, 'reaction', CAST(julianday(date(created_at)) - 2440587.5 AS INTEGER) FROM favourites
+              UNION ALL SELECT account_id, 'sign_in', day FROM sign_in_days) e GROUP BY account_id, day) per_day
+    WHERE true;
+    INSERT INTO activity_members (org_id, account_id)
+    SELECT org_id, account_id FROM memberships WHERE state = 'verified';
+    INSERT INTO org_activity_days (org_id, kind, day, gap, people, events)
+    SELECT m.org_id, a.kind, a.day, a.gap, COUNT(*), SUM(a.events)
+    FROM activity_members m JOIN activity_days a ON a.account_id = m.account_id
+    GROUP BY m.org_id, a.kind, a.day, a.gap;
+    INSERT INTO org_activity_last (org_id, kind, day, people)
+    SELECT m.org_id, l.kind, l.day, COUNT(*)
+    FROM activity_members m
+    JOIN (SELECT account_id, kind, MAX(day) AS day FROM activity_days GROUP BY account_id, kind) l
+      ON l.account_id = m.account_id
+    GROUP BY m.org_id, l.kind, l.day;
+END;
+
+INSERT INTO activity_rebuilds VALUES (0);

@@ -130,13 +130,14 @@ async fn load(server: &Server, kind: DbKind) -> Result<f64> {
     for sql in script {
         db::execute_script(&mut conn, &sql).await?;
     }
-    // PostgreSQL's triggers queued the year's changes: fold them into the
-    // rollups now, as the server's background loop would have day by day.
-    let fold = Instant::now();
-    let folded = db::stats::fold_activity(&mut conn).await?;
+    // PostgreSQL's triggers queued the year's changes, which the server
+    // would have folded in as they came: sum them up at once instead, as
+    // `tsunagu admin rebuild-activity` does.
+    let rebuild = Instant::now();
+    db::stats::rebuild_activity(&mut conn).await?;
     println!(
-        "folded {folded} queued activity changes in {:.1} s",
-        fold.elapsed().as_secs_f64()
+        "activity rollups rebuilt in {:.1} s",
+        rebuild.elapsed().as_secs_f64()
     );
     db::execute_script(&mut conn, "ANALYZE").await?;
     if kind == DbKind::Sqlite {
