@@ -8,7 +8,7 @@ use diesel_async::RunQueryDsl;
 use super::models::{Account, Status, User};
 use super::schema::{accounts, follows, statuses, tags, users};
 use super::{DbConn, DbResult};
-use crate::{visible_to, with_conn};
+use crate::{not_silenced, visible_to, with_conn};
 
 diesel::define_sql_function!(fn lower(x: Text) -> Text);
 pub(crate) use lower as lower_text;
@@ -122,7 +122,8 @@ pub async fn statuses(
             if let Some(a) = account_id {
                 query = query.filter(statuses::account_id.eq(a));
             }
-            let query = unlisted_only_for_own!(visible_to!(query, viewer), viewer);
+            let query = unlisted_only_for_own!(visible_to!(query, viewer), viewer)
+                .filter(not_silenced!(viewer.unwrap_or(0)));
             query
                 .order(statuses::id.desc())
                 .limit(limit)
@@ -145,7 +146,8 @@ pub async fn statuses(
             if let Some(a) = account_id {
                 query = query.filter(statuses::account_id.eq(a));
             }
-            let query = unlisted_only_for_own!(visible_to!(query, viewer), viewer);
+            let query = unlisted_only_for_own!(visible_to!(query, viewer), viewer)
+                .filter(not_silenced!(viewer.unwrap_or(0)));
             query
                 .order(statuses::id.desc())
                 .limit(limit)

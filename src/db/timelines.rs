@@ -293,6 +293,8 @@ pub async fn org(
             .select(Status::as_select())
             .into_boxed();
         let q = visible_to!(q, viewer);
+        // Silenced people's posts into it, as in public timelines.
+        let q = q.filter(not_silenced!(viewer.unwrap_or(0)));
         paginate!(q, statuses::id, page).load(c).await
     })
 }

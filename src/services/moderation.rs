@@ -2,6 +2,8 @@
 //! (suspend or silence an account), domain blocks and the allow-list, and
 //! the instance settings. The admin API, the admin's web pages and the CLI
 //! all call these.
+use std::collections::HashMap;
+
 use super::views::{self, AccountView, StatusView};
 use super::{Ctx, ServiceError, ServiceResult};
 use crate::db::models::{Account, DomainAllow, DomainBlock, LocalUser, Report, Status};
@@ -289,6 +291,7 @@ pub async fn act(
 }
 
 /// An account as a moderator sees it: its public view and whether it is silenced.
+#[derive(Clone)]
 pub struct Moderated {
     pub view: AccountView,
     pub silenced: bool,
@@ -373,49 +376,68 @@ const REPORTS_SHOWN: i64 = 200;
 /// Open reports (or handled ones), newest first.
 pub async fn reports(ctx: &Ctx, resolved: bool) -> ServiceResult<Vec<ReportDetail>> {
     let mut conn = ctx.conn().await?;
-    let mut out = Vec::new();
-    for report in db::moderation::reports(&mut conn, resolved, REPORTS_SHOWN).await? {
-        if let Some(d) = detail(&mut conn, report).await? {
-            out.push(d);
-        }
-    }
-    Ok(out)
+    let list = db::moderation::reports(&mut conn, resolved, REPORTS_SHOWN).await?;
+    details(&mut conn, list).await
 }
 
 pub async fn report(ctx: &Ctx, id: i64) -> ServiceResult<ReportDetail> {
     let mut conn = ctx.conn().await?;
     let report = db::reports::find(&mut conn, id).await?;
-    match report {
-        Some(r) => detail(&mut conn, r).await?,
-        None => None,
-    }
-    .ok_or_else(|| ServiceError::NotFound("Record not found".into()))
+    details(&mut conn, report.into_iter().collect())
+        .await?
+        .pop()
+        .ok_or_else(|| ServiceError::NotFound("Record not found".into()))
 }
 
-async fn detail(conn: &mut db::DbConn<'_>, report: Report) -> ServiceResult<Option<ReportDetail>> {
-    let reporter = db::accounts::find(conn, report.account_id).await?;
-    let target = db::accounts::find(conn, report.target_account_id).await?;
-    let (Some((reporter, _)), Some((target, _))) = (reporter, target) else {
-        return Ok(None);
-    };
-    let ids: Vec<i64> = serde_json::from_str(&report.status_ids).unwrap_or_default();
-    let mut statuses = Vec::new();
-    for id in ids {
-        if let Some(s) = db::statuses::find(conn, id).await? {
-            statuses.push(s);
-        }
-    }
-    let action_taken_by = match report.action_taken_by_account_id {
-        Some(id) => db::accounts::find(conn, id).await?.map(|(a, _)| a),
-        None => None,
-    };
-    Ok(Some(ReportDetail {
-        report,
-        reporter,
-        target,
-        statuses,
-        action_taken_by,
-    }))
+/// Reports with their people and posts, read in two queries whatever their
+/// number; a report whose reporter or target is gone is left out.
+async fn details(conn: &mut db::DbConn<'_>, list: Vec<Report>) -> ServiceResult<Vec<ReportDetail>> {
+    let posts_of = |r: &Report| serde_json::from_str::<Vec<i64>>(&r.status_ids).unwrap_or_default();
+    let mut people: Vec<i64> = list
+        .iter()
+        .flat_map(|r| {
+            [
+                Some(r.account_id),
+                Some(r.target_account_id),
+                r.action_taken_by_account_id,
+            ]
+        })
+        .flatten()
+        .collect();
+    people.sort_unstable();
+    people.dedup();
+    let post_ids: Vec<i64> = list.iter().flat_map(posts_of).collect();
+    let accounts: HashMap<i64, Account> = db::accounts::find_many(conn, &people)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
+    let posts: HashMap<i64, Status> = db::statuses::find_many(conn, &post_ids)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
+    Ok(list
+        .into_iter()
+        .filter_map(|report| {
+            let reporter = accounts.get(&report.account_id)?.clone();
+            let target = accounts.get(&report.target_account_id)?.clone();
+            let statuses = posts_of(&report)
+                .iter()
+                .filter_map(|id| posts.get(id).cloned())
+                .collect();
+            let action_taken_by = report
+                .action_taken_by_account_id
+                .and_then(|id| accounts.get(&id).cloned());
+            Some(ReportDetail {
+                report,
+                reporter,
+                target,
+                statuses,
+                action_taken_by,
+            })
+        })
+        .collect())
 }
 
 /// A report with its people and posts as the admin API shows them.
@@ -427,23 +449,62 @@ pub struct AdminReport {
     pub statuses: Vec<StatusView>,
 }
 
-async fn admin_view(ctx: &Ctx, me: &LocalUser, detail: ReportDetail) -> ServiceResult<AdminReport> {
-    let mut people = vec![detail.reporter.clone(), detail.target.clone()];
-    people.extend(detail.action_taken_by.clone());
-    let mut people = moderated(ctx, people).await?.into_iter();
-    let (Some(reporter), Some(target)) = (people.next(), people.next()) else {
-        return Err(ServiceError::Internal(anyhow::anyhow!(
-            "report's accounts vanished"
-        )));
-    };
-    let statuses = views::statuses(ctx, Some(me.account.id), detail.statuses.clone()).await?;
-    Ok(AdminReport {
-        reporter,
-        target,
-        action_taken_by: people.next(),
-        statuses,
-        detail,
-    })
+/// The admin API's views of reports: everyone's moderation state and every
+/// post's view computed once for the whole list.
+async fn admin_views(
+    ctx: &Ctx,
+    me: &LocalUser,
+    list: Vec<ReportDetail>,
+) -> ServiceResult<Vec<AdminReport>> {
+    let mut people: Vec<Account> = Vec::new();
+    for d in &list {
+        for a in [
+            Some(&d.reporter),
+            Some(&d.target),
+            d.action_taken_by.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if people.iter().all(|p| p.id != a.id) {
+                people.push(a.clone());
+            }
+        }
+    }
+    let people: HashMap<i64, Moderated> = moderated(ctx, people)
+        .await?
+        .into_iter()
+        .map(|m| (m.view.account.id, m))
+        .collect();
+    let posts: Vec<Status> = list.iter().flat_map(|d| d.statuses.clone()).collect();
+    let views: HashMap<i64, StatusView> = views::statuses(ctx, Some(me.account.id), posts)
+        .await?
+        .into_iter()
+        .map(|v| (v.status.id, v))
+        .collect();
+    list.into_iter()
+        .map(|detail| {
+            let person = |id: i64| {
+                people.get(&id).cloned().ok_or_else(|| {
+                    ServiceError::Internal(anyhow::anyhow!("report's accounts vanished"))
+                })
+            };
+            Ok(AdminReport {
+                reporter: person(detail.reporter.id)?,
+                target: person(detail.target.id)?,
+                action_taken_by: detail
+                    .action_taken_by
+                    .as_ref()
+                    .and_then(|a| people.get(&a.id).cloned()),
+                statuses: detail
+                    .statuses
+                    .iter()
+                    .filter_map(|s| views.get(&s.id).cloned())
+                    .collect(),
+                detail,
+            })
+        })
+        .collect()
 }
 
 /// Reports for the admin API (open ones, or handled ones).
@@ -453,16 +514,15 @@ pub async fn admin_reports(
     resolved: bool,
 ) -> ServiceResult<Vec<AdminReport>> {
     only_admins(Some(me))?;
-    let mut out = Vec::new();
-    for d in reports(ctx, resolved).await? {
-        out.push(admin_view(ctx, me, d).await?);
-    }
-    Ok(out)
+    admin_views(ctx, me, reports(ctx, resolved).await?).await
 }
 
 pub async fn admin_report(ctx: &Ctx, me: &LocalUser, id: i64) -> ServiceResult<AdminReport> {
     only_admins(Some(me))?;
-    admin_view(ctx, me, report(ctx, id).await?).await
+    admin_views(ctx, me, vec![report(ctx, id).await?])
+        .await?
+        .pop()
+        .ok_or_else(ServiceError::not_found)
 }
 
 /// Marks a report handled (`me` is None from the shell).

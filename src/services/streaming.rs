@@ -108,7 +108,12 @@ pub async fn status_streams(
     for l in crate::db::lists::lists_containing(&mut conn, s.account_id).await? {
         out.push(Stream::List(l));
     }
-    if s.visibility == Visibility::Public && !reblog {
+    // A silenced author's posts stay off the public and hashtag streams (as
+    // off those timelines); followers get them on their home stream above.
+    let silenced = !crate::db::moderation::silenced(&mut conn, &[s.account_id])
+        .await?
+        .is_empty();
+    if s.visibility == Visibility::Public && !reblog && !silenced {
         out.push(Stream::Public);
         out.push(if s.local {
             Stream::PublicLocal

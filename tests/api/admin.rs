@@ -237,6 +237,17 @@ async fn a_silenced_account_leaves_public_timelines_and_strangers_notifications(
     )
     .await;
     let shout = post(&app, &loud, "LOOK AT ME").await;
+    // A club of theirs, whose timeline strangers can read.
+    let r = app
+        .json(
+            Method::POST,
+            "/api/v1/orgs",
+            Some(&loud),
+            &json!({"username": "loud_club", "kind": "club"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let club = r.json()["id"].as_str().unwrap().to_owned();
     let in_public = |tl: &Value| {
         tl.as_array()
             .unwrap()
@@ -247,6 +258,18 @@ async fn a_silenced_account_leaves_public_timelines_and_strangers_notifications(
         &app.get("/api/v1/timelines/public", None).await.json()
     ));
 
+    let found = |token: &str| {
+        let (app, token) = (&app, token.to_owned());
+        async move {
+            app.get("/api/v2/search?q=LOOK&type=statuses", Some(&token))
+                .await
+                .json()["statuses"]
+                .as_array()
+                .unwrap()
+                .len()
+        }
+    };
+    assert_eq!(found(&stranger).await, 1, "found before the silence");
     let r = app
         .json(
             Method::POST,
@@ -270,6 +293,54 @@ async fn a_silenced_account_leaves_public_timelines_and_strangers_notifications(
     }
     let tl = app.get("/api/v1/timelines/public", Some(&fan)).await.json();
     assert!(in_public(&tl), "a follower still sees it");
+    // Search and the timeline of an org they post into: the same.
+    assert_eq!(found(&stranger).await, 0, "search hides it from strangers");
+    assert_eq!(found(&fan).await, 1, "and finds it for a follower");
+    let into_club = app
+        .json(
+            Method::POST,
+            "/api/v1/statuses",
+            Some(&loud),
+            &json!({"status": "CLUB NEWS", "audience": club}),
+        )
+        .await
+        .json();
+    let in_club = |token: Option<&str>| {
+        let (app, token, club) = (&app, token.map(str::to_owned), club.clone());
+        async move {
+            app.get(&format!("/api/v1/orgs/{club}/timeline"), token.as_deref())
+                .await
+                .json()
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["content"].as_str().unwrap_or("").contains("CLUB NEWS"))
+        }
+    };
+    assert!(into_club["id"].is_string(), "{into_club}");
+    assert!(!in_club(None).await && !in_club(Some(&stranger)).await);
+    assert!(in_club(Some(&fan)).await, "a follower sees it in the club");
+    // Streams: the follower's home, not the public or hashtag streams.
+    let (_, mut home) =
+        crate::streaming::Sse::open(&app, "/api/v1/streaming/user", Some(&fan)).await;
+    let (_, mut public) =
+        crate::streaming::Sse::open(&app, "/api/v1/streaming/public/local", None).await;
+    let (_, mut tag) =
+        crate::streaming::Sse::open(&app, "/api/v1/streaming/hashtag?tag=loud", None).await;
+    post(&app, &loud, "STILL HERE #loud").await;
+    let (ev, data) = home
+        .next(crate::streaming::WAIT)
+        .await
+        .expect("the follower's home");
+    assert!(ev == "update" && data.contains("STILL HERE"), "{ev} {data}");
+    assert!(
+        public.next(crate::streaming::QUIET).await.is_none(),
+        "not on the public stream"
+    );
+    assert!(
+        tag.next(crate::streaming::QUIET).await.is_none(),
+        "nor the hashtag's"
+    );
     // The post itself stays reachable by its link.
     assert_eq!(
         app.get(&format!("/api/v1/statuses/{}", id(&shout)), None)
@@ -310,6 +381,8 @@ async fn a_silenced_account_leaves_public_timelines_and_strangers_notifications(
     assert!(in_public(
         &app.get("/api/v1/timelines/public", None).await.json()
     ));
+    assert_eq!(found(&stranger).await, 1, "unsilenced, found again");
+    assert!(in_club(Some(&stranger)).await, "and shown in the club");
     app.finish().await;
 }
 
