@@ -1,6 +1,8 @@
 //! Aggregates for the office's dashboard (network activity). Days are whole
 //! UTC days since 1970-01-01; the database's triggers turn timestamps into
 //! days and keep the per-day rollups read here.
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use diesel::dsl::count_star;
 use diesel::prelude::*;
@@ -132,25 +134,19 @@ pub async fn activity(
     let mut rows: Vec<ActivityRow> =
         with_conn!(conn, |c| diesel::sql_query(sql.clone()).load(c).await)?;
     // The period's events are its buckets' together.
+    let mut events: HashMap<String, i64> = HashMap::new();
+    for r in rows.iter().filter(|r| r.bucket >= 0) {
+        *events.entry(r.kind.clone()).or_default() += r.events;
+    }
     for r in rows.iter_mut().filter(|r| r.bucket == -1) {
-        r.events = 0;
+        r.events = events.remove(&r.kind).unwrap_or(0);
     }
-    let sums: Vec<(String, i64)> = rows
-        .iter()
-        .filter(|r| r.bucket >= 0)
-        .map(|r| (r.kind.clone(), r.events))
-        .collect();
-    for (kind, events) in sums {
-        match rows.iter_mut().find(|r| r.bucket == -1 && r.kind == kind) {
-            Some(r) => r.events += events,
-            None => rows.push(ActivityRow {
-                kind,
-                bucket: -1,
-                events,
-                people: 0,
-            }),
-        }
-    }
+    rows.extend(events.into_iter().map(|(kind, events)| ActivityRow {
+        kind,
+        bucket: -1,
+        events,
+        people: 0,
+    }));
     Ok(rows)
 }
 

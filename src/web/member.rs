@@ -725,20 +725,13 @@ async fn settings_page(
         })
         .collect();
     let (avatar, initial) = super::avatar(s, &me.account);
-    let mut fields: Vec<(String, String)> = accounts::profile_fields(&me.account)
-        .into_iter()
-        .map(|f| (f.name, f.value))
-        .collect();
-    fields.resize(accounts::MAX_FIELDS.max(fields.len()), Default::default());
     v.render(
         s,
         status,
         "settings.html",
         context! {
             nav => "settings",
-            fields => fields.into_iter().enumerate().map(|(i, (name, value))| context! {
-                n => i, number => i + 1, name => name, value => value,
-            }).collect::<Vec<_>>(),
+            fields => profile_field_rows(&me.account),
             display_name => me.account.display_name.clone(),
             mail_kinds => mail_kinds,
             mail_enabled => s.ctx.config.mail_enabled(),
@@ -753,6 +746,23 @@ async fn settings_page(
             errors => errors,
         },
     )
+}
+
+/// A profile form's label–value rows (`profile_fields.html`): the account's
+/// fields, then empty rows up to the most it may have.
+pub(super) fn profile_field_rows(a: &crate::db::models::Account) -> Vec<TplValue> {
+    let mut fields: Vec<(String, String)> = accounts::profile_fields(a)
+        .into_iter()
+        .map(|f| (f.name, f.value))
+        .collect();
+    fields.resize(accounts::MAX_FIELDS.max(fields.len()), Default::default());
+    fields
+        .into_iter()
+        .enumerate()
+        .map(
+            |(i, (name, value))| context! { n => i, number => i + 1, name => name, value => value },
+        )
+        .collect()
 }
 
 async fn settings(State(s): State<AppState>, v: Visit) -> Response {

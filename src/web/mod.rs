@@ -101,6 +101,10 @@ impl Web {
                 include_str!("templates/office_invitations.html"),
             ),
             (
+                "profile_fields.html",
+                include_str!("templates/profile_fields.html"),
+            ),
+            (
                 "office_clubs.html",
                 include_str!("templates/office_clubs.html"),
             ),

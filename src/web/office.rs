@@ -22,7 +22,7 @@ use crate::services::memberships::MembershipView;
 use crate::services::roster::{self, ImportReport};
 use crate::services::stats::{self, Count, NetworkActivity, Period};
 use crate::services::statuses::NewStatus;
-use crate::services::{ServiceError, memberships, orgs, timelines};
+use crate::services::{ServiceError, ServiceResult, memberships, orgs, timelines};
 
 const PAGE_SIZE: i64 = 50;
 
@@ -113,6 +113,15 @@ async fn office<'v>(
         official => org.org.kind == OrgKind::Official,
     };
     Ok((me, org))
+}
+
+/// Back to the office's page `to` (with its toast) once an action is done,
+/// or the page saying why it was refused.
+fn done_or_refused<T>(s: &AppState, v: &Visit, done: ServiceResult<T>, to: &str) -> Response {
+    match done {
+        Ok(_) => v.redirect(to),
+        Err(e) => failed(s, v, e),
+    }
 }
 
 /// The office member behind a submitted form whose CSRF token matches the
@@ -837,10 +846,13 @@ async fn announce(
         visibility: Some(f.visibility.clone()).filter(|v| !v.is_empty()),
         ..Default::default()
     };
-    match orgs::post(&s.ctx, me, id, new, f.pinned.is_some()).await {
-        Ok(_) => v.redirect(&format!("/office/orgs/{id}/announcements?done=announced")),
-        Err(e) => failed(&s, &v, e),
-    }
+    let done = orgs::post(&s.ctx, me, id, new, f.pinned.is_some()).await;
+    done_or_refused(
+        &s,
+        &v,
+        done,
+        &format!("/office/orgs/{id}/announcements?done=announced"),
+    )
 }
 
 /// How long a new invitation lasts, as the form offers it (days).
@@ -1047,10 +1059,13 @@ async fn recognise_club(
         Ok(me) => me,
         Err(r) => return r,
     };
-    match memberships::recognise_by_handle(&s.ctx, me, id, &f.handle).await {
-        Ok(_) => v.redirect(&format!("/office/orgs/{id}/clubs?done=club-recognised")),
-        Err(e) => failed(&s, &v, e),
-    }
+    let done = memberships::recognise_by_handle(&s.ctx, me, id, &f.handle).await;
+    done_or_refused(
+        &s,
+        &v,
+        done,
+        &format!("/office/orgs/{id}/clubs?done=club-recognised"),
+    )
 }
 
 /// `recognise` or `withdraw` one club.
@@ -1069,10 +1084,13 @@ async fn club_action(
         "withdraw" => (false, "club-withdrawn"),
         _ => return failed(&s, &v, ServiceError::not_found()),
     };
-    match memberships::recognise(&s.ctx, me, id, club_id, on).await {
-        Ok(_) => v.redirect(&format!("/office/orgs/{id}/clubs?done={done}")),
-        Err(e) => failed(&s, &v, e),
-    }
+    let result = memberships::recognise(&s.ctx, me, id, club_id, on).await;
+    done_or_refused(
+        &s,
+        &v,
+        result,
+        &format!("/office/orgs/{id}/clubs?done={done}"),
+    )
 }
 
 /// Blocks: accounts and servers kept out of the org (they cannot join,
@@ -1116,10 +1134,13 @@ async fn block(
         Err(r) => return r,
     };
     let domain = Some(f.domain).filter(|d| !d.trim().is_empty());
-    match memberships::block_by_handle(&s.ctx, me, id, &f.handle, domain).await {
-        Ok(_) => v.redirect(&format!("/office/orgs/{id}/blocks?done=org-blocked")),
-        Err(e) => failed(&s, &v, e),
-    }
+    let done = memberships::block_by_handle(&s.ctx, me, id, &f.handle, domain).await;
+    done_or_refused(
+        &s,
+        &v,
+        done,
+        &format!("/office/orgs/{id}/blocks?done=org-blocked"),
+    )
 }
 
 async fn unblock(
@@ -1132,10 +1153,13 @@ async fn unblock(
         Ok(me) => me,
         Err(r) => return r,
     };
-    match memberships::unblock(&s.ctx, me, id, block_id).await {
-        Ok(()) => v.redirect(&format!("/office/orgs/{id}/blocks?done=org-unblocked")),
-        Err(e) => failed(&s, &v, e),
-    }
+    let done = memberships::unblock(&s.ctx, me, id, block_id).await;
+    done_or_refused(
+        &s,
+        &v,
+        done,
+        &format!("/office/orgs/{id}/blocks?done=org-unblocked"),
+    )
 }
 
 /// The org's public profile: name, description, fields, avatar and header.
@@ -1160,12 +1184,6 @@ async fn profile_page(
     };
     let a = &current.account.account;
     let (avatar, initial) = super::avatar(s, a);
-    let mut fields: Vec<(String, String)> = crate::services::accounts::profile_fields(a)
-        .into_iter()
-        .map(|f| (f.name, f.value))
-        .collect();
-    let rows = crate::services::accounts::MAX_FIELDS.max(fields.len());
-    fields.resize(rows, Default::default());
     v.render(
         s,
         status,
@@ -1180,9 +1198,7 @@ async fn profile_page(
             max_note => orgs::MAX_NOTE,
             avatar,
             initial,
-            fields => fields.into_iter().enumerate().map(|(i, (name, value))| context! {
-                n => i, number => i + 1, name => name, value => value,
-            }).collect::<Vec<_>>(),
+            fields => super::member::profile_field_rows(a),
             errors,
         },
     )
