@@ -397,6 +397,164 @@ impl From<OrgId> for AccountId {
     }
 }
 
+text_enum! {
+    /// A field of an alumni profile: what its owner releases to an audience.
+    pub enum AlumniField {
+        Tenures => "tenures",
+        CurrentOrg => "current_org",
+        Title => "title",
+        Industry => "industry",
+        Location => "location",
+        Skills => "skills",
+        Interests => "interests",
+        Languages => "languages",
+        OpenTo => "open_to",
+        Now => "now",
+    }
+}
+
+text_enum! {
+    /// The profile fields held as one row per value (`alumni_tags`).
+    pub enum TagField {
+        Skill => "skill",
+        Interest => "interest",
+        Language => "language",
+        OpenTo => "open_to",
+    }
+}
+
+impl TagField {
+    /// The profile field whose audience governs these values.
+    pub fn field(self) -> AlumniField {
+        match self {
+            TagField::Skill => AlumniField::Skills,
+            TagField::Interest => AlumniField::Interests,
+            TagField::Language => AlumniField::Languages,
+            TagField::OpenTo => AlumniField::OpenTo,
+        }
+    }
+}
+
+text_enum! {
+    /// What a person is open to: the reasons alumni get in touch.
+    pub enum OpenTo {
+        Comeback => "comeback",
+        Collaboration => "collaboration",
+        Mentoring => "mentoring",
+        Speaking => "speaking",
+        Referrals => "referrals",
+    }
+}
+
+text_enum! {
+    /// Broad industries, a closed list so the directory's counts add up
+    /// (free text would split "IT", "ICT" and "Software").
+    pub enum Industry {
+        Agriculture => "agriculture",
+        Mining => "mining",
+        Energy => "energy",
+        Construction => "construction",
+        Manufacturing => "manufacturing",
+        Automotive => "automotive",
+        Electronics => "electronics",
+        Chemicals => "chemicals",
+        Pharmaceuticals => "pharmaceuticals",
+        Healthcare => "healthcare",
+        Retail => "retail",
+        Wholesale => "wholesale",
+        Logistics => "logistics",
+        Telecommunications => "telecommunications",
+        Software => "software",
+        Finance => "finance",
+        Insurance => "insurance",
+        RealEstate => "real_estate",
+        Consulting => "consulting",
+        Legal => "legal",
+        Media => "media",
+        Education => "education",
+        Research => "research",
+        Government => "government",
+        Nonprofit => "nonprofit",
+        Hospitality => "hospitality",
+        Other => "other",
+    }
+}
+
+text_enum! {
+    /// How the directory's results are ordered.
+    pub enum DirectoryOrder {
+        /// Latest post first.
+        Active => "active",
+        /// Latest profile update first.
+        Updated => "updated",
+        Name => "name",
+        /// Earliest start at the org first (of the starts the reader may see).
+        Tenure => "tenure",
+    }
+}
+
+/// Who may see a profile field, besides its owner (no audience: only them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Audience {
+    /// Anyone, signed in or not, here or elsewhere.
+    Public,
+    /// Verified members of any org the owner is a verified member of.
+    MyOrgs,
+    /// Verified members of this org.
+    Members(i64),
+    /// This org's office.
+    Office(i64),
+}
+
+impl Audience {
+    /// As stored and as clients send it: `public`, `my_orgs`, `members:ID`,
+    /// `office:ID`.
+    pub fn token(self) -> String {
+        match self {
+            Audience::Public => "public".into(),
+            Audience::MyOrgs => "my_orgs".into(),
+            Audience::Members(id) => format!("members:{id}"),
+            Audience::Office(id) => format!("office:{id}"),
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Audience> {
+        let org = |id: &str| id.parse::<i64>().ok().filter(|id| *id > 0);
+        match s.split_once(':') {
+            None if s == "public" => Some(Audience::Public),
+            None if s == "my_orgs" => Some(Audience::MyOrgs),
+            Some(("members", id)) => org(id).map(Audience::Members),
+            Some(("office", id)) => org(id).map(Audience::Office),
+            _ => None,
+        }
+    }
+
+    /// The org this audience is about, if any.
+    pub fn org(self) -> Option<i64> {
+        match self {
+            Audience::Members(id) | Audience::Office(id) => Some(id),
+            Audience::Public | Audience::MyOrgs => None,
+        }
+    }
+}
+
+impl serde::Serialize for Audience {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.token())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Audience {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Audience::parse(&s).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "{s:?} is not an audience: public, my_orgs, members:ORG_ID or office:ORG_ID"
+            ))
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

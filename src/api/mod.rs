@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod activitypub;
 pub mod admin;
+pub mod alumni;
 pub mod apps;
 pub mod auth;
 pub mod entities;
@@ -29,7 +30,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Method, header};
 use axum::middleware;
-use axum::routing::{delete, get, patch, post};
+use axum::routing::{delete, get, patch, post, put};
 use tower_http::cors::{Any, CorsLayer};
 
 use crate::app::AppState;
@@ -192,6 +193,17 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/api/v1/orgs", get(orgs::list).post(orgs::create))
         .route("/api/v1/orgs/{id}", get(orgs::show).patch(orgs::update))
         .route("/api/v1/orgs/{id}/members", get(orgs::members))
+        .route("/api/v1/orgs/{id}/directory", get(alumni::org_directory))
+        .route(
+            "/api/v1/orgs/{id}/tenures/{tenure_id}/verify",
+            post(alumni::verify_tenure),
+        )
+        .route(
+            "/api/v1/alumni/profile",
+            get(alumni::mine).patch(alumni::update),
+        )
+        .route("/api/v1/alumni/profile/{id}", get(alumni::show))
+        .route("/api/v1/alumni/now", put(alumni::now))
         .route("/api/v1/orgs/{id}/timeline", get(timelines::org))
         .route("/api/v1/orgs/{id}/statuses", post(statuses::create_as_org))
         .route(

@@ -162,16 +162,41 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Params<T> {
             // PostgreSQL text cannot hold NUL, and no person types one.
             return Err(ApiError::invalid_param(&path, "contains a NUL character"));
         }
-        let value = serde_path_to_error::deserialize(root).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            if path == "." {
-                ApiError::unprocessable(format!("Invalid parameters: {inner}"))
-            } else {
-                ApiError::invalid_param(&path, inner)
-            }
-        })?;
+        let value = typed(root)?;
         Ok(Params { value, uploads })
+    }
+}
+
+/// Parameters as a type, an error naming the parameter that did not fit.
+pub fn typed<T: DeserializeOwned>(root: Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(root).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." {
+            ApiError::unprocessable(format!("Invalid parameters: {inner}"))
+        } else {
+            ApiError::invalid_param(&path, inner)
+        }
+    })
+}
+
+/// Forms send lists as `a[0]=..&a[1]=..` (an object keyed by index): each
+/// such object becomes the array it stands for, at any depth.
+pub fn with_sequences(v: Value) -> Value {
+    match v {
+        Value::Object(o) if !o.is_empty() && o.keys().all(|k| k.parse::<usize>().is_ok()) => {
+            let mut entries: Vec<(usize, Value)> = o
+                .into_iter()
+                .map(|(k, v)| (k.parse().unwrap_or(0), with_sequences(v)))
+                .collect();
+            entries.sort_by_key(|(k, _)| *k);
+            Value::Array(entries.into_iter().map(|(_, v)| v).collect())
+        }
+        Value::Object(o) => {
+            Value::Object(o.into_iter().map(|(k, v)| (k, with_sequences(v))).collect())
+        }
+        Value::Array(a) => Value::Array(a.into_iter().map(with_sequences).collect()),
+        other => other,
     }
 }
 

@@ -75,6 +75,31 @@ pub async fn insert_new(conn: &mut DbConn<'_>, m: &Membership) -> DbResult<bool>
         .map(|n| n == 1))
 }
 
+/// The people of an org who chose to be listed in its directory (their
+/// latest `directory` consent is yes), as a subquery of account ids.
+#[macro_export]
+macro_rules! listed_in {
+    ($org_id:expr) => {{
+        use $crate::db::schema::consents;
+        let org_id: i64 = $org_id;
+        let latest = diesel::alias!(consents as latest);
+        let last_choices = latest
+            .filter(latest.field(consents::org_id).eq(org_id))
+            .filter(
+                latest
+                    .field(consents::purpose)
+                    .eq($crate::domain::ConsentPurpose::Directory),
+            )
+            .group_by(latest.field(consents::account_id))
+            .select(diesel::dsl::max(latest.field(consents::id)));
+        consents::table
+            .filter(consents::org_id.eq(org_id))
+            .filter(consents::granted.eq(true))
+            .filter(consents::id.nullable().eq_any(last_choices))
+            .select(consents::account_id)
+    }};
+}
+
 /// An org's memberships in one state, with the people, newest first.
 /// A page of an org's memberships in one state. With `listed_for`, only
 /// those the directory may show to that person: who consented to be listed
@@ -111,25 +136,10 @@ pub async fn list(
             );
         }
         if let Some(viewer) = listed_for {
-            let latest = diesel::alias!(consents as latest);
-            let last_choices = latest
-                .filter(latest.field(consents::org_id).eq(org_id))
-                .filter(
-                    latest
-                        .field(consents::purpose)
-                        .eq(crate::domain::ConsentPurpose::Directory),
-                )
-                .group_by(latest.field(consents::account_id))
-                .select(diesel::dsl::max(latest.field(consents::id)));
-            let listed = consents::table
-                .filter(consents::org_id.eq(org_id))
-                .filter(consents::granted.eq(true))
-                .filter(consents::id.nullable().eq_any(last_choices))
-                .select(consents::account_id);
             q = q.filter(
                 memberships::account_id
                     .eq(viewer)
-                    .or(memberships::account_id.eq_any(listed)),
+                    .or(memberships::account_id.eq_any(crate::listed_in!(org_id))),
             );
         }
         crate::paginate!(q, memberships::id, page).load(c).await

@@ -6,6 +6,7 @@
 //! [`with_conn!`], which expands the body once per backend.
 
 pub mod accounts;
+pub mod alumni;
 pub mod communities;
 pub mod federation;
 pub mod invites;

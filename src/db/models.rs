@@ -708,3 +708,50 @@ pub struct AccountToken {
     pub expires_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
 }
+
+/// A person's alumni profile beyond Mastodon's (the values; audiences apart).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = crate::db::schema::alumni_profiles)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+#[diesel(treat_none_as_null = true)]
+pub struct AlumniProfile {
+    pub account_id: i64,
+    pub current_org: String,
+    pub title: String,
+    pub industry: Option<crate::domain::Industry>,
+    pub city: String,
+    pub region: String,
+    pub country: Option<String>,
+    pub now_text: String,
+    pub now_on: Option<String>,
+    pub updated_at: NaiveDateTime,
+    pub reminded_at: Option<NaiveDateTime>,
+}
+
+/// One skill, interest, language or "open to" flag of a person.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::db::schema::alumni_tags)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct AlumniTag {
+    pub account_id: i64,
+    pub field: crate::domain::TagField,
+    pub tag: String,
+    pub label: String,
+    pub position: i32,
+}
+
+/// A period at an org, as its person states it (and its office confirmed).
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::db::schema::alumni_tenures)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct AlumniTenure {
+    pub id: i64,
+    pub account_id: i64,
+    pub org_id: i64,
+    pub year_from: i32,
+    pub year_to: Option<i32>,
+    pub division: String,
+    pub title: String,
+    pub verified_by: Option<i64>,
+    pub verified_at: Option<NaiveDateTime>,
+}

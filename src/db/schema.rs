@@ -767,6 +767,54 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    alumni_profiles (account_id) {
+        account_id -> BigInt,
+        current_org -> Text,
+        title -> Text,
+        industry -> Nullable<Text>,
+        city -> Text,
+        region -> Text,
+        country -> Nullable<Text>,
+        now_text -> Text,
+        now_on -> Nullable<Text>,
+        updated_at -> Timestamp,
+        reminded_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    alumni_tags (account_id, field, tag) {
+        account_id -> BigInt,
+        field -> Text,
+        tag -> Text,
+        label -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    alumni_tenures (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        org_id -> BigInt,
+        year_from -> Integer,
+        year_to -> Nullable<Integer>,
+        division -> Text,
+        title -> Text,
+        verified_by -> Nullable<BigInt>,
+        verified_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    alumni_audiences (account_id, field, audience) {
+        account_id -> BigInt,
+        field -> Text,
+        audience -> Text,
+    }
+}
+
 diesel::joinable!(outbound_targets -> outbound_activities (activity_id));
 diesel::joinable!(users -> accounts (account_id));
 diesel::joinable!(web_sessions -> accounts (account_id));
@@ -846,4 +894,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     consents,
     org_recognitions,
     org_blocks,
+    alumni_profiles,
+    alumni_tags,
+    alumni_tenures,
+    alumni_audiences,
 );

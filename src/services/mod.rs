@@ -2,6 +2,7 @@
 //! [`ServiceError`]; they know nothing of HTTP, so the CLI, the client API and
 //! the web pages share them.
 pub mod accounts;
+pub mod alumni;
 pub mod background;
 pub mod credentials;
 pub mod groups;

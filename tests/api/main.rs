@@ -5,6 +5,7 @@ mod common;
 
 mod accounts;
 mod admin;
+mod alumni;
 mod apps;
 mod instance;
 mod media;

@@ -1,0 +1,185 @@
+//! `/api/v1/alumni/*` and `/api/v1/orgs/:id/directory`: alumni profiles with
+//! per-field audiences, and the org's directory (docs/api.md).
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::auth::Auth;
+use super::entities;
+use super::error::ApiResult;
+use super::params::{self, Params, de};
+use super::statuses::parse_id;
+use crate::app::AppState;
+use crate::services::alumni::{self, ProfilePatch, ProfileView, directory};
+
+fn profile_json(v: &ProfileView) -> Json<Value> {
+    Json(serde_json::to_value(v).unwrap_or_default())
+}
+
+/// `GET /api/v1/alumni/profile`: one's own profile, with its audiences.
+pub async fn mine(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Value>> {
+    let (_, me) = auth.user("read:accounts")?;
+    Ok(profile_json(&alumni::mine(&s.ctx, me).await?))
+}
+
+/// `PATCH /api/v1/alumni/profile`: the fields given replace the stored ones.
+pub async fn update(
+    State(s): State<AppState>,
+    auth: Auth,
+    Params { value, .. }: Params<Value>,
+) -> ApiResult<Json<Value>> {
+    let (_, me) = auth.user("write:accounts")?;
+    let patch: ProfilePatch = params::typed(params::with_sequences(value))?;
+    Ok(profile_json(&alumni::update(&s.ctx, me, patch).await?))
+}
+
+/// `GET /api/v1/alumni/profile/:account_id`: what the caller may see.
+pub async fn show(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let me = auth.optional_user("read:accounts")?;
+    Ok(profile_json(&alumni::of(&s.ctx, me, parse_id(&id)?).await?))
+}
+
+#[derive(Deserialize)]
+pub struct NowParams {
+    #[serde(default)]
+    text: String,
+    #[serde(default, deserialize_with = "de::seq_opt")]
+    audience: Option<Vec<String>>,
+}
+
+/// `PUT /api/v1/alumni/now`: the one-call "now" (近況) update.
+pub async fn now(
+    State(s): State<AppState>,
+    auth: Auth,
+    Params { value: p, .. }: Params<NowParams>,
+) -> ApiResult<Json<Value>> {
+    let (_, me) = auth.user("write:accounts")?;
+    Ok(profile_json(
+        &alumni::set_now_line(&s.ctx, me, &p.text, p.audience).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct VerifyParams {
+    #[serde(default, deserialize_with = "de::bool_opt")]
+    verified: Option<bool>,
+}
+
+/// `POST /api/v1/orgs/:id/tenures/:tenure_id/verify` (office): confirms a
+/// period at the org (`verified=false` withdraws the confirmation).
+pub async fn verify_tenure(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((id, tenure_id)): Path<(String, String)>,
+    Params { value: p, .. }: Params<VerifyParams>,
+) -> ApiResult<Json<Value>> {
+    let (_, me) = auth.user("write:accounts")?;
+    let t = alumni::verify_tenure(
+        &s.ctx,
+        me,
+        parse_id(&id)?,
+        parse_id(&tenure_id)?,
+        p.verified.unwrap_or(true),
+    )
+    .await?;
+    Ok(Json(serde_json::to_value(t).unwrap_or_default()))
+}
+
+#[derive(Deserialize, Default)]
+pub struct DirectoryParams {
+    #[serde(default, deserialize_with = "de::seq_opt")]
+    role: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "de::seq_opt")]
+    division: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "de::string_opt")]
+    tenure_from: Option<String>,
+    #[serde(default, deserialize_with = "de::string_opt")]
+    tenure_to: Option<String>,
+    #[serde(default, deserialize_with = "de::seq_opt")]
+    industry: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "de::seq_opt")]
+    country: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "de::seq_opt")]
+    skills: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "de::seq_opt")]
+    interests: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "de::seq_opt")]
+    languages: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "de::seq_opt")]
+    open_to: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "de::string_opt")]
+    q: Option<String>,
+    #[serde(default, deserialize_with = "de::string_opt")]
+    order: Option<String>,
+    #[serde(default, deserialize_with = "de::string_opt")]
+    offset: Option<String>,
+    #[serde(default, deserialize_with = "de::string_opt")]
+    limit: Option<String>,
+    #[serde(default, deserialize_with = "de::bool_opt")]
+    facets: Option<bool>,
+}
+
+fn number<T: std::str::FromStr>(name: &str, v: Option<String>) -> ApiResult<Option<T>> {
+    match v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => v
+            .parse()
+            .map(Some)
+            .map_err(|_| super::error::ApiError::invalid_param(name, "must be a whole number")),
+    }
+}
+
+/// `GET /api/v1/orgs/:id/directory`: members with filters, order, paging by
+/// `offset`/`limit` and, with `facets=true`, counts per value.
+pub async fn org_directory(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Params { value: p, .. }: Params<DirectoryParams>,
+) -> ApiResult<Json<Value>> {
+    let (_, me) = auth.user("read:accounts")?;
+    let search = directory::Search {
+        roles: p.role.unwrap_or_default(),
+        divisions: p.division.unwrap_or_default(),
+        tenure_from: number("tenure_from", p.tenure_from)?,
+        tenure_to: number("tenure_to", p.tenure_to)?,
+        industries: p.industry.unwrap_or_default(),
+        countries: p.country.unwrap_or_default(),
+        skills: p.skills.unwrap_or_default(),
+        interests: p.interests.unwrap_or_default(),
+        languages: p.languages.unwrap_or_default(),
+        open_to: p.open_to.unwrap_or_default(),
+        text: p.q,
+        order: p.order,
+        offset: number("offset", p.offset)?,
+        limit: number("limit", p.limit)?,
+        facets: p.facets.unwrap_or(false),
+    };
+    let page = directory::search(&s.ctx, me, parse_id(&id)?, &search).await?;
+    let members: Vec<Value> = page
+        .members
+        .iter()
+        .map(|e| {
+            json!({
+                "account": entities::account(&s.ctx, &e.account),
+                "role": e.role,
+                "profile": e.profile,
+            })
+        })
+        .collect();
+    let mut out = json!({
+        "total": page.total,
+        "offset": page.offset,
+        "limit": page.limit,
+        "members": members,
+    });
+    if let Some(f) = &page.facets {
+        out["facets"] = serde_json::to_value(f).unwrap_or_default();
+    }
+    Ok(Json(out))
+}
