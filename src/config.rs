@@ -23,6 +23,7 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub log: LogConfig,
     pub oidc: OidcConfig,
+    pub alumni: AlumniConfig,
 }
 
 /// The sections a `TSUNAGU_` variable may address; other `TSUNAGU_*` variables
@@ -39,6 +40,7 @@ const SECTIONS: &[&str] = &[
     "limits",
     "log",
     "oidc",
+    "alumni",
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -310,6 +312,21 @@ impl Default for LimitsConfig {
             media_requests_per_5min: 3000,
             max_body_bytes: 1024 * 1024,
         }
+    }
+}
+
+/// Alumni profiles.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AlumniConfig {
+    /// Months without a profile update before a member is reminded (a
+    /// notification, and a mail if they chose to get those); 0: never.
+    pub reminder_months: u32,
+}
+
+impl Default for AlumniConfig {
+    fn default() -> Self {
+        Self { reminder_months: 6 }
     }
 }
 

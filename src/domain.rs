@@ -246,6 +246,8 @@ text_enum! {
         Update => "update",
         AdminSignUp => "admin.sign_up",
         MembershipRequest => "tsunagu.membership_request",
+        /// An org asks the person to look at their alumni profile again.
+        ProfileReminder => "tsunagu.profile_reminder",
     }
 }
 

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::auth::Auth;
 use super::entities::{self, AccountEntity};
 use super::error::{ApiError, ApiResult};
-use super::params::{Params, de};
+use super::params::{self, Params, de};
 use super::ratelimit::client_ip;
 use crate::app::AppState;
 use crate::services::accounts::{self, ProfileUpdate, Registration, Upload};
@@ -160,6 +160,37 @@ pub async fn show(
     // Public, but a token that is present must be valid (the extractor checks).
     let view = accounts::show(&s.ctx, parse_id(&id)?).await?;
     Ok(Json(entities::account(&s.ctx, &view)))
+}
+
+#[derive(Deserialize)]
+pub struct DirectoryQuery {
+    #[serde(default, deserialize_with = "de::string_opt")]
+    order: Option<String>,
+    #[serde(default, deserialize_with = "de::string_opt")]
+    offset: Option<String>,
+    #[serde(default, deserialize_with = "de::string_opt")]
+    limit: Option<String>,
+    #[serde(default, deserialize_with = "de::bool_opt")]
+    local: Option<bool>,
+}
+
+/// `GET /api/v1/directory`: Mastodon's profile directory.
+pub async fn directory(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Params { value: q, .. }: Params<DirectoryQuery>,
+) -> ApiResult<Json<Vec<AccountEntity>>> {
+    let list = accounts::directory(
+        &s.ctx,
+        q.order.as_deref(),
+        q.local.unwrap_or(false),
+        params::number("offset", q.offset)?.unwrap_or(0),
+        params::number("limit", q.limit)?.unwrap_or(40),
+    )
+    .await?;
+    Ok(Json(
+        list.iter().map(|v| entities::account(&s.ctx, v)).collect(),
+    ))
 }
 
 #[derive(Deserialize)]

@@ -79,7 +79,7 @@ pub async fn verify_tenure(
     Params { value: p, .. }: Params<VerifyParams>,
 ) -> ApiResult<Json<Value>> {
     let (_, me) = auth.user("write:accounts")?;
-    let t = alumni::verify_tenure(
+    let verified = alumni::verify_tenure(
         &s.ctx,
         me,
         parse_id(&id)?,
@@ -87,7 +87,7 @@ pub async fn verify_tenure(
         p.verified.unwrap_or(true),
     )
     .await?;
-    Ok(Json(serde_json::to_value(t).unwrap_or_default()))
+    Ok(Json(json!({"id": tenure_id, "verified": verified})))
 }
 
 #[derive(Deserialize, Default)]
@@ -124,16 +124,6 @@ pub struct DirectoryParams {
     facets: Option<bool>,
 }
 
-fn number<T: std::str::FromStr>(name: &str, v: Option<String>) -> ApiResult<Option<T>> {
-    match v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(v) => v
-            .parse()
-            .map(Some)
-            .map_err(|_| super::error::ApiError::invalid_param(name, "must be a whole number")),
-    }
-}
-
 /// `GET /api/v1/orgs/:id/directory`: members with filters, order, paging by
 /// `offset`/`limit` and, with `facets=true`, counts per value.
 pub async fn org_directory(
@@ -146,8 +136,8 @@ pub async fn org_directory(
     let search = directory::Search {
         roles: p.role.unwrap_or_default(),
         divisions: p.division.unwrap_or_default(),
-        tenure_from: number("tenure_from", p.tenure_from)?,
-        tenure_to: number("tenure_to", p.tenure_to)?,
+        tenure_from: params::number("tenure_from", p.tenure_from)?,
+        tenure_to: params::number("tenure_to", p.tenure_to)?,
         industries: p.industry.unwrap_or_default(),
         countries: p.country.unwrap_or_default(),
         skills: p.skills.unwrap_or_default(),
@@ -156,8 +146,8 @@ pub async fn org_directory(
         open_to: p.open_to.unwrap_or_default(),
         text: p.q,
         order: p.order,
-        offset: number("offset", p.offset)?,
-        limit: number("limit", p.limit)?,
+        offset: params::number("offset", p.offset)?,
+        limit: params::number("limit", p.limit)?,
         facets: p.facets.unwrap_or(false),
     };
     let page = directory::search(&s.ctx, me, parse_id(&id)?, &search).await?;
@@ -182,4 +172,32 @@ pub async fn org_directory(
         out["facets"] = serde_json::to_value(f).unwrap_or_default();
     }
     Ok(Json(out))
+}
+
+/// `GET /api/v1/orgs/:id/directory/export` (office): the directory as CSV,
+/// people who chose to be listed, fields released to the office.
+pub async fn export(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<axum::response::Response> {
+    let (_, me) = auth.user("read:accounts")?;
+    let org_id = parse_id(&id)?;
+    let body = directory::export_csv(&s.ctx, me, org_id).await?;
+    Ok(crate::web::office::csv_download(
+        &format!("directory-{org_id}.csv"),
+        body,
+    ))
+}
+
+/// `GET /api/v1/orgs/:id/directory/stats` (office): members by role and by
+/// how complete their profiles are.
+pub async fn stats(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let (_, me) = auth.user("read:accounts")?;
+    let st = directory::stats(&s.ctx, me, parse_id(&id)?).await?;
+    Ok(Json(serde_json::to_value(st).unwrap_or_default()))
 }

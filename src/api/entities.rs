@@ -122,6 +122,11 @@ pub fn account(ctx: &Ctx, view: &AccountView) -> AccountEntity {
                 name: f.name,
                 verified_at: f.verified_at,
             })
+            .chain(view.alumni_fields.iter().map(|(name, value)| Field {
+                name: name.clone(),
+                value: field_value_html(value),
+                verified_at: None,
+            }))
             .collect(),
         emojis: vec![],
         bot: a.bot || a.actor_type.is_bot(),
@@ -160,6 +165,7 @@ pub fn credential_account(ctx: &Ctx, view: &CredentialView) -> AccountEntity {
             account: a.clone(),
             stats: view.stats.clone(),
             moved: None,
+            alumni_fields: Vec::new(),
         },
     );
     let fields: Vec<Value> = profile_fields(a)

@@ -84,6 +84,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             patch(accounts::update_credentials).layer(DefaultBodyLimit::max(upload_limit)),
         )
         .route("/api/v1/accounts/lookup", get(accounts::lookup))
+        .route("/api/v1/directory", get(accounts::directory))
         .route("/api/v1/accounts/relationships", get(social::relationships))
         .route("/api/v1/accounts/search", get(search::accounts))
         .route("/api/v2/search", get(search::v2))
@@ -194,6 +195,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/api/v1/orgs/{id}", get(orgs::show).patch(orgs::update))
         .route("/api/v1/orgs/{id}/members", get(orgs::members))
         .route("/api/v1/orgs/{id}/directory", get(alumni::org_directory))
+        .route("/api/v1/orgs/{id}/directory/export", get(alumni::export))
+        .route("/api/v1/orgs/{id}/directory/stats", get(alumni::stats))
         .route(
             "/api/v1/orgs/{id}/tenures/{tenure_id}/verify",
             post(alumni::verify_tenure),

@@ -167,6 +167,18 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Params<T> {
     }
 }
 
+/// A whole number given as text (query strings and forms); absent or empty:
+/// none.
+pub fn number<T: std::str::FromStr>(name: &str, v: Option<String>) -> Result<Option<T>, ApiError> {
+    match v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => v
+            .parse()
+            .map(Some)
+            .map_err(|_| ApiError::invalid_param(name, "must be a whole number")),
+    }
+}
+
 /// Parameters as a type, an error naming the parameter that did not fit.
 pub fn typed<T: DeserializeOwned>(root: Value) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(root).map_err(|e| {

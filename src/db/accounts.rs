@@ -360,3 +360,46 @@ pub async fn stats(
         .load(c)
         .await)
 }
+
+/// Mastodon's profile directory: discoverable people (approved, if from
+/// here), by latest post or newest account, offset-paged.
+pub async fn directory(
+    conn: &mut DbConn<'_>,
+    local_only: bool,
+    newest: bool,
+    offset: i64,
+    limit: i64,
+) -> DbResult<Vec<Account>> {
+    use super::schema::account_stats;
+    with_conn!(conn, |c| {
+        let mut q = accounts::table
+            .left_join(account_stats::table.on(account_stats::account_id.eq(accounts::id)))
+            .filter(accounts::discoverable.eq(true))
+            .filter(accounts::suspended.eq(false))
+            .filter(accounts::actor_type.eq(crate::domain::ActorType::Person))
+            .filter(accounts::moved_to_account_id.is_null())
+            .filter(
+                accounts::local.eq(false).or(accounts::id.eq_any(
+                    users::table
+                        .filter(users::approved.eq(true))
+                        .filter(users::disabled.eq(false))
+                        .select(users::account_id),
+                )),
+            )
+            .select(Account::as_select())
+            .into_boxed();
+        if local_only {
+            q = q.filter(accounts::local.eq(true));
+        }
+        q = if newest {
+            q.order((accounts::created_at.desc(), accounts::id.desc()))
+        } else {
+            q.order((
+                account_stats::last_status_at.is_null(),
+                account_stats::last_status_at.desc(),
+                accounts::id.desc(),
+            ))
+        };
+        q.offset(offset).limit(limit).load(c).await
+    })
+}

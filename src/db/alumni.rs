@@ -59,17 +59,6 @@ pub async fn tenures(conn: &mut DbConn<'_>, ids: &[i64]) -> DbResult<Vec<AlumniT
     })
 }
 
-pub async fn find_tenure(conn: &mut DbConn<'_>, id: i64) -> DbResult<Option<AlumniTenure>> {
-    with_conn!(conn, |c| {
-        alumni_tenures::table
-            .find(id)
-            .select(AlumniTenure::as_select())
-            .first(c)
-            .await
-            .optional()
-    })
-}
-
 /// Who may see what: (account, field, audience) for each release.
 pub async fn audiences(
     conn: &mut DbConn<'_>,
@@ -106,6 +95,28 @@ pub async fn verified_orgs_of(conn: &mut DbConn<'_>, ids: &[i64]) -> DbResult<Ve
     })
 }
 
+/// Takes the person's profile row for this transaction (made empty if
+/// there is none yet), so concurrent changes wait their turn.
+pub async fn lock_profile(
+    conn: &mut DbConn<'_>,
+    account_id: i64,
+    now: chrono::NaiveDateTime,
+) -> DbResult<()> {
+    with_conn!(conn, |c| {
+        diesel::insert_into(alumni_profiles::table)
+            .values((
+                alumni_profiles::account_id.eq(account_id),
+                alumni_profiles::updated_at.eq(now),
+            ))
+            .on_conflict(alumni_profiles::account_id)
+            .do_update()
+            .set(alumni_profiles::account_id.eq(account_id))
+            .execute(c)
+            .await
+            .map(|_| ())
+    })
+}
+
 pub async fn upsert_profile(conn: &mut DbConn<'_>, p: &AlumniProfile) -> DbResult<()> {
     with_conn!(conn, |c| {
         diesel::insert_into(alumni_profiles::table)
@@ -116,6 +127,28 @@ pub async fn upsert_profile(conn: &mut DbConn<'_>, p: &AlumniProfile) -> DbResul
             .execute(c)
             .await
             .map(|_| ())
+    })
+}
+
+pub async fn set_public_fields(conn: &mut DbConn<'_>, account_id: i64, json: &str) -> DbResult<()> {
+    with_conn!(conn, |c| {
+        diesel::update(alumni_profiles::table.find(account_id))
+            .set(alumni_profiles::public_fields.eq(json))
+            .execute(c)
+            .await
+            .map(|_| ())
+    })
+}
+
+/// (account, public fields as JSON) of the people with any.
+pub async fn public_fields(conn: &mut DbConn<'_>, ids: &[i64]) -> DbResult<Vec<(i64, String)>> {
+    with_conn!(conn, |c| {
+        alumni_profiles::table
+            .filter(alumni_profiles::account_id.eq_any(ids))
+            .filter(alumni_profiles::public_fields.ne("[]"))
+            .select((alumni_profiles::account_id, alumni_profiles::public_fields))
+            .load(c)
+            .await
     })
 }
 
@@ -164,22 +197,28 @@ pub async fn replace_tenures(
     })
 }
 
-/// Marks a period as confirmed (or not) by an org's office.
+/// Marks a period at `org_id` as confirmed (or not) by its office; false
+/// if there is no such period at that org.
 pub async fn verify_tenure(
     conn: &mut DbConn<'_>,
     id: i64,
+    org_id: i64,
     by: Option<i64>,
     at: Option<chrono::NaiveDateTime>,
-) -> DbResult<()> {
+) -> DbResult<bool> {
     with_conn!(conn, |c| {
-        diesel::update(alumni_tenures::table.find(id))
-            .set((
-                alumni_tenures::verified_by.eq(by),
-                alumni_tenures::verified_at.eq(at),
-            ))
-            .execute(c)
-            .await
-            .map(|_| ())
+        diesel::update(
+            alumni_tenures::table
+                .filter(alumni_tenures::id.eq(id))
+                .filter(alumni_tenures::org_id.eq(org_id)),
+        )
+        .set((
+            alumni_tenures::verified_by.eq(by),
+            alumni_tenures::verified_at.eq(at),
+        ))
+        .execute(c)
+        .await
+        .map(|n| n > 0)
     })
 }
 
@@ -242,18 +281,24 @@ pub struct DirectoryQuery {
     pub text: Option<String>,
 }
 
-/// The account ids released to the reader for one field (or their own).
-macro_rules! released {
-    ($q:expr, $field:expr) => {
-        alumni_audiences::table
-            .filter(alumni_audiences::field.eq($field))
-            .filter(alumni_audiences::audience.eq_any(&$q.tokens))
-            .select(alumni_audiences::account_id)
+/// Whether the person in `$owner` released `$field` to the reader (or is
+/// the reader): a correlated `EXISTS` on the audiences' primary key, so it
+/// costs one index probe per candidate row.
+macro_rules! seen {
+    ($q:expr, $field:expr, $owner:expr) => {
+        $owner.eq($q.reader).or(diesel::dsl::exists(
+            alumni_audiences::table
+                .filter(alumni_audiences::account_id.eq($owner))
+                .filter(alumni_audiences::field.eq($field))
+                .filter(alumni_audiences::audience.eq_any(&$q.tokens)),
+        ))
     };
 }
 
 /// The members matching every filter, as a boxed select of
-/// (membership, account) with the profile and stats left-joined.
+/// (membership, account) with the profile and stats left-joined. Each
+/// filter is a correlated `EXISTS`, so the planner may start from the most
+/// selective one and probe the others per candidate.
 macro_rules! matching {
     ($q:expr) => {{
         let q: &DirectoryQuery = $q;
@@ -280,82 +325,65 @@ macro_rules! matching {
             m = m.filter(memberships::role.eq_any(&q.roles));
         }
         if !q.divisions.is_empty() || q.years.is_some() {
-            let mut t = alumni_tenures::table
-                .filter(alumni_tenures::org_id.eq(q.org_id))
-                .filter(
-                    alumni_tenures::account_id
-                        .eq(q.reader)
-                        .or(alumni_tenures::account_id.eq_any(released!(q, AlumniField::Tenures))),
-                )
-                .select(alumni_tenures::account_id)
-                .into_boxed();
-            if !q.divisions.is_empty() {
-                t = t.filter(alumni_tenures::division.eq_any(&q.divisions));
-            }
-            if let Some((from, to)) = q.years {
-                t = t.filter(alumni_tenures::year_from.le(to)).filter(
-                    alumni_tenures::year_to
-                        .is_null()
-                        .or(alumni_tenures::year_to.ge(from)),
-                );
-            }
-            m = m.filter(memberships::account_id.eq_any(t));
+            use diesel::sql_types::Bool;
+            // A correlated subquery cannot be boxed: an absent filter is a
+            // condition that always holds.
+            let any_division = q.divisions.is_empty();
+            let (from, to) = q.years.unwrap_or((i32::MIN, i32::MAX));
+            m = m
+                .filter(diesel::dsl::exists(
+                    alumni_tenures::table
+                        .filter(alumni_tenures::account_id.eq(memberships::account_id))
+                        .filter(alumni_tenures::org_id.eq(q.org_id))
+                        .filter(
+                            any_division
+                                .into_sql::<Bool>()
+                                .or(alumni_tenures::division.eq_any(&q.divisions)),
+                        )
+                        .filter(alumni_tenures::year_from.le(to))
+                        .filter(
+                            alumni_tenures::year_to
+                                .is_null()
+                                .or(alumni_tenures::year_to.ge(from)),
+                        )
+                        .select(alumni_tenures::id),
+                ))
+                .filter(seen!(q, AlumniField::Tenures, memberships::account_id));
         }
         if !q.industries.is_empty() {
-            m = m.filter(
-                alumni_profiles::industry.eq_any(&q.industries).and(
-                    memberships::account_id
-                        .eq(q.reader)
-                        .or(memberships::account_id.eq_any(released!(q, AlumniField::Industry))),
-                ),
-            );
+            m = m
+                .filter(alumni_profiles::industry.eq_any(&q.industries))
+                .filter(seen!(q, AlumniField::Industry, memberships::account_id));
         }
         if !q.countries.is_empty() {
-            m = m.filter(
-                alumni_profiles::country.eq_any(&q.countries).and(
-                    memberships::account_id
-                        .eq(q.reader)
-                        .or(memberships::account_id.eq_any(released!(q, AlumniField::Location))),
-                ),
-            );
+            m = m
+                .filter(alumni_profiles::country.eq_any(&q.countries))
+                .filter(seen!(q, AlumniField::Location, memberships::account_id));
         }
         for (field, values) in &q.tags {
-            let t = alumni_tags::table
-                .filter(alumni_tags::field.eq(*field))
-                .filter(alumni_tags::tag.eq_any(values))
-                .filter(
-                    alumni_tags::account_id
-                        .eq(q.reader)
-                        .or(alumni_tags::account_id.eq_any(released!(q, field.field()))),
-                )
-                .select(alumni_tags::account_id);
-            m = m.filter(memberships::account_id.eq_any(t));
+            m = m
+                .filter(diesel::dsl::exists(
+                    alumni_tags::table
+                        .filter(alumni_tags::account_id.eq(memberships::account_id))
+                        .filter(alumni_tags::field.eq(*field))
+                        .filter(alumni_tags::tag.eq_any(values))
+                        .select(alumni_tags::tag),
+                ))
+                .filter(seen!(q, field.field(), memberships::account_id));
         }
         if let Some(text) = &q.text {
             use super::search::lower_text;
             let like = format!("%{}%", super::search::like_escape(text));
-            let seen = |f: AlumniField| {
-                memberships::account_id
-                    .eq(q.reader)
-                    .or(memberships::account_id.eq_any(released!(q, f)))
-            };
-            let in_tags = alumni_tags::table
-                .filter(alumni_tags::field.eq_any([TagField::Skill, TagField::Interest]))
-                .filter(alumni_tags::tag.like(like.clone()).escape('\\'))
-                .filter(
-                    alumni_tags::account_id
-                        .eq(q.reader)
-                        .or(alumni_tags::account_id
-                            .eq_any(
-                                released!(q, AlumniField::Skills)
-                                    .filter(alumni_tags::field.eq(TagField::Skill)),
-                            )
-                            .or(alumni_tags::account_id.eq_any(
-                                released!(q, AlumniField::Interests)
-                                    .filter(alumni_tags::field.eq(TagField::Interest)),
-                            ))),
+            let in_tags = |field: TagField| {
+                diesel::dsl::exists(
+                    alumni_tags::table
+                        .filter(alumni_tags::account_id.eq(memberships::account_id))
+                        .filter(alumni_tags::field.eq(field))
+                        .filter(alumni_tags::tag.like(like.clone()).escape('\\'))
+                        .select(alumni_tags::tag),
                 )
-                .select(alumni_tags::account_id);
+                .and(seen!(q, field.field(), memberships::account_id))
+            };
             m = m.filter(
                 lower_text(accounts::display_name)
                     .like(like.clone())
@@ -364,12 +392,13 @@ macro_rules! matching {
                     .or(lower_text(alumni_profiles::title.assume_not_null())
                         .like(like.clone())
                         .escape('\\')
-                        .and(seen(AlumniField::Title)))
+                        .and(seen!(q, AlumniField::Title, memberships::account_id)))
                     .or(lower_text(alumni_profiles::current_org.assume_not_null())
                         .like(like.clone())
                         .escape('\\')
-                        .and(seen(AlumniField::CurrentOrg)))
-                    .or(memberships::account_id.eq_any(in_tags)),
+                        .and(seen!(q, AlumniField::CurrentOrg, memberships::account_id)))
+                    .or(in_tags(TagField::Skill))
+                    .or(in_tags(TagField::Interest)),
             );
         }
         m
@@ -380,24 +409,42 @@ macro_rules! matching {
 pub async fn directory(
     conn: &mut DbConn<'_>,
     q: &DirectoryQuery,
-    sort: DirectoryOrder,
+    order: DirectoryOrder,
     offset: i64,
     limit: i64,
 ) -> DbResult<Vec<(Membership, Account)>> {
     use super::search::lower_text;
     with_conn!(conn, |c| {
         let m = matching!(q).select((Membership::as_select(), Account::as_select()));
-        let m = match sort {
+        let m = match order {
             DirectoryOrder::Active => m.order((
                 account_stats::last_status_at.is_null(),
                 account_stats::last_status_at.desc(),
                 memberships::id.desc(),
             )),
-            DirectoryOrder::Updated => m.order((
-                alumni_profiles::updated_at.nullable().is_null(),
-                alumni_profiles::updated_at.nullable().desc(),
-                memberships::id.desc(),
-            )),
+            DirectoryOrder::Updated => {
+                // When a profile changed shows only to those who see some
+                // field of it; the others follow.
+                macro_rules! changed {
+                    () => {
+                        diesel::dsl::case_when(
+                            memberships::account_id.eq(q.reader).or(diesel::dsl::exists(
+                                alumni_audiences::table
+                                    .filter(
+                                        alumni_audiences::account_id.eq(memberships::account_id),
+                                    )
+                                    .filter(alumni_audiences::audience.eq_any(&q.tokens)),
+                            )),
+                            alumni_profiles::updated_at.nullable(),
+                        )
+                    };
+                }
+                m.order((
+                    changed!().is_null(),
+                    changed!().desc(),
+                    memberships::id.desc(),
+                ))
+            }
             DirectoryOrder::Name => m.order((
                 lower_text(accounts::display_name).asc(),
                 accounts::acct_key.asc(),
@@ -409,12 +456,7 @@ pub async fn directory(
                         alumni_tenures::table
                             .filter(alumni_tenures::account_id.eq(memberships::account_id))
                             .filter(alumni_tenures::org_id.eq(q.org_id))
-                            .filter(
-                                alumni_tenures::account_id
-                                    .eq(q.reader)
-                                    .or(alumni_tenures::account_id
-                                        .eq_any(released!(q, AlumniField::Tenures))),
-                            )
+                            .filter(seen!(q, AlumniField::Tenures, alumni_tenures::account_id))
                             .select(diesel::dsl::min(alumni_tenures::year_from))
                             .single_value()
                     };
@@ -449,17 +491,19 @@ pub struct Facets {
     pub divisions: Vec<(String, i64)>,
     pub industries: Vec<(Industry, i64)>,
     pub countries: Vec<(String, i64)>,
-    /// Per tag field: (tag, a label, count), most common first.
-    pub tags: Vec<(TagField, Vec<(String, String, i64)>)>,
+    /// Per tag field: its values, most common first.
+    pub tags: Vec<(TagField, Vec<TagCount>)>,
 }
+
+/// A tag, one of its labels as people wrote it, and how many have it.
+pub type TagCount = (String, String, i64);
 
 /// At most this many values per facet (the most common).
 pub const FACET_VALUES: i64 = 30;
 
 pub async fn facets(conn: &mut DbConn<'_>, q: &DirectoryQuery) -> DbResult<Facets> {
     use diesel::dsl::{count, count_star, min};
-    let mut out = Facets::default();
-    out.roles = with_conn!(conn, |c| {
+    let roles = with_conn!(conn, |c| {
         memberships::table
             .filter(memberships::org_id.eq(q.org_id))
             .filter(memberships::account_id.eq_any(matching!(q).select(memberships::account_id)))
@@ -469,16 +513,16 @@ pub async fn facets(conn: &mut DbConn<'_>, q: &DirectoryQuery) -> DbResult<Facet
             .load(c)
             .await
     })?;
+    let mut out = Facets {
+        roles,
+        ..Facets::default()
+    };
     out.divisions = with_conn!(conn, |c| {
         alumni_tenures::table
             .filter(alumni_tenures::org_id.eq(q.org_id))
             .filter(alumni_tenures::division.ne(""))
             .filter(alumni_tenures::account_id.eq_any(matching!(q).select(memberships::account_id)))
-            .filter(
-                alumni_tenures::account_id
-                    .eq(q.reader)
-                    .or(alumni_tenures::account_id.eq_any(released!(q, AlumniField::Tenures))),
-            )
+            .filter(seen!(q, AlumniField::Tenures, alumni_tenures::account_id))
             .group_by(alumni_tenures::division)
             .select((
                 alumni_tenures::division,
@@ -500,11 +544,7 @@ pub async fn facets(conn: &mut DbConn<'_>, q: &DirectoryQuery) -> DbResult<Facet
             .filter(
                 alumni_profiles::account_id.eq_any(matching!(q).select(memberships::account_id)),
             )
-            .filter(
-                alumni_profiles::account_id
-                    .eq(q.reader)
-                    .or(alumni_profiles::account_id.eq_any(released!(q, AlumniField::Industry))),
-            )
+            .filter(seen!(q, AlumniField::Industry, alumni_profiles::account_id))
             .group_by(alumni_profiles::industry)
             .select((alumni_profiles::industry, count_star()))
             .load(c)
@@ -522,11 +562,7 @@ pub async fn facets(conn: &mut DbConn<'_>, q: &DirectoryQuery) -> DbResult<Facet
             .filter(
                 alumni_profiles::account_id.eq_any(matching!(q).select(memberships::account_id)),
             )
-            .filter(
-                alumni_profiles::account_id
-                    .eq(q.reader)
-                    .or(alumni_profiles::account_id.eq_any(released!(q, AlumniField::Location))),
-            )
+            .filter(seen!(q, AlumniField::Location, alumni_profiles::account_id))
             .group_by(alumni_profiles::country)
             .select((alumni_profiles::country, count_star()))
             .load(c)
@@ -545,11 +581,7 @@ pub async fn facets(conn: &mut DbConn<'_>, q: &DirectoryQuery) -> DbResult<Facet
                 .filter(
                     alumni_tags::account_id.eq_any(matching!(q).select(memberships::account_id)),
                 )
-                .filter(
-                    alumni_tags::account_id
-                        .eq(q.reader)
-                        .or(alumni_tags::account_id.eq_any(released!(q, field.field()))),
-                )
+                .filter(seen!(q, field.field(), alumni_tags::account_id))
                 .group_by(alumni_tags::tag)
                 .select((alumni_tags::tag, min(alumni_tags::label), count_star()))
                 .order((count_star().desc(), alumni_tags::tag))
@@ -567,4 +599,89 @@ pub async fn facets(conn: &mut DbConn<'_>, q: &DirectoryQuery) -> DbResult<Facet
         out.tags.push((field, values));
     }
     Ok(out)
+}
+
+/// Local people in use, verified members somewhere, whose profile has not
+/// changed since `before` (or who never filled it in and signed up before)
+/// and who were not reminded since: (account, signed up at).
+pub async fn stale(
+    conn: &mut DbConn<'_>,
+    before: chrono::NaiveDateTime,
+    limit: i64,
+) -> DbResult<Vec<(i64, chrono::NaiveDateTime)>> {
+    use super::schema::users;
+    with_conn!(conn, |c| {
+        accounts::table
+            .inner_join(users::table.on(users::account_id.eq(accounts::id)))
+            .left_join(alumni_profiles::table.on(alumni_profiles::account_id.eq(accounts::id)))
+            .filter(accounts::local.eq(true))
+            .filter(accounts::suspended.eq(false))
+            .filter(users::approved.eq(true))
+            .filter(users::disabled.eq(false))
+            .filter(
+                alumni_profiles::updated_at
+                    .nullable()
+                    .lt(before)
+                    .or(alumni_profiles::updated_at
+                        .nullable()
+                        .is_null()
+                        .and(accounts::created_at.lt(before))),
+            )
+            .filter(
+                alumni_profiles::reminded_at
+                    .is_null()
+                    .or(alumni_profiles::reminded_at.lt(before)),
+            )
+            .filter(
+                accounts::id.eq_any(
+                    memberships::table
+                        .filter(memberships::state.eq(MembershipState::Verified))
+                        .select(memberships::account_id),
+                ),
+            )
+            .select((accounts::id, accounts::created_at))
+            .order(accounts::id)
+            .limit(limit)
+            .load(c)
+            .await
+    })
+}
+
+/// Claims a reminder for a person not reminded since `before`; someone
+/// who never filled in their profile gets an empty one dated from their
+/// sign-up (it has not changed since). False if another node claimed it.
+pub async fn claim_reminder(
+    conn: &mut DbConn<'_>,
+    account_id: i64,
+    at: chrono::NaiveDateTime,
+    before: chrono::NaiveDateTime,
+    signed_up: chrono::NaiveDateTime,
+) -> DbResult<bool> {
+    with_conn!(conn, |c| {
+        let inserted = diesel::insert_into(alumni_profiles::table)
+            .values((
+                alumni_profiles::account_id.eq(account_id),
+                alumni_profiles::updated_at.eq(signed_up),
+                alumni_profiles::reminded_at.eq(at),
+            ))
+            .on_conflict_do_nothing()
+            .execute(c)
+            .await?;
+        if inserted > 0 {
+            return Ok(true);
+        }
+        diesel::update(
+            alumni_profiles::table
+                .filter(alumni_profiles::account_id.eq(account_id))
+                .filter(
+                    alumni_profiles::reminded_at
+                        .is_null()
+                        .or(alumni_profiles::reminded_at.lt(before)),
+                ),
+        )
+        .set(alumni_profiles::reminded_at.eq(at))
+        .execute(c)
+        .await
+        .map(|n| n > 0)
+    })
 }

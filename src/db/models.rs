@@ -726,6 +726,7 @@ pub struct AlumniProfile {
     pub now_on: Option<String>,
     pub updated_at: NaiveDateTime,
     pub reminded_at: Option<NaiveDateTime>,
+    pub public_fields: String,
 }
 
 /// One skill, interest, language or "open to" flag of a person.

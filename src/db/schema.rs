@@ -780,6 +780,7 @@ diesel::table! {
         now_on -> Nullable<Text>,
         updated_at -> Timestamp,
         reminded_at -> Nullable<Timestamp>,
+        public_fields -> Text,
     }
 }
 

@@ -985,6 +985,39 @@ pub async fn reject_pending(ctx: &Ctx, id: i64) -> ServiceResult<()> {
     delete_local_account(ctx, &me.account.username).await
 }
 
+/// `GET /api/v1/directory`: discoverable people, `active` (latest post
+/// first) or `new`; `local` for this server's only.
+pub async fn directory(
+    ctx: &Ctx,
+    order: Option<&str>,
+    local_only: bool,
+    offset: i64,
+    limit: i64,
+) -> ServiceResult<Vec<AccountView>> {
+    let newest = match order.unwrap_or("active") {
+        "active" | "" => false,
+        "new" => true,
+        _ => {
+            return Err(ServiceError::invalid(
+                "order",
+                "ERR_INCLUSION",
+                "must be active or new",
+            ));
+        }
+    };
+    let mut conn = ctx.conn().await?;
+    let list = db::accounts::directory(
+        &mut conn,
+        local_only,
+        newest,
+        offset.clamp(0, 10_000),
+        limit.clamp(1, 80),
+    )
+    .await?;
+    drop(conn);
+    views::accounts(ctx, list).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

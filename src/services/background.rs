@@ -24,6 +24,9 @@ pub fn spawn(ctx: Ctx) -> Background {
     tasks.push(tokio::spawn(poll_endings(ctx.clone())));
     tasks.push(tokio::spawn(unattached_media(ctx.clone())));
     tasks.push(tokio::spawn(stale_sessions(ctx.clone())));
+    tasks.push(tokio::spawn(super::alumni::reminders::keep_reminding(
+        ctx.clone(),
+    )));
     tasks.push(tokio::spawn(super::stats::keep_folded(ctx)));
     Background { tasks }
 }

@@ -219,6 +219,12 @@ impl Mailer {
             (NotificationKind::MembershipRequest, false) => {
                 format!("{who} asked to become a member")
             }
+            (NotificationKind::ProfileReminder, true) => {
+                format!("{who} から: 卒業生プロフィールを最新にしませんか")
+            }
+            (NotificationKind::ProfileReminder, false) => {
+                format!("{who} asks you to bring your alumni profile up to date")
+            }
             (NotificationKind::AdminSignUp, true) => format!("{who} さんが登録しました"),
             (NotificationKind::AdminSignUp, false) => format!("{who} signed up"),
             (_, true) => format!("{who} さんからのお知らせ"),

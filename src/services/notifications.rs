@@ -113,6 +113,7 @@ pub const MAILABLE: &[NotificationKind] = &[
     NotificationKind::Favourite,
     NotificationKind::Reblog,
     NotificationKind::MembershipRequest,
+    NotificationKind::ProfileReminder,
     NotificationKind::AdminSignUp,
 ];
 
@@ -121,6 +122,7 @@ const MAILED_BY_DEFAULT: &[NotificationKind] = &[
     NotificationKind::Mention,
     NotificationKind::FollowRequest,
     NotificationKind::MembershipRequest,
+    NotificationKind::ProfileReminder,
     NotificationKind::AdminSignUp,
 ];
 

@@ -22,6 +22,9 @@ pub struct AccountView {
     pub stats: AccountStats,
     /// The account this one moved to (shown by apps as "has moved").
     pub moved: Option<Box<AccountView>>,
+    /// Alumni profile fields released to the public (local people): shown
+    /// after the person's own profile fields.
+    pub alumni_fields: Vec<(String, String)>,
 }
 
 /// The signed-in person with their counters (verify/update credentials).
@@ -92,8 +95,16 @@ pub async fn accounts(ctx: &Ctx, list: Vec<Account>) -> ServiceResult<Vec<Accoun
     let mut ids: Vec<i64> = list.iter().map(|a| a.id).collect();
     ids.extend(&moved_ids);
     let stats = account_stats(&mut conn, &ids).await?;
-    let view = |a: Account, moved: Option<Box<AccountView>>| AccountView {
+    // Remote people's servers put their public fields in the profile itself.
+    let local: Vec<i64> = list.iter().filter(|a| a.local).map(|a| a.id).collect();
+    let mut alumni = if local.is_empty() {
+        Default::default()
+    } else {
+        super::alumni::public_fields(&mut conn, &local).await?
+    };
+    let mut view = |a: Account, moved: Option<Box<AccountView>>| AccountView {
         stats: stats.get(&a.id).cloned().unwrap_or_default(),
+        alumni_fields: alumni.remove(&a.id).unwrap_or_default(),
         account: a,
         moved,
     };
@@ -157,6 +168,12 @@ pub async fn statuses(
         .map(|a| (a.id, a))
         .collect();
     let stats = account_stats(&mut conn, &account_ids).await?;
+    let local: Vec<i64> = accounts
+        .values()
+        .filter(|a| a.local)
+        .map(|a| a.id)
+        .collect();
+    let alumni = super::alumni::public_fields(&mut conn, &local).await?;
 
     let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
     for (sid, name) in db::statuses::tags_of(&mut conn, &ids).await? {
@@ -208,6 +225,7 @@ pub async fn statuses(
         Some(StatusView {
             account: AccountView {
                 stats: stats.get(&account.id).cloned().unwrap_or_default(),
+                alumni_fields: alumni.get(&account.id).cloned().unwrap_or_default(),
                 account,
                 moved: None,
             },

@@ -379,7 +379,7 @@ async fn dashboard(
     )
 }
 
-fn csv_download(name: &str, body: String) -> Response {
+pub(crate) fn csv_download(name: &str, body: String) -> Response {
     (
         [
             (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),

@@ -618,3 +618,386 @@ async fn the_directory_filters_counts_orders_and_pages(b: Backend) {
     );
     app.finish().await;
 }
+
+dual!(public_fields_reach_mastodon_apps_and_the_directory_of_accounts);
+
+/// Fields released to the public show as the account's Mastodon `fields`
+/// (after the person's own), and go when withdrawn; Mastodon's
+/// `/api/v1/directory` lists discoverable accounts.
+async fn public_fields_reach_mastodon_apps_and_the_directory_of_accounts(b: Backend) {
+    let app = TestApp::start(b).await;
+    let (_, office) = app.user_with("office", "read write", true).await;
+    let (_, hanako) = app.user("hanako", "read write").await;
+    let (_, hidden) = app.user("hidden", "read write").await;
+    let acme = org(&app, &office, "acme").await;
+    join(&app, &office, &acme, &hanako, "alumnus").await;
+    let r = app
+        .form(
+            Method::PATCH,
+            "/api/v1/accounts/update_credentials",
+            Some(&hanako),
+            &[
+                ("fields_attributes[0][name]", "Blog"),
+                ("fields_attributes[0][value]", "hanako.example"),
+                ("discoverable", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let me = patch(
+        &app,
+        &hanako,
+        json!({
+            "title": "Principal engineer", "industry": "healthcare",
+            "skills": ["Rust", "Battery chemistry"], "now": "Back in Osaka",
+            "audiences": {"title": ["public"], "skills": ["public"], "now": ["public"], "industry": ["my_orgs"]}
+        }),
+    )
+    .await;
+    let id = me["account_id"].as_str().unwrap().to_owned();
+    let fields = |v: &Value| -> Vec<(String, String)> {
+        v["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["name"].as_str().unwrap().to_owned(),
+                    f["value"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    for token in [None, Some(hidden.as_str()), Some(hanako.as_str())] {
+        let account = app
+            .get(&format!("/api/v1/accounts/{id}"), token)
+            .await
+            .json();
+        assert_eq!(
+            fields(&account),
+            [
+                ("Blog".to_owned(), "hanako.example".to_owned()),
+                ("Title".to_owned(), "Principal engineer".to_owned()),
+                ("Skills".to_owned(), "Rust, Battery chemistry".to_owned()),
+                ("Now".to_owned(), "Back in Osaka".to_owned()),
+            ],
+            "{account}"
+        );
+    }
+    // Her own credentials keep the fields she edits apart (the source).
+    let mine = app
+        .get("/api/v1/accounts/verify_credentials", Some(&hanako))
+        .await
+        .json();
+    assert_eq!(
+        mine["source"]["fields"].as_array().unwrap().len(),
+        1,
+        "{mine}"
+    );
+    patch(
+        &app,
+        &hanako,
+        json!({"audiences": {"title": [], "skills": []}}),
+    )
+    .await;
+    let account = app
+        .get(&format!("/api/v1/accounts/{id}"), None)
+        .await
+        .json();
+    assert_eq!(
+        fields(&account),
+        [
+            ("Blog".to_owned(), "hanako.example".to_owned()),
+            ("Now".to_owned(), "Back in Osaka".to_owned()),
+        ]
+    );
+
+    // Mastodon's directory: discoverable local people, newest first.
+    let r = app
+        .form(
+            Method::PATCH,
+            "/api/v1/accounts/update_credentials",
+            Some(&hidden),
+            &[("discoverable", "false")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let listed = app
+        .get("/api/v1/directory?order=new&local=true", None)
+        .await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.text());
+    let listed = listed.json();
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["username"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"hanako"), "{names:?}");
+    assert!(!names.contains(&"hidden"), "{names:?}");
+    assert!(!names.contains(&"acme"), "orgs are not people: {names:?}");
+    let page = app
+        .get("/api/v1/directory?order=active&limit=1&offset=0", None)
+        .await
+        .json();
+    assert_eq!(page.as_array().unwrap().len(), 1);
+    app.finish().await;
+}
+
+dual!(the_office_exports_the_directory_and_counts_profiles);
+
+/// The office's CSV: people who chose to be listed, each field only if
+/// released to the office; spreadsheet formulas defused. Counts of members
+/// by role and by how complete their profiles are (for the office).
+async fn the_office_exports_the_directory_and_counts_profiles(b: Backend) {
+    let app = TestApp::start(b).await;
+    let (_, office) = app.user_with("office", "read write", true).await;
+    let (_, hanako) = app.user("hanako", "read write").await;
+    let (_, taro) = app.user("taro", "read write").await;
+    let (_, jiro) = app.user("jiro", "read write").await;
+    let acme = org(&app, &office, "acme").await;
+    join(&app, &office, &acme, &hanako, "alumnus").await;
+    join(&app, &office, &acme, &taro, "employee").await;
+    join(&app, &office, &acme, &jiro, "alumnus").await;
+    patch(
+        &app,
+        &hanako,
+        json!({
+            "title": "=HYPERLINK(\"http://evil.example\")", "skills": ["Rust"],
+            "industry": "healthcare", "location": {"city": "Kyoto", "country": "JP"},
+            "audiences": {"title": [format!("office:{acme}")], "industry": ["my_orgs"], "location": ["public"]}
+        }),
+    )
+    .await;
+    patch(
+        &app,
+        &taro,
+        json!({"title": "Secret", "industry": "software"}),
+    )
+    .await;
+    patch(
+        &app,
+        &jiro,
+        json!({"title": "Gone", "audiences": {"title": ["public"]}}),
+    )
+    .await;
+    let r = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/orgs/{acme}/membership/consents"),
+            Some(&jiro),
+            &json!({"consents": {"directory": false}}),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.text());
+    let export = format!("/api/v1/orgs/{acme}/directory/export");
+    let r = app.get(&export, Some(&hanako)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    let r = app.get(&export, Some(&office)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.header("content-type").unwrap().starts_with("text/csv"));
+    let csv = r.text();
+    let mut lines = csv.trim_start_matches('\u{feff}').lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(
+        &header[..6],
+        [
+            "id",
+            "username",
+            "display_name",
+            "role",
+            "updated_at",
+            "tenures"
+        ]
+    );
+    let rows: Vec<&str> = lines.collect();
+    let row = |name: &str| {
+        rows.iter()
+            .find(|r| r.contains(&format!(",{name},")))
+            .copied()
+    };
+    let hanako_row = row("hanako").unwrap_or_else(|| panic!("{csv}"));
+    assert!(hanako_row.contains("'=HYPERLINK"), "defused: {hanako_row}");
+    assert!(
+        hanako_row.contains("healthcare") && hanako_row.contains("Kyoto"),
+        "{hanako_row}"
+    );
+    assert!(
+        !hanako_row.contains("Rust"),
+        "skills are hers alone: {hanako_row}"
+    );
+    let taro_row = row("taro").unwrap_or_else(|| panic!("{csv}"));
+    assert!(
+        !taro_row.contains("Secret") && !taro_row.contains("software"),
+        "{taro_row}"
+    );
+    assert!(row("jiro").is_none(), "withdrew from the directory: {csv}");
+
+    let stats = format!("/api/v1/orgs/{acme}/directory/stats");
+    let r = app.get(&stats, Some(&hanako)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let s = app.get(&stats, Some(&office)).await.json();
+    assert_eq!(s["members"]["alumnus"], 2, "{s}");
+    assert_eq!(s["members"]["employee"], 1, "{s}");
+    assert_eq!(s["members"]["office"], 1, "{s}");
+    // Filled fields the office may see: hanako 3 (title, industry,
+    // location), jiro 1 (title), taro and the office 0.
+    let filled = |n: i64| {
+        s["completeness"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["filled"] == n)
+            .map(|c| c["members"].as_i64().unwrap())
+            .unwrap_or(0)
+    };
+    assert_eq!((filled(0), filled(1), filled(3)), (2, 1, 1), "{s}");
+    app.finish().await;
+}
+
+dual!(stale_profiles_are_reminded_once_per_period);
+
+/// After `alumni.reminder_months` without a change, a member is reminded
+/// by their org (notification and mail), once; a change resets the clock.
+async fn stale_profiles_are_reminded_once_per_period(b: Backend) {
+    use tsunagu::services::alumni::reminders::remind_due;
+    let app = TestApp::start_with(b, |c| {
+        c.mail.transport = tsunagu::config::MailTransport::File;
+        c.alumni.reminder_months = 2;
+    })
+    .await;
+    let ctx = &app.state.ctx;
+    let (_, office) = app.user_with("office", "read write", true).await;
+    let (_, hanako) = app.user("hanako", "read write").await;
+    let (_, loner) = app.user("loner", "read write").await;
+    let acme = org(&app, &office, "acme").await;
+    join(&app, &office, &acme, &hanako, "alumnus").await;
+    assert_eq!(remind_due(ctx).await.unwrap(), 0, "nobody is due yet");
+    // Everyone signed up 70 days ago; only members are reminded.
+    let mut conn = ctx.conn().await.unwrap();
+    let ago = |days: i64| (tsunagu::ids::now() - chrono::Duration::days(days)).to_string();
+    tsunagu::db::execute_script(
+        &mut conn,
+        &format!("UPDATE accounts SET created_at = '{}' WHERE local", ago(70)),
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    assert_eq!(remind_due(ctx).await.unwrap(), 2, "hanako and the office");
+    assert_eq!(remind_due(ctx).await.unwrap(), 0, "once per period");
+    let reminders = async |token: &str| {
+        let list = app.get("/api/v1/notifications", Some(token)).await.json();
+        list.as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["type"] == "tsunagu.profile_reminder")
+            .map(|n| n["account"]["id"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(reminders(&hanako).await, vec![acme.clone()], "from the org");
+    assert!(reminders(&loner).await.is_empty());
+    let mut mailed = Vec::new();
+    for _ in 0..100 {
+        mailed = crate::web::mails_to(&app, "hanako@example.com");
+        if !mailed.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        mailed
+            .iter()
+            .any(|m| m.contains("alumni profile up to date")),
+        "{mailed:?}"
+    );
+    // She updates; the office's profile stays old. Two periods later only
+    // the office is due again.
+    patch(&app, &hanako, json!({"now": "Still in Kyoto"})).await;
+    let mut conn = ctx.conn().await.unwrap();
+    tsunagu::db::execute_script(
+        &mut conn,
+        &format!(
+            "UPDATE alumni_profiles SET reminded_at = '{}' WHERE account_id IN (SELECT id FROM accounts WHERE username = 'office')",
+            ago(61)
+        ),
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    assert_eq!(remind_due(ctx).await.unwrap(), 1);
+    assert_eq!(reminders(&office).await.len(), 2);
+    assert_eq!(reminders(&hanako).await.len(), 1);
+    app.finish().await;
+}
+
+dual!(hidden_values_neither_match_nor_sort_nor_show_when);
+
+/// What is hidden stays hidden from free text, from the orders, from the
+/// date of change, and from an administrator acting as an org's office
+/// without being its member (whose cards and filters agree).
+async fn hidden_values_neither_match_nor_sort_nor_show_when(b: Backend) {
+    let app = TestApp::start(b).await;
+    let (_, founder) = app.user_with("founder", "read write", true).await;
+    let (_, admin) = app.user_with("admin", "read write", true).await;
+    let (_, reader) = app.user("reader", "read write").await;
+    let (_, open) = app.user("open", "read write").await;
+    let (_, secret) = app.user("secret", "read write").await;
+    let acme = org(&app, &founder, "acme").await;
+    for token in [&reader, &open, &secret] {
+        join(&app, &founder, &acme, token, "alumnus").await;
+    }
+    let everything = |audience: Value| {
+        json!({
+            "skills": ["Quantum annealing"], "title": "Chief alchemist",
+            "tenures": [{"org_id": acme, "from": 1990, "to": 1995}],
+            "audiences": {"skills": audience, "title": audience, "tenures": audience}
+        })
+    };
+    patch(&app, &open, everything(json!(["my_orgs"]))).await;
+    let hidden = patch(&app, &secret, everything(json!([format!("office:{acme}")]))).await;
+    let secret_id = hidden["account_id"].as_str().unwrap().to_owned();
+    let names = |page: &Value| -> Vec<String> {
+        page["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["account"]["username"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    for q in ["q=quantum", "q=alchemist", "q=annealing&order=name"] {
+        let page = directory(&app, &reader, &acme, q).await;
+        assert_eq!(names(&page), ["open"], "{q}: {page}");
+    }
+    // The hidden 1990 start does not sort first: it sorts with no start.
+    let page = directory(&app, &reader, &acme, "order=tenure").await;
+    assert_eq!(names(&page), ["open", "reader", "secret"], "{page}");
+    // Nothing of hers is visible, so neither is when she changed it, and
+    // her change does not sort her first.
+    let seen = app
+        .get(
+            &format!("/api/v1/alumni/profile/{secret_id}"),
+            Some(&reader),
+        )
+        .await
+        .json();
+    assert_eq!(seen["updated_at"], Value::Null, "{seen}");
+    let page = directory(&app, &reader, &acme, "order=updated").await;
+    assert_eq!(names(&page)[0], "open", "{page}");
+    // An administrator, not a member, acts as acme's office: sees what was
+    // released to the office, on the cards and in the filters alike; not
+    // what was released to members only.
+    let page = directory(&app, &admin, &acme, "q=quantum&order=name").await;
+    assert_eq!(names(&page), ["secret"], "{page}");
+    let card = &page["members"][0]["profile"];
+    assert_eq!(card["skills"], json!(["Quantum annealing"]), "{card}");
+    let page = directory(
+        &app,
+        &admin,
+        &acme,
+        "skills[]=quantum%20annealing&order=name",
+    )
+    .await;
+    assert_eq!(names(&page), ["secret"], "{page}");
+    assert!(page["members"][0]["profile"].get("skills").is_some());
+    app.finish().await;
+}

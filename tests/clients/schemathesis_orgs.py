@@ -34,6 +34,11 @@ def main():
         "/api/v1/orgs/{id}/members/{account_id}/graduate",
         "/api/v1/orgs/{id}/membership",
         "/api/v1/orgs/{id}/timeline",
+        "/api/v1/orgs/{id}/directory",
+        "/api/v1/orgs/{id}/tenures/{tenure_id}/verify",
+        "/api/v1/alumni/profile",
+        "/api/v1/alumni/profile/{id}",
+        "/api/v1/alumni/now",
     ]:
         assert path in schema["paths"], f"{path} is not described"
     schema["servers"] = [{"url": BASE}]

@@ -13,7 +13,10 @@ CREATE TABLE alumni_profiles (
     now_text     TEXT NOT NULL DEFAULT '',
     now_on       TEXT,                       -- YYYY-MM-DD: when "now" was said
     updated_at   TIMESTAMP NOT NULL,
-    reminded_at  TIMESTAMP
+    reminded_at  TIMESTAMP,
+    -- What the public sees, as [[name, value], ...]: shown after the
+    -- person's own Mastodon profile fields without reading the rest.
+    public_fields TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX alumni_profiles_industry_idx ON alumni_profiles (industry, account_id);
 CREATE INDEX alumni_profiles_country_idx ON alumni_profiles (country, account_id);

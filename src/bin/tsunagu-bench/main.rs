@@ -5,6 +5,7 @@
 //! each scenario and keeps the latest figures.
 mod crypto;
 mod dashboard;
+mod directory;
 mod fanout;
 mod harness;
 mod inbox;
@@ -22,7 +23,7 @@ use serde_json::Value;
 )]
 struct Args {
     scenario: Scenario,
-    /// The database the servers use (default: SQLite; PostgreSQL for `timeline` and `dashboard`).
+    /// The database the servers use (default: SQLite; PostgreSQL for `timeline`, `dashboard` and `directory`).
     #[arg(long, value_enum)]
     db: Option<harness::DbKind>,
     /// Seconds each crypto operation is measured for.
@@ -34,6 +35,7 @@ struct Args {
 enum Scenario {
     Crypto,
     Dashboard,
+    Directory,
     Fanout,
     SlowRemote,
     Inbox,
@@ -49,7 +51,7 @@ fn main() {
     }
     let args = Args::parse();
     let db = args.db.unwrap_or(match args.scenario {
-        Scenario::Timeline | Scenario::Dashboard => harness::DbKind::Postgres,
+        Scenario::Timeline | Scenario::Dashboard | Scenario::Directory => harness::DbKind::Postgres,
         _ => harness::DbKind::Sqlite,
     });
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -65,6 +67,7 @@ fn main() {
             Scenario::Pickup => pickup::run(db).await,
             Scenario::Timeline => timeline::run(db).await,
             Scenario::Dashboard => dashboard::run(db).await,
+            Scenario::Directory => directory::run(db).await,
             Scenario::Memory => memory::run(db).await,
         }
     });

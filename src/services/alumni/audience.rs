@@ -1,6 +1,6 @@
 //! The one place that decides who sees which profile field. Every output
 //! (client API, web, directory, search, ActivityPub, exports) asks here or
-//! uses [`Reader::tokens_in`], whose tokens the directory's SQL matches; a
+//! uses [`Reader::tokens`], whose tokens the directory's SQL matches; a
 //! test proves the two agree.
 use std::collections::BTreeSet;
 
@@ -15,6 +15,10 @@ pub struct Reader {
     pub account_id: Option<i64>,
     pub member_of: BTreeSet<i64>,
     pub office_of: BTreeSet<i64>,
+    /// Reading an org's directory: every person shown is a verified member
+    /// of it, and `my_orgs` counts only through it (what the directory's SQL
+    /// can check with one token; see [`Reader::tokens`]).
+    pub directory_of: Option<i64>,
 }
 
 impl Reader {
@@ -43,7 +47,18 @@ impl Reader {
                 .await?
                 .into_iter()
                 .collect(),
+            directory_of: None,
         })
+    }
+
+    /// This reader in `org`'s directory; `office`: acting as its office (an
+    /// administrator is, without being a member).
+    pub fn in_directory(mut self, org: i64, office: bool) -> Reader {
+        if office {
+            self.office_of.insert(org);
+        }
+        self.directory_of = Some(org);
+        self
     }
 
     /// Whether this reader sees a field that `owner` (a verified member of
@@ -54,9 +69,10 @@ impl Reader {
         }
         audiences.iter().any(|a| match *a {
             Audience::Public => true,
-            Audience::MyOrgs => {
-                self.account_id.is_some() && !self.member_of.is_disjoint(owner_orgs)
-            }
+            Audience::MyOrgs => match self.directory_of {
+                Some(org) => self.account_id.is_some() && self.member_of.contains(&org),
+                None => self.account_id.is_some() && !self.member_of.is_disjoint(owner_orgs),
+            },
             Audience::Members(org) => self.member_of.contains(&org),
             Audience::Office(org) => self.office_of.contains(&org),
         })
@@ -84,24 +100,21 @@ impl Reader {
             .collect()
     }
 
-    /// The audience tokens this reader belongs to among the verified
-    /// members of `org`, when the reader is a verified member of it (or
-    /// acts as its office): a release matches iff its token is here.
-    pub fn tokens_in(&self, org: i64, office: bool) -> Vec<String> {
+    /// The audience tokens this reader belongs to, in the directory of an
+    /// org (see [`Reader::in_directory`]): a release reaches the reader iff
+    /// its token is here.
+    pub fn tokens(&self) -> Vec<String> {
         let mut out = vec![Audience::Public.token()];
-        if self.account_id.is_some() && self.member_of.contains(&org) {
+        if let Some(org) = self.directory_of
+            && self.account_id.is_some()
+            && self.member_of.contains(&org)
+        {
             // Every person listed is a verified member of `org`, as is the
-            // reader: they share an org. (An administrator acting as the
-            // office without being a member gets no `my_orgs`: the SQL
-            // cannot ask "shares another org" per person, so it errs shut.)
+            // reader: they share an org.
             out.push(Audience::MyOrgs.token());
         }
         out.extend(self.member_of.iter().map(|o| Audience::Members(*o).token()));
-        let mut offices = self.office_of.clone();
-        if office {
-            offices.insert(org);
-        }
-        out.extend(offices.iter().map(|o| Audience::Office(*o).token()));
+        out.extend(self.office_of.iter().map(|o| Audience::Office(*o).token()));
         out
     }
 }
@@ -125,15 +138,19 @@ mod tests {
         };
         for _ in 0..5000 {
             let owner_orgs = pick(&mut rng);
-            let office = rng.gen_bool(0.3);
-            let mut reader = Reader {
-                account_id: Some(100),
-                member_of: pick(&mut rng),
-                office_of: orgs.iter().copied().filter(|_| rng.gen_bool(0.2)).collect(),
-            };
-            if office {
-                reader.office_of.insert(org);
+            // Members of the org, and administrators acting as its office
+            // without being members of it (or of anything).
+            let mut member_of = pick(&mut rng);
+            if rng.gen_bool(0.2) {
+                member_of.remove(&org);
             }
+            let reader = Reader {
+                account_id: Some(100),
+                member_of,
+                office_of: orgs.iter().copied().filter(|_| rng.gen_bool(0.2)).collect(),
+                directory_of: None,
+            }
+            .in_directory(org, rng.gen_bool(0.3));
             let audiences: Vec<Audience> = (0..rng.gen_range(0..4))
                 .map(|_| match rng.gen_range(0..4) {
                     0 => Audience::Public,
@@ -142,7 +159,7 @@ mod tests {
                     _ => Audience::Office(orgs[rng.gen_range(0..4)]),
                 })
                 .collect();
-            let tokens = reader.tokens_in(org, office);
+            let tokens = reader.tokens();
             let by_tokens = audiences.iter().any(|a| tokens.contains(&a.token()));
             assert_eq!(
                 reader.sees(7, &owner_orgs, &audiences),
@@ -159,6 +176,7 @@ mod tests {
             account_id: Some(2),
             member_of: [1].into(),
             office_of: BTreeSet::new(),
+            directory_of: None,
         };
         assert!(!fellow.sees(7, &orgs, &[]));
         assert!(fellow.sees(7, &orgs, &[Audience::MyOrgs]));

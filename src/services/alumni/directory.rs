@@ -153,7 +153,7 @@ fn query(s: &Search, org_id: i64, reader: &Reader, office: bool) -> ServiceResul
     Ok(DirectoryQuery {
         org_id,
         reader: reader.account_id.unwrap_or(0),
-        tokens: reader.tokens_in(org_id, office),
+        tokens: reader.tokens(),
         listed_only: !office,
         roles: parsed::<Role>("role", &s.roles)?,
         divisions: values("division", &s.divisions)?,
@@ -194,7 +194,9 @@ pub(crate) async fn reader_of(
 pub async fn search(ctx: &Ctx, me: &LocalUser, org_id: i64, s: &Search) -> ServiceResult<Page> {
     let mut conn = ctx.conn().await?;
     let office = reader_of(&mut conn, org_id, me).await?;
-    let reader = Reader::load(&mut conn, Some(me)).await?;
+    let reader = Reader::load(&mut conn, Some(me))
+        .await?
+        .in_directory(org_id, office);
     let q = query(s, org_id, &reader, office)?;
     let order = match s.order.as_deref().filter(|o| !o.is_empty()) {
         None => DirectoryOrder::Active,
@@ -284,4 +286,191 @@ fn counts(f: Facets) -> FacetCounts {
         }
     }
     out
+}
+
+/// People read per round when going through a whole directory.
+const ROUND: i64 = 500;
+
+/// Goes through the whole directory as the office sees it (`listed_only`:
+/// only those who chose to be listed), a round at a time.
+async fn each_member(
+    ctx: &Ctx,
+    me: &LocalUser,
+    org_id: i64,
+    listed_only: bool,
+    mut f: impl FnMut(&crate::db::models::Membership, &Account, &ProfileView),
+) -> ServiceResult<()> {
+    crate::services::memberships::require_office(ctx, org_id, me).await?;
+    let mut conn = ctx.conn().await?;
+    // Administrators act as the office of every org.
+    let reader = Reader::load(&mut conn, Some(me))
+        .await?
+        .in_directory(org_id, true);
+    let mut q = query(&Search::default(), org_id, &reader, true)?;
+    q.listed_only = listed_only;
+    let mut offset = 0;
+    loop {
+        let rows =
+            db::alumni::directory(&mut conn, &q, DirectoryOrder::Name, offset, ROUND).await?;
+        let ids: Vec<i64> = rows.iter().map(|(m, _)| m.account_id).collect();
+        let loaded = Loaded::of(&mut conn, &ids).await?;
+        for (m, a) in &rows {
+            f(m, a, &loaded.view(&reader, m.account_id));
+        }
+        if (rows.len() as i64) < ROUND {
+            return Ok(());
+        }
+        offset += ROUND;
+    }
+}
+
+/// A spreadsheet cell that starts like a formula is shown as text.
+fn defused(v: &str) -> String {
+    match v.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{v}"),
+        _ => v.to_owned(),
+    }
+}
+
+/// The office's export: everyone who chose to be listed, each field only
+/// where released to the office (empty otherwise), as CSV.
+pub async fn export_csv(ctx: &Ctx, me: &LocalUser, org_id: i64) -> ServiceResult<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let header = [
+        "id",
+        "username",
+        "display_name",
+        "role",
+        "updated_at",
+        "tenures",
+        "current_org",
+        "title",
+        "industry",
+        "city",
+        "region",
+        "country",
+        "skills",
+        "interests",
+        "languages",
+        "open_to",
+        "now",
+        "now_date",
+    ];
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    each_member(ctx, me, org_id, true, |m, a, p| {
+        let list = |v: &Option<Vec<String>>| v.as_ref().map(|v| v.join("; ")).unwrap_or_default();
+        let tenures = p
+            .tenures
+            .as_ref()
+            .map(|ts| {
+                ts.iter()
+                    .filter(|t| t.org_id == org_id.to_string())
+                    .map(|t| {
+                        let to = t.to.map(|y| y.to_string()).unwrap_or_default();
+                        match t.division.as_str() {
+                            "" => format!("{}-{to}", t.from),
+                            d => format!("{}-{to} {d}", t.from),
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
+            .unwrap_or_default();
+        let loc = p.location.clone().unwrap_or_default();
+        rows.push(vec![
+            a.id.to_string(),
+            a.acct_key.clone(),
+            a.display_name.clone(),
+            m.role.as_str().to_owned(),
+            p.updated_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+            tenures,
+            p.current_org.clone().unwrap_or_default(),
+            p.title.clone().unwrap_or_default(),
+            p.industry
+                .flatten()
+                .map(|i| i.as_str().to_owned())
+                .unwrap_or_default(),
+            loc.city,
+            loc.region,
+            loc.country.unwrap_or_default(),
+            list(&p.skills),
+            list(&p.interests),
+            list(&p.languages),
+            p.open_to
+                .as_ref()
+                .map(|o| o.iter().map(|o| o.as_str()).collect::<Vec<_>>().join("; "))
+                .unwrap_or_default(),
+            p.now.as_ref().map(|n| n.text.clone()).unwrap_or_default(),
+            p.now
+                .as_ref()
+                .and_then(|n| n.date.clone())
+                .unwrap_or_default(),
+        ]);
+    })
+    .await?;
+    let broken = |e: csv::Error| ServiceError::Internal(anyhow::anyhow!("writing the CSV: {e}"));
+    w.write_record(header).map_err(broken)?;
+    for r in rows {
+        w.write_record(r.iter().map(|v| defused(v)))
+            .map_err(broken)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| ServiceError::Internal(anyhow::anyhow!("writing the CSV: {e}")))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// How many fields of a profile are filled (of those the reader sees).
+pub fn filled(p: &ProfileView) -> usize {
+    let some = |v: &Option<Vec<String>>| v.as_ref().is_some_and(|v| !v.is_empty());
+    [
+        p.tenures.as_ref().is_some_and(|t| !t.is_empty()),
+        p.current_org.as_ref().is_some_and(|v| !v.is_empty()),
+        p.title.as_ref().is_some_and(|v| !v.is_empty()),
+        p.industry.flatten().is_some(),
+        p.location
+            .as_ref()
+            .is_some_and(|l| !l.city.is_empty() || !l.region.is_empty() || l.country.is_some()),
+        some(&p.skills),
+        some(&p.interests),
+        some(&p.languages),
+        p.open_to.as_ref().is_some_and(|v| !v.is_empty()),
+        p.now.as_ref().is_some_and(|n| !n.text.is_empty()),
+    ]
+    .into_iter()
+    .filter(|b| *b)
+    .count()
+}
+
+/// For the office: verified members by role, and by how many profile
+/// fields (released to the office) they filled.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileStats {
+    pub members: std::collections::BTreeMap<Role, i64>,
+    /// `filled` 0 to 10, and how many members.
+    pub completeness: Vec<Completeness>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Completeness {
+    pub filled: usize,
+    pub members: i64,
+}
+
+pub async fn stats(ctx: &Ctx, me: &LocalUser, org_id: i64) -> ServiceResult<ProfileStats> {
+    let mut counts = vec![0i64; crate::domain::AlumniField::ALL.len() + 1];
+    each_member(ctx, me, org_id, false, |_, _, p| counts[filled(p)] += 1).await?;
+    let mut conn = ctx.conn().await?;
+    let members = db::memberships::role_counts(&mut conn, org_id)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(ProfileStats {
+        members,
+        completeness: counts
+            .into_iter()
+            .enumerate()
+            .map(|(filled, members)| Completeness { filled, members })
+            .collect(),
+    })
 }

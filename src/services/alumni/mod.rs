@@ -3,6 +3,7 @@
 //! through [`audience::Reader`]; nothing here returns a field unchecked.
 pub mod audience;
 pub mod directory;
+pub mod reminders;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -234,7 +235,13 @@ impl Loaded {
                 text: p.now_text.clone(),
                 date: p.now_on.clone(),
             }),
-            updated_at: self.profiles.get(&owner).map(|p| p.updated_at.and_utc()),
+            // When it changed tells of hidden changes too: only to those
+            // who see some field.
+            updated_at: self
+                .profiles
+                .get(&owner)
+                .filter(|_| !shown.is_empty())
+                .map(|p| p.updated_at.and_utc()),
             audiences: (reader.account_id == Some(owner)).then(|| {
                 let mut m: BTreeMap<AlumniField, Vec<Audience>> =
                     AlumniField::ALL.iter().map(|f| (*f, Vec::new())).collect();
@@ -245,6 +252,127 @@ impl Loaded {
             }),
         }
     }
+}
+
+/// A field's name as shown in Mastodon apps (the owner's language).
+fn field_name(f: AlumniField, english: bool) -> &'static str {
+    use AlumniField::*;
+    match (f, english) {
+        (Tenures, true) => "Career",
+        (Tenures, false) => "経歴",
+        (CurrentOrg, true) => "Works at",
+        (CurrentOrg, false) => "現在の所属",
+        (Title, true) => "Title",
+        (Title, false) => "役職",
+        (Industry, true) => "Industry",
+        (Industry, false) => "業種",
+        (Location, true) => "Location",
+        (Location, false) => "所在地",
+        (Skills, true) => "Skills",
+        (Skills, false) => "スキル",
+        (Interests, true) => "Interests",
+        (Interests, false) => "関心",
+        (Languages, true) => "Languages",
+        (Languages, false) => "言語",
+        (OpenTo, true) => "Open to",
+        (OpenTo, false) => "歓迎",
+        (Now, true) => "Now",
+        (Now, false) => "近況",
+    }
+}
+
+/// The public fields as (name, value) pairs, empty ones left out.
+async fn public_pairs(
+    conn: &mut DbConn<'_>,
+    v: &ProfileView,
+    english: bool,
+) -> ServiceResult<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let mut push = |f: AlumniField, value: String| {
+        if !value.trim().is_empty() {
+            out.push((field_name(f, english).to_owned(), value));
+        }
+    };
+    if let Some(list) = &v.tenures {
+        let ids: Vec<i64> = list.iter().filter_map(|t| t.org_id.parse().ok()).collect();
+        let orgs = db::accounts::find_many(conn, &ids).await?;
+        let periods: Vec<String> = list
+            .iter()
+            .map(|t| {
+                let name = orgs
+                    .iter()
+                    .find(|o| o.id.to_string() == t.org_id)
+                    .map(|o| {
+                        if o.display_name.is_empty() {
+                            o.username.clone()
+                        } else {
+                            o.display_name.clone()
+                        }
+                    })
+                    .unwrap_or_default();
+                let years = match t.to {
+                    Some(to) => format!("{}–{to}", t.from),
+                    None => format!("{}–", t.from),
+                };
+                match t.division.as_str() {
+                    "" => format!("{name} {years}"),
+                    d => format!("{name} {years} ({d})"),
+                }
+            })
+            .collect();
+        push(AlumniField::Tenures, periods.join(", "));
+    }
+    if let Some(c) = &v.current_org {
+        push(AlumniField::CurrentOrg, c.clone());
+    }
+    if let Some(t) = &v.title {
+        push(AlumniField::Title, t.clone());
+    }
+    if let Some(Some(i)) = v.industry {
+        push(AlumniField::Industry, i.as_str().replace('_', " "));
+    }
+    if let Some(l) = &v.location {
+        let parts: Vec<&str> = [
+            l.city.as_str(),
+            l.region.as_str(),
+            l.country.as_deref().unwrap_or(""),
+        ]
+        .into_iter()
+        .filter(|p| !p.is_empty())
+        .collect();
+        push(AlumniField::Location, parts.join(", "));
+    }
+    for (f, list) in [
+        (AlumniField::Skills, &v.skills),
+        (AlumniField::Interests, &v.interests),
+        (AlumniField::Languages, &v.languages),
+    ] {
+        if let Some(list) = list {
+            push(f, list.join(", "));
+        }
+    }
+    if let Some(list) = &v.open_to {
+        let names: Vec<&str> = list.iter().map(|o| o.as_str()).collect();
+        push(AlumniField::OpenTo, names.join(", "));
+    }
+    if let Some(n) = &v.now {
+        push(AlumniField::Now, n.text.clone());
+    }
+    Ok(out)
+}
+
+/// The public alumni fields of these accounts, as stored with their
+/// profiles (for account views).
+pub async fn public_fields(
+    conn: &mut DbConn<'_>,
+    ids: &[i64],
+) -> ServiceResult<HashMap<i64, Vec<(String, String)>>> {
+    Ok(db::alumni::public_fields(conn, ids)
+        .await?
+        .into_iter()
+        .map(|(id, json)| (id, serde_json::from_str(&json).unwrap_or_default()))
+        .filter(|(_, v): &(i64, Vec<(String, String)>)| !v.is_empty())
+        .collect())
 }
 
 fn tenure_view(t: &AlumniTenure) -> TenureView {
@@ -273,6 +401,7 @@ impl AlumniProfile {
             now_on: None,
             updated_at: ids::now(),
             reminded_at: None,
+            public_fields: "[]".into(),
         }
     }
 }
@@ -318,6 +447,13 @@ fn tag_rows(
     name: &'static str,
     values: &[String],
 ) -> ServiceResult<Vec<AlumniTag>> {
+    if values.len() > MAX_TAGS {
+        return Err(ServiceError::invalid(
+            name,
+            "ERR_TOO_MANY",
+            format!("at most {MAX_TAGS}"),
+        ));
+    }
     let mut out: Vec<AlumniTag> = Vec::new();
     for v in values {
         let label = short(name, v, MAX_TAG)?;
@@ -403,11 +539,86 @@ fn country(v: Option<&str>) -> ServiceResult<Option<String>> {
 /// Changes one's profile; only the fields given, all or nothing.
 pub async fn update(ctx: &Ctx, me: &LocalUser, patch: ProfilePatch) -> ServiceResult<ProfileView> {
     let owner = me.account.id;
+    // What needs no database is checked before a transaction starts.
+    let mut tag_sets = Vec::new();
+    for (field, name, values) in [
+        (TagField::Skill, "skills", &patch.skills),
+        (TagField::Interest, "interests", &patch.interests),
+        (TagField::Language, "languages", &patch.languages),
+        (TagField::OpenTo, "open_to", &patch.open_to),
+    ] {
+        if let Some(values) = values {
+            tag_sets.push((field, tag_rows(owner, field, name, values)?));
+        }
+    }
+    let mut fields = Vec::new();
+    for name in patch.audiences.iter().flat_map(|m| m.keys()) {
+        fields.push(name.parse::<AlumniField>().map_err(|e| {
+            ServiceError::invalid(
+                "audiences",
+                "ERR_INCLUSION",
+                format!("{name:?} is not a field: {}", e.allowed),
+            )
+        })?);
+    }
+    let english = !me
+        .user
+        .locale
+        .as_deref()
+        .is_some_and(|l| l.starts_with("ja"));
+    let now = ids::now();
     let mut conn = ctx.conn().await?;
-    let mut p = db::alumni::profiles(&mut conn, &[owner])
-        .await?
-        .pop()
-        .unwrap_or_else(|| AlumniProfile::empty(owner));
+    conn.transaction(async |tx| {
+        // The row first: concurrent changes apply one after the other, each
+        // on what the one before left.
+        db::alumni::lock_profile(tx, owner, now).await?;
+        let mut p = db::alumni::profiles(tx, &[owner])
+            .await?
+            .pop()
+            .unwrap_or_else(|| AlumniProfile::empty(owner));
+        apply(&mut p, &patch)?;
+        let my_orgs: BTreeSet<i64> = db::memberships::verified_orgs(tx, owner)
+            .await?
+            .into_iter()
+            .collect();
+        let mut releases = Vec::new();
+        for (field, list) in fields
+            .iter()
+            .zip(patch.audiences.iter().flat_map(|m| m.values()))
+        {
+            releases.push((*field, audiences(list, &my_orgs)?));
+        }
+        let tenures = match &patch.tenures {
+            None => None,
+            Some(list) => Some(tenure_rows(tx, owner, list).await?),
+        };
+        p.updated_at = now;
+        db::alumni::upsert_profile(tx, &p).await?;
+        for (field, rows) in &tag_sets {
+            db::alumni::replace_tags(tx, owner, *field, rows).await?;
+        }
+        for (field, list) in &releases {
+            db::alumni::replace_audiences(tx, owner, *field, list).await?;
+        }
+        if let Some(rows) = &tenures {
+            db::alumni::replace_tenures(tx, owner, rows).await?;
+        }
+        // What everyone sees, kept beside the profile for account views.
+        let public = Loaded::of(tx, &[owner])
+            .await?
+            .view(&Reader::anonymous(), owner);
+        let pairs = public_pairs(tx, &public, english).await?;
+        let json = serde_json::to_string(&pairs).unwrap_or_else(|_| "[]".into());
+        db::alumni::set_public_fields(tx, owner, &json).await?;
+        Ok::<_, ServiceError>(())
+    })
+    .await?;
+    drop(conn);
+    mine(ctx, me).await
+}
+
+/// The plain fields of a change, checked, onto the stored profile.
+fn apply(p: &mut AlumniProfile, patch: &ProfilePatch) -> ServiceResult<()> {
     if let Some(v) = &patch.current_org {
         p.current_org = short("current_org", v, MAX_SHORT)?;
     }
@@ -432,60 +643,21 @@ pub async fn update(ctx: &Ctx, me: &LocalUser, patch: ProfilePatch) -> ServiceRe
         p.country = country(l.country.as_deref())?;
     }
     if let Some(v) = &patch.now {
-        set_now(&mut p, v)?;
+        set_now(p, v)?;
     }
-    let mut tag_sets = Vec::new();
-    for (field, name, values) in [
-        (TagField::Skill, "skills", &patch.skills),
-        (TagField::Interest, "interests", &patch.interests),
-        (TagField::Language, "languages", &patch.languages),
-        (TagField::OpenTo, "open_to", &patch.open_to),
-    ] {
-        if let Some(values) = values {
-            tag_sets.push((field, tag_rows(owner, field, name, values)?));
-        }
-    }
-    let my_orgs: BTreeSet<i64> = db::memberships::verified_orgs(&mut conn, owner)
-        .await?
-        .into_iter()
-        .collect();
-    let mut releases = Vec::new();
-    for (name, list) in patch.audiences.iter().flatten() {
-        let field: AlumniField = name.parse().map_err(|e: crate::domain::UnknownValue| {
-            ServiceError::invalid(
-                "audiences",
-                "ERR_INCLUSION",
-                format!("{name:?} is not a field: {}", e.allowed),
-            )
-        })?;
-        releases.push((field, audiences(list, &my_orgs)?));
-    }
-    let tenures = match &patch.tenures {
-        None => None,
-        Some(list) => Some(tenure_rows(&mut conn, owner, list).await?),
-    };
-    p.updated_at = ids::now();
-    conn.transaction(async |tx| {
-        db::alumni::upsert_profile(tx, &p).await?;
-        for (field, rows) in &tag_sets {
-            db::alumni::replace_tags(tx, owner, *field, rows).await?;
-        }
-        for (field, list) in &releases {
-            db::alumni::replace_audiences(tx, owner, *field, list).await?;
-        }
-        if let Some(rows) = &tenures {
-            db::alumni::replace_tenures(tx, owner, rows).await?;
-        }
-        Ok::<_, ServiceError>(())
-    })
-    .await?;
-    drop(conn);
-    mine(ctx, me).await
+    Ok(())
 }
 
 /// Who may see a field, checked: an org's members or office only of an org
 /// one is a verified member of.
 fn audiences(list: &[String], my_orgs: &BTreeSet<i64>) -> ServiceResult<Vec<Audience>> {
+    if list.len() > MAX_AUDIENCES {
+        return Err(ServiceError::invalid(
+            "audiences",
+            "ERR_TOO_MANY",
+            format!("at most {MAX_AUDIENCES} per field"),
+        ));
+    }
     let mut out = Vec::new();
     for token in list {
         let a = Audience::parse(token.trim()).ok_or_else(|| {
@@ -532,7 +704,7 @@ async fn tenure_rows(
     }
     let before = db::alumni::tenures(conn, &[owner]).await?;
     let last_year = chrono::Utc::now().year() + 1;
-    let mut out = Vec::with_capacity(list.len());
+    let mut out: Vec<AlumniTenure> = Vec::with_capacity(list.len());
     for t in list {
         let invalid = |what: &str| ServiceError::invalid("tenures", "ERR_INVALID", what.to_owned());
         let org_id: i64 = t
@@ -554,6 +726,8 @@ async fn tenure_rows(
         let kept =
             t.id.as_deref()
                 .and_then(|id| id.parse::<i64>().ok())
+                // An id given twice: the second is a new period.
+                .filter(|id| !out.iter().any(|o: &AlumniTenure| o.id == *id))
                 .and_then(|id| before.iter().find(|b| b.id == id));
         // A confirmation covers what the office saw: the org, the years and
         // the division; a changed period is a new claim.
@@ -612,29 +786,24 @@ pub async fn set_now_line(
 }
 
 /// An org's office confirms (or withdraws its confirmation of) a period a
-/// person states at that org.
+/// person states at that org. Returns only whether it is now confirmed: the
+/// period itself may be hidden from the office.
 pub async fn verify_tenure(
     ctx: &Ctx,
     me: &LocalUser,
     org_id: i64,
     tenure_id: i64,
     verified: bool,
-) -> ServiceResult<TenureView> {
+) -> ServiceResult<bool> {
     super::memberships::require_office(ctx, org_id, me).await?;
     let mut conn = ctx.conn().await?;
-    let Some(mut t) = db::alumni::find_tenure(&mut conn, tenure_id)
-        .await?
-        .filter(|t| t.org_id == org_id)
-    else {
-        return Err(ServiceError::not_found());
-    };
     let (by, at) = if verified {
         (Some(me.account.id), Some(ids::now()))
     } else {
         (None, None)
     };
-    db::alumni::verify_tenure(&mut conn, tenure_id, by, at).await?;
-    t.verified_by = by;
-    t.verified_at = at;
-    Ok(tenure_view(&t))
+    if !db::alumni::verify_tenure(&mut conn, tenure_id, org_id, by, at).await? {
+        return Err(ServiceError::not_found());
+    }
+    Ok(verified)
 }
