@@ -120,6 +120,7 @@ dual!(
     browser_member_web_in_japanese_and_english,
     browser_oidc_sign_in_in_japanese_and_english,
     browser_office_in_japanese_and_english,
+    browser_alumni_in_japanese_and_english,
     browser_admin_in_japanese_and_english,
     mastodon_py_posts_and_reads,
     masto_js_streams,
@@ -263,6 +264,40 @@ async fn browser_office_in_japanese_and_english(b: Backend) {
     )
     .await;
     for shot in ["ja/dashboard-phone.png", "en/roster-done-desktop.png"] {
+        assert!(shots.join(shot).is_file(), "{shot}");
+    }
+    let _ = stop.send(());
+    db.drop_db().await;
+}
+
+/// The alumni profile editor and an org's directory in Chromium, in
+/// Japanese and in English: per-field audiences chosen and kept, a refused
+/// period, the "now" line, and a member's directory showing only what was
+/// released to members (facet counts, a facet narrowing, a filter on a hidden
+/// field finding nobody); axe-core on every page
+/// (tests/clients/browser_alumni.py). Screenshots:
+/// target/screenshots/alumni-<backend>/<lang>/.
+async fn browser_alumni_in_japanese_and_english(b: Backend) {
+    let db = TestDb::new(b).await;
+    let (base, stop, state) = serve(&db, |c| c.limits.registrations_per_30min = 100).await;
+    let admin = local_token_with(&state, "admin", "read write", true).await;
+    tokio::task::spawn_blocking(node_modules).await.unwrap();
+    let shots = workspace()
+        .join("target/screenshots")
+        .join(format!("alumni-{b:?}").to_lowercase());
+    let axe = workspace().join("tests/clients/node_modules/axe-core/axe.min.js");
+    python(
+        "browser_alumni.py",
+        &[
+            &base,
+            &admin,
+            shots.to_str().unwrap(),
+            axe.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .await;
+    for shot in ["ja/directory-phone.png", "en/alumni-profile-desktop.png"] {
         assert!(shots.join(shot).is_file(), "{shot}");
     }
     let _ = stop.send(());

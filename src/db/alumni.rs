@@ -223,6 +223,29 @@ pub async fn verify_tenure(
 }
 
 /// Replaces who may see one field of a person (none: only them).
+/// Withdraws every release to an org's members or office (the owner left
+/// it: its people no longer see what was released to them).
+pub async fn drop_org_audiences(
+    conn: &mut DbConn<'_>,
+    account_id: i64,
+    org_id: i64,
+) -> DbResult<()> {
+    let tokens = [
+        Audience::Members(org_id).token(),
+        Audience::Office(org_id).token(),
+    ];
+    with_conn!(conn, |c| {
+        diesel::delete(
+            alumni_audiences::table
+                .filter(alumni_audiences::account_id.eq(account_id))
+                .filter(alumni_audiences::audience.eq_any(&tokens)),
+        )
+        .execute(c)
+        .await?;
+        Ok(())
+    })
+}
+
 pub async fn replace_audiences(
     conn: &mut DbConn<'_>,
     account_id: i64,

@@ -629,7 +629,12 @@ pub async fn remote_left(ctx: &Ctx, org_id: i64, person_id: i64) -> ServiceResul
         m.decided_by = Some(person_id);
         m.decided_at = Some(ids::now());
         m.updated_at = ids::now();
-        db::memberships::save(&mut conn, &m).await?;
+        conn.transaction(async |tx| {
+            db::memberships::save(tx, &m).await?;
+            db::alumni::drop_org_audiences(tx, person_id, org_id).await?;
+            Ok::<_, ServiceError>(())
+        })
+        .await?;
     }
     Ok(())
 }
@@ -828,6 +833,9 @@ async fn store(ctx: &Ctx, m: Membership) -> ServiceResult<MembershipView> {
     let saved = conn
         .transaction(async |tx| {
             let saved = db::memberships::save(tx, &m).await?;
+            if saved.state == MembershipState::Left {
+                db::alumni::drop_org_audiences(tx, saved.account_id, saved.org_id).await?;
+            }
             ctx.federate(tx, Outgoing::MembershipChanged { membership: &saved })
                 .await?;
             Ok::<_, ServiceError>(saved)

@@ -106,7 +106,7 @@ pub(super) async fn member_or_redirect<'v>(
 }
 
 /// The member behind a submitted form whose CSRF token matches.
-async fn form_member<'v>(
+pub(super) async fn form_member<'v>(
     s: &AppState,
     v: &'v Visit,
     token: &str,

@@ -3,6 +3,7 @@
 //! the start page. Forms carry a CSRF token matched against a cookie.
 pub mod account;
 pub mod admin;
+pub mod alumni;
 pub mod charts;
 pub mod i18n;
 pub mod member;
@@ -116,6 +117,11 @@ impl Web {
                 "office_profile.html",
                 include_str!("templates/office_profile.html"),
             ),
+            (
+                "alumni_profile.html",
+                include_str!("templates/alumni_profile.html"),
+            ),
+            ("directory.html", include_str!("templates/directory.html")),
             (
                 "admin_reports.html",
                 include_str!("templates/admin_reports.html"),
@@ -246,6 +252,7 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .route("/@{name}/follow", get(follow_from_elsewhere))
         .merge(account::routes())
         .merge(member::routes(upload_limit))
+        .merge(alumni::routes())
         .merge(office::routes(upload_limit))
         .merge(admin::routes())
 }

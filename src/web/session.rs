@@ -218,6 +218,8 @@ impl Visit {
                 "org-blocked",
                 "org-unblocked",
                 "profile-saved",
+                "alumni-saved",
+                "now-saved",
             ]
             .contains(&d.as_str())
         });

@@ -1001,3 +1001,58 @@ async fn hidden_values_neither_match_nor_sort_nor_show_when(b: Backend) {
     assert!(page["members"][0]["profile"].get("skills").is_some());
     app.finish().await;
 }
+
+dual!(leaving_an_org_withdraws_what_was_released_to_it);
+
+/// What one released to an org's members or office stops at leaving it: its
+/// people no longer see it, and joining again releases nothing by itself.
+async fn leaving_an_org_withdraws_what_was_released_to_it(b: Backend) {
+    let app = TestApp::start(b).await;
+    let (_, office) = app.user_with("office", "read write", true).await;
+    let (_, hanako) = app.user("hanako", "read write").await;
+    let (_, jiro) = app.user("jiro", "read write").await;
+    let acme = org(&app, &office, "acme").await;
+    join(&app, &office, &acme, &hanako, "alumnus").await;
+    join(&app, &office, &acme, &jiro, "alumnus").await;
+    let mine = patch(
+        &app,
+        &hanako,
+        json!({"title": "CTO", "industry": "software", "audiences": {
+            "title": [format!("members:{acme}")],
+            "industry": [format!("office:{acme}"), "public"],
+        }}),
+    )
+    .await;
+    let id = mine["account_id"].as_str().unwrap().to_owned();
+    let seen = |token: String| {
+        let app = &app;
+        let id = id.clone();
+        async move {
+            app.get(&format!("/api/v1/alumni/profile/{id}"), Some(&token))
+                .await
+                .json()
+        }
+    };
+    assert_eq!(seen(jiro.clone()).await["title"], "CTO");
+    let r = app
+        .json(
+            Method::DELETE,
+            &format!("/api/v1/orgs/{acme}/membership"),
+            Some(&hanako),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let after = seen(jiro.clone()).await;
+    assert!(after.get("title").is_none(), "{after}");
+    assert_eq!(after["industry"], "software", "the public release stays");
+    let own = app
+        .get("/api/v1/alumni/profile", Some(&hanako))
+        .await
+        .json();
+    assert_eq!(own["audiences"]["title"], json!([]), "{own}");
+    assert_eq!(own["audiences"]["industry"], json!(["public"]), "{own}");
+    assert_eq!(own["title"], "CTO", "the value itself is kept");
+    join(&app, &office, &acme, &hanako, "alumnus").await;
+    assert!(seen(jiro).await.get("title").is_none());
+}

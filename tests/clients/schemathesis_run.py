@@ -28,7 +28,6 @@ MISSING = [
     r"^/api/v1/announcements/\{id\}/reactions/",
     r"^/api/v1/annual_reports",
     r"^/api/v1_alpha/",
-    r"^/api/v1/directory$",
     r"^/api/v1/domain_blocks$",
     r"^/api/v1/emails/confirmations$",
     r"^/api/v1/endorsements$",
