@@ -341,7 +341,7 @@ macro_rules! matching {
             m = m.filter(
                 memberships::account_id
                     .eq(q.reader)
-                    .or(memberships::account_id.eq_any($crate::listed_in!(q.org_id))),
+                    .or($crate::listed!(q.org_id, memberships::account_id)),
             );
         }
         if !q.roles.is_empty() {

@@ -75,8 +75,29 @@ pub async fn insert_new(conn: &mut DbConn<'_>, m: &Membership) -> DbResult<bool>
         .map(|n| n == 1))
 }
 
-/// The people of an org who chose to be listed in its directory (their
-/// latest `directory` consent is yes), as a subquery of account ids.
+/// Whether `account` chose to be listed in an org's directory (its latest
+/// `directory` consent there is yes), asked per row: the planner probes
+/// `consents_member_idx` for each candidate instead of reading the org.
+#[macro_export]
+macro_rules! listed {
+    ($org_id:expr, $account:expr) => {{
+        use $crate::db::schema::consents;
+        consents::table
+            .filter(consents::org_id.eq($org_id))
+            .filter(consents::account_id.eq($account))
+            .filter(consents::purpose.eq($crate::domain::ConsentPurpose::Directory))
+            .order(consents::id.desc())
+            .select(consents::granted)
+            .limit(1)
+            .single_value()
+            .eq(true)
+            // No choice at all is NULL: not listed.
+            .assume_not_null()
+    }};
+}
+
+/// The accounts whose latest `directory` choice in an org is yes, as one
+/// subquery over the whole org (for a list of all of them).
 #[macro_export]
 macro_rules! listed_in {
     ($org_id:expr) => {{
