@@ -118,7 +118,14 @@ pub fn account(ctx: &Ctx, view: &AccountView) -> AccountEntity {
         fields: profile_fields(a)
             .into_iter()
             .map(|f| Field {
-                value: field_value_html(&f.value),
+                // Ours are stored as typed; another server's arrive as
+                // HTML, sanitised when stored (escaping them again would
+                // show their markup).
+                value: if a.local {
+                    field_value_html(&f.value)
+                } else {
+                    f.value
+                },
                 name: f.name,
                 verified_at: f.verified_at,
             })

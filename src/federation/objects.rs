@@ -89,7 +89,13 @@ pub fn actor(
     let id = urls.actor(&a.username);
     let fields: Vec<PropertyValue> = crate::services::accounts::profile_fields(a)
         .into_iter()
-        .map(|f| PropertyValue::new(f.name.into(), f.value.into()))
+        // A value is HTML to other servers (Mastodon links URLs in it).
+        .map(|f| {
+            PropertyValue::new(
+                f.name.into(),
+                crate::services::accounts::field_value_html(&f.value).into(),
+            )
+        })
         .collect();
     Actor {
         context: Some(Context::Full),

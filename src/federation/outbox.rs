@@ -725,6 +725,7 @@ pub async fn profile_updated(ctx: &Ctx, conn: &mut DbConn<'_>, me: &Account) -> 
     if me.actor_type == crate::domain::ActorType::Group {
         actor.org = super::serve::org_properties(ctx, conn, me).await?;
     }
+    super::serve::with_alumni_fields(conn, &mut actor, me).await?;
     let id = urls.activity(&me.username, "update", ids::next_id());
     let activity: Value = Activity::new(
         ActivityKind::Update,

@@ -8,7 +8,7 @@ use super::outbox::{members_collection, note_of};
 use super::vocab::{
     Actor, Context, Endpoints, NodeInfo, NodeInfoLink, NodeInfoLinks, NodeInfoMetadata,
     NodeInfoServices, NodeInfoSoftware, NodeInfoUsage, NodeInfoUsers, OrderedCollection,
-    OrgProperties, PublicKey,
+    OrgProperties, PropertyValue, PublicKey,
 };
 use crate::db::models::Account;
 use crate::db::{self, DbConn};
@@ -118,10 +118,37 @@ pub async fn actor_document(ctx: &Ctx, name: &str) -> ServiceResult<Value> {
         image(&a.avatar_file),
         image(&a.header_file),
     );
+    let mut conn = ctx.conn().await?;
     if a.actor_type == crate::domain::ActorType::Group {
-        doc.org = org_properties(ctx, &mut ctx.conn().await?, &a).await?;
+        doc.org = org_properties(ctx, &mut conn, &a).await?;
     }
+    with_alumni_fields(&mut conn, &mut doc, &a).await?;
     Ok(doc.to_json())
+}
+
+/// Adds a person's alumni fields released to everyone to their actor's
+/// profile fields, after their own (as the client API lists them); nothing
+/// released to fewer people ever goes in the actor.
+pub(super) async fn with_alumni_fields(
+    conn: &mut DbConn<'_>,
+    doc: &mut Actor,
+    a: &Account,
+) -> ServiceResult<()> {
+    let pairs = crate::services::alumni::public_fields(conn, &[a.id])
+        .await?
+        .remove(&a.id)
+        .unwrap_or_default();
+    if !pairs.is_empty() {
+        doc.attachment
+            .get_or_insert_with(Vec::new)
+            .extend(pairs.into_iter().map(|(name, value)| {
+                PropertyValue::new(
+                    name.into(),
+                    crate::services::text::linkify_line(&value).into(),
+                )
+            }));
+    }
+    Ok(())
 }
 
 /// The Note of a local status: public and unlisted ones to anyone;

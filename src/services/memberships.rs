@@ -6,6 +6,7 @@
 use crate::services::remote::Outgoing;
 use chrono::NaiveDate;
 
+use super::alumni;
 use super::views::{self, AccountView};
 use super::{Ctx, ServiceError, ServiceResult};
 use crate::db::models::{Account, Consent, LocalUser, Membership, Org, OrgBlock, OrgInvite};
@@ -746,18 +747,30 @@ pub async fn list_matching(
         .iter()
         .map(|id| current_consents(&records, *id))
         .collect();
+    // What the directory shows: each person's periods as they released them.
+    let reader = alumni::audience::Reader::load(&mut conn, Some(me))
+        .await?
+        .in_directory(org_id, office);
+    let profiles = alumni::Loaded::of(&mut conn, &ids).await?;
     drop(conn);
     let accounts = views::accounts(ctx, accounts).await?;
     for ((mut m, account), consents) in ms.into_iter().zip(accounts).zip(consents) {
         let granted = |purpose: ConsentPurpose| consents.iter().any(|(p, g)| *p == purpose && *g);
         let own = m.account_id == me.account.id;
-        // Fellow members see tenure, divisions and the request's message
-        // only with the member's `share_profile` consent.
-        if !office && !own && !granted(ConsentPurpose::ShareProfile) {
-            m.tenure_from = None;
-            m.tenure_to = None;
-            m.divisions = String::new();
-            m.message = String::new();
+        // Fellow members see the claim's tenure and divisions when the
+        // member shares their profile with them (the consent given when
+        // joining) or releases their periods to them (the alumni profile's
+        // audience); the request's message stays the office's.
+        let periods_released = profiles.view(&reader, m.account_id).tenures.is_some();
+        if !office && !own {
+            if !granted(ConsentPurpose::ShareProfile) && !periods_released {
+                m.tenure_from = None;
+                m.tenure_to = None;
+                m.divisions = String::new();
+            }
+            if !granted(ConsentPurpose::ShareProfile) {
+                m.message = String::new();
+            }
         }
         out.push(MembershipView {
             membership: m,

@@ -288,13 +288,7 @@ fn error_text(s: &AppState, lang: &str, e: &FieldError) -> String {
         .web
         .i18n
         .t(lang, &format!("alumni-field-{}", e.field), &[]);
-    let id = format!("field-error-{}", e.code);
-    let text = s.web.i18n.t(lang, &id, &[("field", label.clone())]);
-    if text == id {
-        format!("{label}: {}", e.description)
-    } else {
-        text
-    }
+    super::field_error_named(s, lang, e, label)
 }
 
 /// Where an error's field sits on the page (its anchor).
@@ -384,18 +378,7 @@ async fn editor_submit(
         Ok(patch) => alumni::update(&s.ctx, &me, patch).await,
         Err(e) => Err(ServiceError::Validation(vec![e])),
     };
-    match result {
-        Ok(_) => v.redirect("/settings/alumni?done=alumni-saved"),
-        Err(ServiceError::Validation(errs)) => {
-            let stored = match alumni::mine(&s.ctx, &me).await {
-                Ok(p) => p,
-                Err(e) => return oauth_error_page(&s, v.lang, e),
-            };
-            let status = StatusCode::UNPROCESSABLE_ENTITY;
-            editor_page(&s, &v, &me, status, &values, &stored, errs.first()).await
-        }
-        Err(e) => oauth_error_page(&s, v.lang, e),
-    }
+    saved_or_refused(&s, &v, &me, result, "alumni-saved", Some(values)).await
 }
 
 /// The "now" line alone: one box and one button, its audience kept.
@@ -413,20 +396,31 @@ async fn now_submit(
         .find(|(k, _)| k == "now")
         .map(|(_, v)| v.as_str())
         .unwrap_or("");
-    match alumni::set_now_line(&s.ctx, &me, text, None).await {
-        Ok(_) => v.redirect("/settings/alumni?done=now-saved"),
-        Err(ServiceError::Validation(errs)) => match alumni::mine(&s.ctx, &me).await {
-            Ok(p) => {
+    let result = alumni::set_now_line(&s.ctx, &me, text, None).await;
+    saved_or_refused(&s, &v, &me, result, "now-saved", None).await
+}
+
+/// After a change: the editor with a toast, or the editor again with the
+/// error and (for the whole form) what was typed.
+async fn saved_or_refused(
+    s: &AppState,
+    v: &Visit,
+    me: &LocalUser,
+    result: Result<ProfileView, ServiceError>,
+    done: &str,
+    typed: Option<Values>,
+) -> Response {
+    match result {
+        Ok(_) => v.redirect(&format!("/settings/alumni?done={done}")),
+        Err(ServiceError::Validation(errs)) => match alumni::mine(&s.ctx, me).await {
+            Ok(stored) => {
+                let values = typed.unwrap_or_else(|| Values::of(&stored));
                 let status = StatusCode::UNPROCESSABLE_ENTITY;
-                let mut p_typed = p.clone();
-                if let Some(n) = p_typed.now.as_mut() {
-                    n.text = text.to_owned();
-                }
-                editor_page(&s, &v, &me, status, &Values::of(&p), &p_typed, errs.first()).await
+                editor_page(s, v, me, status, &values, &stored, errs.first()).await
             }
-            Err(e) => oauth_error_page(&s, v.lang, e),
+            Err(e) => oauth_error_page(s, v.lang, e),
         },
-        Err(e) => oauth_error_page(&s, v.lang, e),
+        Err(e) => oauth_error_page(s, v.lang, e),
     }
 }
 

@@ -880,6 +880,16 @@ fn validation_text(s: &AppState, lang: &str, errs: &[crate::services::FieldError
 
 fn field_error_text(s: &AppState, lang: &str, e: &crate::services::FieldError) -> String {
     let label = s.web.i18n.t(lang, &format!("field-{}", e.field), &[]);
+    field_error_named(s, lang, e, label)
+}
+
+/// A field's error with the field named by `label`.
+fn field_error_named(
+    s: &AppState,
+    lang: &str,
+    e: &crate::services::FieldError,
+    label: String,
+) -> String {
     let id = format!("field-error-{}", e.code);
     let text = s.web.i18n.t(lang, &id, &[("field", label.clone())]);
     if text == id {

@@ -119,6 +119,34 @@ fn probe(field: &str) -> Option<(&'static str, &'static str, &'static str)> {
     })
 }
 
+/// A piece of each field's value as it reads among profile fields (the
+/// actor document's `attachment`).
+fn marker(field: &str) -> &'static str {
+    match field {
+        "tenures" => "2008–2015",
+        "current_org" => "Medical Devices",
+        "title" => "Principal",
+        "industry" => "healthcare",
+        "location" => "Kyoto, Kyoto",
+        "skills" => "Battery chemistry",
+        "interests" => "Ceramics",
+        "languages" => "ja, en",
+        "open_to" => "mentoring",
+        _ => "dialysis",
+    }
+}
+
+/// The owner's actor document as another server fetches it (unsigned).
+async fn actor_attachment(app: &TestApp) -> String {
+    let req = axum::http::Request::get("/users/owner")
+        .header("accept", "application/activity+json")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let r = app.send(req).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    r.json()["attachment"].to_string()
+}
+
 const FIELDS: [&str; 10] = [
     "tenures",
     "current_org",
@@ -135,8 +163,8 @@ const FIELDS: [&str; 10] = [
 dual!(every_field_is_seen_by_its_audience_and_nobody_else);
 
 /// For every field and every audience, who sees it and who does not:
-/// through the profile API (signed in or not), the directory's cards, its
-/// filters and its facet counts.
+/// through the profile API (signed in or not), the actor document other
+/// servers fetch, the directory's cards, its filters and its facet counts.
 async fn every_field_is_seen_by_its_audience_and_nobody_else(b: Backend) {
     let app = TestApp::start(b).await;
     let (_, office) = app.user_with("office", "read write", true).await;
@@ -219,6 +247,14 @@ async fn every_field_is_seen_by_its_audience_and_nobody_else(b: Backend) {
                 }
                 assert_eq!(got.get("audiences").is_some(), *who == "the owner");
             }
+            // ActivityPub: the actor carries a field released to everyone,
+            // nothing else.
+            let attachment = actor_attachment(&app).await;
+            assert_eq!(
+                attachment.contains(marker(field)),
+                *audience == "public",
+                "actor: {field} released to {audience}: {attachment}"
+            );
             // The directory of acme: its office and its members read it.
             for (who, token, sees) in &viewers[..3] {
                 let token = token.unwrap();
@@ -1055,4 +1091,71 @@ async fn leaving_an_org_withdraws_what_was_released_to_it(b: Backend) {
     assert_eq!(own["title"], "CTO", "the value itself is kept");
     join(&app, &office, &acme, &hanako, "alumnus").await;
     assert!(seen(jiro).await.get("title").is_none());
+}
+
+dual!(the_members_list_shows_periods_as_their_owner_released_them);
+
+/// `GET /api/v1/orgs/:id/members`: a fellow member sees someone's stated
+/// years and divisions once that person releases their periods to the org's
+/// members (or shared their profile when joining), not before.
+async fn the_members_list_shows_periods_as_their_owner_released_them(b: Backend) {
+    let app = TestApp::start(b).await;
+    let (_, office) = app.user_with("office", "read write", true).await;
+    let (_, hanako) = app.user("hanako", "read write").await;
+    let (_, jiro) = app.user("jiro", "read write").await;
+    let acme = org(&app, &office, "acme").await;
+    let code = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/orgs/{acme}/invites"),
+            Some(&office),
+            &json!({"role": "alumnus"}),
+        )
+        .await
+        .json()["code"]
+        .clone();
+    let r = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/orgs/{acme}/membership_requests"),
+            Some(&hanako),
+            &json!({"invite_code": code, "role": "alumnus", "tenure_from": "2001", "tenure_to": "2010",
+                    "divisions": ["Battery"], "consents": {"directory": true}}),
+        )
+        .await;
+    assert_eq!(r.json()["state"], "verified", "{}", r.text());
+    join(&app, &office, &acme, &jiro, "alumnus").await;
+    let hanako_as_seen = |token: String| {
+        let app = &app;
+        let acme = acme.clone();
+        async move {
+            let list = app
+                .get(&format!("/api/v1/orgs/{acme}/members"), Some(&token))
+                .await
+                .json();
+            list.as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["account"]["username"] == "hanako")
+                .cloned()
+                .expect("hanako listed")
+        }
+    };
+    let before = hanako_as_seen(jiro.clone()).await;
+    assert!(before["tenure_from"].is_null(), "{before}");
+    assert_eq!(before["divisions"], json!([]), "{before}");
+    let office_view = hanako_as_seen(office.clone()).await;
+    assert_eq!(
+        office_view["tenure_from"], "2001",
+        "the office sees the claim"
+    );
+    patch(
+        &app,
+        &hanako,
+        json!({"audiences": {"tenures": [format!("members:{acme}")]}}),
+    )
+    .await;
+    let after = hanako_as_seen(jiro).await;
+    assert_eq!(after["tenure_from"], "2001", "{after}");
+    assert_eq!(after["divisions"], json!(["Battery"]), "{after}");
 }

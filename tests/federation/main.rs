@@ -5,6 +5,7 @@
 mod common;
 mod harness;
 
+mod alumni;
 mod delivery;
 mod lemmy;
 mod moderation;

@@ -11,6 +11,7 @@ use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 
 use self::audience::Reader;
+use super::remote::Outgoing;
 use super::{Ctx, ServiceError, ServiceResult};
 use crate::db::models::{AlumniProfile, AlumniTag, AlumniTenure, LocalUser};
 use crate::db::{self, DbConn};
@@ -576,6 +577,7 @@ pub async fn update(ctx: &Ctx, me: &LocalUser, patch: ProfilePatch) -> ServiceRe
             .await?
             .pop()
             .unwrap_or_else(|| AlumniProfile::empty(owner));
+        let public_before = p.public_fields.clone();
         apply(&mut p, &patch)?;
         let my_orgs: BTreeSet<i64> = db::memberships::verified_orgs(tx, owner)
             .await?
@@ -610,10 +612,22 @@ pub async fn update(ctx: &Ctx, me: &LocalUser, patch: ProfilePatch) -> ServiceRe
         let pairs = public_pairs(tx, &public, english).await?;
         let json = serde_json::to_string(&pairs).unwrap_or_else(|_| "[]".into());
         db::alumni::set_public_fields(tx, owner, &json).await?;
+        // What everyone sees changed: followers elsewhere get the actor
+        // again (its profile fields), as after any profile change.
+        if json != public_before {
+            ctx.federate(
+                tx,
+                Outgoing::ProfileUpdated {
+                    account: &me.account,
+                },
+            )
+            .await?;
+        }
         Ok::<_, ServiceError>(())
     })
     .await?;
     drop(conn);
+    ctx.wake_delivery();
     mine(ctx, me).await
 }
 
