@@ -222,7 +222,6 @@ pub async fn verify_tenure(
     })
 }
 
-/// Replaces who may see one field of a person (none: only them).
 /// Withdraws every release to an org's members or office (the owner left
 /// it: its people no longer see what was released to them).
 pub async fn drop_org_audiences(
@@ -246,6 +245,7 @@ pub async fn drop_org_audiences(
     })
 }
 
+/// Replaces who may see one field of a person (none: only them).
 pub async fn replace_audiences(
     conn: &mut DbConn<'_>,
     account_id: i64,

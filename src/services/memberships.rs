@@ -757,20 +757,37 @@ pub async fn list_matching(
     for ((mut m, account), consents) in ms.into_iter().zip(accounts).zip(consents) {
         let granted = |purpose: ConsentPurpose| consents.iter().any(|(p, g)| *p == purpose && *g);
         let own = m.account_id == me.account.id;
-        // Fellow members see the claim's tenure and divisions when the
-        // member shares their profile with them (the consent given when
-        // joining) or releases their periods to them (the alumni profile's
-        // audience); the request's message stays the office's.
-        let periods_released = profiles.view(&reader, m.account_id).tenures.is_some();
-        if !office && !own {
-            if !granted(ConsentPurpose::ShareProfile) && !periods_released {
-                m.tenure_from = None;
-                m.tenure_to = None;
-                m.divisions = String::new();
+        // Fellow members see the claim (years, divisions, message) when the
+        // member shared their profile on joining; otherwise the claim stays
+        // the office's (it may come from the office's roster) and they see
+        // the periods here the member released to them in the alumni
+        // profile, as the directory shows them.
+        if !office && !own && !granted(ConsentPurpose::ShareProfile) {
+            let org = org_id.to_string();
+            let here: Vec<alumni::TenureView> = profiles
+                .view(&reader, m.account_id)
+                .tenures
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|t| t.org_id == org)
+                .collect();
+            m.tenure_from = here.iter().map(|t| t.from).min().map(|y| y.to_string());
+            m.tenure_to = if here.iter().any(|t| t.to.is_none()) {
+                None
+            } else {
+                here.iter()
+                    .filter_map(|t| t.to)
+                    .max()
+                    .map(|y| y.to_string())
+            };
+            let mut divisions: Vec<&str> = Vec::new();
+            for t in &here {
+                if !t.division.is_empty() && !divisions.contains(&t.division.as_str()) {
+                    divisions.push(&t.division);
+                }
             }
-            if !granted(ConsentPurpose::ShareProfile) {
-                m.message = String::new();
-            }
+            m.divisions = divisions.join("\n");
+            m.message = String::new();
         }
         out.push(MembershipView {
             membership: m,

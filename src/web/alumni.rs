@@ -378,7 +378,15 @@ async fn editor_submit(
         Ok(patch) => alumni::update(&s.ctx, &me, patch).await,
         Err(e) => Err(ServiceError::Validation(vec![e])),
     };
-    saved_or_refused(&s, &v, &me, result, "alumni-saved", Some(values)).await
+    saved_or_refused(
+        &s,
+        &v,
+        &me,
+        result,
+        "alumni-saved",
+        Typed::Profile(Box::new(values)),
+    )
+    .await
 }
 
 /// The "now" line alone: one box and one button, its audience kept.
@@ -397,24 +405,48 @@ async fn now_submit(
         .map(|(_, v)| v.as_str())
         .unwrap_or("");
     let result = alumni::set_now_line(&s.ctx, &me, text, None).await;
-    saved_or_refused(&s, &v, &me, result, "now-saved", None).await
+    saved_or_refused(&s, &v, &me, result, "now-saved", Typed::Now(text)).await
+}
+
+/// What a refused form had typed, shown again.
+enum Typed<'a> {
+    Profile(Box<Values>),
+    Now(&'a str),
 }
 
 /// After a change: the editor with a toast, or the editor again with the
-/// error and (for the whole form) what was typed.
+/// error and what was typed.
 async fn saved_or_refused(
     s: &AppState,
     v: &Visit,
     me: &LocalUser,
     result: Result<ProfileView, ServiceError>,
     done: &str,
-    typed: Option<Values>,
+    typed: Typed<'_>,
 ) -> Response {
     match result {
         Ok(_) => v.redirect(&format!("/settings/alumni?done={done}")),
         Err(ServiceError::Validation(errs)) => match alumni::mine(&s.ctx, me).await {
-            Ok(stored) => {
-                let values = typed.unwrap_or_else(|| Values::of(&stored));
+            Ok(mut stored) => {
+                let values = match typed {
+                    Typed::Profile(mut values) => {
+                        // A period kept as it was keeps its confirmation mark.
+                        for row in &mut values.tenures {
+                            row.verified = stored.tenures.iter().flatten().any(|t| {
+                                t.id == row.id
+                                    && t.verified
+                                    && t.from.to_string() == row.from
+                                    && t.to.map(|y| y.to_string()).unwrap_or_default() == row.to
+                                    && t.division == row.division.trim()
+                            });
+                        }
+                        *values
+                    }
+                    Typed::Now(text) => {
+                        stored.now.get_or_insert_with(Default::default).text = text.to_owned();
+                        Values::of(&stored)
+                    }
+                };
                 let status = StatusCode::UNPROCESSABLE_ENTITY;
                 editor_page(s, v, me, status, &values, &stored, errs.first()).await
             }
@@ -769,12 +801,14 @@ async fn directory_page(
         })
         .collect();
     let shown_to = page.offset + page.members.len() as i64;
-    let older = (shown_to < page.total).then(|| {
+    // After refused filters the page is the plain list: no paging by them.
+    let paged = error.is_none();
+    let older = (paged && shown_to < page.total).then(|| {
         link(org_id, &pairs, |p| {
             p.push(("offset".into(), shown_to.to_string()))
         })
     });
-    let newer = (page.offset > 0).then(|| {
+    let newer = (paged && page.offset > 0).then(|| {
         let back = (page.offset - PAGE_SIZE).max(0);
         link(org_id, &pairs, |p| {
             if back > 0 {

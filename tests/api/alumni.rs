@@ -1095,9 +1095,9 @@ async fn leaving_an_org_withdraws_what_was_released_to_it(b: Backend) {
 
 dual!(the_members_list_shows_periods_as_their_owner_released_them);
 
-/// `GET /api/v1/orgs/:id/members`: a fellow member sees someone's stated
-/// years and divisions once that person releases their periods to the org's
-/// members (or shared their profile when joining), not before.
+/// `GET /api/v1/orgs/:id/members`: a fellow member sees someone's years
+/// and divisions there as released in their alumni profile (the claim made
+/// when joining stays the office's), and nothing once withdrawn.
 async fn the_members_list_shows_periods_as_their_owner_released_them(b: Backend) {
     let app = TestApp::start(b).await;
     let (_, office) = app.user_with("office", "read write", true).await;
@@ -1149,13 +1149,23 @@ async fn the_members_list_shows_periods_as_their_owner_released_them(b: Backend)
         office_view["tenure_from"], "2001",
         "the office sees the claim"
     );
+    // Her periods in the profile (not the claim: it may be the office's
+    // roster), released to acme's members.
     patch(
         &app,
         &hanako,
-        json!({"audiences": {"tenures": [format!("members:{acme}")]}}),
+        json!({"tenures": [
+                  {"org_id": acme, "from": 2002, "to": 2006, "division": "Cells"},
+                  {"org_id": acme, "from": 2008, "to": 2012, "division": "Battery"},
+              ],
+              "audiences": {"tenures": [format!("members:{acme}")]}}),
     )
     .await;
-    let after = hanako_as_seen(jiro).await;
-    assert_eq!(after["tenure_from"], "2001", "{after}");
-    assert_eq!(after["divisions"], json!(["Battery"]), "{after}");
+    let after = hanako_as_seen(jiro.clone()).await;
+    assert_eq!(after["tenure_from"], "2002", "{after}");
+    assert_eq!(after["tenure_to"], "2012", "{after}");
+    assert_eq!(after["divisions"], json!(["Cells", "Battery"]), "{after}");
+    patch(&app, &hanako, json!({"audiences": {"tenures": []}})).await;
+    let hidden = hanako_as_seen(jiro).await;
+    assert!(hidden["tenure_from"].is_null(), "{hidden}");
 }

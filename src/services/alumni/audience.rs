@@ -73,8 +73,20 @@ impl Reader {
                 Some(org) => self.account_id.is_some() && self.member_of.contains(&org),
                 None => self.account_id.is_some() && !self.member_of.is_disjoint(owner_orgs),
             },
-            Audience::Members(org) => self.member_of.contains(&org),
-            Audience::Office(org) => self.office_of.contains(&org),
+            // An org's people see what was released to them only while the
+            // owner is still a member of it (leaving withdraws it, whatever
+            // path the membership ended by); in a directory, only releases
+            // to that org count (as for `my_orgs`).
+            Audience::Members(org) => {
+                self.member_of.contains(&org)
+                    && owner_orgs.contains(&org)
+                    && self.directory_of.is_none_or(|d| d == org)
+            }
+            Audience::Office(org) => {
+                self.office_of.contains(&org)
+                    && owner_orgs.contains(&org)
+                    && self.directory_of.is_none_or(|d| d == org)
+            }
         })
     }
 
@@ -113,8 +125,16 @@ impl Reader {
             // reader: they share an org.
             out.push(Audience::MyOrgs.token());
         }
-        out.extend(self.member_of.iter().map(|o| Audience::Members(*o).token()));
-        out.extend(self.office_of.iter().map(|o| Audience::Office(*o).token()));
+        // Everyone listed is a verified member of the directory's org; of
+        // other orgs the SQL cannot tell, so their releases do not count here.
+        if let Some(org) = self.directory_of {
+            if self.member_of.contains(&org) {
+                out.push(Audience::Members(org).token());
+            }
+            if self.office_of.contains(&org) {
+                out.push(Audience::Office(org).token());
+            }
+        }
         out
     }
 }
@@ -182,6 +202,13 @@ mod tests {
         assert!(fellow.sees(7, &orgs, &[Audience::MyOrgs]));
         assert!(!fellow.sees(7, &orgs, &[Audience::Office(1)]));
         assert!(!Reader::anonymous().sees(7, &orgs, &[Audience::MyOrgs]));
+        // Released to org 2's members, but the owner has left org 2.
+        let elsewhere = Reader {
+            member_of: [2].into(),
+            ..fellow.clone()
+        };
+        assert!(!elsewhere.sees(7, &orgs, &[Audience::Members(2)]));
+        assert!(elsewhere.sees(7, &[1, 2].into(), &[Audience::Members(2)]));
         assert!(Reader::anonymous().sees(7, &orgs, &[Audience::Public]));
         let owner = Reader {
             account_id: Some(7),

@@ -21,7 +21,8 @@ use crate::ids;
 /// At most this many values per tag field, and periods per person.
 pub const MAX_TAGS: usize = 30;
 pub const MAX_TENURES: usize = 30;
-pub const MAX_AUDIENCES: usize = 10;
+/// (Everyone, my orgs, and the members and office of each of up to 19 orgs.)
+pub const MAX_AUDIENCES: usize = 40;
 /// Characters in a short text field (title, org, city, a tag...).
 pub const MAX_SHORT: usize = 100;
 pub const MAX_TAG: usize = 50;
@@ -767,6 +768,8 @@ async fn tenure_rows(
 }
 
 fn set_now(p: &mut AlumniProfile, text: &str) -> ServiceResult<()> {
+    // Forms send line breaks as CR LF; a browser counts them as one.
+    let text = text.replace("\r\n", "\n");
     let text = text.trim();
     if text.chars().count() > MAX_NOW {
         return Err(ServiceError::invalid(
