@@ -626,7 +626,9 @@ async fn editor_page(
 }
 
 /// The directory's query string: repeated keys for several values.
-fn search_of(query: &str) -> (directory::Search, Vec<(String, String)>) {
+/// A year that is not one is refused (not silently dropped: the list would
+/// look filtered when it is not).
+fn search_of(query: &str) -> (directory::Search, Vec<(String, String)>, Option<FieldError>) {
     let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .filter(|(_, v)| !v.trim().is_empty())
@@ -644,12 +646,25 @@ fn search_of(query: &str) -> (directory::Search, Vec<(String, String)>) {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
     };
-    let year = |name: &str| one(name).and_then(|y| y.trim().parse::<i32>().ok());
+    let mut bad_year = None;
+    let mut year = |name: &'static str| {
+        let text = one(name)?;
+        let parsed = text.trim().parse::<i32>().ok();
+        if parsed.is_none() {
+            bad_year = Some(FieldError {
+                field: name,
+                code: "ERR_INVALID",
+                description: format!("{text:?} is not a year"),
+            });
+        }
+        parsed
+    };
+    let (tenure_from, tenure_to) = (year("tenure_from"), year("tenure_to"));
     let search = directory::Search {
         roles: all("role"),
         divisions: all("division"),
-        tenure_from: year("tenure_from"),
-        tenure_to: year("tenure_to"),
+        tenure_from,
+        tenure_to,
         industries: all("industry"),
         countries: all("country"),
         skills: all("skills"),
@@ -662,7 +677,7 @@ fn search_of(query: &str) -> (directory::Search, Vec<(String, String)>) {
         limit: Some(PAGE_SIZE),
         facets: true,
     };
-    (search, pairs)
+    (search, pairs, bad_year)
 }
 
 /// The same search with one pair more, or less, or another offset.
@@ -704,12 +719,16 @@ async fn directory_page(
     let Ok(org_id) = id.parse::<i64>() else {
         return super::page_not_found(&s, lang, ServiceError::not_found());
     };
-    let (search, pairs) = search_of(query.as_deref().unwrap_or(""));
+    let (search, pairs, bad_year) = search_of(query.as_deref().unwrap_or(""));
     let org = match orgs::get(&s.ctx, org_id).await {
         Ok(o) => o,
         Err(e) => return super::page_not_found(&s, lang, e),
     };
-    let (page, error) = match directory::search(&s.ctx, &me, org_id, &search).await {
+    let result = match bad_year {
+        Some(e) => Err(ServiceError::Validation(vec![e])),
+        None => directory::search(&s.ctx, &me, org_id, &search).await,
+    };
+    let (page, error) = match result {
         Ok(page) => (page, None),
         Err(ServiceError::Validation(errs)) => {
             // The filters refused, said in words; the unfiltered list below.

@@ -22,12 +22,12 @@ TEXT = {
     "ja": {
         "title": "卒業生プロフィール", "saved": "卒業生プロフィールを保存しました", "now_saved": "近況を更新しました",
         "not_saved": "保存していません", "tenures": "在籍期間", "healthcare": "医療・ヘルスケア", "mentoring": "メンタリング",
-        "directory": "ACME Alumni の名簿", "one": "1人", "nobody": "該当する人がいません", "verified_hint": "公開範囲：ACME Alumni のメンバー",
+        "directory": "ACME Alumni の名簿", "one": "1人", "nobody": "該当する人がいません", "verified_hint": "公開範囲：ACME Alumni のメンバー", "year_error": "在籍年(から)の形式が正しくありません",
     },
     "en": {
         "title": "Alumni profile", "saved": "Your alumni profile is saved", "now_saved": "Your \"now\" line is updated",
         "not_saved": "Nothing was saved", "tenures": "Your time at the organisations", "healthcare": "Healthcare", "mentoring": "Mentoring",
-        "directory": "Directory of ACME Alumni", "one": "One person", "nobody": "Nobody matches", "verified_hint": "Shown to: Members of ACME Alumni",
+        "directory": "Directory of ACME Alumni", "one": "One person", "nobody": "Nobody matches", "verified_hint": "Shown to: Members of ACME Alumni", "year_error": "Years at the organisation, from: not valid",
     },
 }
 
@@ -124,6 +124,9 @@ def run(lang):
         box.click()
         html = jiro.submit(f"/orgs/{org_id}/directory")
         assert t["one"] in html and f"@hana_{lang}@" in html and f"@jiro_{lang}@" not in html, html
+        # A year that is not one is refused in words, not silently dropped.
+        html = jiro.open(f"/orgs/{org_id}/directory?tenure_from=abc")
+        assert 'role="alert"' in html and t["year_error"] in html, html
         # A field she kept to herself cannot be searched.
         html = jiro.open(f"/orgs/{org_id}/directory?country=JP")
         assert t["nobody"] in html and f"hana_{lang}" not in html, html
