@@ -211,25 +211,15 @@ async fn browser_member_web_in_japanese_and_english(b: Backend) {
     // Six people sign up from one address within a minute.
     let (base, stop, state) = serve(&db, |c| c.limits.registrations_per_30min = 100).await;
     let admin = local_token_with(&state, "office", "read write", true).await;
-    tokio::task::spawn_blocking(node_modules).await.unwrap();
-    let shots = workspace()
-        .join("target/screenshots")
-        .join(format!("member-web-{b:?}").to_lowercase());
-    let axe = workspace().join("tests/clients/node_modules/axe-core/axe.min.js");
-    python(
+    browser_script(
         "browser_member_web.py",
-        &[
-            &base,
-            &admin,
-            shots.to_str().unwrap(),
-            axe.to_str().unwrap(),
-        ],
-        &[],
+        "member-web",
+        b,
+        &base,
+        &admin,
+        &["ja/join-phone.png", "en/org-desktop.png"],
     )
     .await;
-    for shot in ["ja/join-phone.png", "en/org-desktop.png"] {
-        assert!(shots.join(shot).is_file(), "{shot}");
-    }
     let _ = stop.send(());
     db.drop_db().await;
 }
@@ -247,25 +237,15 @@ async fn browser_office_in_japanese_and_english(b: Backend) {
     })
     .await;
     let admin = local_token_with(&state, "admin", "read write", true).await;
-    tokio::task::spawn_blocking(node_modules).await.unwrap();
-    let shots = workspace()
-        .join("target/screenshots")
-        .join(format!("office-{b:?}").to_lowercase());
-    let axe = workspace().join("tests/clients/node_modules/axe-core/axe.min.js");
-    python(
+    browser_script(
         "browser_office.py",
-        &[
-            &base,
-            &admin,
-            shots.to_str().unwrap(),
-            axe.to_str().unwrap(),
-        ],
-        &[],
+        "office",
+        b,
+        &base,
+        &admin,
+        &["ja/dashboard-phone.png", "en/roster-done-desktop.png"],
     )
     .await;
-    for shot in ["ja/dashboard-phone.png", "en/roster-done-desktop.png"] {
-        assert!(shots.join(shot).is_file(), "{shot}");
-    }
     let _ = stop.send(());
     db.drop_db().await;
 }
@@ -281,27 +261,44 @@ async fn browser_alumni_in_japanese_and_english(b: Backend) {
     let db = TestDb::new(b).await;
     let (base, stop, state) = serve(&db, |c| c.limits.registrations_per_30min = 100).await;
     let admin = local_token_with(&state, "admin", "read write", true).await;
+    browser_script(
+        "browser_alumni.py",
+        "alumni",
+        b,
+        &base,
+        &admin,
+        &["ja/directory-phone.png", "en/alumni-profile-desktop.png"],
+    )
+    .await;
+    let _ = stop.send(());
+    db.drop_db().await;
+}
+
+/// Runs a browser acceptance script (`BASE ADMIN SCREENSHOTS AXE`) and
+/// checks that it wrote the `expected` screenshots, found under
+/// target/screenshots/<name>-<backend>/.
+async fn browser_script(
+    script: &str,
+    name: &str,
+    b: Backend,
+    base: &str,
+    admin: &str,
+    expected: &[&str],
+) {
     tokio::task::spawn_blocking(node_modules).await.unwrap();
     let shots = workspace()
         .join("target/screenshots")
-        .join(format!("alumni-{b:?}").to_lowercase());
+        .join(format!("{name}-{b:?}").to_lowercase());
     let axe = workspace().join("tests/clients/node_modules/axe-core/axe.min.js");
     python(
-        "browser_alumni.py",
-        &[
-            &base,
-            &admin,
-            shots.to_str().unwrap(),
-            axe.to_str().unwrap(),
-        ],
+        script,
+        &[base, admin, shots.to_str().unwrap(), axe.to_str().unwrap()],
         &[],
     )
     .await;
-    for shot in ["ja/directory-phone.png", "en/alumni-profile-desktop.png"] {
+    for shot in expected {
         assert!(shots.join(shot).is_file(), "{shot}");
     }
-    let _ = stop.send(());
-    db.drop_db().await;
 }
 
 /// A fake remote server on loopback answering for every `*.remote.test`
@@ -414,20 +411,13 @@ async fn browser_admin_in_japanese_and_english(b: Backend) {
             "{host} before"
         );
     }
-    tokio::task::spawn_blocking(node_modules).await.unwrap();
-    let shots = workspace()
-        .join("target/screenshots")
-        .join(format!("admin-{b:?}").to_lowercase());
-    let axe = workspace().join("tests/clients/node_modules/axe-core/axe.min.js");
-    python(
+    browser_script(
         "browser_admin.py",
-        &[
-            &base,
-            &admin,
-            shots.to_str().unwrap(),
-            axe.to_str().unwrap(),
-        ],
-        &[],
+        "admin",
+        b,
+        &base,
+        &admin,
+        &["ja/report-phone.png", "en/domains-desktop.png"],
     )
     .await;
     for h in hosts {
@@ -437,9 +427,6 @@ async fn browser_admin_in_japanese_and_english(b: Backend) {
             403,
             "{host} blocked from the admin page"
         );
-    }
-    for shot in ["ja/report-phone.png", "en/domains-desktop.png"] {
-        assert!(shots.join(shot).is_file(), "{shot}");
     }
     fake.abort();
     let _ = stop.send(());

@@ -462,12 +462,9 @@ async fn form_member(
     v: &Visit,
     pairs: &[(String, String)],
 ) -> Result<LocalUser, Response> {
-    let token = pairs
-        .iter()
-        .find(|(k, _)| k == "authenticity_token")
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("");
-    super::member::form_member(s, v, token).await.cloned()
+    super::member::form_member(s, v, super::member::form_token(pairs))
+        .await
+        .cloned()
 }
 
 async fn editor_page(

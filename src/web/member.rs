@@ -837,6 +837,15 @@ async fn settings_submit(
     }
 }
 
+/// A submitted form's CSRF token (empty if absent).
+pub(super) fn form_token(pairs: &[(String, String)]) -> &str {
+    pairs
+        .iter()
+        .find(|(k, _)| k == "authenticity_token")
+        .map(|(_, t)| t.as_str())
+        .unwrap_or("")
+}
+
 /// The person behind a settings form of checkboxes, its CSRF token checked
 /// (else the page to show instead).
 async fn settings_form_member<'v>(
@@ -845,12 +854,7 @@ async fn settings_form_member<'v>(
     pairs: &[(String, String)],
 ) -> Result<&'v LocalUser, Response> {
     let me = member_or_redirect(s, v).await?;
-    let token = pairs
-        .iter()
-        .find(|(k, _)| k == "authenticity_token")
-        .map(|(_, t)| t.as_str())
-        .unwrap_or("");
-    if !v.csrf_ok(token) {
+    if !v.csrf_ok(form_token(pairs)) {
         let msg = s.web.i18n.t(v.lang, "error-csrf", &[]);
         return Err(settings_page(s, v, StatusCode::FORBIDDEN, None, vec![msg]).await);
     }
