@@ -416,6 +416,27 @@ text_enum! {
 }
 
 text_enum! {
+    /// Whom at an org's server a member's field is released to, as the
+    /// member's own server tells it (the org's server stores it as the
+    /// [`Audience`] of [`Reach::audience`]).
+    pub enum Reach {
+        Public => "public",
+        Members => "members",
+        Office => "office",
+    }
+}
+
+impl Reach {
+    pub fn audience(self, org: i64) -> Audience {
+        match self {
+            Reach::Public => Audience::Public,
+            Reach::Members => Audience::Members(org),
+            Reach::Office => Audience::Office(org),
+        }
+    }
+}
+
+text_enum! {
     /// The profile fields held as one row per value (`alumni_tags`).
     pub enum TagField {
         Skill => "skill",

@@ -122,6 +122,20 @@ pub async fn status_object(
         Err(ServiceError::NotFound(_)) if headers.contains_key("signature") => {}
         other => return Ok(activity_json(other?)),
     }
+    let signer = signed_by(&s, &method, &uri, &headers).await?;
+    Ok(activity_json(
+        fed::status_document(&s.ctx, &name, id, signer.as_ref()).await?,
+    ))
+}
+
+/// The verified signer of a signed GET (none if unsigned; 401 if the
+/// signature cannot be read).
+async fn signed_by(
+    s: &AppState,
+    method: &Method,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+) -> ApiResult<Option<crate::db::models::Account>> {
     let path = uri.path_and_query().map_or("/", |p| p.as_str());
     let header = |n: &str| {
         headers
@@ -129,7 +143,7 @@ pub async fn status_object(
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
     };
-    let signer = crate::federation::inbox::signer(
+    crate::federation::inbox::signer(
         &s.ctx,
         crate::federation::signatures::SignedRequest {
             method: method.as_str(),
@@ -141,10 +155,36 @@ pub async fn status_object(
         },
     )
     .await
-    .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, format!("signature: {e}")))?;
+    .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, format!("signature: {e}")))
+}
+
+/// `/users/:name/alumni/:org_id`: what a member releases to one org's
+/// people, to a fetch signed by the org or one of its members (404 to
+/// anyone else, signed or not).
+pub async fn alumni_object(
+    State(s): State<AppState>,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    Path((name, org)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let org = org.parse().map_err(|_| ApiError::not_found())?;
+    let signer = match headers.contains_key("signature") {
+        true => signed_by(&s, &method, &uri, &headers).await?,
+        false => None,
+    };
     Ok(activity_json(
-        fed::status_document(&s.ctx, &name, id, signer.as_ref()).await?,
+        crate::federation::alumni::serve(&s.ctx, &name, org, signer.as_ref()).await?,
     ))
+}
+
+/// `/ns`: the JSON-LD context of our extension terms.
+pub async fn namespace() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/ld+json; charset=utf-8")],
+        fed::namespace_document().to_string(),
+    )
+        .into_response()
 }
 
 /// `/users/:name/{outbox,followers,following}`: counts only (collections are

@@ -391,6 +391,11 @@ pub fn activitypub_router() -> Router<AppState> {
             "/users/{name}/statuses/{id}",
             get(activitypub::status_object),
         )
+        .route(
+            "/users/{name}/alumni/{org}",
+            get(activitypub::alumni_object),
+        )
+        .route("/ns", get(activitypub::namespace))
         .route("/users/{name}/{which}", get(activitypub::collection))
         .route(
             "/users/{name}/collections/{which}",

@@ -248,6 +248,62 @@ pub async fn enqueue(
     signal(conn, DELIVERY_CHANNEL).await
 }
 
+/// Gives every stored activity of `actor_id` whose id starts with
+/// `ap_id_prefix` this body instead (a newer version of the same object:
+/// what was withdrawn leaves no copy here, and what is still undelivered
+/// goes out as the newest).
+pub async fn rewrite_outbound(
+    conn: &mut DbConn<'_>,
+    actor_id: i64,
+    ap_id_prefix: &str,
+    body: &str,
+) -> DbResult<usize> {
+    let pattern = format!(
+        "{}%",
+        ap_id_prefix
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    with_conn!(conn, |c| diesel::update(
+        outbound_activities::table
+            .filter(outbound_activities::actor_id.eq(actor_id))
+            .filter(outbound_activities::ap_id.like(&pattern).escape('\\'))
+    )
+    .set(outbound_activities::body.eq(body))
+    .execute(c)
+    .await)
+}
+
+/// The bodies of the activities stored as sent by `actor_id` (operators
+/// answering "what do we hold of this person", tests).
+pub async fn outbound_bodies(conn: &mut DbConn<'_>, actor_id: i64) -> DbResult<Vec<String>> {
+    with_conn!(conn, |c| outbound_activities::table
+        .filter(outbound_activities::actor_id.eq(actor_id))
+        .select(outbound_activities::body)
+        .load(c)
+        .await)
+}
+
+/// The bodies of the activities received from `actor_uri` (as above).
+pub async fn inbound_bodies(conn: &mut DbConn<'_>, actor_uri: &str) -> DbResult<Vec<String>> {
+    with_conn!(conn, |c| inbox_activities::table
+        .filter(inbox_activities::actor_uri.eq(actor_uri))
+        .select(inbox_activities::body)
+        .load(c)
+        .await)
+}
+
+/// Replaces a received activity's stored body (one whose content must not
+/// be kept once processed).
+pub async fn scrub_inbound(conn: &mut DbConn<'_>, id: i64, body: &str) -> DbResult<()> {
+    with_conn!(conn, |c| diesel::update(inbox_activities::table.find(id))
+        .set(inbox_activities::body.eq(body))
+        .execute(c)
+        .await
+        .map(|_| ()))
+}
+
 /// Hosts with undelivered work that are due and not held by a live lease.
 pub async fn due_hosts(
     conn: &mut DbConn<'_>,

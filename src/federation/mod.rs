@@ -3,6 +3,7 @@
 //! module: they report [`Outgoing`] events and ask for look-ups through the
 //! [`Federation`] trait, which [`Runtime`] implements.
 pub mod actors;
+pub mod alumni;
 pub mod delivery;
 pub mod http;
 pub mod inbox;

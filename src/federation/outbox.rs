@@ -103,7 +103,13 @@ pub async fn queue(
                 .await?;
             return Ok(Some(id));
         }
-        Outgoing::LeftOrg { person, org } => membership_left(ctx, tx, person, org).await?,
+        Outgoing::LeftOrg { person, org } => {
+            super::alumni::withdrawn(ctx, tx, person, org).await?;
+            membership_left(ctx, tx, person, org).await?
+        }
+        Outgoing::AlumniReleased { person, org } => {
+            super::alumni::released(ctx, tx, person, org).await?
+        }
     }
     Ok(None)
 }

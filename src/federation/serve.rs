@@ -15,7 +15,7 @@ use crate::db::{self, DbConn};
 use crate::domain::Visibility;
 use crate::services::{Ctx, ServiceError, ServiceResult};
 
-async fn local_account(ctx: &Ctx, name: &str) -> ServiceResult<Account> {
+pub(super) async fn local_account(ctx: &Ctx, name: &str) -> ServiceResult<Account> {
     let mut conn = ctx.conn().await?;
     db::accounts::find_by_acct_key(&mut conn, &name.to_lowercase())
         .await?
@@ -60,6 +60,12 @@ pub async fn webfinger(ctx: &Ctx, resource: &str) -> ServiceResult<Value> {
     }
     jrd.aliases = vec![actor, profile];
     serde_json::to_value(jrd).map_err(|e| ServiceError::Internal(e.into()))
+}
+
+/// `/ns`: our extension terms as a JSON-LD context document (the same terms
+/// every document of ours carries inline).
+pub fn namespace_document() -> Value {
+    serde_json::json!({ "@context": super::vocab::context_terms() })
 }
 
 pub fn nodeinfo_links(ctx: &Ctx) -> Value {
@@ -197,7 +203,7 @@ pub async fn status_document(
 /// Whether `who` (a verified signer) may read a members-only post of `org`:
 /// a verified member, or the instance actor of the group's own server when
 /// the group lives elsewhere.
-async fn members_only_reader(
+pub(super) async fn members_only_reader(
     conn: &mut DbConn<'_>,
     org_id: i64,
     who: &Account,

@@ -607,6 +607,7 @@ pub async fn remote_answer(
             "an answer to a Join we did not send".into(),
         ));
     };
+    let was_verified = m.state == MembershipState::Verified;
     m.state = state;
     if let Some(r) = role {
         m.role = r;
@@ -616,7 +617,37 @@ pub async fn remote_answer(
     }
     m.decided_at = Some(ids::now());
     m.updated_at = ids::now();
-    db::memberships::save(&mut conn, &m).await?;
+    let Some((person, _)) = db::accounts::find(&mut conn, person_id).await? else {
+        return Err(ServiceError::not_found());
+    };
+    conn.transaction(async |tx| {
+        db::memberships::save(tx, &m).await?;
+        match state {
+            // Newly a member: the org's server gets what its people may see
+            // of the person's profile.
+            MembershipState::Verified if !was_verified => {
+                let release = alumni::federated::release_to(tx, person_id, org.id).await?;
+                if !release.is_empty() {
+                    ctx.federate(
+                        tx,
+                        Outgoing::AlumniReleased {
+                            person: &person,
+                            org,
+                        },
+                    )
+                    .await?;
+                }
+            }
+            MembershipState::Verified | MembershipState::Pending => {}
+            MembershipState::Rejected | MembershipState::Left => {
+                alumni::federated::org_left(tx, person_id, org.id).await?;
+            }
+        }
+        Ok::<_, ServiceError>(())
+    })
+    .await?;
+    drop(conn);
+    ctx.wake_delivery();
     Ok(())
 }
 
@@ -632,7 +663,7 @@ pub async fn remote_left(ctx: &Ctx, org_id: i64, person_id: i64) -> ServiceResul
         m.updated_at = ids::now();
         conn.transaction(async |tx| {
             db::memberships::save(tx, &m).await?;
-            db::alumni::drop_org_audiences(tx, person_id, org_id).await?;
+            alumni::federated::org_left(tx, person_id, org_id).await?;
             Ok::<_, ServiceError>(())
         })
         .await?;
@@ -864,7 +895,7 @@ async fn store(ctx: &Ctx, m: Membership) -> ServiceResult<MembershipView> {
         .transaction(async |tx| {
             let saved = db::memberships::save(tx, &m).await?;
             if saved.state == MembershipState::Left {
-                db::alumni::drop_org_audiences(tx, saved.account_id, saved.org_id).await?;
+                alumni::federated::org_left(tx, saved.account_id, saved.org_id).await?;
             }
             ctx.federate(tx, Outgoing::MembershipChanged { membership: &saved })
                 .await?;

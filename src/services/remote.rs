@@ -95,6 +95,12 @@ pub enum Outgoing<'a> {
         invite_code: Option<&'a str>,
         consents: &'a [Consent],
     },
+    /// What our person releases to the people of a remote org changed (or
+    /// they became its member): its server gets the fields they may see.
+    AlumniReleased {
+        person: &'a Account,
+        org: &'a Account,
+    },
     /// Our person left a remote org.
     LeftOrg {
         person: &'a Account,

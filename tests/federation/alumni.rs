@@ -97,3 +97,229 @@ async fn public_alumni_fields_reach_followers_elsewhere_and_leave_when_withdrawn
     })
     .await;
 }
+
+dual!(member_released_fields_reach_the_orgs_directory_elsewhere_and_leave_when_withdrawn);
+
+/// bob@beta, a verified member of acme@alpha, releases his title and career
+/// to acme's members, his industry to its office and his skills to "my
+/// orgs"; his employer stays his. On alpha, carol (a member) finds him in
+/// acme's directory by skill and years there and sees those fields, the
+/// office also sees the industry, and no one the employer. The object on
+/// beta answers only a fetch signed by the org; withdrawing the releases
+/// (and later leaving) empties alpha's copy, and no stored activity on
+/// either server keeps the withdrawn values.
+async fn member_released_fields_reach_the_orgs_directory_elsewhere_and_leave_when_withdrawn(
+    b: Backend,
+) {
+    let nodes = cluster(b, &["alpha", "beta"]).await;
+    let (alpha, beta) = (&nodes[0], &nodes[1]);
+    let c = Client::new(&nodes);
+    let acme = OrgOn::official(&c, alpha, "acme").await;
+    let carol = alpha.token("carol").await;
+    let dave = alpha.token("dave").await;
+    acme.join_by_invite(&c, alpha, &[&carol]).await;
+    let bob = beta.token("bob").await;
+    let acme_on_beta = remote_member(&c, (alpha, &acme.office, &acme.id), beta, &bob).await;
+    let patch = |body: Value| {
+        let (c, bob, base) = (&c, bob.clone(), beta.base.clone());
+        async move {
+            let (st, r) = c
+                .call(
+                    reqwest::Method::PATCH,
+                    &format!("{base}/api/v1/alumni/profile"),
+                    &bob,
+                    Some(body),
+                )
+                .await;
+            assert_eq!(st, 200, "{r}");
+        }
+    };
+    let members = format!("members:{acme_on_beta}");
+    let office = format!("office:{acme_on_beta}");
+    patch(json!({
+        "title": "Battery lead",
+        "current_org": "Secret Labs",
+        "industry": "healthcare",
+        "skills": ["Batteries", "Rust"],
+        "tenures": [{"org_id": acme_on_beta, "from": 2010, "to": 2018, "division": "Cells"}],
+        "audiences": {
+            "title": [members],
+            "tenures": [members],
+            "industry": [office],
+            "skills": ["my_orgs"],
+            "current_org": [],
+        },
+    }))
+    .await;
+
+    let directory = async |token: &str, q: &str| {
+        c.get(
+            &format!("{}/api/v1/orgs/{}/directory?{q}", alpha.base, acme.id),
+            token,
+        )
+        .await
+    };
+    let bob_acct = format!("bob@{}", beta.host());
+    let find_bob = |page: &Value| {
+        page["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["account"]["acct"] == bob_acct.as_str())
+            .cloned()
+    };
+    let card = eventually("bob's released fields reach acme's directory", async || {
+        find_bob(&directory(&carol, "skills[]=batteries&tenure_from=2015&tenure_to=2016").await)
+    })
+    .await;
+    let p = &card["profile"];
+    assert_eq!(p["title"], "Battery lead", "{card}");
+    assert_eq!(p["skills"], json!(["Batteries", "Rust"]), "{card}");
+    assert_eq!(p["tenures"][0]["org_id"], acme.id.as_str(), "{card}");
+    assert_eq!(p["tenures"][0]["division"], "Cells", "{card}");
+    assert!(
+        p.get("industry").is_none(),
+        "members do not see the office's: {card}"
+    );
+    assert!(p.get("current_org").is_none(), "{card}");
+    let as_office = find_bob(&directory(&acme.office, "industry[]=healthcare").await)
+        .expect("the office finds bob by industry");
+    assert_eq!(
+        as_office["profile"]["industry"], "healthcare",
+        "{as_office}"
+    );
+    assert!(
+        as_office["profile"].get("current_org").is_none(),
+        "{as_office}"
+    );
+    // Members do not find him by what they may not see.
+    assert!(find_bob(&directory(&carol, "industry[]=healthcare").await).is_none());
+    let (st, _) = c
+        .call(
+            reqwest::Method::GET,
+            &format!("{}/api/v1/orgs/{}/directory", alpha.base, acme.id),
+            &dave,
+            None,
+        )
+        .await;
+    assert_eq!(st, 403, "a non-member reads no directory");
+
+    // The object on beta: for the org's signature only.
+    let object = format!("{}/users/bob/alumni/{acme_on_beta}", beta.base);
+    let unsigned = c
+        .http
+        .get(&object)
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(unsigned, 404);
+    let acme_key = private_key_of(alpha, "acme").await;
+    let acme_key_id = format!("{}/users/acme#main-key", alpha.base);
+    assert_eq!(signed_get(&c, &object, &acme_key, &acme_key_id).await, 200);
+    // dave (known to beta as bob's follower, no member of acme) gets nothing.
+    c.follow_and_wait(alpha, &dave, &bob_acct).await;
+    let dave_key = private_key_of(alpha, "dave").await;
+    let dave_key_id = format!("{}/users/dave#main-key", alpha.base);
+    assert_eq!(signed_get(&c, &object, &dave_key, &dave_key_id).await, 404);
+
+    // Withdrawn: alpha keeps nothing of it.
+    patch(json!({"audiences": {"title": [], "tenures": [], "industry": [], "skills": []}})).await;
+    eventually("the withdrawn fields leave acme's directory", async || {
+        let card = find_bob(&directory(&acme.office, "").await)?;
+        let p = &card["profile"];
+        (p.get("title").is_none() && p.get("skills").is_none() && p.get("industry").is_none())
+            .then_some(())
+    })
+    .await;
+    assert!(find_bob(&directory(&carol, "skills[]=batteries").await).is_none());
+    let bob_uri = format!("{}/users/bob", beta.base);
+    let bob_on_alpha = {
+        let mut conn = alpha.state.ctx.conn().await.unwrap();
+        tsunagu::db::federation::account_by_ap_id(&mut conn, &bob_uri)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let mut conn = alpha.state.ctx.conn().await.unwrap();
+    let stored = tsunagu::db::alumni::profiles(&mut conn, &[bob_on_alpha.id])
+        .await
+        .unwrap();
+    assert_eq!(stored[0].title, "", "{stored:?}");
+    assert_eq!(stored[0].industry, None, "{stored:?}");
+    let tags = tsunagu::db::alumni::tags(&mut conn, &[bob_on_alpha.id])
+        .await
+        .unwrap();
+    assert!(tags.is_empty(), "{tags:?}");
+    let tenures = tsunagu::db::alumni::tenures(&mut conn, &[bob_on_alpha.id])
+        .await
+        .unwrap();
+    assert!(tenures.is_empty(), "{tenures:?}");
+    let received = tsunagu::db::federation::inbound_bodies(&mut conn, &bob_uri)
+        .await
+        .unwrap();
+    drop(conn);
+    assert!(
+        received.iter().any(|b| b.contains("AlumniProfile")),
+        "{received:?}"
+    );
+    for body in &received {
+        assert!(
+            !body.contains("Battery lead") && !body.contains("healthcare"),
+            "{body}"
+        );
+    }
+    let me = c
+        .get(
+            &format!("{}/api/v1/accounts/verify_credentials", beta.base),
+            &bob,
+        )
+        .await;
+    let bob_id: i64 = me["id"].as_str().unwrap().parse().unwrap();
+    let mut conn = beta.state.ctx.conn().await.unwrap();
+    let sent = tsunagu::db::federation::outbound_bodies(&mut conn, bob_id)
+        .await
+        .unwrap();
+    drop(conn);
+    assert!(sent.iter().any(|b| b.contains("AlumniProfile")), "{sent:?}");
+    for body in &sent {
+        assert!(
+            !body.contains("Battery lead") && !body.contains("healthcare"),
+            "{body}"
+        );
+    }
+
+    // Released again, then bob leaves acme: alpha forgets it all.
+    patch(json!({"audiences": {"title": [members]}})).await;
+    eventually("the title is back in the directory", async || {
+        let card = find_bob(&directory(&carol, "").await)?;
+        (card["profile"]["title"] == "Battery lead").then_some(())
+    })
+    .await;
+    let (st, r) = c
+        .call(
+            reqwest::Method::DELETE,
+            &format!("{}/api/v1/orgs/{acme_on_beta}/membership", beta.base),
+            &bob,
+            None,
+        )
+        .await;
+    assert!(st < 300, "{st} {r}");
+    eventually("alpha forgets what bob released to acme", async || {
+        let mut conn = alpha.state.ctx.conn().await.unwrap();
+        let p = tsunagu::db::alumni::profiles(&mut conn, &[bob_on_alpha.id])
+            .await
+            .unwrap();
+        (p[0].title.is_empty()).then_some(())
+    })
+    .await;
+    let mut conn = beta.state.ctx.conn().await.unwrap();
+    let sent = tsunagu::db::federation::outbound_bodies(&mut conn, bob_id)
+        .await
+        .unwrap();
+    drop(conn);
+    for body in &sent {
+        assert!(!body.contains("Battery lead"), "{body}");
+    }
+}

@@ -2,6 +2,7 @@
 //! in a worker ([`worker`]), which dispatches each activity to the handlers
 //! of its family: [`follows`], [`notes`], [`groups`], [`moderation`].
 mod admission;
+mod alumni;
 mod follows;
 mod groups;
 mod moderation;
@@ -53,42 +54,63 @@ async fn process(ctx: &Ctx, a: &InboxActivity) -> ServiceResult<()> {
     }
     let object = &activity.object;
     let object_kind = ObjectKind::of(object);
+    let result = handle(ctx, kind, object_kind, &actor, &activity, &raw).await;
+    // A profile released to an org's people is stored in its own tables,
+    // where withdrawing it takes it away: no copy stays in the activity.
+    if object_kind == Some(ObjectKind::AlumniProfile) {
+        let stub = serde_json::json!({
+            "id": a.ap_id,
+            "type": a.kind,
+            "actor": a.actor_uri,
+            "object": {"type": "AlumniProfile", "id": id_of(object)},
+        });
+        let mut conn = ctx.conn().await?;
+        db::federation::scrub_inbound(&mut conn, a.id, &stub.to_string()).await?;
+    }
+    result
+}
+
+/// Dispatches an activity to the handlers of its family.
+async fn handle(
+    ctx: &Ctx,
+    kind: ActivityKind,
+    object_kind: Option<ObjectKind>,
+    actor: &Account,
+    activity: &RemoteActivity,
+    raw: &Value,
+) -> ServiceResult<()> {
+    let object = &activity.object;
     match kind {
-        ActivityKind::Follow => follow(ctx, &actor, &activity).await,
+        ActivityKind::Follow => follow(ctx, actor, activity).await,
         ActivityKind::Accept | ActivityKind::Reject => {
             let accept = kind == ActivityKind::Accept;
-            if is_join_answer(ctx, &activity) {
-                join_answered(ctx, &actor, &activity, accept).await
+            if is_join_answer(ctx, activity) {
+                join_answered(ctx, actor, activity, accept).await
             } else {
-                answer(ctx, &actor, &activity, accept).await
+                answer(ctx, actor, activity, accept).await
             }
         }
-        ActivityKind::Join => join(ctx, &actor, &activity).await,
-        ActivityKind::Leave => leave(ctx, &actor, object).await,
-        ActivityKind::Remove => removed(ctx, &actor, &activity).await,
+        ActivityKind::Join => join(ctx, actor, activity).await,
+        ActivityKind::Leave => leave(ctx, actor, object).await,
+        ActivityKind::Remove => removed(ctx, actor, activity).await,
         ActivityKind::Undo => {
             // Only the actor's own activities can be undone (FEP-fe34).
             let undone = activity.embedded();
-            if undone
-                .actor
-                .0
-                .as_deref()
-                .is_some_and(|a| a != a_uri(&actor))
-            {
+            if undone.actor.0.as_deref().is_some_and(|a| a != a_uri(actor)) {
                 return Err(bad("Undo of another actor's activity"));
             }
             match undone.kind.as_deref().and_then(ActivityKind::parse) {
-                Some(ActivityKind::Follow) => unfollow(ctx, &actor, &undone).await,
+                Some(ActivityKind::Follow) => unfollow(ctx, actor, &undone).await,
                 Some(ActivityKind::Like) => {
-                    let s = like(ctx, &actor, &undone.object, false).await?;
-                    relay(ctx, &actor, &raw, s).await
+                    let s = like(ctx, actor, &undone.object, false).await?;
+                    relay(ctx, actor, raw, s).await
                 }
                 Some(ActivityKind::Dislike) => {
-                    let s = dislike(ctx, &actor, &undone.object, false).await?;
-                    relay(ctx, &actor, &raw, s).await
+                    let s = dislike(ctx, actor, &undone.object, false).await?;
+                    relay(ctx, actor, raw, s).await
                 }
-                Some(ActivityKind::Announce) => undo_announce(ctx, &actor, object).await,
-                Some(ActivityKind::Block) => block(ctx, &actor, &undone, false).await,
+                Some(ActivityKind::Announce) => undo_announce(ctx, actor, object).await,
+                Some(ActivityKind::Block) => block(ctx, actor, &undone, false).await,
                 Some(
                     ActivityKind::Create
                     | ActivityKind::Update
@@ -111,43 +133,48 @@ async fn process(ctx: &Ctx, a: &InboxActivity) -> ServiceResult<()> {
             }
         }
         ActivityKind::Like => {
-            let s = like(ctx, &actor, object, true).await?;
-            relay(ctx, &actor, &raw, s).await
+            let s = like(ctx, actor, object, true).await?;
+            relay(ctx, actor, raw, s).await
         }
         ActivityKind::Dislike => {
-            let s = dislike(ctx, &actor, object, true).await?;
-            relay(ctx, &actor, &raw, s).await
+            let s = dislike(ctx, actor, object, true).await?;
+            relay(ctx, actor, raw, s).await
         }
-        ActivityKind::Block => block(ctx, &actor, &activity, true).await,
-        ActivityKind::Announce => announce(ctx, &actor, &activity).await,
+        ActivityKind::Block => block(ctx, actor, activity, true).await,
+        ActivityKind::Announce => announce(ctx, actor, activity).await,
         ActivityKind::Update => match object_kind {
+            Some(ObjectKind::AlumniProfile) => alumni::alumni_profile(ctx, actor, object).await,
             Some(k) if k.is_post() => {
-                let s = update_note(ctx, &actor, object).await?;
-                relay(ctx, &actor, &raw, s).await
+                let s = update_note(ctx, actor, object).await?;
+                relay(ctx, actor, raw, s).await
             }
-            Some(_) => update_actor(ctx, &actor, object).await,
+            Some(_) => update_actor(ctx, actor, object).await,
             None => {
                 tracing::info!(kind = ?activity.object_kind(), "Update of this type is dropped");
                 Ok(())
             }
         },
         ActivityKind::Create => match object_kind {
-            Some(k) if k.is_post() => create_note(ctx, &actor, &activity, &raw).await,
+            Some(k) if k.is_post() => create_note(ctx, actor, activity, raw).await,
             Some(_) | None => {
                 tracing::info!(kind = ?activity.object_kind(), "Create of this type is dropped");
                 Ok(())
             }
         },
         ActivityKind::Delete => {
-            let s = delete(ctx, &actor, object).await?;
-            relay(ctx, &actor, &raw, s).await
+            let s = delete(ctx, actor, object).await?;
+            relay(ctx, actor, raw, s).await
         }
-        ActivityKind::Flag => flag(ctx, &actor, &activity).await,
-        ActivityKind::Move => move_account(ctx, &actor, &activity).await,
+        ActivityKind::Flag => flag(ctx, actor, activity).await,
+        ActivityKind::Move => move_account(ctx, actor, activity).await,
         // Featured collections (Mastodon's pins) are not mirrored yet; a
         // Lock is taken only as its community announces it.
         ActivityKind::Add | ActivityKind::Lock => {
-            tracing::info!(actor = %a.actor_uri, kind = %a.kind, "not handled unannounced; dropped");
+            tracing::info!(
+                actor = a_uri(actor),
+                kind = kind.as_str(),
+                "not handled unannounced; dropped"
+            );
             Ok(())
         }
     }

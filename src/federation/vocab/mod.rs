@@ -6,8 +6,11 @@
 //!
 //! What other servers send is read in `remote.rs` (`RemoteActivity`,
 //! `RemoteNote`, `RemoteActor`, ...).
+mod alumni;
 mod note;
 mod remote;
+
+pub use alumni::{AlumniLocation, AlumniNow, AlumniProfileDoc, AlumniTenure, ReleasedTo};
 
 pub use note::{
     DataIntegrityProof, Document, NodeInfo, NodeInfoLink, NodeInfoLinks, NodeInfoMetadata,
@@ -26,33 +29,47 @@ use super::objects::{AS_CONTEXT, SECURITY_CONTEXT};
 /// Our JSON-LD `@context`: ActivityStreams, security, and the extensions our
 /// documents use (Mastodon's and ours). The one definition.
 pub fn context() -> Value {
-    json!([
-        AS_CONTEXT,
-        SECURITY_CONTEXT,
-        {
-            "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
-            "sensitive": "as:sensitive",
-            "toot": "http://joinmastodon.org/ns#",
-            "discoverable": "toot:discoverable",
-            "indexable": "toot:indexable",
-            "schema": "http://schema.org#",
-            "PropertyValue": "schema:PropertyValue",
-            "value": "schema:value",
-            "Hashtag": "as:Hashtag",
-            "featured": { "@id": "toot:featured", "@type": "@id" },
-            "blurhash": "toot:blurhash",
-            "focalPoint": { "@container": "@list", "@id": "toot:focalPoint" },
-            "votersCount": "toot:votersCount",
-            "alsoKnownAs": { "@id": "as:alsoKnownAs", "@type": "@id" },
-            "tsunagu": "urn:tsunagu:ns#",
-            "tsunaguKind": "tsunagu:kind",
-            "tsunaguMembers": { "@id": "tsunagu:members", "@type": "@id" },
-            "tsunaguRecognized": { "@id": "tsunagu:recognized", "@type": "@id" },
-            "tsunaguRecognizedBy": { "@id": "tsunagu:recognizedBy", "@type": "@id" },
-            "tsunaguMembership": "tsunagu:membership",
-            "tsunaguMembersOnly": "tsunagu:membersOnly"
-        }
-    ])
+    json!([AS_CONTEXT, SECURITY_CONTEXT, context_terms()])
+}
+
+/// The extension terms of [`context`], inline in every document (as
+/// Mastodon does) and served alone at `/ns` for whoever reads them.
+pub fn context_terms() -> Value {
+    json!({
+        "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+        "sensitive": "as:sensitive",
+        "toot": "http://joinmastodon.org/ns#",
+        "discoverable": "toot:discoverable",
+        "indexable": "toot:indexable",
+        "schema": "http://schema.org#",
+        "PropertyValue": "schema:PropertyValue",
+        "value": "schema:value",
+        "Hashtag": "as:Hashtag",
+        "featured": { "@id": "toot:featured", "@type": "@id" },
+        "blurhash": "toot:blurhash",
+        "focalPoint": { "@container": "@list", "@id": "toot:focalPoint" },
+        "votersCount": "toot:votersCount",
+        "alsoKnownAs": { "@id": "as:alsoKnownAs", "@type": "@id" },
+        "tsunagu": "urn:tsunagu:ns#",
+        "tsunaguKind": "tsunagu:kind",
+        "tsunaguMembers": { "@id": "tsunagu:members", "@type": "@id" },
+        "tsunaguRecognized": { "@id": "tsunagu:recognized", "@type": "@id" },
+        "tsunaguRecognizedBy": { "@id": "tsunagu:recognizedBy", "@type": "@id" },
+        "tsunaguMembership": "tsunagu:membership",
+        "tsunaguMembersOnly": "tsunagu:membersOnly",
+        "AlumniProfile": "tsunagu:AlumniProfile",
+        "tsunaguReleasedTo": { "@id": "tsunagu:releasedTo", "@type": "@json" },
+        "jobTitle": "schema:jobTitle",
+        "worksFor": "schema:worksFor",
+        "knowsAbout": "schema:knowsAbout",
+        "knowsLanguage": "schema:knowsLanguage",
+        "tsunaguIndustry": "tsunagu:industry",
+        "tsunaguLocation": { "@id": "tsunagu:location", "@type": "@json" },
+        "tsunaguInterests": "tsunagu:interests",
+        "tsunaguOpenTo": "tsunagu:openTo",
+        "tsunaguNow": { "@id": "tsunagu:now", "@type": "@json" },
+        "tsunaguTenures": { "@id": "tsunagu:tenures", "@type": "@json" }
+    })
 }
 
 crate::text_enum! {
@@ -94,6 +111,7 @@ crate::text_enum! {
         Application => "Application",
         Group => "Group",
         Organization => "Organization",
+        AlumniProfile => "AlumniProfile",
     }
 }
 
@@ -110,7 +128,8 @@ impl ObjectKind {
             | ObjectKind::Service
             | ObjectKind::Application
             | ObjectKind::Group
-            | ObjectKind::Organization => false,
+            | ObjectKind::Organization
+            | ObjectKind::AlumniProfile => false,
         }
     }
 

@@ -3,6 +3,7 @@
 //! through [`audience::Reader`]; nothing here returns a field unchecked.
 pub mod audience;
 pub mod directory;
+pub mod federated;
 pub mod reminders;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -579,6 +580,7 @@ pub async fn update(ctx: &Ctx, me: &LocalUser, patch: ProfilePatch) -> ServiceRe
             .pop()
             .unwrap_or_else(|| AlumniProfile::empty(owner));
         let public_before = p.public_fields.clone();
+        let orgs_before = federated::remote_releases(tx, owner).await?;
         apply(&mut p, &patch)?;
         let my_orgs: BTreeSet<i64> = db::memberships::verified_orgs(tx, owner)
             .await?
@@ -623,6 +625,23 @@ pub async fn update(ctx: &Ctx, me: &LocalUser, patch: ProfilePatch) -> ServiceRe
                 },
             )
             .await?;
+        }
+        // What the people of an org elsewhere may see changed: its server
+        // gets the new release (and nobody else does).
+        for (org, after) in federated::remote_releases(tx, owner).await? {
+            let unchanged = orgs_before
+                .iter()
+                .any(|(o, before)| o.id == org.id && *before == after);
+            if !unchanged {
+                ctx.federate(
+                    tx,
+                    Outgoing::AlumniReleased {
+                        person: &me.account,
+                        org: &org,
+                    },
+                )
+                .await?;
+            }
         }
         Ok::<_, ServiceError>(())
     })
@@ -726,7 +745,12 @@ async fn tenure_rows(
             .org_id
             .parse()
             .map_err(|_| invalid("org_id must be an org's id"))?;
-        if db::orgs::find(conn, org_id).await?.is_none() {
+        // An org here, or one elsewhere that we know (a person may be a
+        // member of an org on another server).
+        let is_org = db::accounts::find(conn, org_id)
+            .await?
+            .is_some_and(|(a, _)| a.actor_type == crate::domain::ActorType::Group);
+        if !is_org {
             return Err(invalid("org_id must be an org's id"));
         }
         if !(1900..=last_year).contains(&t.from)
@@ -738,12 +762,24 @@ async fn tenure_rows(
         }
         let division = short("tenures", &t.division, MAX_SHORT)?;
         let title = short("tenures", &t.title, MAX_SHORT)?;
-        let kept =
-            t.id.as_deref()
-                .and_then(|id| id.parse::<i64>().ok())
-                // An id given twice: the second is a new period.
-                .filter(|id| !out.iter().any(|o: &AlumniTenure| o.id == *id))
-                .and_then(|id| before.iter().find(|b| b.id == id));
+        let taken = |id: i64| out.iter().any(|o: &AlumniTenure| o.id == id);
+        let kept = match t.id.as_deref() {
+            // An id given twice: the second is a new period.
+            Some(id) => id
+                .parse::<i64>()
+                .ok()
+                .filter(|id| !taken(*id))
+                .and_then(|id| before.iter().find(|b| b.id == id)),
+            // Without an id (a profile from another server), the same
+            // period as before is the one stored.
+            None => before.iter().find(|b| {
+                !taken(b.id)
+                    && b.org_id == org_id
+                    && b.year_from == t.from
+                    && b.year_to == t.to
+                    && b.division == division
+            }),
+        };
         // A confirmation covers what the office saw: the org, the years and
         // the division; a changed period is a new claim.
         let same = kept.filter(|b| {
