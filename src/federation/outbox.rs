@@ -719,10 +719,9 @@ pub async fn announce_sent(
 
 /// Queues Update{Person} to my followers' instances after a profile change.
 pub async fn profile_updated(ctx: &Ctx, conn: &mut DbConn<'_>, me: &Account) -> ServiceResult<()> {
+    // Built even with no follower left to send to: earlier Updates still
+    // stored are rewritten with it below.
     let inboxes: Vec<String> = db::federation::follower_inboxes(conn, me.id).await?;
-    if inboxes.is_empty() {
-        return Ok(());
-    }
     let base = ctx.base_url();
     let urls = Urls { base: &base };
     let image = |f: &Option<String>| f.as_deref().map(|f| crate::services::media::url(ctx, f));
@@ -732,7 +731,7 @@ pub async fn profile_updated(ctx: &Ctx, conn: &mut DbConn<'_>, me: &Account) -> 
         actor.org = super::serve::org_properties(ctx, conn, me).await?;
     }
     super::serve::with_alumni_fields(conn, &mut actor, me).await?;
-    let id = urls.activity(&me.username, "update", ids::next_id());
+    let id = urls.activity(&me.username, "update-actor", ids::next_id());
     let activity: Value = Activity::new(
         ActivityKind::Update,
         &id,
@@ -742,6 +741,10 @@ pub async fn profile_updated(ctx: &Ctx, conn: &mut DbConn<'_>, me: &Account) -> 
     .with_context(Context::Full)
     .to([objects::PUBLIC])
     .into();
+    // Earlier Updates of the actor still stored here take the new one: a
+    // withdrawn profile field leaves no copy behind.
+    let earlier = format!("{}#update-actor/", urls.actor(&me.username));
+    db::federation::rewrite_outbound(conn, me.id, &earlier, &activity.to_string()).await?;
     delivery::enqueue(conn, &base, me, &id, &activity, inboxes).await?;
     Ok(())
 }

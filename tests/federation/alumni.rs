@@ -96,6 +96,49 @@ async fn public_alumni_fields_reach_followers_elsewhere_and_leave_when_withdrawn
         (!v.iter().any(|f| f.contains("battery"))).then_some(())
     })
     .await;
+    // Nor does beta keep it in an activity it stored for sending.
+    let me = c
+        .get(
+            &format!("{}/api/v1/accounts/verify_credentials", beta.base),
+            &bob,
+        )
+        .await;
+    let mut conn = beta.state.ctx.conn().await.unwrap();
+    let sent = tsunagu::db::federation::outbound_bodies(
+        &mut conn,
+        me["id"].as_str().unwrap().parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    assert!(
+        sent.iter().any(|b| b.contains("#update-actor/")),
+        "{sent:?}"
+    );
+    for body in &sent {
+        assert!(!body.contains("battery"), "{body}");
+    }
+
+    // The terms of our documents, served as a JSON-LD context.
+    let ns = c
+        .http
+        .get(format!("{}/ns", beta.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        ns.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/ld+json")
+    );
+    let ns: Value = ns.json().await.unwrap();
+    assert_eq!(ns["@context"]["AlumniProfile"], "tsunagu:AlumniProfile");
+    assert_eq!(ns["@context"]["jobTitle"], "schema:jobTitle");
+    assert_eq!(
+        actor["@context"][2], ns["@context"],
+        "the same terms inline"
+    );
 }
 
 dual!(member_released_fields_reach_the_orgs_directory_elsewhere_and_leave_when_withdrawn);
@@ -217,7 +260,22 @@ async fn member_released_fields_reach_the_orgs_directory_elsewhere_and_leave_whe
     assert_eq!(unsigned, 404);
     let acme_key = private_key_of(alpha, "acme").await;
     let acme_key_id = format!("{}/users/acme#main-key", alpha.base);
-    assert_eq!(signed_get(&c, &object, &acme_key, &acme_key_id).await, 200);
+    let (st, body) = signed_fetch(&c, &object, &acme_key, &acme_key_id).await;
+    assert_eq!(st, 200, "{body}");
+    let doc: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(doc["type"], "AlumniProfile");
+    assert_eq!(doc["jobTitle"], "Battery lead");
+    assert_eq!(doc["tsunaguIndustry"], "healthcare");
+    assert_eq!(
+        doc["tsunaguTenures"][0]["org"],
+        format!("{}/users/acme", alpha.base)
+    );
+    assert_eq!(
+        doc["tsunaguReleasedTo"],
+        json!({"public": [], "members": ["tenures", "title", "skills"], "office": ["industry"]}),
+        "{doc}"
+    );
+    assert!(!body.contains("Secret"), "{body}");
     // dave (known to beta as bob's follower, no member of acme) gets nothing.
     c.follow_and_wait(alpha, &dave, &bob_acct).await;
     let dave_key = private_key_of(alpha, "dave").await;

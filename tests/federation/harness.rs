@@ -549,6 +549,11 @@ impl OrgOn {
 
 /// GET `url` signed by `signer`'s key (`keyId`), as an authorized fetch.
 pub async fn signed_get(c: &Client, url: &str, key_pem: &str, key_id: &str) -> u16 {
+    signed_fetch(c, url, key_pem, key_id).await.0
+}
+
+/// [`signed_get`] with the body.
+pub async fn signed_fetch(c: &Client, url: &str, key_pem: &str, key_id: &str) -> (u16, String) {
     let key = tsunagu::federation::signatures::PrivateKey::from_pem(key_pem).unwrap();
     let parsed = url::Url::parse(url).unwrap();
     let host = format!(
@@ -572,7 +577,9 @@ pub async fn signed_get(c: &Client, url: &str, key_pem: &str, key_id: &str) -> u
     for (k, v) in headers {
         r = r.header(k, v);
     }
-    r.send().await.unwrap().status().as_u16()
+    let resp = r.send().await.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.text().await.unwrap())
 }
 
 pub async fn private_key_of(node: &Instance, name: &str) -> String {

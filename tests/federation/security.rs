@@ -904,3 +904,171 @@ async fn a_remote_that_is_down_for_a_moment_is_tried_again_later(b: Backend) {
         "one failed try, one good"
     );
 }
+
+dual!(a_hostile_member_server_cannot_forge_or_overfill_alumni_profiles);
+
+/// mallory's server, whose mallory is a verified member of acme on alpha,
+/// sends `Update{AlumniProfile}` documents an honest server never would: a
+/// profile before being a member, one attributed to bob (another member),
+/// one whose id lives on another server, one for an org that is not
+/// alpha's, too many periods, a title over the limit, periods naming orgs
+/// alpha does not know. alpha stores only mallory's own well-formed
+/// release, never fetches what a period names, and keeps bob's profile as
+/// bob's server sent it.
+async fn a_hostile_member_server_cannot_forge_or_overfill_alumni_profiles(b: Backend) {
+    let (evil, extra) = Hostile::start("evil").await;
+    let nodes = cluster_with(b, &["alpha", "beta"], &extra).await;
+    let (alpha, beta) = (&nodes[0], &nodes[1]);
+    let c = Client::new(&nodes);
+    let org = org_with_members(&c, alpha, beta).await;
+    let acme_uri = format!("{}/users/acme", alpha.base);
+    let bob_uri = format!("{}/users/bob", beta.base);
+    let mallory = evil.actor();
+    let mut n = 0;
+    let mut send = async |actor_doc: Value| -> tsunagu::db::models::InboxActivity {
+        n += 1;
+        let id = format!("{mallory}#alumni/{n}");
+        let activity = json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": id, "type": "Update", "actor": mallory, "to": [acme_uri],
+            "object": actor_doc,
+        });
+        assert_eq!(evil.deliver(&c, alpha, &activity).await, 202);
+        eventually("alpha processes the activity", async || {
+            let mut conn = alpha.state.ctx.conn().await.unwrap();
+            tsunagu::db::federation::inbound_by_ap_id(&mut conn, &id)
+                .await
+                .unwrap()
+                .filter(|r| r.processed_at.is_some())
+        })
+        .await
+    };
+    let doc = |attributed: &str, title: &str| {
+        json!({
+            "id": format!("{attributed}/alumni/1"), "type": "AlumniProfile",
+            "attributedTo": attributed, "audience": acme_uri,
+            "tsunaguReleasedTo": {"members": ["title", "tenures", "salary"]},
+            "jobTitle": title,
+        })
+    };
+    let stored = async |uri: &str| {
+        let mut conn = alpha.state.ctx.conn().await.unwrap();
+        let a = tsunagu::db::federation::account_by_ap_id(&mut conn, uri)
+            .await
+            .unwrap()
+            .unwrap();
+        let p = tsunagu::db::alumni::profiles(&mut conn, &[a.id])
+            .await
+            .unwrap();
+        let t = tsunagu::db::alumni::tenures(&mut conn, &[a.id])
+            .await
+            .unwrap();
+        (p.first().map(|p| p.title.clone()), t)
+    };
+
+    // Not a member yet: dropped.
+    send(doc(&mallory, "Early")).await;
+    assert_eq!(stored(&mallory).await.0, None);
+
+    // mallory joins and the office approves.
+    let join = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{mallory}#join/1"), "type": "Join", "actor": mallory,
+        "object": acme_uri, "tsunaguMembership": {"role": "alumnus"},
+    });
+    assert_eq!(evil.deliver(&c, alpha, &join).await, 202);
+    let request = eventually("the office sees mallory's request", async || {
+        let q = c
+            .get(
+                &format!(
+                    "{}/api/v1/orgs/{}/membership_requests",
+                    alpha.base, org.acme_on_alpha
+                ),
+                &org.office,
+            )
+            .await;
+        q.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["account"]["username"] == "mallory")
+            .cloned()
+    })
+    .await;
+    c.post(
+        &format!(
+            "{}/api/v1/orgs/{}/membership_requests/{}/approve",
+            alpha.base,
+            org.acme_on_alpha,
+            request["id"].as_str().unwrap()
+        ),
+        &org.office,
+        json!({}),
+    )
+    .await;
+
+    // bob's own server releases his title to acme's members.
+    let (st, r) = c
+        .call(
+            reqwest::Method::PATCH,
+            &format!("{}/api/v1/alumni/profile", beta.base),
+            &org.bob,
+            Some(json!({"title": "Honest", "audiences": {"title": ["my_orgs"]}})),
+        )
+        .await;
+    assert_eq!(st, 200, "{r}");
+    eventually("bob's title reaches alpha", async || {
+        (stored(&bob_uri).await.0.as_deref() == Some("Honest")).then_some(())
+    })
+    .await;
+
+    // mallory's own release, with periods naming orgs alpha does not know
+    // (one on mallory's server, one on beta), a person, and an org it knows.
+    let mut own = doc(&mallory, "Member");
+    own["tsunaguTenures"] = json!([
+        {"org": format!("{}/groups/unknown", evil.base), "from": 2001},
+        {"org": format!("{}/users/nobody", beta.base), "from": 2002},
+        {"org": bob_uri, "from": 2002},
+        {"org": acme_uri, "from": 2003, "to": 2004, "division": "R&D"},
+    ]);
+    let row = send(own).await;
+    assert_eq!(row.last_error, None);
+    let (title, tenures) = stored(&mallory).await;
+    assert_eq!(title.as_deref(), Some("Member"));
+    assert_eq!(tenures.len(), 1, "{tenures:?}");
+    assert_eq!(
+        (tenures[0].year_from, tenures[0].year_to),
+        (2003, Some(2004))
+    );
+    assert!(
+        evil.requests("/groups/").is_empty(),
+        "a period made alpha fetch"
+    );
+
+    // Forgeries and overfills: each refused, nothing changed.
+    let mut elsewhere = doc(&mallory, "Moved");
+    elsewhere["id"] = json!(format!("{}/users/bob/alumni/1", beta.base));
+    let mut other_org = doc(&mallory, "Other org");
+    other_org["audience"] = json!(format!("{}/users/club", evil.base));
+    let mut many = doc(&mallory, "Many");
+    many["tsunaguTenures"] = json!(
+        (0..31)
+            .map(|i| json!({"org": acme_uri, "from": 1980 + i}))
+            .collect::<Vec<_>>()
+    );
+    let mut forged = doc(&bob_uri, "Forged");
+    forged["id"] = json!(format!("{mallory}/alumni/2"));
+    for (what, forged) in [
+        ("someone else's profile", forged),
+        ("an id on another server", elsewhere),
+        ("an org that is not alpha's", other_org),
+        ("31 periods", many),
+        ("a title over the limit", doc(&mallory, &"x".repeat(101))),
+    ] {
+        let row = send(forged).await;
+        assert!(row.last_error.is_some(), "{what}: accepted");
+    }
+    assert_eq!(stored(&bob_uri).await.0.as_deref(), Some("Honest"));
+    let (title, tenures) = stored(&mallory).await;
+    assert_eq!(title.as_deref(), Some("Member"));
+    assert_eq!(tenures.len(), 1);
+}
