@@ -1,4 +1,5 @@
 //! Search over accounts, hashtags and statuses.
+use super::alumni::{self, audience::Reader};
 use super::views::{self, AccountView, StatusView};
 use super::{Ctx, ServiceError, ServiceResult, accounts};
 use crate::db;
@@ -76,8 +77,30 @@ pub async fn search(
     let mut conn = ctx.conn().await?;
     let following_of = if q.following { viewer } else { None };
     if wants("accounts") && !(q.following && viewer.is_none()) {
-        let found = db::search::accounts(&mut conn, text, following_of, q.limit, q.offset).await?;
+        let reader = match viewer {
+            Some(id) => Reader::of_account(&mut conn, id).await?,
+            None => Reader::anonymous(),
+        };
+        let reach = reader.search_reach();
+        let found =
+            db::search::accounts(&mut conn, text, following_of, &reach, q.limit, q.offset).await?;
+        // Found by a profile field: checked once more where every output
+        // is decided.
+        let needle = text.trim_start_matches('@').to_lowercase();
+        let by_name = |a: &crate::db::models::Account| {
+            a.acct_key.starts_with(&needle) || a.display_name.to_lowercase().contains(&needle)
+        };
+        let others: Vec<i64> = found
+            .iter()
+            .filter(|(a, _)| !by_name(a))
+            .map(|(a, _)| a.id)
+            .collect();
+        let loaded = alumni::Loaded::of(&mut conn, &others).await?;
         drop(conn);
+        let found: Vec<_> = found
+            .into_iter()
+            .filter(|(a, _)| by_name(a) || loaded.found_by(&reader, a.id, &needle))
+            .collect();
         // Pending or disabled local people are not found.
         let shown: Vec<_> = found
             .into_iter()

@@ -119,6 +119,20 @@ fn probe(field: &str) -> Option<(&'static str, &'static str, &'static str)> {
     })
 }
 
+/// A word of each field's value that account search finds the owner by
+/// (`None`: a field search does not match).
+fn search_word(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "current_org" => "medical",
+        "title" => "principal",
+        "location" => "kyoto",
+        "skills" => "chemistry",
+        "interests" => "ceramics",
+        "now" => "dialysis",
+        _ => return None,
+    })
+}
+
 /// A piece of each field's value as it reads among profile fields (the
 /// actor document's `attachment`).
 fn marker(field: &str) -> &'static str {
@@ -163,8 +177,10 @@ const FIELDS: [&str; 10] = [
 dual!(every_field_is_seen_by_its_audience_and_nobody_else);
 
 /// For every field and every audience, who sees it and who does not:
-/// through the profile API (signed in or not), the actor document other
-/// servers fetch, the directory's cards, its filters and its facet counts.
+/// through the profile API (signed in or not), account search, the actor
+/// document other servers fetch, the directory's cards, its filters and its
+/// facet counts. (What an org's server elsewhere receives and serves is
+/// `tests/federation/alumni.rs`.)
 async fn every_field_is_seen_by_its_audience_and_nobody_else(b: Backend) {
     let app = TestApp::start(b).await;
     let (_, office) = app.user_with("office", "read write", true).await;
@@ -246,6 +262,22 @@ async fn every_field_is_seen_by_its_audience_and_nobody_else(b: Backend) {
                     );
                 }
                 assert_eq!(got.get("audiences").is_some(), *who == "the owner");
+                // Account search matches a field only where it is seen.
+                if let Some(word) = search_word(field) {
+                    let r = app
+                        .get(&format!("/api/v2/search?type=accounts&q={word}"), *token)
+                        .await;
+                    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+                    let found = r.json()["accounts"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|a| a["id"] == owner_id.as_str());
+                    assert_eq!(
+                        found, sees[a],
+                        "search {word}: {field} to {audience} by {who}"
+                    );
+                }
             }
             // ActivityPub: the actor carries a field released to everyone,
             // nothing else.

@@ -112,6 +112,24 @@ impl Reader {
             .collect()
     }
 
+    /// What account search needs to match profile fields released to this
+    /// reader (outside any directory: every org of theirs counts).
+    pub fn search_reach(&self) -> db::search::ProfileReach {
+        let mut tokens = vec![Audience::Public.token()];
+        if self.account_id.is_some() {
+            tokens.extend(self.member_of.iter().map(|o| Audience::Members(*o).token()));
+            tokens.extend(self.office_of.iter().map(|o| Audience::Office(*o).token()));
+        }
+        db::search::ProfileReach {
+            reader: self.account_id.unwrap_or(0),
+            tokens,
+            orgs: match self.account_id {
+                Some(_) => self.member_of.iter().copied().collect(),
+                None => Vec::new(),
+            },
+        }
+    }
+
     /// The audience tokens this reader belongs to, in the directory of an
     /// org (see [`Reader::in_directory`]): a release reaches the reader iff
     /// its token is here.

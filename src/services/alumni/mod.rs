@@ -257,6 +257,27 @@ impl Loaded {
     }
 }
 
+impl Loaded {
+    /// Whether `text` (lower-case) is in a field of `owner` that account
+    /// search matches and `reader` sees (the check of each result after the
+    /// query).
+    pub(crate) fn found_by(&self, reader: &Reader, owner: i64, text: &str) -> bool {
+        let v = self.view(reader, owner);
+        let has = |s: &str| s.to_lowercase().contains(text);
+        v.title.as_deref().is_some_and(has)
+            || v.current_org.as_deref().is_some_and(has)
+            || v.location
+                .as_ref()
+                .is_some_and(|l| has(&l.city) || has(&l.region))
+            || v.now.as_ref().is_some_and(|n| has(&n.text))
+            || [&v.skills, &v.interests]
+                .into_iter()
+                .flatten()
+                .flatten()
+                .any(|t| has(t))
+    }
+}
+
 /// A field's name as shown in Mastodon apps (the owner's language).
 fn field_name(f: AlumniField, english: bool) -> &'static str {
     use AlumniField::*;
