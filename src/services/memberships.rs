@@ -509,6 +509,7 @@ pub async fn request_as(
             }
             let saved = db::memberships::save(tx, &m).await?;
             db::memberships::insert_consents(tx, &consents).await?;
+            alumni::tenures_from_claim(tx, &saved).await?;
             if saved.state == MembershipState::Pending {
                 told = notify_office(tx, org_id, from).await?;
             } else {
@@ -626,6 +627,7 @@ pub async fn remote_answer(
             // Newly a member: the org's server gets what its people may see
             // of the person's profile.
             MembershipState::Verified if !was_verified => {
+                alumni::tenures_from_claim(tx, &m).await?;
                 let release = alumni::federated::release_to(tx, person_id, org.id).await?;
                 if !release.is_empty() {
                     ctx.federate(
@@ -893,7 +895,14 @@ async fn store(ctx: &Ctx, m: Membership) -> ServiceResult<MembershipView> {
     let mut conn = ctx.conn().await?;
     let saved = conn
         .transaction(async |tx| {
+            let before = db::memberships::find(tx, OrgId(m.org_id), AccountId(m.account_id))
+                .await?
+                .map(|b| b.state);
             let saved = db::memberships::save(tx, &m).await?;
+            // Only on becoming a member: a period removed since stays removed.
+            if before != Some(MembershipState::Verified) {
+                alumni::tenures_from_claim(tx, &saved).await?;
+            }
             if saved.state == MembershipState::Left {
                 alumni::federated::org_left(tx, saved.account_id, saved.org_id).await?;
             }

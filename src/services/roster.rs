@@ -359,7 +359,8 @@ async fn verify(
         m.tenure_to = row.tenure_to.clone();
         m.divisions = row.divisions.clone();
         m.decided_at = Some(now);
-        db::memberships::save(tx, &m).await?;
+        let saved = db::memberships::save(tx, &m).await?;
+        crate::services::alumni::tenures_from_claim(tx, &saved).await?;
     }
     Ok(verified)
 }

@@ -1157,6 +1157,34 @@ async fn the_members_list_shows_periods_as_their_owner_released_them(b: Backend)
         .await;
     assert_eq!(r.json()["state"], "verified", "{}", r.text());
     join(&app, &office, &acme, &jiro, "alumnus").await;
+    // The claim made on joining starts her profile's period there, private
+    // like every field; jiro claimed nothing, so has none.
+    let own = app
+        .get("/api/v1/alumni/profile", Some(&hanako))
+        .await
+        .json();
+    let t = &own["tenures"][0];
+    assert_eq!(own["tenures"].as_array().unwrap().len(), 1, "{own}");
+    assert_eq!(
+        (
+            &t["org_id"],
+            &t["from"],
+            &t["to"],
+            &t["division"],
+            &t["verified"]
+        ),
+        (
+            &json!(acme),
+            &json!(2001),
+            &json!(2010),
+            &json!("Battery"),
+            &json!(false)
+        ),
+        "{own}"
+    );
+    assert_eq!(own["audiences"]["tenures"], json!([]), "{own}");
+    let own = app.get("/api/v1/alumni/profile", Some(&jiro)).await.json();
+    assert_eq!(own["tenures"], json!([]), "{own}");
     let hanako_as_seen = |token: String| {
         let app = &app;
         let acme = acme.clone();

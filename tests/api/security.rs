@@ -686,6 +686,19 @@ async fn an_unproven_email_never_matches_the_roster(b: Backend) {
             assert_eq!(r.status, StatusCode::OK, "{}", r.text());
             assert_eq!(r.json()["state"], "verified", "{}", r.text());
             assert_eq!(r.json()["role"], "employee");
+            // The roster's period starts her alumni profile, confirmed.
+            let own = app.get("/api/v1/alumni/profile", Some(&hana)).await.json();
+            let t = &own["tenures"][0];
+            assert_eq!(
+                (&t["from"], &t["to"], &t["division"], &t["verified"]),
+                (
+                    &serde_json::json!(2005),
+                    &serde_json::json!(2020),
+                    &serde_json::json!("Sales"),
+                    &serde_json::json!(true)
+                ),
+                "{own}"
+            );
             app.finish().await;
             continue;
         }

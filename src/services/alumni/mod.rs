@@ -14,9 +14,9 @@ use serde::{Deserialize, Serialize};
 use self::audience::Reader;
 use super::remote::Outgoing;
 use super::{Ctx, ServiceError, ServiceResult};
-use crate::db::models::{AlumniProfile, AlumniTag, AlumniTenure, LocalUser};
+use crate::db::models::{AlumniProfile, AlumniTag, AlumniTenure, LocalUser, Membership};
 use crate::db::{self, DbConn};
-use crate::domain::{AlumniField, Audience, Industry, OpenTo, TagField};
+use crate::domain::{AlumniField, Audience, Industry, MembershipState, OpenTo, TagField, Via};
 use crate::ids;
 
 /// At most this many values per tag field, and periods per person.
@@ -822,6 +822,56 @@ async fn tenure_rows(
         });
     }
     Ok(out)
+}
+
+/// A local person's membership is verified: the years and divisions they
+/// stated on joining become periods at that org in their profile (private,
+/// as every field starts), unless they state one there already. From the
+/// office's roster, they count as confirmed by it.
+pub(crate) async fn tenures_from_claim(conn: &mut DbConn<'_>, m: &Membership) -> ServiceResult<()> {
+    if m.state != MembershipState::Verified {
+        return Ok(());
+    }
+    let year = |d: &Option<String>| {
+        d.as_deref()
+            .and_then(|d| d.get(..4))
+            .and_then(|y| y.parse::<i32>().ok())
+            .filter(|y| (1900..=chrono::Utc::now().year() + 1).contains(y))
+    };
+    let Some(from) = year(&m.tenure_from) else {
+        return Ok(());
+    };
+    let to = year(&m.tenure_to).filter(|to| *to >= from);
+    let local = db::accounts::find(conn, m.account_id)
+        .await?
+        .is_some_and(|(a, _)| a.local);
+    let mut rows = db::alumni::tenures(conn, &[m.account_id]).await?;
+    if !local || rows.iter().any(|t| t.org_id == m.org_id) {
+        return Ok(());
+    }
+    let mut divisions = super::memberships::divisions_of(m);
+    if divisions.is_empty() {
+        divisions.push("");
+    }
+    let confirmed = m.via == Via::Roster;
+    for d in divisions
+        .into_iter()
+        .take(MAX_TENURES.saturating_sub(rows.len()))
+    {
+        rows.push(AlumniTenure {
+            id: ids::next_id(),
+            account_id: m.account_id,
+            org_id: m.org_id,
+            year_from: from,
+            year_to: to,
+            division: d.chars().take(MAX_SHORT).collect(),
+            title: String::new(),
+            verified_by: m.decided_by.filter(|_| confirmed),
+            verified_at: m.decided_at.filter(|_| confirmed),
+        });
+    }
+    db::alumni::replace_tenures(conn, m.account_id, &rows).await?;
+    Ok(())
 }
 
 fn set_now(p: &mut AlumniProfile, text: &str) -> ServiceResult<()> {
