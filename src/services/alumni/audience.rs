@@ -207,6 +207,58 @@ mod tests {
         }
     }
 
+    /// Account search's SQL (`db::search::released!`: a token of
+    /// [`Reader::search_reach`], or `my_orgs` with an org in common) agrees
+    /// with [`Reader::sees`] for releases as stored: a release to an org's
+    /// people exists only while its owner is a member there (leaving drops
+    /// it).
+    #[test]
+    fn search_reach_agrees_with_sees() {
+        let mut rng = StdRng::seed_from_u64(20);
+        let orgs = [1i64, 2, 3, 4];
+        let some = |rng: &mut StdRng, p: f64| -> BTreeSet<i64> {
+            orgs.iter().copied().filter(|_| rng.gen_bool(p)).collect()
+        };
+        for _ in 0..5000 {
+            let owner_orgs = some(&mut rng, 0.4);
+            let signed_in = rng.gen_bool(0.8);
+            let reader = Reader {
+                account_id: signed_in.then_some(100),
+                member_of: if signed_in {
+                    some(&mut rng, 0.4)
+                } else {
+                    BTreeSet::new()
+                },
+                office_of: if signed_in {
+                    some(&mut rng, 0.2)
+                } else {
+                    BTreeSet::new()
+                },
+                directory_of: None,
+            };
+            let owned: Vec<i64> = owner_orgs.iter().copied().collect();
+            let audiences: Vec<Audience> = (0..rng.gen_range(0..4))
+                .filter_map(|_| match rng.gen_range(0..4) {
+                    0 => Some(Audience::Public),
+                    1 => Some(Audience::MyOrgs),
+                    _ if owned.is_empty() => None,
+                    2 => Some(Audience::Members(owned[rng.gen_range(0..owned.len())])),
+                    _ => Some(Audience::Office(owned[rng.gen_range(0..owned.len())])),
+                })
+                .collect();
+            let reach = reader.search_reach();
+            let by_sql = audiences.iter().any(|a| {
+                reach.tokens.contains(&a.token())
+                    || (*a == Audience::MyOrgs && reach.orgs.iter().any(|o| owner_orgs.contains(o)))
+            });
+            assert_eq!(
+                reader.sees(7, &owner_orgs, &audiences),
+                by_sql,
+                "{reader:?} {owner_orgs:?} {audiences:?}"
+            );
+        }
+    }
+
     #[test]
     fn private_by_default_and_owner_sees_all() {
         let orgs: BTreeSet<i64> = [1].into();
