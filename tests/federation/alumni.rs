@@ -381,3 +381,116 @@ async fn member_released_fields_reach_the_orgs_directory_elsewhere_and_leave_whe
         assert!(!body.contains("Battery lead"), "{body}");
     }
 }
+
+dual!(every_field_reaches_an_org_elsewhere_only_as_released);
+
+/// For every field and every audience, what bob@beta's `AlumniProfile` for
+/// acme@alpha holds: the field, and for whom at acme, exactly when released
+/// to acme's office, its members, "my orgs" or everyone; nothing when kept
+/// to himself. The object answers a fetch signed by acme; one signed by a
+/// non-member, or unsigned, gets 404 whatever is released.
+async fn every_field_reaches_an_org_elsewhere_only_as_released(b: Backend) {
+    let nodes = cluster(b, &["alpha", "beta"]).await;
+    let (alpha, beta) = (&nodes[0], &nodes[1]);
+    let c = Client::new(&nodes);
+    let acme = OrgOn::official(&c, alpha, "acme").await;
+    let bob = beta.token("bob").await;
+    let dave = alpha.token("dave").await;
+    let acme_on_beta = remote_member(&c, (alpha, &acme.office, &acme.id), beta, &bob).await;
+    c.follow_and_wait(alpha, &dave, &format!("bob@{}", beta.host()))
+        .await;
+    let patch = async |body: Value| {
+        let (st, r) = c
+            .call(
+                reqwest::Method::PATCH,
+                &format!("{}/api/v1/alumni/profile", beta.base),
+                &bob,
+                Some(body),
+            )
+            .await;
+        assert_eq!(st, 200, "{r}");
+    };
+    patch(json!({
+        "current_org": "Kyoto Medical Devices",
+        "title": "Principal engineer",
+        "industry": "healthcare",
+        "location": {"city": "Kyoto", "region": "Kyoto", "country": "jp"},
+        "skills": ["Battery chemistry"],
+        "interests": ["Ceramics"],
+        "languages": ["ja"],
+        "open_to": ["mentoring"],
+        "now": "Building dialysis pumps",
+        "tenures": [{"org_id": acme_on_beta, "from": 2008, "to": 2015}],
+    }))
+    .await;
+    let object = format!("{}/users/bob/alumni/{acme_on_beta}", beta.base);
+    let acme_key = private_key_of(alpha, "acme").await;
+    let acme_key_id = format!("{}/users/acme#main-key", alpha.base);
+    let dave_key = private_key_of(alpha, "dave").await;
+    let dave_key_id = format!("{}/users/dave#main-key", alpha.base);
+    let fields = [
+        ("tenures", "tsunaguTenures"),
+        ("current_org", "worksFor"),
+        ("title", "jobTitle"),
+        ("industry", "tsunaguIndustry"),
+        ("location", "tsunaguLocation"),
+        ("skills", "knowsAbout"),
+        ("interests", "tsunaguInterests"),
+        ("languages", "knowsLanguage"),
+        ("open_to", "tsunaguOpenTo"),
+        ("now", "tsunaguNow"),
+    ];
+    // (audience, for whom at acme it is released: none = absent)
+    let audiences = [
+        (json!([]), None),
+        (json!([format!("office:{acme_on_beta}")]), Some("office")),
+        (json!([format!("members:{acme_on_beta}")]), Some("members")),
+        (json!(["my_orgs"]), Some("members")),
+        (json!(["public"]), Some("public")),
+    ];
+    for (field, key) in fields {
+        for (list, reach) in &audiences {
+            patch(json!({"audiences": {field: list}})).await;
+            let (st, body) = signed_fetch(&c, &object, &acme_key, &acme_key_id).await;
+            assert_eq!(st, 200, "{body}");
+            let doc: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(
+                doc.get(key).is_some(),
+                reach.is_some(),
+                "{field} released to {list}: {doc}"
+            );
+            for (who, names) in doc["tsunaguReleasedTo"].as_object().unwrap() {
+                let named: Vec<&str> = names
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect();
+                assert_eq!(
+                    named.contains(&field),
+                    *reach == Some(who.as_str()),
+                    "{field} released to {list}, for {who}: {doc}"
+                );
+                assert!(
+                    named.iter().all(|n| *n == field),
+                    "only {field} is released: {doc}"
+                );
+            }
+            assert_eq!(
+                signed_get(&c, &object, &dave_key, &dave_key_id).await,
+                404,
+                "a non-member's fetch: {field} released to {list}"
+            );
+            let unsigned = c
+                .http
+                .get(&object)
+                .header("accept", "application/activity+json")
+                .send()
+                .await
+                .unwrap()
+                .status();
+            assert_eq!(unsigned, 404, "{field} released to {list}");
+        }
+        patch(json!({"audiences": {field: []}})).await;
+    }
+}

@@ -62,6 +62,12 @@ pub async fn release_to(conn: &mut DbConn<'_>, owner: i64, org: i64) -> ServiceR
             }
         }
     }
+    // Released to everyone: that says it all.
+    for list in reach.values_mut() {
+        if list.contains(&Reach::Public) {
+            *list = vec![Reach::Public];
+        }
+    }
     let all = loaded.view(
         &Reader {
             account_id: Some(owner),
