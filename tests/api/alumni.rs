@@ -150,6 +150,16 @@ fn marker(field: &str) -> &'static str {
     }
 }
 
+/// The same piece as it reads in the office's CSV export.
+fn csv_marker(field: &str) -> &'static str {
+    match field {
+        "tenures" => "2008-2015",
+        "location" => "Kyoto",
+        "languages" => "ja; en",
+        f => marker(f),
+    }
+}
+
 /// The owner's actor document as another server fetches it (unsigned).
 async fn actor_attachment(app: &TestApp) -> String {
     let req = axum::http::Request::get("/users/owner")
@@ -177,7 +187,8 @@ const FIELDS: [&str; 10] = [
 dual!(every_field_is_seen_by_its_audience_and_nobody_else);
 
 /// For every field and every audience, who sees it and who does not:
-/// through the profile API (signed in or not), account search, the actor
+/// through the profile API (signed in or not), account search, the office's
+/// export, the actor
 /// document other servers fetch, the directory's cards, its filters and its
 /// facet counts. (What an org's server elsewhere receives and serves is
 /// `tests/federation/alumni.rs`.)
@@ -286,6 +297,24 @@ async fn every_field_is_seen_by_its_audience_and_nobody_else(b: Backend) {
                 attachment.contains(marker(field)),
                 *audience == "public",
                 "actor: {field} released to {audience}: {attachment}"
+            );
+            // The office's export of acme's directory: what acme's office
+            // sees (index 1 of each viewer's row), nothing else.
+            let csv = app
+                .get(
+                    &format!("/api/v1/orgs/{acme}/directory/export"),
+                    Some(&office),
+                )
+                .await
+                .text();
+            let row = csv
+                .lines()
+                .find(|l| l.starts_with(&format!("{owner_id},")))
+                .unwrap_or_else(|| panic!("the owner is exported: {csv}"));
+            assert_eq!(
+                row.contains(csv_marker(field)),
+                viewers[1].2[a],
+                "export: {field} released to {audience}: {row}"
             );
             // The directory of acme: its office and its members read it.
             for (who, token, sees) in &viewers[..3] {
