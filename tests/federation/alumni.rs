@@ -3,6 +3,33 @@
 use super::*;
 use crate::dual;
 
+/// The activities `name` on `node` has stored for sending.
+async fn sent_by(c: &Client, node: &Instance, token: &str) -> Vec<String> {
+    let me = c
+        .get(
+            &format!("{}/api/v1/accounts/verify_credentials", node.base),
+            token,
+        )
+        .await;
+    let mut conn = node.state.ctx.conn().await.unwrap();
+    tsunagu::db::federation::outbound_bodies(&mut conn, me["id"].as_str().unwrap().parse().unwrap())
+        .await
+        .unwrap()
+}
+
+/// Some stored activity is of `kind`, and none holds any of `gone`.
+fn no_copy_in(bodies: &[String], kind: &str, gone: &[&str]) {
+    assert!(
+        bodies.iter().any(|b| b.contains(kind)),
+        "{kind}: {bodies:?}"
+    );
+    for body in bodies {
+        for g in gone {
+            assert!(!body.contains(g), "{g} kept: {body}");
+        }
+    }
+}
+
 dual!(public_alumni_fields_reach_followers_elsewhere_and_leave_when_withdrawn);
 
 /// bob@beta releases his title to everyone and keeps his employer to
@@ -97,27 +124,11 @@ async fn public_alumni_fields_reach_followers_elsewhere_and_leave_when_withdrawn
     })
     .await;
     // Nor does beta keep it in an activity it stored for sending.
-    let me = c
-        .get(
-            &format!("{}/api/v1/accounts/verify_credentials", beta.base),
-            &bob,
-        )
-        .await;
-    let mut conn = beta.state.ctx.conn().await.unwrap();
-    let sent = tsunagu::db::federation::outbound_bodies(
-        &mut conn,
-        me["id"].as_str().unwrap().parse().unwrap(),
-    )
-    .await
-    .unwrap();
-    drop(conn);
-    assert!(
-        sent.iter().any(|b| b.contains("#update-actor/")),
-        "{sent:?}"
+    no_copy_in(
+        &sent_by(&c, beta, &bob).await,
+        "#update-actor/",
+        &["battery"],
     );
-    for body in &sent {
-        assert!(!body.contains("battery"), "{body}");
-    }
 
     // The terms of our documents, served as a JSON-LD context.
     let ns = c
@@ -318,35 +329,9 @@ async fn member_released_fields_reach_the_orgs_directory_elsewhere_and_leave_whe
         .await
         .unwrap();
     drop(conn);
-    assert!(
-        received.iter().any(|b| b.contains("AlumniProfile")),
-        "{received:?}"
-    );
-    for body in &received {
-        assert!(
-            !body.contains("Battery lead") && !body.contains("healthcare"),
-            "{body}"
-        );
-    }
-    let me = c
-        .get(
-            &format!("{}/api/v1/accounts/verify_credentials", beta.base),
-            &bob,
-        )
-        .await;
-    let bob_id: i64 = me["id"].as_str().unwrap().parse().unwrap();
-    let mut conn = beta.state.ctx.conn().await.unwrap();
-    let sent = tsunagu::db::federation::outbound_bodies(&mut conn, bob_id)
-        .await
-        .unwrap();
-    drop(conn);
-    assert!(sent.iter().any(|b| b.contains("AlumniProfile")), "{sent:?}");
-    for body in &sent {
-        assert!(
-            !body.contains("Battery lead") && !body.contains("healthcare"),
-            "{body}"
-        );
-    }
+    let gone = ["Battery lead", "healthcare"];
+    no_copy_in(&received, "AlumniProfile", &gone);
+    no_copy_in(&sent_by(&c, beta, &bob).await, "AlumniProfile", &gone);
 
     // Released again, then bob leaves acme: alpha forgets it all.
     patch(json!({"audiences": {"title": [members]}})).await;
@@ -372,14 +357,7 @@ async fn member_released_fields_reach_the_orgs_directory_elsewhere_and_leave_whe
         (p[0].title.is_empty()).then_some(())
     })
     .await;
-    let mut conn = beta.state.ctx.conn().await.unwrap();
-    let sent = tsunagu::db::federation::outbound_bodies(&mut conn, bob_id)
-        .await
-        .unwrap();
-    drop(conn);
-    for body in &sent {
-        assert!(!body.contains("Battery lead"), "{body}");
-    }
+    no_copy_in(&sent_by(&c, beta, &bob).await, "Leave", &gone);
 }
 
 dual!(every_field_reaches_an_org_elsewhere_only_as_released);
