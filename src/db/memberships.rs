@@ -580,9 +580,10 @@ pub async fn remove_domain_members(
     org_id: i64,
     domain: &str,
     now: NaiveDateTime,
-) -> DbResult<usize> {
-    with_conn!(conn, |c| diesel::update(
-        memberships::table
+) -> DbResult<Vec<i64>> {
+    use crate::domain::MembershipState;
+    with_conn!(conn, |c| {
+        let people: Vec<i64> = memberships::table
             .filter(memberships::org_id.eq(org_id))
             // The office stays (an org must never lock itself out).
             .filter(memberships::role.ne(crate::domain::Role::Office))
@@ -590,17 +591,26 @@ pub async fn remove_domain_members(
                 memberships::account_id.eq_any(
                     accounts::table
                         .filter(accounts::domain.eq(domain))
-                        .select(accounts::id)
-                )
+                        .select(accounts::id),
+                ),
             )
-    )
-    .set((
-        memberships::state.eq(crate::domain::MembershipState::Left),
-        memberships::decided_at.eq(now),
-        memberships::updated_at.eq(now),
-    ))
-    .execute(c)
-    .await)
+            .select(memberships::account_id)
+            .load(c)
+            .await?;
+        diesel::update(
+            memberships::table
+                .filter(memberships::org_id.eq(org_id))
+                .filter(memberships::account_id.eq_any(&people)),
+        )
+        .set((
+            memberships::state.eq(MembershipState::Left),
+            memberships::decided_at.eq(now),
+            memberships::updated_at.eq(now),
+        ))
+        .execute(c)
+        .await?;
+        Ok(people)
+    })
 }
 
 /// Stores a roster file from the office's page (with its preview).

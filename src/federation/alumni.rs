@@ -15,6 +15,7 @@ use crate::db::models::Account;
 use crate::db::{self, DbConn};
 use crate::domain::{AccountId, OrgId, Reach};
 use crate::ids;
+use crate::services::alumni::audience::Reader;
 use crate::services::alumni::federated::{self, OrgRelease};
 use crate::services::{Ctx, ServiceError, ServiceResult};
 
@@ -23,14 +24,16 @@ pub fn object_id(urls: &Urls<'_>, person: &Account, org_id: i64) -> String {
     format!("{}/alumni/{org_id}", urls.actor(&person.username))
 }
 
-/// The document of what `person` releases to the people of `org`.
+/// The document of what `person` releases to the people of `org` (all of
+/// it for the org's server; `only_for`: what that one member sees).
 pub async fn document(
     ctx: &Ctx,
     conn: &mut DbConn<'_>,
     person: &Account,
     org: &Account,
+    only_for: Option<&Reader>,
 ) -> ServiceResult<AlumniProfileDoc> {
-    let release = federated::release_to(conn, person.id, org.id).await?;
+    let release = federated::release_to(conn, person.id, org.id, only_for).await?;
     let base = ctx.base_url();
     let urls = Urls { base: &base };
     let mut doc = shell(&urls, person, org);
@@ -111,9 +114,11 @@ async fn fill(
     Ok(())
 }
 
-/// A signed fetch of `/users/NAME/alumni/ORG_ID`: the org itself, a
-/// verified member of it (or, for an org elsewhere, its server's instance
-/// actor) reads it; anyone else gets 404, as if it did not exist.
+/// A signed fetch of `/users/NAME/alumni/ORG_ID`: the org itself (or, for
+/// an org elsewhere, its server's instance actor) reads all it may hold; a
+/// verified member of it, what that member sees (never the office's share
+/// unless they are its office); anyone else gets 404, as if it did not
+/// exist.
 pub async fn serve(
     ctx: &Ctx,
     name: &str,
@@ -131,13 +136,21 @@ pub async fn serve(
     if !db::memberships::is_verified_member(&mut conn, OrgId(org_id), AccountId(person.id)).await? {
         return Err(ServiceError::not_found());
     }
-    let allowed = who.id == org.id
+    let member =
+        db::memberships::is_verified_member(&mut conn, OrgId(org_id), AccountId(who.id)).await?;
+    let whole = who.id == org.id
         || who.id == person.id
-        || serve::members_only_reader(&mut conn, org_id, who).await?;
-    if !allowed {
-        return Err(ServiceError::not_found());
-    }
-    let doc = document(ctx, &mut conn, &person, &org).await?;
+        || (!member && serve::members_only_reader(&mut conn, org_id, who).await?);
+    let reader = match (whole, member) {
+        (true, _) => None,
+        (false, true) => Some(
+            Reader::of_account(&mut conn, who.id)
+                .await?
+                .in_directory(org_id, false),
+        ),
+        (false, false) => return Err(ServiceError::not_found()),
+    };
+    let doc = document(ctx, &mut conn, &person, &org, reader.as_ref()).await?;
     serde_json::to_value(doc).map_err(|e| ServiceError::Internal(e.into()))
 }
 
@@ -154,7 +167,7 @@ pub async fn released(
         // Its directory is here: nothing to send.
         return Ok(());
     }
-    let doc = document(ctx, tx, person, org).await?;
+    let doc = document(ctx, tx, person, org, None).await?;
     send(ctx, tx, person, org, doc).await
 }
 

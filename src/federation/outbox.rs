@@ -110,6 +110,9 @@ pub async fn queue(
         Outgoing::AlumniReleased { person, org } => {
             super::alumni::released(ctx, tx, person, org).await?
         }
+        Outgoing::AlumniWithdrawn { person, org } => {
+            super::alumni::withdrawn(ctx, tx, person, org).await?
+        }
     }
     Ok(None)
 }

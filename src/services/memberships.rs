@@ -509,7 +509,9 @@ pub async fn request_as(
             }
             let saved = db::memberships::save(tx, &m).await?;
             db::memberships::insert_consents(tx, &consents).await?;
-            alumni::tenures_from_claim(tx, &saved).await?;
+            // Confirmed only when the years are the roster's own.
+            let from_roster = roster.as_ref().is_some_and(|e| e.tenure_from.is_some());
+            alumni::tenures_from_claim(tx, &saved, from_roster).await?;
             if saved.state == MembershipState::Pending {
                 told = notify_office(tx, org_id, from).await?;
             } else {
@@ -608,6 +610,16 @@ pub async fn remote_answer(
             "an answer to a Join we did not send".into(),
         ));
     };
+    if matches!(m.state, MembershipState::Left | MembershipState::Rejected) {
+        // Ended here: only a new Join (which makes it pending) reopens it;
+        // a late or replayed answer changes nothing.
+        tracing::info!(
+            org = org.id,
+            person = person_id,
+            "answer to an ended membership; dropped"
+        );
+        return Ok(());
+    }
     let was_verified = m.state == MembershipState::Verified;
     m.state = state;
     if let Some(r) = role {
@@ -627,8 +639,8 @@ pub async fn remote_answer(
             // Newly a member: the org's server gets what its people may see
             // of the person's profile.
             MembershipState::Verified if !was_verified => {
-                alumni::tenures_from_claim(tx, &m).await?;
-                let release = alumni::federated::release_to(tx, person_id, org.id).await?;
+                alumni::tenures_from_claim(tx, &m, false).await?;
+                let release = alumni::federated::release_to(tx, person_id, org.id, None).await?;
                 if !release.is_empty() {
                     ctx.federate(
                         tx,
@@ -643,6 +655,14 @@ pub async fn remote_answer(
             MembershipState::Verified | MembershipState::Pending => {}
             MembershipState::Rejected | MembershipState::Left => {
                 alumni::federated::org_left(tx, person_id, org.id).await?;
+                ctx.federate(
+                    tx,
+                    Outgoing::AlumniWithdrawn {
+                        person: &person,
+                        org,
+                    },
+                )
+                .await?;
             }
         }
         Ok::<_, ServiceError>(())
@@ -901,7 +921,7 @@ async fn store(ctx: &Ctx, m: Membership) -> ServiceResult<MembershipView> {
             let saved = db::memberships::save(tx, &m).await?;
             // Only on becoming a member: a period removed since stays removed.
             if before != Some(MembershipState::Verified) {
-                alumni::tenures_from_claim(tx, &saved).await?;
+                alumni::tenures_from_claim(tx, &saved, false).await?;
             }
             if saved.state == MembershipState::Left {
                 alumni::federated::org_left(tx, saved.account_id, saved.org_id).await?;
@@ -1547,6 +1567,7 @@ pub async fn block(
                     m.decided_at = Some(now);
                     m.updated_at = now;
                     ended = Some(db::memberships::save(tx, &m).await?);
+                    alumni::federated::org_left(tx, t.id, org_id).await?;
                     ctx.federate(
                         tx,
                         Outgoing::MembershipChanged {
@@ -1558,7 +1579,9 @@ pub async fn block(
                 db::social::delete_follow(tx, t.id, org_id).await?;
             }
             if let Some(d) = &domain {
-                db::memberships::remove_domain_members(tx, org_id, d, now).await?;
+                for person in db::memberships::remove_domain_members(tx, org_id, d, now).await? {
+                    alumni::federated::org_left(tx, person, org_id).await?;
+                }
             }
             Ok::<_, ServiceError>((b, ended))
         })

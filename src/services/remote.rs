@@ -101,6 +101,12 @@ pub enum Outgoing<'a> {
         person: &'a Account,
         org: &'a Account,
     },
+    /// A remote org removed or refused our person: what was stored here
+    /// for sending to it loses every field (nothing new is sent).
+    AlumniWithdrawn {
+        person: &'a Account,
+        org: &'a Account,
+    },
     /// Our person left a remote org.
     LeftOrg {
         person: &'a Account,

@@ -360,7 +360,7 @@ async fn verify(
         m.divisions = row.divisions.clone();
         m.decided_at = Some(now);
         let saved = db::memberships::save(tx, &m).await?;
-        crate::services::alumni::tenures_from_claim(tx, &saved).await?;
+        crate::services::alumni::tenures_from_claim(tx, &saved, true).await?;
     }
     Ok(verified)
 }

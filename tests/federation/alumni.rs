@@ -17,6 +17,10 @@ async fn sent_by(c: &Client, node: &Instance, token: &str) -> Vec<String> {
         .unwrap()
 }
 
+/// An `AlumniProfile` object in a stored activity (the term alone is in
+/// every document's `@context`).
+const PROFILE: &str = r#""type":"AlumniProfile""#;
+
 /// Some stored activity is of `kind`, and none holds any of `gone`.
 fn no_copy_in(bodies: &[String], kind: &str, gone: &[&str]) {
     assert!(
@@ -330,14 +334,18 @@ async fn member_released_fields_reach_the_orgs_directory_elsewhere_and_leave_whe
         .unwrap();
     drop(conn);
     let gone = ["Battery lead", "healthcare"];
-    no_copy_in(&received, "AlumniProfile", &gone);
-    no_copy_in(&sent_by(&c, beta, &bob).await, "AlumniProfile", &gone);
+    no_copy_in(&received, PROFILE, &gone);
+    no_copy_in(&sent_by(&c, beta, &bob).await, PROFILE, &gone);
 
-    // Released again, then bob leaves acme: alpha forgets it all.
-    patch(json!({"audiences": {"title": [members]}})).await;
+    // Released again (the employer to everyone), then bob leaves acme:
+    // alpha forgets it all, the public part too (no source is left that
+    // could withdraw it).
+    patch(json!({"audiences": {"title": [members], "current_org": ["public"]}})).await;
     eventually("the title is back in the directory", async || {
         let card = find_bob(&directory(&carol, "").await)?;
-        (card["profile"]["title"] == "Battery lead").then_some(())
+        (card["profile"]["title"] == "Battery lead"
+            && card["profile"]["current_org"] == "Secret Labs")
+            .then_some(())
     })
     .await;
     let (st, r) = c
@@ -354,10 +362,96 @@ async fn member_released_fields_reach_the_orgs_directory_elsewhere_and_leave_whe
         let p = tsunagu::db::alumni::profiles(&mut conn, &[bob_on_alpha.id])
             .await
             .unwrap();
-        (p[0].title.is_empty()).then_some(())
+        (p[0].title.is_empty() && p[0].current_org.is_empty()).then_some(())
     })
     .await;
-    no_copy_in(&sent_by(&c, beta, &bob).await, "Leave", &gone);
+    // A late (or forged) Accept from acme does not make bob a member again
+    // nor send acme anything.
+    let accept_id = format!("{}/users/acme#accept/late", alpha.base);
+    let accept = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": accept_id, "type": "Accept", "actor": format!("{}/users/acme", alpha.base),
+        "object": {"type": "Join", "actor": bob_uri, "object": format!("{}/users/acme", alpha.base)},
+        "tsunaguMembership": {"role": "alumnus"},
+    });
+    assert_eq!(deliver_as(&c, alpha, "acme", beta, &accept).await, 202);
+    eventually("beta processes the late Accept", async || {
+        let mut conn = beta.state.ctx.conn().await.unwrap();
+        tsunagu::db::federation::inbound_by_ap_id(&mut conn, &accept_id)
+            .await
+            .unwrap()
+            .filter(|r| r.processed_at.is_some())
+    })
+    .await;
+    let m = c
+        .get(
+            &format!("{}/api/v1/orgs/{acme_on_beta}/membership", beta.base),
+            &bob,
+        )
+        .await;
+    assert_eq!(m["state"], "left", "{m}");
+    let sent = sent_by(&c, beta, &bob).await;
+    no_copy_in(&sent, "Leave", &["Battery lead"]);
+    // The employer is still public (in his actor), but no profile for acme
+    // holds it any more.
+    let for_acme: Vec<String> = sent.into_iter().filter(|b| b.contains(PROFILE)).collect();
+    no_copy_in(&for_acme, PROFILE, &["Secret Labs"]);
+}
+
+dual!(a_member_elsewhere_fetches_only_what_members_see);
+
+/// acme lives on beta with bob; carol@alpha is a member of it. bob releases
+/// his title to acme's members and his industry to its office: carol's
+/// signed fetch of his profile for acme gets the title, never the
+/// industry; dave@alpha (no member, known to beta) gets 404.
+async fn a_member_elsewhere_fetches_only_what_members_see(b: Backend) {
+    let nodes = cluster(b, &["alpha", "beta"]).await;
+    let (alpha, beta) = (&nodes[0], &nodes[1]);
+    let c = Client::new(&nodes);
+    let acme = OrgOn::official(&c, beta, "acme").await;
+    let bob = beta.token("bob").await;
+    acme.join_by_invite(&c, beta, &[&bob]).await;
+    let carol = alpha.token("carol").await;
+    let dave = alpha.token("dave").await;
+    remote_member(&c, (beta, &acme.office, &acme.id), alpha, &carol).await;
+    c.follow_and_wait(alpha, &dave, &format!("bob@{}", beta.host()))
+        .await;
+    let (st, r) = c
+        .call(
+            reqwest::Method::PATCH,
+            &format!("{}/api/v1/alumni/profile", beta.base),
+            &bob,
+            Some(json!({
+                "title": "Battery lead", "industry": "healthcare", "current_org": "Secret Labs",
+                "audiences": {"title": [format!("members:{}", acme.id)],
+                              "industry": [format!("office:{}", acme.id)]},
+            })),
+        )
+        .await;
+    assert_eq!(st, 200, "{r}");
+    let object = format!("{}/users/bob/alumni/{}", beta.base, acme.id);
+    let key = |name: &'static str| async move {
+        (
+            private_key_of(alpha, name).await,
+            format!("{}/users/{name}#main-key", alpha.base),
+        )
+    };
+    let (carol_key, carol_key_id) = key("carol").await;
+    let (st, body) = signed_fetch(&c, &object, &carol_key, &carol_key_id).await;
+    assert_eq!(st, 200, "{body}");
+    let doc: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(doc["jobTitle"], "Battery lead", "{doc}");
+    assert!(
+        doc.get("tsunaguIndustry").is_none(),
+        "the office's share: {doc}"
+    );
+    assert!(doc.get("worksFor").is_none(), "{doc}");
+    assert_eq!(
+        doc["tsunaguReleasedTo"],
+        json!({"public": [], "members": ["title"], "office": []})
+    );
+    let (dave_key, dave_key_id) = key("dave").await;
+    assert_eq!(signed_get(&c, &object, &dave_key, &dave_key_id).await, 404);
 }
 
 dual!(every_field_reaches_an_org_elsewhere_only_as_released);

@@ -54,15 +54,28 @@ async fn process(ctx: &Ctx, a: &InboxActivity) -> ServiceResult<()> {
     }
     let object = &activity.object;
     let object_kind = ObjectKind::of(object);
-    let result = handle(ctx, kind, object_kind, &actor, &activity, &raw).await;
-    // A profile released to an org's people is stored in its own tables,
-    // where withdrawing it takes it away: no copy stays in the activity.
-    if object_kind == Some(ObjectKind::AlumniProfile) {
+    handle(ctx, kind, object_kind, &actor, &activity, &raw).await
+}
+
+/// [`process`], after which a profile released to an org's people leaves
+/// no copy in the stored activity (it lives in its own tables, where
+/// withdrawing it takes it away) — unless it is to be tried again.
+async fn process_and_scrub(ctx: &Ctx, a: &InboxActivity) -> ServiceResult<()> {
+    let result = process(ctx, a).await;
+    // (As `worker::record` decides: a temporary failure, not the last try.)
+    let retried = matches!(&result, Err(e) if e.retryable()) && a.attempts < 5;
+    let object = serde_json::from_str::<Value>(&a.body)
+        .ok()
+        .and_then(|v| v.get("object").cloned());
+    if let Some(object) = object
+        && ObjectKind::of(&object) == Some(ObjectKind::AlumniProfile)
+        && !retried
+    {
         let stub = serde_json::json!({
             "id": a.ap_id,
             "type": a.kind,
             "actor": a.actor_uri,
-            "object": {"type": "AlumniProfile", "id": id_of(object)},
+            "object": {"type": "AlumniProfile", "id": id_of(&object)},
         });
         let mut conn = ctx.conn().await?;
         db::federation::scrub_inbound(&mut conn, a.id, &stub.to_string()).await?;

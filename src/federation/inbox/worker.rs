@@ -123,7 +123,7 @@ pub(super) async fn lane(
     slots: std::sync::Arc<tokio::sync::Semaphore>,
     a: InboxActivity,
 ) -> String {
-    let work = crate::federation::slots::with_slot(slots, process(&ctx, &a));
+    let work = crate::federation::slots::with_slot(slots, process_and_scrub(&ctx, &a));
     let result = match tokio::time::timeout(PROCESS_BUDGET, work).await {
         Ok(r) => r,
         Err(_) => Err(ServiceError::Internal(anyhow::anyhow!(

@@ -32,8 +32,15 @@ impl OrgRelease {
 }
 
 /// What `owner` releases to the people of `org` (public fields, and those
-/// for its members or office), decided by [`Reader`] like every output.
-pub async fn release_to(conn: &mut DbConn<'_>, owner: i64, org: i64) -> ServiceResult<OrgRelease> {
+/// for its members or office), decided by [`Reader`] like every output;
+/// `only_for`: just what that one reader of the org sees (a member who
+/// fetches it, never the office's share unless they are its office).
+pub async fn release_to(
+    conn: &mut DbConn<'_>,
+    owner: i64,
+    org: i64,
+    only_for: Option<&Reader>,
+) -> ServiceResult<OrgRelease> {
     let loaded = Loaded::of(conn, &[owner]).await?;
     // Readers standing for "anyone", "a member of org" and "its office"
     // (account 0 is no one's: never the owner).
@@ -62,6 +69,10 @@ pub async fn release_to(conn: &mut DbConn<'_>, owner: i64, org: i64) -> ServiceR
             }
         }
     }
+    if let Some(reader) = only_for {
+        let seen = loaded.view(reader, owner);
+        reach.retain(|f, _| shows(&seen, *f));
+    }
     // Released to everyone: that says it all.
     for list in reach.values_mut() {
         if list.contains(&Reach::Public) {
@@ -88,7 +99,9 @@ pub async fn release_to(conn: &mut DbConn<'_>, owner: i64, org: i64) -> ServiceR
         languages: all.languages.filter(|_| keep(AlumniField::Languages)),
         open_to: all.open_to.filter(|_| keep(AlumniField::OpenTo)),
         now: all.now.filter(|_| keep(AlumniField::Now)),
-        updated_at: all.updated_at.filter(|_| !reach.is_empty()),
+        // Not sent: when a profile changed tells of hidden changes too (the
+        // org's server dates what it receives).
+        updated_at: None,
         audiences: None,
     };
     Ok(OrgRelease { reach, values })
@@ -120,7 +133,7 @@ pub(super) async fn remote_releases(
     let mut out = Vec::new();
     for org in db::accounts::find_many(conn, &orgs).await? {
         if !org.local {
-            let r = release_to(conn, owner, org.id).await?;
+            let r = release_to(conn, owner, org.id, None).await?;
             out.push((org, r));
         }
     }
@@ -276,6 +289,16 @@ pub(crate) async fn org_left(conn: &mut DbConn<'_>, person: i64, org: i64) -> Se
         .await?
         .is_none_or(|(a, _)| a.local);
     if !local {
+        // A member of none of our orgs any more: no source of theirs is
+        // left to keep (or withdraw) even what was public.
+        if db::memberships::verified_orgs(conn, person)
+            .await?
+            .is_empty()
+        {
+            for f in AlumniField::ALL {
+                db::alumni::replace_audiences(conn, person, *f, &[]).await?;
+            }
+        }
         forget_unreleased(conn, person).await?;
     }
     Ok(())

@@ -16,7 +16,7 @@ use super::remote::Outgoing;
 use super::{Ctx, ServiceError, ServiceResult};
 use crate::db::models::{AlumniProfile, AlumniTag, AlumniTenure, LocalUser, Membership};
 use crate::db::{self, DbConn};
-use crate::domain::{AlumniField, Audience, Industry, MembershipState, OpenTo, TagField, Via};
+use crate::domain::{AlumniField, Audience, Industry, MembershipState, OpenTo, TagField};
 use crate::ids;
 
 /// At most this many values per tag field, and periods per person.
@@ -825,11 +825,23 @@ async fn tenure_rows(
 }
 
 /// A local person's membership is verified: the years and divisions they
-/// stated on joining become periods at that org in their profile (private,
-/// as every field starts), unless they state one there already. From the
-/// office's roster, they count as confirmed by it.
-pub(crate) async fn tenures_from_claim(conn: &mut DbConn<'_>, m: &Membership) -> ServiceResult<()> {
+/// stated on joining become periods at that org in their profile, unless
+/// they state one there already or have released their periods to anyone
+/// (a period they never saw must not appear to others). `confirmed`: the
+/// years are the office's roster's.
+pub(crate) async fn tenures_from_claim(
+    conn: &mut DbConn<'_>,
+    m: &Membership,
+    confirmed: bool,
+) -> ServiceResult<()> {
     if m.state != MembershipState::Verified {
+        return Ok(());
+    }
+    let released = db::alumni::audiences(conn, &[m.account_id])
+        .await?
+        .iter()
+        .any(|(_, f, _)| *f == AlumniField::Tenures);
+    if released {
         return Ok(());
     }
     let year = |d: &Option<String>| {
@@ -841,7 +853,11 @@ pub(crate) async fn tenures_from_claim(conn: &mut DbConn<'_>, m: &Membership) ->
     let Some(from) = year(&m.tenure_from) else {
         return Ok(());
     };
-    let to = year(&m.tenure_to).filter(|to| *to >= from);
+    let to = year(&m.tenure_to);
+    if to.is_some_and(|to| to < from) {
+        // A claim that contradicts itself makes no period.
+        return Ok(());
+    }
     let local = db::accounts::find(conn, m.account_id)
         .await?
         .is_some_and(|(a, _)| a.local);
@@ -853,7 +869,6 @@ pub(crate) async fn tenures_from_claim(conn: &mut DbConn<'_>, m: &Membership) ->
     if divisions.is_empty() {
         divisions.push("");
     }
-    let confirmed = m.via == Via::Roster;
     for d in divisions
         .into_iter()
         .take(MAX_TENURES.saturating_sub(rows.len()))
