@@ -17,6 +17,19 @@ async fn sent_by(c: &Client, node: &Instance, token: &str) -> Vec<String> {
         .unwrap()
 }
 
+/// `PATCH /api/v1/alumni/profile` on `node` as `token`, which must succeed.
+async fn patch_profile(c: &Client, node: &Instance, token: &str, body: Value) {
+    let (st, r) = c
+        .call(
+            reqwest::Method::PATCH,
+            &format!("{}/api/v1/alumni/profile", node.base),
+            token,
+            Some(body),
+        )
+        .await;
+    assert_eq!(st, 200, "{r}");
+}
+
 /// An `AlumniProfile` object in a stored activity (the term alone is in
 /// every document's `@context`).
 const PROFILE: &str = r#""type":"AlumniProfile""#;
@@ -64,24 +77,16 @@ async fn public_alumni_fields_reach_followers_elsewhere_and_leave_when_withdrawn
     c.await_following(&alpha.base, &alice, &bob_id).await;
 
     let release = |title_audience: Value| {
-        let c = &c;
-        let bob = bob.clone();
-        let base = beta.base.clone();
-        async move {
-            let (st, body) = c
-                .call(
-                    reqwest::Method::PATCH,
-                    &format!("{base}/api/v1/alumni/profile"),
-                    &bob,
-                    Some(json!({
-                        "title": "Chief <b>battery</b> officer",
-                        "current_org": "Secret Labs",
-                        "audiences": {"title": title_audience, "current_org": []},
-                    })),
-                )
-                .await;
-            assert_eq!(st, 200, "{body}");
-        }
+        patch_profile(
+            &c,
+            beta,
+            &bob,
+            json!({
+                "title": "Chief <b>battery</b> officer",
+                "current_org": "Secret Labs",
+                "audiences": {"title": title_audience, "current_org": []},
+            }),
+        )
     };
     let values_on_alpha = async || {
         let a = c
@@ -178,20 +183,7 @@ async fn member_released_fields_reach_the_orgs_directory_elsewhere_and_leave_whe
     acme.join_by_invite(&c, alpha, &[&carol]).await;
     let bob = beta.token("bob").await;
     let acme_on_beta = remote_member(&c, (alpha, &acme.office, &acme.id), beta, &bob).await;
-    let patch = |body: Value| {
-        let (c, bob, base) = (&c, bob.clone(), beta.base.clone());
-        async move {
-            let (st, r) = c
-                .call(
-                    reqwest::Method::PATCH,
-                    &format!("{base}/api/v1/alumni/profile"),
-                    &bob,
-                    Some(body),
-                )
-                .await;
-            assert_eq!(st, 200, "{r}");
-        }
-    };
+    let patch = |body: Value| patch_profile(&c, beta, &bob, body);
     let members = format!("members:{acme_on_beta}");
     let office = format!("office:{acme_on_beta}");
     patch(json!({
@@ -416,19 +408,17 @@ async fn a_member_elsewhere_fetches_only_what_members_see(b: Backend) {
     remote_member(&c, (beta, &acme.office, &acme.id), alpha, &carol).await;
     c.follow_and_wait(alpha, &dave, &format!("bob@{}", beta.host()))
         .await;
-    let (st, r) = c
-        .call(
-            reqwest::Method::PATCH,
-            &format!("{}/api/v1/alumni/profile", beta.base),
-            &bob,
-            Some(json!({
-                "title": "Battery lead", "industry": "healthcare", "current_org": "Secret Labs",
-                "audiences": {"title": [format!("members:{}", acme.id)],
-                              "industry": [format!("office:{}", acme.id)]},
-            })),
-        )
-        .await;
-    assert_eq!(st, 200, "{r}");
+    patch_profile(
+        &c,
+        beta,
+        &bob,
+        json!({
+            "title": "Battery lead", "industry": "healthcare", "current_org": "Secret Labs",
+            "audiences": {"title": [format!("members:{}", acme.id)],
+                          "industry": [format!("office:{}", acme.id)]},
+        }),
+    )
+    .await;
     let object = format!("{}/users/bob/alumni/{}", beta.base, acme.id);
     let key = |name: &'static str| async move {
         (
@@ -471,17 +461,7 @@ async fn every_field_reaches_an_org_elsewhere_only_as_released(b: Backend) {
     let acme_on_beta = remote_member(&c, (alpha, &acme.office, &acme.id), beta, &bob).await;
     c.follow_and_wait(alpha, &dave, &format!("bob@{}", beta.host()))
         .await;
-    let patch = async |body: Value| {
-        let (st, r) = c
-            .call(
-                reqwest::Method::PATCH,
-                &format!("{}/api/v1/alumni/profile", beta.base),
-                &bob,
-                Some(body),
-            )
-            .await;
-        assert_eq!(st, 200, "{r}");
-    };
+    let patch = |body: Value| patch_profile(&c, beta, &bob, body);
     patch(json!({
         "current_org": "Kyoto Medical Devices",
         "title": "Principal engineer",
